@@ -1,0 +1,138 @@
+import avro from 'avsc';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { DecodeError, UnavailableError } from '../../errors.js';
+import { loadSchema, type SchemaName } from './schemas.js';
+
+export type WireFormat = 'avro' | 'json';
+
+export interface DecodedValue {
+  readonly value: unknown;
+  readonly format: WireFormat;
+  readonly schemaId?: number;
+}
+
+export interface EventCodecOptions {
+  readonly registryUrl: string;
+  readonly auth?: { readonly username: string; readonly password: string };
+  /** Values longer than this are rejected as `oversize` before any parsing. */
+  readonly maxBytes?: number;
+  /** How long an id the registry does not know is remembered as unknown. */
+  readonly unknownIdTtlMs?: number;
+}
+
+type AvroType = ReturnType<typeof avro.Type.forSchema>;
+
+/**
+ * Encodes and decodes event values in the Confluent wire format (magic byte 0,
+ * 4-byte big-endian schema id, Avro body) and reads JSON values (first byte
+ * `{`). Writer schemas are fetched from the registry once per id and cached;
+ * an id the registry does not know is remembered for a while, so a stream of
+ * bad records does not become a stream of registry requests.
+ */
+export class EventCodec {
+  private readonly registry: SchemaRegistry;
+  private readonly types = new Map<number, AvroType>();
+  private readonly pending = new Map<number, Promise<AvroType>>();
+  private readonly unknownIds = new Map<number, number>();
+  private readonly maxBytes: number;
+  private readonly unknownIdTtlMs: number;
+
+  constructor(options: EventCodecOptions) {
+    this.registry = new SchemaRegistry({ host: options.registryUrl, auth: options.auth, retry: { retries: 2 } });
+    this.maxBytes = options.maxBytes ?? 1_048_576;
+    this.unknownIdTtlMs = options.unknownIdTtlMs ?? 60_000;
+  }
+
+  /** Registers one of the project's schemas under `subject` (usually `<topic>-value`) and returns its id. */
+  async register(subject: string, name: SchemaName): Promise<number> {
+    try {
+      const { id } = await this.registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(loadSchema(name)) },
+        { subject },
+      );
+      this.types.set(id, avro.Type.forSchema(loadSchema(name) as avro.Schema));
+      return id;
+    } catch (err) {
+      throw new UnavailableError('schema-registry', `could not register ${name} under ${subject}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Encodes `value` with the writer schema `schemaId` (which must be registered or fetched before). */
+  encode(schemaId: number, value: unknown): Buffer {
+    const type = this.types.get(schemaId);
+    if (!type) throw new DecodeError('unknown_schema', `schema id ${schemaId} has not been registered by this codec`);
+    const body = type.toBuffer(value);
+    const out = Buffer.allocUnsafe(5 + body.length);
+    out.writeUInt8(0, 0);
+    out.writeUInt32BE(schemaId, 1);
+    body.copy(out, 5);
+    return out;
+  }
+
+  /** Encodes `value` as JSON (the alternative wire format). */
+  static encodeJson(value: unknown): Buffer {
+    return Buffer.from(JSON.stringify(value));
+  }
+
+  /**
+   * Decodes a record value. Throws a {@link DecodeError} whose `reason` says why
+   * a value is unusable, or an {@link UnavailableError} when the registry cannot
+   * be reached (the caller should retry, not dead-letter).
+   */
+  async decode(buf: Buffer | null | undefined): Promise<DecodedValue> {
+    if (!buf || buf.length === 0) throw new DecodeError('empty_value', 'record has no value');
+    if (buf.length > this.maxBytes) throw new DecodeError('oversize', `value of ${buf.length} bytes exceeds ${this.maxBytes}`);
+    const first = buf[0];
+    if (first === 0x7b) return { value: parseJson(buf), format: 'json' };
+    if (first !== 0) throw new DecodeError('bad_wire_format', `value starts with byte 0x${first.toString(16).padStart(2, '0')}, neither Avro wire format (0x00) nor JSON ('{')`);
+    if (buf.length < 5) throw new DecodeError('bad_wire_format', 'Avro value shorter than its 5-byte header');
+    const schemaId = buf.readUInt32BE(1);
+    const type = this.types.get(schemaId) ?? (await this.fetchType(schemaId));
+    let value: unknown;
+    try {
+      const res = type.decode(buf, 5);
+      if (res.offset !== buf.length) {
+        throw new Error(res.offset < 0 ? 'truncated Avro body' : `${buf.length - res.offset} trailing bytes after the Avro body`);
+      }
+      value = res.value;
+    } catch (err) {
+      throw new DecodeError('avro_decode', `cannot decode Avro body with schema ${schemaId}: ${(err as Error).message}`, { cause: err });
+    }
+    return { value, format: 'avro', schemaId };
+  }
+
+  private async fetchType(id: number): Promise<AvroType> {
+    const until = this.unknownIds.get(id);
+    if (until !== undefined && until > Date.now()) throw new DecodeError('unknown_schema', `schema id ${id} is not in the registry`);
+    let p = this.pending.get(id);
+    if (!p) {
+      p = this.registry
+        .getSchema(id)
+        .then((schema) => {
+          const type = schema as unknown as AvroType;
+          this.types.set(id, type);
+          return type;
+        })
+        .finally(() => this.pending.delete(id));
+      this.pending.set(id, p);
+    }
+    try {
+      return await p;
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        this.unknownIds.set(id, Date.now() + this.unknownIdTtlMs);
+        throw new DecodeError('unknown_schema', `schema id ${id} is not in the registry`, { cause: err });
+      }
+      throw new UnavailableError('schema-registry', `schema registry unavailable while fetching id ${id}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function parseJson(buf: Buffer): unknown {
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw new DecodeError('bad_json', `invalid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { parseDuration } from '../core/duration.js';
+import { CONFIG_SPEC, type VarSpec } from './spec.js';
+
+export type Role = 'reader' | 'editor' | 'admin';
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly ssl: false | { readonly ca?: string; readonly rejectUnauthorized: boolean };
+  readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
+}
+
+export interface Config {
+  readonly kafka: KafkaConfig;
+  readonly registry: { readonly url: string; readonly auth?: { readonly username: string; readonly password: string } };
+  readonly redisUrl?: string;
+  readonly databaseUrl?: string;
+  readonly groupId: string;
+  readonly topics: {
+    readonly inference: string;
+    readonly groundTruth: string;
+    readonly alerts: string;
+    readonly metrics: string;
+    readonly dlq: string;
+  };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly apiKeys: readonly { readonly key: string; readonly role: Role }[];
+    readonly jwt: { readonly secret?: string; readonly jwksUrl?: string; readonly issuer?: string; readonly audience?: string };
+    readonly authReads: boolean;
+    readonly corsOrigins: readonly string[];
+    readonly rateLimitWrites: number;
+    readonly bodyLimitBytes: number;
+    readonly referenceUploadLimitBytes: number;
+  };
+  readonly logLevel: string;
+  readonly detector: {
+    readonly modelsFile?: string;
+    readonly autoRegister: boolean;
+    readonly bootstrapEvents: number;
+    readonly bootstrapDurationMs: number;
+    readonly allowedLatenessMs: number;
+    readonly idleTimeoutMs: number;
+    readonly checkpointIntervalMs: number;
+    readonly maxMessageBytes: number;
+    readonly labelHorizonMs: number;
+    readonly resolveAfter: number;
+    readonly historyBuffer: number;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+function raw(env: Env, spec: VarSpec): string | undefined {
+  const v = env[spec.name];
+  if (v === undefined || v.trim() === '') return spec.default;
+  return v.trim();
+}
+
+function fail(spec: VarSpec, expected: string, got: string): never {
+  const shown = spec.secret ? '(hidden)' : JSON.stringify(got);
+  throw new ConfigError(`${spec.name}: expected ${expected}, got ${shown}`);
+}
+
+function read(env: Env, name: string): string | number | boolean | string[] | undefined {
+  const spec = CONFIG_SPEC.find((s) => s.name === name);
+  if (!spec) throw new ConfigError(`unknown configuration variable ${name}`);
+  const v = raw(env, spec);
+  if (v === undefined) return undefined;
+  switch (spec.kind) {
+    case 'string':
+      return v;
+    case 'url':
+      try {
+        new URL(v);
+      } catch {
+        fail(spec, 'a URL', v);
+      }
+      return v;
+    case 'int': {
+      if (!/^\d+$/.test(v)) fail(spec, 'a non-negative integer', v);
+      const n = Number(v);
+      if (spec.min !== undefined && n < spec.min) fail(spec, `an integer >= ${spec.min}`, v);
+      return n;
+    }
+    case 'duration': {
+      const ms = parseDuration(v);
+      if (ms === undefined) fail(spec, 'a duration like 500ms, 30s, 5m, 1h or 7d', v);
+      return ms;
+    }
+    case 'bool': {
+      const l = v.toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(l)) return true;
+      if (['0', 'false', 'no', 'off'].includes(l)) return false;
+      return fail(spec, 'true or false', v);
+    }
+    case 'list':
+      return v.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'enum': {
+      const l = v.toLowerCase();
+      if (!spec.values!.includes(l)) fail(spec, `one of ${spec.values!.join(', ')}`, v);
+      return l;
+    }
+  }
+}
+
+function parseApiKeys(list: string[] | undefined): { key: string; role: Role }[] {
+  return (list ?? []).map((entry) => {
+    const m = /^(reader|editor|admin):(.+)$/.exec(entry);
+    if (m) return { role: m[1] as Role, key: m[2] };
+    if (entry.length < 8) throw new ConfigError('DRIFTSTREAM_API_KEYS: expected keys of at least 8 characters, got a shorter one');
+    return { role: 'admin' as Role, key: entry };
+  });
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/**
+ * Reads the configuration from the environment once: every variable is
+ * validated against {@link CONFIG_SPEC}, and the result is deeply frozen. A
+ * bad value raises a {@link ConfigError} naming the variable and what it expected.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const s = (n: string) => read(env, n) as string | undefined;
+  const n = (n: string) => read(env, n) as number;
+  const b = (n: string) => read(env, n) as boolean;
+  const l = (n: string) => read(env, n) as string[] | undefined;
+
+  const mechanism = s('DRIFTSTREAM_KAFKA_SASL_MECHANISM') as SaslMechanism | undefined;
+  let sasl: KafkaConfig['sasl'];
+  if (mechanism) {
+    const username = s('DRIFTSTREAM_KAFKA_SASL_USERNAME');
+    const password = s('DRIFTSTREAM_KAFKA_SASL_PASSWORD');
+    if (!username || !password) {
+      throw new ConfigError('DRIFTSTREAM_KAFKA_SASL_USERNAME and DRIFTSTREAM_KAFKA_SASL_PASSWORD: expected both when DRIFTSTREAM_KAFKA_SASL_MECHANISM is set');
+    }
+    sasl = { mechanism, username, password };
+  }
+  let ssl: KafkaConfig['ssl'] = false;
+  if (b('DRIFTSTREAM_KAFKA_SSL')) {
+    const caFile = s('DRIFTSTREAM_KAFKA_SSL_CA_FILE');
+    let ca: string | undefined;
+    if (caFile) {
+      try {
+        ca = readFileSync(caFile, 'utf8');
+      } catch (err) {
+        throw new ConfigError(`DRIFTSTREAM_KAFKA_SSL_CA_FILE: expected a readable PEM file, got ${JSON.stringify(caFile)}`, { cause: err });
+      }
+    }
+    ssl = { ca, rejectUnauthorized: b('DRIFTSTREAM_KAFKA_SSL_REJECT_UNAUTHORIZED') };
+  }
+  const regUser = s('DRIFTSTREAM_SCHEMA_REGISTRY_USERNAME');
+  const regPass = s('DRIFTSTREAM_SCHEMA_REGISTRY_PASSWORD');
+
+  const config: Config = {
+    kafka: { brokers: l('DRIFTSTREAM_KAFKA_BROKERS')!, clientId: s('DRIFTSTREAM_KAFKA_CLIENT_ID')!, ssl, sasl },
+    registry: {
+      url: s('DRIFTSTREAM_SCHEMA_REGISTRY_URL')!,
+      auth: regUser ? { username: regUser, password: regPass ?? '' } : undefined,
+    },
+    redisUrl: s('DRIFTSTREAM_REDIS_URL'),
+    databaseUrl: s('DRIFTSTREAM_DATABASE_URL'),
+    groupId: s('DRIFTSTREAM_GROUP_ID')!,
+    topics: {
+      inference: s('DRIFTSTREAM_INFERENCE_TOPIC')!,
+      groundTruth: s('DRIFTSTREAM_GROUND_TRUTH_TOPIC')!,
+      alerts: s('DRIFTSTREAM_ALERTS_TOPIC')!,
+      metrics: s('DRIFTSTREAM_METRICS_TOPIC')!,
+      dlq: s('DRIFTSTREAM_DLQ_TOPIC')!,
+    },
+    http: {
+      host: s('DRIFTSTREAM_HTTP_HOST')!,
+      port: n('DRIFTSTREAM_HTTP_PORT'),
+      apiKeys: parseApiKeys(l('DRIFTSTREAM_API_KEYS')),
+      jwt: {
+        secret: s('DRIFTSTREAM_JWT_SECRET'),
+        jwksUrl: s('DRIFTSTREAM_JWT_JWKS_URL'),
+        issuer: s('DRIFTSTREAM_JWT_ISSUER'),
+        audience: s('DRIFTSTREAM_JWT_AUDIENCE'),
+      },
+      authReads: b('DRIFTSTREAM_AUTH_READS'),
+      corsOrigins: l('DRIFTSTREAM_CORS_ORIGINS') ?? [],
+      rateLimitWrites: n('DRIFTSTREAM_RATE_LIMIT_WRITES'),
+      bodyLimitBytes: n('DRIFTSTREAM_BODY_LIMIT_BYTES'),
+      referenceUploadLimitBytes: n('DRIFTSTREAM_REFERENCE_UPLOAD_LIMIT_BYTES'),
+    },
+    logLevel: s('DRIFTSTREAM_LOG_LEVEL')!,
+    detector: {
+      modelsFile: s('DRIFTSTREAM_MODELS_FILE'),
+      autoRegister: b('DRIFTSTREAM_AUTO_REGISTER'),
+      bootstrapEvents: n('DRIFTSTREAM_BOOTSTRAP_EVENTS'),
+      bootstrapDurationMs: n('DRIFTSTREAM_BOOTSTRAP_DURATION'),
+      allowedLatenessMs: n('DRIFTSTREAM_ALLOWED_LATENESS'),
+      idleTimeoutMs: n('DRIFTSTREAM_IDLE_TIMEOUT'),
+      checkpointIntervalMs: n('DRIFTSTREAM_CHECKPOINT_INTERVAL'),
+      maxMessageBytes: n('DRIFTSTREAM_MAX_MESSAGE_BYTES'),
+      labelHorizonMs: n('DRIFTSTREAM_LABEL_HORIZON'),
+      resolveAfter: n('DRIFTSTREAM_RESOLVE_AFTER'),
+      historyBuffer: n('DRIFTSTREAM_HISTORY_BUFFER'),
+    },
+  };
+  return deepFreeze(config);
+}
+
+/** Replaces the credentials inside a URL so it can be logged. */
+export function redactUrl(url: string | undefined): string | undefined {
+  if (!url) return url;
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    if (u.username && u.password) u.username = u.username;
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Every environment variable driftstream reads, with its default and meaning.
+ * docs/configuration.md is generated from this table (`npm run docs:config`),
+ * and the deployment tests check compose and Kubernetes files against it.
+ */
+export type VarKind = 'string' | 'url' | 'int' | 'duration' | 'bool' | 'list' | 'enum';
+
+export interface VarSpec {
+  readonly name: string;
+  readonly kind: VarKind;
+  readonly default?: string;
+  readonly secret?: boolean;
+  readonly values?: readonly string[];
+  readonly min?: number;
+  readonly description: string;
+}
+
+export const CONFIG_SPEC: readonly VarSpec[] = [
+  { name: 'DRIFTSTREAM_KAFKA_BROKERS', kind: 'list', default: '127.0.0.1:9092', description: 'Comma-separated Kafka bootstrap servers (host:port).' },
+  { name: 'DRIFTSTREAM_KAFKA_CLIENT_ID', kind: 'string', default: 'driftstream', description: 'Kafka client id.' },
+  { name: 'DRIFTSTREAM_KAFKA_SSL', kind: 'bool', default: 'false', description: 'Connect to Kafka over TLS.' },
+  { name: 'DRIFTSTREAM_KAFKA_SSL_CA_FILE', kind: 'string', description: 'PEM file with the CA that signed the brokers\' certificates.' },
+  { name: 'DRIFTSTREAM_KAFKA_SSL_REJECT_UNAUTHORIZED', kind: 'bool', default: 'true', description: 'Reject brokers whose certificate does not verify.' },
+  { name: 'DRIFTSTREAM_KAFKA_SASL_MECHANISM', kind: 'enum', values: ['plain', 'scram-sha-256', 'scram-sha-512'], description: 'SASL mechanism; unset disables SASL.' },
+  { name: 'DRIFTSTREAM_KAFKA_SASL_USERNAME', kind: 'string', description: 'SASL user name.' },
+  { name: 'DRIFTSTREAM_KAFKA_SASL_PASSWORD', kind: 'string', secret: true, description: 'SASL password.' },
+  { name: 'DRIFTSTREAM_SCHEMA_REGISTRY_URL', kind: 'url', default: 'http://127.0.0.1:8081/apis/ccompat/v7', description: 'Confluent-compatible schema registry base URL.' },
+  { name: 'DRIFTSTREAM_SCHEMA_REGISTRY_USERNAME', kind: 'string', description: 'Schema registry basic-auth user.' },
+  { name: 'DRIFTSTREAM_SCHEMA_REGISTRY_PASSWORD', kind: 'string', secret: true, description: 'Schema registry basic-auth password.' },
+  { name: 'DRIFTSTREAM_REDIS_URL', kind: 'url', description: 'Redis URL (redis:// or rediss://, credentials allowed). Unset keeps state in memory: a restart loses open windows and label joins.' },
+  { name: 'DRIFTSTREAM_DATABASE_URL', kind: 'url', description: 'PostgreSQL URL (postgres://user:pass@host/db?sslmode=require). Unset keeps models, references and history in memory.' },
+  { name: 'DRIFTSTREAM_GROUP_ID', kind: 'string', default: 'driftstream', description: 'Kafka consumer group of the detector.' },
+  { name: 'DRIFTSTREAM_INFERENCE_TOPIC', kind: 'string', default: 'inference-events', description: 'Topic of inference events.' },
+  { name: 'DRIFTSTREAM_GROUND_TRUTH_TOPIC', kind: 'string', default: 'ground-truth-events', description: 'Topic of ground-truth (label) events.' },
+  { name: 'DRIFTSTREAM_ALERTS_TOPIC', kind: 'string', default: 'drift-alerts', description: 'Topic drift alerts are published to.' },
+  { name: 'DRIFTSTREAM_METRICS_TOPIC', kind: 'string', default: 'drift-metrics', description: 'Topic every evaluation is published to.' },
+  { name: 'DRIFTSTREAM_DLQ_TOPIC', kind: 'string', default: 'driftstream-dlq', description: 'Dead-letter topic for records that cannot be decoded or validated.' },
+  { name: 'DRIFTSTREAM_HTTP_HOST', kind: 'string', default: '127.0.0.1', description: 'Address the HTTP service binds to.' },
+  { name: 'DRIFTSTREAM_HTTP_PORT', kind: 'int', default: '8080', min: 0, description: 'Port of the HTTP service.' },
+  { name: 'DRIFTSTREAM_API_KEYS', kind: 'list', secret: true, description: 'Comma-separated API keys, each `key` (admin) or `role:key` with role reader, editor or admin.' },
+  { name: 'DRIFTSTREAM_JWT_SECRET', kind: 'string', secret: true, description: 'HS256 secret for JWT bearer tokens.' },
+  { name: 'DRIFTSTREAM_JWT_JWKS_URL', kind: 'url', description: 'JWKS URL for RS256 JWT bearer tokens.' },
+  { name: 'DRIFTSTREAM_JWT_ISSUER', kind: 'string', description: 'Required `iss` of JWTs, when set.' },
+  { name: 'DRIFTSTREAM_JWT_AUDIENCE', kind: 'string', description: 'Required `aud` of JWTs, when set.' },
+  { name: 'DRIFTSTREAM_AUTH_READS', kind: 'bool', default: 'false', description: 'Require credentials (reader role) for reads too.' },
+  { name: 'DRIFTSTREAM_CORS_ORIGINS', kind: 'list', description: 'Origins allowed by CORS; unset disables CORS headers.' },
+  { name: 'DRIFTSTREAM_RATE_LIMIT_WRITES', kind: 'int', default: '60', min: 1, description: 'Write requests per minute per client.' },
+  { name: 'DRIFTSTREAM_BODY_LIMIT_BYTES', kind: 'int', default: '1048576', min: 1024, description: 'Largest JSON request body.' },
+  { name: 'DRIFTSTREAM_REFERENCE_UPLOAD_LIMIT_BYTES', kind: 'int', default: '104857600', min: 1024, description: 'Largest reference sample upload.' },
+  { name: 'DRIFTSTREAM_LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'pino log level.' },
+  { name: 'DRIFTSTREAM_MODELS_FILE', kind: 'string', description: 'YAML or JSON file of model configurations (`{"models": [...]}`) loaded at start.' },
+  { name: 'DRIFTSTREAM_AUTO_REGISTER', kind: 'bool', default: 'true', description: 'Register unknown modelIds from their first events.' },
+  { name: 'DRIFTSTREAM_BOOTSTRAP_EVENTS', kind: 'int', default: '5000', min: 1, description: 'Events of an auto-registered model that make its bootstrap reference.' },
+  { name: 'DRIFTSTREAM_BOOTSTRAP_DURATION', kind: 'duration', default: '10m', description: 'Longest event-time span a bootstrap reference collects before it is built anyway.' },
+  { name: 'DRIFTSTREAM_ALLOWED_LATENESS', kind: 'duration', default: '30s', description: 'Default allowed lateness of events behind the watermark.' },
+  { name: 'DRIFTSTREAM_IDLE_TIMEOUT', kind: 'duration', default: '30s', description: 'Processing time after which an idle partition closes its due panes.' },
+  { name: 'DRIFTSTREAM_CHECKPOINT_INTERVAL', kind: 'duration', default: '5s', description: 'How often partition state is checkpointed to Redis and offsets committed.' },
+  { name: 'DRIFTSTREAM_MAX_MESSAGE_BYTES', kind: 'int', default: '1048576', min: 64, description: 'Records larger than this go to the DLQ as oversize.' },
+  { name: 'DRIFTSTREAM_LABEL_HORIZON', kind: 'duration', default: '7d', description: 'How long an inference waits for its label (and a label for its inference).' },
+  { name: 'DRIFTSTREAM_RESOLVE_AFTER', kind: 'int', default: '3', min: 1, description: 'Clean evaluations before a firing alert resolves.' },
+  { name: 'DRIFTSTREAM_HISTORY_BUFFER', kind: 'int', default: '10000', min: 10, description: 'Rows buffered for PostgreSQL before the consumer pauses.' },
+] as const;

@@ -1,0 +1,57 @@
+import type { DriftAlert } from '../events.js';
+
+export type Severity = 'NONE' | 'WARNING' | 'CRITICAL';
+export type FeatureType = 'numeric' | 'categorical';
+
+/** The statistics of one feature in one evaluated window (the shape the API serves). */
+export interface FeatureResult {
+  type: FeatureType;
+  nReference: number;
+  nCurrent: number;
+  missing: number;
+  missingRate: number;
+  psi?: number;
+  ks?: { statistic: number; pValue: number; errorBound: number };
+  wassersteinNormed?: number;
+  jensenShannon?: number;
+  hellinger?: number;
+  chiSquare?: { statistic: number; pValue: number; dof: number };
+  newCategories?: string[];
+  drift: boolean;
+  severity: Severity;
+}
+
+/** Performance of a window once labels have joined (classification or regression). */
+export interface PerformanceResult {
+  labelled: number;
+  predictions: number;
+  coverage: number;
+  metrics: Record<string, number | null>;
+  labelDelayP50Ms?: number | null;
+  labelDelayP95Ms?: number | null;
+}
+
+/** One evaluation of one window of one model against its reference. */
+export interface Evaluation {
+  /** Deterministic: model, window name and window start. */
+  evaluationId: string;
+  modelId: string;
+  modelVersion: string | null;
+  windowName: string;
+  windowStart: number;
+  windowEnd: number;
+  sampleSize: number;
+  referenceId: string;
+  evaluatedAt: number;
+  datasetDrift: { share: number; drift: boolean };
+  features: Record<string, FeatureResult>;
+  /** Score and predicted-class drift, keyed `score` / `prediction`. */
+  prediction?: Record<string, FeatureResult>;
+  dataQuality?: { missingRate: Record<string, number>; outOfRange: Record<string, number>; newCategories: Record<string, string[]>; typeErrors: number };
+  proxy?: Record<string, number | null>;
+  performance?: PerformanceResult;
+  /** False when the window had fewer than minSamples events: reported, never alerted on. */
+  alertable: boolean;
+}
+
+export type { DriftAlert };

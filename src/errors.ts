@@ -1,0 +1,68 @@
+/**
+ * One error root for the whole project. Every error carries a stable `code`
+ * (documented in docs/errors.md), whether retrying may help (`retriable`) and
+ * the underlying `cause`. Callers branch on `code` or `retriable`; subclasses
+ * exist only where a caller needs to catch a family.
+ */
+export class DriftstreamError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(code: string, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** The environment or a configuration file holds a value that cannot be used. */
+export class ConfigError extends DriftstreamError {
+  constructor(message: string, options: { cause?: unknown; code?: string } = {}) {
+    super(options.code ?? 'CONFIG_INVALID', message, { retriable: false, cause: options.cause });
+  }
+}
+
+/**
+ * A record could not be turned into an event. `reason` is a short machine
+ * readable tag that becomes the `driftstream-error` DLQ header prefix and the
+ * `reason` label of `driftstream_events_invalid_total`.
+ */
+export class DecodeError extends DriftstreamError {
+  readonly reason: DecodeReason;
+  constructor(reason: DecodeReason, message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
+    super(options.retriable ? 'DECODE_RETRIABLE' : 'DECODE_FAILED', message, options);
+    this.reason = reason;
+  }
+}
+
+export type DecodeReason =
+  | 'empty_value'
+  | 'oversize'
+  | 'bad_json'
+  | 'bad_wire_format'
+  | 'unknown_schema'
+  | 'avro_decode'
+  | 'invalid_event'
+  | 'type_mismatch'
+  | 'registry_unavailable';
+
+/** A request or a value failed validation; maps to HTTP 400. */
+export class ValidationError extends DriftstreamError {
+  constructor(message: string, options: { cause?: unknown; code?: string } = {}) {
+    super(options.code ?? 'VALIDATION_FAILED', message, { retriable: false, cause: options.cause });
+  }
+}
+
+/** A dependency (Kafka, Redis, PostgreSQL, the registry) is unreachable; retry later. */
+export class UnavailableError extends DriftstreamError {
+  readonly dependency: string;
+  constructor(dependency: string, message: string, options: { cause?: unknown } = {}) {
+    super('DEPENDENCY_UNAVAILABLE', message, { retriable: true, cause: options.cause });
+    this.dependency = dependency;
+  }
+}
+
+export function isRetriable(err: unknown): boolean {
+  return err instanceof DriftstreamError && err.retriable;
+}

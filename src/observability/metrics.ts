@@ -1,0 +1,55 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The prom-client registry and every metric driftstream exports. Names carry
+ * the `driftstream_` prefix; labels are bounded (models, features and windows
+ * come from configuration, reasons from a fixed list).
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly eventsConsumed: Counter<'model'>;
+  readonly eventsInvalid: Counter<'reason'>;
+  readonly eventsLate: Counter<'model'>;
+  readonly dlqRecords: Counter<'topic' | 'reason'>;
+  readonly alerts: Counter<'model' | 'kind' | 'severity'>;
+  readonly driftStatistic: Gauge<'model' | 'feature' | 'window' | 'statistic'>;
+  readonly driftSeverity: Gauge<'model' | 'feature' | 'window'>;
+  readonly evaluations: Counter<'model' | 'window'>;
+  readonly consumerLag: Gauge<'topic' | 'partition'>;
+  readonly processingLag: Gauge<'topic' | 'partition'>;
+  readonly checkpointDuration: Histogram<'outcome'>;
+  readonly labelsJoined: Counter<'model'>;
+  readonly labelsUnmatched: Counter<'reason'>;
+  readonly labelCoverage: Gauge<'model' | 'window'>;
+  readonly performanceMetric: Gauge<'model' | 'window' | 'metric'>;
+  readonly historyBuffered: Gauge;
+  readonly dependencyUp: Gauge<'dependency'>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'driftstream_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    eventsConsumed: new Counter({ name: 'driftstream_events_consumed_total', help: 'Inference events counted into windows.', labelNames: ['model'], registers }),
+    eventsInvalid: new Counter({ name: 'driftstream_events_invalid_total', help: 'Records that could not be decoded or validated.', labelNames: ['reason'], registers }),
+    eventsLate: new Counter({ name: 'driftstream_events_late_total', help: 'Events that arrived after their pane closed.', labelNames: ['model'], registers }),
+    dlqRecords: new Counter({ name: 'driftstream_dlq_records_total', help: 'Records written to the dead-letter topic.', labelNames: ['topic', 'reason'], registers }),
+    alerts: new Counter({ name: 'driftstream_alerts_total', help: 'Alert records published.', labelNames: ['model', 'kind', 'severity'], registers }),
+    driftStatistic: new Gauge({ name: 'driftstream_drift_statistic', help: 'Latest value of a drift statistic.', labelNames: ['model', 'feature', 'window', 'statistic'], registers }),
+    driftSeverity: new Gauge({ name: 'driftstream_drift_severity', help: 'Latest severity of a feature: 0 none, 1 warning, 2 critical.', labelNames: ['model', 'feature', 'window'], registers }),
+    evaluations: new Counter({ name: 'driftstream_evaluations_total', help: 'Window evaluations performed.', labelNames: ['model', 'window'], registers }),
+    consumerLag: new Gauge({ name: 'driftstream_consumer_lag', help: 'Records between the committed offset and the partition end.', labelNames: ['topic', 'partition'], registers }),
+    processingLag: new Gauge({ name: 'driftstream_processing_lag_seconds', help: 'Wall clock minus the event time of the last processed record.', labelNames: ['topic', 'partition'], registers }),
+    checkpointDuration: new Histogram({ name: 'driftstream_checkpoint_duration_seconds', help: 'Time to checkpoint partition state.', labelNames: ['outcome'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers }),
+    labelsJoined: new Counter({ name: 'driftstream_labels_joined_total', help: 'Labels joined to their inference.', labelNames: ['model'], registers }),
+    labelsUnmatched: new Counter({ name: 'driftstream_labels_unmatched_total', help: 'Labels without a live inference.', labelNames: ['reason'], registers }),
+    labelCoverage: new Gauge({ name: 'driftstream_label_coverage', help: 'Labelled share of predictions in the latest window.', labelNames: ['model', 'window'], registers }),
+    performanceMetric: new Gauge({ name: 'driftstream_performance', help: 'Latest model performance metric.', labelNames: ['model', 'window', 'metric'], registers }),
+    historyBuffered: new Gauge({ name: 'driftstream_history_buffered', help: 'Rows waiting to be written to PostgreSQL.', registers }),
+    dependencyUp: new Gauge({ name: 'driftstream_dependency_up', help: '1 when a dependency answers, 0 when it does not.', labelNames: ['dependency'], registers }),
+    httpDuration: new Histogram({ name: 'driftstream_http_request_duration_seconds', help: 'HTTP request duration.', labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers }),
+  };
+}

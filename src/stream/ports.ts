@@ -1,0 +1,86 @@
+import type { DriftAlert } from '../core/events.js';
+import type { Evaluation } from '../core/drift/types.js';
+
+/**
+ * Ports the stream and the HTTP service depend on, named by role. Adapters in
+ * src/adapters/{memory,redis,postgres,kafka} implement them; the conformance
+ * suites in tests/ run against every adapter.
+ */
+
+/** A model's declared configuration, as JSON (validated by src/core/model). */
+export type ModelConfigJson = Record<string, unknown> & { modelId: string };
+
+export interface StoredReference {
+  referenceId: string;
+  modelId: string;
+  version: number;
+  createdAt: number;
+  /** The serialized profile (src/core/profile). */
+  profile: unknown;
+}
+
+/** Models and their immutable, versioned reference profiles. */
+export interface ModelRepository {
+  listModels(): Promise<ModelConfigJson[]>;
+  getModel(modelId: string): Promise<ModelConfigJson | undefined>;
+  putModel(config: ModelConfigJson): Promise<void>;
+  deleteModel(modelId: string): Promise<boolean>;
+  /** Stores a new reference version; returns it with its assigned version. */
+  addReference(modelId: string, referenceId: string, profile: unknown): Promise<StoredReference>;
+  latestReference(modelId: string): Promise<StoredReference | undefined>;
+  getReference(referenceId: string): Promise<StoredReference | undefined>;
+}
+
+export interface AlertQuery {
+  status?: 'FIRING' | 'RESOLVED';
+  modelId?: string;
+  since?: number;
+  limit?: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface WindowQuery {
+  modelId: string;
+  windowName?: string;
+  from?: number;
+  to?: number;
+  limit?: number;
+}
+
+/** Drift results, performance and alert history. Writes are idempotent upserts on deterministic keys. */
+export interface ResultRepository {
+  saveEvaluations(evaluations: readonly Evaluation[]): Promise<void>;
+  saveAlerts(alerts: readonly DriftAlert[]): Promise<void>;
+  latestEvaluation(modelId: string, windowName: string): Promise<Evaluation | undefined>;
+  listEvaluations(query: WindowQuery): Promise<Evaluation[]>;
+  listAlerts(query: AlertQuery): Promise<{ alerts: DriftAlert[]; nextCursor?: string }>;
+}
+
+/** Where alerts and evaluation records leave the detector (the Kafka topics in production). */
+export interface AlertSink {
+  publishAlerts(alerts: readonly DriftAlert[]): Promise<void>;
+  publishEvaluations(evaluations: readonly Evaluation[]): Promise<void>;
+}
+
+/** Per-partition checkpoints: serialized open state plus the next offset, written atomically. */
+export interface PartitionCheckpoint {
+  topic: string;
+  partition: number;
+  /** The offset of the first record not yet in `state`. */
+  nextOffset: string;
+  watermark: number;
+  state: unknown;
+  savedAt: number;
+}
+
+export interface FeatureStateStore {
+  saveCheckpoint(groupId: string, checkpoint: PartitionCheckpoint): Promise<void>;
+  loadCheckpoint(groupId: string, topic: string, partition: number): Promise<PartitionCheckpoint | undefined>;
+}
+
+/** Reachability of a dependency for /readyz. */
+export interface HealthCheck {
+  name: string;
+  check(): Promise<boolean>;
+}
