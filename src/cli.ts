@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { VERSION } from './version.js';
+import { DriftstreamError } from './errors.js';
+import { registerVersionCommand } from './commands/version.js';
+
+// Each command lives in src/commands/<name>.ts and registers itself here.
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('driftstream')
+    .description('Kafka-native drift detection for machine-learning models in production')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  registerVersionCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof DriftstreamError) {
+      process.stderr.write(`driftstream: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`driftstream: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});
