@@ -84,3 +84,65 @@ export interface HealthCheck {
   name: string;
   check(): Promise<boolean>;
 }
+
+/**
+ * A closed pane of one model from one partition: a partial that merges with
+ * the same pane of the other partitions before evaluation (summaries add).
+ */
+export interface PanePartial {
+  modelId: string;
+  paneStart: number;
+  paneEnd: number;
+  topic: string;
+  partition: number;
+  /** The serialized pane (src/core/windows). */
+  state: unknown;
+}
+
+/** A pane every partition has passed: its partials, ready to merge and evaluate. */
+export interface CompletePane {
+  modelId: string;
+  paneStart: number;
+  paneEnd: number;
+  partials: unknown[];
+}
+
+export interface PaneProgress {
+  topic: string;
+  partition: number;
+  /** Partitions of the topic; panes complete when every reporting partition has passed them. */
+  partitionCount: number;
+  /** The partition's watermark after this batch (max event time minus allowed lateness). */
+  watermark: number;
+  /** True when the partition has been idle past the idle timeout: it no longer holds panes back. */
+  idle: boolean;
+  /** Panes this partition closed since its last report. Written idempotently (keyed by partition and pane). */
+  partials: PanePartial[];
+}
+
+/**
+ * Merges pane partials across partitions and decides which process evaluates
+ * each pane, so results do not depend on how producers keyed their records.
+ * Memory: within one process. Redis: across the consumer group.
+ */
+export interface PaneCoordinator {
+  /**
+   * Records a partition's progress and closed partials. Returns the panes that
+   * became complete (or received a partial after completing) and that the
+   * caller was chosen to evaluate.
+   */
+  report(progress: PaneProgress): Promise<CompletePane[]>;
+  /** Merged-pane inputs of earlier complete panes of a model, for sliding windows: partials of panes starting in [from, to). */
+  panes(modelId: string, from: number, to: number): Promise<CompletePane[]>;
+}
+
+/**
+ * Alert state that must survive restarts and be shared by evaluators:
+ * hysteresis per (model, window) and the record of what was published.
+ */
+export interface AlertStateStore {
+  loadTracker(modelId: string, windowName: string): Promise<unknown | undefined>;
+  saveTracker(modelId: string, windowName: string, state: unknown): Promise<void>;
+  /** True the first time a given (alertId, status, severity) is claimed; false ever after. */
+  claimAlert(alert: DriftAlert): Promise<boolean>;
+}
