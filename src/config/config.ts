@@ -218,7 +218,6 @@ export function redactUrl(url: string | undefined): string | undefined {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
-    if (u.username && u.password) u.username = u.username;
     return u.toString();
   } catch {
     return '(unparseable url)';
