@@ -329,6 +329,9 @@ transaction.state.log.num.partitions=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# After an unclean stop the restarted broker waits out its old registration: keep that short.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
 log.segment.bytes=16777216
 log.retention.hours=24
 log.retention.check.interval.ms=60000
