@@ -1,0 +1,454 @@
+/**
+ * A merging t-digest (Dunning & Ertl, "Computing extremely accurate quantiles
+ * using t-digests", 2019), with an exact mode for small or discrete inputs.
+ *
+ * Values are appended to a flat buffer; when it fills, the buffer is sorted and
+ * merged with the centroids in one linear pass. While the number of distinct
+ * values stays at or below `exactLimit`, centroids are never combined, so the
+ * digest is an exact weighted sample: its CDF and quantiles equal those of the
+ * data (ties included, which matters for integer-valued features). Past that
+ * limit the digest compresses with the k1 (arcsine) scale function.
+ *
+ * The CDF is a piecewise-linear function through "knots" (see {@link knots}):
+ * a non-singleton centroid spreads half its weight on each side of its mean, a
+ * singleton (or, in exact mode, any centroid) is a point mass. KS and
+ * Wasserstein work on those knots directly.
+ */
+
+/** Compact serialized form of a {@link MergingDigest}. */
+export interface DigestJSON {
+  /** Compression (delta). */
+  c: number;
+  /** Exact-mode limit on distinct values. */
+  x: number;
+  /** True while the digest is an exact weighted sample. */
+  e: boolean;
+  /** Total weight. */
+  n: number;
+  min: number;
+  max: number;
+  /** Centroid means, ascending. */
+  m: number[];
+  /** Centroid weights. */
+  w: number[];
+}
+
+/** Knots of the piecewise-linear CDF: cumulative weight `y[i]` at `x[i]`; `x` is non-decreasing. */
+export interface CdfKnots {
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  readonly total: number;
+}
+
+/** Options of a {@link MergingDigest}. */
+export interface MergingDigestOptions {
+  /** Compression (delta): about delta/2 centroids once compressing. Default 200. */
+  compression?: number;
+  /** Stay exact up to this many distinct values. Default 2 x compression. */
+  exactLimit?: number;
+}
+
+export const DEFAULT_COMPRESSION = 200;
+const MIN_BUFFER = 64;
+const MAX_BUFFER = 2048;
+
+// Merge scratch space shared by all digests: JavaScript is single-threaded and
+// a merge never re-enters, so one growable pair is enough and saves garbage.
+let scratchMeans = new Float64Array(4096);
+let scratchWeights = new Float64Array(4096);
+function ensureScratch(n: number): void {
+  if (scratchMeans.length < n) {
+    let size = scratchMeans.length;
+    while (size < n) size *= 2;
+    scratchMeans = new Float64Array(size);
+    scratchWeights = new Float64Array(size);
+  }
+}
+
+/**
+ * Mergeable quantile sketch with `accept` / `merge` / `quantile` / `cdf` verbs
+ * and one serialization boundary ({@link toJSON} / {@link MergingDigest.fromJSON}).
+ */
+export class MergingDigest {
+  /** Compression (delta). */
+  readonly compression: number;
+  /** Distinct values kept exactly before compression starts. */
+  readonly exactLimit: number;
+
+  private means: Float64Array;
+  private weights: Float64Array;
+  private size = 0;
+  private buffer: Float64Array;
+  private bufLen = 0;
+  private merged = 0;
+  private lo = Infinity;
+  private hi = -Infinity;
+  private exactMode = true;
+  private cachedKnots: CdfKnots | null = null;
+
+  constructor(options: MergingDigestOptions = {}) {
+    this.compression = options.compression ?? DEFAULT_COMPRESSION;
+    if (!(this.compression >= 10)) throw new RangeError('compression must be >= 10');
+    this.exactLimit = options.exactLimit ?? 2 * this.compression;
+    this.means = new Float64Array(0);
+    this.weights = new Float64Array(0);
+    this.buffer = new Float64Array(MIN_BUFFER);
+  }
+
+  /** Adds one finite value (callers filter missing and non-finite values). */
+  accept(x: number): void {
+    if (this.bufLen === this.buffer.length) this.flushAndGrow();
+    this.buffer[this.bufLen++] = x;
+    if (x < this.lo) this.lo = x;
+    if (x > this.hi) this.hi = x;
+    this.cachedKnots = null;
+  }
+
+  /** Adds `other`'s data to this digest; `other` is left unchanged. */
+  merge(other: MergingDigest): this {
+    other.flush();
+    if (other.size === 0) return this;
+    this.flush();
+    this.mergeSorted(other.means, other.weights, other.size, other.exactMode);
+    if (other.lo < this.lo) this.lo = other.lo;
+    if (other.hi > this.hi) this.hi = other.hi;
+    return this;
+  }
+
+  /** Total weight (number of values). */
+  get count(): number {
+    return this.merged + this.bufLen;
+  }
+
+  get min(): number {
+    return this.count === 0 ? NaN : this.lo;
+  }
+
+  get max(): number {
+    return this.count === 0 ? NaN : this.hi;
+  }
+
+  /** True while no two distinct values share a centroid (CDF and quantiles are exact). */
+  get isExact(): boolean {
+    this.flush();
+    return this.exactMode;
+  }
+
+  /** Number of centroids (after flushing the buffer). */
+  get centroidCount(): number {
+    this.flush();
+    return this.size;
+  }
+
+  /** Sorted centroids, copied. */
+  centroids(): { means: Float64Array; weights: Float64Array } {
+    this.flush();
+    return { means: this.means.slice(0, this.size), weights: this.weights.slice(0, this.size) };
+  }
+
+  /**
+   * Quantile at `q` in [0, 1]. In exact mode this is numpy's default (linear
+   * interpolation between order statistics); otherwise the inverse of the
+   * interpolated CDF. NaN when empty.
+   */
+  quantile(q: number): number {
+    this.flush();
+    const n = this.merged;
+    if (n === 0) return NaN;
+    if (q <= 0) return this.lo;
+    if (q >= 1) return this.hi;
+    if (this.exactMode) {
+      const h = (n - 1) * q;
+      const i = Math.floor(h);
+      const a = this.valueAtRank(i);
+      const b = this.valueAtRank(Math.min(i + 1, n - 1));
+      return lerpNumpy(a, b, h - i);
+    }
+    const { x, y } = this.knots();
+    const t = q * n;
+    let lo = 0;
+    let hi = y.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (y[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return x[0];
+    const dy = y[lo] - y[lo - 1];
+    if (dy <= 0) return x[lo];
+    return x[lo - 1] + ((t - y[lo - 1]) / dy) * (x[lo] - x[lo - 1]);
+  }
+
+  /** P(X <= x), right-continuous. NaN when empty. */
+  cdf(x: number): number {
+    const k = this.knots();
+    if (k.total === 0) return NaN;
+    return evalKnotsRight(k, x) / k.total;
+  }
+
+  /** P(X < x), the left limit of {@link cdf}. NaN when empty. */
+  cdfBelow(x: number): number {
+    const k = this.knots();
+    if (k.total === 0) return NaN;
+    return evalKnotsLeft(k, x) / k.total;
+  }
+
+  /**
+   * Largest error of {@link cdf} at any point, as a fraction of the count: 0 in
+   * exact mode, otherwise the heaviest non-singleton centroid's share (the
+   * interpolation can misplace at most about one centroid's mass).
+   */
+  rankErrorBound(): number {
+    this.flush();
+    if (this.exactMode || this.merged === 0) return 0;
+    let maxW = 0;
+    for (let i = 0; i < this.size; i++) {
+      const w = this.weights[i];
+      if (w > 1 && w > maxW) maxW = w;
+    }
+    return maxW / this.merged;
+  }
+
+  /** Knots of the CDF (cached until the next update). */
+  knots(): CdfKnots {
+    this.flush();
+    if (this.cachedKnots) return this.cachedKnots;
+    const n = this.size;
+    const xs = new Float64Array(2 * n + 2);
+    const ys = new Float64Array(2 * n + 2);
+    let k = 0;
+    if (n > 0) {
+      xs[k] = this.lo;
+      ys[k++] = 0;
+      let cum = 0;
+      for (let i = 0; i < n; i++) {
+        const m = this.means[i];
+        const w = this.weights[i];
+        if (this.exactMode || w === 1) {
+          xs[k] = m;
+          ys[k++] = cum;
+          xs[k] = m;
+          ys[k++] = cum + w;
+        } else {
+          xs[k] = m;
+          ys[k++] = cum + w / 2;
+        }
+        cum += w;
+      }
+      xs[k] = this.hi;
+      ys[k++] = cum;
+    }
+    this.cachedKnots = { x: xs.subarray(0, k), y: ys.subarray(0, k), total: this.merged };
+    return this.cachedKnots;
+  }
+
+  /** Compact JSON form; round-trips through {@link MergingDigest.fromJSON}. */
+  toJSON(): DigestJSON {
+    this.flush();
+    return {
+      c: this.compression,
+      x: this.exactLimit,
+      e: this.exactMode,
+      n: this.merged,
+      min: this.merged === 0 ? 0 : this.lo,
+      max: this.merged === 0 ? 0 : this.hi,
+      m: Array.from(this.means.subarray(0, this.size)),
+      w: Array.from(this.weights.subarray(0, this.size)),
+    };
+  }
+
+  /** Restores a digest written by {@link toJSON}; throws on a malformed value. */
+  static fromJSON(json: DigestJSON): MergingDigest {
+    if (!json || !Array.isArray(json.m) || !Array.isArray(json.w) || json.m.length !== json.w.length) {
+      throw new TypeError('malformed digest: m and w must be arrays of equal length');
+    }
+    const d = new MergingDigest({ compression: json.c, exactLimit: json.x });
+    const n = json.m.length;
+    d.means = Float64Array.from(json.m);
+    d.weights = Float64Array.from(json.w);
+    d.size = n;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      if (!(d.weights[i] > 0) || (i > 0 && d.means[i] < d.means[i - 1])) {
+        throw new TypeError('malformed digest: weights must be positive and means ascending');
+      }
+      total += d.weights[i];
+    }
+    d.merged = total;
+    d.exactMode = json.e;
+    if (n > 0) {
+      d.lo = json.min;
+      d.hi = json.max;
+    }
+    return d;
+  }
+
+  /** Sorts the buffer into the centroids. Idempotent; called by every query. */
+  flush(): void {
+    if (this.bufLen === 0) return;
+    const buf = this.buffer.subarray(0, this.bufLen);
+    buf.sort();
+    this.mergeSorted(buf, null, this.bufLen, true);
+    this.bufLen = 0;
+  }
+
+  private flushAndGrow(): void {
+    this.flush();
+    if (this.buffer.length < MAX_BUFFER) this.buffer = new Float64Array(this.buffer.length * 2);
+  }
+
+  /** Merges an ascending run of (mean, weight) into the centroids; weights null means all 1. */
+  private mergeSorted(inMeans: Float64Array, inWeights: Float64Array | null, inLen: number, inExact: boolean): void {
+    const cap = this.size + inLen;
+    ensureScratch(cap);
+    const sm = scratchMeans;
+    const sw = scratchWeights;
+    const means = this.means;
+    const weights = this.weights;
+    const size = this.size;
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    let added = 0;
+    while (i < size || j < inLen) {
+      let m: number;
+      let w: number;
+      if (j >= inLen || (i < size && means[i] <= inMeans[j])) {
+        m = means[i];
+        w = weights[i];
+        i++;
+      } else {
+        m = inMeans[j];
+        w = inWeights === null ? 1 : inWeights[j];
+        added += w;
+        j++;
+      }
+      // Equal means combine without loss, which keeps ties as one point mass.
+      if (k > 0 && sm[k - 1] === m) sw[k - 1] += w;
+      else {
+        sm[k] = m;
+        sw[k] = w;
+        k++;
+      }
+    }
+    this.merged += added;
+    this.cachedKnots = null;
+    if (this.exactMode && inExact && k <= this.exactLimit) {
+      if (this.means.length < k) {
+        const size2 = Math.min(this.exactLimit, Math.max(k, 2 * this.means.length));
+        this.means = new Float64Array(size2);
+        this.weights = new Float64Array(size2);
+      }
+      this.means.set(sm.subarray(0, k));
+      this.weights.set(sw.subarray(0, k));
+      this.size = k;
+      return;
+    }
+    this.exactMode = false;
+    this.compress(sm, sw, k);
+  }
+
+  /** One k1-scale merge pass over the sorted scratch items into the centroid arrays. */
+  private compress(sm: Float64Array, sw: Float64Array, k: number): void {
+    const total = this.merged;
+    const delta = this.compression;
+    const outCap = Math.min(k, Math.ceil(delta) + 8);
+    let om = this.means.length >= outCap && this.means.length <= 4 * outCap ? this.means : new Float64Array(outCap);
+    let ow = om === this.means ? this.weights : new Float64Array(outCap);
+    let last = 0;
+    om[0] = sm[0];
+    ow[0] = sw[0];
+    let wSoFar = 0;
+    let wLimit = total * q1(k1(0, delta) + 1, delta);
+    for (let i = 1; i < k; i++) {
+      const proposed = ow[last] + sw[i];
+      // The extremes stay separate so min and max keep their own centroids.
+      if (i !== 1 && i !== k - 1 && wSoFar + proposed <= wLimit) {
+        ow[last] = proposed;
+        om[last] += ((sm[i] - om[last]) * sw[i]) / proposed;
+      } else {
+        wSoFar += ow[last];
+        wLimit = total * q1(k1(wSoFar / total, delta) + 1, delta);
+        last++;
+        if (last >= om.length) {
+          const bm = new Float64Array(om.length * 2);
+          const bw = new Float64Array(om.length * 2);
+          bm.set(om);
+          bw.set(ow);
+          om = bm;
+          ow = bw;
+        }
+        om[last] = sm[i];
+        ow[last] = sw[i];
+      }
+    }
+    this.means = om;
+    this.weights = ow;
+    this.size = last + 1;
+  }
+
+  /** Value at 0-based rank `r` of the expanded exact sample. */
+  private valueAtRank(r: number): number {
+    let cum = 0;
+    for (let i = 0; i < this.size; i++) {
+      cum += this.weights[i];
+      if (r < cum) return this.means[i];
+    }
+    return this.means[this.size - 1];
+  }
+}
+
+function k1(q: number, delta: number): number {
+  return (delta / (2 * Math.PI)) * Math.asin(2 * q - 1);
+}
+
+function q1(k: number, delta: number): number {
+  if (k >= delta / 4) return 1;
+  return (Math.sin((k * 2 * Math.PI) / delta) + 1) / 2;
+}
+
+/** numpy's `_lerp`: interpolates from the nearer end so results are monotone and exact at the ends. */
+export function lerpNumpy(a: number, b: number, t: number): number {
+  const diff = b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+/** Cumulative weight at or below `x` (right-continuous). */
+export function evalKnotsRight(k: CdfKnots, x: number): number {
+  const xs = k.x;
+  const ys = k.y;
+  const n = xs.length;
+  if (n === 0 || x < xs[0]) return 0;
+  if (x >= xs[n - 1]) return ys[n - 1];
+  // last index with xs[i] <= x
+  let lo = 0;
+  let hi = n - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] <= x) lo = mid;
+    else hi = mid;
+  }
+  const x0 = xs[lo];
+  const x1 = xs[lo + 1];
+  return ys[lo] + ((ys[lo + 1] - ys[lo]) * (x - x0)) / (x1 - x0);
+}
+
+/** Cumulative weight strictly below `x` (the left limit). */
+export function evalKnotsLeft(k: CdfKnots, x: number): number {
+  const xs = k.x;
+  const ys = k.y;
+  const n = xs.length;
+  if (n === 0 || x <= xs[0]) return 0;
+  if (x > xs[n - 1]) return ys[n - 1];
+  // last index with xs[i] < x
+  let lo = 0;
+  let hi = n - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] < x) lo = mid;
+    else hi = mid;
+  }
+  const x0 = xs[lo];
+  const x1 = xs[lo + 1];
+  return ys[lo] + ((ys[lo + 1] - ys[lo]) * (x - x0)) / (x1 - x0);
+}
