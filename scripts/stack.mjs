@@ -19,6 +19,10 @@
 //   DRIFTSTREAM_KAFKA_JAVA     java binary for Kafka (needs 17+; default: JAVA_HOME, then PATH)
 //   DRIFTSTREAM_REGISTRY_JAVA  java binary for the registry (needs 21+; default: first 21+ JDK found
 //                              in JAVA_HOME, PATH or /usr/lib/jvm)
+//   DRIFTSTREAM_STACK_KAFKA_PORT, DRIFTSTREAM_STACK_CONTROLLER_PORT, DRIFTSTREAM_STACK_REGISTRY_PORT,
+//   DRIFTSTREAM_STACK_REGISTRY_MANAGEMENT_PORT
+//                              move the servers to other loopback ports (defaults 9092, 9093, 8081, 9081);
+//                              use them with a separate DRIFTSTREAM_CACHE_DIR for a private second stack
 //
 // Plain Node ESM with built-ins only, so it runs before `npm run build` and without dependencies.
 // kafkajs is used for the Kafka readiness check when it is installed; TCP otherwise.
@@ -37,10 +41,21 @@ const ROOT = path.resolve(HERE, '..');
 const POM = path.join(HERE, 'stack', 'pom.xml');
 
 const HOST = '127.0.0.1';
-const KAFKA_PORT = 9092;
-const CONTROLLER_PORT = 9093;
-const REGISTRY_PORT = 8081;
-const REGISTRY_MANAGEMENT_PORT = 9081;
+const envPort = (name, dflt) => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`[stack] error: ${name}=${raw} is not a TCP port (1-65535)`);
+    process.exit(2);
+  }
+  return port;
+};
+// The ports can be moved (for a private second stack, with its own DRIFTSTREAM_CACHE_DIR).
+const KAFKA_PORT = envPort('DRIFTSTREAM_STACK_KAFKA_PORT', 9092);
+const CONTROLLER_PORT = envPort('DRIFTSTREAM_STACK_CONTROLLER_PORT', 9093);
+const REGISTRY_PORT = envPort('DRIFTSTREAM_STACK_REGISTRY_PORT', 8081);
+const REGISTRY_MANAGEMENT_PORT = envPort('DRIFTSTREAM_STACK_REGISTRY_MANAGEMENT_PORT', 9081);
 const PG_PORT = 5432;
 const REDIS_PORT = 6379;
 
@@ -196,11 +211,17 @@ function javaCandidates() {
   return [...new Set(list)];
 }
 
+const JDK_HINT =
+  'install a newer JDK under /usr/lib/jvm (Debian 12 ships only OpenJDK 17; Apicurio Registry 3.3 ' +
+  'needs 21+, e.g. a Temurin JDK) or name its java binary in DRIFTSTREAM_REGISTRY_JAVA / DRIFTSTREAM_KAFKA_JAVA';
+
 function findJava(minMajor, override, purpose) {
   if (override) {
     const v = javaMajor(override);
     if (v === null) throw new StackError(`${override} (from the environment) is not a working java`);
-    if (v < minMajor) throw new StackError(`${override} is Java ${v}; ${purpose} needs Java ${minMajor}+`);
+    if (v < minMajor) {
+      throw new StackError(`${override} is Java ${v}; ${purpose} needs Java ${minMajor}+ (${JDK_HINT})`);
+    }
     return { bin: override, major: v };
   }
   const seen = [];
@@ -214,8 +235,7 @@ function findJava(minMajor, override, purpose) {
     seen.length === 0
       ? `java not found. ${purpose} needs Java ${minMajor}+: install a JDK ` +
           `(Debian: apt-get install -y openjdk-17-jdk-headless) or set JAVA_HOME.`
-      : `${purpose} needs Java ${minMajor}+, found only: ${seen.join(', ')}. ` +
-          `Install a newer JDK under /usr/lib/jvm or point JAVA_HOME at one.`,
+      : `${purpose} needs Java ${minMajor}+, found only: ${seen.join(', ')} (${JDK_HINT})`,
   );
 }
 
@@ -657,13 +677,52 @@ async function up() {
   else always(`stack ready in ${elapsed()}:\n  ${summary.join('\n  ')}`);
 }
 
+/**
+ * One `up` or `down` at a time per cache directory (test runs started side by side would otherwise
+ * start two brokers). The lock is a directory holding the owner's pid; a dead owner's lock is taken over.
+ */
+async function withLock(fn) {
+  const lock = path.join(CACHE, '.stack.lock');
+  fs.mkdirSync(CACHE, { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
+  let told = false;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), `${process.pid}\n`);
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      const owner = readPid(path.join(lock, 'pid'));
+      if (owner === null) {
+        // The owner may be between mkdir and writing its pid: only a lock that stays empty is stale.
+        const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+        if (age > 5000) rmrf(lock);
+      } else if (!alive(owner)) {
+        rmrf(lock);
+      } else if (Date.now() > deadline) {
+        throw new StackError(`another stack.mjs (pid ${owner}) has held ${lock} for 10 minutes`);
+      } else if (!told) {
+        info(`waiting for another stack.mjs (pid ${owner}) to finish`);
+        told = true;
+      }
+      await sleep(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmrf(lock);
+  }
+}
+
 async function main() {
   switch (command) {
     case 'up':
-      await up();
+      await withLock(up);
       break;
     case 'down':
-      await down();
+      await withLock(down);
       break;
     case 'status':
       process.exitCode = (await status()) ? 0 : 1;
