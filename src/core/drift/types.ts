@@ -19,6 +19,15 @@ export interface FeatureResult {
   newCategories?: string[];
   drift: boolean;
   severity: Severity;
+  /**
+   * Proportions of the reference and the current window on the same bins, for
+   * plots (the API's feature route). Numeric: `edges` are the interior bin
+   * edges (bins = edges.length + 1, outer bins open). Categorical:
+   * `categories` name the bins (top K plus `__other__`). Optional: an
+   * evaluator may omit it, and the API then derives the reference side from
+   * the stored profile.
+   */
+  histogram?: { edges?: number[]; categories?: string[]; reference: number[]; current: number[] };
 }
 
 /** Performance of a window once labels have joined (classification or regression). */
