@@ -105,6 +105,8 @@ export interface CompletePane {
   paneStart: number;
   paneEnd: number;
   partials: unknown[];
+  /** Opaque token of the election, passed back to {@link PaneCoordinator.settle}. */
+  claim?: string;
 }
 
 export interface PaneProgress {
@@ -134,6 +136,13 @@ export interface PaneCoordinator {
   report(progress: PaneProgress): Promise<CompletePane[]>;
   /** Merged-pane inputs of earlier complete panes of a model, for sliding windows: partials of panes starting in [from, to). */
   panes(modelId: string, from: number, to: number): Promise<CompletePane[]>;
+  /**
+   * Tells the coordinator that the results of these elected panes are durable
+   * (e.g. BufferedResultWriter.durable() resolved). Coordinators that lease
+   * elections hand an unsettled pane to another evaluator when the lease runs
+   * out, so a crash between election and write does not lose the evaluation.
+   */
+  settle?(panes: readonly CompletePane[]): Promise<void>;
 }
 
 /**
