@@ -1,0 +1,340 @@
+import { DriftstreamError } from '../errors.js';
+import { detectFormat, readSampleBatches, SampleReadError, type SampleFormat, type SampleValue } from '../io/sample-reader.js';
+import {
+  createSummary,
+  ReferenceProfileBuilder,
+  type ColumnType,
+  type ReferenceProfile,
+} from '../core/profile/reference-profile.js';
+import { evaluateDataset, evaluateFeature, type FeatureEvaluation } from '../core/drift/severity.js';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../core/drift/thresholds.js';
+import type { CategoricalSummary } from '../core/stats/categorical-summary.js';
+import type { NumericSummary } from '../core/stats/numeric-summary.js';
+
+/** Options of `driftstream compare`, as parsed by the CLI. */
+export interface CompareOptions {
+  reference: string;
+  current: string;
+  format: 'json' | 'table';
+  /** Declared column types; other columns are inferred. */
+  types: Record<string, ColumnType>;
+  /** Thresholds for the verdict; defaults of DESIGN.md section 4. */
+  thresholds?: Thresholds;
+}
+
+/** One feature in the `compare` JSON output (fields that do not apply to the type are left out). */
+export interface CompareFeature {
+  type: ColumnType;
+  nReference: number;
+  nCurrent: number;
+  missing: number;
+  psi: number;
+  ks?: { statistic: number; pValue: number; errorBound: number };
+  wassersteinNormed?: number;
+  jensenShannon: number;
+  hellinger: number;
+  chiSquare?: { statistic: number; pValue: number; dof: number };
+  newCategories?: string[];
+  drift: boolean;
+  severity: 'NONE' | 'WARNING' | 'CRITICAL';
+}
+
+/** The `compare` JSON output. */
+export interface CompareReport {
+  features: Record<string, CompareFeature>;
+  dataset: { driftShare: number; drift: boolean };
+}
+
+/** Bad input to `compare` (no common columns, a column numeric in one file and text in the other). */
+export class CompareInputError extends DriftstreamError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('COMPARE_INPUT_INVALID', message, { retriable: false, cause: options.cause });
+  }
+}
+
+/** Exit codes of {@link compareCommand}. */
+export const COMPARE_EXIT = Object.freeze({ ok: 0, failure: 1, badInput: 2 });
+
+// A plain decimal or scientific number; excludes hex, "Infinity" and blanks,
+// which Number() would accept.
+const NUMERIC_RE = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+/** The number a cell holds: null when missing, undefined when it is text. */
+export function cellNumber(v: SampleValue | undefined): number | null | undefined {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string') return NUMERIC_RE.test(v) ? Number(v) : undefined;
+  return undefined;
+}
+
+/**
+ * Parses repeated `--type NAME=numeric|categorical` options. Throws
+ * {@link CompareInputError} on a malformed one.
+ */
+export function parseTypeOptions(specs: readonly string[]): Record<string, ColumnType> {
+  const out: Record<string, ColumnType> = {};
+  for (const spec of specs) {
+    const eq = spec.lastIndexOf('=');
+    const name = spec.slice(0, eq).trim();
+    const type = spec.slice(eq + 1).trim();
+    if (eq <= 0 || name === '' || (type !== 'numeric' && type !== 'categorical')) {
+      throw new CompareInputError(`--type ${spec}: expected NAME=numeric or NAME=categorical`);
+    }
+    out[name] = type;
+  }
+  return out;
+}
+
+class RestartWithFullInference extends Error {}
+
+type Inferred = Map<string, 'numeric' | 'text' | 'unknown'>;
+
+async function inferTypes(path: string, format: SampleFormat, limit: number): Promise<Inferred> {
+  const seen: Inferred = new Map();
+  for await (const batch of readSampleBatches(path, { format, limit })) {
+    for (const rec of batch) {
+      for (const k in rec) {
+        const v = rec[k];
+        const prev = seen.get(k);
+        if (prev === 'text') continue;
+        const n = cellNumber(v);
+        if (n === null) {
+          if (prev === undefined) seen.set(k, 'unknown');
+        } else seen.set(k, n === undefined ? 'text' : 'numeric');
+      }
+    }
+  }
+  return seen;
+}
+
+interface BuiltReference {
+  profile: ReferenceProfile;
+  columns: string[];
+  declared: Set<string>;
+  /** Inferred-categorical columns that held text (not just numbers) in the reference. */
+  textColumns: Set<string>;
+}
+
+async function buildReference(opts: CompareOptions, format: SampleFormat, inferred: Inferred, strict: boolean): Promise<BuiltReference> {
+  const declared = new Set(Object.keys(opts.types));
+  const types: Record<string, ColumnType> = {};
+  for (const [k, t] of inferred) types[k] = opts.types[k] ?? (t === 'text' ? 'categorical' : 'numeric');
+  const columns = Object.keys(types);
+  const builder = new ReferenceProfileBuilder(types);
+  const numericCols = columns.filter((c) => types[c] === 'numeric');
+  const categoricalCols = columns.filter((c) => types[c] === 'categorical');
+  const textColumns = new Set<string>();
+  let row = 0;
+  for await (const batch of readSampleBatches(opts.reference, { format })) {
+    for (const rec of batch) {
+      row++;
+      builder.countRow();
+      for (const c of numericCols) {
+        const v = rec[c];
+        const n = cellNumber(v);
+        if (n === undefined) {
+          if (declared.has(c)) {
+            throw new CompareInputError(`${opts.reference}: column ${c} is declared numeric but record ${row} holds ${JSON.stringify(v)}`);
+          }
+          if (!strict) throw new RestartWithFullInference();
+          throw new Error(`internal: column ${c} inferred numeric but holds text`);
+        }
+        builder.acceptValue(c, n);
+      }
+      for (const c of categoricalCols) {
+        const v = rec[c];
+        builder.acceptValue(c, v);
+        if (v !== null && v !== undefined && !textColumns.has(c) && cellNumber(v) === undefined) textColumns.add(c);
+      }
+      if (!strict && format === 'ndjson') {
+        for (const k in rec) if (types[k] === undefined && rec[k] !== null) throw new RestartWithFullInference();
+      }
+    }
+  }
+  return { profile: builder.build({ createdAt: Date.now(), id: 'compare-reference' }), columns, declared, textColumns };
+}
+
+/**
+ * Compares two sample files: the reference becomes a {@link ReferenceProfile},
+ * the current file is streamed through the same window summaries the detector
+ * uses, and every common column is evaluated. Throws {@link SampleReadError}
+ * or {@link CompareInputError} on bad input.
+ */
+export async function compareFiles(opts: CompareOptions): Promise<{ report: CompareReport; evaluations: Record<string, FeatureEvaluation>; onlyInReference: string[]; onlyInCurrent: string[] }> {
+  const [refFormat, curFormat] = await Promise.all([detectFormat(opts.reference), detectFormat(opts.current)]);
+  let ref: BuiltReference;
+  try {
+    ref = await buildReference(opts, refFormat, await inferTypes(opts.reference, refFormat, 1000), false);
+  } catch (err) {
+    if (!(err instanceof RestartWithFullInference)) throw err;
+    ref = await buildReference(opts, refFormat, await inferTypes(opts.reference, refFormat, Infinity), true);
+  }
+  const { profile, columns, declared, textColumns } = ref;
+
+  const summaries = new Map<string, NumericSummary | CategoricalSummary>();
+  for (const c of columns) summaries.set(c, createSummary(profile.features[c]));
+  const numericCols = columns.filter((c) => profile.features[c].type === 'numeric');
+  const categoricalCols = columns.filter((c) => profile.features[c].type === 'categorical');
+  const curHasText = new Set<string>();
+  const curHasValue = new Set<string>();
+  const currentColumns = new Set<string>();
+  let row = 0;
+  for await (const batch of readSampleBatches(opts.current, { format: curFormat })) {
+    if (curFormat === 'csv' && currentColumns.size === 0 && batch.length > 0) {
+      for (const k in batch[0]) currentColumns.add(k);
+    }
+    for (const rec of batch) {
+      row++;
+      if (curFormat === 'ndjson') for (const k in rec) currentColumns.add(k);
+      for (const c of numericCols) {
+        const v = rec[c];
+        const n = cellNumber(v);
+        if (n === undefined) {
+          throw new CompareInputError(
+            declared.has(c)
+              ? `${opts.current}: column ${c} is declared numeric but record ${row} holds ${JSON.stringify(v)}`
+              : `column ${c} is numeric in ${opts.reference} but text in ${opts.current} (record ${row} holds ${JSON.stringify(v)}); declare its type with --type ${c}=categorical`,
+          );
+        }
+        (summaries.get(c) as NumericSummary).accept(n);
+      }
+      for (const c of categoricalCols) {
+        const v = rec[c];
+        (summaries.get(c) as CategoricalSummary).accept(v);
+        if (v !== null && v !== undefined) {
+          curHasValue.add(c);
+          if (!curHasText.has(c) && cellNumber(v) === undefined) curHasText.add(c);
+        }
+      }
+    }
+  }
+
+  const common = columns.filter((c) => currentColumns.has(c));
+  if (common.length === 0) {
+    throw new CompareInputError(
+      `no common columns: ${opts.reference} has [${columns.join(', ')}], ${opts.current} has [${[...currentColumns].join(', ')}]`,
+    );
+  }
+  for (const c of common) {
+    if (!declared.has(c) && textColumns.has(c) && curHasValue.has(c) && !curHasText.has(c)) {
+      throw new CompareInputError(
+        `column ${c} is text in ${opts.reference} but numeric in ${opts.current}; declare its type with --type ${c}=categorical`,
+      );
+    }
+  }
+
+  const thresholds = opts.thresholds ?? DEFAULT_THRESHOLDS;
+  const evaluations: Record<string, FeatureEvaluation> = {};
+  const features: Record<string, CompareFeature> = {};
+  for (const c of common) {
+    const e = evaluateFeature(profile.features[c], summaries.get(c)!, thresholds);
+    evaluations[c] = e;
+    features[c] = toCompareFeature(e);
+  }
+  const dataset = evaluateDataset(evaluations);
+  return {
+    report: { features, dataset: { driftShare: dataset.driftShare, drift: dataset.drift } },
+    evaluations,
+    onlyInReference: columns.filter((c) => !currentColumns.has(c)),
+    onlyInCurrent: [...currentColumns].filter((c) => profile.features[c] === undefined),
+  };
+}
+
+function toCompareFeature(e: FeatureEvaluation): CompareFeature {
+  const base = { type: e.type, nReference: e.nReference, nCurrent: e.nCurrent, missing: e.missing, psi: e.psi! };
+  if (e.type === 'numeric') {
+    return {
+      ...base,
+      ks: { statistic: e.ks!.statistic, pValue: e.ks!.pValue, errorBound: e.ks!.errorBound },
+      wassersteinNormed: e.wassersteinNormed!,
+      jensenShannon: e.jensenShannon!,
+      hellinger: e.hellinger!,
+      drift: e.drift,
+      severity: e.severity,
+    };
+  }
+  return {
+    ...base,
+    chiSquare: { statistic: e.chiSquare!.statistic, pValue: e.chiSquare!.pValue, dof: e.chiSquare!.dof },
+    jensenShannon: e.jensenShannon!,
+    hellinger: e.hellinger!,
+    newCategories: e.newCategories ?? [],
+    drift: e.drift,
+    severity: e.severity,
+  };
+}
+
+/**
+ * `driftstream compare`: writes the report to `out` (JSON, or a table for
+ * people) and returns the exit code: 0 when the comparison ran (whatever the
+ * verdict), 2 on bad input (message on `err`), 1 on an unexpected failure.
+ */
+export async function compareCommand(
+  opts: { reference: string; current: string; format: 'json' | 'table'; types: Record<string, ColumnType>; thresholds?: Thresholds },
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  try {
+    const { report, onlyInReference, onlyInCurrent } = await compareFiles(opts);
+    if (opts.format === 'table') {
+      out.write(formatTable(report));
+      if (onlyInReference.length > 0) err.write(`note: only in the reference, not compared: ${onlyInReference.join(', ')}\n`);
+      if (onlyInCurrent.length > 0) err.write(`note: only in the current file, not compared: ${onlyInCurrent.join(', ')}\n`);
+    } else out.write(JSON.stringify(report, null, 2) + '\n');
+    return COMPARE_EXIT.ok;
+  } catch (e) {
+    if (e instanceof SampleReadError || e instanceof CompareInputError) {
+      err.write(`driftstream compare: ${e.message}\n`);
+      return COMPARE_EXIT.badInput;
+    }
+    err.write(`driftstream compare: ${(e as Error).stack ?? String(e)}\n`);
+    return COMPARE_EXIT.failure;
+  }
+}
+
+/** {@link compareCommand} with its streams bundled: `runCompare(args, { out, err })`. */
+export function runCompare(args: CompareOptions, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }): Promise<number> {
+  return compareCommand(args, io.out, io.err);
+}
+
+/** The report as an aligned text table, one feature per row, then the dataset verdict. */
+export function formatTable(report: CompareReport): string {
+  const head = ['feature', 'type', 'n ref', 'n cur', 'missing', 'psi', 'ks D', 'ks p', 'wass', 'js', 'hellinger', 'chi2', 'chi2 p', 'new', 'severity'];
+  const rows: string[][] = [head];
+  for (const [name, f] of Object.entries(report.features)) {
+    rows.push([
+      name,
+      f.type,
+      String(f.nReference),
+      String(f.nCurrent),
+      String(f.missing),
+      num(f.psi),
+      f.ks ? num(f.ks.statistic) : '',
+      f.ks ? pval(f.ks.pValue) : '',
+      f.wassersteinNormed !== undefined ? num(f.wassersteinNormed) : '',
+      num(f.jensenShannon),
+      num(f.hellinger),
+      f.chiSquare ? num(f.chiSquare.statistic, 2) : '',
+      f.chiSquare ? pval(f.chiSquare.pValue) : '',
+      f.newCategories ? f.newCategories.join(' ') : '',
+      f.drift ? `${f.severity} (drift)` : f.severity,
+    ]);
+  }
+  const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const lines = rows.map((r) => r.map((cell, i) => (i <= 1 || i >= 13 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd());
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const n = Object.keys(report.features).length;
+  const k = Object.values(report.features).filter((f) => f.drift).length;
+  lines.push('');
+  lines.push(`dataset drift: ${report.dataset.drift ? 'YES' : 'no'} (${k} of ${n} features, share ${report.dataset.driftShare.toFixed(2)})`);
+  return lines.join('\n') + '\n';
+}
+
+function num(v: number, digits = 4): string {
+  return Number.isNaN(v) || v === null ? '-' : v.toFixed(digits);
+}
+
+function pval(v: number): string {
+  if (Number.isNaN(v) || v === null) return '-';
+  return v < 1e-4 ? v.toExponential(1) : v.toFixed(4);
+}
