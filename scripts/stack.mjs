@@ -647,16 +647,21 @@ async function down() {
 async function status() {
   const kpid = managedPid(KAFKA_PID, 'kafka.Kafka');
   const rpid = managedPid(REGISTRY_PID, 'quarkus-run.jar');
-  const state = async (ok, pid) => (ok ? `up${pid ? ` (pid ${pid})` : ' (not started by this script)'}` : pid ? `starting or unhealthy (pid ${pid})` : 'down');
-  const lines = [
-    `Kafka            ${HOST}:${KAFKA_PORT}  ${await state(await kafkaReady(), kpid)}`,
-    `Schema registry  ${REGISTRY_URL}  ${await state(await registryReady(), rpid)}`,
-    `PostgreSQL       ${HOST}:${PG_PORT}  ${(await portOpen(PG_PORT)) ? 'up' : 'down'}`,
-    `Redis            ${HOST}:${REDIS_PORT}  ${(await portOpen(REDIS_PORT)) ? 'up' : 'down'}`,
-    `cache            ${CACHE}`,
+  const state = (ok, pid) =>
+    ok
+      ? `up${pid === 'machine' ? ' (machine service)' : pid ? ` (pid ${pid})` : ' (not started by this script)'}`
+      : pid && pid !== 'machine'
+        ? `starting or unhealthy (pid ${pid})`
+        : 'down';
+  const checks = [
+    ['Kafka           ', `${HOST}:${KAFKA_PORT}`, await kafkaReady(), kpid],
+    ['Schema registry ', REGISTRY_URL, await registryReady(), rpid],
+    ['PostgreSQL      ', `${HOST}:${PG_PORT}`, await portOpen(PG_PORT), 'machine'],
+    ['Redis           ', `${HOST}:${REDIS_PORT}`, await portOpen(REDIS_PORT), 'machine'],
   ];
-  console.log(lines.join('\n'));
-  return lines.every((l) => !/ down$/.test(l));
+  for (const [name, where, ok, pid] of checks) console.log(`${name} ${where}  ${state(ok, pid)}`);
+  console.log(`cache            ${CACHE}`);
+  return checks.every(([, , ok]) => ok);
 }
 
 async function up() {
