@@ -1,0 +1,259 @@
+/**
+ * Lua scripts of the Redis label join. Each call handles a whole batch, so a
+ * batch costs one round trip, and each event's check-take-count runs
+ * atomically: a label and its inference can never both miss each other, and a
+ * replay can never count twice.
+ *
+ * Keys (P is the configured prefix; <id> is `<byte length of modelId>:<modelId>`
+ * so that any model and event ids stay unambiguous):
+ *   P i:<id>:<eventId>     inference record (JSON), TTL = label horizon
+ *   P l:<id>:<eventId>     label waiting for its inference (JSON), TTL = horizon
+ *   P j:<id>:<eventId>     joined marker, TTL = horizon: replays of either side are duplicates
+ *   P c:<id>:<paneMs>:<paneStart>   performance counters of a pane (hash), TTL refreshed on change
+ *   P x:<id>:<paneMs>      pane starts holding counters (sorted set)
+ *   P w                    waiting labels (sorted set, score = when the wait ends)
+ *   P dirty                panes changed since last taken (set of `<paneMs>:<paneStart>:<modelId>`)
+ *   P s:<id>               join counts of a model (hash)
+ *
+ * Keys are derived inside the scripts, so they need a single Redis (or all
+ * keys in one cluster slot, e.g. a prefix with a hash tag like `ds:{labels}:`).
+ *
+ * The increments mirror predictionIncrements / labelIncrements in
+ * src/core/stats/performance.ts field for field. An inference record is
+ * `[ts, kind ('s'|'c'|'r'), predictedPositive, score, predictedClass,
+ * predictedValue, positiveClass, [paneMs...]]`; a label is
+ * `[labelClass, labelValue, ts]`; absent values are JSON null.
+ */
+
+const COMMON = `
+local P = ARGV[1]
+local HORIZON = tonumber(ARGV[2])
+local COUNTER_TTL = tonumber(ARGV[3])
+local NOW = tonumber(ARGV[4])
+local NULL = cjson.null
+local FLOAT = { ss = true, sq = true, he = true, bs = true, ra = true, rq = true, re = true }
+local LOG_GAMMA = math.log(1.05)
+local SCORE_BINS = 1000
+local MAX_PANES = 20000
+
+local panes, paneOrder, stats, statOrder = {}, {}, {}, {}
+local joinedByModel = {}
+local stored, joined, dups = 0, 0, 0
+
+local function id(model) return #model .. ':' .. model end
+
+local function stat(model, field, d)
+  local s = stats[model]
+  if not s then s = {}; stats[model] = s; statOrder[#statOrder + 1] = model end
+  s[field] = (s[field] or 0) + d
+end
+
+local function add(t, f, d) t[f] = (t[f] or 0) + d end
+
+local function binaryEntropy(p)
+  if p <= 0 or p >= 1 then return 0 end
+  return -(p * math.log(p) + (1 - p) * math.log(1 - p))
+end
+
+local function scoreBin(s)
+  local b = math.floor(s * SCORE_BINS)
+  if b < 0 then return 0 end
+  if b >= SCORE_BINS then return SCORE_BINS - 1 end
+  return b
+end
+
+local function delayBin(d)
+  if not (d >= 1) then return 0 end
+  local b = math.ceil(math.log(d) / LOG_GAMMA)
+  if b < 1 then return 1 end
+  return b
+end
+
+local function fmt(x) return string.format('%d', x) end
+
+local function predictionIncs(r)
+  local t = { pn = 1 }
+  local pb = r[3]
+  if pb ~= NULL then
+    t.pk = 1
+    if pb == 1 then t.pp = 1 end
+  end
+  if r[5] ~= NULL then t['pc:' .. r[5]] = 1 end
+  local v
+  if r[2] == 'r' then v = r[6] else v = r[4] end
+  if v ~= NULL then
+    t.sn = 1; t.ss = v; t.sq = v * v
+    if r[2] ~= 'r' then t.he = binaryEntropy(v) end
+  end
+  return t
+end
+
+local function labelIncs(r, l)
+  local t = { n = 1, dn = 1 }
+  local delay = l[3] - r[1]
+  if delay < 0 then delay = 0 end
+  t['d:' .. fmt(delayBin(delay))] = 1
+  if r[2] == 'r' then
+    if r[6] ~= NULL and l[2] ~= NULL then
+      local e = r[6] - l[2]
+      t.rn = 1; t.ra = math.abs(e); t.rq = e * e; t.re = e
+    end
+    return t
+  end
+  local y = 0
+  if l[1] == r[7] then y = 1 end
+  local pb = r[3]
+  if pb ~= NULL then
+    if pb == 1 then
+      if y == 1 then t.tp = 1 else t.fp = 1 end
+    else
+      if y == 1 then t.fn = 1 else t.tn = 1 end
+    end
+  end
+  local s = r[4]
+  if s ~= NULL then
+    local d = s - y
+    t.bn = 1; t.bs = d * d
+    t['h' .. y .. ':' .. fmt(scoreBin(s))] = 1
+  end
+  if r[2] == 'c' then
+    add(t, 'ca:' .. l[1], 1)
+    if r[5] ~= NULL then
+      add(t, 'cp:' .. r[5], 1)
+      if r[5] == l[1] then t.ok = 1; add(t, 'ct:' .. l[1], 1) end
+    end
+  elseif pb ~= NULL and pb == y then
+    t.ok = 1
+  end
+  return t
+end
+
+local function addTo(r, model, incs)
+  local ts = r[1]
+  for _, size in ipairs(r[8]) do
+    local start = fmt(ts - (ts % size))
+    local sz = fmt(size)
+    local key = P .. 'c:' .. id(model) .. ':' .. sz .. ':' .. start
+    local p = panes[key]
+    if not p then
+      p = { f = {}, model = model, size = sz, start = start }
+      panes[key] = p
+      paneOrder[#paneOrder + 1] = key
+    end
+    for f, d in pairs(incs) do add(p.f, f, d) end
+  end
+end
+
+local function countJoin(model)
+  joined = joined + 1
+  joinedByModel[model] = (joinedByModel[model] or 0) + 1
+  stat(model, 'joined', 1)
+end
+
+local function flush()
+  for _, key in ipairs(paneOrder) do
+    local p = panes[key]
+    for f, d in pairs(p.f) do
+      if FLOAT[f] then redis.call('HINCRBYFLOAT', key, f, d) else redis.call('HINCRBY', key, f, d) end
+    end
+    redis.call('PEXPIRE', key, COUNTER_TTL)
+    local xkey = P .. 'x:' .. id(p.model) .. ':' .. p.size
+    redis.call('ZADD', xkey, p.start, p.start)
+    redis.call('PEXPIRE', xkey, COUNTER_TTL)
+    if redis.call('ZCARD', xkey) > MAX_PANES then redis.call('ZREMRANGEBYRANK', xkey, 0, -(MAX_PANES + 1)) end
+    redis.call('SADD', P .. 'dirty', p.size .. ':' .. p.start .. ':' .. p.model)
+  end
+  for _, model in ipairs(statOrder) do
+    for f, d in pairs(stats[model]) do redis.call('HINCRBY', P .. 's:' .. id(model), f, d) end
+  end
+  return cjson.encode({ stored = stored, joined = joined, duplicates = dups, joinedByModel = joinedByModel })
+end
+`;
+
+/**
+ * ARGV: prefix, horizonMs, counterTtlMs, nowMs, count, then per inference
+ * modelId, eventId, record. Stores each new inference (or joins the label
+ * waiting for it) and counts it once as a prediction of its panes.
+ */
+export const RECORD_INFERENCES = `${COMMON}
+local n = tonumber(ARGV[5])
+for i = 0, n - 1 do
+  local model, eid, rec = ARGV[6 + i * 3], ARGV[7 + i * 3], ARGV[8 + i * 3]
+  local sfx = id(model) .. ':' .. eid
+  if redis.call('EXISTS', P .. 'j:' .. sfx, P .. 'i:' .. sfx) > 0 then
+    dups = dups + 1
+    stat(model, 'inferenceDuplicates', 1)
+  else
+    stat(model, 'inferences', 1)
+    local r = cjson.decode(rec)
+    addTo(r, model, predictionIncs(r))
+    local lab = redis.call('GET', P .. 'l:' .. sfx)
+    if lab then
+      redis.call('DEL', P .. 'l:' .. sfx)
+      redis.call('ZREM', P .. 'w', sfx)
+      redis.call('SET', P .. 'j:' .. sfx, '1', 'PX', HORIZON)
+      addTo(r, model, labelIncs(r, cjson.decode(lab)))
+      countJoin(model)
+    else
+      redis.call('SET', P .. 'i:' .. sfx, rec, 'PX', HORIZON)
+      stored = stored + 1
+    end
+  end
+end
+return flush()
+`;
+
+/**
+ * ARGV: prefix, horizonMs, counterTtlMs, nowMs, count, then per label
+ * modelId, eventId, label. Takes each label's inference record (get and
+ * delete) and counts the pair, or leaves the label waiting.
+ */
+export const RECORD_LABELS = `${COMMON}
+local n = tonumber(ARGV[5])
+for i = 0, n - 1 do
+  local model, eid, lab = ARGV[6 + i * 3], ARGV[7 + i * 3], ARGV[8 + i * 3]
+  local sfx = id(model) .. ':' .. eid
+  stat(model, 'labels', 1)
+  if redis.call('EXISTS', P .. 'j:' .. sfx) == 1 then
+    dups = dups + 1
+    stat(model, 'labelDuplicates', 1)
+  else
+    local rec = redis.call('GET', P .. 'i:' .. sfx)
+    if rec then
+      redis.call('DEL', P .. 'i:' .. sfx)
+      redis.call('SET', P .. 'j:' .. sfx, '1', 'PX', HORIZON)
+      local r = cjson.decode(rec)
+      addTo(r, model, labelIncs(r, cjson.decode(lab)))
+      countJoin(model)
+    elseif redis.call('SET', P .. 'l:' .. sfx, lab, 'NX', 'PX', HORIZON) then
+      redis.call('ZADD', P .. 'w', NOW + HORIZON, sfx)
+      stored = stored + 1
+      stat(model, 'waited', 1)
+    else
+      dups = dups + 1
+      stat(model, 'labelDuplicates', 1)
+    end
+  end
+end
+return flush()
+`;
+
+/**
+ * ARGV: prefix, nowMs, max. Counts and drops labels whose wait ended; returns
+ * JSON `{modelId: expired}`.
+ */
+export const EXPIRE_WAITING = `
+local P = ARGV[1]
+local members = redis.call('ZRANGEBYSCORE', P .. 'w', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local byModel = {}
+for _, m in ipairs(members) do
+  redis.call('ZREM', P .. 'w', m)
+  redis.call('DEL', P .. 'l:' .. m)
+  local colon = string.find(m, ':', 1, true)
+  local len = tonumber(string.sub(m, 1, colon - 1))
+  local model = string.sub(m, colon + 1, colon + len)
+  byModel[model] = (byModel[model] or 0) + 1
+  redis.call('HINCRBY', P .. 's:' .. len .. ':' .. model, 'expired', 1)
+end
+return cjson.encode(byModel)
+`;
