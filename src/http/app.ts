@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { VERSION } from '../version.js';
+import { Authenticator, requireRole } from './auth.js';
+import type { HttpDeps } from './deps.js';
+import { HttpError } from './errors.js';
+import { errorBody, handleError } from './error-handler.js';
+import type { RouteContext } from './route-context.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+import { alertRoutes } from './routes/alerts.js';
+import { healthRoutes } from './routes/health.js';
+import { modelRoutes } from './routes/models.js';
+import { referenceRoutes } from './routes/reference.js';
+import { resultRoutes } from './routes/results.js';
+
+/** Where the dashboard's static files are: beside this module, or in src/ when running the compiled dist/. */
+export function dashboardRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'dashboard'), join(here, '..', '..', 'src', 'http', 'dashboard')];
+  return candidates.find((c) => existsSync(join(c, 'index.html'))) ?? candidates[0];
+}
+
+const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * Builds the HTTP service over the given ports: the JSON API, /metrics,
+ * health checks, OpenAPI with its UI and the dashboard. It never listens:
+ * callers `listen()` (the commands) or `inject()` (tests).
+ */
+export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const { config, metrics } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    trustProxy: false,
+    ajv: { customOptions: { allowUnionTypes: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  });
+
+  const auth = new Authenticator(config);
+  const ctx: RouteContext = {
+    deps,
+    auth,
+    guard: { read: requireRole(auth, config, 'reader'), edit: requireRole(auth, config, 'editor'), admin: requireRole(auth, config, 'admin') },
+    now: deps.now ?? Date.now,
+  };
+
+  app.decorateRequest('principal', undefined);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody(request, { statusCode: 404, code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL: label values stay bounded.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins],
+      methods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
+      allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      maxAge: 600,
+    });
+  }
+
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new HttpError('RATE_LIMITED', `rate limit of ${context.max} write requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'driftstream API',
+        version: VERSION,
+        description: 'Drift state, history, alerts and model configuration of driftstream. Errors follow one model (see docs/errors.md).',
+        license: { name: 'Apache-2.0' },
+      },
+      tags: [
+        { name: 'models', description: 'Model configurations and reference profiles' },
+        { name: 'drift', description: 'Evaluations and per-feature statistics' },
+        { name: 'performance', description: 'Performance once labels join' },
+        { name: 'alerts', description: 'Alert history' },
+        { name: 'operations', description: 'Health, readiness and metrics' },
+      ],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API key or a JWT (HS256 or RS256) with a role claim' },
+        },
+      },
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true, docExpansion: 'list' } });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (scope) => healthRoutes(scope, ctx));
+  await app.register(async (scope) => modelRoutes(scope, ctx));
+  await app.register(async (scope) => resultRoutes(scope, ctx));
+  await app.register(async (scope) => alertRoutes(scope, ctx));
+  await app.register(async (scope) => referenceRoutes(scope, ctx));
+
+  await app.register(fastifyStatic, {
+    root: dashboardRoot(),
+    prefix: '/',
+    wildcard: false,
+    index: ['index.html'],
+    decorateReply: false,
+    cacheControl: true,
+    maxAge: 60_000,
+    setHeaders: (res) => {
+      res.header('content-security-policy', DASHBOARD_CSP);
+      res.header('x-content-type-options', 'nosniff');
+    },
+  });
+
+  return app;
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import type { HealthCheck } from '../../stream/ports.js';
+import type { RouteContext } from '../route-context.js';
+
+async function probe(check: HealthCheck, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([check.check().catch(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const checksSchema = { type: 'object', additionalProperties: { type: 'string', enum: ['up', 'down'] } } as const;
+
+export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const { deps } = ctx;
+  const timeoutMs = deps.healthTimeoutMs ?? 2000;
+
+  app.get('/healthz', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Liveness: the process answers',
+      response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+    },
+    logLevel: 'warn',
+  }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Readiness: every dependency (Kafka, Redis, PostgreSQL) is reachable',
+      response: {
+        200: { type: 'object', properties: { status: { type: 'string' }, checks: checksSchema } },
+        503: {
+          type: 'object',
+          properties: {
+            statusCode: { type: 'integer' },
+            code: { type: 'string' },
+            error: { type: 'string' },
+            message: { type: 'string' },
+            requestId: { type: 'string' },
+            down: { type: 'array', items: { type: 'string' } },
+            checks: checksSchema,
+          },
+        },
+      },
+    },
+    logLevel: 'warn',
+  }, async (request, reply) => {
+    const results = await Promise.all(deps.healthChecks.map(async (c) => [c.name, await probe(c, timeoutMs)] as const));
+    const checks: Record<string, 'up' | 'down'> = {};
+    for (const [name, up] of results) {
+      checks[name] = up ? 'up' : 'down';
+      deps.metrics.dependencyUp.set({ dependency: name }, up ? 1 : 0);
+    }
+    const down = results.filter(([, up]) => !up).map(([name]) => name);
+    if (down.length === 0) return { status: 'ready', checks };
+    return reply.status(503).send({
+      statusCode: 503,
+      code: 'NOT_READY',
+      error: 'Service Unavailable',
+      message: `not ready: ${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down`,
+      requestId: String(request.id),
+      down,
+      checks,
+    });
+  });
+
+  app.get('/metrics', {
+    schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] },
+    logLevel: 'warn',
+  }, async (_request, reply) => {
+    const text = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(text);
+  });
+}
