@@ -1,0 +1,89 @@
+import type pg from 'pg';
+import type { ModelConfigJson, ModelRepository, StoredReference } from '../../stream/ports.js';
+import { pgCall } from './pg-pool.js';
+
+interface ReferenceRow {
+  reference_id: string;
+  model_id: string;
+  version: number;
+  created_at: Date;
+  profile: unknown;
+}
+
+function toReference(r: ReferenceRow): StoredReference {
+  return Object.freeze({ referenceId: r.reference_id, modelId: r.model_id, version: r.version, createdAt: r.created_at.getTime(), profile: r.profile });
+}
+
+/** Models and their immutable, versioned reference profiles in PostgreSQL. */
+export class PostgresModelRepository implements ModelRepository {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async listModels(): Promise<ModelConfigJson[]> {
+    const { rows } = await pgCall('list models', () => this.pool.query<{ config: ModelConfigJson }>('SELECT config FROM models ORDER BY model_id'));
+    return rows.map((r) => r.config);
+  }
+
+  async getModel(modelId: string): Promise<ModelConfigJson | undefined> {
+    const { rows } = await pgCall('get model', () => this.pool.query<{ config: ModelConfigJson }>('SELECT config FROM models WHERE model_id = $1', [modelId]));
+    return rows[0]?.config;
+  }
+
+  async putModel(config: ModelConfigJson): Promise<void> {
+    await pgCall('put model', () =>
+      this.pool.query(
+        `INSERT INTO models (model_id, config) VALUES ($1, $2)
+         ON CONFLICT (model_id) DO UPDATE SET config = EXCLUDED.config, updated_at = now()`,
+        [config.modelId, JSON.stringify(config)],
+      ),
+    );
+  }
+
+  async deleteModel(modelId: string): Promise<boolean> {
+    const res = await pgCall('delete model', () => this.pool.query('DELETE FROM models WHERE model_id = $1', [modelId]));
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async addReference(modelId: string, referenceId: string, profile: unknown): Promise<StoredReference> {
+    return pgCall('add reference', async () => {
+      const client = await this.pool.connect();
+      let failed: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        // Versions of one model are numbered under a per-model lock, so two writers never take the same number.
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`driftstream-reference:${modelId}`]);
+        const existing = await client.query<ReferenceRow>('SELECT * FROM reference_profiles WHERE reference_id = $1', [referenceId]);
+        if (existing.rows[0]) {
+          await client.query('COMMIT');
+          return toReference(existing.rows[0]);
+        }
+        const { rows } = await client.query<ReferenceRow>(
+          `INSERT INTO reference_profiles (reference_id, model_id, version, profile)
+           VALUES ($1, $2, (SELECT COALESCE(MAX(version), 0) + 1 FROM reference_profiles WHERE model_id = $2), $3)
+           RETURNING *`,
+          [referenceId, modelId, JSON.stringify(profile)],
+        );
+        await client.query('COMMIT');
+        return toReference(rows[0]);
+      } catch (err) {
+        failed = err as Error;
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        // A client that failed mid-transaction may be broken: drop it instead of pooling it.
+        client.release(failed);
+      }
+    });
+  }
+
+  async latestReference(modelId: string): Promise<StoredReference | undefined> {
+    const { rows } = await pgCall('latest reference', () =>
+      this.pool.query<ReferenceRow>('SELECT * FROM reference_profiles WHERE model_id = $1 ORDER BY version DESC LIMIT 1', [modelId]),
+    );
+    return rows[0] && toReference(rows[0]);
+  }
+
+  async getReference(referenceId: string): Promise<StoredReference | undefined> {
+    const { rows } = await pgCall('get reference', () => this.pool.query<ReferenceRow>('SELECT * FROM reference_profiles WHERE reference_id = $1', [referenceId]));
+    return rows[0] && toReference(rows[0]);
+  }
+}

@@ -1,0 +1,82 @@
+// Conformance of the PostgreSQL adapters (directly and behind the buffered writer), each test in its own schema.
+import { afterAll, describe, expect, it } from 'vitest';
+import { PostgresModelRepository } from '../../src/adapters/postgres/postgres-model-repository.js';
+import { PostgresResultRepository } from '../../src/adapters/postgres/postgres-result-repository.js';
+import { BufferedResultWriter } from '../../src/adapters/postgres/buffered-result-writer.js';
+import { migrationStatus, runMigrations } from '../../src/adapters/postgres/migrate.js';
+import type { ResultRepository } from '../../src/stream/ports.js';
+import { testDatabase, type TestDatabase } from '../support/postgres.js';
+import { makeEvaluation } from '../support/fixtures.js';
+import { modelRepositoryConformance } from './model-repository.conformance.js';
+import { resultRepositoryConformance } from './result-repository.conformance.js';
+
+const dbs: TestDatabase[] = [];
+const writers: BufferedResultWriter[] = [];
+async function db(): Promise<TestDatabase> {
+  const d = await testDatabase('conf');
+  dbs.push(d);
+  return d;
+}
+
+afterAll(async () => {
+  await Promise.all(writers.map((w) => w.close(1_000)));
+  await Promise.all(dbs.map((d) => d.drop()));
+});
+
+modelRepositoryConformance('postgres', async () => new PostgresModelRepository((await db()).pool));
+resultRepositoryConformance('postgres', async () => new PostgresResultRepository((await db()).pool));
+resultRepositoryConformance(
+  'postgres behind BufferedResultWriter',
+  async () => {
+    const w = new BufferedResultWriter(new PostgresResultRepository((await db()).pool), { capacity: 100, batchSize: 7, flushIntervalMs: 20 });
+    writers.push(w);
+    return w;
+  },
+  (repo: ResultRepository) => (repo as BufferedResultWriter).durable(),
+);
+
+describe('PostgreSQL schema', () => {
+  it('migrations are idempotent and recorded', async () => {
+    const d = await db();
+    expect(await runMigrations(d.pool, { schema: d.schema })).toEqual([]);
+    const status = await migrationStatus(d.pool, { schema: d.schema });
+    expect(status.length).toBeGreaterThanOrEqual(1);
+    expect(status.every((s) => s.appliedAt instanceof Date)).toBe(true);
+  });
+
+  it('concurrent migrations of one schema apply each migration once', async () => {
+    const d = await db();
+    const schema = `${d.schema}_race`;
+    const results = await Promise.all([1, 2, 3].map(() => runMigrations(d.pool, { schema })));
+    expect(results.flat().sort()).toEqual((await migrationStatus(d.pool, { schema })).map((s) => s.version));
+    await d.pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+  });
+
+  it('reference profiles cannot be updated', async () => {
+    const d = await db();
+    await new PostgresModelRepository(d.pool).addReference('m', 'ref-1', { a: 1 });
+    await expect(d.pool.query(`UPDATE reference_profiles SET profile = '{}' WHERE reference_id = 'ref-1'`)).rejects.toThrow(/immutable/);
+  });
+
+  it('stores drift per window and feature, performance per window, and keeps the fuller of two evaluations', async () => {
+    const d = await db();
+    const repo = new PostgresResultRepository(d.pool);
+    const e = makeEvaluation();
+    await repo.saveEvaluations([e]);
+    await repo.saveEvaluations([{ ...e, sampleSize: 10, features: {} }]);
+    const drift = await d.pool.query('SELECT kind, feature, psi, severity FROM drift_results ORDER BY kind, feature');
+    expect(drift.rows).toEqual([
+      { kind: 'feature', feature: 'age', psi: 0.31, severity: 'CRITICAL' },
+      { kind: 'feature', feature: 'region', psi: 0.01, severity: 'NONE' },
+      { kind: 'prediction', feature: 'score', psi: 0.02, severity: 'NONE' },
+    ]);
+    const perf = await d.pool.query('SELECT labelled, coverage FROM performance_results');
+    expect(perf.rows).toEqual([{ labelled: '600', coverage: 600 / 1_234 }]);
+    expect((await repo.latestEvaluation(e.modelId, e.windowName))?.sampleSize).toBe(1_234);
+  });
+
+  it('rejects a cursor it did not issue', async () => {
+    const repo = new PostgresResultRepository((await db()).pool);
+    await expect(repo.listAlerts({ cursor: 'bm9wZQ' })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import type { DriftAlert } from '../../src/core/events.js';
+import type { ResultRepository } from '../../src/stream/ports.js';
+import { makeAlert, makeEvaluation, T0 } from '../support/fixtures.js';
+
+const MINUTE = 60_000;
+
+/** What every ResultRepository must do. `make` returns a fresh, empty repository; `settle` waits for buffered writes. */
+export function resultRepositoryConformance(
+  name: string,
+  make: () => Promise<ResultRepository>,
+  settle: (repo: ResultRepository) => Promise<void> = async () => undefined,
+): void {
+  describe(`ResultRepository conformance: ${name}`, () => {
+    it('round-trips an evaluation and serves the latest per window', async () => {
+      const repo = await make();
+      const e1 = makeEvaluation({ windowStart: T0 });
+      const e2 = makeEvaluation({ windowStart: T0 + MINUTE });
+      const h = makeEvaluation({ windowName: '1h', windowStart: T0, windowEnd: T0 + 60 * MINUTE });
+      await repo.saveEvaluations([e1, e2, h]);
+      await settle(repo);
+      expect(await repo.latestEvaluation('credit-risk', '1m')).toEqual(e2);
+      expect(await repo.latestEvaluation('credit-risk', '1h')).toEqual(h);
+      expect(await repo.latestEvaluation('credit-risk', '5m')).toBeUndefined();
+      expect(await repo.latestEvaluation('other', '1m')).toBeUndefined();
+    });
+
+    it('upserts on the evaluation id: writing again replaces, never duplicates', async () => {
+      const repo = await make();
+      const e = makeEvaluation();
+      await repo.saveEvaluations([e]);
+      await repo.saveEvaluations([e, { ...e, sampleSize: 2_000, evaluatedAt: e.evaluatedAt + 5 }]);
+      await settle(repo);
+      const all = await repo.listEvaluations({ modelId: 'credit-risk' });
+      expect(all).toHaveLength(1);
+      expect(all[0].sampleSize).toBe(2_000);
+    });
+
+    it('lists windows overlapping [from, to), newest first, filtered by name and limited', async () => {
+      const repo = await make();
+      const evals = Array.from({ length: 10 }, (_, i) => makeEvaluation({ windowStart: T0 + i * MINUTE }));
+      const hourly = makeEvaluation({ windowName: '1h', windowStart: T0, windowEnd: T0 + 60 * MINUTE });
+      const other = makeEvaluation({ modelId: 'other' });
+      await repo.saveEvaluations([...evals, hourly, other]);
+      await settle(repo);
+      const oneMinute = await repo.listEvaluations({ modelId: 'credit-risk', windowName: '1m' });
+      expect(oneMinute.map((e) => e.windowStart)).toEqual(evals.map((e) => e.windowStart).reverse());
+      const range = await repo.listEvaluations({ modelId: 'credit-risk', windowName: '1m', from: T0 + 2 * MINUTE, to: T0 + 5 * MINUTE });
+      expect(range.map((e) => (e.windowStart - T0) / MINUTE)).toEqual([4, 3, 2]);
+      const limited = await repo.listEvaluations({ modelId: 'credit-risk', windowName: '1m', limit: 3 });
+      expect(limited.map((e) => (e.windowStart - T0) / MINUTE)).toEqual([9, 8, 7]);
+      const both = await repo.listEvaluations({ modelId: 'credit-risk', from: T0 + 9 * MINUTE });
+      expect(both.map((e) => e.windowName)).toEqual(['1h', '1m']);
+      expect(await repo.listEvaluations({ modelId: 'nobody' })).toEqual([]);
+    });
+
+    it('writes each alert record (alertId, status, severity) once and keeps the history', async () => {
+      const repo = await make();
+      const firing = makeAlert({ severity: 'WARNING', detectedAt: T0 + 1 });
+      const escalated = makeAlert({ severity: 'CRITICAL', detectedAt: T0 + 2 });
+      const resolved = makeAlert({ status: 'RESOLVED', severity: 'CRITICAL', detectedAt: T0 + 3 });
+      await repo.saveAlerts([firing, escalated]);
+      await repo.saveAlerts([firing, { ...escalated, value: 99 }, resolved]);
+      await settle(repo);
+      const { alerts, nextCursor } = await repo.listAlerts({});
+      expect(nextCursor).toBeUndefined();
+      expect(alerts).toEqual([resolved, escalated, firing]);
+    });
+
+    it('filters alerts by status, model and time, and pages through all of them with a cursor', async () => {
+      const repo = await make();
+      const alerts: DriftAlert[] = [];
+      for (let i = 0; i < 23; i++) {
+        alerts.push(
+          makeAlert({
+            alertId: `id-${String(i).padStart(2, '0')}`,
+            modelId: i % 2 === 0 ? 'even' : 'odd',
+            status: i % 3 === 0 ? 'RESOLVED' : 'FIRING',
+            // Several share a detectedAt, so the order must break ties.
+            detectedAt: T0 + Math.floor(i / 4) * 1_000,
+          }),
+        );
+      }
+      await repo.saveAlerts(alerts);
+      await settle(repo);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await repo.listAlerts({ limit: 5, cursor });
+        seen.push(...page.alerts.map((a) => a.alertId));
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor && pages < 20);
+      expect(pages).toBe(5);
+      expect(new Set(seen).size).toBe(23);
+      const detected = seen.map((id) => alerts.find((a) => a.alertId === id)!.detectedAt);
+      expect(detected).toEqual([...detected].sort((a, b) => b - a));
+
+      const resolvedOdd = await repo.listAlerts({ status: 'RESOLVED', modelId: 'odd' });
+      expect(resolvedOdd.alerts.map((a) => a.alertId).sort()).toEqual(['id-03', 'id-09', 'id-15', 'id-21']);
+      const recent = await repo.listAlerts({ since: T0 + 5_000 });
+      expect(recent.alerts.map((a) => a.alertId).sort()).toEqual(['id-20', 'id-21', 'id-22']);
+    });
+  });
+}
