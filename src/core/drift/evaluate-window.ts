@@ -1,0 +1,132 @@
+import type { ModelConfig } from '../model/model-config.js';
+import type { Pane } from '../windows/pane.js';
+import type { Evaluation } from './types.js';
+import { evaluateFeature, evaluateDataset, applyBenjaminiHochberg, type FeatureEvaluation } from './severity.js';
+import { resolveThresholds, type Thresholds } from './thresholds.js';
+import { evaluationIdOf } from './ids.js';
+import { OTHER_CATEGORY } from '../stats/categorical-summary.js';
+
+/** What {@link evaluateWindow} compares: a window's merged pane and where it sits. */
+export interface WindowEvaluationInput {
+  readonly model: ModelConfig;
+  /** The window's panes merged into one (its layout names the reference). */
+  readonly pane: Pane;
+  readonly windowName: string;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  /** Processing time of the evaluation, epoch ms (time is passed in). */
+  readonly evaluatedAt: number;
+}
+
+/** An {@link Evaluation} whose feature and prediction results keep why they got their severity. */
+export interface DetailedEvaluation extends Evaluation {
+  features: Record<string, FeatureEvaluation>;
+  prediction?: Record<string, FeatureEvaluation>;
+}
+
+const thresholdCache = new WeakMap<ModelConfig, Map<string, Thresholds>>();
+
+/** Thresholds of one feature (or of `score` / `prediction`) of a model, resolved once and cached. */
+export function thresholdsOf(model: ModelConfig, feature: string): Thresholds {
+  let m = thresholdCache.get(model);
+  if (!m) {
+    m = new Map();
+    thresholdCache.set(model, m);
+  }
+  let t = m.get(feature);
+  if (!t) {
+    t = resolveThresholds({ thresholds: model.thresholds, featureThresholds: model.featureThresholds, minSamples: model.minSamples }, feature);
+    m.set(feature, t);
+  }
+  return t;
+}
+
+/**
+ * Evaluates one window of a model against the reference its pane was built
+ * on: every statistic of every feature, prediction drift on the score and
+ * predicted class (or regression value), data quality (missing rate, share
+ * outside the reference's range, new categories, type errors), proxy metrics
+ * and dataset drift. A window with fewer than `minSamples` events is reported
+ * with `alertable: false`.
+ */
+export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation {
+  const { model, pane } = input;
+  const layout = pane.layout;
+  let features: Record<string, FeatureEvaluation> = {};
+  const missingRate: Record<string, number> = {};
+  const outOfRange: Record<string, number> = {};
+  const newCategories: Record<string, string[]> = {};
+  for (let i = 0; i < layout.numericNames.length; i++) {
+    const name = layout.numericNames[i];
+    const s = pane.numeric[i];
+    features[name] = evaluateFeature(layout.numericProfiles[i], s, thresholdsOf(model, name));
+    missingRate[name] = s.missingRate;
+    outOfRange[name] = s.count === 0 ? 0 : pane.outOfRange[i] / s.count;
+  }
+  for (let i = 0; i < layout.categoricalNames.length; i++) {
+    const name = layout.categoricalNames[i];
+    const s = pane.categorical[i];
+    const r = evaluateFeature(layout.categoricalProfiles[i], s, thresholdsOf(model, name));
+    features[name] = r;
+    missingRate[name] = s.missingRate;
+    if (r.newCategories && r.newCategories.length > 0) newCategories[name] = r.newCategories;
+  }
+  if (model.benjaminiHochberg) features = applyBenjaminiHochberg(features, (f) => thresholdsOf(model, f));
+  const dataset = evaluateDataset(features, model.datasetDriftShare);
+
+  let prediction: Record<string, FeatureEvaluation> | undefined;
+  if (layout.score && pane.score) {
+    prediction = { score: evaluateFeature(layout.score, pane.score, thresholdsOf(model, 'score')) };
+  }
+  if (layout.prediction) {
+    const current = pane.predictionClass ?? pane.predictionValue;
+    if (current) (prediction ??= {}).prediction = evaluateFeature(layout.prediction, current, thresholdsOf(model, 'prediction'));
+  }
+
+  return {
+    evaluationId: evaluationIdOf(model.modelId, input.windowName, input.windowStart),
+    modelId: model.modelId,
+    modelVersion: pane.modelVersion,
+    windowName: input.windowName,
+    windowStart: input.windowStart,
+    windowEnd: input.windowEnd,
+    sampleSize: pane.count,
+    referenceId: layout.referenceId,
+    evaluatedAt: input.evaluatedAt,
+    datasetDrift: { share: dataset.driftShare, drift: dataset.drift },
+    features,
+    ...(prediction ? { prediction } : {}),
+    dataQuality: { missingRate, outOfRange, newCategories, typeErrors: pane.typeErrors },
+    proxy: proxyMetrics(pane),
+    alertable: pane.count >= model.minSamples,
+  };
+}
+
+/** Label-free signals of the model's behaviour: positive rate, score mean and std, prediction entropy. */
+function proxyMetrics(pane: Pane): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  const score = pane.score;
+  if (score) {
+    out.scoreMean = score.count > 0 ? score.mean : null;
+    out.scoreStd = score.count > 1 ? score.std : null;
+  }
+  const pc = pane.predictionClass;
+  if (pc && pc.count > 0) {
+    out.positiveRate = pc.countOf(pane.layout.positiveClass) / pc.count;
+    let h = 0;
+    for (const [c, n] of pc.counts()) {
+      if (c === OTHER_CATEGORY && n === 0) continue;
+      const p = n / pc.count;
+      if (p > 0) h -= p * Math.log(p);
+    }
+    out.predictionEntropy = h;
+  } else if (score && score.count > 0) {
+    out.positiveRate = 1 - score.cdf(0.5);
+  }
+  const pv = pane.predictionValue;
+  if (pv && pv.count > 0) {
+    out.predictionMean = pv.mean;
+    out.predictionStd = pv.count > 1 ? pv.std : null;
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+import type { ModelConfig } from '../model/model-config.js';
+import type {
+  CategoricalFeatureProfile,
+  FeatureProfile,
+  NumericFeatureProfile,
+  ReferenceProfile,
+} from '../profile/reference-profile.js';
+
+/**
+ * What a pane of one model holds, fixed by the model and its reference: the
+ * numeric features (binned on the reference's edges), the categorical ones,
+ * and the outputs (score, predicted class or regression value). Built once
+ * per (model, reference) and shared by every pane, so accepting an event is a
+ * loop over arrays.
+ */
+export interface PaneLayout {
+  readonly modelId: string;
+  readonly referenceId: string;
+  readonly profile: ReferenceProfile;
+  readonly numericNames: readonly string[];
+  readonly numericProfiles: readonly NumericFeatureProfile[];
+  readonly categoricalNames: readonly string[];
+  readonly categoricalProfiles: readonly CategoricalFeatureProfile[];
+  /** Reference of the score (probability of the positive class), when profiled. */
+  readonly score?: NumericFeatureProfile;
+  /** Reference of the prediction: categorical (class) or numeric (regression), when profiled. */
+  readonly prediction?: FeatureProfile;
+  readonly positiveClass: string;
+}
+
+/** Column names of the model outputs inside a reference profile. */
+export const SCORE_COLUMN = 'score';
+export const PREDICTION_COLUMN = 'prediction';
+
+/**
+ * The layout of a model's panes on a reference. Features the reference does
+ * not profile cannot be compared and are left out; when the model declares no
+ * features, every profiled column except the outputs is a feature.
+ */
+export function createPaneLayout(model: ModelConfig, referenceId: string, profile: ReferenceProfile): PaneLayout {
+  const declared = Object.keys(model.features);
+  const names = declared.length > 0 ? declared : Object.keys(profile.features).filter((n) => n !== SCORE_COLUMN && n !== PREDICTION_COLUMN);
+  const numericNames: string[] = [];
+  const numericProfiles: NumericFeatureProfile[] = [];
+  const categoricalNames: string[] = [];
+  const categoricalProfiles: CategoricalFeatureProfile[] = [];
+  for (const name of names) {
+    const p = profile.features[name];
+    if (!p) continue;
+    if (p.type === 'numeric') {
+      numericNames.push(name);
+      numericProfiles.push(p);
+    } else {
+      categoricalNames.push(name);
+      categoricalProfiles.push(p);
+    }
+  }
+  const score = profile.features[SCORE_COLUMN];
+  const prediction = profile.features[PREDICTION_COLUMN];
+  return Object.freeze({
+    modelId: model.modelId,
+    referenceId,
+    profile,
+    numericNames,
+    numericProfiles,
+    categoricalNames,
+    categoricalProfiles,
+    score: score?.type === 'numeric' ? score : undefined,
+    prediction,
+    positiveClass: model.positiveClass,
+  });
+}
+
+/** Names and types of the features a layout compares. */
+export function layoutFeatureTypes(layout: PaneLayout): Record<string, 'numeric' | 'categorical'> {
+  const out: Record<string, 'numeric' | 'categorical'> = {};
+  for (const n of layout.numericNames) out[n] = 'numeric';
+  for (const n of layout.categoricalNames) out[n] = 'categorical';
+  return out;
+}

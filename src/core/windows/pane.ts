@@ -1,0 +1,196 @@
+import { CategoricalSummary, type CategoricalSummaryJSON } from '../stats/categorical-summary.js';
+import { NumericSummary, type NumericSummaryJSON } from '../stats/numeric-summary.js';
+import { createSummary } from '../profile/reference-profile.js';
+import type { PaneLayout } from './pane-layout.js';
+
+/** Serialized {@link Pane}: the one form panes take in checkpoints and between processes. */
+export interface PaneJSON {
+  v: 1;
+  /** Model. */
+  m: string;
+  /** Reference the pane is binned on. */
+  r: string;
+  /** Pane start and end (event time, epoch ms). */
+  s: number;
+  e: number;
+  /** Events counted. */
+  n: number;
+  /** Events rejected because a feature's type contradicted the model. */
+  te: number;
+  /** Latest model version seen. */
+  mv: string | null;
+  /** Sources merged into this pane (`topic/partition`), so a re-delivered partial is not counted twice. */
+  src: string[];
+  /** Numeric summaries, in layout order. */
+  num: NumericSummaryJSON[];
+  /** Numeric values outside the reference's [min, max], in layout order. */
+  oor: number[];
+  /** Categorical summaries, in layout order. */
+  cat: CategoricalSummaryJSON[];
+  sc?: NumericSummaryJSON;
+  pc?: CategoricalSummaryJSON;
+  pv?: NumericSummaryJSON;
+}
+
+/**
+ * The summaries of one model over one pane `[paneStart, paneEnd)` of event
+ * time, from one partition or merged from several: a {@link NumericSummary}
+ * per numeric feature on the reference's bin edges, a
+ * {@link CategoricalSummary} per categorical feature, the score and
+ * prediction distributions, and counters for data quality. Panes merge
+ * (summaries add) and round-trip through {@link toJSON}/{@link Pane.fromJSON}.
+ */
+export class Pane {
+  count = 0;
+  typeErrors = 0;
+  modelVersion: string | null = null;
+  readonly numeric: NumericSummary[];
+  readonly outOfRange: Float64Array;
+  readonly categorical: CategoricalSummary[];
+  readonly score: NumericSummary | undefined;
+  readonly predictionClass: CategoricalSummary | undefined;
+  readonly predictionValue: NumericSummary | undefined;
+  readonly sources = new Set<string>();
+  private readonly refMin: Float64Array;
+  private readonly refMax: Float64Array;
+
+  constructor(
+    readonly layout: PaneLayout,
+    readonly paneStart: number,
+    readonly paneEnd: number,
+  ) {
+    this.numeric = layout.numericProfiles.map((p) => createSummary(p));
+    this.outOfRange = new Float64Array(layout.numericNames.length);
+    this.refMin = Float64Array.from(layout.numericProfiles, (p) => p.min);
+    this.refMax = Float64Array.from(layout.numericProfiles, (p) => p.max);
+    this.categorical = layout.categoricalProfiles.map((p) => createSummary(p));
+    this.score = layout.score ? createSummary(layout.score) : undefined;
+    const pred = layout.prediction;
+    this.predictionClass = pred?.type === 'categorical' ? createSummary(pred) : undefined;
+    this.predictionValue = pred?.type === 'numeric' ? createSummary(pred) : undefined;
+  }
+
+  get modelId(): string {
+    return this.layout.modelId;
+  }
+
+  get referenceId(): string {
+    return this.layout.referenceId;
+  }
+
+  /**
+   * The first feature of `features` whose type contradicts the layout (a
+   * numeric feature that is not a number, a categorical one that is not a
+   * string, number or boolean), or undefined when all fit. Missing values fit.
+   */
+  typeMismatch(features: Readonly<Record<string, unknown>>): string | undefined {
+    const nn = this.layout.numericNames;
+    for (let i = 0; i < nn.length; i++) {
+      const v = features[nn[i]];
+      if (v !== null && v !== undefined && typeof v !== 'number') return nn[i];
+    }
+    const cn = this.layout.categoricalNames;
+    for (let i = 0; i < cn.length; i++) {
+      const v = features[cn[i]];
+      if (v !== null && v !== undefined && typeof v !== 'string' && typeof v !== 'boolean' && typeof v !== 'number') return cn[i];
+    }
+    return undefined;
+  }
+
+  /** Counts one event (its types already checked with {@link typeMismatch}). */
+  accept(features: Readonly<Record<string, unknown>>, score: number | null, prediction: number | string | null, modelVersion: string | null): void {
+    this.count++;
+    if (modelVersion !== null) this.modelVersion = modelVersion;
+    const nn = this.layout.numericNames;
+    for (let i = 0; i < nn.length; i++) {
+      const v = features[nn[i]] as number | null | undefined;
+      this.numeric[i].accept(v);
+      if (typeof v === 'number' && (v < this.refMin[i] || v > this.refMax[i])) this.outOfRange[i]++;
+    }
+    const cn = this.layout.categoricalNames;
+    for (let i = 0; i < cn.length; i++) this.categorical[i].accept(features[cn[i]] as string | number | boolean | null | undefined);
+    if (this.score !== undefined) this.score.accept(score);
+    if (this.predictionClass !== undefined) this.predictionClass.accept(prediction);
+    else if (this.predictionValue !== undefined) this.predictionValue.accept(typeof prediction === 'number' ? prediction : null);
+  }
+
+  /** Counts an event rejected for a type contradiction (data quality). */
+  countTypeError(): void {
+    this.typeErrors++;
+  }
+
+  /** Adds `other` (same model, reference and layout) into this pane; `other` is unchanged. */
+  merge(other: Pane): this {
+    if (other.layout.referenceId !== this.layout.referenceId || other.layout.modelId !== this.layout.modelId) {
+      throw new RangeError(`cannot merge a pane of ${other.modelId}@${other.referenceId} into ${this.modelId}@${this.referenceId}`);
+    }
+    this.count += other.count;
+    this.typeErrors += other.typeErrors;
+    if (other.modelVersion !== null) this.modelVersion = other.modelVersion;
+    for (let i = 0; i < this.numeric.length; i++) {
+      this.numeric[i].merge(other.numeric[i]);
+      this.outOfRange[i] += other.outOfRange[i];
+    }
+    for (let i = 0; i < this.categorical.length; i++) this.categorical[i].merge(other.categorical[i]);
+    if (this.score && other.score) this.score.merge(other.score);
+    if (this.predictionClass && other.predictionClass) this.predictionClass.merge(other.predictionClass);
+    if (this.predictionValue && other.predictionValue) this.predictionValue.merge(other.predictionValue);
+    for (const s of other.sources) this.sources.add(s);
+    return this;
+  }
+
+  /** Compact JSON form; round-trips through {@link Pane.fromJSON}. */
+  toJSON(): PaneJSON {
+    const out: PaneJSON = {
+      v: 1,
+      m: this.layout.modelId,
+      r: this.layout.referenceId,
+      s: this.paneStart,
+      e: this.paneEnd,
+      n: this.count,
+      te: this.typeErrors,
+      mv: this.modelVersion,
+      src: [...this.sources],
+      num: this.numeric.map((s) => s.toJSON()),
+      oor: Array.from(this.outOfRange),
+      cat: this.categorical.map((s) => s.toJSON()),
+    };
+    if (this.score) out.sc = this.score.toJSON();
+    if (this.predictionClass) out.pc = this.predictionClass.toJSON();
+    if (this.predictionValue) out.pv = this.predictionValue.toJSON();
+    return out;
+  }
+
+  /**
+   * Restores a pane written by {@link toJSON} onto `layout` (the layout of
+   * model `json.m` on reference `json.r`). Throws TypeError when the JSON does
+   * not match the layout.
+   */
+  static fromJSON(json: PaneJSON, layout: PaneLayout): Pane {
+    if (!json || json.v !== 1) throw new TypeError('pane: unsupported format');
+    if (json.m !== layout.modelId || json.r !== layout.referenceId) throw new TypeError(`pane: layout is ${layout.modelId}@${layout.referenceId}, pane is ${json.m}@${json.r}`);
+    if (json.num.length !== layout.numericNames.length || json.cat.length !== layout.categoricalNames.length) {
+      throw new TypeError('pane: feature count does not match the layout');
+    }
+    const p = new Pane(layout, json.s, json.e);
+    p.count = json.n;
+    p.typeErrors = json.te;
+    p.modelVersion = json.mv;
+    for (const s of json.src) p.sources.add(s);
+    const num = p.numeric as NumericSummary[];
+    for (let i = 0; i < num.length; i++) num[i] = NumericSummary.fromJSON(json.num[i]);
+    p.outOfRange.set(json.oor);
+    const cat = p.categorical as CategoricalSummary[];
+    for (let i = 0; i < cat.length; i++) cat[i] = CategoricalSummary.fromJSON(json.cat[i]);
+    const mutable = p as unknown as { score?: NumericSummary; predictionClass?: CategoricalSummary; predictionValue?: NumericSummary };
+    if (json.sc && p.score) mutable.score = NumericSummary.fromJSON(json.sc);
+    if (json.pc && p.predictionClass) mutable.predictionClass = CategoricalSummary.fromJSON(json.pc);
+    if (json.pv && p.predictionValue) mutable.predictionValue = NumericSummary.fromJSON(json.pv);
+    return p;
+  }
+
+  /** An empty pane on the same layout spanning `[start, end)`, to merge panes into. */
+  static empty(layout: PaneLayout, start: number, end: number): Pane {
+    return new Pane(layout, start, end);
+  }
+}
