@@ -18,6 +18,8 @@ export interface Config {
   readonly registry: { readonly url: string; readonly auth?: { readonly username: string; readonly password: string } };
   readonly redisUrl?: string;
   readonly databaseUrl?: string;
+  readonly databaseSchema?: string;
+  readonly redisKeyPrefix: string;
   readonly groupId: string;
   readonly topics: {
     readonly inference: string;
@@ -46,6 +48,8 @@ export interface Config {
     readonly allowedLatenessMs: number;
     readonly idleTimeoutMs: number;
     readonly checkpointIntervalMs: number;
+    readonly paneLeaseMs: number;
+    readonly paneRetentionMs: number;
     readonly maxMessageBytes: number;
     readonly labelHorizonMs: number;
     readonly resolveAfter: number;
@@ -170,6 +174,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     redisUrl: s('DRIFTSTREAM_REDIS_URL'),
     databaseUrl: s('DRIFTSTREAM_DATABASE_URL'),
+    databaseSchema: s('DRIFTSTREAM_DATABASE_SCHEMA'),
+    redisKeyPrefix: s('DRIFTSTREAM_REDIS_KEY_PREFIX')!,
     groupId: s('DRIFTSTREAM_GROUP_ID')!,
     topics: {
       inference: s('DRIFTSTREAM_INFERENCE_TOPIC')!,
@@ -203,6 +209,8 @@ export function loadConfig(env: Env = process.env): Config {
       allowedLatenessMs: n('DRIFTSTREAM_ALLOWED_LATENESS'),
       idleTimeoutMs: n('DRIFTSTREAM_IDLE_TIMEOUT'),
       checkpointIntervalMs: n('DRIFTSTREAM_CHECKPOINT_INTERVAL'),
+      paneLeaseMs: n('DRIFTSTREAM_PANE_LEASE'),
+      paneRetentionMs: n('DRIFTSTREAM_PANE_RETENTION'),
       maxMessageBytes: n('DRIFTSTREAM_MAX_MESSAGE_BYTES'),
       labelHorizonMs: n('DRIFTSTREAM_LABEL_HORIZON'),
       resolveAfter: n('DRIFTSTREAM_RESOLVE_AFTER'),
