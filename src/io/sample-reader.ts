@@ -133,6 +133,7 @@ function csvParser(path: string): LineParser {
   let header: string[] | null = null;
   let pending: string | null = null; // a quoted field spanning lines
   let pendingStart = 0;
+  let makeRecord: ((cells: readonly (string | null)[]) => SampleRecord) | null = null;
   return (raw, lineNo) => {
     if (raw === null) {
       if (pending !== null) throw new SampleReadError('SAMPLE_MALFORMED', path, `${path}:${pendingStart}: unterminated quoted field`, { line: pendingStart });
@@ -158,6 +159,7 @@ function csvParser(path: string): LineParser {
         if (seen.has(h)) throw new SampleReadError('SAMPLE_MALFORMED', path, `${path}:${lineNo}: duplicate column ${h} in the header`, { line: lineNo });
         seen.add(h);
       }
+      makeRecord = recordFactory(header);
       return null;
     }
     if (cells.length !== header.length) {
@@ -168,13 +170,32 @@ function csvParser(path: string): LineParser {
         { line: pendingStart },
       );
     }
-    const rec: SampleRecord = {};
-    for (let i = 0; i < header.length; i++) {
+    for (let i = 0; i < cells.length; i++) {
       const c = cells[i];
-      rec[header[i]] = CSV_MISSING_TOKENS.has(c) ? null : c;
+      if (c.length <= 4 && CSV_MISSING_TOKENS.has(c)) (cells as (string | null)[])[i] = null;
     }
-    return rec;
+    return makeRecord!(cells);
   };
+}
+
+/**
+ * A function that builds a record from the cells of one row. It is compiled
+ * from an object literal over the header so every record shares one hidden
+ * class, which is markedly faster than assigning keys one by one on wide,
+ * long files. Keys go in through JSON.stringify, so any header text is safe.
+ */
+function recordFactory(header: readonly string[]): (cells: readonly (string | null)[]) => SampleRecord {
+  if (header.length > 1000 || header.includes('__proto__')) {
+    return (cells) => {
+      const rec: SampleRecord = {};
+      for (let i = 0; i < header.length; i++) {
+        Object.defineProperty(rec, header[i], { value: cells[i], enumerable: true, writable: true, configurable: true });
+      }
+      return rec;
+    };
+  }
+  const body = `return {${header.map((h, i) => `${JSON.stringify(h)}: c[${i}]`).join(', ')}};`;
+  return new Function('c', body) as (cells: readonly (string | null)[]) => SampleRecord;
 }
 
 function quotesBalanced(line: string): boolean {

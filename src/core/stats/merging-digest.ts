@@ -42,15 +42,15 @@ export interface CdfKnots {
 
 /** Options of a {@link MergingDigest}. */
 export interface MergingDigestOptions {
-  /** Compression (delta): about delta/2 centroids once compressing. Default 200. */
+  /** Compression (delta): about delta/2 centroids once compressing. Default 300. */
   compression?: number;
   /** Stay exact up to this many distinct values. Default 2 x compression. */
   exactLimit?: number;
 }
 
-export const DEFAULT_COMPRESSION = 200;
+export const DEFAULT_COMPRESSION = 300;
 const MIN_BUFFER = 64;
-const MAX_BUFFER = 2048;
+const MAX_BUFFER = 512;
 
 // Merge scratch space shared by all digests: JavaScript is single-threaded and
 // a merge never re-enters, so one growable pair is enough and saves garbage.
@@ -102,6 +102,27 @@ export class MergingDigest {
     if (x < this.lo) this.lo = x;
     if (x > this.hi) this.hi = x;
     this.cachedKnots = null;
+  }
+
+  /**
+   * Adds an ascending run of finite values in bulk, skipping the buffer sort
+   * (a profile builder already holds its values sorted). Equivalent to
+   * accepting them one by one, up to where centroid boundaries fall.
+   */
+  acceptSorted(sorted: Float64Array): void {
+    const n = sorted.length;
+    if (n === 0) return;
+    this.flush();
+    for (let i = 1; i < n; i++) {
+      if (!(sorted[i] >= sorted[i - 1])) throw new RangeError('acceptSorted: values must be ascending and finite');
+    }
+    // Chunks keep the shared scratch space small; each merge pass is linear.
+    const chunk = 1 << 16;
+    for (let start = 0; start < n; start += chunk) {
+      this.mergeSorted(sorted.subarray(start, Math.min(n, start + chunk)), null, Math.min(chunk, n - start), true);
+    }
+    if (sorted[0] < this.lo) this.lo = sorted[0];
+    if (sorted[n - 1] > this.hi) this.hi = sorted[n - 1];
   }
 
   /** Adds `other`'s data to this digest; `other` is left unchanged. */
@@ -290,6 +311,19 @@ export class MergingDigest {
     buf.sort();
     this.mergeSorted(buf, null, this.bufLen, true);
     this.bufLen = 0;
+  }
+
+  /**
+   * Flushes and shrinks the insert buffer to its minimum (64 values), for
+   * digests that will not take more values soon (a closed pane).
+   */
+  trim(): void {
+    this.flush();
+    if (this.buffer.length > MIN_BUFFER) this.buffer = new Float64Array(MIN_BUFFER);
+    if (this.means.length > this.size + 8) {
+      this.means = this.means.slice(0, this.size);
+      this.weights = this.weights.slice(0, this.size);
+    }
   }
 
   private flushAndGrow(): void {

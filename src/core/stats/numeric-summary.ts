@@ -73,11 +73,52 @@ export class NumericSummary {
     this.digest.accept(x);
   }
 
+  /**
+   * Adds an ascending array of finite values in bulk: moments in one pass,
+   * bin counts by binary search of the edges, the digest by one merge per
+   * chunk. The same state as accepting each value, up to floating-point
+   * rounding and the digest's centroid boundaries.
+   */
+  acceptSorted(sorted: Float64Array): void {
+    const m = sorted.length;
+    if (m === 0) return;
+    if (!(sorted[0] - sorted[0] === 0 && sorted[m - 1] - sorted[m - 1] === 0)) throw new RangeError('acceptSorted: values must be finite');
+    let mean = 0;
+    let m2 = 0;
+    for (let i = 0; i < m; i++) {
+      const d = sorted[i] - mean;
+      mean += d / (i + 1);
+      m2 += d * (sorted[i] - mean);
+    }
+    let prev = 0;
+    for (let b = 0; b < this.edges.length; b++) {
+      const pos = lowerBound(sorted, this.edges[b]);
+      this.counts[b] += pos - prev;
+      prev = pos;
+    }
+    this.counts[this.edges.length] += m - prev;
+    this.digest.acceptSorted(sorted);
+    const part = new NumericSummary(this.edges);
+    part.count = m;
+    part.mean = mean;
+    part.m2 = m2;
+    part.min = sorted[0];
+    part.max = sorted[m - 1];
+    this.mergeMoments(part);
+  }
+
   /** Adds `other` (same edges) into this summary; `other` is unchanged. */
   merge(other: NumericSummary): this {
     if (!sameEdges(this.edges, other.edges)) throw new RangeError('cannot merge numeric summaries with different bin edges');
     this.missing += other.missing;
     if (other.count === 0) return this;
+    this.mergeMoments(other);
+    for (let i = 0; i < this.counts.length; i++) this.counts[i] += other.counts[i];
+    this.digest.merge(other.digest);
+    return this;
+  }
+
+  private mergeMoments(other: NumericSummary): void {
     const na = this.count;
     const nb = other.count;
     const n = na + nb;
@@ -87,9 +128,6 @@ export class NumericSummary {
     this.count = n;
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;
-    for (let i = 0; i < this.counts.length; i++) this.counts[i] += other.counts[i];
-    this.digest.merge(other.digest);
-    return this;
   }
 
   /** Sample variance (ddof 1); NaN below two values. */
@@ -153,6 +191,18 @@ export class NumericSummary {
     s.m2 = json.m2;
     return s;
   }
+}
+
+/** First index whose value is >= x (values ascending). */
+function lowerBound(values: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function sameEdges(a: Float64Array, b: Float64Array): boolean {

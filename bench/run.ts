@@ -1,0 +1,19 @@
+// `npm run bench`: every benchmark, one line per figure. Add new suites to SUITES.
+import { benchCategorical, benchNumeric, benchWindowEvaluation, type BenchLine } from './stats.js';
+import { benchCompare } from './compare.js';
+
+const SUITES: [string, () => BenchLine[] | Promise<BenchLine[]>][] = [
+  ['numeric', () => benchNumeric()],
+  ['categorical', () => benchCategorical()],
+  ['window', () => benchWindowEvaluation()],
+  ['compare', () => benchCompare()],
+];
+
+const only = process.argv.slice(2);
+for (const [name, run] of SUITES) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  for (const line of await run()) {
+    const v = line.value >= 1000 ? Math.round(line.value).toLocaleString('en-US') : line.value.toFixed(3);
+    console.log(`${line.name.padEnd(72)} ${v} ${line.unit}${line.note ? `  (${line.note})` : ''}`);
+  }
+}
