@@ -6,12 +6,13 @@
  *
  * Keys (P is the configured prefix; <id> is `<byte length of modelId>:<modelId>`
  * so that any model and event ids stay unambiguous):
- *   P i:<id>:<eventId>     inference record (JSON), TTL = label horizon
- *   P l:<id>:<eventId>     label waiting for its inference (JSON), TTL = horizon
- *   P j:<id>:<eventId>     joined marker, TTL = horizon: replays of either side are duplicates
+ *   P e:<id>:<eventId>     one key per event, TTL = label horizon, holding
+ *                          the inference record (JSON, starts with `[`) while it waits for its label,
+ *                          or `L` + the label (JSON) while a label waits for its inference,
+ *                          or `J` once joined: a replay of either side then counts as a duplicate
  *   P c:<id>:<paneMs>:<paneStart>   performance counters of a pane (hash), TTL refreshed on change
  *   P x:<id>:<paneMs>      pane starts holding counters (sorted set)
- *   P w                    waiting labels (sorted set, score = when the wait ends)
+ *   P w                    waiting labels (sorted set of `<id>:<eventId>`, score = when the wait ends)
  *   P dirty                panes changed since last taken (set of `<paneMs>:<paneStart>:<modelId>`)
  *   P s:<id>               join counts of a model (hash)
  *
@@ -19,7 +20,10 @@
  * keys in one cluster slot, e.g. a prefix with a hash tag like `ds:{labels}:`).
  *
  * The increments mirror predictionIncrements / labelIncrements in
- * src/core/stats/performance.ts field for field. An inference record is
+ * src/core/stats/performance.ts field for field. On the hot path (every
+ * inference) the caller sends the prediction increments of a chunk already
+ * summed per pane; the script subtracts those of the rare duplicates, so an
+ * inference costs a GET and a SET. An inference record is
  * `[ts, kind ('s'|'c'|'r'), predictedPositive, score, predictedClass,
  * predictedValue, positiveClass, [paneMs...]]`; a label is
  * `[labelClass, labelValue, ts]`; absent values are JSON null.
@@ -128,19 +132,23 @@ local function labelIncs(r, l)
   return t
 end
 
+-- size and start are decimal strings.
+local function paneFields(model, size, start)
+  local key = P .. 'c:' .. id(model) .. ':' .. size .. ':' .. start
+  local p = panes[key]
+  if not p then
+    p = { f = {}, model = model, size = size, start = start }
+    panes[key] = p
+    paneOrder[#paneOrder + 1] = key
+  end
+  return p.f
+end
+
 local function addTo(r, model, incs)
   local ts = r[1]
   for _, size in ipairs(r[8]) do
-    local start = fmt(ts - (ts % size))
-    local sz = fmt(size)
-    local key = P .. 'c:' .. id(model) .. ':' .. sz .. ':' .. start
-    local p = panes[key]
-    if not p then
-      p = { f = {}, model = model, size = sz, start = start }
-      panes[key] = p
-      paneOrder[#paneOrder + 1] = key
-    end
-    for f, d in pairs(incs) do add(p.f, f, d) end
+    local f = paneFields(model, fmt(size), fmt(ts - (ts % size)))
+    for field, d in pairs(incs) do add(f, field, d) end
   end
 end
 
@@ -154,7 +162,9 @@ local function flush()
   for _, key in ipairs(paneOrder) do
     local p = panes[key]
     for f, d in pairs(p.f) do
-      if FLOAT[f] then redis.call('HINCRBYFLOAT', key, f, d) else redis.call('HINCRBY', key, f, d) end
+      if d ~= 0 then
+        if FLOAT[f] then redis.call('HINCRBYFLOAT', key, f, d) else redis.call('HINCRBY', key, f, d) end
+      end
     end
     redis.call('PEXPIRE', key, COUNTER_TTL)
     local xkey = P .. 'x:' .. id(p.model) .. ':' .. p.size
@@ -172,32 +182,47 @@ end
 
 /**
  * ARGV: prefix, horizonMs, counterTtlMs, nowMs, count, then per inference
- * modelId, eventId, record. Stores each new inference (or joins the label
- * waiting for it) and counts it once as a prediction of its panes.
+ * modelId, eventId, record; then the number of panes, and per pane modelId,
+ * paneMs, paneStart, field count and that many field, delta pairs: the
+ * prediction increments of the whole chunk. Stores each new inference (or
+ * joins the label waiting for it); a duplicate's prediction increments are
+ * taken back out, so each inference counts once.
  */
 export const RECORD_INFERENCES = `${COMMON}
 local n = tonumber(ARGV[5])
+local a = 6 + n * 3
+local groups = tonumber(ARGV[a]); a = a + 1
+for _ = 1, groups do
+  local f = paneFields(ARGV[a], ARGV[a + 1], ARGV[a + 2])
+  local k = tonumber(ARGV[a + 3]); a = a + 4
+  for _ = 1, k do
+    add(f, ARGV[a], tonumber(ARGV[a + 1])); a = a + 2
+  end
+end
 for i = 0, n - 1 do
   local model, eid, rec = ARGV[6 + i * 3], ARGV[7 + i * 3], ARGV[8 + i * 3]
   local sfx = id(model) .. ':' .. eid
-  if redis.call('EXISTS', P .. 'j:' .. sfx, P .. 'i:' .. sfx) > 0 then
+  local key = P .. 'e:' .. sfx
+  local old = redis.call('GET', key)
+  if not old then
+    redis.call('SET', key, rec, 'PX', HORIZON)
+    stored = stored + 1
+    stat(model, 'inferences', 1)
+  elseif string.byte(old, 1) == 76 then
+    -- 'L': its label is waiting.
+    stat(model, 'inferences', 1)
+    redis.call('SET', key, 'J', 'PX', HORIZON)
+    redis.call('ZREM', P .. 'w', sfx)
+    local r = cjson.decode(rec)
+    addTo(r, model, labelIncs(r, cjson.decode(string.sub(old, 2))))
+    countJoin(model)
+  else
     dups = dups + 1
     stat(model, 'inferenceDuplicates', 1)
-  else
-    stat(model, 'inferences', 1)
     local r = cjson.decode(rec)
-    addTo(r, model, predictionIncs(r))
-    local lab = redis.call('GET', P .. 'l:' .. sfx)
-    if lab then
-      redis.call('DEL', P .. 'l:' .. sfx)
-      redis.call('ZREM', P .. 'w', sfx)
-      redis.call('SET', P .. 'j:' .. sfx, '1', 'PX', HORIZON)
-      addTo(r, model, labelIncs(r, cjson.decode(lab)))
-      countJoin(model)
-    else
-      redis.call('SET', P .. 'i:' .. sfx, rec, 'PX', HORIZON)
-      stored = stored + 1
-    end
+    local t = predictionIncs(r)
+    for f, d in pairs(t) do t[f] = -d end
+    addTo(r, model, t)
   end
 end
 return flush()
@@ -205,34 +230,31 @@ return flush()
 
 /**
  * ARGV: prefix, horizonMs, counterTtlMs, nowMs, count, then per label
- * modelId, eventId, label. Takes each label's inference record (get and
- * delete) and counts the pair, or leaves the label waiting.
+ * modelId, eventId, label. Takes each label's inference record and counts
+ * the pair (the key becomes the joined marker), or leaves the label waiting.
  */
 export const RECORD_LABELS = `${COMMON}
 local n = tonumber(ARGV[5])
 for i = 0, n - 1 do
   local model, eid, lab = ARGV[6 + i * 3], ARGV[7 + i * 3], ARGV[8 + i * 3]
   local sfx = id(model) .. ':' .. eid
+  local key = P .. 'e:' .. sfx
   stat(model, 'labels', 1)
-  if redis.call('EXISTS', P .. 'j:' .. sfx) == 1 then
+  local old = redis.call('GET', key)
+  if not old then
+    redis.call('SET', key, 'L' .. lab, 'PX', HORIZON)
+    redis.call('ZADD', P .. 'w', NOW + HORIZON, sfx)
+    stored = stored + 1
+    stat(model, 'waited', 1)
+  elseif string.byte(old, 1) == 91 then
+    -- '[': the inference record.
+    redis.call('SET', key, 'J', 'PX', HORIZON)
+    local r = cjson.decode(old)
+    addTo(r, model, labelIncs(r, cjson.decode(lab)))
+    countJoin(model)
+  else
     dups = dups + 1
     stat(model, 'labelDuplicates', 1)
-  else
-    local rec = redis.call('GET', P .. 'i:' .. sfx)
-    if rec then
-      redis.call('DEL', P .. 'i:' .. sfx)
-      redis.call('SET', P .. 'j:' .. sfx, '1', 'PX', HORIZON)
-      local r = cjson.decode(rec)
-      addTo(r, model, labelIncs(r, cjson.decode(lab)))
-      countJoin(model)
-    elseif redis.call('SET', P .. 'l:' .. sfx, lab, 'NX', 'PX', HORIZON) then
-      redis.call('ZADD', P .. 'w', NOW + HORIZON, sfx)
-      stored = stored + 1
-      stat(model, 'waited', 1)
-    else
-      dups = dups + 1
-      stat(model, 'labelDuplicates', 1)
-    end
   end
 end
 return flush()
@@ -248,7 +270,8 @@ local members = redis.call('ZRANGEBYSCORE', P .. 'w', '-inf', ARGV[2], 'LIMIT', 
 local byModel = {}
 for _, m in ipairs(members) do
   redis.call('ZREM', P .. 'w', m)
-  redis.call('DEL', P .. 'l:' .. m)
+  local v = redis.call('GET', P .. 'e:' .. m)
+  if v and string.byte(v, 1) == 76 then redis.call('DEL', P .. 'e:' .. m) end
   local colon = string.find(m, ':', 1, true)
   local len = tonumber(string.sub(m, 1, colon - 1))
   local model = string.sub(m, colon + 1, colon + len)

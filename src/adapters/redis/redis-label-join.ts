@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redisCall } from './redis-connection.js';
-import { PerformanceCounters, type InferenceRecord, type LabelRecord } from '../../core/stats/performance.js';
+import { PerformanceCounters, paneStartOf, predictionIncrements, type InferenceRecord, type LabelRecord } from '../../core/stats/performance.js';
 import {
   DEFAULT_LABEL_HORIZON_MS,
   addOutcome,
@@ -42,6 +42,31 @@ export function encodeLabelRecord(l: LabelRecord): string {
   return JSON.stringify([l.labelClass, l.labelValue, l.timestamp]);
 }
 
+/**
+ * The prediction increments of a chunk summed per pane, as the inference
+ * script reads them: pane count, then per pane modelId, paneMs, paneStart,
+ * field count and field/delta pairs.
+ */
+function chunkPredictionIncrements(chunk: readonly InferenceRecord[]): (string | number)[] {
+  const panes = new Map<string, { modelId: string; paneMs: number; paneStart: number; fields: Map<string, number> }>();
+  for (const r of chunk) {
+    const incs = predictionIncrements(r);
+    for (const paneMs of r.paneSizes) {
+      const paneStart = paneStartOf(r.timestamp, paneMs);
+      const key = `${paneMs}:${paneStart}:${r.modelId}`;
+      let p = panes.get(key);
+      if (!p) panes.set(key, (p = { modelId: r.modelId, paneMs, paneStart, fields: new Map() }));
+      for (const [f, d] of incs) p.fields.set(f, (p.fields.get(f) ?? 0) + d);
+    }
+  }
+  const out: (string | number)[] = [panes.size];
+  for (const p of panes.values()) {
+    out.push(p.modelId, String(p.paneMs), String(p.paneStart), p.fields.size);
+    for (const [f, d] of p.fields) out.push(f, String(d));
+  }
+  return out;
+}
+
 function parseOutcome(json: string): JoinOutcome {
   const o = JSON.parse(json) as { stored: number; joined: number; duplicates: number; joinedByModel: Record<string, number> | unknown[] };
   return {
@@ -78,14 +103,21 @@ export class RedisLabelJoin implements LabelJoin {
     this.redis = redis as ScriptClient;
   }
 
-  private async run(command: 'dsRecordInferences' | 'dsRecordLabels', items: (string | number)[][], now: number): Promise<JoinOutcome> {
+  private async run<T>(
+    command: 'dsRecordInferences' | 'dsRecordLabels',
+    items: readonly T[],
+    now: number,
+    encode: (item: T) => (string | number)[],
+    trailer?: (chunk: readonly T[]) => (string | number)[],
+  ): Promise<JoinOutcome> {
     const out = emptyOutcome();
     if (items.length === 0) return out;
     const pipeline = this.redis.pipeline();
     for (let i = 0; i < items.length; i += this.chunkSize) {
       const chunk = items.slice(i, i + this.chunkSize);
       const args: (string | number)[] = [this.prefix, this.horizonMs, this.counterTtlMs, now, chunk.length];
-      for (const item of chunk) args.push(...item);
+      for (const item of chunk) args.push(...encode(item));
+      if (trailer) args.push(...trailer(chunk));
       (pipeline as unknown as Record<string, (...a: (string | number)[]) => unknown>)[command](...args);
     }
     // Chunks before a failed one have been applied; a retry of the whole batch counts them as duplicates.
@@ -99,11 +131,11 @@ export class RedisLabelJoin implements LabelJoin {
   }
 
   recordInferences(records: readonly InferenceRecord[], now = Date.now()): Promise<JoinOutcome> {
-    return this.run('dsRecordInferences', records.map((r) => [r.modelId, r.eventId, encodeInferenceRecord(r)]), now);
+    return this.run('dsRecordInferences', records, now, (r) => [r.modelId, r.eventId, encodeInferenceRecord(r)], chunkPredictionIncrements);
   }
 
   recordLabels(labels: readonly LabelRecord[], now = Date.now()): Promise<JoinOutcome> {
-    return this.run('dsRecordLabels', labels.map((l) => [l.modelId, l.eventId, encodeLabelRecord(l)]), now);
+    return this.run('dsRecordLabels', labels, now, (l) => [l.modelId, l.eventId, encodeLabelRecord(l)]);
   }
 
   private paneIndexKey(modelId: string, paneMs: number): string {
@@ -171,7 +203,7 @@ export class RedisLabelJoin implements LabelJoin {
 
   /** Bytes Redis uses for the pending inference record of an event (MEMORY USAGE), for the benchmark. */
   async pendingRecordBytes(modelId: string, eventId: string): Promise<number | null> {
-    const n = await this.redis.memory('USAGE', `${this.prefix}i:${modelTag(modelId)}:${eventId}`);
+    const n = await this.redis.memory('USAGE', `${this.prefix}e:${modelTag(modelId)}:${eventId}`);
     return n === null ? null : Number(n);
   }
 
