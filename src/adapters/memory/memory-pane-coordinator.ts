@@ -1,0 +1,101 @@
+import { ValidationError } from '../../errors.js';
+import type { CompletePane, PaneCoordinator, PaneProgress } from '../../stream/ports.js';
+
+interface PaneEntry {
+  modelId: string;
+  paneStart: number;
+  paneEnd: number;
+  /** `topic:partition` -> serialized partial (compared to tell a replay from a late change). */
+  partials: Map<string, string>;
+  status: 'pending' | 'done';
+}
+
+/**
+ * Pane merge within one process (no Redis): the same completeness rule as
+ * the Redis coordinator (every partition of the topic has passed the pane or
+ * is idle), with this process as the only evaluator.
+ */
+export class MemoryPaneCoordinator implements PaneCoordinator {
+  private readonly panesById = new Map<string, PaneEntry>();
+  private readonly watermarks = new Map<string, Map<number, number>>();
+  private readonly idle = new Map<string, Map<number, boolean>>();
+
+  constructor(private readonly retentionMs = 25 * 3_600_000) {}
+
+  async report(progress: PaneProgress): Promise<CompletePane[]> {
+    if (!Number.isInteger(progress.partitionCount) || progress.partitionCount < 1) {
+      throw new ValidationError(`partitionCount must be a positive integer, got ${progress.partitionCount}`);
+    }
+    const { topic, partition } = progress;
+    const wms = this.watermarks.get(topic) ?? new Map<number, number>();
+    this.watermarks.set(topic, wms);
+    const idles = this.idle.get(topic) ?? new Map<number, boolean>();
+    this.idle.set(topic, idles);
+    if (Number.isFinite(progress.watermark) && !(progress.watermark <= (wms.get(partition) ?? -Infinity))) wms.set(partition, progress.watermark);
+    idles.set(partition, progress.idle);
+
+    const elected = new Set<string>();
+    for (const p of progress.partials) {
+      if (p.topic !== topic || p.partition !== partition) {
+        throw new ValidationError(`partial of ${p.topic}/${p.partition} reported by ${topic}/${partition}`);
+      }
+      const id = `${p.modelId}\u0000${p.paneStart}\u0000${p.paneEnd}`;
+      let entry = this.panesById.get(id);
+      if (!entry) {
+        entry = { modelId: p.modelId, paneStart: p.paneStart, paneEnd: p.paneEnd, partials: new Map(), status: 'pending' };
+        this.panesById.set(id, entry);
+      }
+      const field = `${topic}:${partition}`;
+      const state = JSON.stringify(p.state);
+      if (entry.partials.get(field) === state) continue;
+      entry.partials.set(field, state);
+      if (entry.status === 'done') elected.add(id);
+    }
+
+    let frontier = Infinity;
+    for (let q = 0; q < progress.partitionCount; q++) {
+      if (idles.get(q)) continue;
+      frontier = Math.min(frontier, wms.get(q) ?? -Infinity);
+    }
+    for (const [id, e] of this.panesById) {
+      if (e.status === 'pending' && e.paneEnd <= frontier) elected.add(id);
+    }
+    const out: CompletePane[] = [];
+    for (const id of elected) {
+      const e = this.panesById.get(id)!;
+      e.status = 'done';
+      out.push(toPane(e));
+    }
+    out.sort((a, b) => a.paneEnd - b.paneEnd || a.paneStart - b.paneStart);
+    if (out.length > 0) this.prune(Math.max(...out.map((p) => p.paneStart)));
+    return out;
+  }
+
+  async panes(modelId: string, from: number, to: number): Promise<CompletePane[]> {
+    const out: CompletePane[] = [];
+    for (const e of this.panesById.values()) {
+      if (e.modelId === modelId && e.status === 'done' && e.paneStart >= from && e.paneStart < to) out.push(toPane(e));
+    }
+    return out.sort((a, b) => a.paneStart - b.paneStart || a.paneEnd - b.paneEnd);
+  }
+
+  async settle(): Promise<void> {
+    // One process: an elected pane is evaluated by it or lost with it.
+  }
+
+  // Complete panes are kept for sliding windows, up to the retention behind the newest one.
+  private prune(newestStart: number): void {
+    for (const [id, e] of this.panesById) {
+      if (e.status === 'done' && e.paneStart < newestStart - this.retentionMs) this.panesById.delete(id);
+    }
+  }
+}
+
+function toPane(e: PaneEntry): CompletePane {
+  const fields = [...e.partials.keys()].sort((a, b) => {
+    const [ta, pa] = [a.slice(0, a.lastIndexOf(':')), Number(a.slice(a.lastIndexOf(':') + 1))];
+    const [tb, pb] = [b.slice(0, b.lastIndexOf(':')), Number(b.slice(b.lastIndexOf(':') + 1))];
+    return ta < tb ? -1 : ta > tb ? 1 : pa - pb;
+  });
+  return { modelId: e.modelId, paneStart: e.paneStart, paneEnd: e.paneEnd, partials: fields.map((f) => JSON.parse(e.partials.get(f)!) as unknown) };
+}
