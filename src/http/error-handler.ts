@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DriftstreamError, UnavailableError } from '../errors.js';
+import { DecodeError, DriftstreamError, UnavailableError, ValidationError } from '../errors.js';
 import { DOMAIN_CODE_STATUS, HttpError, type ErrorBody } from './errors.js';
 
 interface Mapped {
@@ -47,8 +47,10 @@ export function mapError(err: unknown): Mapped {
     return { statusCode: 503, code: err.code, message: `${err.dependency} is unavailable; retry later`, headers: { 'retry-after': '5' } };
   }
   if (err instanceof DriftstreamError) {
-    const status = DOMAIN_CODE_STATUS[err.code];
+    const status = DOMAIN_CODE_STATUS[err.code] ?? (err instanceof ValidationError || (err instanceof DecodeError && !err.retriable) ? 400 : undefined);
     if (status !== undefined) return { statusCode: status, code: err.code, message: err.message };
+    // Retrying may help: say so, without the internal message (it may name hosts or queries).
+    if (err.retriable) return { statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE', message: 'a dependency is unavailable; retry later', headers: { 'retry-after': '5' } };
     return { statusCode: 500, code: 'INTERNAL_ERROR', message: 'internal error' };
   }
   const fe = err as FastifyError;

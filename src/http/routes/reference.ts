@@ -90,6 +90,8 @@ export async function referenceRoutes(app: FastifyInstance, ctx: RouteContext): 
       const source = request.body as IncomingMessage;
       const limited = new ByteLimit(limit);
       source.on('error', (err) => limited.destroy(err));
+      // The builder consumes `limited` and sees its errors; this keeps a late one from going unhandled.
+      limited.on('error', () => undefined);
       source.pipe(limited);
       let built;
       try {

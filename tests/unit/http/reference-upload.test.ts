@@ -1,0 +1,83 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { parseProfile } from '../../../src/core/profile/reference-profile.js';
+import { KEYS, seededApp } from './fixtures.js';
+
+const headers = (type: string, key = KEYS.editor) => ({ 'content-type': type, 'x-api-key': key });
+
+function csvSample(rows: number): string {
+  const regions = ['north', 'south', 'east', 'west'];
+  const lines = ['age,income,region,score'];
+  for (let i = 0; i < rows; i++) lines.push(`${20 + (i % 50)},${20000 + ((i * 7919) % 80000)},${regions[i % 4]},${((i * 37) % 100) / 100}`);
+  return lines.join('\n') + '\n';
+}
+
+describe('POST /api/v1/models/{modelId}/reference', () => {
+  it('profiles a CSV sample, stores it as the next version and answers its id', async () => {
+    const { app, models } = await seededApp();
+    const r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('text/csv'), payload: csvSample(2000) });
+    expect(r.statusCode).toBe(201);
+    const body = r.json();
+    expect(body).toMatchObject({ modelId: 'credit-risk', version: 2, rows: 2000 });
+    expect(body.features.sort()).toEqual(['age', 'income', 'region', 'score']);
+    expect(body.referenceId).toMatch(/^credit-risk-[0-9a-z]+-[0-9a-f]{16}$/);
+    const stored = await models.latestReference('credit-risk');
+    expect(stored?.referenceId).toBe(body.referenceId);
+    const profile = parseProfile(stored!.profile);
+    expect(profile.rows).toBe(2000);
+    expect(profile.features.age.type).toBe('numeric');
+    expect(profile.features.region).toMatchObject({ type: 'categorical', categories: { north: 500, south: 500, east: 500, west: 500 } });
+    const m = (await app.inject({ url: '/api/v1/models/credit-risk' })).json();
+    expect(m.reference).toMatchObject({ referenceId: body.referenceId, version: 2, rows: 2000 });
+  });
+
+  it('profiles an NDJSON sample streamed without a Content-Length', async () => {
+    const { app } = await seededApp();
+    const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ age: 30 + (i % 20), income: 40000 + i, region: i % 3 ? 'north' : 'south' }) + '\n');
+    const r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('application/x-ndjson; charset=utf-8'), payload: Readable.from(lines) });
+    expect(r.statusCode).toBe(201);
+    expect(r.json()).toMatchObject({ rows: 500 });
+    expect(r.json().features.sort()).toEqual(['age', 'income', 'region']);
+  });
+
+  it('rejects samples over the upload limit with 413, by Content-Length or while streaming', async () => {
+    const { app } = await seededApp({}, { DRIFTSTREAM_REFERENCE_UPLOAD_LIMIT_BYTES: '4096' });
+    let r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('text/csv'), payload: csvSample(1000) });
+    expect(r.statusCode).toBe(413);
+    expect(r.json().code).toBe('PAYLOAD_TOO_LARGE');
+    r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('text/csv'), payload: Readable.from(csvSample(1000).match(/[^]{1,512}/g)!) });
+    expect(r.statusCode).toBe(413);
+    expect(r.json().code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('rejects unusable samples with 400 REFERENCE_INVALID', async () => {
+    const { app } = await seededApp();
+    const post = (payload: string, type = 'text/csv') => app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers(type), payload });
+    let r = await post('age,income,region\n30,40000,north\n31,41000\n');
+    expect(r.statusCode).toBe(400);
+    expect(r.json().code).toBe('REFERENCE_INVALID');
+    expect(r.json().message).toMatch(/line 3|:3/);
+    r = await post('age,region\n30,north\n');
+    expect(r.json()).toMatchObject({ code: 'REFERENCE_INVALID', message: 'reference sample rejected: the sample has no column for feature income' });
+    r = await post('age,income,region\n30,lots,north\n');
+    expect(r.json().message).toMatch(/row 1: column income is numeric but holds "lots"/);
+    r = await post('age,income,region\n');
+    expect(r.json().message).toMatch(/no rows/);
+    r = await post('{"age": 1, "income": 2, "region": "x"}\n{bad json\n', 'application/x-ndjson');
+    expect(r.statusCode).toBe(400);
+    expect(r.json().code).toBe('REFERENCE_INVALID');
+  });
+
+  it('answers 415 for other content types, 404 for an unknown model, 403 for a reader', async () => {
+    const { app } = await seededApp();
+    let r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('application/json'), payload: '{}' });
+    expect(r.statusCode).toBe(415);
+    expect(r.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    r = await app.inject({ method: 'POST', url: '/api/v1/models/nope/reference', headers: headers('text/csv'), payload: 'a\n1\n' });
+    expect(r.statusCode).toBe(404);
+    r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('text/csv', KEYS.reader), payload: 'a\n1\n' });
+    expect(r.statusCode).toBe(403);
+    r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: { 'content-type': 'text/csv' }, payload: 'a\n1\n' });
+    expect(r.statusCode).toBe(401);
+  });
+});
