@@ -45,6 +45,7 @@ export type DecodeReason =
   | 'avro_decode'
   | 'invalid_event'
   | 'type_mismatch'
+  | 'unknown_model'
   | 'registry_unavailable';
 
 /** A request or a value failed validation; maps to HTTP 400. */

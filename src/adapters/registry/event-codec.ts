@@ -80,6 +80,18 @@ export class EventCodec {
    * be reached (the caller should retry, not dead-letter).
    */
   async decode(buf: Buffer | null | undefined): Promise<DecodedValue> {
+    const cached = this.decodeCached(buf);
+    if (cached !== undefined) return cached;
+    const schemaId = buf!.readUInt32BE(1);
+    return this.decodeAvro(buf!, schemaId, await this.fetchType(schemaId));
+  }
+
+  /**
+   * Synchronous {@link decode} for the hot path: decodes JSON and Avro whose
+   * writer schema is cached, throws the same {@link DecodeError}s, and returns
+   * undefined when the schema must first be fetched (then call {@link decode}).
+   */
+  decodeCached(buf: Buffer | null | undefined): DecodedValue | undefined {
     if (!buf || buf.length === 0) throw new DecodeError('empty_value', 'record has no value');
     if (buf.length > this.maxBytes) throw new DecodeError('oversize', `value of ${buf.length} bytes exceeds ${this.maxBytes}`);
     const first = buf[0];
@@ -87,7 +99,16 @@ export class EventCodec {
     if (first !== 0) throw new DecodeError('bad_wire_format', `value starts with byte 0x${first.toString(16).padStart(2, '0')}, neither Avro wire format (0x00) nor JSON ('{')`);
     if (buf.length < 5) throw new DecodeError('bad_wire_format', 'Avro value shorter than its 5-byte header');
     const schemaId = buf.readUInt32BE(1);
-    const type = this.types.get(schemaId) ?? (await this.fetchType(schemaId));
+    const type = this.types.get(schemaId);
+    if (type === undefined) {
+      const until = this.unknownIds.get(schemaId);
+      if (until !== undefined && until > Date.now()) throw new DecodeError('unknown_schema', `schema id ${schemaId} is not in the registry`);
+      return undefined;
+    }
+    return this.decodeAvro(buf, schemaId, type);
+  }
+
+  private decodeAvro(buf: Buffer, schemaId: number, type: AvroType): DecodedValue {
     let value: unknown;
     try {
       const res = type.decode(buf, 5);
