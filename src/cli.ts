@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from './version.js';
 import { DriftstreamError } from './errors.js';
 import { registerVersionCommand } from './commands/version.js';
+import { registerServeCommand } from './commands/serve.js';
 
 // Each command lives in src/commands/<name>.ts and registers itself here.
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerVersionCommand(program);
+  registerServeCommand(program);
   return program;
 }
 
