@@ -4,6 +4,7 @@ import { VERSION } from './version.js';
 import { DriftstreamError } from './errors.js';
 import { registerVersionCommand } from './commands/version.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 
 // Each command lives in src/commands/<name>.ts and registers itself here.
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerVersionCommand(program);
   registerServeCommand(program);
+  registerMigrateCommand(program);
   return program;
 }
 
