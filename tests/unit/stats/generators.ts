@@ -47,3 +47,15 @@ export function exactCdf(sorted: Float64Array, x: number): number {
   }
   return lo / sorted.length;
 }
+
+/** Exact P(X < x) of an ascending sample. */
+export function exactCdfBelow(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo / sorted.length;
+}
