@@ -1,0 +1,24 @@
+// The package's public entry (`import { ... } from 'driftstream'`).
+
+export {
+  createInferenceEmitter,
+  type EmitterStats,
+  type GroundTruthInput,
+  type InferenceEmitter,
+  type InferenceEmitterOptions,
+  type InferenceInput,
+} from './producer/index.js';
+export { EventCodec, type DecodedValue, type EventCodecOptions, type WireFormat } from './adapters/registry/event-codec.js';
+export { loadSchema, type SchemaName } from './adapters/registry/schemas.js';
+export {
+  toGroundTruthEvent,
+  toInferenceEvent,
+  type AlertKind,
+  type AlertSeverity,
+  type AlertStatus,
+  type DriftAlert,
+  type FeatureValue,
+  type GroundTruthEvent,
+  type InferenceEvent,
+} from './core/events.js';
+export { ConfigError, DecodeError, DriftstreamError, UnavailableError, ValidationError, isRetriable } from './errors.js';
