@@ -3,6 +3,7 @@ import { ValidationError } from '../../errors.js';
 import { parseDuration, formatDuration } from '../duration.js';
 import type { FeatureType } from '../drift/types.js';
 import type { ThresholdOverrides } from '../drift/thresholds.js';
+import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from '../drift/performance-alerts.js';
 
 /** How a model's output is summarized for prediction drift. */
 export type PredictionKind = 'score' | 'class' | 'regression';
@@ -72,6 +73,8 @@ export interface ModelConfig {
   readonly reference: ReferenceSourceConfig;
   /** Registered from its first events rather than declared. */
   readonly autoRegistered: boolean;
+  /** Performance alert levels once labels join (src/core/drift/performance-alerts.ts). */
+  readonly performance: PerformanceConfig;
 }
 
 /** Defaults that come from the environment (src/config) rather than from the model. */
@@ -124,6 +127,7 @@ const MODEL_KEYS = new Set([
   'topK',
   'reference',
   'autoRegistered',
+  'performance',
   'description',
   'owner',
   'tags',
@@ -333,6 +337,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   const topK = input.topK === undefined ? 1000 : int('topK', input.topK, 1, 100_000);
   const reference = parseReference(input.reference, defaults);
   const autoRegistered = input.autoRegistered === undefined ? false : bool('autoRegistered', input.autoRegistered);
+  const performance = parsePerformanceConfig(input.performance);
   return deepFreeze({
     modelId,
     features,
@@ -351,6 +356,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
     topK,
     reference,
     autoRegistered,
+    performance,
   });
 }
 
@@ -384,6 +390,7 @@ export function modelConfigToJson(config: ModelConfig): Record<string, unknown> 
       ...(config.reference.profileFile ? { profileFile: config.reference.profileFile } : {}),
     },
     autoRegistered: config.autoRegistered,
+    performance: performanceConfigToJson(config.performance),
   };
 }
 

@@ -4,6 +4,7 @@ import { DEFAULT_COMPRESSION, MergingDigest, type DigestJSON } from '../stats/me
 import { NumericSummary } from '../stats/numeric-summary.js';
 import { quantileEdges } from '../stats/quantile-edges.js';
 import { binIndex } from '../stats/bin-index.js';
+import type { ReferencePerformance } from '../stats/performance.js';
 
 /** Type of a profiled column. */
 export type ColumnType = 'numeric' | 'categorical';
@@ -60,6 +61,8 @@ export interface ReferenceProfile {
   /** Rows (records) the profile was built from. */
   readonly rows: number;
   readonly features: Readonly<Record<string, FeatureProfile>>;
+  /** Model performance on the sample, when it had a label column (src/core/stats/performance.ts). */
+  readonly performance?: ReferencePerformance;
 }
 
 /** Options of a {@link ReferenceProfileBuilder}. */
