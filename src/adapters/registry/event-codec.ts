@@ -1,6 +1,6 @@
 import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { DecodeError, UnavailableError } from '../../errors.js';
+import { DecodeError, DriftstreamError, UnavailableError } from '../../errors.js';
 import { loadSchema, type SchemaName } from './schemas.js';
 
 export type WireFormat = 'avro' | 'json';
@@ -53,6 +53,12 @@ export class EventCodec {
       this.types.set(id, avro.Type.forSchema(loadSchema(name) as avro.Schema));
       return id;
     } catch (err) {
+      // 409/422: the subject holds an incompatible schema, or the schema is
+      // invalid; retrying cannot help, unlike an unreachable registry.
+      const status = (err as { status?: number }).status;
+      if (status === 409 || status === 422) {
+        throw new DriftstreamError('SCHEMA_INCOMPATIBLE', `the registry refused ${name} under ${subject}: ${(err as Error).message}`, { cause: err });
+      }
       throw new UnavailableError('schema-registry', `could not register ${name} under ${subject}: ${(err as Error).message}`, { cause: err });
     }
   }

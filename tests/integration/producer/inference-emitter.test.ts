@@ -201,6 +201,17 @@ describe('createInferenceEmitter errors', () => {
     await expect(emitter.emit({ modelId: 'm', features: {} })).rejects.toMatchObject({ code: 'EMITTER_CLOSED' });
   });
 
+  it('refuses, without retry, a topic whose subject holds an incompatible schema', async () => {
+    const t = uniqueName('emitter-taken');
+    await createTopics(kafka, [t]);
+    // The inference topic's subject already holds the ground-truth schema.
+    const labels = track(createInferenceEmitter({ brokers: BROKERS, registryUrl: REGISTRY_URL, groundTruthTopic: t }));
+    await labels.emitGroundTruth({ eventId: 'e-1', modelId: 'm', label: 1 });
+    await labels.close();
+    const emitter = track(createInferenceEmitter({ brokers: BROKERS, registryUrl: REGISTRY_URL, topic: t }));
+    await expect(emitter.emit({ modelId: 'm', features: {} })).rejects.toMatchObject({ code: 'SCHEMA_INCOMPATIBLE', retriable: false });
+  });
+
   it('waits for deliveries when maxBufferedEvents are pending', async () => {
     const topic = uniqueName('emitter-backpressure');
     await createTopics(kafka, [topic]);
