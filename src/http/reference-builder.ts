@@ -9,6 +9,7 @@ import { cellNumber } from '../commands/compare.js';
 import type { ModelConfig } from '../core/model/index.js';
 import { parseModelConfig } from '../core/model/index.js';
 import { ReferenceProfileBuilder, type ColumnType } from '../core/profile/reference-profile.js';
+import { ReferencePerformanceBuilder } from '../core/stats/performance.js';
 import { ValidationError } from '../errors.js';
 import { readSampleBatches, type SampleRecord } from '../io/sample-reader.js';
 import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder } from './deps.js';
@@ -76,10 +77,15 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
       const builder = new ReferenceProfileBuilder(columns, { bins: model.bins, topK: model.topK });
       const numeric = Object.keys(columns).filter((c) => columns[c] === 'numeric');
       const categorical = Object.keys(columns).filter((c) => columns[c] === 'categorical');
+      // A label column gives the reference performance that PERFORMANCE alerts compare with.
+      const perf = keys.has('label')
+        ? new ReferencePerformanceBuilder({ kind: model.prediction, positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold })
+        : undefined;
       let row = 0;
       for await (const batch of readSampleBatches(file, { format: input.format })) {
         for (const rec of batch) {
           row++;
+          perf?.accept(rec);
           builder.countRow();
           for (const c of numeric) {
             const n = cellNumber(rec[c]);
@@ -91,7 +97,9 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
       }
       // Time and content: a re-upload of the same sample is a new version, yet ids stay traceable to their bytes.
       const referenceId = `${input.modelId}-${input.createdAt.toString(36)}-${digest}`;
-      const profile = builder.build({ createdAt: input.createdAt, id: referenceId, modelId: input.modelId, version: input.nextVersion ?? 1 });
+      const built = builder.build({ createdAt: input.createdAt, id: referenceId, modelId: input.modelId, version: input.nextVersion ?? 1 });
+      const performance = perf?.build();
+      const profile = performance ? Object.freeze({ ...built, performance }) : built;
       return { referenceId, rows: row, profile };
     } finally {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
