@@ -1,0 +1,20 @@
+// The statistics core in one import: summaries, sketches and statistic functions.
+export { MergingDigest, DEFAULT_COMPRESSION, lerpNumpy, evalKnotsLeft, evalKnotsRight } from './merging-digest.js';
+export type { DigestJSON, CdfKnots, MergingDigestOptions } from './merging-digest.js';
+export { NumericSummary } from './numeric-summary.js';
+export type { NumericSummaryJSON, NumericSummaryOptions } from './numeric-summary.js';
+export { CategoricalSummary, OTHER_CATEGORY, DEFAULT_TOP_K } from './categorical-summary.js';
+export type { CategoricalSummaryJSON, CategoricalSummaryOptions } from './categorical-summary.js';
+export { binIndex } from './bin-index.js';
+export { proportions } from './proportions.js';
+export { psi, PSI_EPSILON } from './psi.js';
+export { ks, ksPValue, kolmogorovSurvival } from './ks.js';
+export type { KsResult, CdfSketch } from './ks.js';
+export { wasserstein1, wassersteinNormed } from './wasserstein-normed.js';
+export { jensenShannon } from './jensen-shannon.js';
+export { hellinger } from './hellinger.js';
+export { chiSquare, chiSquareSurvival } from './chi-square.js';
+export type { ChiSquareResult } from './chi-square.js';
+export { numpyQuantile, quantileEdges } from './quantile-edges.js';
+export { datasetDrift, DEFAULT_DATASET_DRIFT_SHARE } from './dataset-drift.js';
+export type { DatasetDriftResult } from './dataset-drift.js';
