@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { seededApp, type TestApp } from '../unit/http/fixtures.js';
+import { ARTIFACTS, launchChromium } from './browser.js';
+
+describe('dashboard in headless Chromium', () => {
+  let t: TestApp;
+  let base: string;
+  let browser: BrowserContext;
+  let closeBrowser: () => Promise<void>;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    t = await seededApp();
+    // A second, quiet model so the overview shows more than one status.
+    await t.models.putModel({ modelId: 'fraud-score', features: { amount: 'numeric', merchant: 'categorical' } });
+    base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    ({ browser, close: closeBrowser } = await launchChromium());
+  }, 60_000);
+
+  afterAll(async () => {
+    await closeBrowser?.();
+    await t?.app.close();
+  });
+
+  async function open(path: string): Promise<Page> {
+    const page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(`${base}${path}`);
+    return page;
+  }
+
+  it('lists the models with their status', async () => {
+    const page = await open('/?refresh=60000');
+    await page.waitForSelector('#models-table tr[data-model="credit-risk"]');
+    expect(await page.textContent('tr[data-model="credit-risk"] [data-status]')).toBe('Drifting');
+    expect(await page.textContent('tr[data-model="fraud-score"] [data-status]')).toBe('Warming up');
+    expect(await page.locator('tr[data-model="credit-risk"]').getAttribute('class')).toContain('sev-critical');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-overview.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('marks the drifting feature of a drifting model and plots it', async () => {
+    const page = await open('/?refresh=60000#/models/credit-risk');
+    const income = page.locator('#features-table tr[data-feature="income"]');
+    await income.waitFor();
+    expect(await income.getAttribute('data-severity')).toBe('CRITICAL');
+    expect(await income.getAttribute('data-drift')).toBe('true');
+    expect(await income.getAttribute('class')).toContain('sev-critical');
+    expect(await income.locator('.pill').textContent()).toBe('Critical');
+    expect(await page.locator('#features-table tr[data-feature="region"]').getAttribute('data-drift')).toBe('false');
+    // The most severe feature is selected: its histogram overlay and history are drawn.
+    await page.waitForSelector('#histogram-panel svg rect.bar-cur.critical');
+    expect(await page.locator('#histogram-panel rect.bar-ref').count()).toBe(10);
+    expect(await page.locator('#history-panel circle.pt.critical').count()).toBe(4);
+    expect(await page.locator('#history-panel line.thr-critical').count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-model.png'), fullPage: true });
+
+    // Selecting a categorical feature redraws the distribution by category.
+    await page.click('#features-table tr[data-feature="region"]');
+    await page.waitForSelector('#histogram-panel text >> text=north');
+    expect(page.url()).toContain('feature=region');
+    await page.close();
+  });
+
+  it('refreshes by itself when a new evaluation arrives', async () => {
+    const page = await open('/?refresh=300#/models/credit-risk');
+    await page.locator('#features-table tr[data-feature="income"]').waitFor();
+    const [last] = await t.results.listEvaluations({ modelId: 'credit-risk', windowName: '1m', limit: 1 });
+    const calm = structuredClone(last);
+    for (const f of Object.values(calm.features)) Object.assign(f, { severity: 'NONE', drift: false });
+    await t.results.saveEvaluations([{ ...calm, evaluationId: 'next', windowStart: last.windowEnd, windowEnd: last.windowEnd + 60_000 }]);
+    await page.waitForSelector('#features-table tr[data-feature="income"][data-severity="NONE"]', { timeout: 10_000 });
+    await page.close();
+  });
+
+  it('loads without console errors (CSP included)', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
