@@ -1,3 +1,4 @@
+/* global URLSearchParams, Element */
 // driftstream dashboard: a small hash-routed page over the JSON API.
 //   #/                        models and recent alerts
 //   #/models/ID?window=&feature=&stat=   one model: features, histograms, history, alerts
