@@ -1,12 +1,14 @@
 // `npm run bench`: every benchmark, one line per figure. Add new suites to SUITES.
 import { benchCategorical, benchNumeric, benchWindowEvaluation, type BenchLine } from './stats.js';
 import { benchCompare } from './compare.js';
+import { benchEmitter } from './emitter.js';
 
 const SUITES: [string, () => BenchLine[] | Promise<BenchLine[]>][] = [
   ['numeric', () => benchNumeric()],
   ['categorical', () => benchCategorical()],
   ['window', () => benchWindowEvaluation()],
   ['compare', () => benchCompare()],
+  ['emitter', () => benchEmitter()],
 ];
 
 const only = process.argv.slice(2);
