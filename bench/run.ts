@@ -15,7 +15,7 @@ const only = process.argv.slice(2);
 for (const [name, run] of SUITES) {
   if (only.length > 0 && !only.includes(name)) continue;
   for (const line of await run()) {
-    const v = line.value >= 1000 ? Math.round(line.value).toLocaleString('en-US') : line.value.toFixed(3);
+    const v = line.value >= 1000 ? Math.round(line.value).toLocaleString('en-US') : line.value < 0.01 ? line.value.toExponential(2) : line.value.toFixed(3);
     console.log(`${line.name.padEnd(72)} ${v} ${line.unit}${line.note ? `  (${line.note})` : ''}`);
   }
 }

@@ -30,6 +30,21 @@ async function compare(reference: string, current: string, format: 'json' | 'tab
   return { code, out: out.text(), err: err.text() };
 }
 
+/** One feature of a fixture's expected.json (numeric or categorical fields). */
+interface ExpectedFeature {
+  type: 'numeric' | 'categorical';
+  n_reference: number;
+  n_current: number;
+  psi: number;
+  jensen_shannon: number;
+  hellinger: number;
+  ks: { statistic: number; p_value: number };
+  wasserstein_normed: number;
+  missing_current: number;
+  chi_square: { statistic: number; p_value: number; dof: number };
+  new_categories: string[];
+}
+
 function closeRel(actual: number, expected: number, rel: number): boolean {
   return Math.abs(actual - expected) <= rel * Math.max(Math.abs(expected), 1e-12);
 }
@@ -37,7 +52,7 @@ function closeRel(actual: number, expected: number, rel: number): boolean {
 // The default rules of DESIGN.md section 4 on the exact values, and whether any
 // exact value lies within 10% of a threshold it is compared with (then the
 // README lets the decision differ).
-function expectedDecision(e: any): { drift: boolean; borderline: boolean } {
+function expectedDecision(e: ExpectedFeature): { drift: boolean; borderline: boolean } {
   const near = (v: number, t: number) => Math.abs(v - t) <= 0.1 * t;
   let level = 0;
   let borderline = false;
@@ -72,7 +87,7 @@ describe('compare on shared/fixtures/stats', () => {
       expect(Object.keys(report.features).sort()).toEqual(Object.keys(expected.features).sort());
       let decisive = true;
       let drifting = 0;
-      for (const [f, e] of Object.entries<any>(expected.features)) {
+      for (const [f, e] of Object.entries<ExpectedFeature>(expected.features)) {
         const a = report.features[f];
         const where = `${name}/${f}`;
         expect(a.type, where).toBe(e.type);

@@ -42,7 +42,7 @@ describe('ReferenceProfileBuilder', () => {
       for (const r of readCsv(resolve(fixtures, name, 'reference.csv'))) builder.accept(convert(r));
       const profile = builder.build({ createdAt: 1_700_000_000_000, id: name });
       const current = readCsv(resolve(fixtures, name, 'current.csv')).map(convert);
-      for (const [f, e] of Object.entries<any>(expected.features)) {
+      for (const [f, e] of Object.entries<{ n_reference: number; bin_edges: number[]; reference_counts: number[]; current_counts: number[]; missing_current: number; categories: string[] }>(expected.features)) {
         const fp = profile.features[f];
         expect(fp.count).toBe(e.n_reference);
         if (fp.type === 'numeric') {
@@ -53,8 +53,7 @@ describe('ReferenceProfileBuilder', () => {
           expect(Array.from(s.counts)).toEqual(e.current_counts);
           expect(s.missing).toBe(e.missing_current);
         } else {
-          const cats = e.categories as string[];
-          cats.forEach((c, i) => expect((fp.categories as Record<string, number>)[c] ?? 0).toBe(e.reference_counts[i]));
+          e.categories.forEach((c, i) => expect((fp.categories as Record<string, number>)[c] ?? 0).toBe(e.reference_counts[i]));
         }
       }
     });
