@@ -164,6 +164,27 @@ describe('Dockerfile', () => {
     expect(readText('src/adapters/registry/schemas.ts')).toContain("'../../../schemas/'");
   });
 
+  it('installs every package the compiled program imports (npm ci --omit=dev)', () => {
+    const pkg = JSON.parse(readText('package.json')) as { dependencies: Record<string, string> };
+    const sources = filesUnder('src').filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    const missing = new Set<string>();
+    for (const file of sources) {
+      const text = readText(file);
+      // Runtime imports only: `import type` and type-only specifiers vanish from the JavaScript.
+      for (const m of text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)) {
+        const spec = m[1];
+        if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+        if (!(name in pkg.dependencies)) missing.add(`${name} (${file})`);
+      }
+      for (const m of text.matchAll(/\bimport\(\s*['"]([^'".][^'"]*)['"]\s*\)/g)) {
+        const name = m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0];
+        if (!m[1].startsWith('node:') && !(name in pkg.dependencies)) missing.add(`${name} (${file})`);
+      }
+    }
+    expect([...missing]).toEqual([]);
+  });
+
   it('keeps the build context small and free of secrets', () => {
     for (const p of ['node_modules', '.git', 'dist', '.env', 'node_modules/kafkajs/index.js', 'tests/deploy/k8s.test.ts']) {
       expect(ignored(p), p).toBe(true);
