@@ -40,6 +40,9 @@ export function createRedisClient(url: string, options: RedisConnectionOptions =
     // Queued commands fail after one reconnect attempt instead of waiting for the server forever.
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
+    // A command that failed for its caller must not run later behind its back (an old checkpoint
+    // overwriting a newer one, a pane elected for nobody): callers retry, the client does not.
+    autoResendUnfulfilledCommands: false,
     commandTimeout: options.commandTimeoutMs ?? 5_000,
     connectTimeout: options.connectTimeoutMs ?? 3_000,
     retryStrategy: (attempt) => reconnectDelay(attempt, options.maxBackoffMs),
