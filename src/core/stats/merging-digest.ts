@@ -44,7 +44,7 @@ export interface CdfKnots {
 export interface MergingDigestOptions {
   /** Compression (delta): about delta/2 centroids once compressing. Default 300. */
   compression?: number;
-  /** Stay exact up to this many distinct values. Default 2 x compression. */
+  /** Stay exact up to this many distinct values. Default: the compression (a compressed digest holds about as many centroids). */
   exactLimit?: number;
 }
 
@@ -89,7 +89,7 @@ export class MergingDigest {
   constructor(options: MergingDigestOptions = {}) {
     this.compression = options.compression ?? DEFAULT_COMPRESSION;
     if (!(this.compression >= 10)) throw new RangeError('compression must be >= 10');
-    this.exactLimit = options.exactLimit ?? 2 * this.compression;
+    this.exactLimit = options.exactLimit ?? this.compression;
     this.means = new Float64Array(0);
     this.weights = new Float64Array(0);
     this.buffer = new Float64Array(MIN_BUFFER);
