@@ -29,6 +29,8 @@ export interface LabelJoin {
   recordLabels(labels: readonly LabelRecord[], now?: number): Promise<JoinOutcome>;
   /** The merged counters of a model's panes of length `paneMs` starting in [from, to). */
   readCounters(modelId: string, paneMs: number, from: number, to: number): Promise<PerformanceCounters>;
+  /** The counters of each of a model's panes of length `paneMs` starting in [from, to), by pane start. */
+  readPanes(modelId: string, paneMs: number, from: number, to: number): Promise<Map<number, PerformanceCounters>>;
   /** Starts of the model's panes of length `paneMs` that hold counters, ascending, in [from, to). */
   paneStarts(modelId: string, paneMs: number, from?: number, to?: number): Promise<number[]>;
   /**

@@ -162,6 +162,18 @@ export class MemoryLabelJoin implements LabelJoin {
     return merged;
   }
 
+  async readPanes(modelId: string, paneMs: number, from: number, to: number): Promise<Map<number, PerformanceCounters>> {
+    const now = this.clock();
+    const out = new Map<number, PerformanceCounters>();
+    for (const e of this.counters.values()) {
+      const { ref, counters } = e.value;
+      if (e.expiresAt > now && ref.modelId === modelId && ref.paneMs === paneMs && ref.paneStart >= from && ref.paneStart < to) {
+        out.set(ref.paneStart, new PerformanceCounters().merge(counters));
+      }
+    }
+    return out;
+  }
+
   async paneStarts(modelId: string, paneMs: number, from = -Infinity, to = Infinity): Promise<number[]> {
     const now = this.clock();
     const out: number[] = [];

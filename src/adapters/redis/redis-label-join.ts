@@ -150,17 +150,26 @@ export class RedisLabelJoin implements LabelJoin {
   }
 
   async readCounters(modelId: string, paneMs: number, from: number, to: number): Promise<PerformanceCounters> {
-    const starts = await this.paneStarts(modelId, paneMs, from, to);
     const merged = new PerformanceCounters();
-    if (starts.length === 0) return merged;
+    for (const c of (await this.readPanes(modelId, paneMs, from, to)).values()) merged.merge(c);
+    return merged;
+  }
+
+  async readPanes(modelId: string, paneMs: number, from: number, to: number): Promise<Map<number, PerformanceCounters>> {
+    const starts = await this.paneStarts(modelId, paneMs, from, to);
+    const out = new Map<number, PerformanceCounters>();
+    if (starts.length === 0) return out;
     const pipeline = this.redis.pipeline();
     for (const s of starts) pipeline.hgetall(`${this.prefix}c:${modelTag(modelId)}:${paneMs}:${s}`);
     return redisCall('performance counters read', async () => {
-      for (const [err, res] of (await pipeline.exec()) ?? []) {
+      const results = (await pipeline.exec()) ?? [];
+      results.forEach(([err, res], i) => {
         if (err) throw err;
-        merged.merge(PerformanceCounters.fromJSON(res as Record<string, string>));
-      }
-      return merged;
+        const c = PerformanceCounters.fromJSON(res as Record<string, string>);
+        // A pane whose hash expired is gone, whatever the index still says.
+        if (c.size > 0) out.set(starts[i], c);
+      });
+      return out;
     });
   }
 

@@ -151,6 +151,11 @@ export function labelJoinConformance(name: string, factory: LabelJoinFactory): v
       for (const paneMs of [60_000, 300_000]) {
         expectSameCounters(await j.readCounters('m', paneMs, T0 - 300_000, T0 + 1_200_000), want);
       }
+      const panes = await j.readPanes('m', 60_000, T0 - 300_000, T0 + 1_200_000);
+      expect([...panes.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, k) => T0 + k * 60_000));
+      const summed = new PerformanceCounters();
+      for (const c of panes.values()) summed.merge(c);
+      expectSameCounters(summed, want);
       const got = summarizePerformance(await j.readCounters('m', 300_000, T0 - 300_000, T0 + 1_200_000), 'score');
       expect(got.labelled).toBe(labs.length);
       expect(got.predictions).toBe(n);

@@ -1,0 +1,48 @@
+import type { GroundTruthEvent, InferenceEvent } from '../core/events.js';
+import type { PerformanceResult } from '../core/drift/types.js';
+import type { ModelConfig, WindowConfig } from '../core/model/model-config.js';
+import {
+  toInferenceRecord,
+  toLabelRecord,
+  type InferenceRecord,
+  type LabelRecord,
+  type PerformanceSpec,
+  type PerformanceSummary,
+} from '../core/stats/performance.js';
+
+/** What the performance counters need from a model's configuration. */
+export function performanceSpecOf(config: ModelConfig): PerformanceSpec {
+  return { kind: config.prediction, positiveClass: config.positiveClass, decisionThreshold: config.performance.decisionThreshold };
+}
+
+/** The pane lengths a model's counters are kept in: one per distinct window slide. */
+export function paneSizesOf(windows: readonly WindowConfig[]): number[] {
+  return [...new Set(windows.map((w) => w.slideMs))].sort((a, b) => a - b);
+}
+
+/**
+ * The records a batch of one model's inference events leaves for their
+ * labels (what the detector passes to {@link LabelJoin.recordInferences}).
+ */
+export function inferenceRecordsOf(events: readonly InferenceEvent[], config: ModelConfig): InferenceRecord[] {
+  const spec = performanceSpecOf(config);
+  const panes = paneSizesOf(config.windows);
+  return events.map((e) => toInferenceRecord(e, spec, panes));
+}
+
+export function labelRecordOf(event: GroundTruthEvent): LabelRecord {
+  return toLabelRecord(event);
+}
+
+/** The served and published form of a window's performance. */
+export function toPerformanceResult(s: PerformanceSummary): PerformanceResult & { proxy: Record<string, number | null> } {
+  return {
+    labelled: s.labelled,
+    predictions: s.predictions,
+    coverage: s.coverage ?? 0,
+    metrics: s.metrics,
+    labelDelayP50Ms: s.labelDelayP50Ms,
+    labelDelayP95Ms: s.labelDelayP95Ms,
+    proxy: s.proxy,
+  };
+}

@@ -1,0 +1,74 @@
+import type { PerformanceResult } from '../core/drift/types.js';
+import { parseModelConfig, type ModelConfig } from '../core/model/model-config.js';
+import { PerformanceCounters, summarizePerformance } from '../core/stats/performance.js';
+import type { LabelJoin } from './label-join.js';
+import { toPerformanceResult } from './label-records.js';
+import type { ModelRepository } from './ports.js';
+
+/** A window's performance as served by `GET /api/v1/models/{modelId}/performance`. */
+export interface WindowPerformanceView {
+  windowStart: number;
+  windowEnd: number;
+  performance: PerformanceResult;
+  proxy: Record<string, number | null>;
+}
+
+export interface LabelJoinPerformanceReaderOptions {
+  /** Windows looked back through for one with labels. Default 48. */
+  lookback?: number;
+}
+
+/**
+ * Serves performance straight from the label-join counters, so it is as
+ * fresh as the last joined label, in `run` and `serve` alike (with Redis).
+ * The latest window is the newest one holding at least one label; when no
+ * window in the lookback has labels, the newest window with predictions.
+ */
+export class LabelJoinPerformanceReader {
+  private readonly lookback: number;
+
+  constructor(
+    private readonly join: LabelJoin,
+    private readonly models: ModelRepository,
+    options: LabelJoinPerformanceReaderOptions = {},
+  ) {
+    this.lookback = Math.max(1, options.lookback ?? 48);
+  }
+
+  async latestPerformance(modelId: string, windowName: string): Promise<WindowPerformanceView | undefined> {
+    const raw = await this.models.getModel(modelId);
+    if (!raw) return undefined;
+    let config: ModelConfig;
+    try {
+      config = parseModelConfig(raw);
+    } catch {
+      return undefined;
+    }
+    const window = config.windows.find((w) => w.name === windowName);
+    if (!window) return undefined;
+    const { sizeMs, slideMs } = window;
+    const starts = await this.join.paneStarts(modelId, slideMs);
+    if (starts.length === 0) return undefined;
+    const newestPane = starts[starts.length - 1];
+    const newestWindow = newestPane + slideMs - sizeMs;
+    const oldestWindow = newestWindow - (this.lookback - 1) * slideMs;
+    const panes = await this.join.readPanes(modelId, slideMs, oldestWindow, newestPane + slideMs);
+    let fallback: WindowPerformanceView | undefined;
+    for (let ws = newestWindow; ws >= oldestWindow; ws -= slideMs) {
+      const c = new PerformanceCounters();
+      let any = false;
+      for (const [start, pc] of panes) {
+        if (start >= ws && start < ws + sizeMs) {
+          c.merge(pc);
+          any = true;
+        }
+      }
+      if (!any) continue;
+      const { proxy, ...performance } = toPerformanceResult(summarizePerformance(c, config.prediction));
+      const view = { windowStart: ws, windowEnd: ws + sizeMs, performance, proxy };
+      if (performance.labelled > 0) return view;
+      fallback ??= view;
+    }
+    return fallback;
+  }
+}
