@@ -178,7 +178,14 @@ async function buildReference(opts: CompareOptions, format: SampleFormat, inferr
  * uses, and every common column is evaluated. Throws {@link SampleReadError}
  * or {@link CompareInputError} on bad input.
  */
-export async function compareFiles(opts: CompareOptions): Promise<{ report: CompareReport; evaluations: Record<string, FeatureEvaluation>; onlyInReference: string[]; onlyInCurrent: string[] }> {
+export async function compareFiles(opts: CompareOptions): Promise<{
+  report: CompareReport;
+  evaluations: Record<string, FeatureEvaluation>;
+  onlyInReference: string[];
+  onlyInCurrent: string[];
+  /** Columns given a type that the reference does not have. */
+  unknownTypes: string[];
+}> {
   const [refFormat, curFormat] = await Promise.all([detectFormat(opts.reference), detectFormat(opts.current)]);
   let ref: BuiltReference;
   try {
@@ -255,6 +262,7 @@ export async function compareFiles(opts: CompareOptions): Promise<{ report: Comp
     evaluations,
     onlyInReference: columns.filter((c) => !currentColumns.has(c)),
     onlyInCurrent: [...currentColumns].filter((c) => profile.features[c] === undefined),
+    unknownTypes: [...declared].filter((c) => profile.features[c] === undefined),
   };
 }
 
@@ -293,7 +301,8 @@ export async function compareCommand(
   err: NodeJS.WritableStream,
 ): Promise<number> {
   try {
-    const { report, onlyInReference, onlyInCurrent } = await compareFiles(opts);
+    const { report, onlyInReference, onlyInCurrent, unknownTypes } = await compareFiles(opts);
+    if (unknownTypes.length > 0) err.write(`note: --type names columns the reference does not have: ${unknownTypes.join(', ')}\n`);
     if (opts.format === 'table') {
       out.write(formatTable(report));
       if (onlyInReference.length > 0) err.write(`note: only in the reference, not compared: ${onlyInReference.join(', ')}\n`);

@@ -76,8 +76,9 @@ describe('compare: bad input gets a clear message and exit code 2', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/column x is numeric in .*num\.csv but text in .*text\.csv \(record 151 holds "oops"\)/);
     // declaring it categorical makes the comparison legitimate
-    const ok = await run(ref, cur, { x: 'categorical' });
+    const ok = await run(ref, cur, { x: 'categorical', nosuch: 'numeric' });
     expect(ok.code).toBe(0);
+    expect(ok.err).toMatch(/--type names columns the reference does not have: nosuch/);
     expect(JSON.parse(ok.out).features.x.type).toBe('categorical');
   });
 

@@ -42,7 +42,7 @@ export interface CdfKnots {
 
 /** Options of a {@link MergingDigest}. */
 export interface MergingDigestOptions {
-  /** Compression (delta): about delta/2 centroids once compressing. Default 300. */
+  /** Compression (delta): at most about delta centroids once compressing. Default 300. */
   compression?: number;
   /** Stay exact up to this many distinct values. Default: the compression (a compressed digest holds about as many centroids). */
   exactLimit?: number;
