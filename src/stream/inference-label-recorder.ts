@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import type { InferenceEvent } from '../core/events.js';
+import type { ModelConfig } from '../core/model/model-config.js';
+import { toInferenceRecord, type InferenceRecord, type PerformanceSpec } from '../core/stats/performance.js';
+import { UnavailableError, isRetriable } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { LabelJoin } from './label-join.js';
+import { paneSizesOf, performanceSpecOf } from './label-records.js';
+
+/** The consumer hooks a flush needs while it waits for Redis. */
+export interface RecorderControl {
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+}
+
+/**
+ * Collects the label-join records of a batch of inference events and hands
+ * them to the {@link LabelJoin} in one pipelined call before the batch is
+ * done (so before any checkpoint covers it). While Redis is down the flush
+ * waits and retries: a batch whose inferences were not recorded would lose
+ * their labels. Replays after a crash are recorded again and count as
+ * duplicates.
+ */
+export class InferenceLabelRecorder {
+  private pending: InferenceRecord[] = [];
+  private readonly specs = new WeakMap<ModelConfig, { spec: PerformanceSpec; panes: number[] }>();
+
+  constructor(
+    private readonly join: LabelJoin,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly retryDelayMs: { initial: number; max: number } = { initial: 200, max: 5000 },
+  ) {}
+
+  /** Adds one valid inference of a known model. */
+  add(event: InferenceEvent, config: ModelConfig): void {
+    let s = this.specs.get(config);
+    if (!s) this.specs.set(config, (s = { spec: performanceSpecOf(config), panes: paneSizesOf(config.windows) }));
+    this.pending.push(toInferenceRecord(event, s.spec, s.panes));
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Records what was added; resolves once the join has it. */
+  async flush(control: RecorderControl): Promise<void> {
+    if (this.pending.length === 0) return;
+    const records = this.pending;
+    this.pending = [];
+    let delay = this.retryDelayMs.initial;
+    for (;;) {
+      try {
+        const outcome = await this.join.recordInferences(records);
+        for (const [model, n] of Object.entries(outcome.joinedByModel)) this.metrics.labelsJoined.inc({ model }, n);
+        return;
+      } catch (err) {
+        if (!(err instanceof UnavailableError || isRetriable(err)) || !control.isRunning()) throw err;
+        this.logger.warn({ err: (err as Error).message, retryInMs: delay, records: records.length }, 'label join unavailable; retrying the inference records');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(this.retryDelayMs.max, delay * 2);
+        await control.heartbeat();
+      }
+    }
+  }
+
+  /** Drops what was added (the partition is let go; its replay records them again). */
+  clear(): void {
+    this.pending = [];
+  }
+}
