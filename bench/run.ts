@@ -2,6 +2,7 @@
 import { benchCategorical, benchNumeric, benchWindowEvaluation, type BenchLine } from './stats.js';
 import { benchCompare } from './compare.js';
 import { benchEmitter } from './emitter.js';
+import { benchLabels } from './labels.js';
 
 const SUITES: [string, () => BenchLine[] | Promise<BenchLine[]>][] = [
   ['numeric', () => benchNumeric()],
@@ -9,6 +10,7 @@ const SUITES: [string, () => BenchLine[] | Promise<BenchLine[]>][] = [
   ['window', () => benchWindowEvaluation()],
   ['compare', () => benchCompare()],
   ['emitter', () => benchEmitter()],
+  ['labels', () => benchLabels()],
 ];
 
 const only = process.argv.slice(2);
