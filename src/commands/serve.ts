@@ -1,27 +1,38 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { MemoryModelRepository, MemoryResultRepository } from '../adapters/memory/index.js';
+import { createAdapters } from '../adapters/create-adapters.js';
 import { loadConfig, redactUrl, type Config } from '../config/config.js';
 import { modelConfigToJson, parseModelConfig } from '../core/model/index.js';
 import { ConfigError } from '../errors.js';
 import { buildApp } from '../http/app.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import type { PerformanceReader } from '../http/deps.js';
+import { LabelJoinPerformanceReader } from '../stream/performance-reader.js';
 import type { HealthCheck, ModelRepository, ResultRepository } from '../stream/ports.js';
 
 /** The state `serve` reads: the shared Redis and PostgreSQL state in production. */
 export interface ServeState {
   models: ModelRepository;
   results: ResultRepository;
-  healthChecks: HealthCheck[];
+  healthChecks: readonly HealthCheck[];
+  performance?: PerformanceReader;
   close(): Promise<void>;
 }
 
-async function openState(config: Config, logger: Logger): Promise<ServeState> {
+async function openState(config: Config, logger: Logger, metrics: Metrics): Promise<ServeState> {
   if (!config.databaseUrl) {
-    logger.warn('DRIFTSTREAM_DATABASE_URL is not set: serving empty in-memory state (models and history are not shared with a detector)');
+    logger.warn('DRIFTSTREAM_DATABASE_URL is not set: serve has no shared history to read (models and results live in this process only)');
   }
-  return { models: new MemoryModelRepository(), results: new MemoryResultRepository(), healthChecks: [], close: async () => undefined };
+  const adapters = await createAdapters(config, logger, metrics);
+  return {
+    models: adapters.models,
+    results: adapters.results,
+    healthChecks: adapters.healthChecks,
+    // Performance as fresh as the last joined label, read from the shared label-join state.
+    performance: new LabelJoinPerformanceReader(adapters.labelJoin, adapters.models),
+    close: () => adapters.close(),
+  };
 }
 
 export interface ServeHandle {
@@ -37,7 +48,7 @@ export interface ServeHandle {
 export async function startServe(config: Config, deps: { logger?: Logger; metrics?: Metrics; state?: ServeState } = {}): Promise<ServeHandle> {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const metrics = deps.metrics ?? createMetrics();
-  const state = deps.state ?? (await openState(config, logger));
+  const state = deps.state ?? (await openState(config, logger, metrics));
   const defaults = {
     allowedLatenessMs: config.detector.allowedLatenessMs,
     bootstrapEvents: config.detector.bootstrapEvents,
@@ -49,6 +60,7 @@ export async function startServe(config: Config, deps: { logger?: Logger; metric
     models: state.models,
     results: state.results,
     healthChecks: state.healthChecks,
+    performance: state.performance,
     metrics,
     logger,
     parseModelConfig: (value) => modelConfigToJson(parseModelConfig(value, defaults)),

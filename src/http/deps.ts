@@ -33,6 +33,8 @@ export interface WindowPerformance {
   windowStart: number;
   windowEnd: number;
   performance: PerformanceResult;
+  /** Label-free proxy metrics of the same window (positive rate, score mean, ...). */
+  proxy?: Record<string, number | null>;
 }
 
 /** Optional source of performance joined after evaluation (the label-join store). */

@@ -167,7 +167,12 @@ export async function resultRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     const newest = evaluations[0];
     if (!newest && !joined) throw httpError('NO_EVALUATION', `window ${window.name} of model ${config.modelId} has not been evaluated yet`);
     const latest = joined
-      ? { windowStart: joined.windowStart, windowEnd: joined.windowEnd, performance: joined.performance, proxy: newest?.windowEnd === joined.windowEnd ? (newest.proxy ?? null) : null }
+      ? {
+          windowStart: joined.windowStart,
+          windowEnd: joined.windowEnd,
+          performance: joined.performance,
+          proxy: joined.proxy ?? (newest?.windowEnd === joined.windowEnd ? (newest.proxy ?? null) : null),
+        }
       : { windowStart: newest.windowStart, windowEnd: newest.windowEnd, performance: newest.performance ?? null, proxy: newest.proxy ?? null };
     return {
       modelId: config.modelId,

@@ -17,7 +17,7 @@ async function knownSeries(): Promise<Set<string>> {
   const out = new Set<string>(['up']);
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     out.add(m.name);
-    if (m.type === 'histogram') for (const s of ['_bucket', '_count', '_sum']) out.add(m.name + s);
+    if (String(m.type) === 'histogram') for (const s of ['_bucket', '_count', '_sum']) out.add(m.name + s);
   }
   return out;
 }
