@@ -4,6 +4,7 @@ import { DEFAULT_COMPRESSION, MergingDigest, type DigestJSON } from '../stats/me
 import { NumericSummary } from '../stats/numeric-summary.js';
 import { quantileEdges } from '../stats/quantile-edges.js';
 import { binIndex } from '../stats/bin-index.js';
+import { sortFloat64 } from '../stats/sort-float64.js';
 import type { ReferencePerformance } from '../stats/performance.js';
 
 /** Type of a profiled column. */
@@ -182,7 +183,7 @@ export class ReferenceProfileBuilder {
   }
 
   private buildNumeric(values: Float64Array, missing: number): NumericFeatureProfile {
-    const sorted = values.slice().sort();
+    const sorted = sortFloat64(values);
     const edges = quantileEdges(sorted, this.bins);
     const summary = new NumericSummary(edges, { compression: this.compression });
     summary.acceptSorted(sorted);

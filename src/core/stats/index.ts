@@ -18,3 +18,4 @@ export type { ChiSquareResult } from './chi-square.js';
 export { numpyQuantile, quantileEdges } from './quantile-edges.js';
 export { datasetDrift, DEFAULT_DATASET_DRIFT_SHARE } from './dataset-drift.js';
 export type { DatasetDriftResult } from './dataset-drift.js';
+export { sortFloat64 } from './sort-float64.js';

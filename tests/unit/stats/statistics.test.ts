@@ -9,6 +9,7 @@ import { numpyQuantile, quantileEdges } from '../../../src/core/stats/quantile-e
 import { datasetDrift } from '../../../src/core/stats/dataset-drift.js';
 import { binIndex } from '../../../src/core/stats/bin-index.js';
 import { MergingDigest } from '../../../src/core/stats/merging-digest.js';
+import { sortFloat64 } from '../../../src/core/stats/sort-float64.js';
 import { GENERATORS, rng } from './generators.js';
 
 // Reference values below were computed with scipy 1.17 / numpy 2.4.
@@ -191,5 +192,28 @@ describe('dataset drift', () => {
     expect(datasetDrift([true, false, false], 0.3).drift).toBe(true);
     expect(datasetDrift([])).toEqual({ driftShare: 0, drift: false });
     expect(datasetDrift([false], 0)).toEqual({ driftShare: 0, drift: false });
+  });
+});
+
+describe('sortFloat64', () => {
+  it('equals the built-in sort on mixed signs, ties, zeros and extreme magnitudes', () => {
+    const u = rng(11);
+    for (const n of [0, 1, 100, 4096, 50_000]) {
+      const xs = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const r = u();
+        xs[i] =
+          r < 0.1 ? Math.round(u() * 10) - 5
+          : r < 0.15 ? (u() < 0.5 ? 0 : -0)
+          : r < 0.2 ? (u() - 0.5) * 1e300
+          : r < 0.25 ? (u() - 0.5) * 1e-300
+          : (u() - 0.5) * 100;
+      }
+      const expected = xs.slice().sort();
+      const actual = sortFloat64(xs);
+      expect(actual).toHaveLength(n);
+      for (let i = 0; i < n; i++) expect(Object.is(actual[i], expected[i]) || actual[i] === expected[i]).toBe(true);
+      if (n > 0) expect(xs).not.toBe(actual);
+    }
   });
 });
