@@ -78,3 +78,22 @@ export function layoutFeatureTypes(layout: PaneLayout): Record<string, 'numeric'
   for (const n of layout.categoricalNames) out[n] = 'categorical';
   return out;
 }
+
+/**
+ * The first feature of `features` whose type contradicts the layout (a
+ * numeric feature that is not a number, a categorical one that is not a
+ * string, number or boolean), or undefined when all fit. Missing values fit.
+ */
+export function typeMismatchOf(layout: PaneLayout, features: Readonly<Record<string, unknown>>): string | undefined {
+  const nn = layout.numericNames;
+  for (let i = 0; i < nn.length; i++) {
+    const v = features[nn[i]];
+    if (v !== null && v !== undefined && typeof v !== 'number') return nn[i];
+  }
+  const cn = layout.categoricalNames;
+  for (let i = 0; i < cn.length; i++) {
+    const v = features[cn[i]];
+    if (v !== null && v !== undefined && typeof v !== 'string' && typeof v !== 'boolean' && typeof v !== 'number') return cn[i];
+  }
+  return undefined;
+}

@@ -1,7 +1,7 @@
 import { CategoricalSummary, type CategoricalSummaryJSON } from '../stats/categorical-summary.js';
 import { NumericSummary, type NumericSummaryJSON } from '../stats/numeric-summary.js';
 import { createSummary } from '../profile/reference-profile.js';
-import type { PaneLayout } from './pane-layout.js';
+import { typeMismatchOf, type PaneLayout } from './pane-layout.js';
 
 /** Serialized {@link Pane}: the one form panes take in checkpoints and between processes. */
 export interface PaneJSON {
@@ -78,23 +78,9 @@ export class Pane {
     return this.layout.referenceId;
   }
 
-  /**
-   * The first feature of `features` whose type contradicts the layout (a
-   * numeric feature that is not a number, a categorical one that is not a
-   * string, number or boolean), or undefined when all fit. Missing values fit.
-   */
+  /** See {@link typeMismatchOf}. */
   typeMismatch(features: Readonly<Record<string, unknown>>): string | undefined {
-    const nn = this.layout.numericNames;
-    for (let i = 0; i < nn.length; i++) {
-      const v = features[nn[i]];
-      if (v !== null && v !== undefined && typeof v !== 'number') return nn[i];
-    }
-    const cn = this.layout.categoricalNames;
-    for (let i = 0; i < cn.length; i++) {
-      const v = features[cn[i]];
-      if (v !== null && v !== undefined && typeof v !== 'string' && typeof v !== 'boolean' && typeof v !== 'number') return cn[i];
-    }
-    return undefined;
+    return typeMismatchOf(this.layout, features);
   }
 
   /** Counts one event (its types already checked with {@link typeMismatch}). */

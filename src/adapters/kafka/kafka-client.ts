@@ -1,0 +1,66 @@
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { KafkaConfig } from '../../config/config.js';
+import { UnavailableError } from '../../errors.js';
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * A kafkajs client from the validated configuration: TLS and SASL (PLAIN,
+ * SCRAM-SHA-256/512) when configured, its log routed into the pino logger.
+ * kafkajs INFO chatter (joins, commits) is logged at debug.
+ */
+export function createKafka(config: KafkaConfig, logger: Logger, clientId = config.clientId): Kafka {
+  const sasl: SASLOptions | undefined = config.sasl
+    ? ({ mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password } as SASLOptions)
+    : undefined;
+  const options: KafkaJsConfig = {
+    clientId,
+    brokers: [...config.brokers],
+    ssl: config.ssl === false ? false : { ca: config.ssl.ca ? [config.ssl.ca] : undefined, rejectUnauthorized: config.ssl.rejectUnauthorized },
+    sasl,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const level = LEVELS[entry.level] ?? 'info';
+      const { message, ...rest } = entry.log;
+      const target = level === 'info' ? 'debug' : level;
+      logger[target]({ kafka: { namespace: entry.namespace, ...rest } }, `kafka: ${message}`);
+    },
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+  };
+  return new Kafka(options);
+}
+
+/** Creates topics that do not exist yet (existing ones are left as they are). */
+export async function ensureTopics(kafka: Kafka, topics: readonly { topic: string; numPartitions?: number }[]): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions ?? 1 })) });
+    }
+  } catch (err) {
+    throw new UnavailableError('kafka', `could not create topics ${topics.map((t) => t.topic).join(', ')}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** Number of partitions of a topic. */
+export async function partitionCountOf(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    return meta.topics[0]?.partitions.length ?? 1;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}

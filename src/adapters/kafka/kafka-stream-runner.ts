@@ -1,0 +1,256 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Metrics } from '../../observability/metrics.js';
+import type { InferenceProcessor } from '../../stream/inference-processor.js';
+import { ProcessingFailedError } from '../../stream/processing-error-policy.js';
+import type { Topology } from '../../stream/topology.js';
+import { partitionCountOf } from './kafka-client.js';
+
+export interface KafkaStreamRunnerOptions {
+  groupId: string;
+  /** Where a partition without committed offset or checkpoint starts. Default earliest. */
+  startFrom?: 'earliest' | 'latest';
+  /** Partitions processed at the same time. Default 4. */
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  /** Processing time after which a partition without records is reported idle. */
+  idleTimeoutMs: number;
+  /** Pause consumption while a downstream buffer is full (e.g. the PostgreSQL history writer). */
+  backpressure?: { isFull(): boolean; whenWritable(): Promise<void> };
+  /** Called once with an error that stops the detector (the `fail` policy, or a crash kafkajs does not restart). */
+  onFatal?: (err: Error) => void;
+}
+
+interface Task {
+  readonly processor: InferenceProcessor;
+  readonly generation: number;
+  /** Offset the partition was sought to; batches starting past it are stale prefetches. */
+  seekingTo: number | undefined;
+  /** Serializes batches, punctuation and checkpoints of one partition. */
+  lock: Promise<void>;
+}
+
+/**
+ * Drives a {@link Topology} with a kafkajs consumer group: `eachBatch` with
+ * auto-commit and auto-resolve off, heartbeats inside long batches, a
+ * processor per assigned partition restored from its checkpoint (seeking to
+ * the checkpoint's offset), a checkpoint then an offset commit every
+ * checkpoint interval, punctuation on a timer, and pause/resume under
+ * backpressure.
+ *
+ * kafkajs only rebalances eagerly: every rebalance revokes every partition.
+ * So on each group join all processors are dropped (their state since the
+ * last checkpoint is replayed from the committed offset by whoever owns the
+ * partition next) and the new assignment starts from checkpoints.
+ */
+export class KafkaStreamRunner {
+  private consumer: Consumer | undefined;
+  private readonly tasks = new Map<string, Task>();
+  private generation = 0;
+  private partitionCount = 1;
+  private assigned: { partition: number; since: number; reportedIdle: boolean }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private joinedResolve: (() => void) | undefined;
+  private stopping = false;
+  /** Resolves at the first group join. */
+  readonly joined: Promise<void>;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topology: Topology,
+    private readonly options: KafkaStreamRunnerOptions,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.joined = new Promise((resolve) => (this.joinedResolve = resolve));
+  }
+
+  async start(): Promise<void> {
+    const topic = this.topology.sourceTopic;
+    this.partitionCount = await partitionCountOf(this.kafka, topic);
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: 8 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      maxWaitTimeInMs: 100,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      void this.onJoin(e.payload.memberAssignment as Record<string, number[]>);
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      const err = e.payload.error;
+      if (err instanceof ProcessingFailedError || !e.payload.restart) this.fatal(err);
+      else this.logger.warn({ err: err.message }, 'consumer crashed; kafkajs restarts it');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: (this.options.startFrom ?? 'earliest') === 'earliest' });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+    this.timer = setInterval(() => void this.punctuate(), this.topology.options.punctuateIntervalMs);
+    this.timer.unref();
+  }
+
+  private fatal(err: Error): void {
+    if (this.stopping) return;
+    this.logger.fatal({ err }, 'detector stopping on an unrecoverable error');
+    this.options.onFatal?.(err);
+  }
+
+  private async onJoin(assignment: Record<string, number[]>): Promise<void> {
+    this.generation++;
+    // Eager rebalancing revoked everything: drop state, the checkpoints stand.
+    for (const t of this.tasks.values()) await t.processor.close();
+    this.tasks.clear();
+    const topic = this.topology.sourceTopic;
+    try {
+      this.partitionCount = await partitionCountOf(this.kafka, topic);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'could not refresh the partition count');
+    }
+    const partitions = assignment[topic] ?? [];
+    const now = Date.now();
+    this.assigned = partitions.map((partition) => ({ partition, since: now, reportedIdle: false }));
+    this.logger.info({ topic, partitions, generation: this.generation }, 'partitions assigned');
+    for (const p of partitions) {
+      try {
+        await this.topology.reportPartition(topic, p, this.partitionCount, false);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message, partition: p }, 'could not register the partition with the pane coordinator');
+      }
+    }
+    this.joinedResolve?.();
+  }
+
+  private withLock(task: Task, fn: () => Promise<void>): Promise<void> {
+    const run = task.lock.then(fn);
+    task.lock = run.catch(() => {});
+    return run;
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset, pause } = payload;
+    if (batch.messages.length === 0 || !isRunning() || isStale() || this.stopping) return;
+    const bp = this.options.backpressure;
+    if (bp?.isFull()) {
+      const resume = pause();
+      this.logger.warn({ partition: batch.partition }, 'pausing consumption until the history buffer drains');
+      void bp.whenWritable().then(() => {
+        this.logger.info({ partition: batch.partition }, 'resuming consumption');
+        resume();
+      });
+      return;
+    }
+    const { topic, partition } = batch;
+    const key = `${topic}/${partition}`;
+    let task = this.tasks.get(key);
+    const first = Number(batch.firstOffset());
+    if (!task) {
+      const generation = this.generation;
+      const processor = await this.topology.openPartition(topic, partition, this.partitionCount);
+      if (generation !== this.generation) return;
+      task = { processor, generation, seekingTo: undefined, lock: Promise.resolve() };
+      this.tasks.set(key, task);
+      const want = processor.nextOffset;
+      if (want !== undefined && first > Number(want)) {
+        // The checkpoint is behind the committed position: replay from it.
+        this.logger.info({ topic, partition, from: want, committed: first }, 'seeking to the checkpoint');
+        task.seekingTo = Number(want);
+        this.consumer!.seek({ topic, partition, offset: want });
+        return;
+      }
+    }
+    if (task.seekingTo !== undefined) {
+      if (first > task.seekingTo) return;
+      task.seekingTo = undefined;
+    }
+    const current = task;
+    const control = { heartbeat, isRunning: () => isRunning() && !isStale() && current.generation === this.generation };
+    try {
+      await this.withLock(current, () => current.processor.process(batch.messages, control, this.partitionCount));
+    } catch (err) {
+      // The batch is partly in the state: drop the state so the partition restarts from its checkpoint.
+      this.tasks.delete(key);
+      await current.processor.close();
+      if (err instanceof ProcessingFailedError) this.fatal(err);
+      throw err;
+    }
+    resolveOffset(batch.lastOffset());
+    this.metrics.consumerLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
+    await this.maybeCheckpoint(current, false);
+    await heartbeat();
+  }
+
+  private async maybeCheckpoint(task: Task, force: boolean): Promise<void> {
+    const p = task.processor;
+    if (!force && Date.now() - p.checkpointedAt < this.topology.options.checkpointIntervalMs) return;
+    await this.withLock(task, async () => {
+      if (task.generation !== this.generation) return;
+      const cp = await p.checkpoint();
+      if (!cp || task.generation !== this.generation) return;
+      await this.consumer!.commitOffsets([{ topic: cp.topic, partition: cp.partition, offset: cp.nextOffset }]);
+    });
+  }
+
+  private async punctuate(): Promise<void> {
+    if (this.stopping) return;
+    const topic = this.topology.sourceTopic;
+    const now = Date.now();
+    for (const [key, task] of this.tasks) {
+      try {
+        await this.withLock(task, () => task.processor.punctuate());
+        await this.maybeCheckpoint(task, false);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message, partition: key }, 'punctuation failed');
+      }
+    }
+    for (const a of this.assigned) {
+      if (a.reportedIdle || this.tasks.has(`${topic}/${a.partition}`) || now - a.since < this.options.idleTimeoutMs) continue;
+      a.reportedIdle = true;
+      try {
+        await this.topology.reportPartition(topic, a.partition, this.partitionCount, true);
+      } catch (err) {
+        a.reportedIdle = false;
+        this.logger.warn({ err: (err as Error).message, partition: a.partition }, 'could not report an idle partition');
+      }
+    }
+  }
+
+  /** Checkpoints every partition, commits, and leaves the group. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    const consumer = this.consumer;
+    if (!consumer) return;
+    // Commits need the group membership, which stop() ends: checkpoint first, with fetching paused.
+    try {
+      consumer.pause([{ topic: this.topology.sourceTopic }]);
+    } catch {
+      // Not running (yet): nothing is in flight.
+    }
+    for (const task of this.tasks.values()) {
+      try {
+        await task.lock;
+        await this.maybeCheckpoint(task, true);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'final checkpoint failed');
+      }
+    }
+    await consumer.stop().catch((err) => this.logger.warn({ err: (err as Error).message }, 'consumer stop failed'));
+    for (const task of this.tasks.values()) await task.processor.close();
+    this.tasks.clear();
+    await consumer.disconnect().catch(() => {});
+  }
+
+  /** Processors of the partitions this process owns now. */
+  processors(): InferenceProcessor[] {
+    return [...this.tasks.values()].map((t) => t.processor);
+  }
+}

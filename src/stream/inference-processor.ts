@@ -1,0 +1,327 @@
+import type { Logger } from 'pino';
+import { toInferenceEvent, type InferenceEvent } from '../core/events.js';
+import { PartitionWindows, type PartitionWindowsJSON } from '../core/windows/partition-windows.js';
+import { typeMismatchOf } from '../core/windows/pane-layout.js';
+import { DecodeError, UnavailableError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { DetectorState } from './detector-state.js';
+import type { ModelCatalog } from './model-catalog.js';
+import type { FeatureStateStore, PaneCoordinator, PanePartial, PartitionCheckpoint } from './ports.js';
+import {
+  ProcessingFailedError,
+  type DeadLetter,
+  type DeadLetterSink,
+  type ProcessingErrorPolicy,
+  type SourceMessage,
+} from './processing-error-policy.js';
+import type { WindowEvaluator } from './window-evaluator.js';
+
+/** Decoding as the processor needs it (src/adapters/registry/event-codec.ts implements it). */
+export interface ValueDecoder {
+  /** Synchronous decode; undefined when the writer schema must be fetched first. */
+  decodeCached(buf: Buffer | null | undefined): { value: unknown } | undefined;
+  decode(buf: Buffer | null | undefined): Promise<{ value: unknown }>;
+}
+
+/** Everything the processors of one detector share. */
+export interface ProcessorContext {
+  readonly groupId: string;
+  readonly catalog: ModelCatalog;
+  readonly decoder: ValueDecoder;
+  readonly coordinator: PaneCoordinator;
+  readonly evaluator: WindowEvaluator;
+  readonly featureState: FeatureStateStore;
+  readonly deadLetters: DeadLetterSink;
+  readonly state: DetectorState;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly policy: ProcessingErrorPolicy;
+  readonly idleTimeoutMs: number;
+  readonly now: () => number;
+}
+
+/** Hooks of the consumer a batch runs in. */
+export interface BatchControl {
+  /** Keeps the consumer's group membership alive during a long batch. */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the partition was revoked. */
+  isRunning(): boolean;
+}
+
+/** Serialized partition state inside a {@link PartitionCheckpoint}. */
+export interface ProcessorStateJSON {
+  v: 1;
+  windows: PartitionWindowsJSON;
+}
+
+interface ModelBatch {
+  consumed: number;
+  late: number;
+  lastTs: number;
+}
+
+const HEARTBEAT_EVERY = 4096;
+
+/**
+ * The processor of one partition of the inference topic (Kafka Streams'
+ * Processor): `init` restores its state from a checkpoint, `process` counts a
+ * batch of records into event-time panes, `punctuate` closes panes of an
+ * idle partition, `checkpoint` writes its state with the next offset, and
+ * `close` lets it go.
+ *
+ * Per record: decode (Avro with a cached writer schema, or JSON), validate,
+ * route to the model (registering it and bootstrapping its reference if it is
+ * new), check feature types, and add it to the pane of its event time. A
+ * record that fails any step goes to the dead-letter sink with its reason
+ * (or stops the detector under the `fail` policy). After the batch, panes the
+ * watermark passed close; their partials go to the coordinator, and the panes
+ * it hands back are evaluated.
+ */
+export class InferenceProcessor {
+  private windows: PartitionWindows;
+  /** Offset of the first record not yet in the state; undefined until the first record or checkpoint. */
+  private next: number | undefined;
+  private readonly source: string;
+  private readonly batch = new Map<string, ModelBatch>();
+  private dead: DeadLetter[] = [];
+  private lastCheckpointAt: number;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    private partitionCount: number,
+    private readonly ctx: ProcessorContext,
+  ) {
+    this.windows = new PartitionWindows(ctx.now());
+    this.source = `${topic}/${partition}`;
+    this.lastCheckpointAt = ctx.now();
+  }
+
+  /** The offset the next record must have (after a restore: where to seek). */
+  get nextOffset(): string | undefined {
+    return this.next === undefined ? undefined : String(this.next);
+  }
+
+  /** Processing time of the last checkpoint. */
+  get checkpointedAt(): number {
+    return this.lastCheckpointAt;
+  }
+
+  /** Restores the state of a checkpoint (open panes, clock, late counts, next offset). */
+  async init(checkpoint: PartitionCheckpoint | undefined): Promise<void> {
+    if (!checkpoint) return;
+    const state = checkpoint.state as ProcessorStateJSON | undefined;
+    this.next = Number(checkpoint.nextOffset);
+    if (!state || state.v !== 1) {
+      this.ctx.logger.warn({ topic: this.topic, partition: this.partition }, 'checkpoint state has an unknown format; starting with empty windows');
+      return;
+    }
+    for (const m of Object.values(state.windows.models)) {
+      for (const p of m.open) await this.ctx.catalog.ensureReference(p.m, p.r);
+    }
+    const { windows, dropped } = PartitionWindows.fromJSON(state.windows, (m, r) => this.ctx.catalog.layoutFor(m, r), this.ctx.now());
+    this.windows = windows;
+    if (dropped.length > 0) {
+      this.ctx.logger.warn({ topic: this.topic, partition: this.partition, panes: dropped.length }, 'dropped restored panes of unknown models or references');
+    }
+  }
+
+  /** Processes a batch of records in offset order; records before {@link nextOffset} are skipped (replays). */
+  async process(records: readonly SourceMessage[], control: BatchControl, partitionCount = this.partitionCount): Promise<void> {
+    this.partitionCount = partitionCount;
+    const now = this.ctx.now();
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      const offset = Number(r.offset);
+      if (this.next !== undefined && offset < this.next) continue;
+      let decoded: { value: unknown } | undefined;
+      try {
+        decoded = this.ctx.decoder.decodeCached(r.value);
+        if (decoded === undefined) decoded = await this.decodeSlow(r, control);
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+        this.reject(r, err.reason, err.message);
+        this.next = offset + 1;
+        continue;
+      }
+      this.handle(r, decoded.value, now);
+      this.next = offset + 1;
+      if ((i & (HEARTBEAT_EVERY - 1)) === HEARTBEAT_EVERY - 1) await control.heartbeat();
+    }
+    await this.flushDeadLetters();
+    this.recordBatch(now);
+    await this.report(false);
+  }
+
+  // A schema id not yet cached: fetch it; while the registry is down, wait (never dead-letter for that).
+  private async decodeSlow(r: SourceMessage, control: BatchControl): Promise<{ value: unknown }> {
+    let delay = 200;
+    for (;;) {
+      try {
+        return await this.ctx.decoder.decode(r.value);
+      } catch (err) {
+        if (!(err instanceof UnavailableError)) throw err;
+        if (!control.isRunning()) throw err;
+        this.ctx.logger.warn({ err: err.message, retryInMs: delay }, 'schema registry unavailable; retrying');
+        await new Promise((res) => setTimeout(res, delay));
+        delay = Math.min(5000, delay * 2);
+        await control.heartbeat();
+      }
+    }
+  }
+
+  private reject(m: SourceMessage, reason: string, message: string): void {
+    const record = { topic: this.topic, partition: this.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers, timestamp: m.timestamp };
+    const letter: DeadLetter = { record, reason, message };
+    if (this.ctx.policy === 'fail') throw new ProcessingFailedError(letter);
+    this.dead.push(letter);
+  }
+
+  private handle(r: SourceMessage, value: unknown, now: number): void {
+    let ev: InferenceEvent;
+    try {
+      ev = toInferenceEvent(value);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      this.reject(r, err.reason, err.message);
+      return;
+    }
+    const rt = this.ctx.catalog.resolve(ev.modelId);
+    if (rt === undefined) {
+      this.reject(r, 'unknown_model', `model ${JSON.stringify(ev.modelId)} is not declared and auto-registration is off`);
+      return;
+    }
+    const ts = ev.timestamp;
+    const layout = rt.layout;
+    if (layout === undefined) {
+      const bootstrap = rt.bootstrap;
+      const bad = bootstrap?.add({ features: ev.features, score: ev.score, prediction: ev.prediction }, ts);
+      if (bad !== undefined) {
+        this.reject(r, 'type_mismatch', `feature ${JSON.stringify(bad)} has a type that contradicts model ${ev.modelId}`);
+        return;
+      }
+      this.windows.observe(ts, now);
+      this.count(ev.modelId, ts, false);
+      this.ctx.catalog.completeBootstrap(rt);
+      return;
+    }
+    this.windows.observe(ts, now);
+    const bad = typeMismatchOf(layout, ev.features);
+    const pane = this.windows.paneFor(layout, rt.params, ts);
+    if (bad !== undefined) {
+      pane?.countTypeError();
+      this.reject(r, 'type_mismatch', `feature ${JSON.stringify(bad)} is ${typeof ev.features[bad]}, model ${ev.modelId} declares it ${layout.numericNames.includes(bad) ? 'numeric' : 'categorical'}`);
+      return;
+    }
+    if (pane === undefined) {
+      this.count(ev.modelId, ts, true);
+      return;
+    }
+    pane.accept(ev.features, ev.score, ev.prediction, ev.modelVersion);
+    this.count(ev.modelId, ts, false);
+  }
+
+  private count(modelId: string, ts: number, late: boolean): void {
+    let b = this.batch.get(modelId);
+    if (b === undefined) {
+      b = { consumed: 0, late: 0, lastTs: -Infinity };
+      this.batch.set(modelId, b);
+    }
+    if (late) b.late++;
+    else b.consumed++;
+    if (ts > b.lastTs) b.lastTs = ts;
+  }
+
+  private recordBatch(now: number): void {
+    const { metrics, state } = this.ctx;
+    for (const [model, b] of this.batch) {
+      if (b.consumed > 0) metrics.eventsConsumed.inc({ model }, b.consumed);
+      if (b.late > 0) metrics.eventsLate.inc({ model }, b.late);
+      state.recordConsumed(model, b.consumed, b.late, b.lastTs);
+    }
+    this.batch.clear();
+    if (Number.isFinite(this.windows.clock)) {
+      metrics.processingLag.set({ topic: this.topic, partition: String(this.partition) }, Math.max(0, (now - this.windows.clock) / 1000));
+    }
+  }
+
+  private async flushDeadLetters(): Promise<void> {
+    if (this.dead.length === 0) return;
+    const letters = this.dead;
+    this.dead = [];
+    await this.ctx.deadLetters.send(letters);
+    const { metrics } = this.ctx;
+    for (const l of letters) {
+      metrics.eventsInvalid.inc({ reason: l.reason });
+      metrics.dlqRecords.inc({ topic: l.record.topic, reason: l.reason });
+    }
+    this.ctx.state.recordDeadLetters(letters.length);
+  }
+
+  /**
+   * Closes the panes the watermark (or, when `idle`, the idle timeout) has
+   * passed, reports them with the partition's progress, and evaluates the
+   * panes the coordinator hands back.
+   */
+  private async report(idle: boolean): Promise<void> {
+    const now = this.ctx.now();
+    const closed = idle ? this.windows.closeIdle(now, this.ctx.idleTimeoutMs) : this.windows.closeDue();
+    if (closed === undefined) return;
+    const partials: PanePartial[] = closed.map(({ pane }) => {
+      pane.sources.add(this.source);
+      return { modelId: pane.modelId, paneStart: pane.paneStart, paneEnd: pane.paneEnd, topic: this.topic, partition: this.partition, state: pane.toJSON() };
+    });
+    const clock = this.windows.clock;
+    // The coordinator compares one watermark per partition with pane ends: stay behind
+    // the largest lateness of any model, so no model's pane completes before it closed here.
+    const watermark = this.windows.idle ? this.windows.estimatedClock(now) : clock - this.ctx.catalog.maxLatenessMs;
+    const complete = await this.ctx.coordinator.report({
+      topic: this.topic,
+      partition: this.partition,
+      partitionCount: this.partitionCount,
+      watermark: Number.isFinite(watermark) ? watermark : -Infinity,
+      idle: this.windows.idle,
+      partials,
+    });
+    await this.ctx.evaluator.evaluate(complete);
+  }
+
+  /** Processing-time tick: closes the panes of a partition idle past the idle timeout. */
+  async punctuate(): Promise<void> {
+    await this.report(true);
+  }
+
+  /** Writes the partition's state and next offset through the FeatureStateStore; returns what was written. */
+  async checkpoint(): Promise<PartitionCheckpoint | undefined> {
+    if (this.next === undefined) return undefined;
+    const started = performance.now();
+    const cp: PartitionCheckpoint = {
+      topic: this.topic,
+      partition: this.partition,
+      nextOffset: String(this.next),
+      watermark: Number.isFinite(this.windows.clock) ? this.windows.clock : 0,
+      state: { v: 1, windows: this.windows.toJSON() } satisfies ProcessorStateJSON,
+      savedAt: this.ctx.now(),
+    };
+    try {
+      await this.ctx.featureState.saveCheckpoint(this.ctx.groupId, cp);
+      this.ctx.metrics.checkpointDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
+    } catch (err) {
+      this.ctx.metrics.checkpointDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
+      throw err;
+    }
+    this.lastCheckpointAt = cp.savedAt;
+    return cp;
+  }
+
+  /** Open panes (for tests and the read model). */
+  get openPanes(): number {
+    return this.windows.openPanes;
+  }
+
+  /** Lets the partition go: its state is dropped; the last checkpoint is where the next owner starts. */
+  async close(): Promise<void> {
+    this.dead = [];
+    this.batch.clear();
+  }
+}

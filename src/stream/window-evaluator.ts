@@ -1,0 +1,240 @@
+import type { Logger } from 'pino';
+import type { DriftAlert } from '../core/events.js';
+import { AlertTracker } from '../core/drift/alert-tracker.js';
+import { deriveConditions } from '../core/drift/alert-conditions.js';
+import { evaluateWindow, type DetailedEvaluation } from '../core/drift/evaluate-window.js';
+import { Pane, type PaneJSON } from '../core/windows/pane.js';
+import type { PaneLayout } from '../core/windows/pane-layout.js';
+import { windowsEndingAt } from '../core/windows/window-spec.js';
+import { isRetriable } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { DetectorState } from './detector-state.js';
+import type { ModelCatalog, ModelRuntime } from './model-catalog.js';
+import type { AlertSink, AlertStateStore, CompletePane, PaneCoordinator, ResultRepository } from './ports.js';
+
+export interface WindowEvaluatorDeps {
+  catalog: ModelCatalog;
+  coordinator: PaneCoordinator;
+  alertState: AlertStateStore;
+  sink: AlertSink;
+  results: ResultRepository;
+  state: DetectorState;
+  metrics: Metrics;
+  logger: Logger;
+  now?: () => number;
+  /** Resolves once results saved so far are durable (a buffered repository); panes are settled after it. */
+  durable?: () => Promise<void>;
+  /** Backoff between attempts when a dependency is down. */
+  retryDelayMs?: { initial: number; max: number };
+}
+
+const STATISTICS = ['psi', 'wassersteinNormed', 'jensenShannon', 'hellinger'] as const;
+const SEVERITY_LEVEL = { NONE: 0, WARNING: 1, CRITICAL: 2 } as const;
+
+function isPaneJson(v: unknown): v is PaneJSON {
+  return typeof v === 'object' && v !== null && (v as PaneJSON).v === 1 && typeof (v as PaneJSON).r === 'string';
+}
+
+/**
+ * Turns complete panes into evaluations and alerts: merges the pane's
+ * partials, evaluates every window of the model that ends with it (sliding
+ * windows take their earlier panes from the coordinator), runs the alert
+ * tracker, claims each alert record so none is published twice, publishes
+ * alerts and evaluations, saves history, and settles the pane.
+ *
+ * Evaluations of one model run one at a time, in pane order; a dependency
+ * that is down is retried with backoff rather than losing the evaluation.
+ */
+export class WindowEvaluator {
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly now: () => number;
+  private stopped = false;
+
+  constructor(private readonly deps: WindowEvaluatorDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Evaluates complete panes; resolves when all of them are published. */
+  async evaluate(panes: readonly CompletePane[]): Promise<void> {
+    if (panes.length === 0) return;
+    const byModel = new Map<string, CompletePane[]>();
+    for (const p of panes) {
+      const list = byModel.get(p.modelId);
+      if (list) list.push(p);
+      else byModel.set(p.modelId, [p]);
+    }
+    const waits: Promise<void>[] = [];
+    for (const [modelId, list] of byModel) {
+      list.sort((a, b) => a.paneEnd - b.paneEnd);
+      const prev = this.chains.get(modelId) ?? Promise.resolve();
+      const next = prev.then(async () => {
+        for (const p of list) {
+          // Claims won by an earlier attempt of this pane still entitle it to publish.
+          const claimed = new Set<string>();
+          await this.withRetry(() => this.evaluatePane(p, claimed), `${modelId} pane ${p.paneStart}`);
+        }
+      });
+      const tail = next.catch(() => {});
+      this.chains.set(modelId, tail);
+      void tail.then(() => {
+        if (this.chains.get(modelId) === tail) this.chains.delete(modelId);
+      });
+      waits.push(next);
+    }
+    await Promise.all(waits);
+  }
+
+  /** Stops retrying (shutdown); pending evaluations give up after their current attempt. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async withRetry(fn: () => Promise<void>, what: string): Promise<void> {
+    const { initial, max } = this.deps.retryDelayMs ?? { initial: 200, max: 5000 };
+    let delay = initial;
+    for (;;) {
+      try {
+        await fn();
+        return;
+      } catch (err) {
+        if (!isRetriable(err) || this.stopped) {
+          this.deps.logger.error({ err, what }, 'evaluation failed; skipping it');
+          return;
+        }
+        this.deps.logger.warn({ err: (err as Error).message, what, retryInMs: delay }, 'evaluation waiting for a dependency');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(max, delay * 2);
+      }
+    }
+  }
+
+  private async layoutOf(rt: ModelRuntime, partials: readonly PaneJSON[]): Promise<PaneLayout | undefined> {
+    const current = rt.layout?.referenceId;
+    const referenceId = partials.some((p) => p.r === current) ? current! : partials[0]?.r;
+    if (referenceId === undefined) return undefined;
+    return this.deps.catalog.ensureReference(rt.config.modelId, referenceId);
+  }
+
+  private merge(layout: PaneLayout, start: number, end: number, partials: readonly unknown[]): Pane {
+    const pane = Pane.empty(layout, start, end);
+    for (const p of partials) {
+      if (!isPaneJson(p) || p.r !== layout.referenceId) continue;
+      pane.merge(Pane.fromJSON(p, layout));
+    }
+    return pane;
+  }
+
+  private async evaluatePane(cp: CompletePane, claimed: Set<string>): Promise<void> {
+    const { catalog, coordinator, logger } = this.deps;
+    const rt = catalog.get(cp.modelId);
+    if (!rt) return;
+    const partials = cp.partials.filter(isPaneJson);
+    if (partials.length < cp.partials.length) logger.warn({ modelId: cp.modelId, paneStart: cp.paneStart }, 'ignoring pane partials of an unknown format');
+    const layout = await this.layoutOf(rt, partials);
+    if (!layout) {
+      logger.warn({ modelId: cp.modelId, paneStart: cp.paneStart }, 'pane has no usable reference; skipping it');
+      return;
+    }
+    const mismatched = partials.filter((p) => p.r !== layout.referenceId).length;
+    if (mismatched > 0) logger.warn({ modelId: cp.modelId, paneStart: cp.paneStart, mismatched }, 'pane partials on another reference left out');
+
+    const windows = windowsEndingAt(rt.config.windows, cp.paneEnd);
+    if (windows.length > 0) {
+      const pane = this.merge(layout, cp.paneStart, cp.paneEnd, partials);
+      let earliest = cp.paneStart;
+      for (const w of windows) if (w.start < earliest) earliest = w.start;
+      const earlier = earliest < cp.paneStart ? await coordinator.panes(cp.modelId, earliest, cp.paneStart) : [];
+      const earlierPanes = earlier
+        .filter((p) => p.paneEnd <= cp.paneStart)
+        .map((p) => this.merge(layout, p.paneStart, p.paneEnd, p.partials));
+
+      const evaluations: DetailedEvaluation[] = [];
+      const alerts: DriftAlert[] = [];
+      const trackers: [string, AlertTracker][] = [];
+      for (const w of windows) {
+        let windowPane = pane;
+        if (w.start < cp.paneStart) {
+          windowPane = Pane.empty(layout, w.start, w.end);
+          for (const p of earlierPanes) if (p.paneStart >= w.start) windowPane.merge(p);
+          windowPane.merge(pane);
+        }
+        const evaluation = evaluateWindow({
+          model: rt.config,
+          pane: windowPane,
+          windowName: w.window.name,
+          windowStart: w.start,
+          windowEnd: w.end,
+          evaluatedAt: this.now(),
+        });
+        evaluations.push(evaluation);
+        const conditions = deriveConditions(evaluation, rt.config, windowPane);
+        const tracker = AlertTracker.fromJSON(cp.modelId, w.window.name, { resolveAfter: rt.config.resolveAfter }, await this.deps.alertState.loadTracker(cp.modelId, w.window.name));
+        const produced = tracker.update(evaluation, conditions, this.now());
+        for (const a of produced) {
+          const key = `${a.alertId}|${a.status}|${a.severity}`;
+          if (claimed.has(key) || (await this.deps.alertState.claimAlert(a))) {
+            claimed.add(key);
+            alerts.push(a);
+          }
+        }
+        trackers.push([w.window.name, tracker]);
+      }
+      await this.publish(evaluations, alerts);
+      for (const [name, tracker] of trackers) await this.deps.alertState.saveTracker(cp.modelId, name, tracker.toJSON());
+      await this.deps.results.saveEvaluations(evaluations);
+      if (alerts.length > 0) await this.deps.results.saveAlerts(alerts);
+      this.observe(evaluations, alerts, trackers);
+    }
+    this.settle(cp);
+  }
+
+  private async publish(evaluations: DetailedEvaluation[], alerts: DriftAlert[]): Promise<void> {
+    // Alerts first: they are what people wait for.
+    if (alerts.length > 0) await this.deps.sink.publishAlerts(alerts);
+    await this.deps.sink.publishEvaluations(evaluations);
+    for (const a of alerts) {
+      this.deps.logger.info(
+        { alertId: a.alertId, modelId: a.modelId, kind: a.kind, feature: a.feature, statistic: a.statistic, value: a.value, severity: a.severity, status: a.status, window: a.windowName },
+        'drift alert',
+      );
+    }
+  }
+
+  private observe(evaluations: DetailedEvaluation[], alerts: DriftAlert[], trackers: [string, AlertTracker][]): void {
+    const { metrics, state } = this.deps;
+    for (const a of alerts) metrics.alerts.inc({ model: a.modelId, kind: a.kind, severity: a.severity });
+    evaluations.forEach((e, i) => {
+      const model = e.modelId;
+      const window = e.windowName;
+      metrics.evaluations.inc({ model, window });
+      const set = (feature: string, r: DetailedEvaluation['features'][string]): void => {
+        for (const s of STATISTICS) {
+          const v = r[s];
+          if (typeof v === 'number' && Number.isFinite(v)) metrics.driftStatistic.set({ model, feature, window, statistic: s }, v);
+        }
+        if (r.ks && Number.isFinite(r.ks.statistic)) metrics.driftStatistic.set({ model, feature, window, statistic: 'ks' }, r.ks.statistic);
+        if (r.chiSquare && Number.isFinite(r.chiSquare.pValue)) metrics.driftStatistic.set({ model, feature, window, statistic: 'chiSquarePValue' }, r.chiSquare.pValue);
+        metrics.driftSeverity.set({ model, feature, window }, SEVERITY_LEVEL[r.severity]);
+      };
+      for (const [f, r] of Object.entries(e.features)) set(f, r);
+      for (const [f, r] of Object.entries(e.prediction ?? {})) set(`$${f}`, r);
+      const tracker = trackers[i][1];
+      const published = alerts.filter((a) => a.windowName === window).length;
+      state.recordEvaluation(e, Object.keys(tracker.incidents).length, published);
+    });
+  }
+
+  private settle(cp: CompletePane): void {
+    const settle = this.deps.coordinator.settle;
+    if (!settle || !cp.claim) return;
+    const durable = this.deps.durable ? this.deps.durable() : Promise.resolve();
+    void durable
+      .then(() => settle.call(this.deps.coordinator, [cp]))
+      .catch((err) => this.deps.logger.warn({ err: (err as Error).message, modelId: cp.modelId, paneStart: cp.paneStart }, 'could not settle pane; it will be evaluated again'));
+  }
+
+  /** Waits for every queued evaluation. */
+  async drain(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+  }
+}
