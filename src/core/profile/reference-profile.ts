@@ -44,6 +44,7 @@ export interface CategoricalFeatureProfile {
   readonly categories: Readonly<Record<string, number>>;
 }
 
+/** Reference distribution of one column, by type. */
 export type FeatureProfile = NumericFeatureProfile | CategoricalFeatureProfile;
 
 /**
