@@ -6,8 +6,12 @@ import { Redis } from 'ioredis';
 import { RedisLabelJoin } from '../src/adapters/redis/redis-label-join.js';
 import { toInferenceRecord, toLabelRecord, type InferenceRecord, type LabelRecord } from '../src/core/stats/performance.js';
 import type { BenchLine } from './stats.js';
+import { DEFAULT_WINDOWS } from '../src/core/model/model-config.js';
+import { paneSizesOf } from '../src/stream/label-records.js';
 
 const SPEC = { kind: 'score', positiveClass: '1', decisionThreshold: 0.5 } as const;
+// The default windows (1m, and 1h sliding by 5m) keep their counters in 1-minute panes.
+const PANES = paneSizesOf(DEFAULT_WINDOWS);
 
 function usedMemory(info: string): number {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
@@ -44,7 +48,7 @@ export async function benchLabels(n = 200_000): Promise<BenchLine[]> {
   for (let i = 0; i < n; i++) {
     const eventId = randomUUID();
     const score = Math.random();
-    infs.push(toInferenceRecord({ eventId, modelId: 'bench-model', timestamp: t + i, prediction: null, score }, SPEC, [60_000, 300_000]));
+    infs.push(toInferenceRecord({ eventId, modelId: 'bench-model', timestamp: t + i, prediction: null, score }, SPEC, PANES));
     labs.push(toLabelRecord({ eventId, modelId: 'bench-model', timestamp: t + i + 30_000, label: Math.random() < score ? 1 : 0 }));
   }
   try {

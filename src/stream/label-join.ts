@@ -91,23 +91,27 @@ export interface LabelJoinOptions {
 
 export const DEFAULT_LABEL_HORIZON_MS = 7 * 86_400_000;
 
-/** A window as the counters see it: its length and its slide (the pane length). */
+/** A window as the counters see it: its length and its slide. */
 export interface WindowShape {
   sizeMs: number;
   /** Equal to sizeMs for a tumbling window. */
   slideMs: number;
 }
 
-/** The merged counters of the window [windowStart, windowStart + size). */
-export function readWindowCounters(join: LabelJoin, modelId: string, shape: WindowShape, windowStart: number): Promise<PerformanceCounters> {
-  return join.readCounters(modelId, shape.slideMs, windowStart, windowStart + shape.sizeMs);
+/**
+ * The merged counters of the window [windowStart, windowStart + size), kept
+ * in panes of `paneMs` (a divisor of the window's slide).
+ */
+export function readWindowCounters(join: LabelJoin, modelId: string, shape: WindowShape, paneMs: number, windowStart: number): Promise<PerformanceCounters> {
+  return join.readCounters(modelId, paneMs, windowStart, windowStart + shape.sizeMs);
 }
 
-/** Starts of the windows of `shape` that contain the pane starting at `paneStart`. */
+/** Starts of the windows of `shape` (epoch aligned) that contain the pane [paneStart, paneStart + paneMs). */
 export function windowsContainingPane(shape: WindowShape, paneStart: number): number[] {
   const out: number[] = [];
-  for (let s = paneStart - shape.sizeMs + shape.slideMs; s <= paneStart; s += shape.slideMs) out.push(s);
-  return out;
+  const last = paneStart - (((paneStart % shape.slideMs) + shape.slideMs) % shape.slideMs);
+  for (let s = last; s > paneStart - shape.sizeMs; s -= shape.slideMs) out.push(s);
+  return out.reverse();
 }
 
 /** Adds `b` into `a`. */

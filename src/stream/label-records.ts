@@ -1,6 +1,6 @@
 import type { GroundTruthEvent, InferenceEvent } from '../core/events.js';
 import type { PerformanceResult } from '../core/drift/types.js';
-import type { ModelConfig, WindowConfig } from '../core/model/model-config.js';
+import { paneLengthOf, type ModelConfig, type WindowConfig } from '../core/model/model-config.js';
 import {
   toInferenceRecord,
   toLabelRecord,
@@ -15,9 +15,18 @@ export function performanceSpecOf(config: ModelConfig): PerformanceSpec {
   return { kind: config.prediction, positiveClass: config.positiveClass, decisionThreshold: config.performance.decisionThreshold };
 }
 
-/** The pane lengths a model's counters are kept in: one per distinct window slide. */
+/**
+ * The pane length a model's counters are kept in: the greatest common divisor
+ * of its window slides, so each label adds to one pane and every window is a
+ * whole number of panes.
+ */
+export function counterPaneOf(windows: readonly WindowConfig[]): number {
+  return paneLengthOf(windows);
+}
+
+/** The pane lengths of {@link toInferenceRecord}: one, {@link counterPaneOf}. */
 export function paneSizesOf(windows: readonly WindowConfig[]): number[] {
-  return [...new Set(windows.map((w) => w.slideMs))].sort((a, b) => a - b);
+  return windows.length === 0 ? [] : [counterPaneOf(windows)];
 }
 
 /**

@@ -9,7 +9,7 @@ import { PerformanceCounters, summarizePerformance, type ReferencePerformance } 
 import { isRetriable } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { windowsContainingPane, type LabelJoin, type PaneRef } from './label-join.js';
-import { toPerformanceResult } from './label-records.js';
+import { counterPaneOf, toPerformanceResult } from './label-records.js';
 import type { AlertSink, AlertStateStore, ResultRepository } from './ports.js';
 
 /** What the evaluator needs to know about a model right now. */
@@ -108,7 +108,8 @@ export class PerformanceEvaluator {
       list.sort((a, b) => a.windowStart - b.windowStart);
       const { modelId, window } = list[0];
       try {
-        const panesByStart = await join.readPanes(modelId, window.slideMs, list[0].windowStart, list[list.length - 1].windowStart + window.sizeMs);
+        const paneMs = counterPaneOf(this.deps.model(modelId)?.config.windows ?? [window]);
+        const panesByStart = await join.readPanes(modelId, paneMs, list[0].windowStart, list[list.length - 1].windowStart + window.sizeMs);
         for (const w of list) {
           const counters = new PerformanceCounters();
           for (const [start, c] of panesByStart) if (start >= w.windowStart && start < w.windowStart + window.sizeMs) counters.merge(c);
@@ -121,7 +122,8 @@ export class PerformanceEvaluator {
         }
         logger.warn({ err: (err as Error).message, modelId, window: window.name }, 'performance evaluation waiting for a dependency');
         // The windows' last panes come back next round.
-        for (const w of list) putBack.push({ modelId, paneMs: window.slideMs, paneStart: w.windowStart + window.sizeMs - window.slideMs });
+        const paneMs = counterPaneOf(this.deps.model(modelId)?.config.windows ?? [window]);
+        for (const w of list) putBack.push({ modelId, paneMs, paneStart: w.windowStart + window.sizeMs - paneMs });
       }
     }
     if (putBack.length > 0) await join.markDirty(putBack).catch((err) => logger.warn({ err: (err as Error).message }, 'could not put panes back'));
@@ -134,9 +136,10 @@ export class PerformanceEvaluator {
     for (const p of panes) {
       const m = this.deps.model(p.modelId);
       if (!m) continue;
+      // Counters of an earlier window layout (another pane length) are not read.
+      if (counterPaneOf(m.config.windows) !== p.paneMs) continue;
       let pending = false;
       for (const window of m.config.windows) {
-        if (window.slideMs !== p.paneMs) continue;
         for (const windowStart of windowsContainingPane(window, p.paneStart)) {
           const end = windowStart + window.sizeMs;
           if (end > now) {

@@ -2,7 +2,7 @@ import type { PerformanceResult } from '../core/drift/types.js';
 import { parseModelConfig, type ModelConfig } from '../core/model/model-config.js';
 import { PerformanceCounters, summarizePerformance } from '../core/stats/performance.js';
 import type { LabelJoin } from './label-join.js';
-import { toPerformanceResult } from './label-records.js';
+import { counterPaneOf, toPerformanceResult } from './label-records.js';
 import type { ModelRepository } from './ports.js';
 
 /** A window's performance as served by `GET /api/v1/models/{modelId}/performance`. */
@@ -47,12 +47,15 @@ export class LabelJoinPerformanceReader {
     const window = config.windows.find((w) => w.name === windowName);
     if (!window) return undefined;
     const { sizeMs, slideMs } = window;
-    const starts = await this.join.paneStarts(modelId, slideMs);
+    const paneMs = counterPaneOf(config.windows);
+    const starts = await this.join.paneStarts(modelId, paneMs);
     if (starts.length === 0) return undefined;
     const newestPane = starts[starts.length - 1];
-    const newestWindow = newestPane + slideMs - sizeMs;
+    // The window that ends first after the newest pane (the one the detector evaluates next), then back one slide at a time.
+    const end = Math.ceil((newestPane + paneMs) / slideMs) * slideMs;
+    const newestWindow = end - sizeMs;
     const oldestWindow = newestWindow - (this.lookback - 1) * slideMs;
-    const panes = await this.join.readPanes(modelId, slideMs, oldestWindow, newestPane + slideMs);
+    const panes = await this.join.readPanes(modelId, paneMs, oldestWindow, newestWindow + sizeMs);
     let fallback: WindowPerformanceView | undefined;
     for (let ws = newestWindow; ws >= oldestWindow; ws -= slideMs) {
       const c = new PerformanceCounters();
