@@ -1,6 +1,8 @@
 // Offline checks of docker-compose.yml: no Docker engine runs here, so the file
 // is parsed and everything that can be checked without one is checked.
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
@@ -269,6 +271,22 @@ describe('docker-compose.yml', () => {
     const alerts = YAML.parse(readText('deploy/prometheus/alerts.yml')) as { groups: { name: string; rules: { alert?: string; expr: string }[] }[] };
     expect(alerts.groups.length).toBeGreaterThan(0);
     for (const g of alerts.groups) for (const r of g.rules) expect(r.expr, `${g.name}/${r.alert}`).toBeTruthy();
+  });
+
+  const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
+  it.skipIf(promtool.status !== 0)('passes `promtool check config` with the mounted rules', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'driftstream-prom-'));
+    try {
+      // The rules are mounted at /etc/prometheus/rules in the container; point at the repository's file instead.
+      const config = YAML.parse(readText('deploy/prometheus/prometheus.yml')) as { rule_files: string[] };
+      config.rule_files = [path.join(ROOT, 'deploy/prometheus/alerts.yml')];
+      writeFileSync(path.join(dir, 'prometheus.yml'), YAML.stringify(config));
+      const res = spawnSync('promtool', ['check', 'config', path.join(dir, 'prometheus.yml')], { encoding: 'utf8' });
+      expect(res.status, res.stdout + res.stderr).toBe(0);
+      expect(res.stdout + res.stderr).toMatch(/SUCCESS: \d+ rules found/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('provisions Grafana with the Prometheus datasource and the dashboard', () => {
