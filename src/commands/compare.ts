@@ -1,5 +1,5 @@
 import { DriftstreamError } from '../errors.js';
-import { detectFormat, readSampleBatches, SampleReadError, type SampleFormat, type SampleValue } from '../io/sample-reader.js';
+import { detectFormat, readCsvHeader, readSampleBatches, SampleReadError, type SampleFormat, type SampleValue } from '../io/sample-reader.js';
 import {
   createSummary,
   ReferenceProfileBuilder,
@@ -109,6 +109,8 @@ type Inferred = Map<string, 'numeric' | 'text' | 'unknown'>;
 
 async function inferTypes(path: string, format: SampleFormat, limit: number): Promise<Inferred> {
   const seen: Inferred = new Map();
+  // A CSV header names every column, even one with no values or no rows.
+  if (format === 'csv') for (const c of await readCsvHeader(path)) seen.set(c, 'unknown');
   for await (const batch of readSampleBatches(path, { format, limit })) {
     for (const rec of batch) {
       for (const k in rec) {
@@ -118,7 +120,8 @@ async function inferTypes(path: string, format: SampleFormat, limit: number): Pr
         const n = cellNumber(v);
         if (n === null) {
           if (prev === undefined) seen.set(k, 'unknown');
-        } else seen.set(k, n === undefined ? 'text' : 'numeric');
+        } else if (n === undefined) seen.set(k, 'text');
+        else if (prev !== 'numeric') seen.set(k, 'numeric');
       }
     }
   }
@@ -202,12 +205,10 @@ export async function compareFiles(opts: CompareOptions): Promise<{
   const categoricalCols = columns.filter((c) => profile.features[c].type === 'categorical');
   const curHasText = new Set<string>();
   const curHasValue = new Set<string>();
-  const currentColumns = new Set<string>();
+  const currentColumns = new Set<string>(curFormat === 'csv' ? await readCsvHeader(opts.current) : []);
+  if (curFormat === 'csv' && !columns.some((c) => currentColumns.has(c))) throw noCommonColumns(opts, columns, currentColumns);
   let row = 0;
   for await (const batch of readSampleBatches(opts.current, { format: curFormat })) {
-    if (curFormat === 'csv' && currentColumns.size === 0 && batch.length > 0) {
-      for (const k in batch[0]) currentColumns.add(k);
-    }
     for (const rec of batch) {
       row++;
       if (curFormat === 'ndjson') for (const k in rec) currentColumns.add(k);
@@ -235,11 +236,7 @@ export async function compareFiles(opts: CompareOptions): Promise<{
   }
 
   const common = columns.filter((c) => currentColumns.has(c));
-  if (common.length === 0) {
-    throw new CompareInputError(
-      `no common columns: ${opts.reference} has [${columns.join(', ')}], ${opts.current} has [${[...currentColumns].join(', ')}]`,
-    );
-  }
+  if (common.length === 0) throw noCommonColumns(opts, columns, currentColumns);
   for (const c of common) {
     if (!declared.has(c) && textColumns.has(c) && curHasValue.has(c) && !curHasText.has(c)) {
       throw new CompareInputError(
@@ -264,6 +261,10 @@ export async function compareFiles(opts: CompareOptions): Promise<{
     onlyInCurrent: [...currentColumns].filter((c) => profile.features[c] === undefined),
     unknownTypes: [...declared].filter((c) => profile.features[c] === undefined),
   };
+}
+
+function noCommonColumns(opts: CompareOptions, reference: readonly string[], current: ReadonlySet<string>): CompareInputError {
+  return new CompareInputError(`no common columns: ${opts.reference} has [${reference.join(', ')}], ${opts.current} has [${[...current].join(', ')}]`);
 }
 
 function toCompareFeature(e: FeatureEvaluation): CompareFeature {

@@ -120,6 +120,8 @@ export async function* readSamples(path: string, options: SampleReaderOptions = 
 
 /** Column names of a CSV file (its header) or, for NDJSON, the keys of the first `peek` records. */
 export async function readColumns(path: string, options: { format?: SampleFormat; peek?: number } = {}): Promise<string[]> {
+  const format = options.format ?? (await detectFormat(path));
+  if (format === 'csv') return readCsvHeader(path);
   const names = new Set<string>();
   for await (const batch of readSampleBatches(path, { format: options.format, limit: options.peek ?? 1000 })) {
     for (const r of batch) for (const k of Object.keys(r)) names.add(k);
@@ -127,14 +129,39 @@ export async function readColumns(path: string, options: { format?: SampleFormat
   return [...names];
 }
 
+/** The header row of a CSV file (works on a file without data rows too). */
+export async function readCsvHeader(path: string): Promise<string[]> {
+  await ensureReadable(path);
+  const parse = csvParser(path);
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 });
+  let rest = '';
+  let lineNo = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) {
+        parse(line, ++lineNo);
+        if (parse.header) return [...parse.header];
+      }
+    }
+    if (rest.length > 0) parse(rest, ++lineNo);
+    if (parse.header) return [...parse.header];
+    parse(null, lineNo); // throws: no header
+    return [];
+  } finally {
+    stream.destroy();
+  }
+}
+
 type LineParser = (line: string | null, lineNo: number) => SampleRecord | null;
 
-function csvParser(path: string): LineParser {
+function csvParser(path: string): LineParser & { header?: readonly string[] } {
   let header: string[] | null = null;
   let pending: string | null = null; // a quoted field spanning lines
   let pendingStart = 0;
   let makeRecord: ((cells: readonly (string | null)[]) => SampleRecord) | null = null;
-  return (raw, lineNo) => {
+  const parser: LineParser & { header?: readonly string[] } = (raw, lineNo) => {
     if (raw === null) {
       if (pending !== null) throw new SampleReadError('SAMPLE_MALFORMED', path, `${path}:${pendingStart}: unterminated quoted field`, { line: pendingStart });
       if (header === null) throw new SampleReadError('SAMPLE_MALFORMED', path, `${path}: empty file, a header row is required`);
@@ -160,6 +187,7 @@ function csvParser(path: string): LineParser {
         seen.add(h);
       }
       makeRecord = recordFactory(header);
+      parser.header = header;
       return null;
     }
     if (cells.length !== header.length) {
@@ -176,6 +204,7 @@ function csvParser(path: string): LineParser {
     }
     return makeRecord!(cells);
   };
+  return parser;
 }
 
 /**

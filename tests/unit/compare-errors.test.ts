@@ -186,3 +186,25 @@ describe('compare: input handling', () => {
     expect(cellNumber(true)).toBeUndefined();
   });
 });
+
+describe('compare: files without data rows', () => {
+  it('a current CSV with only a header is compared (nothing to judge) rather than rejected', async () => {
+    const ref = await file('hdr-ref.csv', 'x,c\n' + rows(200, (i) => `${i},${i % 2 ? 'a' : 'b'}`));
+    const cur = await file('hdr-only.csv', 'x,c\n');
+    const r = await run(ref, cur);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.features.x.nCurrent).toBe(0);
+    expect(report.features.x.psi).toBeNull();
+    expect(report.features.x.severity).toBe('NONE');
+    expect(report.dataset).toEqual({ driftShare: 0, drift: false });
+  });
+
+  it('fails fast on a CSV header with no common column', async () => {
+    const ref = await file('h1.csv', 'a\n1\n');
+    const cur = await file('h2.csv', 'b\n');
+    const r = await run(ref, cur);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no common columns/);
+  });
+});
