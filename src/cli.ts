@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from './version.js';
 import { DriftstreamError } from './errors.js';
 import { registerVersionCommand } from './commands/version.js';
+import { registerCompareCommand } from './commands/compare-command.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerVersionCommand(program);
+  registerCompareCommand(program);
   registerServeCommand(program);
   registerMigrateCommand(program);
   return program;
