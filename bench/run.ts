@@ -10,6 +10,7 @@ const SUITES: [string, () => BenchLine[] | Promise<BenchLine[]>][] = [
   ['window', () => benchWindowEvaluation()],
   ['compare', () => benchCompare()],
   ['emitter', () => benchEmitter()],
+  ['checkpoint', async () => (await import('./checkpoint.js')).benchCheckpoint()],
   ['labels', () => benchLabels()],
 ];
 
