@@ -6,6 +6,8 @@ import { registerVersionCommand } from './commands/version.js';
 import { registerCompareCommand } from './commands/compare-command.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerReferenceCommand } from './commands/reference.js';
 
 // Each command lives in src/commands/<name>.ts and registers itself here.
 export function buildProgram(): Command {
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerCompareCommand(program);
   registerServeCommand(program);
   registerMigrateCommand(program);
+  registerRunCommand(program);
+  registerReferenceCommand(program);
   return program;
 }
 

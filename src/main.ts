@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
-import type { ModelConfig, ModelDefaults } from './core/model/model-config.js';
+import { parseModelsFile, type ModelConfig, type ModelDefaults } from './core/model/model-config.js';
+import { ConfigError } from './errors.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { EventCodec } from './adapters/registry/event-codec.js';
@@ -18,7 +20,7 @@ import { ModelCatalog } from './stream/model-catalog.js';
 import { DetectorState } from './stream/detector-state.js';
 import { WindowEvaluator } from './stream/window-evaluator.js';
 import { Topology } from './stream/topology.js';
-import type { ProcessorContext, ValueDecoder } from './stream/inference-processor.js';
+import type { InferenceSink, ProcessorContext, ValueDecoder } from './stream/inference-processor.js';
 import type { DeadLetterSink, ProcessingErrorPolicy } from './stream/processing-error-policy.js';
 import type {
   AlertSink,
@@ -50,6 +52,8 @@ export interface DetectorDeps {
   durable?: () => Promise<void>;
   /** Pauses consumption while a downstream buffer is full. */
   backpressure?: { isFull(): boolean; whenWritable(): Promise<void> };
+  /** Per-partition receiver of every valid inference (the label join's recorder). */
+  inferenceSink?: () => InferenceSink;
   now?: () => number;
 }
 
@@ -92,6 +96,17 @@ export function modelDefaultsOf(config: Config): ModelDefaults {
     bootstrapDurationMs: config.detector.bootstrapDurationMs,
     resolveAfter: config.detector.resolveAfter,
   };
+}
+
+/** Reads and validates a models file (YAML or JSON, `{"models": [...]}`). */
+export async function loadModelsFile(path: string, defaults: ModelDefaults): Promise<ModelConfig[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`models file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+  return parseModelsFile(text, path, defaults);
 }
 
 /**
@@ -160,6 +175,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     policy: options.policy ?? 'dlq',
     idleTimeoutMs: config.detector.idleTimeoutMs,
     now,
+    inferenceSink: deps.inferenceSink,
   };
   const topology = new Topology(context, {
     sourceTopic: topics.inference,

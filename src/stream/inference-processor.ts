@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ModelConfig } from '../core/model/model-config.js';
 import { toInferenceEvent, type InferenceEvent } from '../core/events.js';
 import { PartitionWindows, type PartitionWindowsJSON } from '../core/windows/partition-windows.js';
 import { typeMismatchOf } from '../core/windows/pane-layout.js';
@@ -23,6 +24,15 @@ export interface ValueDecoder {
   decode(buf: Buffer | null | undefined): Promise<{ value: unknown }>;
 }
 
+/** Receives every valid inference of a known model, per batch (the label join's recorder). */
+export interface InferenceSink {
+  add(event: InferenceEvent, config: ModelConfig): void;
+  /** Resolves once everything added is recorded; called before the batch's panes are reported. */
+  flush(control: BatchControl): Promise<void>;
+  /** Drops what was added (the partition is let go). */
+  clear(): void;
+}
+
 /** Everything the processors of one detector share. */
 export interface ProcessorContext {
   readonly groupId: string;
@@ -38,6 +48,8 @@ export interface ProcessorContext {
   readonly policy: ProcessingErrorPolicy;
   readonly idleTimeoutMs: number;
   readonly now: () => number;
+  /** Creates the per-partition receiver of valid inferences (for label joins), when there is one. */
+  readonly inferenceSink?: () => InferenceSink;
 }
 
 /** Hooks of the consumer a batch runs in. */
@@ -85,6 +97,7 @@ export class InferenceProcessor {
   private readonly batch = new Map<string, ModelBatch>();
   private dead: DeadLetter[] = [];
   private lastCheckpointAt: number;
+  private readonly sink: InferenceSink | undefined;
 
   constructor(
     readonly topic: string,
@@ -95,6 +108,7 @@ export class InferenceProcessor {
     this.windows = new PartitionWindows(ctx.now());
     this.source = `${topic}/${partition}`;
     this.lastCheckpointAt = ctx.now();
+    this.sink = ctx.inferenceSink?.();
   }
 
   /** The offset the next record must have (after a restore: where to seek). */
@@ -149,6 +163,7 @@ export class InferenceProcessor {
       if ((i & (HEARTBEAT_EVERY - 1)) === HEARTBEAT_EVERY - 1) await control.heartbeat();
     }
     await this.flushDeadLetters();
+    if (this.sink) await this.sink.flush(control);
     this.recordBatch(now);
     await this.report(false);
   }
@@ -213,6 +228,7 @@ export class InferenceProcessor {
       this.reject(r, 'type_mismatch', `feature ${JSON.stringify(bad)} is ${typeof ev.features[bad]}, model ${ev.modelId} declares it ${layout.numericNames.includes(bad) ? 'numeric' : 'categorical'}`);
       return;
     }
+    if (this.sink) this.sink.add(ev, rt.config);
     if (pane === undefined) {
       this.count(ev.modelId, ts, true);
       return;
@@ -323,5 +339,6 @@ export class InferenceProcessor {
   async close(): Promise<void> {
     this.dead = [];
     this.batch.clear();
+    this.sink?.clear();
   }
 }

@@ -1,0 +1,146 @@
+import type { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import { createAdapters, type Adapters } from '../adapters/create-adapters.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { modelConfigToJson, parseModelConfig, type ModelConfig } from '../core/model/model-config.js';
+import { ConfigError } from '../errors.js';
+import { buildApp } from '../http/app.js';
+import { createReferenceBuilder } from '../http/reference-builder.js';
+import { loadModelsFile, modelDefaultsOf, startDetector, type DetectorDeps, type DetectorHandle } from '../main.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import type { ProcessingErrorPolicy } from '../stream/processing-error-policy.js';
+
+export interface RunOptions {
+  /** Models file (YAML or JSON); default DRIFTSTREAM_MODELS_FILE. */
+  models?: string;
+  /** Declared models given directly (the demo). */
+  modelConfigs?: readonly ModelConfig[];
+  onError?: ProcessingErrorPolicy;
+  startFrom?: 'earliest' | 'latest';
+  /** Serve the HTTP API next to the detector. Default true. */
+  http?: boolean;
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Extra detector dependencies (tests). */
+  deps?: DetectorDeps;
+}
+
+export interface RunHandle {
+  detector: DetectorHandle;
+  adapters: Adapters;
+  app?: FastifyInstance;
+  url?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * What `driftstream run` starts: the storage adapters chosen by the
+ * configuration (Redis and PostgreSQL when their URLs are set), the streaming
+ * detector, and the HTTP service reading the detector's live state.
+ */
+export async function startRun(config: Config, options: RunOptions = {}): Promise<RunHandle> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = options.metrics ?? createMetrics();
+  const defaults = modelDefaultsOf(config);
+  const file = options.models ?? config.detector.modelsFile;
+  const declared = [...(options.modelConfigs ?? []), ...(file ? await loadModelsFile(file, defaults) : [])];
+  const adapters = await createAdapters(config, logger, metrics);
+  let detector: DetectorHandle;
+  try {
+    detector = await startDetector(
+      config,
+      {
+        logger,
+        metrics,
+        models: adapters.models,
+        results: adapters.results,
+        featureState: adapters.featureState,
+        coordinator: adapters.paneCoordinator,
+        alertState: adapters.alertState,
+        durable: () => adapters.history.durable(),
+        backpressure: adapters.history,
+        ...options.deps,
+      },
+      { models: declared, policy: options.onError, startFrom: options.startFrom },
+    );
+  } catch (err) {
+    await adapters.close().catch(() => undefined);
+    throw err;
+  }
+
+  let app: FastifyInstance | undefined;
+  let url: string | undefined;
+  if (options.http ?? true) {
+    app = await buildApp({
+      config: config.http,
+      models: adapters.models,
+      results: adapters.results,
+      state: detector.state,
+      healthChecks: adapters.healthChecks,
+      metrics,
+      logger,
+      referenceBuilder: createReferenceBuilder(),
+      parseModelConfig: (value) => modelConfigToJson(parseModelConfig(value, defaults)),
+    });
+    try {
+      url = await app.listen({ host: config.http.host, port: config.http.port });
+    } catch (err) {
+      await app.close().catch(() => undefined);
+      await detector.stop().catch(() => undefined);
+      await adapters.close().catch(() => undefined);
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ConfigError(`cannot listen on ${config.http.host}:${config.http.port} (${code ?? (err as Error).message})`, { cause: err });
+    }
+    logger.info({ url }, 'HTTP service listening');
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    detector,
+    adapters,
+    app,
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        if (app) await app.close().catch(() => undefined);
+        await detector.stop();
+        await adapters.close();
+      })()),
+  };
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run the streaming detector (Kafka in, drift alerts out) and the HTTP service')
+    .option('--models <file>', 'YAML or JSON file of model configurations (default DRIFTSTREAM_MODELS_FILE)')
+    .option('--on-error <policy>', 'records that cannot be processed: dlq (write to the dead-letter topic and go on) or fail (stop)', 'dlq')
+    .option('--start-from <position>', 'where partitions without a committed offset start: earliest or latest', 'earliest')
+    .option('--no-http', 'run the detector without the HTTP service')
+    .action(async (opts: { models?: string; onError: string; startFrom: string; http: boolean }) => {
+      if (opts.onError !== 'dlq' && opts.onError !== 'fail') throw new ConfigError(`--on-error: expected dlq or fail, got ${JSON.stringify(opts.onError)}`);
+      if (opts.startFrom !== 'earliest' && opts.startFrom !== 'latest') throw new ConfigError(`--start-from: expected earliest or latest, got ${JSON.stringify(opts.startFrom)}`);
+      const config = loadConfig(process.env);
+      const logger = createLogger(config.logLevel);
+      const handle = await startRun(config, { models: opts.models, onError: opts.onError, startFrom: opts.startFrom, http: opts.http, logger });
+      let exiting = false;
+      const stop = (signal: string, code: number) => {
+        if (exiting) return;
+        exiting = true;
+        logger.info({ signal }, 'shutting down');
+        handle.close().then(
+          () => process.exit(code),
+          (err) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM', 0));
+      process.once('SIGINT', () => stop('SIGINT', 0));
+      handle.detector.done.catch((err: Error) => {
+        logger.fatal({ err: err.message }, 'detector stopped');
+        stop('fatal', 1);
+      });
+    });
+}
