@@ -4,6 +4,7 @@ import type { Evaluation } from './types.js';
 import { evaluateFeature, evaluateDataset, applyBenjaminiHochberg, type FeatureEvaluation } from './severity.js';
 import { resolveThresholds, type Thresholds } from './thresholds.js';
 import { evaluationIdOf } from './ids.js';
+import { featureHistogram } from './feature-histogram.js';
 import { OTHER_CATEGORY } from '../stats/categorical-summary.js';
 
 /** What {@link evaluateWindow} compares: a window's merged pane and where it sits. */
@@ -73,6 +74,11 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
   }
   if (model.benjaminiHochberg) features = applyBenjaminiHochberg(features, (f) => thresholdsOf(model, f));
   const dataset = evaluateDataset(features, model.datasetDriftShare);
+  // Reference and current proportions on the same bins, for plots (the API's feature route, the dashboard).
+  for (let i = 0; i < layout.numericNames.length; i++) features[layout.numericNames[i]].histogram = featureHistogram(layout.numericProfiles[i], pane.numeric[i]);
+  for (let i = 0; i < layout.categoricalNames.length; i++) {
+    features[layout.categoricalNames[i]].histogram = featureHistogram(layout.categoricalProfiles[i], pane.categorical[i]);
+  }
 
   let prediction: Record<string, FeatureEvaluation> | undefined;
   if (layout.score && pane.score) {

@@ -1,0 +1,58 @@
+import { CategoricalSummary, OTHER_CATEGORY } from '../stats/categorical-summary.js';
+import { NumericSummary } from '../stats/numeric-summary.js';
+import type { CategoricalFeatureProfile, FeatureProfile, NumericFeatureProfile } from '../profile/reference-profile.js';
+import { alignCategories } from './severity.js';
+import type { FeatureResult } from './types.js';
+
+export type FeatureHistogram = NonNullable<FeatureResult['histogram']>;
+
+/** Categories a histogram names at most; the rest fold into `__other__` (it is for plots, not statistics). */
+export const HISTOGRAM_MAX_CATEGORIES = 30;
+
+function proportions(counts: ArrayLike<number>): number[] {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i];
+  const out = new Array<number>(counts.length);
+  // Six decimals: exact enough for plots, and small in stored history.
+  for (let i = 0; i < counts.length; i++) out[i] = total > 0 ? Math.round((counts[i] / total) * 1e6) / 1e6 : 0;
+  return out;
+}
+
+/** Reference and current proportions of a numeric feature on the reference's bins. */
+export function numericHistogram(reference: NumericFeatureProfile, current: NumericSummary): FeatureHistogram {
+  return { edges: [...reference.edges], reference: proportions(reference.counts), current: proportions(current.counts) };
+}
+
+/**
+ * Reference and current proportions of a categorical feature on the aligned
+ * categories (new ones included), the largest {@link HISTOGRAM_MAX_CATEGORIES}
+ * by combined share kept by name and the rest summed into `__other__`.
+ */
+export function categoricalHistogram(reference: CategoricalFeatureProfile, current: CategoricalSummary, maxCategories = HISTOGRAM_MAX_CATEGORIES): FeatureHistogram {
+  const a = alignCategories(reference, current);
+  const ref = proportions(a.reference);
+  const cur = proportions(a.current);
+  const order = a.categories.map((_, i) => i).filter((i) => a.categories[i] !== OTHER_CATEGORY);
+  order.sort((x, y) => ref[y] + cur[y] - (ref[x] + cur[x]) || a.categories[x].localeCompare(a.categories[y]));
+  const kept = order.slice(0, maxCategories);
+  const categories = kept.map((i) => a.categories[i]);
+  const r = kept.map((i) => ref[i]);
+  const c = kept.map((i) => cur[i]);
+  const rest = a.categories.map((_, i) => i).filter((i) => !kept.includes(i));
+  if (rest.length > 0) {
+    categories.push(OTHER_CATEGORY);
+    r.push(Math.round(rest.reduce((s, i) => s + ref[i], 0) * 1e6) / 1e6);
+    c.push(Math.round(rest.reduce((s, i) => s + cur[i], 0) * 1e6) / 1e6);
+  }
+  return { categories, reference: r, current: c };
+}
+
+/** The plot histogram of a feature, for {@link FeatureResult.histogram}. */
+export function featureHistogram(reference: FeatureProfile, current: NumericSummary | CategoricalSummary): FeatureHistogram {
+  if (reference.type === 'numeric') {
+    if (!(current instanceof NumericSummary)) throw new TypeError('numeric reference needs a NumericSummary');
+    return numericHistogram(reference, current);
+  }
+  if (!(current instanceof CategoricalSummary)) throw new TypeError('categorical reference needs a CategoricalSummary');
+  return categoricalHistogram(reference, current);
+}
