@@ -7,7 +7,8 @@ import { ConfigError } from '../errors.js';
 import { buildApp } from '../http/app.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
-import type { PerformanceReader } from '../http/deps.js';
+import type { DetectorStateReader, PerformanceReader } from '../http/deps.js';
+import { modelDefaultsOf } from '../main.js';
 import { LabelJoinPerformanceReader } from '../stream/performance-reader.js';
 import type { HealthCheck, ModelRepository, ResultRepository } from '../stream/ports.js';
 
@@ -35,34 +36,41 @@ async function openState(config: Config, logger: Logger, metrics: Metrics): Prom
   };
 }
 
-export interface ServeHandle {
+export interface HttpHandle {
   app: FastifyInstance;
+  /** The address it listens on, e.g. http://127.0.0.1:8080. */
   url: string;
   close(): Promise<void>;
 }
 
+export interface HttpServerDeps {
+  logger: Logger;
+  metrics: Metrics;
+  models: ModelRepository;
+  results: ResultRepository;
+  healthChecks: readonly HealthCheck[];
+  /** The running detector's read model (`driftstream run`); absent under `serve`. */
+  state?: DetectorStateReader;
+  performance?: PerformanceReader;
+}
+
 /**
- * Starts the HTTP service alone over the shared state: what `driftstream
- * serve` runs. Returns once it listens.
+ * Builds the HTTP service over the given ports and listens on
+ * DRIFTSTREAM_HTTP_HOST:PORT. `serve` calls it over the shared state, `run`
+ * beside the detector (passing the detector's state, models, results and
+ * metrics). close() stops the server only.
  */
-export async function startServe(config: Config, deps: { logger?: Logger; metrics?: Metrics; state?: ServeState } = {}): Promise<ServeHandle> {
-  const logger = deps.logger ?? createLogger(config.logLevel);
-  const metrics = deps.metrics ?? createMetrics();
-  const state = deps.state ?? (await openState(config, logger, metrics));
-  const defaults = {
-    allowedLatenessMs: config.detector.allowedLatenessMs,
-    bootstrapEvents: config.detector.bootstrapEvents,
-    bootstrapDurationMs: config.detector.bootstrapDurationMs,
-    resolveAfter: config.detector.resolveAfter,
-  };
+export async function startHttp(config: Config, deps: HttpServerDeps): Promise<HttpHandle> {
+  const defaults = modelDefaultsOf(config);
   const app = await buildApp({
     config: config.http,
-    models: state.models,
-    results: state.results,
-    healthChecks: state.healthChecks,
-    performance: state.performance,
-    metrics,
-    logger,
+    models: deps.models,
+    results: deps.results,
+    state: deps.state,
+    healthChecks: deps.healthChecks,
+    performance: deps.performance,
+    metrics: deps.metrics,
+    logger: deps.logger,
     parseModelConfig: (value) => modelConfigToJson(parseModelConfig(value, defaults)),
   });
   let url: string;
@@ -70,18 +78,41 @@ export async function startServe(config: Config, deps: { logger?: Logger; metric
     url = await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     await app.close().catch(() => undefined);
-    await state.close().catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(`cannot listen on ${config.http.host}:${config.http.port} (${code ?? (err as Error).message})`, { cause: err });
   }
-  logger.info({ url, database: redactUrl(config.databaseUrl), redis: redactUrl(config.redisUrl), authReads: config.http.authReads, apiKeys: config.http.apiKeys.length }, 'HTTP service listening');
+  deps.logger.info(
+    { url, database: redactUrl(config.databaseUrl), redis: redactUrl(config.redisUrl), authReads: config.http.authReads, apiKeys: config.http.apiKeys.length },
+    'HTTP service listening',
+  );
+  let closing: Promise<void> | undefined;
+  return { app, url, close: () => (closing ??= app.close()) };
+}
+
+export type ServeHandle = HttpHandle;
+
+/**
+ * Starts the HTTP service alone over the shared state: what `driftstream
+ * serve` runs. Returns once it listens; close() also closes the state's connections.
+ */
+export async function startServe(config: Config, deps: { logger?: Logger; metrics?: Metrics; state?: ServeState } = {}): Promise<ServeHandle> {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const metrics = deps.metrics ?? createMetrics();
+  const state = deps.state ?? (await openState(config, logger, metrics));
+  let http: HttpHandle;
+  try {
+    http = await startHttp(config, { logger, metrics, models: state.models, results: state.results, healthChecks: state.healthChecks, performance: state.performance });
+  } catch (err) {
+    await state.close().catch(() => undefined);
+    throw err;
+  }
   let closing: Promise<void> | undefined;
   return {
-    app,
-    url,
+    app: http.app,
+    url: http.url,
     close: () =>
       (closing ??= (async () => {
-        await app.close();
+        await http.close();
         await state.close();
       })()),
   };
