@@ -261,7 +261,8 @@ async function renderModel(modelId, params) {
     const refH = detail.reference;
     const labels = refH?.categories ?? binLabels(refH?.edges);
     const hist = refH
-      ? histogramChart({ labels, reference: refH.proportions, current: detail.current?.proportions ?? null, severity: sev })
+      ? histogramChart({ labels, reference: refH.proportions, current: detail.current?.proportions ?? null, severity: sev }) +
+        (detail.current && !detail.current.proportions ? '<p class="muted note">This evaluation carries no current histogram; the reference alone is shown.</p>' : '')
       : '<div class="empty">The reference profile has no histogram for this feature.</div>';
     const usable = STATS.filter((s) => detail.history.some((h) => h[s.key] !== null && h[s.key] !== undefined));
     const stat = usable.find((s) => s.key === statKey) ?? usable[0] ?? STATS[0];

@@ -47,8 +47,8 @@ export function binLabels(edges) {
  * Reference bars (wide, light) with current bars (narrow, coloured by
  * severity) drawn over them, one pair per bin or category.
  */
-export function histogramChart({ labels, reference, current, severity = 'none', width = 640, height = 260 }) {
-  const m = { top: 14, right: 12, bottom: 52, left: 44 };
+export function histogramChart({ labels, reference, current, severity = 'none', width = 640, height = 272 }) {
+  const m = { top: 14, right: 12, bottom: 64, left: 44 };
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
   const n = Math.max(labels.length, 1);
@@ -74,7 +74,7 @@ export function histogramChart({ labels, reference, current, severity = 'none', 
     const ly = m.top + h + 14;
     const text = label.length > 16 ? `${label.slice(0, 15)}…` : label;
     parts.push(rotate
-      ? `<text x="${lx}" y="${ly}" text-anchor="end" transform="rotate(-35 ${lx} ${ly})">${esc(text)}</text>`
+      ? `<text x="${lx + 4}" y="${ly}" text-anchor="end" transform="rotate(-30 ${lx + 4} ${ly})">${esc(text)}</text>`
       : `<text x="${lx}" y="${ly}" text-anchor="middle">${esc(text)}</text>`);
   });
   parts.push(`<line class="axis" x1="${m.left}" x2="${width - m.right}" y1="${m.top + h}" y2="${m.top + h}"/>`);
@@ -82,9 +82,10 @@ export function histogramChart({ labels, reference, current, severity = 'none', 
   return parts.join('');
 }
 
-function timeLabel(ms) {
+function timeLabel(ms, seconds = false) {
   const d = new Date(ms);
-  return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  const hm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  return seconds ? `${hm}:${String(d.getUTCSeconds()).padStart(2, '0')}` : hm;
 }
 
 /** A statistic over time, with dashed WARNING and CRITICAL levels and points coloured by severity. */
@@ -99,6 +100,8 @@ export function lineChart({ points, thresholds, width = 640, height = 260, label
   const t0 = points[0].t;
   const t1 = points[points.length - 1].t;
   const x = (t) => m.left + (t1 === t0 ? w / 2 : ((t - t0) / (t1 - t0)) * w);
+  // Short windows (seconds apart) need seconds on the axis to tell points apart.
+  const seconds = t1 - t0 < 15 * 60_000;
   const y = (v) => m.top + h - (Math.min(v, max) / max) * h;
   const parts = [`<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(label)} over time">`];
   for (let i = 0; i <= 4; i++) {
@@ -116,12 +119,12 @@ export function lineChart({ points, thresholds, width = 640, height = 260, label
   const ticks = Math.min(6, points.length);
   for (let i = 0; i < ticks; i++) {
     const p = points[Math.round((i * (points.length - 1)) / Math.max(1, ticks - 1))];
-    parts.push(`<text x="${x(p.t)}" y="${m.top + h + 18}" text-anchor="middle">${esc(timeLabel(p.t))}</text>`);
+    parts.push(`<text x="${x(p.t)}" y="${m.top + h + 18}" text-anchor="middle">${esc(timeLabel(p.t, seconds))}</text>`);
   }
   const defined = points.filter((p) => p.v !== null && p.v !== undefined);
   if (defined.length > 1) parts.push(`<path class="line" d="${defined.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join('')}"/>`);
   for (const p of defined) {
-    parts.push(`<circle class="pt ${esc(p.severity)}" cx="${x(p.t).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="${p.severity === 'none' ? 2.5 : 3.5}"><title>${esc(timeLabel(p.t))} UTC · ${esc(label)} ${esc(fmt(p.v, 4))} · ${esc(p.severity)}</title></circle>`);
+    parts.push(`<circle class="pt ${esc(p.severity)}" cx="${x(p.t).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="${p.severity === 'none' ? 2.5 : 3.5}"><title>${esc(timeLabel(p.t, true))} UTC · ${esc(label)} ${esc(fmt(p.v, 4))} · ${esc(p.severity)}</title></circle>`);
   }
   parts.push(`<line class="axis" x1="${m.left}" x2="${m.left + w}" y1="${m.top + h}" y2="${m.top + h}"/>`);
   parts.push('</svg>');

@@ -147,6 +147,10 @@ describe('the HTTP service beside the running detector (real Kafka and registry)
 
     const f = await json(await fetch(url(`/api/v1/models/${modelId}/features/f0?window=2s&limit=50`)));
     expect(f.reference.edges.length).toBeGreaterThan(5);
+    // The evaluation carries both sides on the same bins: the drifted feature's mass moved right.
+    expect(f.current.proportions).toHaveLength(f.reference.proportions.length);
+    const upper = (p: number[]) => p.slice(Math.floor(p.length / 2)).reduce((a, b) => a + b, 0);
+    expect(upper(f.current.proportions)).toBeGreaterThan(upper(f.reference.proportions) + 0.2);
     expect(f.history.length).toBeGreaterThan(2);
     expect(f.history.at(-1).drift).toBe(true);
     expect(f.history[0].drift).toBe(false);
