@@ -201,7 +201,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
       startFrom: options.startFrom,
       idleTimeoutMs: config.detector.idleTimeoutMs,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-      sessionTimeoutMs: options.sessionTimeoutMs,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? config.kafka.sessionTimeoutMs,
       backpressure: deps.backpressure,
       onFatal: (err) => {
         void handle.stop().finally(() => rejectDone(err));

@@ -11,6 +11,7 @@ export interface KafkaConfig {
   readonly clientId: string;
   readonly ssl: false | { readonly ca?: string; readonly rejectUnauthorized: boolean };
   readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
+  readonly sessionTimeoutMs: number;
 }
 
 export interface Config {
@@ -167,7 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
   const regPass = s('DRIFTSTREAM_SCHEMA_REGISTRY_PASSWORD');
 
   const config: Config = {
-    kafka: { brokers: l('DRIFTSTREAM_KAFKA_BROKERS')!, clientId: s('DRIFTSTREAM_KAFKA_CLIENT_ID')!, ssl, sasl },
+    kafka: { brokers: l('DRIFTSTREAM_KAFKA_BROKERS')!, clientId: s('DRIFTSTREAM_KAFKA_CLIENT_ID')!, ssl, sasl, sessionTimeoutMs: n('DRIFTSTREAM_KAFKA_SESSION_TIMEOUT') },
     registry: {
       url: s('DRIFTSTREAM_SCHEMA_REGISTRY_URL')!,
       auth: regUser ? { username: regUser, password: regPass ?? '' } : undefined,
