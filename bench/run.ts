@@ -12,6 +12,7 @@ const SUITES: [string, () => BenchLine[] | Promise<BenchLine[]>][] = [
   ['emitter', () => benchEmitter()],
   ['checkpoint', async () => (await import('./checkpoint.js')).benchCheckpoint()],
   ['labels', () => benchLabels()],
+  ['processor', async () => (await import('./processor.js')).benchProcessor()],
 ];
 
 const only = process.argv.slice(2);
