@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config/config.js';
-import type { PerformanceResult } from '../core/drift/types.js';
+import type { Evaluation, PerformanceResult } from '../core/drift/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { HealthCheck, ModelConfigJson, ModelRepository, ResultRepository } from '../stream/ports.js';
 
@@ -26,6 +26,11 @@ export interface ModelLiveStatus {
  */
 export interface DetectorStateReader {
   modelStatus(modelId: string): ModelLiveStatus | undefined | Promise<ModelLiveStatus | undefined>;
+  /**
+   * The detector's latest evaluation of each window of a model, held in
+   * memory: the drift route answers from it without a repository round trip.
+   */
+  latestEvaluations?(modelId: string): readonly Evaluation[];
 }
 
 /** Latest performance of a window, written when labels join (possibly after the window was evaluated). */

@@ -117,7 +117,7 @@ export async function modelView(
   const [ref, live] = await Promise.all([deps.models.latestReference(config.modelId), deps.state?.modelStatus(config.modelId)]);
   const windows = await Promise.all(
     windowsOf(config).map(async (w): Promise<WindowLatest & { evaluation?: Evaluation }> => {
-      const e = await deps.results.latestEvaluation(config.modelId, w.name);
+      const e = await latestEvaluation(deps, config.modelId, w.name);
       return {
         ...w,
         evaluation: e,
@@ -149,6 +149,19 @@ export async function modelView(
     windows: windows.map(({ evaluation: _e, ...w }) => w),
     config,
   };
+}
+
+/**
+ * The latest evaluation of a window: the running detector's in-memory one
+ * when it has it (it is what was just written), else the repository's.
+ */
+export async function latestEvaluation(
+  deps: { results: ResultRepository; state?: DetectorStateReader },
+  modelId: string,
+  windowName: string,
+): Promise<Evaluation | undefined> {
+  const live = deps.state?.latestEvaluations?.(modelId).find((e) => e.windowName === windowName);
+  return live ?? deps.results.latestEvaluation(modelId, windowName);
 }
 
 export function deriveStatus(ref: StoredReference | undefined, latest: (Evaluation | undefined)[]): ModelLiveStatus {

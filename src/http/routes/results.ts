@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Evaluation, FeatureResult } from '../../core/drift/types.js';
 import type { StoredReference } from '../../stream/ports.js';
 import { httpError } from '../errors.js';
-import { featuresOf, requireModel, resolveWindow } from '../model-view.js';
+import { featuresOf, latestEvaluation, requireModel, resolveWindow } from '../model-view.js';
 import { parseTime, type RouteContext } from '../route-context.js';
 import { errorResponses, modelIdParams, timeParam } from '../schemas.js';
 
@@ -81,7 +81,7 @@ export async function resultRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   }, async (request) => {
     const config = await requireModel(deps.models, request.params.modelId);
     const window = resolveWindow(config, request.query.window);
-    const e = await deps.results.latestEvaluation(config.modelId, window.name);
+    const e = await latestEvaluation(deps, config.modelId, window.name);
     if (!e) throw httpError('NO_EVALUATION', `window ${window.name} of model ${config.modelId} has not been evaluated yet`);
     return lean(e);
   });

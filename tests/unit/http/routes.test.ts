@@ -172,6 +172,18 @@ describe('drift and history', () => {
     expect(e.proxy.positiveRate).toBeCloseTo(0.2);
   });
 
+  it("answers from the running detector's in-memory latest evaluation when it has one", async () => {
+    const live = { ...creditEvaluations()[0], evaluationId: 'live', windowStart: T0 + 30 * MINUTE, windowEnd: T0 + 31 * MINUTE, sampleSize: 77 };
+    const { app } = await seededApp({ state: { modelStatus: () => undefined, latestEvaluations: (id) => (id === 'credit-risk' ? [live] : []) } });
+    let r = await app.inject({ url: '/api/v1/models/credit-risk/drift?window=1m' });
+    expect(r.json()).toMatchObject({ evaluationId: 'live', sampleSize: 77 });
+    r = await app.inject({ url: '/api/v1/models/credit-risk' });
+    expect(r.json().windows[0].latest.sampleSize).toBe(77);
+    // A window the detector has not evaluated since it started comes from the repository.
+    r = await app.inject({ url: '/api/v1/models/credit-risk/drift?window=1h' });
+    expect(r.json().code).toBe('NO_EVALUATION');
+  });
+
   it('answers 404 for an unknown window and for a window not yet evaluated', async () => {
     const { app } = await seededApp();
     let r = await app.inject({ url: '/api/v1/models/credit-risk/drift?window=7m' });

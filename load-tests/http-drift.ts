@@ -1,0 +1,193 @@
+// HTTP load test of the drift endpoint while the detector ingests.
+//
+//   npx tsx load-tests/http-drift.ts [--rate 500] [--duration 30] [--ingest 5000] [--connections 10]
+//
+// Starts the detector and the HTTP service in a child process (load-tests/http-target.ts), declares
+// a model of 20 numeric and 5 categorical features over HTTP and uploads its reference, produces
+// inference events in real time to a fresh topic at --ingest events/s, and once windows are being
+// evaluated drives GET /api/v1/models/{id}/drift with autocannon: first at a fixed --rate
+// requests/s (target: p99 < 50 ms at 500 req/s), then unthrottled to find the ceiling. Prints
+// requests/s, latency percentiles, errors and the detector's ingest rate during each run, and
+// writes them to test-artifacts/http-load.json. Traffic goes to 127.0.0.1 only; every loop is
+// bounded in time.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '500' },
+    duration: { type: 'string', default: '30' },
+    ingest: { type: 'string', default: '5000' },
+    connections: { type: 'string', default: '10' },
+    brokers: { type: 'string', default: process.env.DRIFTSTREAM_KAFKA_BROKERS ?? '127.0.0.1:9092' },
+  },
+});
+const RATE = Number(args.rate);
+const DURATION = Number(args.duration);
+const INGEST = Number(args.ingest);
+const CONNECTIONS = Number(args.connections);
+const ROOT = join(import.meta.dirname, '..');
+const run = randomUUID().slice(0, 8);
+const modelId = `load-${run}`;
+const topic = `load-http-inference-${run}`;
+const NUMERIC = Array.from({ length: 20 }, (_, i) => `f${i}`);
+const CATEGORICAL = Array.from({ length: 5 }, (_, i) => `c${i}`);
+const CATS = ['a', 'b', 'c', 'd', 'e'];
+const KEY = `load-editor-${run}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function gauss(): number {
+  return Math.sqrt(-2 * Math.log(Math.max(Math.random(), 1e-12))) * Math.cos(2 * Math.PI * Math.random());
+}
+function row(drift: boolean): Record<string, number | string> {
+  const r: Record<string, number | string> = {};
+  for (const f of NUMERIC) r[f] = gauss() + (drift && f === 'f0' ? 1 : 0);
+  for (const c of CATEGORICAL) r[c] = CATS[Math.floor(Math.random() * CATS.length)];
+  return r;
+}
+
+const kafka = new Kafka({ clientId: 'load-http', brokers: args.brokers.split(','), logLevel: logLevel.ERROR });
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
+
+const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'load-tests', 'http-target.ts')], {
+  cwd: ROOT,
+  env: {
+    ...process.env,
+    DRIFTSTREAM_KAFKA_BROKERS: args.brokers,
+    DRIFTSTREAM_INFERENCE_TOPIC: topic,
+    DRIFTSTREAM_ALERTS_TOPIC: `load-http-alerts-${run}`,
+    DRIFTSTREAM_METRICS_TOPIC: `load-http-metrics-${run}`,
+    DRIFTSTREAM_DLQ_TOPIC: `load-http-dlq-${run}`,
+    DRIFTSTREAM_GROUP_ID: `load-http-${run}`,
+    DRIFTSTREAM_HTTP_PORT: '0',
+    DRIFTSTREAM_API_KEYS: `editor:${KEY}`,
+    DRIFTSTREAM_LOG_LEVEL: 'info',
+    DRIFTSTREAM_IDLE_TIMEOUT: '2s',
+  },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const url = await new Promise<string>((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('the target did not start in 60 s')), 60_000);
+  createInterface({ input: child.stdout! }).once('line', (line) => {
+    clearTimeout(timer);
+    resolve(JSON.parse(line).url);
+  });
+  child.once('exit', (code) => reject(new Error(`the target exited with ${code}`)));
+});
+
+async function call(method: string, path: string, body: string, type: string): Promise<void> {
+  const r = await fetch(`${url}${path}`, { method, headers: { 'content-type': type, 'x-api-key': KEY }, body });
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+}
+const features = Object.fromEntries([...NUMERIC.map((f) => [f, 'numeric']), ...CATEGORICAL.map((c) => [c, 'categorical'])]);
+await call('PUT', `/api/v1/models/${modelId}`, JSON.stringify({ features, windows: [{ name: '5s', size: '5s' }, { name: '1m', size: '1m', slide: '5s' }], allowedLateness: '1s' }), 'application/json');
+await call('POST', `/api/v1/models/${modelId}/reference`, Array.from({ length: 5000 }, () => JSON.stringify(row(false))).join('\n'), 'application/x-ndjson');
+
+// Real-time traffic at INGEST events/s, the second half of every minute drifted on f0.
+const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+await producer.connect();
+let producing = true;
+let produced = 0;
+const producerLoop = (async () => {
+  const tickMs = 100;
+  let i = 0;
+  const deadline = Date.now() + 15 * 60_000;
+  while (producing && Date.now() < deadline) {
+    const tick = Date.now();
+    const messages = [];
+    for (let k = 0; k < (INGEST * tickMs) / 1000; k++) {
+      const ts = Date.now();
+      const drift = new Date(ts).getUTCSeconds() >= 30;
+      messages.push({ key: `k${i % 97}`, value: JSON.stringify({ eventId: `${run}-${i++}`, modelId, modelVersion: 'v1', timestamp: ts, features: row(drift), prediction: null, score: Math.random(), attributes: {} }) });
+    }
+    await producer.send({ topic, messages });
+    produced += messages.length;
+    const spent = Date.now() - tick;
+    if (spent < tickMs) await sleep(tickMs - spent);
+  }
+})();
+
+async function consumed(): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`driftstream_events_consumed_total\\{model="${modelId}"\\} (\\d+)`).exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+const driftPath = `/api/v1/models/${modelId}/drift?window=5s`;
+const waitUntil = Date.now() + 60_000;
+while ((await fetch(`${url}${driftPath}`)).status !== 200) {
+  if (Date.now() > waitUntil) throw new Error('no evaluation within 60 s');
+  await sleep(250);
+}
+const sample = await (await fetch(`${url}${driftPath}`)).text();
+console.log(`target ${url}; model ${modelId} (20 numeric + 5 categorical features); drift answer ${sample.length} bytes`);
+
+interface Measured {
+  label: string;
+  connections: number;
+  targetRate: number | null;
+  durationS: number;
+  requests: number;
+  requestsPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  errors: number;
+  non2xx: number;
+  ingestEventsPerSec: number;
+}
+
+async function measure(label: string, options: { overallRate?: number; connections: number; duration: number }): Promise<Measured> {
+  const before = await consumed();
+  const started = Date.now();
+  const result = await autocannon({ url: `${url}${driftPath}`, connections: options.connections, duration: options.duration, overallRate: options.overallRate });
+  const seconds = (Date.now() - started) / 1000;
+  const ingest = ((await consumed()) - before) / seconds;
+  const m: Measured = {
+    label,
+    connections: options.connections,
+    targetRate: options.overallRate ?? null,
+    durationS: options.duration,
+    requests: result.requests.total,
+    requestsPerSec: Math.round(result.requests.average),
+    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: Math.round(result.latency.mean * 100) / 100 },
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    ingestEventsPerSec: Math.round(ingest),
+  };
+  console.log(
+    `${label.padEnd(24)} ${String(m.requestsPerSec).padStart(6)} req/s  p50 ${m.latencyMs.p50} ms  p90 ${m.latencyMs.p90} ms  p99 ${m.latencyMs.p99} ms  max ${m.latencyMs.max} ms  errors ${m.errors}  non-2xx ${m.non2xx}  detector ingest ${m.ingestEventsPerSec} events/s`,
+  );
+  return m;
+}
+
+const results: Measured[] = [];
+try {
+  await measure('warm-up', { overallRate: RATE, connections: CONNECTIONS, duration: 5 });
+  results.push(await measure(`fixed ${RATE} req/s`, { overallRate: RATE, connections: CONNECTIONS, duration: DURATION }));
+  results.push(await measure('unthrottled', { connections: CONNECTIONS * 2, duration: Math.min(DURATION, 15) }));
+} finally {
+  producing = false;
+  await producerLoop;
+  await producer.disconnect();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+}
+
+const fixed = results[0];
+const verdict = fixed.latencyMs.p99 < 50 && fixed.errors === 0 && fixed.non2xx === 0 ? 'PASS' : 'FAIL';
+console.log(`\np99 at ${RATE} req/s: ${fixed.latencyMs.p99} ms (target < 50 ms) ${verdict}; events produced ${produced}`);
+mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+writeFileSync(
+  join(ROOT, 'test-artifacts', 'http-load.json'),
+  JSON.stringify({ at: new Date().toISOString(), model: { numeric: 20, categorical: 5 }, ingestTarget: INGEST, results, verdict }, null, 2),
+);
+process.exit(verdict === 'PASS' ? 0 : 1);
