@@ -8,6 +8,7 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerReferenceCommand } from './commands/reference.js';
+import { registerDemoCommand } from './commands/demo.js';
 
 // Each command lives in src/commands/<name>.ts and registers itself here.
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerRunCommand(program);
   registerReferenceCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 
