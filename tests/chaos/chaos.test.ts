@@ -1,0 +1,287 @@
+// Chaos test (issue: state that survives). Three `driftstream run` processes in one consumer group
+// read a six-partition topic while a known stream is produced; random processes are SIGKILLed and
+// restarted at random points. Afterwards every 1-minute window's sample count in PostgreSQL must
+// equal exactly the events produced for it, no alert record (alertId, status, severity) may appear
+// twice, and the alerts of the injected drift must be there.
+//
+// `npm test` runs the reduced variant (200,000 events, 5 kills); `npm run test:chaos` the full one
+// (2,000,000 events, 20 kills). CHAOS_EVENTS / CHAOS_KILLS / CHAOS_SEED override either.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventCodec } from '../../src/adapters/registry/event-codec.js';
+import { parseModelConfig } from '../../src/core/model/model-config.js';
+import { serializeProfile } from '../../src/core/profile/reference-profile.js';
+import { buildReferenceFromSamples } from '../../src/stream/reference-from-samples.js';
+import { BROKERS, REGISTRY_URL, testKafka, uniqueName } from '../support/kafka.js';
+import { DATABASE_URL, dropSchema, uniqueSchema } from '../support/postgres.js';
+import { deletePrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis.js';
+import { AlertCollector, CATEGORICAL, NUMERIC, inference, rng, sleep } from '../integration/stream/stream-support.js';
+import { DetectorProcess } from './detector-process.js';
+
+const FULL = process.env.CHAOS_FULL === '1';
+const EVENTS = Number(process.env.CHAOS_EVENTS ?? (FULL ? 2_000_000 : 200_000));
+const KILLS = Number(process.env.CHAOS_KILLS ?? (FULL ? 20 : 5));
+const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
+const WINDOWS = FULL ? 100 : 40;
+const PROCESSES = 3;
+const PARTITIONS = 6;
+const DRIFT_FROM = 15; // windows [15, 20) are drifted
+const DRIFT_TO = 20;
+const RESOLVE_AFTER = 2;
+const MINUTE = 60_000;
+const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+// Kills come every 8-16 s: each one stalls the group for about a session timeout (6 s) while the
+// dead member's partitions move, and the idle timeout must stay above that stall.
+const KILL_GAP_MS: [number, number] = [8_000, 16_000];
+const PRODUCE_MS = Math.max(KILLS * 12_500, FULL ? 240_000 : 60_000);
+const TEST_TIMEOUT_MS = PRODUCE_MS + (FULL ? 600_000 : 180_000);
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const runId = uniqueName('chaos');
+const artifacts = join(ROOT, 'test-artifacts', 'chaos', runId);
+const modelId = 'chaos-credit';
+const schema = uniqueSchema('chaos');
+const prefix = uniquePrefix('chaos');
+const kafka = testKafka('driftstream-chaos');
+const random = rng(SEED);
+const topics = {
+  inference: `${runId}-inference`,
+  groundTruth: `${runId}-ground-truth`,
+  alerts: `${runId}-alerts`,
+  metrics: `${runId}-metrics`,
+  dlq: `${runId}-dlq`,
+};
+
+let producer: Producer;
+let collector: AlertCollector;
+let db: pg.Pool;
+const detectors: DetectorProcess[] = [];
+
+/** Event time of event i: monotonic, denser in some minutes than others, so counts differ per window. */
+function eventTime(i: number): number {
+  const u = i / EVENTS;
+  const g = u + Math.sin(2 * Math.PI * 3 * u) / (2 * Math.PI * 3) / 5;
+  return T0 + Math.floor(g * WINDOWS * MINUTE);
+}
+
+function logTails(lines = 30): string {
+  return detectors
+    .map((d) => {
+      const text = readFileSync(d.logFile, 'utf8').trimEnd().split('\n');
+      return `--- ${d.name} (${d.logFile}) ---\n${text.slice(-lines).join('\n')}`;
+    })
+    .join('\n');
+}
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: topics.inference, numPartitions: PARTITIONS },
+      { topic: topics.dlq, numPartitions: PARTITIONS },
+      { topic: topics.groundTruth, numPartitions: 1 },
+      { topic: topics.alerts, numPartitions: 1 },
+      { topic: topics.metrics, numPartitions: 1 },
+    ],
+  });
+  await admin.disconnect();
+
+  // The reference is built once, here, and declared with the model: every process uses the same one.
+  const features = Object.fromEntries([...NUMERIC.map((f) => [f, 'numeric']), ...CATEGORICAL.map((f) => [f, 'categorical'])]);
+  const modelJson = {
+    modelId,
+    features,
+    prediction: 'score',
+    positiveClass: '1',
+    windows: [{ name: '1m', size: '1m' }],
+    allowedLateness: '5s',
+    minSamples: 100,
+    resolveAfter: RESOLVE_AFTER,
+  };
+  const r = rng(42);
+  const sample = Array.from({ length: 20_000 }, (_, i) => {
+    const e = inference(modelId, r, 0, false, i);
+    return { ...e.features, score: e.score, prediction: e.prediction };
+  });
+  async function* batches() {
+    yield sample;
+  }
+  const { profile } = await buildReferenceFromSamples(parseModelConfig(modelJson), batches(), { createdAt: T0, id: `${runId}-reference` });
+  const profileFile = join(artifacts, 'reference.json');
+  writeFileSync(profileFile, serializeProfile(profile));
+  const modelsFile = join(artifacts, 'models.json');
+  writeFileSync(modelsFile, JSON.stringify({ models: [{ ...modelJson, reference: { profileFile } }] }, null, 2));
+
+  db = new pg.Pool({ connectionString: DATABASE_URL, options: `-c search_path=${schema}`, max: 2 });
+  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  collector = new AlertCollector(kafka, topics.alerts, new EventCodec({ registryUrl: REGISTRY_URL }));
+  await collector.start();
+
+  const env: NodeJS.ProcessEnv = {
+    DRIFTSTREAM_KAFKA_BROKERS: BROKERS.join(','),
+    DRIFTSTREAM_SCHEMA_REGISTRY_URL: REGISTRY_URL,
+    DRIFTSTREAM_INFERENCE_TOPIC: topics.inference,
+    DRIFTSTREAM_GROUND_TRUTH_TOPIC: topics.groundTruth,
+    DRIFTSTREAM_ALERTS_TOPIC: topics.alerts,
+    DRIFTSTREAM_METRICS_TOPIC: topics.metrics,
+    DRIFTSTREAM_DLQ_TOPIC: topics.dlq,
+    DRIFTSTREAM_GROUP_ID: `${runId}-group`,
+    DRIFTSTREAM_REDIS_URL: REDIS_URL,
+    DRIFTSTREAM_REDIS_KEY_PREFIX: prefix,
+    DRIFTSTREAM_DATABASE_URL: DATABASE_URL,
+    DRIFTSTREAM_DATABASE_SCHEMA: schema,
+    DRIFTSTREAM_MODELS_FILE: modelsFile,
+    DRIFTSTREAM_AUTO_REGISTER: 'false',
+    DRIFTSTREAM_KAFKA_SESSION_TIMEOUT: '6s',
+    DRIFTSTREAM_IDLE_TIMEOUT: '25s',
+    DRIFTSTREAM_CHECKPOINT_INTERVAL: '1s',
+    DRIFTSTREAM_PANE_LEASE: '5s',
+    DRIFTSTREAM_LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'info',
+  };
+  for (let i = 0; i < PROCESSES; i++) detectors.push(new DetectorProcess(`detector-${i}`, env, join(artifacts, `detector-${i}.log`)));
+  for (const d of detectors) d.start();
+  writeFileSync(join(artifacts, 'run.json'), JSON.stringify({ runId, seed: SEED, events: EVENTS, kills: KILLS, windows: WINDOWS, schema, prefix, topics }, null, 2));
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(detectors.map((d) => d.stop(10_000).catch(() => undefined)));
+  detectors.forEach((d) => d.close());
+  await collector?.stop().catch(() => undefined);
+  await producer?.disconnect().catch(() => undefined);
+  await db?.end().catch(() => undefined);
+  if (process.env.CHAOS_KEEP !== '1') {
+    await dropSchema(schema).catch(() => undefined);
+    const redis = testRedis();
+    await deletePrefix(redis, prefix).catch(() => undefined);
+    await redis.quit();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}, 120_000);
+
+/** Produces the stream at a steady pace over PRODUCE_MS; returns the events per window start. */
+async function produce(): Promise<Map<number, number>> {
+  const expected = new Map<number, number>();
+  const r = rng(SEED + 1);
+  const chunk = 2_000;
+  const started = Date.now();
+  for (let i = 0; i < EVENTS; i += chunk) {
+    const messages = [];
+    for (let k = i; k < Math.min(EVENTS, i + chunk); k++) {
+      const ts = eventTime(k);
+      const window = Math.floor((ts - T0) / MINUTE);
+      const e = inference(modelId, r, ts, window >= DRIFT_FROM && window < DRIFT_TO, k);
+      expected.set(T0 + window * MINUTE, (expected.get(T0 + window * MINUTE) ?? 0) + 1);
+      messages.push({ key: e.eventId, value: EventCodec.encodeJson(e) });
+    }
+    await producer.send({ topic: topics.inference, messages });
+    const due = started + ((i + chunk) / EVENTS) * PRODUCE_MS;
+    if (Date.now() < due) await sleep(due - Date.now());
+  }
+  return expected;
+}
+
+/** SIGKILLs a random detector and restarts it after a random pause, `KILLS` times at random points. */
+async function chaos(log: string[]): Promise<void> {
+  const window = PRODUCE_MS / KILLS;
+  for (let k = 0; k < KILLS; k++) {
+    // One kill in each slice of the production time, at a random point of it (and gaps of 8-16 s).
+    const gap = Math.min(KILL_GAP_MS[1], Math.max(KILL_GAP_MS[0], window * (0.5 + random())));
+    await sleep(gap);
+    const d = detectors[Math.floor(random() * detectors.length)];
+    const pause = Math.floor(random() * 3_000);
+    log.push(`${new Date().toISOString()} kill ${d.name} (pid ${d.pid}), restart in ${pause} ms`);
+    await d.kill();
+    await sleep(pause);
+    d.start();
+  }
+}
+
+async function windowCounts(): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ start: Date; n: string }>(
+    `SELECT window_start AS start, sample_size AS n FROM evaluations WHERE model_id = $1 AND window_name = '1m'`,
+    [modelId],
+  );
+  return new Map(rows.map((r) => [r.start.getTime(), Number(r.n)]));
+}
+
+function diff(expected: Map<number, number>, actual: Map<number, number>): string[] {
+  const out: string[] = [];
+  for (const [start, n] of expected) {
+    const got = actual.get(start);
+    if (got !== n) out.push(`${new Date(start).toISOString()}: expected ${n}, stored ${got ?? 'nothing'}`);
+  }
+  for (const [start, n] of actual) if (!expected.has(start)) out.push(`${new Date(start).toISOString()}: unexpected window with ${n}`);
+  return out;
+}
+
+describe(`chaos: ${PROCESSES} detectors, ${PARTITIONS} partitions, ${EVENTS.toLocaleString('en-US')} events, ${KILLS} kill -9`, () => {
+  it(
+    'counts every event exactly once per window, never repeats an alert record, and raises the expected alerts',
+    async () => {
+      const chaosLog: string[] = [];
+      const [expected] = await Promise.all([produce(), chaos(chaosLog)]);
+      writeFileSync(join(artifacts, 'chaos.log'), chaosLog.join('\n') + '\n');
+      expect(detectors.reduce((n, d) => n + d.kills, 0)).toBe(KILLS);
+      expect([...expected.values()].reduce((a, b) => a + b, 0)).toBe(EVENTS);
+
+      // The last windows close on the idle timeout; then the history writer flushes.
+      const deadline = Date.now() + (FULL ? 300_000 : 120_000);
+      let actual = await windowCounts();
+      while (diff(expected, actual).length > 0 && Date.now() < deadline) {
+        await sleep(2_000);
+        actual = await windowCounts();
+      }
+      const mismatches = diff(expected, actual);
+      if (mismatches.length > 0) console.error(`window mismatches:\n${mismatches.join('\n')}\n${chaosLog.join('\n')}\n${logTails()}`);
+      expect(mismatches).toEqual([]);
+
+      // A clean shutdown: final checkpoint, flush, leave the group.
+      const codes = await Promise.all(detectors.map((d) => d.stop(30_000)));
+      expect(codes).toEqual(detectors.map(() => 0));
+      await sleep(1_000);
+
+      const published = collector.alerts.map(({ alert: a }) => `${a.alertId}|${a.status}|${a.severity}`);
+      expect(published.length - new Set(published).size).toBe(0);
+      const { rows: stored } = await db.query<{ alert_id: string; status: string; severity: string; feature: string | null; kind: string; window_start: Date }>(
+        'SELECT alert_id, status, severity, feature, kind, window_start FROM alerts WHERE model_id = $1',
+        [modelId],
+      );
+      const storedKeys = new Set(stored.map((a) => `${a.alert_id}|${a.status}|${a.severity}`));
+      expect(storedKeys.size).toBe(stored.length);
+      // Every record on the topic is in the history.
+      expect(published.filter((k) => !storedKeys.has(k))).toEqual([]);
+
+      // The injected drift (f0 shifted, c0 skewed in windows 15-19) fires at its first window and resolves
+      // after RESOLVE_AFTER clean windows; no other feature alerts.
+      const firing = stored.filter((a) => a.status === 'FIRING');
+      const drifted = new Set(firing.map((a) => a.feature));
+      expect(drifted).toEqual(new Set(['f0', 'c0']));
+      for (const feature of ['f0', 'c0']) {
+        const first = firing.filter((a) => a.feature === feature).map((a) => a.window_start.getTime());
+        expect(Math.min(...first)).toBe(T0 + DRIFT_FROM * MINUTE);
+        const ids = new Set(firing.filter((a) => a.feature === feature).map((a) => a.alert_id));
+        const resolved = stored.filter((a) => a.status === 'RESOLVED' && ids.has(a.alert_id));
+        expect(resolved.map((a) => a.window_start.getTime())).toEqual([T0 + (DRIFT_TO + RESOLVE_AFTER - 1) * MINUTE]);
+      }
+
+      // Nothing was dead-lettered.
+      const admin = kafka.admin();
+      await admin.connect();
+      const dlq = await admin.fetchTopicOffsets(topics.dlq);
+      await admin.disconnect();
+      expect(dlq.reduce((n, p) => n + Number(p.high), 0)).toBe(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
