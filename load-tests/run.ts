@@ -1,0 +1,653 @@
+/**
+ * `npm run load`: the figures of DESIGN.md section 6 that need Kafka, in one run.
+ *
+ * 1. throughput: pre-fills a topic, then measures in child processes, one
+ *    after the other, a bare kafkajs consumer (eachBatch, decode only with
+ *    the same EventCodec) and the detector (`driftstream run`, fresh consumer
+ *    group), each from its first record to the last; their ratio.
+ * 2. memory: 50 models x 25 features x the default 2 windows (1m tumbling,
+ *    1h sliding by 5m), 65 minutes of event time so the sliding window is
+ *    full; peak RSS (VmHWM) of the detector process.
+ * 3. live: traffic at a target rate with event time = now, drift injected
+ *    into f00 and c0 of every model at known times; delay from each model's
+ *    first drifted event to the first FIRING alert of each drifted feature on
+ *    the alerts topic (record timestamp), p50 and p95, against pane +
+ *    lateness + 2 s.
+ *
+ * `npm run load -- --help` lists the options (sizes, phases, profiling).
+ */
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { parseDuration } from '../src/core/duration.js';
+import { AlertReader } from './alerts.js';
+import { NodeChild, REPO_ROOT, freePort, scrapeCounters, waitFor, type DetectorCounters } from './child-process.js';
+import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile.js';
+import { ensureTopic, produce, type ProduceResult } from './produce.js';
+import { writeScenario } from './scenario.js';
+import { DRIFTED_FEATURES, modelIds } from './traffic.js';
+
+const HELP = `npm run load -- [options]
+
+  --phases LIST          throughput,memory,live (default: all three)
+  --events N             throughput: events pre-filled and consumed  [1200000]
+  --models N             throughput: models  [10]
+  --format F             avro or json  [avro]
+  --partitions N         partitions of the load-test topics  [3]
+  --reuse-topic T        throughput: consume this already filled topic instead of producing one
+                         (its models must be <prefix>-NN as produce.ts writes them, --models of them)
+  --memory-models N      memory: models  [50]
+  --memory-minutes N     memory: minutes of event time  [65]
+  --memory-per-minute N  memory: events per model per minute of event time  [250]
+  --live-models N        live: models  [20]
+  --live-rate N          live: events/s  [5000]
+  --live-pane D          live: tumbling window and slide of the sliding window  [10s]
+  --live-lateness D      live: allowed lateness  [5s]
+  --profile              also run the throughput detector once more under node --cpu-prof and
+                         summarize the top frames
+  --compiled             run dist/cli.js (npm run build first) instead of src/cli.ts through tsx
+  --out FILE             JSON results  [load-tests/results/latest.json]
+  --brokers B            [DRIFTSTREAM_KAFKA_BROKERS or 127.0.0.1:9092]
+  --registry URL         [DRIFTSTREAM_SCHEMA_REGISTRY_URL or http://127.0.0.1:8081/apis/ccompat/v7]
+`;
+
+const TARGETS = { ratio: 0.6, eventsPerSecond: 50_000, rssMb: 300, delaySlackMs: 2000 };
+
+interface Options {
+  phases: Set<string>;
+  events: number;
+  models: number;
+  format: 'avro' | 'json';
+  partitions: number;
+  reuseTopic?: string;
+  memoryModels: number;
+  memoryMinutes: number;
+  memoryPerMinute: number;
+  liveModels: number;
+  liveRate: number;
+  livePaneMs: number;
+  liveLatenessMs: number;
+  profile: boolean;
+  compiled: boolean;
+  out: string;
+  brokers: string[];
+  registry: string;
+}
+
+function parseOptions(): Options | undefined {
+  const { values } = parseArgs({
+    options: {
+      phases: { type: 'string', default: 'throughput,memory,live' },
+      events: { type: 'string', default: '1200000' },
+      models: { type: 'string', default: '10' },
+      format: { type: 'string', default: 'avro' },
+      partitions: { type: 'string', default: '3' },
+      'reuse-topic': { type: 'string' },
+      'memory-models': { type: 'string', default: '50' },
+      'memory-minutes': { type: 'string', default: '65' },
+      'memory-per-minute': { type: 'string', default: '250' },
+      'live-models': { type: 'string', default: '20' },
+      'live-rate': { type: 'string', default: '5000' },
+      'live-pane': { type: 'string', default: '10s' },
+      'live-lateness': { type: 'string', default: '5s' },
+      profile: { type: 'boolean', default: false },
+      compiled: { type: 'boolean', default: false },
+      out: { type: 'string', default: join(REPO_ROOT, 'load-tests/results/latest.json') },
+      brokers: { type: 'string', default: process.env.DRIFTSTREAM_KAFKA_BROKERS ?? '127.0.0.1:9092' },
+      registry: { type: 'string', default: process.env.DRIFTSTREAM_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return undefined;
+  }
+  const int = (name: string, v: string | undefined, min = 1): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${v}`);
+    return n;
+  };
+  const dur = (name: string, v: string | undefined): number => {
+    const ms = v === undefined ? undefined : parseDuration(v);
+    if (ms === undefined) throw new Error(`--${name}: expected a duration like 10s, got ${v}`);
+    return ms;
+  };
+  if (values.format !== 'avro' && values.format !== 'json') throw new Error(`--format: expected avro or json, got ${values.format}`);
+  const phases = new Set(values.phases!.split(',').map((s) => s.trim()).filter(Boolean));
+  for (const p of phases) if (!['throughput', 'memory', 'live'].includes(p)) throw new Error(`--phases: unknown phase ${p}`);
+  return {
+    phases,
+    events: int('events', values.events),
+    models: int('models', values.models),
+    format: values.format,
+    partitions: int('partitions', values.partitions),
+    reuseTopic: values['reuse-topic'],
+    memoryModels: int('memory-models', values['memory-models']),
+    memoryMinutes: int('memory-minutes', values['memory-minutes']),
+    memoryPerMinute: int('memory-per-minute', values['memory-per-minute']),
+    liveModels: int('live-models', values['live-models']),
+    liveRate: int('live-rate', values['live-rate']),
+    livePaneMs: dur('live-pane', values['live-pane']),
+    liveLatenessMs: dur('live-lateness', values['live-lateness']),
+    profile: values.profile!,
+    compiled: values.compiled!,
+    out: values.out!,
+    brokers: values.brokers!.split(','),
+    registry: values.registry!,
+  };
+}
+
+function log(message: string): void {
+  process.stderr.write(`[load ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function round(n: number, digits = 0): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Everything a detector child needs, on topics of its own. */
+interface DetectorRun {
+  child: NodeChild;
+  url: string;
+  groupId: string;
+  alertsTopic: string;
+}
+
+class Harness {
+  readonly runId = `${Date.now().toString(36)}`;
+  readonly kafka: Kafka;
+  readonly logDir: string;
+  readonly started = Date.now();
+
+  constructor(
+    readonly options: Options,
+    readonly workDir: string,
+  ) {
+    this.kafka = new Kafka({ clientId: 'driftstream-load', brokers: options.brokers, logLevel: logLevel.ERROR });
+    this.logDir = workDir;
+  }
+
+  /** Starts `driftstream run` as a child process on `topic`, with memory state and its own group and output topics. */
+  async startDetector(name: string, topic: string, modelsFile: string, extraEnv: Record<string, string> = {}, cpuProfDir?: string): Promise<DetectorRun> {
+    const port = await freePort();
+    const groupId = `load-${name}-${this.runId}`;
+    const alertsTopic = `load-${name}-alerts-${this.runId}`;
+    const env: Record<string, string> = {
+      DRIFTSTREAM_KAFKA_BROKERS: this.options.brokers.join(','),
+      DRIFTSTREAM_SCHEMA_REGISTRY_URL: this.options.registry,
+      DRIFTSTREAM_INFERENCE_TOPIC: topic,
+      DRIFTSTREAM_ALERTS_TOPIC: alertsTopic,
+      DRIFTSTREAM_METRICS_TOPIC: `load-${name}-metrics-${this.runId}`,
+      DRIFTSTREAM_DLQ_TOPIC: `load-${name}-dlq-${this.runId}`,
+      DRIFTSTREAM_GROUND_TRUTH_TOPIC: `load-${name}-labels-${this.runId}`,
+      DRIFTSTREAM_GROUP_ID: groupId,
+      DRIFTSTREAM_HTTP_HOST: '127.0.0.1',
+      DRIFTSTREAM_HTTP_PORT: String(port),
+      DRIFTSTREAM_LOG_LEVEL: 'warn',
+      ...extraEnv,
+    };
+    const cli = this.options.compiled ? 'dist/cli.js' : 'src/cli.ts';
+    const child = new NodeChild({
+      args: [cli, 'run', '--models', modelsFile, '--start-from', 'earliest'],
+      env,
+      logFile: join(this.logDir, `detector-${name}.log`),
+      compiled: this.options.compiled,
+      cpuProfDir,
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(async () => {
+      if (child.process.exitCode !== null) throw new Error(`detector exited with ${child.process.exitCode}; see ${join(this.logDir, `detector-${name}.log`)}`);
+      return (await fetch(`${url}/healthz`)).ok;
+    }, 60_000, `the ${name} detector's HTTP service`).catch((err: Error) => {
+      void child.stop(1000);
+      throw err;
+    });
+    return { child, url, groupId, alertsTopic };
+  }
+
+  /** Waits until the detector has counted `expected` records (consumed, late or invalid); returns the rate over that span. */
+  async measureConsumption(run: DetectorRun, expected: number, timeoutMs: number): Promise<{ counters: DetectorCounters; elapsedMs: number; eventsPerSecond: number; cpuMs: number; startOffset: number }> {
+    let first: { t: number; n: number; cpu: number } | undefined;
+    let last: DetectorCounters | undefined;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (run.child.process.exitCode !== null) throw new Error(`detector exited with ${run.child.process.exitCode} during the measurement`);
+      const c = await scrapeCounters(run.url);
+      const t = performance.now();
+      const n = c.consumed + c.late + c.invalid;
+      if (first === undefined && n > 0) first = { t, n, cpu: run.child.cpuMs() ?? 0 };
+      last = c;
+      if (first !== undefined && n >= expected) {
+        const elapsedMs = t - first.t;
+        return { counters: c, elapsedMs, eventsPerSecond: (n - first.n) / (elapsedMs / 1000), cpuMs: (run.child.cpuMs() ?? 0) - first.cpu, startOffset: first.n };
+      }
+      if (Date.now() > deadline) throw new Error(`detector counted ${n} of ${expected} records within ${timeoutMs} ms (${JSON.stringify(last)})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async topicSize(topic: string): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const doomed = topics.filter((t) => existing.has(t));
+      if (doomed.length > 0) await admin.deleteTopics({ topics: doomed, timeout: 30_000 });
+    } catch (err) {
+      log(`could not delete topics ${topics.join(', ')}: ${(err as Error).message}`);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------- throughput
+
+interface ThroughputResult {
+  topic: string;
+  events: number;
+  models: number;
+  features: string;
+  format: string;
+  partitions: number;
+  produce?: { eventsPerSecond: number; bytesPerEvent: number; elapsedMs: number };
+  bare: { eventsPerSecond: number; elapsedMs: number; cpuMs: number; eventsPerCpuSecond: number; peakRssMb: number; decodeErrors: number };
+  detector: { eventsPerSecond: number; elapsedMs: number; cpuMs: number; eventsPerCpuSecond: number; peakRssMb: number; consumed: number; late: number; invalid: number; alerts: number };
+  ratio: number;
+  cpuRatio: number;
+  loadavg: number[];
+  profile?: ProfileSummary;
+}
+
+async function throughputPhase(h: Harness): Promise<ThroughputResult> {
+  const o = h.options;
+  const models = modelIds('load', o.models);
+  const modelsFile = await writeScenario(h.workDir, 'throughput', models);
+  const topic = o.reuseTopic ?? `load-throughput-${h.runId}`;
+  let produced: ProduceResult | undefined;
+  let events: number;
+  const load0 = loadavg()[0];
+  if (o.reuseTopic) {
+    events = await h.topicSize(topic);
+    log(`throughput: reusing ${topic} (${events} records)`);
+  } else {
+    // Event time advances 10,000 events per second from a minute boundary: the
+    // stream crosses 1-minute panes, so panes close, windows are evaluated and
+    // alerts published while it is measured. Drift from the middle on.
+    const eventTimeRate = 10_000;
+    const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
+    const driftAt = start + Math.floor((o.events / eventTimeRate / 2) * 1000);
+    log(`throughput: producing ${o.events} ${o.format} events of ${o.models} models to ${topic}`);
+    let next = 200_000;
+    produced = await produce({
+      brokers: o.brokers,
+      registryUrl: o.registry,
+      topic,
+      format: o.format,
+      models,
+      count: o.events,
+      eventTimeStart: start,
+      eventTimeRate,
+      driftFrom: () => driftAt,
+      partitions: o.partitions,
+      onProgress: (n) => {
+        if (n >= next) {
+          log(`  produced ${n}`);
+          next += 200_000;
+        }
+      },
+    });
+    events = produced.produced;
+    log(`throughput: produced ${events} in ${round(produced.elapsedMs / 1000, 1)} s (${round(produced.eventsPerSecond)} events/s, ${round(produced.bytes / events)} B/event)`);
+  }
+
+  log('throughput: bare kafkajs consumer (eachBatch, decode only)');
+  const bareChild = new NodeChild({
+    args: ['load-tests/bare-consumer.ts', '--topic', topic, '--expect', String(events), '--brokers', o.brokers.join(','), '--registry', o.registry],
+    env: {},
+    logFile: join(h.logDir, 'bare-consumer.log'),
+    captureStdout: true,
+  });
+  const bareCode = await bareChild.exited;
+  if (bareCode !== 0) throw new Error(`bare consumer exited with ${bareCode}; see ${join(h.logDir, 'bare-consumer.log')}`);
+  const bare = JSON.parse(bareChild.stdout.trim().split('\n').pop()!) as { eventsPerSecond: number; elapsedMs: number; cpuMs: number; decodeErrors: number };
+  log(`throughput: bare ${round(bare.eventsPerSecond)} events/s over ${round(bare.elapsedMs / 1000, 1)} s`);
+
+  log('throughput: detector (driftstream run, fresh group)');
+  const run = await h.startDetector('throughput', topic, modelsFile);
+  const m = await h.measureConsumption(run, events, Math.max(180_000, (events / 5000) * 1000));
+  run.child.sample();
+  await run.child.stop();
+  log(`throughput: detector ${round(m.eventsPerSecond)} events/s over ${round(m.elapsedMs / 1000, 1)} s`);
+
+  let profile: ProfileSummary | undefined;
+  if (o.profile) {
+    log('throughput: detector again under --cpu-prof');
+    const dir = join(h.workDir, 'cpu-prof');
+    await mkdir(dir, { recursive: true });
+    const prof = await h.startDetector('throughput-prof', topic, modelsFile, {}, dir);
+    await h.measureConsumption(prof, events, Math.max(180_000, (events / 5000) * 1000));
+    await prof.child.stop();
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
+    if (files.length > 0) profile = summarizeCpuProfile(join(dir, files.sort().pop()!));
+  }
+
+  const result: ThroughputResult = {
+    topic,
+    events,
+    models: o.models,
+    features: '20 numeric + 5 categorical',
+    format: o.format,
+    partitions: o.partitions,
+    produce: produced && { eventsPerSecond: round(produced.eventsPerSecond), bytesPerEvent: round(produced.bytes / produced.produced, 1), elapsedMs: round(produced.elapsedMs) },
+    bare: {
+      eventsPerSecond: round(bare.eventsPerSecond),
+      elapsedMs: round(bare.elapsedMs),
+      cpuMs: round(bare.cpuMs),
+      eventsPerCpuSecond: round(events / (bare.cpuMs / 1000)),
+      peakRssMb: round(bareChild.peakRssMb, 1),
+      decodeErrors: bare.decodeErrors,
+    },
+    detector: {
+      eventsPerSecond: round(m.eventsPerSecond),
+      elapsedMs: round(m.elapsedMs),
+      cpuMs: round(m.cpuMs),
+      eventsPerCpuSecond: round((events - m.startOffset) / (m.cpuMs / 1000)),
+      peakRssMb: round(run.child.peakRssMb, 1),
+      consumed: m.counters.consumed,
+      late: m.counters.late,
+      invalid: m.counters.invalid,
+      alerts: m.counters.alerts,
+    },
+    ratio: round(m.eventsPerSecond / bare.eventsPerSecond, 3),
+    cpuRatio: round((events - m.startOffset) / (m.cpuMs / 1000) / (events / (bare.cpuMs / 1000)), 3),
+    loadavg: [round(load0, 2), round(loadavg()[0], 2)],
+    profile,
+  };
+  if (!o.reuseTopic) await h.deleteTopics([topic]);
+  return result;
+}
+
+// ---------------------------------------------------------------------------- memory
+
+interface MemoryResult {
+  models: number;
+  features: number;
+  windows: string;
+  eventTimeMinutes: number;
+  events: number;
+  peakRssMb: number;
+  rssAfterMb: number;
+  catchUpEventsPerSecond: number;
+  evaluations?: number;
+  loadavg: number[];
+}
+
+async function memoryPhase(h: Harness): Promise<MemoryResult> {
+  const o = h.options;
+  const models = modelIds('mem', o.memoryModels);
+  const modelsFile = await writeScenario(h.workDir, 'memory', models);
+  const topic = `load-memory-${h.runId}`;
+  const perSecond = (o.memoryModels * o.memoryPerMinute) / 60;
+  const events = o.memoryModels * o.memoryPerMinute * o.memoryMinutes;
+  const start = Math.floor((Date.now() - (o.memoryMinutes + 10) * 60_000) / 60_000) * 60_000;
+  const load0 = loadavg()[0];
+  log(`memory: producing ${events} events of ${o.memoryModels} models over ${o.memoryMinutes} min of event time to ${topic}`);
+  await produce({ brokers: o.brokers, registryUrl: o.registry, topic, format: o.format, models, count: events, eventTimeStart: start, eventTimeRate: perSecond, partitions: o.partitions });
+  log('memory: detector with the default windows (1m tumbling, 1h sliding by 5m)');
+  const run = await h.startDetector('memory', topic, modelsFile);
+  const m = await h.measureConsumption(run, events, Math.max(240_000, (events / 2000) * 1000));
+  // Let the last evaluations finish, then read the settled RSS.
+  await new Promise((r) => setTimeout(r, 3000));
+  run.child.sample();
+  const rssAfterMb = run.child.lastRssMb;
+  let evaluations: number | undefined;
+  try {
+    const text = await (await fetch(`${run.url}/metrics`)).text();
+    evaluations = text
+      .split('\n')
+      .filter((l) => l.startsWith('driftstream_evaluations_total{'))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  } catch {
+    // optional
+  }
+  await run.child.stop();
+  log(`memory: peak RSS ${round(run.child.peakRssMb)} MB`);
+  await h.deleteTopics([topic]);
+  return {
+    models: o.memoryModels,
+    features: 25,
+    windows: '1m tumbling + 1h sliding by 5m',
+    eventTimeMinutes: o.memoryMinutes,
+    events,
+    peakRssMb: round(run.child.peakRssMb, 1),
+    rssAfterMb: round(rssAfterMb, 1),
+    catchUpEventsPerSecond: round(m.eventsPerSecond),
+    evaluations,
+    loadavg: [round(load0, 2), round(loadavg()[0], 2)],
+  };
+}
+
+// ---------------------------------------------------------------------------- live
+
+interface LiveResult {
+  models: number;
+  rate: number;
+  achievedRate: number;
+  paneMs: number;
+  latenessMs: number;
+  budgetMs: number;
+  samples: number;
+  missed: number;
+  delayMs: { p50: number; p95: number; max: number; min: number };
+  /** Alert time minus the earliest the pane holding the first drifted event can close (pane end + lateness). */
+  overheadMs: { p50: number; p95: number; max: number };
+  unexpectedAlerts: string[];
+  peakRssMb: number;
+  loadavg: number[];
+}
+
+async function livePhase(h: Harness): Promise<LiveResult> {
+  const o = h.options;
+  const models = modelIds('live', o.liveModels);
+  const pane = o.livePaneMs;
+  const paneText = `${pane}ms`;
+  const modelsFile = await writeScenario(h.workDir, 'live', models, {
+    windows: [
+      { name: 'tumbling', size: paneText },
+      { name: 'sliding', size: `${pane * 6}ms`, slide: paneText },
+    ],
+    allowedLateness: `${o.liveLatenessMs}ms`,
+  });
+  const topic = `load-live-${h.runId}`;
+  await ensureTopic(h.kafka, topic, o.partitions);
+  const load0 = loadavg()[0];
+  const run = await h.startDetector('live', topic, modelsFile, { DRIFTSTREAM_IDLE_TIMEOUT: '10s' });
+  const reader = new AlertReader(o.brokers, o.registry, run.alertsTopic);
+  await reader.start();
+  // The detector consumes once its group is stable; give it a moment before the clock starts.
+  await waitFor(async () => {
+    const admin = h.kafka.admin();
+    await admin.connect();
+    try {
+      const { groups } = await admin.describeGroups([run.groupId]);
+      return groups[0]?.state === 'Stable';
+    } finally {
+      await admin.disconnect();
+    }
+  }, 60_000, 'the live detector to join its group', 500);
+
+  // Drift begins one and a half panes after a warm-up, at a different offset per model
+  // (spread over the first half of a pane), so delays cover where in a pane drift starts.
+  const t0 = Date.now();
+  const driftBase = Math.ceil((t0 + 2.5 * pane) / pane) * pane;
+  const driftFrom = new Map(models.map((m, i) => [m, driftBase + Math.floor((i / models.length) * 0.5 * pane)]));
+  const budget = pane + o.liveLatenessMs + TARGETS.delaySlackMs;
+  const lastDrift = Math.max(...driftFrom.values());
+  const hardEnd = lastDrift + 2 * pane + o.liveLatenessMs + 15_000;
+  const expected = models.length * DRIFTED_FEATURES.length;
+  const fired = (): Set<string> => {
+    const s = new Set<string>();
+    for (const a of reader.firing()) if (a.alert.kind === 'FEATURE_DRIFT' && a.alert.feature) s.add(`${a.alert.modelId}|${a.alert.feature}`);
+    return s;
+  };
+  let allFiredAt: number | undefined;
+  log(`live: ${o.liveModels} models at ${o.liveRate} events/s, pane ${pane} ms, lateness ${o.liveLatenessMs} ms; drift from ${new Date(driftBase).toISOString().slice(11, 23)}`);
+  const produced = await produce({
+    brokers: o.brokers,
+    registryUrl: o.registry,
+    topic,
+    format: o.format,
+    models,
+    rate: o.liveRate,
+    durationMs: hardEnd - Date.now(),
+    driftFrom: (m) => driftFrom.get(m)!,
+    batchSize: 500,
+    partitions: o.partitions,
+    shouldStop: () => {
+      // Keep traffic going a little past the last expected alert (watermarks need events).
+      if (allFiredAt === undefined && fired().size >= expected) allFiredAt = Date.now();
+      return allFiredAt !== undefined && Date.now() - allFiredAt > 2000;
+    },
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  run.child.sample();
+  await run.child.stop();
+  await reader.stop();
+
+  const delays: number[] = [];
+  const overheads: number[] = [];
+  let missed = 0;
+  const unexpected: string[] = [];
+  for (const modelId of models) {
+    const first = produced.firstDrifted[modelId];
+    for (const feature of DRIFTED_FEATURES) {
+      const alerts = reader
+        .firing()
+        .filter((a) => a.alert.modelId === modelId && a.alert.kind === 'FEATURE_DRIFT' && a.alert.feature === feature)
+        .sort((a, b) => a.appearedAt - b.appearedAt);
+      if (first === undefined || alerts.length === 0) {
+        missed++;
+        continue;
+      }
+      delays.push(alerts[0].appearedAt - first);
+      const floor = Math.ceil((first + 1) / pane) * pane + o.liveLatenessMs;
+      overheads.push(alerts[0].appearedAt - floor);
+    }
+  }
+  for (const { alert } of reader.alerts) {
+    const drifting = DRIFTED_FEATURES.includes(alert.feature ?? '') && alert.kind === 'FEATURE_DRIFT';
+    const early = alert.windowEnd <= (driftFrom.get(alert.modelId) ?? Infinity);
+    if (!drifting || early) unexpected.push(`${alert.modelId} ${alert.kind} ${alert.feature ?? '-'} ${alert.statistic} ${alert.status} ${alert.windowName}@${alert.windowStart}`);
+  }
+  delays.sort((a, b) => a - b);
+  overheads.sort((a, b) => a - b);
+  await h.deleteTopics([topic, run.alertsTopic]);
+  return {
+    models: o.liveModels,
+    rate: o.liveRate,
+    achievedRate: round(produced.eventsPerSecond),
+    paneMs: pane,
+    latenessMs: o.liveLatenessMs,
+    budgetMs: budget,
+    samples: delays.length,
+    missed,
+    delayMs: { p50: round(quantile(delays, 0.5)), p95: round(quantile(delays, 0.95)), max: round(delays[delays.length - 1] ?? NaN), min: round(delays[0] ?? NaN) },
+    overheadMs: { p50: round(quantile(overheads, 0.5)), p95: round(quantile(overheads, 0.95)), max: round(overheads[overheads.length - 1] ?? NaN) },
+    unexpectedAlerts: unexpected.slice(0, 50),
+    peakRssMb: round(run.child.peakRssMb, 1),
+    loadavg: [round(load0, 2), round(loadavg()[0], 2)],
+  };
+}
+
+// ---------------------------------------------------------------------------- report
+
+function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; live?: LiveResult }): string {
+  const rows: [string, string, string, string][] = [];
+  const mark = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? 'PASS' : 'MISS');
+  const n = (x: number) => x.toLocaleString('en-US');
+  const t = results.throughput;
+  if (t) {
+    rows.push(['bare kafkajs consumer (decode only)', `${n(t.bare.eventsPerSecond)} events/s`, '', '']);
+    rows.push(['detector (driftstream run)', `${n(t.detector.eventsPerSecond)} events/s`, `>= ${n(TARGETS.eventsPerSecond)}`, mark(t.detector.eventsPerSecond >= TARGETS.eventsPerSecond)]);
+    rows.push(['ratio detector / bare', String(t.ratio), `>= ${TARGETS.ratio}`, mark(t.ratio >= TARGETS.ratio)]);
+    rows.push(['  per CPU-second: bare / detector', `${n(t.bare.eventsPerCpuSecond)} / ${n(t.detector.eventsPerCpuSecond)} (ratio ${t.cpuRatio})`, '', '']);
+    rows.push(['  detector peak RSS (throughput run)', `${t.detector.peakRssMb} MB`, '', '']);
+  }
+  const m = results.memory;
+  if (m) {
+    rows.push([`peak RSS, ${m.models} models x ${m.features} features x 2 windows`, `${m.peakRssMb} MB`, `< ${TARGETS.rssMb} MB`, mark(m.peakRssMb < TARGETS.rssMb)]);
+    rows.push(['  RSS after catch-up', `${m.rssAfterMb} MB`, '', '']);
+  }
+  const l = results.live;
+  if (l) {
+    rows.push([`detection delay p50 (${l.samples} model x feature)`, `${n(l.delayMs.p50)} ms`, '', '']);
+    rows.push(['detection delay p95', `${n(l.delayMs.p95)} ms`, `<= ${n(l.budgetMs)} ms`, mark(l.missed === 0 && l.delayMs.p95 <= l.budgetMs)]);
+    rows.push(['  after pane end + lateness, p50 / p95', `${n(l.overheadMs.p50)} / ${n(l.overheadMs.p95)} ms`, '', '']);
+    rows.push(['  missed / unexpected alerts', `${l.missed} / ${l.unexpectedAlerts.length}`, '0 / 0', mark(l.missed === 0 && l.unexpectedAlerts.length === 0)]);
+    rows.push(['  detector peak RSS (live)', `${l.peakRssMb} MB`, '', '']);
+  }
+  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('  ');
+  return [line(['figure', 'measured', 'target', '']), line(w.map((x) => '-'.repeat(x))), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  if (!options) return;
+  const workDir = await mkdtemp(join(tmpdir(), 'driftstream-load-'));
+  const h = new Harness(options, workDir);
+  log(`run ${h.runId}; logs and models in ${workDir}`);
+  const results: { throughput?: ThroughputResult; memory?: MemoryResult; live?: LiveResult } = {};
+  if (options.phases.has('throughput')) results.throughput = await throughputPhase(h);
+  if (options.phases.has('memory')) results.memory = await memoryPhase(h);
+  if (options.phases.has('live')) results.live = await livePhase(h);
+  const report = {
+    runId: h.runId,
+    startedAt: new Date(h.started).toISOString(),
+    durationS: round((Date.now() - h.started) / 1000, 1),
+    command: `npm run load -- ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadavgAtEnd: loadavg().map((x) => round(x, 2)) },
+    targets: TARGETS,
+    ...results,
+  };
+  await mkdir(join(options.out, '..'), { recursive: true });
+  await writeFile(options.out, JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n\n');
+  process.stdout.write(table(results) + '\n');
+  if (results.throughput?.profile) {
+    const p = results.throughput.profile;
+    process.stdout.write(`\ndetector CPU profile (${p.totalMs} ms sampled), self time by area:\n`);
+    for (const a of p.byArea) process.stdout.write(`  ${String(a.selfPct).padStart(5)}%  ${a.frame}\n`);
+    process.stdout.write('top frames:\n');
+    for (const f of p.top) process.stdout.write(`  ${String(f.selfPct).padStart(5)}%  ${f.frame}\n`);
+  }
+  log(`done in ${report.durationS} s; results in ${options.out}`);
+}
+
+main().catch((err: Error) => {
+  log(`failed: ${err.stack ?? err.message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,59 @@
+/**
+ * The models of a load-test scenario: a models file (DESIGN.md section 3)
+ * whose models each name a reference profile file built from clean traffic,
+ * so the detector starts with references and never bootstraps.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseModelConfig } from '../src/core/model/model-config.js';
+import { serializeProfile } from '../src/core/profile/reference-profile.js';
+import { buildReferenceFromSamples, type SampleLike } from '../src/stream/reference-from-samples.js';
+import { TrafficGenerator, featureTypes } from './traffic.js';
+
+export interface ScenarioModels {
+  /** Models as written in the models file (durations as strings). */
+  readonly windows?: readonly { name: string; size: string; slide?: string }[];
+  readonly allowedLateness?: string;
+  readonly minSamples?: number;
+  /** Clean events the reference is built from. Default 20,000. */
+  readonly referenceEvents?: number;
+}
+
+/**
+ * Writes `<dir>/<name>.models.json` for `modelIds` and one reference profile
+ * file per model (the same clean distribution, its own profile id); returns
+ * the models file path.
+ */
+export async function writeScenario(dir: string, name: string, modelIds: readonly string[], options: ScenarioModels = {}): Promise<string> {
+  const base = {
+    features: featureTypes(),
+    prediction: 'score',
+    positiveClass: '1',
+    ...(options.windows ? { windows: options.windows } : {}),
+    ...(options.allowedLateness ? { allowedLateness: options.allowedLateness } : {}),
+    ...(options.minSamples !== undefined ? { minSamples: options.minSamples } : {}),
+  };
+  const template = parseModelConfig({ modelId: 'reference-template', ...base });
+  const gen = new TrafficGenerator(424242, 'reference');
+  const total = options.referenceEvents ?? 20_000;
+  async function* batches(): AsyncGenerator<SampleLike[]> {
+    for (let done = 0; done < total; ) {
+      const n = Math.min(5000, total - done);
+      const batch: SampleLike[] = [];
+      for (let i = 0; i < n; i++) batch.push({ ...gen.event('reference-template', 0, false) });
+      done += n;
+      yield batch;
+    }
+  }
+  const { profile } = await buildReferenceFromSamples(template, batches(), { createdAt: Date.now(), id: randomUUID(), version: 1 });
+  const models = [];
+  for (const modelId of modelIds) {
+    const file = join(dir, `${name}-${modelId}.profile.json`);
+    await writeFile(file, serializeProfile({ ...profile, id: randomUUID(), modelId }));
+    models.push({ modelId, ...base, reference: { profileFile: file } });
+  }
+  const path = join(dir, `${name}.models.json`);
+  await writeFile(path, JSON.stringify({ models }, null, 2));
+  return path;
+}
