@@ -1,19 +1,22 @@
 // A prediction service's side of driftstream: emit one inference event per
 // prediction and, once the true outcome is known, a ground-truth event.
 //
-//   npx tsx examples/producer.ts                 against the local stack (npm run stack:up)
-//   KAFKA_BROKERS=kafka:9092 REGISTRY_URL=http://registry:8080/apis/ccompat/v7 npx tsx examples/producer.ts
+//   npx tsx examples/producer.ts     against the local stack (npm run stack:up)
+//
+// It reads the same variables as the detector, so both agree on the servers and topics:
+//   DRIFTSTREAM_KAFKA_BROKERS, DRIFTSTREAM_SCHEMA_REGISTRY_URL, DRIFTSTREAM_INFERENCE_TOPIC,
+//   DRIFTSTREAM_GROUND_TRUTH_TOPIC.
 //
 // In an application that depends on the package: import { createInferenceEmitter } from 'driftstream'.
 import { createInferenceEmitter } from '../src/index.js';
 
 const emitter = createInferenceEmitter({
-  brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-  registryUrl: process.env.REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
-  // Defaults shown: Avro with registered schemas, topics as the detector expects them.
+  brokers: process.env.DRIFTSTREAM_KAFKA_BROKERS ?? '127.0.0.1:9092',
+  registryUrl: process.env.DRIFTSTREAM_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
+  topic: process.env.DRIFTSTREAM_INFERENCE_TOPIC ?? 'inference-events',
+  groundTruthTopic: process.env.DRIFTSTREAM_GROUND_TRUTH_TOPIC ?? 'ground-truth-events',
+  // Defaults shown: Avro with schemas registered on first use, batches of 500 or every 20 ms.
   format: 'avro',
-  topic: 'inference-events',
-  groundTruthTopic: 'ground-truth-events',
   batchSize: 500,
   lingerMs: 20,
   onError: (err, events) => console.error(`${events} events not delivered: ${err.message}`),

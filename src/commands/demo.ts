@@ -27,6 +27,8 @@ export interface DemoOptions {
   durationMs: number;
   stack: boolean;
   http: boolean;
+  /** false: only produce the traffic (and print alerts), for detectors that run elsewhere (docker-compose.yml's demo profile). */
+  detector?: boolean;
 }
 
 const MODEL_ID = 'credit-risk';
@@ -152,9 +154,9 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    handle = await startRun(config, { modelConfigs: [declared], startFrom: 'latest', http: opts.http, logger });
+    if (opts.detector !== false) handle = await startRun(config, { modelConfigs: [declared], startFrom: 'latest', http: opts.http, logger });
     printer = await startAlertPrinter(config, logger, out, alerts);
-    await handle.detector.joined;
+    await handle?.detector.joined;
     const emitter = createInferenceEmitter({
       brokers: config.kafka.brokers,
       registryUrl: config.registry.url,
@@ -163,7 +165,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
       format: 'avro',
       lingerMs: 20,
     });
-    out(`detector running${handle.url ? `; dashboard and API at ${handle.url}` : ''}`);
+    out(handle ? `detector running${handle.url ? `; dashboard and API at ${handle.url}` : ''}` : 'no detector here: the traffic is for the detectors consuming the topic');
     out(`producing ${opts.rate} events/s to ${config.topics.inference}; drift (income -35%, region mix) from +${opts.driftAfterMs / 1000}s for ${opts.driftForMs / 1000}s; alerts from ${config.topics.alerts}:`);
     const started = Date.now();
     let nextStatus = started + 10_000;
@@ -193,9 +195,11 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
       }
       if (tick >= nextStatus) {
         nextStatus += 10_000;
-        const s = handle.detector.state.modelStatus(MODEL_ID);
-        const c = handle.detector.state.counters;
-        out(`${time(tick)}  status: ${s?.status ?? 'unknown'}; sent ${sent}, consumed ${c.consumed}, evaluations ${c.evaluations}, alert records ${c.alerts}`);
+        if (handle) {
+          const s = handle.detector.state.modelStatus(MODEL_ID);
+          const c = handle.detector.state.counters;
+          out(`${time(tick)}  status: ${s?.status ?? 'unknown'}; sent ${sent}, consumed ${c.consumed}, evaluations ${c.evaluations}, alert records ${c.alerts}`);
+        } else out(`${time(tick)}  sent ${sent}, alert records seen ${alerts.length}`);
       }
       const spent = Date.now() - tick;
       if (spent < tickMs) await new Promise((res) => setTimeout(res, tickMs - spent));
@@ -205,7 +209,8 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
     if (!stopRequested) await new Promise((res) => setTimeout(res, 13_000));
     const firing = alerts.filter((a) => a.status === 'FIRING').length;
     const resolved = alerts.filter((a) => a.status === 'RESOLVED').length;
-    out(`done: ${sent} events sent, ${handle.detector.state.counters.consumed} consumed, ${firing} FIRING and ${resolved} RESOLVED alert records`);
+    const consumed = handle ? `, ${handle.detector.state.counters.consumed} consumed` : '';
+    out(`done: ${sent} events sent${consumed}, ${firing} FIRING and ${resolved} RESOLVED alert records`);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -231,7 +236,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--duration <duration>', 'how long the demo produces traffic', '3m')
     .option('--no-stack', 'do not run scripts/stack.mjs up (Kafka and the registry are already up)')
     .option('--no-http', 'do not start the HTTP service')
-    .action(async (o: { rate: string; driftAfter: string; driftFor: string; duration: string; stack: boolean; http: boolean }) => {
+    .option('--no-detector', 'only produce the traffic (to DRIFTSTREAM_INFERENCE_TOPIC) and print alerts, for detectors running elsewhere')
+    .action(async (o: { rate: string; driftAfter: string; driftFor: string; duration: string; stack: boolean; http: boolean; detector: boolean }) => {
       const rate = Number(o.rate);
       if (!Number.isFinite(rate) || rate <= 0 || rate > 100_000) throw new ConfigError(`--rate: expected events per second between 1 and 100000, got ${JSON.stringify(o.rate)}`);
       await runDemo({
@@ -241,6 +247,7 @@ export function registerDemoCommand(program: Command): void {
         durationMs: duration('--duration', o.duration),
         stack: o.stack,
         http: o.http,
+        detector: o.detector,
       });
     });
 }

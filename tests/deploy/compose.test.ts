@@ -314,7 +314,15 @@ describe('docker-compose.yml', () => {
 
   it('keeps the demo producer behind the demo profile', () => {
     expect(services['demo-producer'].profiles).toEqual(['demo']);
-    expect([services['demo-producer'].command].flat()[0]).toBe('demo');
+    const demo = [services['demo-producer'].command].flat();
+    expect(demo[0]).toBe('demo');
+    // Traffic only: a detector inside the demo container would publish every alert a second time.
+    expect(demo).toEqual(expect.arrayContaining(['--no-stack', '--no-detector']));
+    const env = envOf(services['demo-producer']);
+    const detectorEnv = envOf(detectors[0][1]);
+    for (const v of ['DRIFTSTREAM_INFERENCE_TOPIC', 'DRIFTSTREAM_ALERTS_TOPIC', 'DRIFTSTREAM_KAFKA_BROKERS', 'DRIFTSTREAM_SCHEMA_REGISTRY_URL']) {
+      expect(env[v], v).toBe(detectorEnv[v]);
+    }
     for (const [name, s] of Object.entries(services)) if (name !== 'demo-producer') expect(s.profiles, name).toBeUndefined();
   });
 });
