@@ -57,7 +57,9 @@ const admin = kafka.admin();
 await admin.connect();
 await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
 
-const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'load-tests', 'http-target.ts')], {
+// LOAD_TARGET_NODE_ARGS passes node flags to the target, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+const nodeArgs = (process.env.LOAD_TARGET_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'load-tests', 'http-target.ts')], {
   cwd: ROOT,
   env: {
     ...process.env,

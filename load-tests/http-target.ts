@@ -2,6 +2,7 @@
 // detector consuming the inference topic and the HTTP service beside it, as
 // `driftstream run` wires them. Configured by the environment; prints one JSON
 // line {"url": ...} once listening; stops on SIGTERM.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { MemoryModelRepository, MemoryResultRepository } from '../src/adapters/memory/index.js';
 import { startHttp } from '../src/commands/serve.js';
@@ -26,10 +27,19 @@ const http = await startHttp(config, {
   healthChecks: [],
 });
 await detector.joined;
+// How long the event loop is held (by batch processing, evaluations, requests): what HTTP latency cannot go below.
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
 process.stdout.write(`${JSON.stringify({ url: http.url, pid: process.pid })}\n`);
 
 process.once('SIGTERM', () => {
   void (async () => {
+    loop.disable();
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+    process.stderr.write(
+      `target event-loop delay: p50 ${ms(loop.percentile(50))} ms, p99 ${ms(loop.percentile(99))} ms, max ${ms(loop.max)} ms; ` +
+        `detector consumed ${detector.state.counters.consumed} events, ${detector.state.counters.evaluations} evaluations\n`,
+    );
     await http.close();
     await detector.stop();
     process.exit(0);
