@@ -26,6 +26,8 @@ interface Task {
   readonly generation: number;
   /** Offset the partition was sought to; batches starting past it are stale prefetches. */
   seekingTo: number | undefined;
+  /** False until the first batch has been checked against the checkpoint's offset. */
+  positioned: boolean;
   /** Serializes batches, punctuation and checkpoints of one partition. */
   lock: Promise<void>;
 }
@@ -152,12 +154,12 @@ export class KafkaStreamRunner {
     let task = this.tasks.get(key);
     const first = Number(batch.firstOffset());
     if (!task) {
-      const generation = this.generation;
-      const processor = await this.topology.openPartition(topic, partition, this.partitionCount);
-      if (generation !== this.generation) return;
-      task = { processor, generation, seekingTo: undefined, lock: Promise.resolve() };
-      this.tasks.set(key, task);
-      const want = processor.nextOffset;
+      task = await this.openTask(topic, partition);
+      if (!task) return;
+    }
+    if (!task.positioned) {
+      task.positioned = true;
+      const want = task.processor.nextOffset;
       if (want !== undefined && first > Number(want)) {
         // The checkpoint is behind the committed position: replay from it.
         this.logger.info({ topic, partition, from: want, committed: first }, 'seeking to the checkpoint');
@@ -187,6 +189,21 @@ export class KafkaStreamRunner {
     await heartbeat();
   }
 
+  /** Opens the processor of an assigned partition, restored from its checkpoint; undefined when a rebalance overtook it. */
+  private async openTask(topic: string, partition: number): Promise<Task | undefined> {
+    const key = `${topic}/${partition}`;
+    const existing = this.tasks.get(key);
+    if (existing) return existing;
+    const generation = this.generation;
+    const processor = await this.topology.openPartition(topic, partition, this.partitionCount);
+    if (generation !== this.generation) return undefined;
+    const raced = this.tasks.get(key);
+    if (raced) return raced;
+    const task: Task = { processor, generation, seekingTo: undefined, positioned: false, lock: Promise.resolve() };
+    this.tasks.set(key, task);
+    return task;
+  }
+
   private async maybeCheckpoint(task: Task, force: boolean): Promise<void> {
     const p = task.processor;
     if (!force && Date.now() - p.checkpointedAt < this.topology.options.checkpointIntervalMs) return;
@@ -214,6 +231,11 @@ export class KafkaStreamRunner {
       if (a.reportedIdle || this.tasks.has(`${topic}/${a.partition}`) || now - a.since < this.options.idleTimeoutMs) continue;
       a.reportedIdle = true;
       try {
+        // A partition assigned without new records may still hold open panes in its checkpoint (its
+        // previous owner consumed everything, then left): restore it, so those panes close on the idle
+        // timeout like any other. One that never saw a record is reported idle right away.
+        const task = await this.openTask(topic, a.partition);
+        if (task && task.processor.nextOffset !== undefined) continue;
         await this.topology.reportPartition(topic, a.partition, this.partitionCount, true);
       } catch (err) {
         a.reportedIdle = false;
