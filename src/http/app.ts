@@ -28,6 +28,13 @@ export function dashboardRoot(): string {
   return candidates.find((c) => existsSync(join(c, 'index.html'))) ?? candidates[0];
 }
 
+// The wordmark shown in the API explorer's top bar (white on its dark bar).
+const DOCS_LOGO = Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="190" height="32" viewBox="0 0 190 32">' +
+    '<path d="M3 21 C8 21 9 9 14 9 S20 25 27 14" fill="none" stroke="#60a5fa" stroke-width="3" stroke-linecap="round"/>' +
+    '<text x="36" y="22" font-family="system-ui, sans-serif" font-size="19" font-weight="650" fill="#ffffff">driftstream</text></svg>',
+);
+
 const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
@@ -118,7 +125,13 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true, docExpansion: 'list' } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { deepLinking: true, docExpansion: 'list' },
+    validatorUrl: false,
+    logo: { type: 'image/svg+xml', content: DOCS_LOGO, href: '/', target: '_self' },
+    theme: { title: 'driftstream API' },
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(async (scope) => healthRoutes(scope, ctx));

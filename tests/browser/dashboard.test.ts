@@ -12,6 +12,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in headless
   let browser: BrowserContext;
   let closeBrowser: () => Promise<void>;
   const consoleErrors: string[] = [];
+  const foreignRequests: string[] = [];
 
   beforeAll(async () => {
     t = await seededApp();
@@ -32,6 +33,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in headless
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('request', (req) => {
+      const u = new URL(req.url());
+      if (u.protocol !== 'data:' && u.hostname !== '127.0.0.1') foreignRequests.push(req.url());
+    });
     await page.goto(`${base}${path}`);
     return page;
   }
@@ -80,7 +85,17 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in headless
     await page.close();
   });
 
-  it('loads without console errors (CSP included)', () => {
+  it('serves the API explorer at /docs from local assets', async () => {
+    const page = await open('/docs/');
+    await page.waitForSelector('.opblock-summary-path', { timeout: 15_000 });
+    const paths = await page.locator('.opblock-summary-path').allTextContents();
+    expect(paths.map((p) => p.replace(/\u200b/g, ''))).toEqual(expect.arrayContaining(['/api/v1/models/{modelId}/drift', '/api/v1/alerts', '/readyz']));
+    await page.screenshot({ path: join(ARTIFACTS, 'api-docs.png') });
+    await page.close();
+  });
+
+  it('loads without console errors (CSP included) and without any request off this host', () => {
     expect(consoleErrors).toEqual([]);
+    expect(foreignRequests).toEqual([]);
   });
 });
