@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../core/model/model-config.js';
-import { toInferenceEvent, type InferenceEvent } from '../core/events.js';
+import type { InferenceEvent } from '../core/events.js';
 import { PartitionWindows, type PartitionWindowsJSON } from '../core/windows/partition-windows.js';
 import { typeMismatchOf } from '../core/windows/pane-layout.js';
 import { DecodeError, UnavailableError } from '../errors.js';
@@ -16,6 +16,7 @@ import {
   type SourceMessage,
 } from './processing-error-policy.js';
 import type { WindowEvaluator } from './window-evaluator.js';
+import { validateInference } from './validate-inference.js';
 
 /** Decoding as the processor needs it (src/adapters/registry/event-codec.ts implements it). */
 export interface ValueDecoder {
@@ -195,7 +196,7 @@ export class InferenceProcessor {
   private handle(r: SourceMessage, value: unknown, now: number): void {
     let ev: InferenceEvent;
     try {
-      ev = toInferenceEvent(value);
+      ev = validateInference(value);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       this.reject(r, err.reason, err.message);
