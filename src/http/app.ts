@@ -35,6 +35,25 @@ const DOCS_LOGO = Buffer.from(
     '<text x="36" y="22" font-family="system-ui, sans-serif" font-size="19" font-weight="650" fill="#ffffff">driftstream</text></svg>',
 );
 
+// Probes and scrapes are logged at debug: at info they would drown the access log.
+const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+const SECRET_PARAM = /token|key|secret|pass|auth|signature|credential/i;
+
+/** The URL with the values of query parameters that look like credentials replaced. */
+export function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  let changed = false;
+  for (const name of [...params.keys()]) {
+    if (SECRET_PARAM.test(name)) {
+      params.set(name, '***');
+      changed = true;
+    }
+  }
+  return changed ? `${url.slice(0, q)}?${params.toString()}` : url;
+}
+
 const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
@@ -49,6 +68,8 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // One access-log line per request, written by the onResponse hook below with secrets redacted.
+    disableRequestLogging: true,
     trustProxy: false,
     ajv: { customOptions: { allowUnionTypes: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
@@ -77,7 +98,18 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: label values stay bounded.
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const status = reply.statusCode;
+    metrics.httpDuration.observe({ method: request.method, route, status: String(status) }, reply.elapsedTime / 1000);
+    const level = status >= 500 ? 'error' : QUIET_ROUTES.has(route) ? 'debug' : 'info';
+    request.log[level](
+      {
+        // Not `req`/`res`: those keys go through Fastify's serializers, which would log the raw URL.
+        http: { method: request.method, url: redactQuery(request.url), route, statusCode: status, remoteAddress: request.ip },
+        responseTime: Math.round(reply.elapsedTime * 100) / 100,
+        ...(request.principal ? { principal: request.principal.subject } : {}),
+      },
+      'request completed',
+    );
   });
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);

@@ -26,7 +26,6 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       summary: 'Liveness: the process answers',
       response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
     },
-    logLevel: 'warn',
   }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', {
@@ -49,7 +48,6 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         },
       },
     },
-    logLevel: 'warn',
   }, async (request, reply) => {
     const results = await Promise.all(deps.healthChecks.map(async (c) => [c.name, await probe(c, timeoutMs)] as const));
     const checks: Record<string, 'up' | 'down'> = {};
@@ -72,7 +70,6 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
 
   app.get('/metrics', {
     schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] },
-    logLevel: 'warn',
   }, async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);

@@ -65,6 +65,22 @@ describe('API keys', () => {
     const lines = logs.lines.map((l) => JSON.parse(l));
     expect(lines.some((l) => l.msg === 'model configuration stored' && l.principal === 'api-key#1' && typeof l.reqId === 'string')).toBe(true);
   });
+
+  it('writes one access-log line per request, with the request id and credentials in the query redacted', async () => {
+    const { app, logs } = await seededApp();
+    const r = await app.inject({ url: '/api/v1/models?access_token=query-secret-123&limit=5' });
+    await app.inject({ url: '/healthz' });
+    await app.inject({ url: '/metrics' });
+    expect(logs.lines.join('\n')).not.toContain('query-secret-123');
+    const access = logs.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
+    expect(access).toHaveLength(1);
+    expect(access[0]).toMatchObject({
+      level: 30,
+      reqId: r.headers['x-request-id'],
+      http: { method: 'GET', url: '/api/v1/models?access_token=***&limit=5', route: '/api/v1/models', statusCode: 200, remoteAddress: '127.0.0.1' },
+    });
+    expect(access[0].responseTime).toEqual(expect.any(Number));
+  });
 });
 
 describe('JWT HS256', () => {
