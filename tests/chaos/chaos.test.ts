@@ -13,13 +13,11 @@ import pg from 'pg';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCodec } from '../../src/adapters/registry/event-codec.js';
-import { parseModelConfig } from '../../src/core/model/model-config.js';
-import { serializeProfile } from '../../src/core/profile/reference-profile.js';
-import { buildReferenceFromSamples } from '../../src/stream/reference-from-samples.js';
 import { BROKERS, REGISTRY_URL, testKafka, uniqueName } from '../support/kafka.js';
 import { DATABASE_URL, dropSchema, uniqueSchema } from '../support/postgres.js';
 import { deletePrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis.js';
-import { AlertCollector, CATEGORICAL, NUMERIC, inference, rng, sleep } from '../integration/stream/stream-support.js';
+import { AlertCollector, inference, rng, sleep } from '../integration/stream/stream-support.js';
+import { writeModelFiles } from '../support/stream-model.js';
 import { DetectorProcess } from './detector-process.js';
 
 const FULL = process.env.CHAOS_FULL === '1';
@@ -94,30 +92,7 @@ beforeAll(async () => {
   await admin.disconnect();
 
   // The reference is built once, here, and declared with the model: every process uses the same one.
-  const features = Object.fromEntries([...NUMERIC.map((f) => [f, 'numeric']), ...CATEGORICAL.map((f) => [f, 'categorical'])]);
-  const modelJson = {
-    modelId,
-    features,
-    prediction: 'score',
-    positiveClass: '1',
-    windows: [{ name: '1m', size: '1m' }],
-    allowedLateness: '5s',
-    minSamples: 100,
-    resolveAfter: RESOLVE_AFTER,
-  };
-  const r = rng(42);
-  const sample = Array.from({ length: 20_000 }, (_, i) => {
-    const e = inference(modelId, r, 0, false, i);
-    return { ...e.features, score: e.score, prediction: e.prediction };
-  });
-  async function* batches() {
-    yield sample;
-  }
-  const { profile } = await buildReferenceFromSamples(parseModelConfig(modelJson), batches(), { createdAt: T0, id: `${runId}-reference` });
-  const profileFile = join(artifacts, 'reference.json');
-  writeFileSync(profileFile, serializeProfile(profile));
-  const modelsFile = join(artifacts, 'models.json');
-  writeFileSync(modelsFile, JSON.stringify({ models: [{ ...modelJson, reference: { profileFile } }] }, null, 2));
+  const modelsFile = await writeModelFiles(artifacts, modelId, { referenceId: `${runId}-reference`, resolveAfter: RESOLVE_AFTER });
 
   db = new pg.Pool({ connectionString: DATABASE_URL, options: `-c search_path=${schema}`, max: 2 });
   producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
