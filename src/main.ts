@@ -16,6 +16,13 @@ import { MemoryResultRepository } from './adapters/memory/memory-result-reposito
 import { MemoryFeatureStateStore } from './adapters/memory/memory-feature-state-store.js';
 import { MemoryPaneCoordinator } from './adapters/memory/memory-pane-coordinator.js';
 import { MemoryAlertStateStore } from './adapters/memory/memory-alert-state-store.js';
+import { MemoryLabelJoin } from './adapters/memory/memory-label-join.js';
+import { KafkaGroundTruthRunner } from './adapters/kafka/kafka-ground-truth-runner.js';
+import { GroundTruthProcessor } from './stream/ground-truth-processor.js';
+import { InferenceLabelRecorder } from './stream/inference-label-recorder.js';
+import type { LabelJoin } from './stream/label-join.js';
+import { PerformanceEvaluator } from './stream/performance-evaluator.js';
+import { LabelJoinPerformanceReader } from './stream/performance-reader.js';
 import { ModelCatalog } from './stream/model-catalog.js';
 import { DetectorState } from './stream/detector-state.js';
 import { WindowEvaluator } from './stream/window-evaluator.js';
@@ -54,6 +61,8 @@ export interface DetectorDeps {
   backpressure?: { isFull(): boolean; whenWritable(): Promise<void> };
   /** Per-partition receiver of every valid inference (the label join's recorder). */
   inferenceSink?: () => InferenceSink;
+  /** The label join (Redis in production); default in memory. Inferences are recorded in it unless `inferenceSink` replaces the recorder. */
+  labelJoin?: LabelJoin;
   now?: () => number;
 }
 
@@ -70,6 +79,8 @@ export interface DetectorOptions {
   modelRefreshIntervalMs?: number;
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
+  /** How often windows whose performance counters changed are re-evaluated. Default 5000 ms. */
+  performanceIntervalMs?: number;
 }
 
 /** A running detector. */
@@ -84,6 +95,10 @@ export interface DetectorHandle {
   readonly joined: Promise<void>;
   /** Rejects when the detector stops on an unrecoverable error; resolves after {@link stop}. */
   readonly done: Promise<void>;
+  /** The label join the detector records inferences and labels in. */
+  readonly labelJoin: LabelJoin;
+  /** Latest window performance, read from the label join (for the HTTP service). */
+  readonly performance: LabelJoinPerformanceReader;
   /** Checkpoints, commits, drains evaluations and disconnects. Idempotent. */
   stop(): Promise<void>;
 }
@@ -128,6 +143,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     { topic: topics.alerts },
     { topic: topics.metrics },
     { topic: topics.dlq, numPartitions: options.inferencePartitions ?? 3 },
+    { topic: topics.groundTruth, numPartitions: options.inferencePartitions ?? 3 },
   ]);
 
   let producer: Producer | undefined;
@@ -153,13 +169,29 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   const results = deps.results ?? new MemoryResultRepository();
   const featureState = deps.featureState ?? new MemoryFeatureStateStore();
   const alertState = deps.alertState ?? new MemoryAlertStateStore();
+  const labelJoin = deps.labelJoin ?? new MemoryLabelJoin({ horizonMs: config.detector.labelHorizonMs });
 
   const catalog = new ModelCatalog({ repository: models, logger, defaults: modelDefaultsOf(config), autoRegister: config.detector.autoRegister, now });
   await catalog.init(options.models ?? []);
   // Complete panes are kept for the longest window (auto-registered models get the default 1h window).
   const coordinator = deps.coordinator ?? new MemoryPaneCoordinator(Math.max(catalog.longestWindowMs, 3_600_000));
   const state = new DetectorState(catalog);
-  const evaluator = new WindowEvaluator({ catalog, coordinator, alertState, sink: alertSink, results, state, metrics, logger, now, durable: deps.durable });
+  const performanceModel = (modelId: string) => {
+    const rt = catalog.get(modelId);
+    return rt && { config: rt.config, referenceId: rt.layout?.referenceId, referencePerformance: rt.layout?.profile.performance };
+  };
+  const evaluator = new WindowEvaluator({
+    catalog,
+    coordinator,
+    alertState,
+    sink: alertSink,
+    results,
+    state,
+    metrics,
+    logger,
+    now,
+    durable: deps.durable,
+  });
   const decoder: ValueDecoder = codec;
   const context: ProcessorContext = {
     groupId: config.groupId,
@@ -175,7 +207,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     policy: options.policy ?? 'dlq',
     idleTimeoutMs: config.detector.idleTimeoutMs,
     now,
-    inferenceSink: deps.inferenceSink,
+    inferenceSink: deps.inferenceSink ?? (() => new InferenceLabelRecorder(labelJoin, metrics, logger)),
   };
   const topology = new Topology(context, {
     sourceTopic: topics.inference,
@@ -211,6 +243,36 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     metrics,
   );
 
+  // Labels: their own consumer group (docs/performance.md), the same decoder and DLQ policy.
+  const performanceEvaluator = new PerformanceEvaluator({
+    join: labelJoin,
+    model: performanceModel,
+    alertState,
+    sink: alertSink,
+    results,
+    metrics,
+    logger,
+    horizonMs: config.detector.labelHorizonMs,
+    now,
+  });
+  const labels = new KafkaGroundTruthRunner(
+    kafka,
+    new GroundTruthProcessor({ decoder, join: labelJoin, deadLetters, policy: options.policy ?? 'dlq', metrics, logger }),
+    {
+      topic: topics.groundTruth,
+      groupId: config.groupId,
+      startFrom: options.startFrom,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? config.kafka.sessionTimeoutMs,
+      punctuator: performanceEvaluator,
+      punctuateIntervalMs: options.performanceIntervalMs ?? 5000,
+      onFatal: (err) => {
+        void handle.stop().finally(() => rejectDone(err));
+      },
+    },
+    logger,
+    metrics,
+  );
+
   const refreshTimer = setInterval(() => {
     catalog.refresh().catch((err) => logger.warn({ err: (err as Error).message }, 'model refresh failed'));
   }, options.modelRefreshIntervalMs ?? 10_000);
@@ -225,9 +287,12 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     logger,
     joined: runner.joined,
     done,
+    labelJoin,
+    performance: new LabelJoinPerformanceReader(labelJoin, models),
     stop() {
       stopping ??= (async () => {
         clearInterval(refreshTimer);
+        await labels.stop();
         await runner.stop();
         evaluator.stop();
         await evaluator.drain();
@@ -242,8 +307,10 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
 
   try {
     await runner.start();
+    await labels.start();
   } catch (err) {
     clearInterval(refreshTimer);
+    await runner.stop().catch(() => {});
     if (producer) await producer.disconnect().catch(() => {});
     throw err;
   }

@@ -85,7 +85,11 @@ export interface PaneRef {
 export interface LabelJoinOptions {
   /** How long an inference waits for its label, and a label for its inference (ms). Default 7 days. */
   horizonMs?: number;
-  /** How long pane counters live after their last change (ms). Default twice the horizon. */
+  /**
+   * How long pane counters live after their last change (ms). Every inference
+   * refreshes its pane, so counters outlive the last label that can still
+   * join; default the horizon plus one hour.
+   */
   counterTtlMs?: number;
 }
 

@@ -3,7 +3,7 @@ import type { DriftAlert } from '../core/events.js';
 import { AlertTracker } from '../core/drift/alert-tracker.js';
 import { evaluationIdOf } from '../core/drift/ids.js';
 import { performanceAlertable, performanceConditions } from '../core/drift/performance-alerts.js';
-import type { Evaluation } from '../core/drift/types.js';
+import type { Evaluation, PerformanceResult } from '../core/drift/types.js';
 import type { ModelConfig, WindowConfig } from '../core/model/model-config.js';
 import { PerformanceCounters, summarizePerformance, type ReferencePerformance } from '../core/stats/performance.js';
 import { isRetriable } from '../errors.js';
@@ -29,11 +29,27 @@ export interface PerformanceEvaluatorDeps {
   results: ResultRepository;
   metrics: Metrics;
   logger: Logger;
-  /** Label horizon (ms): windows older than this (by event time, against the clock) are no longer re-evaluated. */
+  /** Label horizon (ms). Windows are re-evaluated whenever their counters change, which ends with the horizon. */
   horizonMs: number;
   now?: () => number;
   /** Dirty panes taken per punctuation. Default 2000. */
   maxPanes?: number;
+}
+
+/**
+ * Reads a window's performance so far from the label join (the drift
+ * evaluation of a window attaches it); undefined when no prediction of the
+ * window was recorded.
+ */
+export function windowPerformanceOf(join: LabelJoin, model: (modelId: string) => PerformanceModel | undefined) {
+  return async (modelId: string, window: WindowConfig, windowStart: number): Promise<PerformanceResult | undefined> => {
+    const m = model(modelId);
+    if (!m) return undefined;
+    const counters = await join.readCounters(modelId, counterPaneOf(m.config.windows), windowStart, windowStart + window.sizeMs);
+    if (counters.size === 0) return undefined;
+    const { proxy: _proxy, ...performance } = toPerformanceResult(summarizePerformance(counters, m.config.prediction));
+    return performance;
+  };
 }
 
 /** The tracker state of a window's PERFORMANCE alerts is kept apart from its drift alerts'. */
@@ -51,7 +67,8 @@ interface WindowRef {
  * The performance punctuator. Every call of {@link punctuate}:
  * counts labels whose inference never came (expired); takes the panes whose
  * counters changed (labels joined, predictions recorded); re-evaluates every
- * ended window containing them, while it is inside the label horizon; and
+ * ended window containing them (counters change only while labels can still
+ * join: within the label horizon, whatever the event time); and
  * publishes the window's performance on the metrics topic (the window's drift
  * evaluation, when stored, updated with it), PERFORMANCE alerts through the
  * same tracker, claim and sink path as drift alerts, and the gauges.
@@ -146,7 +163,6 @@ export class PerformanceEvaluator {
             pending = true;
             continue;
           }
-          if (end < now - 2 * this.deps.horizonMs) continue;
           due.set(`${p.modelId}\n${window.name}\n${windowStart}`, { modelId: p.modelId, window, windowStart });
         }
       }

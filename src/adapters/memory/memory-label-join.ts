@@ -52,7 +52,7 @@ export class MemoryLabelJoin implements LabelJoin {
 
   constructor(options: LabelJoinOptions & { clock?: () => number } = {}) {
     this.horizonMs = options.horizonMs ?? DEFAULT_LABEL_HORIZON_MS;
-    this.counterTtlMs = options.counterTtlMs ?? 2 * this.horizonMs;
+    this.counterTtlMs = options.counterTtlMs ?? this.horizonMs + 3_600_000;
     this.clock = options.clock ?? Date.now;
   }
 

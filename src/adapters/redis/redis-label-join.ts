@@ -92,7 +92,7 @@ export class RedisLabelJoin implements LabelJoin {
   constructor(redis: Redis, options: RedisLabelJoinOptions = {}) {
     this.prefix = options.keyPrefix ?? 'driftstream:labels:';
     this.horizonMs = options.horizonMs ?? DEFAULT_LABEL_HORIZON_MS;
-    this.counterTtlMs = options.counterTtlMs ?? 2 * this.horizonMs;
+    this.counterTtlMs = options.counterTtlMs ?? this.horizonMs + 3_600_000;
     this.chunkSize = Math.max(1, options.chunkSize ?? 500);
     // defineCommand sends EVALSHA and falls back to EVAL after a SCRIPT FLUSH or a restart.
     if (!('dsRecordInferences' in redis)) {
