@@ -3,11 +3,15 @@ import type { DriftAlert } from '../core/events.js';
 import { AlertTracker } from '../core/drift/alert-tracker.js';
 import { deriveConditions } from '../core/drift/alert-conditions.js';
 import { evaluateWindow, type DetailedEvaluation } from '../core/drift/evaluate-window.js';
-import { Pane, type PaneJSON } from '../core/windows/pane.js';
+import type { PaneJSON } from '../core/windows/pane.js';
+import { paneLengthOf } from '../core/model/model-config.js';
+import { ModelWindowCache } from './window-cache.js';
 import type { PaneLayout } from '../core/windows/pane-layout.js';
 import { windowsEndingAt } from '../core/windows/window-spec.js';
 import { isRetriable } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { PerformanceResult } from '../core/drift/types.js';
+import type { WindowConfig } from '../core/model/model-config.js';
 import type { DetectorState } from './detector-state.js';
 import type { ModelCatalog, ModelRuntime } from './model-catalog.js';
 import type { AlertSink, AlertStateStore, CompletePane, PaneCoordinator, ResultRepository } from './ports.js';
@@ -26,6 +30,8 @@ export interface WindowEvaluatorDeps {
   durable?: () => Promise<void>;
   /** Backoff between attempts when a dependency is down. */
   retryDelayMs?: { initial: number; max: number };
+  /** The window's performance so far (labels joined), attached to its evaluation; see src/stream/performance-evaluator.ts. */
+  performanceOf?: (modelId: string, window: WindowConfig, windowStart: number) => Promise<PerformanceResult | undefined>;
 }
 
 const STATISTICS = ['psi', 'wassersteinNormed', 'jensenShannon', 'hellinger'] as const;
@@ -38,7 +44,8 @@ function isPaneJson(v: unknown): v is PaneJSON {
 /**
  * Turns complete panes into evaluations and alerts: merges the pane's
  * partials, evaluates every window of the model that ends with it (sliding
- * windows take their earlier panes from the coordinator), runs the alert
+ * windows from slide-long blocks kept in a {@link ModelWindowCache}; panes
+ * this process never saw come from the coordinator), runs the alert
  * tracker, claims each alert record so none is published twice, publishes
  * alerts and evaluations, saves history, and settles the pane.
  *
@@ -47,6 +54,7 @@ function isPaneJson(v: unknown): v is PaneJSON {
  */
 export class WindowEvaluator {
   private readonly chains = new Map<string, Promise<void>>();
+  private readonly caches = new Map<string, Map<string, ModelWindowCache>>();
   private readonly now: () => number;
   private stopped = false;
 
@@ -115,13 +123,20 @@ export class WindowEvaluator {
     return this.deps.catalog.ensureReference(rt.config.modelId, referenceId);
   }
 
-  private merge(layout: PaneLayout, start: number, end: number, partials: readonly unknown[]): Pane {
-    const pane = Pane.empty(layout, start, end);
-    for (const p of partials) {
-      if (!isPaneJson(p) || p.r !== layout.referenceId) continue;
-      pane.merge(Pane.fromJSON(p, layout));
+  private cacheOf(rt: ModelRuntime, layout: PaneLayout): ModelWindowCache {
+    const modelId = rt.config.modelId;
+    let byRef = this.caches.get(modelId);
+    if (!byRef) this.caches.set(modelId, (byRef = new Map()));
+    let cache = byRef.get(layout.referenceId);
+    if (!cache || cache.model !== rt.config) {
+      // Late partials of tumbling windows are merged while their pane is within the lateness (plus two panes).
+      cache = new ModelWindowCache(rt.config, layout, rt.config.allowedLatenessMs + 2 * paneLengthOf(rt.config.windows));
+      byRef.delete(layout.referenceId);
+      byRef.set(layout.referenceId, cache);
+      // Panes on the previous reference may still complete; older ones are gone.
+      while (byRef.size > 2) byRef.delete(byRef.keys().next().value!);
     }
-    return pane;
+    return cache;
   }
 
   private async evaluatePane(cp: CompletePane, claimed: Set<string>): Promise<void> {
@@ -138,26 +153,33 @@ export class WindowEvaluator {
     const mismatched = partials.filter((p) => p.r !== layout.referenceId).length;
     if (mismatched > 0) logger.warn({ modelId: cp.modelId, paneStart: cp.paneStart, mismatched }, 'pane partials on another reference left out');
 
-    const windows = windowsEndingAt(rt.config.windows, cp.paneEnd);
+    const cache = this.cacheOf(rt, layout);
+    const { changed, stale } = cache.add(cp.paneStart, cp.paneEnd, partials);
+    if (!changed) {
+      // Delivered again with nothing new (a replay): its windows were published already.
+      this.settle(cp);
+      return;
+    }
+    let windows = windowsEndingAt(rt.config.windows, cp.paneEnd);
+    if (stale) {
+      logger.warn({ modelId: cp.modelId, paneStart: cp.paneStart }, 'very late partial: merged into sliding windows only');
+      windows = windows.filter((w) => w.window.sizeMs !== cache.paneMs);
+    }
     if (windows.length > 0) {
-      const pane = this.merge(layout, cp.paneStart, cp.paneEnd, partials);
-      let earliest = cp.paneStart;
-      for (const w of windows) if (w.start < earliest) earliest = w.start;
-      const earlier = earliest < cp.paneStart ? await coordinator.panes(cp.modelId, earliest, cp.paneStart) : [];
-      const earlierPanes = earlier
-        .filter((p) => p.paneEnd <= cp.paneStart)
-        .map((p) => this.merge(layout, p.paneStart, p.paneEnd, p.partials));
+      // Panes this process did not evaluate itself (another instance did, or it restarted) come from the coordinator.
+      for (const w of windows) {
+        const gaps = cache.missing(w.window, w.end);
+        if (gaps.length === 0) continue;
+        const earlier = await coordinator.panes(cp.modelId, gaps[0][0], gaps[gaps.length - 1][1]);
+        for (const p of earlier) if (p.paneStart !== cp.paneStart) cache.addHistorical(p.paneStart, p.partials);
+        cache.markQueried(gaps);
+      }
 
       const evaluations: DetailedEvaluation[] = [];
       const alerts: DriftAlert[] = [];
       const trackers: [string, AlertTracker][] = [];
       for (const w of windows) {
-        let windowPane = pane;
-        if (w.start < cp.paneStart) {
-          windowPane = Pane.empty(layout, w.start, w.end);
-          for (const p of earlierPanes) if (p.paneStart >= w.start) windowPane.merge(p);
-          windowPane.merge(pane);
-        }
+        const windowPane = cache.window(w.window, w.end);
         const evaluation = evaluateWindow({
           model: rt.config,
           pane: windowPane,
@@ -166,6 +188,15 @@ export class WindowEvaluator {
           windowEnd: w.end,
           evaluatedAt: this.now(),
         });
+        if (this.deps.performanceOf) {
+          // Labels may already have joined; later ones update the evaluation through the performance evaluator.
+          try {
+            const performance = await this.deps.performanceOf(cp.modelId, w.window, w.start);
+            if (performance) evaluation.performance = performance;
+          } catch (err) {
+            logger.warn({ err: (err as Error).message, modelId: cp.modelId, window: w.window.name }, 'window evaluated without its performance');
+          }
+        }
         evaluations.push(evaluation);
         const conditions = deriveConditions(evaluation, rt.config, windowPane);
         const tracker = AlertTracker.fromJSON(cp.modelId, w.window.name, { resolveAfter: rt.config.resolveAfter }, await this.deps.alertState.loadTracker(cp.modelId, w.window.name));
@@ -185,6 +216,7 @@ export class WindowEvaluator {
       if (alerts.length > 0) await this.deps.results.saveAlerts(alerts);
       this.observe(evaluations, alerts, trackers);
     }
+    cache.markEvaluated(cp.paneStart);
     this.settle(cp);
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ValidationError } from '../../errors.js';
 import type { CompletePane, PaneCoordinator, PaneProgress } from '../../stream/ports.js';
 
@@ -7,8 +8,12 @@ interface PaneEntry {
   paneEnd: number;
   /** `topic:partition` -> serialized partial (compared to tell a replay from a late change). */
   partials: Map<string, string>;
+  /** `topic:partition` -> digest of a partial whose payload was let go (see payloadRetentionMs). */
+  digests?: Map<string, string>;
   status: 'pending' | 'done';
 }
+
+const digestOf = (state: string) => createHash('sha1').update(state).digest('base64');
 
 /**
  * Pane merge within one process (no Redis): the same completeness rule as
@@ -20,7 +25,16 @@ export class MemoryPaneCoordinator implements PaneCoordinator {
   private readonly watermarks = new Map<string, Map<number, number>>();
   private readonly idle = new Map<string, Map<number, boolean>>();
 
-  constructor(private readonly retentionMs = 25 * 3_600_000) {}
+  /**
+   * @param retentionMs how long complete panes are remembered behind the newest one (event time).
+   * @param payloadRetentionMs how long they keep their partials: in one process the evaluator keeps
+   *   its own merged windows, so older partials only cost memory (a 25-feature partial is ~90 KB).
+   *   A late partial of a pane past it is handed out alone (the evaluator merges it into its windows).
+   */
+  constructor(
+    private readonly retentionMs = 25 * 3_600_000,
+    private readonly payloadRetentionMs = Math.min(retentionMs, 10 * 60_000),
+  ) {}
 
   async report(progress: PaneProgress): Promise<CompletePane[]> {
     if (!Number.isInteger(progress.partitionCount) || progress.partitionCount < 1) {
@@ -48,6 +62,10 @@ export class MemoryPaneCoordinator implements PaneCoordinator {
       const field = `${topic}:${partition}`;
       const state = JSON.stringify(p.state);
       if (entry.partials.get(field) === state) continue;
+      if (entry.digests?.has(field)) {
+        if (entry.digests.get(field) === digestOf(state)) continue;
+        entry.digests.delete(field);
+      }
       entry.partials.set(field, state);
       if (entry.status === 'done') elected.add(id);
     }
@@ -74,7 +92,7 @@ export class MemoryPaneCoordinator implements PaneCoordinator {
   async panes(modelId: string, from: number, to: number): Promise<CompletePane[]> {
     const out: CompletePane[] = [];
     for (const e of this.panesById.values()) {
-      if (e.modelId === modelId && e.status === 'done' && e.paneStart >= from && e.paneStart < to) out.push(toPane(e));
+      if (e.modelId === modelId && e.status === 'done' && e.partials.size > 0 && e.paneStart >= from && e.paneStart < to) out.push(toPane(e));
     }
     return out.sort((a, b) => a.paneStart - b.paneStart || a.paneEnd - b.paneEnd);
   }
@@ -83,10 +101,17 @@ export class MemoryPaneCoordinator implements PaneCoordinator {
     // One process: an elected pane is evaluated by it or lost with it.
   }
 
-  // Complete panes are kept for sliding windows, up to the retention behind the newest one.
+  // Complete panes are kept for sliding windows, up to the retention behind the newest one;
+  // their partials only up to the payload retention.
   private prune(newestStart: number): void {
     for (const [id, e] of this.panesById) {
-      if (e.status === 'done' && e.paneStart < newestStart - this.retentionMs) this.panesById.delete(id);
+      if (e.status !== 'done') continue;
+      if (e.paneStart < newestStart - this.retentionMs) this.panesById.delete(id);
+      else if (e.paneStart < newestStart - this.payloadRetentionMs && e.partials.size > 0) {
+        e.digests ??= new Map();
+        for (const [field, state] of e.partials) e.digests.set(field, digestOf(state));
+        e.partials.clear();
+      }
     }
   }
 }
