@@ -33,7 +33,7 @@ export class MemoryPaneCoordinator implements PaneCoordinator {
    */
   constructor(
     private readonly retentionMs = 25 * 3_600_000,
-    private readonly payloadRetentionMs = Math.min(retentionMs, 10 * 60_000),
+    private readonly payloadRetentionMs = Math.min(retentionMs, 2 * 60_000),
   ) {}
 
   async report(progress: PaneProgress): Promise<CompletePane[]> {
