@@ -217,6 +217,8 @@ export class InferenceProcessor {
         return;
       }
       this.windows.observe(ts, now);
+      // Predictions made while the reference bootstraps get their labels too.
+      if (this.sink) this.sink.add(ev, rt.config);
       this.count(ev.modelId, ts, false);
       this.ctx.catalog.completeBootstrap(rt);
       return;
