@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -143,6 +144,8 @@ interface Measured {
   errors: number;
   non2xx: number;
   ingestEventsPerSec: number;
+  /** 1-minute load average of the machine after the run: other work on it skews latency. */
+  loadAverage: number;
 }
 
 async function measure(label: string, options: { overallRate?: number; connections: number; duration: number }): Promise<Measured> {
@@ -162,9 +165,10 @@ async function measure(label: string, options: { overallRate?: number; connectio
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     ingestEventsPerSec: Math.round(ingest),
+    loadAverage: Math.round(loadavg()[0] * 100) / 100,
   };
   console.log(
-    `${label.padEnd(24)} ${String(m.requestsPerSec).padStart(6)} req/s  p50 ${m.latencyMs.p50} ms  p90 ${m.latencyMs.p90} ms  p99 ${m.latencyMs.p99} ms  max ${m.latencyMs.max} ms  errors ${m.errors}  non-2xx ${m.non2xx}  detector ingest ${m.ingestEventsPerSec} events/s`,
+    `${label.padEnd(24)} ${String(m.requestsPerSec).padStart(6)} req/s  p50 ${m.latencyMs.p50} ms  p90 ${m.latencyMs.p90} ms  p99 ${m.latencyMs.p99} ms  max ${m.latencyMs.max} ms  errors ${m.errors}  non-2xx ${m.non2xx}  detector ingest ${m.ingestEventsPerSec} events/s  load ${m.loadAverage}/${cpus().length} cores`,
   );
   return m;
 }
