@@ -21,7 +21,7 @@ import { KafkaGroundTruthRunner } from './adapters/kafka/kafka-ground-truth-runn
 import { GroundTruthProcessor } from './stream/ground-truth-processor.js';
 import { InferenceLabelRecorder } from './stream/inference-label-recorder.js';
 import type { LabelJoin } from './stream/label-join.js';
-import { PerformanceEvaluator } from './stream/performance-evaluator.js';
+import { PerformanceEvaluator, windowPerformanceOf } from './stream/performance-evaluator.js';
 import { LabelJoinPerformanceReader } from './stream/performance-reader.js';
 import { ModelCatalog } from './stream/model-catalog.js';
 import { DetectorState } from './stream/detector-state.js';
@@ -191,6 +191,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     logger,
     now,
     durable: deps.durable,
+    performanceOf: windowPerformanceOf(labelJoin, performanceModel),
   });
   const decoder: ValueDecoder = codec;
   const context: ProcessorContext = {
