@@ -10,6 +10,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { VERSION } from '../version.js';
 import { Authenticator, requireRole } from './auth.js';
+import { CachedModelRepository } from './cached-models.js';
 import type { HttpDeps } from './deps.js';
 import { HttpError } from './errors.js';
 import { errorBody, handleError } from './error-handler.js';
@@ -61,7 +62,9 @@ const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; 
  * health checks, OpenAPI with its UI and the dashboard. It never listens:
  * callers `listen()` (the commands) or `inject()` (tests).
  */
-export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
+export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
+  const cacheMs = options.modelCacheMs ?? 1000;
+  const deps: HttpDeps = cacheMs > 0 ? { ...options, models: new CachedModelRepository(options.models, cacheMs) } : options;
   const { config, metrics } = deps;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,

@@ -89,4 +89,6 @@ export interface HttpDeps {
   now?: () => number;
   /** Timeout of each readiness check. Default 2000 ms. */
   healthTimeoutMs?: number;
+  /** How long a model configuration read by a request is reused by later ones. Default 1000 ms; 0 disables. */
+  modelCacheMs?: number;
 }
