@@ -71,6 +71,13 @@ export async function benchLabels(n = 200_000): Promise<BenchLine[]> {
     await drive(labs.slice(0, half), 5000, 4, (b) => join2.recordLabels(b));
     const tRev = await drive(infs.slice(0, half), 5000, 4, (b) => join2.recordInferences(b));
     const m = rest.length;
+    // Counters of one pane holding 1,000 labelled predictions (score histograms, delay histogram, sums).
+    const prefix3 = `${prefix}pane:`;
+    const join3 = new RedisLabelJoin(redis, { keyPrefix: prefix3 });
+    await join3.recordInferences(infs.slice(0, 1000).map((r) => ({ ...r, timestamp: t })));
+    await join3.recordLabels(labs.slice(0, 1000).map((l) => ({ ...l, timestamp: t + Math.floor(Math.random() * 86_400_000) })));
+    const paneKeys = await redis.keys(`${prefix3}c:*`);
+    const paneBytes = paneKeys.length === 1 ? Number(await redis.memory('USAGE', paneKeys[0])) : NaN;
     return [
       { name: 'labels: inferences recorded per second (Redis, pipelined Lua batches)', value: m / tInf, unit: 'events/s' },
       { name: 'labels: label joins per second, label after inference (target >= 20,000)', value: m / tLab, unit: 'joins/s' },
@@ -78,6 +85,7 @@ export async function benchLabels(n = 200_000): Promise<BenchLine[]> {
       { name: 'labels: Redis memory per pending prediction (INFO used_memory delta)', value: (memPending - memBefore) / m, unit: 'bytes', note: 'record + TTL + pane counters share; other clients may add noise' },
       { name: 'labels: MEMORY USAGE of one pending inference record', value: sampleBytes ?? NaN, unit: 'bytes' },
       { name: 'labels: Redis memory per joined event (joined marker until the horizon)', value: (memJoined - memBefore) / m, unit: 'bytes' },
+      { name: 'labels: Redis memory of one pane of counters with 1,000 labelled predictions', value: paneBytes, unit: 'bytes', note: 'kept until the horizon passes the pane' },
     ];
   } finally {
     await deletePrefix(redis, prefix);

@@ -320,21 +320,32 @@ function ratio(num: number, den: number): number | null {
  * that share a bin. Null without both classes.
  */
 export function rocAucFromHistograms(positive: ReadonlyMap<number, number>, negative: ReadonlyMap<number, number>): number | null {
+  return rocAucWithBound(positive, negative).auc;
+}
+
+/**
+ * ROC AUC from the per-class score histograms and its error bound: the exact
+ * AUC of the same pairs differs by at most half the share of
+ * positive-negative pairs that share a bin.
+ */
+export function rocAucWithBound(positive: ReadonlyMap<number, number>, negative: ReadonlyMap<number, number>): { auc: number | null; errorBound: number | null } {
   let p = 0;
   let n = 0;
   for (const v of positive.values()) p += v;
   for (const v of negative.values()) n += v;
-  if (p === 0 || n === 0) return null;
+  if (p === 0 || n === 0) return { auc: null, errorBound: null };
   const bins = [...new Set([...positive.keys(), ...negative.keys()])].sort((a, b) => a - b);
   let negBelow = 0;
   let sum = 0;
+  let ties = 0;
   for (const b of bins) {
     const pb = positive.get(b) ?? 0;
     const nb = negative.get(b) ?? 0;
     sum += pb * (negBelow + 0.5 * nb);
+    ties += pb * nb;
     negBelow += nb;
   }
-  return sum / (p * n);
+  return { auc: sum / (p * n), errorBound: (0.5 * ties) / (p * n) };
 }
 
 function numericKeys(m: Map<string, number>): Map<number, number> {
@@ -383,9 +394,13 @@ export function performanceMetrics(c: PerformanceCounters, kind: PredictionKind)
     recall: ratio(tp, tp + fn),
     f1: ratio(2 * tp, 2 * tp + fp + fn),
     brier: ratio(Math.max(0, c.get(FIELD.brierSum)), c.get(FIELD.brierCount)),
-    rocAuc: rocAucFromHistograms(numericKeys(c.withPrefix('h1:')), numericKeys(c.withPrefix('h0:'))),
+    rocAuc: null,
+    rocAucErrorBound: null,
     labelPositiveRate: ratio(tp + fn, binaryN),
   };
+  const auc = rocAucWithBound(numericKeys(c.withPrefix('h1:')), numericKeys(c.withPrefix('h0:')));
+  out.rocAuc = auc.auc;
+  out.rocAucErrorBound = auc.errorBound;
   if (kind === 'class') {
     const actual = c.withPrefix('ca:');
     const predicted = c.withPrefix('cp:');

@@ -48,6 +48,7 @@ describe('binary classification metrics', () => {
       expect(s.coverage).toBe(1);
       for (const k of ['accuracy', 'precision', 'recall', 'f1', 'brier'] as const) expect(s.metrics[k]).toBeCloseTo(o[k]!, 12);
       expect(Math.abs(s.metrics.rocAuc! - o.rocAuc!)).toBeLessThan(0.01);
+      expect(Math.abs(s.metrics.rocAuc! - o.rocAuc!)).toBeLessThanOrEqual(s.metrics.rocAucErrorBound! + 1e-12);
     });
   }
 
@@ -88,6 +89,19 @@ describe('binary classification metrics', () => {
     for (const v of [...Object.values(s.metrics), ...Object.values(s.proxy)]) expect(v).toBeNull();
     expect(s.labelDelayP50Ms).toBeNull();
   });
+});
+
+it('the AUC error bound covers scores packed into a few bins', () => {
+  const r = rng(17);
+  // Scores within 0.004 of each other: four bins, many ties.
+  const pairs: Pair[] = Array.from({ length: 4000 }, () => {
+    const y = r() < 0.5;
+    return { score: 0.5 + r() * 0.004 + (y ? 0.0005 : 0), prediction: null, label: y ? 1 : 0 };
+  });
+  const m = summarizePerformance(countersOf(pairs, SCORE), 'score').metrics;
+  const exact = binaryOracle(pairs).rocAuc!;
+  expect(m.rocAucErrorBound!).toBeGreaterThan(0.05);
+  expect(Math.abs(m.rocAuc! - exact)).toBeLessThanOrEqual(m.rocAucErrorBound!);
 });
 
 describe('multi-class metrics', () => {
