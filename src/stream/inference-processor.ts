@@ -288,7 +288,15 @@ export class InferenceProcessor {
     if (closed === undefined) return;
     const partials: PanePartial[] = closed.map(({ pane }) => {
       pane.sources.add(this.source);
-      return { modelId: pane.modelId, paneStart: pane.paneStart, paneEnd: pane.paneEnd, topic: this.topic, partition: this.partition, state: pane.toJSON() };
+      return {
+        modelId: pane.modelId,
+        paneStart: pane.paneStart,
+        paneEnd: pane.paneEnd,
+        topic: this.topic,
+        partition: this.partition,
+        state: pane.toJSON(),
+        retainMs: this.retainMsOf(pane.modelId),
+      };
     });
     const clock = this.windows.clock;
     // The coordinator compares one watermark per partition with pane ends: stay behind
@@ -303,6 +311,18 @@ export class InferenceProcessor {
       partials,
     });
     await this.ctx.evaluator.evaluate(complete);
+  }
+
+  /**
+   * How long the coordinator must keep a complete pane of the model for windows longer than a pane
+   * (evaluated from earlier panes after a restart or by another instance); 0 for pane-long windows only.
+   */
+  private retainMsOf(modelId: string): number | undefined {
+    const rt = this.ctx.catalog.get(modelId);
+    if (!rt) return undefined;
+    let longest = 0;
+    for (const w of rt.config.windows) if (w.sizeMs !== rt.params.paneMs && w.sizeMs > longest) longest = w.sizeMs;
+    return longest === 0 ? 0 : longest + rt.config.allowedLatenessMs + 2 * rt.params.paneMs;
   }
 
   /** Processing-time tick: closes the panes of a partition idle past the idle timeout. */

@@ -97,6 +97,12 @@ export interface PanePartial {
   partition: number;
   /** The serialized pane (src/core/windows). */
   state: unknown;
+  /**
+   * How long the complete pane must stay readable through {@link PaneCoordinator.panes}
+   * (processing time): the model's longest sliding window. Small for models with
+   * tumbling windows only; the coordinator's default when absent.
+   */
+  retainMs?: number;
 }
 
 /** A pane every partition has passed: its partials, ready to merge and evaluate. */

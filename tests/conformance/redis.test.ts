@@ -94,6 +94,20 @@ describe('RedisPaneCoordinator leases', () => {
     expect(await report(c, 1, T + 3 * M)).toEqual([]);
   });
 
+  it('keeps a complete pane as long as its partials ask (at least the minimum), the default otherwise', async () => {
+    const c = client();
+    const p = prefix();
+    const coordinator = new RedisPaneCoordinator(c, { prefix: p, groupId: 'g', retentionMs: 3_600_000, minRetentionMs: 60_000 });
+    const partial = (paneStart: number, retainMs?: number) => ({ modelId: 'm', paneStart, paneEnd: paneStart + M, topic: 't', partition: 0, state: { paneStart }, retainMs });
+    await coordinator.report({ topic: 't', partition: 0, partitionCount: 1, watermark: T + 10 * M, idle: false, partials: [partial(T, 0), partial(T + M, 600_000), partial(T + 2 * M)] });
+    const ttl = async (start: number) => c.pttl(`${p}panes:g:pane:m:${start}:${start + M}`);
+    expect(await ttl(T)).toBeGreaterThan(55_000);
+    expect(await ttl(T)).toBeLessThanOrEqual(60_000);
+    expect(await ttl(T + M)).toBeGreaterThan(595_000);
+    expect(await ttl(T + M)).toBeLessThanOrEqual(600_000);
+    expect(await ttl(T + 2 * M)).toBeGreaterThan(3_595_000);
+  });
+
   it('refuses a partial reported by another partition and a partition count below 1', async () => {
     const c = new RedisPaneCoordinator(client(), { prefix: prefix(), groupId: 'g' });
     await expect(c.report({ topic: 't', partition: 0, partitionCount: 0, watermark: 0, idle: false, partials: [] })).rejects.toThrow(/partitionCount/);

@@ -8,7 +8,8 @@
  *
  * Layout under `base`:
  *   pane:<id>     HASH  p:<topic>:<partition> -> partial, m/s/e -> model/start/end,
- *                       st -> pending | claimed | done, v -> version (bumped per changed partial)
+ *                       st -> pending | claimed | done, v -> version (bumped per changed partial),
+ *                       r -> retention once complete (the largest asked for by a partial)
  *   pending       ZSET  pane ids waiting for completeness, scored by pane end
  *   claims        ZSET  claimed, unsettled pane ids, scored by lease expiry
  *   idx:<model>   ZSET  complete pane ids of a model, scored by pane start
@@ -18,8 +19,8 @@
 
 /**
  * ARGV: base, topic, partition, partitionCount, watermark ('' = none yet), idle ('1'|'0'),
- * now, leaseMs (0: done at election), retentionMs, nPartials, then per partial: id, model,
- * start, end, state. Returns { {id, version, {field, value, ...}}, ... } for the panes the
+ * now, leaseMs (0: done at election), retentionMs (default), nPartials, then per partial: id,
+ * model, start, end, state, retention ('' = default). Returns { {id, version, {field, value, ...}}, ... } for the panes the
  * caller must evaluate.
  */
 export const REPORT_SCRIPT = `
@@ -52,9 +53,13 @@ end
 local field = 'p:' .. topic .. ':' .. partition
 local i = 11
 for n = 1, tonumber(ARGV[10]) do
-  local id, model, s, e, state = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  i = i + 5
+  local id, model, s, e, state, keep = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  i = i + 6
   local pk = base .. 'pane:' .. id
+  if keep ~= '' then
+    local had = tonumber(redis.call('HGET', pk, 'r') or '0')
+    if tonumber(keep) > had then redis.call('HSET', pk, 'r', keep) end
+  end
   -- Replays send the same partial again: only a changed partial is news.
   if redis.call('HGET', pk, field) ~= state then
     redis.call('HSET', pk, field, state, 'm', model, 's', s, 'e', e)
@@ -107,17 +112,19 @@ for _, id in ipairs(order) do
     redis.call('ZREM', base .. 'pending', id)
     local model = redis.call('HGET', pk, 'm')
     local s = tonumber(redis.call('HGET', pk, 's'))
+    local keep = tonumber(redis.call('HGET', pk, 'r') or retention)
     local idx = base .. 'idx:' .. model
     redis.call('ZADD', idx, s, id)
-    redis.call('ZREMRANGEBYSCORE', idx, '-inf', '(' .. string.format('%.17g', s - retention))
-    redis.call('PEXPIRE', idx, retention)
+    -- The index outlives the panes it names by at most the longest retention asked for.
+    redis.call('ZREMRANGEBYSCORE', idx, '-inf', '(' .. string.format('%.17g', s - math.max(keep, retention)))
+    if redis.call('PTTL', idx) < keep then redis.call('PEXPIRE', idx, keep) end
     if lease > 0 then
       redis.call('HSET', pk, 'st', 'claimed')
       redis.call('ZADD', base .. 'claims', now + lease, id)
     else
       redis.call('HSET', pk, 'st', 'done')
     end
-    redis.call('PEXPIRE', pk, retention)
+    redis.call('PEXPIRE', pk, keep)
     out[#out + 1] = { id, redis.call('HGET', pk, 'v'), redis.call('HGETALL', pk) }
   else
     redis.call('ZREM', base .. 'claims', id)

@@ -15,8 +15,13 @@ export interface RedisPaneCoordinatorOptions {
    * at election (at-most-once evaluation).
    */
   leaseMs?: number;
-  /** How long complete panes are kept for sliding windows (processing time). Default 25 h. */
+  /** How long complete panes are kept for sliding windows (processing time) when a partial does not say. Default 25 h. */
   retentionMs?: number;
+  /**
+   * The least a partial's `retainMs` can ask for: a pane is kept at least this long after it
+   * completes, so a late partial re-elects it whole. Default 10 minutes.
+   */
+  minRetentionMs?: number;
   now?: () => number;
 }
 
@@ -70,6 +75,7 @@ export class RedisPaneCoordinator implements PaneCoordinator {
   private readonly base: string;
   private readonly leaseMs: number;
   private readonly retentionMs: number;
+  private readonly minRetentionMs: number;
   private readonly now: () => number;
   private readonly commands: PaneCommands;
 
@@ -80,6 +86,7 @@ export class RedisPaneCoordinator implements PaneCoordinator {
     this.base = keyOf(options.prefix ?? 'driftstream:', 'panes', options.groupId) + ':';
     this.leaseMs = options.leaseMs ?? 0;
     this.retentionMs = options.retentionMs ?? 25 * 3_600_000;
+    this.minRetentionMs = options.minRetentionMs ?? 10 * 60_000;
     this.now = options.now ?? Date.now;
     client.defineCommand('driftstreamPaneReport', { numberOfKeys: 0, lua: REPORT_SCRIPT });
     client.defineCommand('driftstreamPaneSettle', { numberOfKeys: 0, lua: SETTLE_SCRIPT });
@@ -106,7 +113,8 @@ export class RedisPaneCoordinator implements PaneCoordinator {
       if (p.topic !== progress.topic || p.partition !== progress.partition) {
         throw new ValidationError(`partial of ${p.topic}/${p.partition} reported by ${progress.topic}/${progress.partition}`);
       }
-      args.push(paneId(p.modelId, p.paneStart, p.paneEnd), p.modelId, p.paneStart, p.paneEnd, JSON.stringify(p.state));
+      const keep = p.retainMs === undefined ? '' : Math.max(this.minRetentionMs, Math.ceil(p.retainMs));
+      args.push(paneId(p.modelId, p.paneStart, p.paneEnd), p.modelId, p.paneStart, p.paneEnd, JSON.stringify(p.state), keep);
     }
     const rows = await redisCall('pane report', () => this.commands.driftstreamPaneReport(...args));
     return rows.map(([id, version, flat]) => toCompletePane(id, this.leaseMs > 0 ? version : null, flat));
