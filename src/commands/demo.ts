@@ -64,13 +64,16 @@ export function formatAlert(a: DriftAlert): string {
   ].join('  ');
 }
 
-function demoConfig(): Config {
+function demoConfig(ownTopics: boolean): Config {
   const env = { ...process.env };
-  // The demo keeps to its own topics and group, so it neither reads nor disturbs real traffic.
-  env.DRIFTSTREAM_INFERENCE_TOPIC ??= 'driftstream-demo-inference';
-  env.DRIFTSTREAM_ALERTS_TOPIC ??= 'driftstream-demo-alerts';
-  env.DRIFTSTREAM_METRICS_TOPIC ??= 'driftstream-demo-metrics';
-  env.DRIFTSTREAM_DLQ_TOPIC ??= 'driftstream-demo-dlq';
+  // With its own detector the demo keeps to its own topics and group, so it neither reads nor
+  // disturbs real traffic; without one, its traffic is for the detectors on the configured topics.
+  if (ownTopics) {
+    env.DRIFTSTREAM_INFERENCE_TOPIC ??= 'driftstream-demo-inference';
+    env.DRIFTSTREAM_ALERTS_TOPIC ??= 'driftstream-demo-alerts';
+    env.DRIFTSTREAM_METRICS_TOPIC ??= 'driftstream-demo-metrics';
+    env.DRIFTSTREAM_DLQ_TOPIC ??= 'driftstream-demo-dlq';
+  }
   env.DRIFTSTREAM_GROUP_ID ??= `driftstream-demo-${Date.now().toString(36)}`;
   // Warnings about in-memory state are expected here; errors still show.
   env.DRIFTSTREAM_LOG_LEVEL ??= 'error';
@@ -119,7 +122,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
     } else out('scripts/stack.mjs not found: assuming Kafka and the schema registry are up');
   }
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
-  const config = demoConfig();
+  const config = demoConfig(opts.detector !== false);
   const logger = createLogger(config.logLevel);
 
   const model = parseModelConfig(
@@ -236,7 +239,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--duration <duration>', 'how long the demo produces traffic', '3m')
     .option('--no-stack', 'do not run scripts/stack.mjs up (Kafka and the registry are already up)')
     .option('--no-http', 'do not start the HTTP service')
-    .option('--no-detector', 'only produce the traffic (to DRIFTSTREAM_INFERENCE_TOPIC) and print alerts, for detectors running elsewhere')
+    .option('--no-detector', 'only produce the traffic (to DRIFTSTREAM_INFERENCE_TOPIC, default inference-events) and print the alerts, for detectors running elsewhere')
     .action(async (o: { rate: string; driftAfter: string; driftFor: string; duration: string; stack: boolean; http: boolean; detector: boolean }) => {
       const rate = Number(o.rate);
       if (!Number.isFinite(rate) || rate <= 0 || rate > 100_000) throw new ConfigError(`--rate: expected events per second between 1 and 100000, got ${JSON.stringify(o.rate)}`);
