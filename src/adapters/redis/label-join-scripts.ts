@@ -16,6 +16,7 @@
  *   P dirty                panes changed since last taken (set of `<paneMs>:<paneStart>:<modelId>`)
  *   P s:<id>               join counts of a model (hash)
  *
+ * The scripts use SET with GET (and NX), so they need Redis 7.0 or later.
  * Keys are derived inside the scripts, so they need a single Redis (or all
  * keys in one cluster slot, e.g. a prefix with a hash tag like `ds:{labels}:`).
  *
@@ -203,9 +204,9 @@ for i = 0, n - 1 do
   local model, eid, rec = ARGV[6 + i * 3], ARGV[7 + i * 3], ARGV[8 + i * 3]
   local sfx = id(model) .. ':' .. eid
   local key = P .. 'e:' .. sfx
-  local old = redis.call('GET', key)
+  -- One call: stores the record unless the key holds something, and says what it held.
+  local old = redis.call('SET', key, rec, 'NX', 'PX', HORIZON, 'GET')
   if not old then
-    redis.call('SET', key, rec, 'PX', HORIZON)
     stored = stored + 1
     stat(model, 'inferences', 1)
   elseif string.byte(old, 1) == 76 then
@@ -240,7 +241,8 @@ for i = 0, n - 1 do
   local sfx = id(model) .. ':' .. eid
   local key = P .. 'e:' .. sfx
   stat(model, 'labels', 1)
-  local old = redis.call('GET', key)
+  -- One call in the common case: the key becomes the joined marker, and says what it held.
+  local old = redis.call('SET', key, 'J', 'PX', HORIZON, 'GET')
   if not old then
     redis.call('SET', key, 'L' .. lab, 'PX', HORIZON)
     redis.call('ZADD', P .. 'w', NOW + HORIZON, sfx)
@@ -248,13 +250,14 @@ for i = 0, n - 1 do
     stat(model, 'waited', 1)
   elseif string.byte(old, 1) == 91 then
     -- '[': the inference record.
-    redis.call('SET', key, 'J', 'PX', HORIZON)
     local r = cjson.decode(old)
     addTo(r, model, labelIncs(r, cjson.decode(lab)))
     countJoin(model)
   else
     dups = dups + 1
     stat(model, 'labelDuplicates', 1)
+    -- A label already waiting stays waiting (its wait still ends when the sweep says).
+    if string.byte(old, 1) == 76 then redis.call('SET', key, old, 'PX', HORIZON) end
   end
 end
 return flush()
