@@ -5,6 +5,11 @@ import type { ColumnType, ReferenceProfile } from '../core/profile/reference-pro
 import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js';
 import { ValidationError } from '../errors.js';
 import { buildReference, inferType, type ReferenceRow } from './reference-bootstrap.js';
+import { ReferencePerformanceBuilder } from '../core/stats/performance.js';
+import { performanceSpecOf } from './label-records.js';
+
+/** The column of a sample that holds the true outcome; it gives the profile its reference performance. */
+export const LABEL_COLUMN = 'label';
 
 /** A sample record: a flat row (CSV or NDJSON) or an inference event (`features`, `score`, `prediction`). */
 export type SampleLike = Readonly<Record<string, unknown>>;
@@ -52,17 +57,19 @@ export async function buildReferenceFromSamples(
   const seen: Record<string, { numeric: number; other: number }> = {};
   let hasScore = false;
   let predictionType: ColumnType | undefined;
+  const performance = new ReferencePerformanceBuilder(performanceSpecOf(model));
   for await (const batch of batches) {
     for (const rec of batch) {
       const row = sampleToRow(rec);
       rows.push(row);
+      if (rec[LABEL_COLUMN] !== undefined) performance.accept({ prediction: row.prediction, score: row.score, label: rec[LABEL_COLUMN] });
       if (row.score !== null) hasScore = true;
       if (row.prediction !== null && predictionType === undefined) {
         predictionType = model.prediction === 'regression' && toNumber(row.prediction) !== null ? 'numeric' : 'categorical';
       }
       if (!declared) {
         for (const [k, v] of Object.entries(row.features)) {
-          if (k === SCORE_COLUMN || k === PREDICTION_COLUMN || v === null || v === undefined) continue;
+          if (k === SCORE_COLUMN || k === PREDICTION_COLUMN || k === LABEL_COLUMN || v === null || v === undefined) continue;
           const s = (seen[k] ??= { numeric: 0, other: 0 });
           if (inferType(v) === 'numeric' || (typeof v === 'string' && toNumber(v) !== null)) s.numeric++;
           else s.other++;
@@ -96,6 +103,7 @@ export async function buildReferenceFromSamples(
     const prediction = predictionType === 'numeric' ? toNumber(r.prediction) : r.prediction;
     return f || prediction !== r.prediction ? { features: f ?? r.features, score: r.score, prediction } : r;
   });
-  const profile = buildReference(model, types, normalized, { hasScore, predictionType }, { createdAt: meta.createdAt, id: meta.id ?? randomUUID(), version: meta.version });
-  return { profile, types };
+  const built = buildReference(model, types, normalized, { hasScore, predictionType }, { createdAt: meta.createdAt, id: meta.id ?? randomUUID(), version: meta.version });
+  const measured = performance.build();
+  return { profile: measured ? Object.freeze({ ...built, performance: measured }) : built, types };
 }

@@ -148,3 +148,21 @@ describe('reference upload with a label column', () => {
     expect((built.profile as { features: Record<string, unknown> }).features.label).toBeUndefined();
   });
 });
+
+describe('reference build from samples with a label column', () => {
+  it('adds the reference performance and keeps the label out of the features', async () => {
+    const { buildReferenceFromSamples } = await import('../../../src/stream/reference-from-samples.js');
+    const rows = Array.from({ length: 300 }, (_, i) => ({ x: String(i % 17), score: ((i * 37) % 100) / 100, prediction: null, label: i % 4 === 0 ? '1' : '0' }));
+    async function* batches() {
+      yield rows.slice(0, 150);
+      yield rows.slice(150);
+    }
+    const { profile, types } = await buildReferenceFromSamples(parseModelConfig({ modelId: 'm' }), batches(), { createdAt: 1 });
+    expect(Object.keys(types)).toEqual(['x']);
+    const perf = (profile as { performance?: ReferencePerformance }).performance!;
+    const o = binaryOracle(rows.map((r) => ({ score: r.score, prediction: null, label: r.label })));
+    expect(perf.labelled).toBe(300);
+    expect(perf.metrics.f1).toBeCloseTo(o.f1!, 12);
+    expect(Math.abs(perf.metrics.rocAuc! - o.rocAuc!)).toBeLessThan(0.01);
+  });
+});
