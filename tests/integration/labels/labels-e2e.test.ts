@@ -20,7 +20,7 @@ import { buildReferenceFromSamples } from '../../../src/stream/reference-from-sa
 import { LabelJoinPerformanceReader } from '../../../src/stream/performance-reader.js';
 import { REGISTRY_URL, consumeMessages, createTopics, testKafka, uniqueName } from '../../support/kafka.js';
 import { AlertCollector, CATEGORICAL, NUMERIC, createStreamTopics, inference, rng, sleep, streamConfig, waitFor, writeReferenceSample, type StreamTopics } from '../stream/stream-support.js';
-import { binaryOracle, quantile, type Pair } from '../../unit/performance/oracle.js';
+import { binaryOracle, meanStd, quantile, type Pair } from '../../unit/performance/oracle.js';
 
 const REDIS_URL = process.env.DRIFTSTREAM_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HORIZON_MS = 25_000;
@@ -179,6 +179,13 @@ describe('ground truth end to end (real Kafka, registry and Redis)', () => {
     const scores = events.map((e) => e.score!);
     expect(latest.proxy.scoreMean).toBeCloseTo(scores.reduce((a, b) => a + b, 0) / scores.length, 9);
     expect(latest.proxy.positiveRate).toBeCloseTo(scores.filter((s) => s >= 0.5).length / scores.length, 12);
+    const ms = meanStd(scores);
+    expect(latest.proxy.scoreStd).toBeCloseTo(ms.std, 9);
+    const pos = scores.filter((s) => s >= 0.5).length / scores.length;
+    expect(latest.proxy.predictionEntropy).toBeCloseTo(-(pos * Math.log(pos) + (1 - pos) * Math.log(1 - pos)), 12);
+    expect(latest.proxy.meanScoreEntropy).toBeCloseTo(scores.reduce((h, p) => h - (p * Math.log(p) + (1 - p) * Math.log(1 - p)), 0) / scores.length, 9);
+    expect(perf.metrics.labelPositiveRate).toBeCloseTo(range(0, 500).filter((i) => truth[i] === 1).length / 500, 12);
+    expect(Math.abs(perf.metrics.rocAuc! - want.rocAuc!)).toBeLessThanOrEqual(perf.metrics.rocAucErrorBound! + 1e-12);
 
     // The metrics topic carries the same numbers for the window.
     const published = (await readAll(topics.metrics))
