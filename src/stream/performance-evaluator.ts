@@ -213,10 +213,12 @@ export class PerformanceEvaluator {
       for (const a of produced) if (await deps.alertState.claimAlert(a)) alerts.push(a);
     }
 
+    // A window whose drift evaluation already carries this very performance (no label since) is not published again.
+    const changed = !stored || JSON.stringify(stored.performance) !== JSON.stringify(performance);
     if (alerts.length > 0) await deps.sink.publishAlerts(alerts);
-    await deps.sink.publishEvaluations([evaluation]);
+    if (changed) await deps.sink.publishEvaluations([evaluation]);
     if (tracker) await deps.alertState.saveTracker(w.modelId, performanceTrackerKey(w.window.name), tracker.toJSON());
-    if (stored) await deps.results.saveEvaluations([evaluation]);
+    if (stored && changed) await deps.results.saveEvaluations([evaluation]);
     if (alerts.length > 0) await deps.results.saveAlerts(alerts);
 
     for (const a of alerts) {

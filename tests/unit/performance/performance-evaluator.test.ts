@@ -163,3 +163,30 @@ describe('performance evaluator', () => {
     expect((await join.stats('credit')).expired).toBe(1);
   });
 });
+
+describe('performance evaluator publishing', () => {
+  it('does not republish a window whose stored evaluation already carries the same performance', async () => {
+    const now = { t: T0 + 61_000 };
+    const { config, join, sink, results, evaluator } = setup(now);
+    const ev = { eventId: 'y', modelId: 'credit', modelVersion: null, timestamp: T0 + 5, features: {}, prediction: null, score: 0.2, attributes: {} };
+    await join.recordInferences(inferenceRecordsOf([ev], config), now.t);
+    await join.recordLabels([toLabelRecord({ eventId: 'y', modelId: 'credit', timestamp: T0 + 10, label: 0 })], now.t);
+    const { windowPerformanceOf } = await import('../../../src/stream/performance-evaluator.js');
+    const performance = await windowPerformanceOf(join, () => ({ config }))('credit', config.windows[0], T0);
+    await results.saveEvaluations([
+      {
+        evaluationId: 'd', modelId: 'credit', modelVersion: null, windowName: '1m', windowStart: T0, windowEnd: T0 + 60_000, sampleSize: 1,
+        referenceId: 'ref-1', evaluatedAt: 0, datasetDrift: { share: 0, drift: false }, features: {}, alertable: false, performance,
+      },
+    ]);
+    await evaluator.punctuate();
+    expect(sink.evaluations.filter((e) => e.windowName === '1m')).toEqual([]);
+    // A label after that changes it: published and saved.
+    const ev2 = { ...ev, eventId: 'z', timestamp: T0 + 7 };
+    await join.recordInferences(inferenceRecordsOf([ev2], config), now.t);
+    await join.recordLabels([toLabelRecord({ eventId: 'z', modelId: 'credit', timestamp: T0 + 10, label: 1 })], now.t);
+    await evaluator.punctuate();
+    expect(sink.evaluations.filter((e) => e.windowName === '1m').map((e) => e.performance?.labelled)).toEqual([2]);
+    expect((await results.latestEvaluation('credit', '1m'))!.performance!.labelled).toBe(2);
+  });
+});
