@@ -1,24 +1,32 @@
 // HTTP load test of the drift endpoint while the detector ingests.
 //
-//   npx tsx load-tests/http-drift.ts [--rate 500] [--duration 30] [--ingest 5000] [--connections 10]
+//   npx tsx load-tests/http-drift.ts [--rate 500] [--duration 30] [--ingest 5000] [--connections 10] [--topology combined|separate]
 //
-// Starts the detector and the HTTP service in a child process (load-tests/http-target.ts), declares
-// a model of 20 numeric and 5 categorical features over HTTP and uploads its reference, produces
-// inference events in real time to a fresh topic at --ingest events/s, and once windows are being
-// evaluated drives GET /api/v1/models/{id}/drift with autocannon: first at a fixed --rate
-// requests/s (target: p99 < 50 ms at 500 req/s), then unthrottled to find the ceiling. Prints
-// requests/s, latency percentiles, errors and the detector's ingest rate during each run, and
-// writes them to test-artifacts/http-load.json. Traffic goes to 127.0.0.1 only; every loop is
-// bounded in time.
-import { spawn } from 'node:child_process';
+// combined (default, `driftstream run`): the detector and the HTTP service share one process
+// (load-tests/http-target.ts), the drift route answering from the detector's memory.
+// separate: `driftstream run --no-http` and `driftstream serve` in two processes over PostgreSQL and
+// Redis (a private schema and key prefix), the drift route reading PostgreSQL.
+//
+// Starts the target, declares a model of 20 numeric and 5 categorical features over HTTP and
+// uploads its reference, produces inference events in real time to a fresh topic at --ingest
+// events/s, and once windows are being evaluated drives GET /api/v1/models/{id}/drift with
+// autocannon: first at a fixed --rate requests/s (target: p99 < 50 ms at 500 req/s), then
+// unthrottled to find the ceiling. Prints requests/s, latency percentiles, errors, the detector's
+// ingest rate and the machine's load average for each run, and writes them to
+// test-artifacts/http-load-<topology>.json. Traffic goes to 127.0.0.1 only; every loop is bounded
+// in time.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import pg from 'pg';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,6 +34,9 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '30' },
     ingest: { type: 'string', default: '5000' },
     connections: { type: 'string', default: '10' },
+    topology: { type: 'string', default: 'combined' },
+    'database-url': { type: 'string', default: process.env.DRIFTSTREAM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+    'redis-url': { type: 'string', default: process.env.DRIFTSTREAM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' },
     brokers: { type: 'string', default: process.env.DRIFTSTREAM_KAFKA_BROKERS ?? '127.0.0.1:9092' },
   },
 });
@@ -33,6 +44,8 @@ const RATE = Number(args.rate);
 const DURATION = Number(args.duration);
 const INGEST = Number(args.ingest);
 const CONNECTIONS = Number(args.connections);
+const TOPOLOGY = args.topology;
+if (TOPOLOGY !== 'combined' && TOPOLOGY !== 'separate') throw new Error(`--topology: expected combined or separate, got ${TOPOLOGY}`);
 const ROOT = join(import.meta.dirname, '..');
 const run = randomUUID().slice(0, 8);
 const modelId = `load-${run}`;
@@ -58,33 +71,76 @@ const admin = kafka.admin();
 await admin.connect();
 await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
 
+const baseEnv = {
+  ...process.env,
+  DRIFTSTREAM_KAFKA_BROKERS: args.brokers,
+  DRIFTSTREAM_INFERENCE_TOPIC: topic,
+  DRIFTSTREAM_ALERTS_TOPIC: `load-http-alerts-${run}`,
+  DRIFTSTREAM_METRICS_TOPIC: `load-http-metrics-${run}`,
+  DRIFTSTREAM_DLQ_TOPIC: `load-http-dlq-${run}`,
+  DRIFTSTREAM_GROUP_ID: `load-http-${run}`,
+  DRIFTSTREAM_API_KEYS: `editor:${KEY}`,
+  DRIFTSTREAM_LOG_LEVEL: 'info',
+  DRIFTSTREAM_IDLE_TIMEOUT: '2s',
+};
 // LOAD_TARGET_NODE_ARGS passes node flags to the target, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 const nodeArgs = (process.env.LOAD_TARGET_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'load-tests', 'http-target.ts')], {
-  cwd: ROOT,
-  env: {
-    ...process.env,
-    DRIFTSTREAM_KAFKA_BROKERS: args.brokers,
-    DRIFTSTREAM_INFERENCE_TOPIC: topic,
-    DRIFTSTREAM_ALERTS_TOPIC: `load-http-alerts-${run}`,
-    DRIFTSTREAM_METRICS_TOPIC: `load-http-metrics-${run}`,
-    DRIFTSTREAM_DLQ_TOPIC: `load-http-dlq-${run}`,
-    DRIFTSTREAM_GROUP_ID: `load-http-${run}`,
-    DRIFTSTREAM_HTTP_PORT: '0',
-    DRIFTSTREAM_API_KEYS: `editor:${KEY}`,
-    DRIFTSTREAM_LOG_LEVEL: 'info',
-    DRIFTSTREAM_IDLE_TIMEOUT: '2s',
-  },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const url = await new Promise<string>((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error('the target did not start in 60 s')), 60_000);
-  createInterface({ input: child.stdout! }).once('line', (line) => {
-    clearTimeout(timer);
-    resolve(JSON.parse(line).url);
-  });
-  child.once('exit', (code) => reject(new Error(`the target exited with ${code}`)));
-});
+const children: ChildProcess[] = [];
+const schema = `load_http_${run}`;
+const redisPrefix = `driftstream-load:${run}:`;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startTarget(): Promise<string> {
+  if (TOPOLOGY === 'combined') {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'load-tests', 'http-target.ts')], {
+      cwd: ROOT,
+      env: { ...baseEnv, DRIFTSTREAM_HTTP_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the target did not start in 60 s')), 60_000);
+      createInterface({ input: child.stdout! }).once('line', (line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line).url);
+      });
+      child.once('exit', (code) => reject(new Error(`the target exited with ${code}`)));
+    });
+  }
+  // Two processes over the shared state; their logs go nowhere (as to a log shipper that keeps up).
+  const port = await freePort();
+  const env = {
+    ...baseEnv,
+    DRIFTSTREAM_DATABASE_URL: args['database-url'],
+    DRIFTSTREAM_DATABASE_SCHEMA: schema,
+    DRIFTSTREAM_REDIS_URL: args['redis-url'],
+    DRIFTSTREAM_REDIS_KEY_PREFIX: redisPrefix,
+    DRIFTSTREAM_HTTP_PORT: String(port),
+  };
+  const cli = join(ROOT, 'src', 'cli.ts');
+  const serve = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', cli, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(serve);
+  const url = `http://127.0.0.1:${port}`;
+  const until = Date.now() + 60_000;
+  for (;;) {
+    if (Date.now() > until) throw new Error('serve did not start in 60 s');
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    await sleep(250);
+  }
+  // serve has applied the migrations; the detector starts after it.
+  const detector = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', cli, 'run', '--no-http', '--start-from', 'latest'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(detector);
+  return url;
+}
+
+const url = await startTarget();
 
 async function call(method: string, path: string, body: string, type: string): Promise<void> {
   const r = await fetch(`${url}${path}`, { method, headers: { 'content-type': type, 'x-api-key': KEY }, body });
@@ -118,7 +174,9 @@ const producerLoop = (async () => {
   }
 })();
 
-async function consumed(): Promise<number> {
+async function consumed(): Promise<number | undefined> {
+  // Only the combined target exposes the detector's counters.
+  if (TOPOLOGY !== 'combined') return undefined;
   const text = await (await fetch(`${url}/metrics`)).text();
   const m = new RegExp(`driftstream_events_consumed_total\\{model="${modelId}"\\} (\\d+)`).exec(text);
   return m ? Number(m[1]) : 0;
@@ -131,7 +189,7 @@ while ((await fetch(`${url}${driftPath}`)).status !== 200) {
   await sleep(250);
 }
 const sample = await (await fetch(`${url}${driftPath}`)).text();
-console.log(`target ${url}; model ${modelId} (20 numeric + 5 categorical features); drift answer ${sample.length} bytes`);
+console.log(`topology ${TOPOLOGY}; target ${url}; model ${modelId} (20 numeric + 5 categorical features); drift answer ${sample.length} bytes`);
 
 interface Measured {
   label: string;
@@ -143,7 +201,8 @@ interface Measured {
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   errors: number;
   non2xx: number;
-  ingestEventsPerSec: number;
+  /** Events/s the detector consumed during the run (combined topology), else null. */
+  ingestEventsPerSec: number | null;
   /** 1-minute load average of the machine after the run: other work on it skews latency. */
   loadAverage: number;
 }
@@ -153,7 +212,8 @@ async function measure(label: string, options: { overallRate?: number; connectio
   const started = Date.now();
   const result = await autocannon({ url: `${url}${driftPath}`, connections: options.connections, duration: options.duration, overallRate: options.overallRate });
   const seconds = (Date.now() - started) / 1000;
-  const ingest = ((await consumed()) - before) / seconds;
+  const after = await consumed();
+  const ingest = before === undefined || after === undefined ? null : (after - before) / seconds;
   const m: Measured = {
     label,
     connections: options.connections,
@@ -164,11 +224,11 @@ async function measure(label: string, options: { overallRate?: number; connectio
     latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: Math.round(result.latency.mean * 100) / 100 },
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
-    ingestEventsPerSec: Math.round(ingest),
+    ingestEventsPerSec: ingest === null ? null : Math.round(ingest),
     loadAverage: Math.round(loadavg()[0] * 100) / 100,
   };
   console.log(
-    `${label.padEnd(24)} ${String(m.requestsPerSec).padStart(6)} req/s  p50 ${m.latencyMs.p50} ms  p90 ${m.latencyMs.p90} ms  p99 ${m.latencyMs.p99} ms  max ${m.latencyMs.max} ms  errors ${m.errors}  non-2xx ${m.non2xx}  detector ingest ${m.ingestEventsPerSec} events/s  load ${m.loadAverage}/${cpus().length} cores`,
+    `${label.padEnd(24)} ${String(m.requestsPerSec).padStart(6)} req/s  p50 ${m.latencyMs.p50} ms  p90 ${m.latencyMs.p90} ms  p99 ${m.latencyMs.p99} ms  max ${m.latencyMs.max} ms  errors ${m.errors}  non-2xx ${m.non2xx}  detector ingest ${m.ingestEventsPerSec ?? '(other process)'} events/s  load ${m.loadAverage}/${cpus().length} cores`,
   );
   return m;
 }
@@ -182,10 +242,27 @@ try {
   producing = false;
   await producerLoop;
   await producer.disconnect();
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  for (const child of children.reverse()) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin.disconnect();
+  if (TOPOLOGY === 'separate') {
+    const db = new pg.Client({ connectionString: args['database-url'] });
+    await db.connect();
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.end();
+    const redis = new Redis(args['redis-url']);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
 }
 
 const fixed = results[0];
@@ -193,7 +270,7 @@ const verdict = fixed.latencyMs.p99 < 50 && fixed.errors === 0 && fixed.non2xx =
 console.log(`\np99 at ${RATE} req/s: ${fixed.latencyMs.p99} ms (target < 50 ms) ${verdict}; events produced ${produced}`);
 mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
 writeFileSync(
-  join(ROOT, 'test-artifacts', 'http-load.json'),
-  JSON.stringify({ at: new Date().toISOString(), model: { numeric: 20, categorical: 5 }, ingestTarget: INGEST, results, verdict }, null, 2),
+  join(ROOT, 'test-artifacts', `http-load-${TOPOLOGY}.json`),
+  JSON.stringify({ at: new Date().toISOString(), topology: TOPOLOGY, model: { numeric: 20, categorical: 5 }, ingestTarget: INGEST, results, verdict }, null, 2),
 );
 process.exit(verdict === 'PASS' ? 0 : 1);
