@@ -258,7 +258,16 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   });
   const labels = new KafkaGroundTruthRunner(
     kafka,
-    new GroundTruthProcessor({ decoder, join: labelJoin, deadLetters, policy: options.policy ?? 'dlq', metrics, logger }),
+    new GroundTruthProcessor({
+      decoder,
+      join: labelJoin,
+      deadLetters,
+      policy: options.policy ?? 'dlq',
+      metrics,
+      logger,
+      // With auto-registration on, a label may come before its model's first inference.
+      acceptsModel: (modelId) => config.detector.autoRegister || catalog.get(modelId) !== undefined,
+    }),
     {
       topic: topics.groundTruth,
       groupId: config.groupId,

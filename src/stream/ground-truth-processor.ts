@@ -22,6 +22,11 @@ export interface GroundTruthContext {
   readonly logger: Logger;
   /** Backoff while Redis (or the registry) is down. */
   readonly retryDelayMs?: { initial: number; max: number };
+  /**
+   * False for a model no inference can come from (not declared, auto-registration
+   * off): its labels are dead-lettered as `unknown_model`, like its inferences.
+   */
+  readonly acceptsModel?: (modelId: string) => boolean;
 }
 
 /**
@@ -48,16 +53,15 @@ export class GroundTruthProcessor {
       try {
         const cached = this.ctx.decoder.decodeCached(r.value);
         value = cached ? cached.value : (await this.retry(() => this.ctx.decoder.decode(r.value), control, 'schema registry')).value;
-        labels.push(toLabelRecord(toGroundTruthEvent(value)));
+        const event = toGroundTruthEvent(value);
+        if (this.ctx.acceptsModel && !this.ctx.acceptsModel(event.modelId)) {
+          this.reject(dead, topic, partition, r, 'unknown_model', `model ${JSON.stringify(event.modelId)} is not declared and auto-registration is off`);
+          continue;
+        }
+        labels.push(toLabelRecord(event));
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err;
-        const letter: DeadLetter = {
-          record: { topic, partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp },
-          reason: err.reason,
-          message: err.message,
-        };
-        if (this.ctx.policy === 'fail') throw new ProcessingFailedError(letter);
-        dead.push(letter);
+        this.reject(dead, topic, partition, r, err.reason, err.message);
       }
     }
     if (dead.length > 0) {
@@ -72,6 +76,16 @@ export class GroundTruthProcessor {
     for (const [model, n] of Object.entries(outcome.joinedByModel)) this.ctx.metrics.labelsJoined.inc({ model }, n);
     if (outcome.duplicates > 0) this.ctx.metrics.labelsUnmatched.inc({ reason: 'duplicate' }, outcome.duplicates);
     return outcome;
+  }
+
+  private reject(dead: DeadLetter[], topic: string, partition: number, r: SourceMessage, reason: string, message: string): void {
+    const letter: DeadLetter = {
+      record: { topic, partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp },
+      reason,
+      message,
+    };
+    if (this.ctx.policy === 'fail') throw new ProcessingFailedError(letter);
+    dead.push(letter);
   }
 
   // Retriable failures (a dependency down) are waited out while the consumer runs; anything else propagates.

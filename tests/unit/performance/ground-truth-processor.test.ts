@@ -57,6 +57,22 @@ describe('ground-truth processor', () => {
     expect((await join.readCounters('m', 60_000, T, T + 60_000)).get('tp')).toBe(1);
   });
 
+  it('dead-letters labels of models no inference can come from', async () => {
+    const letters: DeadLetter[] = [];
+    const processor = new GroundTruthProcessor({
+      decoder: codec,
+      join: new MemoryLabelJoin(),
+      deadLetters: { send: async (l) => void letters.push(...l) },
+      policy: 'dlq',
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger,
+      acceptsModel: (m) => m === 'known',
+    });
+    const outcome = await processor.process('gt', 0, [msg(0, { eventId: 'a', modelId: 'nope', timestamp: T, label: 1 }), msg(1, { eventId: 'a', modelId: 'known', timestamp: T, label: 1 })], running);
+    expect(outcome).toMatchObject({ stored: 1 });
+    expect(letters.map((l) => l.reason)).toEqual(['unknown_model']);
+  });
+
   it('stops on a bad record under the fail policy', async () => {
     const { processor } = setup(undefined, 'fail');
     await expect(processor.process('gt', 1, [msg(7, 'not json')], running)).rejects.toBeInstanceOf(ProcessingFailedError);
