@@ -86,6 +86,8 @@ export function streamConfig(topics: StreamTopics, extra: Record<string, string>
     DRIFTSTREAM_ALERTS_TOPIC: topics.alerts,
     DRIFTSTREAM_METRICS_TOPIC: topics.metrics,
     DRIFTSTREAM_DLQ_TOPIC: topics.dlq,
+    // The detector consumes ground truth too: never the shared default topic.
+    DRIFTSTREAM_GROUND_TRUTH_TOPIC: `${topics.inference}-ground-truth`,
     DRIFTSTREAM_GROUP_ID: uniqueName('detector'),
     DRIFTSTREAM_SCHEMA_REGISTRY_URL: REGISTRY_URL,
     DRIFTSTREAM_IDLE_TIMEOUT: '3s',
