@@ -177,6 +177,8 @@ export class WindowEvaluator {
 
       const evaluations: DetailedEvaluation[] = [];
       const alerts: DriftAlert[] = [];
+      /** Every record the trackers produced, claimed now or by an earlier attempt of this pane. */
+      const records: DriftAlert[] = [];
       const trackers: [string, AlertTracker][] = [];
       for (const w of windows) {
         const windowPane = cache.window(w.window, w.end);
@@ -201,6 +203,7 @@ export class WindowEvaluator {
         const conditions = deriveConditions(evaluation, rt.config, windowPane);
         const tracker = AlertTracker.fromJSON(cp.modelId, w.window.name, { resolveAfter: rt.config.resolveAfter }, await this.deps.alertState.loadTracker(cp.modelId, w.window.name));
         const produced = tracker.update(evaluation, conditions, this.now());
+        records.push(...produced);
         for (const a of produced) {
           const key = `${a.alertId}|${a.status}|${a.severity}`;
           if (claimed.has(key) || (await this.deps.alertState.claimAlert(a))) {
@@ -211,9 +214,15 @@ export class WindowEvaluator {
         trackers.push([w.window.name, tracker]);
       }
       await this.publish(evaluations, alerts);
-      for (const [name, tracker] of trackers) await this.deps.alertState.saveTracker(cp.modelId, name, tracker.toJSON());
       await this.deps.results.saveEvaluations(evaluations);
-      if (alerts.length > 0) await this.deps.results.saveAlerts(alerts);
+      if (records.length > 0) {
+        // The alert history must hold these records before the trackers move on: a crash in between
+        // re-evaluates the pane on the old trackers, which produce the same records again (their
+        // claims are taken, so they are not published twice, but they are written).
+        await this.deps.results.saveAlerts(records);
+        if (this.deps.durable) await this.deps.durable();
+      }
+      for (const [name, tracker] of trackers) await this.deps.alertState.saveTracker(cp.modelId, name, tracker.toJSON());
       this.observe(evaluations, alerts, trackers);
     }
     cache.markEvaluated(cp.paneStart);
