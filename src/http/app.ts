@@ -10,7 +10,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { VERSION } from '../version.js';
 import { Authenticator, requireRole } from './auth.js';
-import { CachedModelRepository } from './cached-models.js';
+import { CachedModelRepository, CachedResultRepository } from './read-cache.js';
 import type { HttpDeps } from './deps.js';
 import { HttpError } from './errors.js';
 import { errorBody, handleError } from './error-handler.js';
@@ -63,8 +63,11 @@ const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; 
  * callers `listen()` (the commands) or `inject()` (tests).
  */
 export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
-  const cacheMs = options.modelCacheMs ?? 1000;
-  const deps: HttpDeps = cacheMs > 0 ? { ...options, models: new CachedModelRepository(options.models, cacheMs) } : options;
+  const cacheMs = options.readCacheMs ?? 1000;
+  const deps: HttpDeps =
+    cacheMs > 0
+      ? { ...options, models: new CachedModelRepository(options.models, cacheMs), results: new CachedResultRepository(options.results, cacheMs) }
+      : options;
   const { config, metrics } = deps;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,

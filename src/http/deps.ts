@@ -89,6 +89,10 @@ export interface HttpDeps {
   now?: () => number;
   /** Timeout of each readiness check. Default 2000 ms. */
   healthTimeoutMs?: number;
-  /** How long a model configuration read by a request is reused by later ones. Default 1000 ms; 0 disables. */
-  modelCacheMs?: number;
+  /**
+   * How long a model configuration or a window's latest evaluation read by
+   * one request is reused by later ones (other processes' writes show after
+   * at most this long). Default 1000 ms; 0 disables.
+   */
+  readCacheMs?: number;
 }

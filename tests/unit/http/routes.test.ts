@@ -74,7 +74,8 @@ describe('models', () => {
   });
 
   it('derives status: warming_up without reference or evaluation, ok without drift; live detector state wins', async () => {
-    const { app, models, results } = await seededApp({}, {}, false);
+    // This test writes to the repositories behind the service's back: no read cache.
+    const { app, models, results } = await seededApp({ readCacheMs: 0 }, {}, false);
     await models.putModel({ modelId: 'm1', features: { x: 'numeric' } });
     let m = (await app.inject({ url: '/api/v1/models/m1' })).json();
     expect(m).toMatchObject({ status: 'warming_up', statusReason: 'no reference profile yet', reference: null });

@@ -1,4 +1,5 @@
-import type { ModelConfigJson, ModelRepository, StoredReference } from '../stream/ports.js';
+import type { DriftAlert, Evaluation } from '../core/drift/types.js';
+import type { AlertQuery, ModelConfigJson, ModelRepository, ResultRepository, StoredReference, WindowQuery } from '../stream/ports.js';
 
 /**
  * A {@link ModelRepository} that remembers `getModel` answers for `ttlMs`:
@@ -55,5 +56,49 @@ export class CachedModelRepository implements ModelRepository {
 
   getReference(referenceId: string): Promise<StoredReference | undefined> {
     return this.inner.getReference(referenceId);
+  }
+}
+
+/**
+ * A {@link ResultRepository} that remembers `latestEvaluation` answers for
+ * `ttlMs`: dashboards and scrapers ask for the same few windows many times a
+ * second, and a window changes at most once per slide. History queries and
+ * writes pass through.
+ */
+export class CachedResultRepository implements ResultRepository {
+  private readonly latest = new Map<string, { at: number; value: Evaluation | undefined }>();
+
+  constructor(
+    private readonly inner: ResultRepository,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async latestEvaluation(modelId: string, windowName: string): Promise<Evaluation | undefined> {
+    const key = `${modelId}\u0000${windowName}`;
+    const hit = this.latest.get(key);
+    const t = this.now();
+    if (hit && t - hit.at < this.ttlMs) return hit.value;
+    const value = await this.inner.latestEvaluation(modelId, windowName);
+    if (this.latest.size >= this.maxEntries) this.latest.clear();
+    this.latest.set(key, { at: t, value });
+    return value;
+  }
+
+  saveEvaluations(evaluations: readonly Evaluation[]): Promise<void> {
+    return this.inner.saveEvaluations(evaluations);
+  }
+
+  saveAlerts(alerts: readonly DriftAlert[]): Promise<void> {
+    return this.inner.saveAlerts(alerts);
+  }
+
+  listEvaluations(query: WindowQuery): Promise<Evaluation[]> {
+    return this.inner.listEvaluations(query);
+  }
+
+  listAlerts(query: AlertQuery): Promise<{ alerts: DriftAlert[]; nextCursor?: string }> {
+    return this.inner.listAlerts(query);
   }
 }

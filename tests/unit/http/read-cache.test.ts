@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryModelRepository } from '../../../src/adapters/memory/index.js';
-import { CachedModelRepository } from '../../../src/http/cached-models.js';
+import { CachedModelRepository, CachedResultRepository } from '../../../src/http/read-cache.js';
+import { MemoryModelRepository, MemoryResultRepository } from '../../../src/adapters/memory/index.js';
+import { creditEvaluations } from './fixtures.js';
 
-describe('CachedModelRepository', () => {
+describe('read caches', () => {
   it('reuses a model read within the TTL, rereads after it, and drops entries on its own writes', async () => {
     const inner = new MemoryModelRepository();
     let reads = 0;
@@ -30,5 +31,20 @@ describe('CachedModelRepository', () => {
     expect((await cache.getModel('m'))?.minSamples).toBe(3);
     expect(await cache.deleteModel('m')).toBe(true);
     expect(await cache.getModel('m')).toBeUndefined();
+  });
+
+  it('reuses a window\'s latest evaluation within the TTL', async () => {
+    const inner = new MemoryResultRepository();
+    let now = 0;
+    const cache = new CachedResultRepository(inner, 1000, () => now);
+    const [a, b] = creditEvaluations(2);
+    await inner.saveEvaluations([a]);
+    expect((await cache.latestEvaluation('credit-risk', '1m'))?.evaluationId).toBe(a.evaluationId);
+    await inner.saveEvaluations([b]);
+    now = 999;
+    expect((await cache.latestEvaluation('credit-risk', '1m'))?.evaluationId).toBe(a.evaluationId);
+    expect((await cache.listEvaluations({ modelId: 'credit-risk' }))).toHaveLength(2);
+    now = 1000;
+    expect((await cache.latestEvaluation('credit-risk', '1m'))?.evaluationId).toBe(b.evaluationId);
   });
 });
