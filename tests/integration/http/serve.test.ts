@@ -86,7 +86,12 @@ describe('driftstream serve over PostgreSQL and Redis', () => {
     const detector = new PostgresResultRepository(db.pool);
     await detector.saveEvaluations([0, 1, 2].map((i) => makeEvaluation({ windowStart: T0 + i * 60_000 })));
     await detector.saveAlerts([makeAlert({ alertId: 'i1', detectedAt: T0 + 1000 }), makeAlert({ alertId: 'i2', detectedAt: T0 + 2000, status: 'RESOLVED' })]);
+    // What another process wrote shows within the read cache's second.
     let r = await get('/api/v1/models/credit-risk/drift?window=1m');
+    for (let i = 0; i < 30 && r.status === 404; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      r = await get('/api/v1/models/credit-risk/drift?window=1m');
+    }
     expect(r.status).toBe(200);
     const e = await json(r);
     expect(e).toMatchObject({ windowStart: T0 + 120_000, sampleSize: 1234, datasetDrift: { share: 0.5, drift: true } });
