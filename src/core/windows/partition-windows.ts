@@ -2,6 +2,15 @@ import { Pane, type PaneJSON } from './pane.js';
 import type { PaneLayout } from './pane-layout.js';
 import { paneStartOf } from './window-spec.js';
 
+/**
+ * How far behind the wall clock (when it arrived) the newest event may be for
+ * the partition to count as live rather than replaying the past.
+ */
+export const LIVE_SKEW_MS = 60_000;
+
+/** Idle timeouts after which a replaying partition closes all its panes (the replay has stopped). */
+export const REPLAY_IDLE_FACTOR = 3;
+
 /** How one model's panes are cut in event time. */
 export interface PaneParams {
   /** Pane length (the greatest common divisor of the model's window slides). */
@@ -40,7 +49,7 @@ export interface PartitionWindowsJSON {
  * partition's clock (the highest event time seen) and the per-model watermark
  * (clock minus the model's allowed lateness). A pane closes when the watermark
  * passes its end, or when the partition has been idle for the idle timeout
- * (processing time): then its clock is assumed to advance with the wall clock.
+ * (processing time; see {@link closeIdle}).
  * An event whose pane has already closed is late: counted, never added.
  *
  * Nothing here reads a clock; processing time is passed in.
@@ -104,23 +113,46 @@ export class PartitionWindows {
   }
 
   /**
-   * When no event arrived for `idleTimeoutMs` of processing time, closes the
-   * panes that end before the estimated clock (the last clock advanced by the
-   * idle time) and marks the partition idle. Returns undefined when not idle.
+   * When no event arrived for `idleTimeoutMs` of processing time, closes
+   * panes and marks the partition idle; returns undefined when not idle.
+   *
+   * A live partition (its last event time was close to the wall clock when it
+   * arrived) is assumed to advance with the wall clock: panes ending before
+   * the last clock plus the idle time close, so the last pane of a stream that
+   * stops is evaluated. A partition replaying the past gets no such guess
+   * (more of the past may follow soon): the allowed lateness is waived, so
+   * panes ending at or before its clock close, and only after
+   * {@link REPLAY_IDLE_FACTOR} idle timeouts do its remaining panes close.
    */
   closeIdle(now: number, idleTimeoutMs: number): ClosedPane[] | undefined {
     const idleFor = now - this.lastEventAt;
     if (idleFor < idleTimeoutMs || this.clock === -Infinity) return undefined;
     this.idle = true;
-    const estimate = this.clock + idleFor;
     const out: ClosedPane[] = [];
-    for (const m of this.models.values()) this.closeUpTo(m, estimate, out);
+    if (this.isLive()) {
+      for (const m of this.models.values()) this.closeUpTo(m, this.clock + idleFor, out);
+    } else {
+      const flush = idleFor >= REPLAY_IDLE_FACTOR * idleTimeoutMs;
+      for (const m of this.models.values()) this.closeUpTo(m, flush ? Math.max(this.clock, this.lastOpenEnd(m)) : this.clock, out);
+    }
     return out;
   }
 
-  /** The clock as an idle partition estimates it (the last clock advanced by the idle time). */
+  private isLive(): boolean {
+    return this.lastEventAt - this.clock <= LIVE_SKEW_MS;
+  }
+
+  private lastOpenEnd(m: ModelPanes): number {
+    let end = -Infinity;
+    for (const p of m.open.values()) if (p.paneEnd > end) end = p.paneEnd;
+    for (const p of m.retired) if (p.paneEnd > end) end = p.paneEnd;
+    return end;
+  }
+
+  /** The clock an idle partition assumes: advanced by the idle time when live, else the last clock. */
   estimatedClock(now: number): number {
-    return this.idle ? this.clock + (now - this.lastEventAt) : this.clock;
+    if (!this.idle || !this.isLive()) return this.clock;
+    return this.clock + (now - this.lastEventAt);
   }
 
   private closeUpTo(m: ModelPanes, watermark: number, out: ClosedPane[]): void {

@@ -89,6 +89,23 @@ describe('PartitionWindows', () => {
     expect(add(w, T0 + 3_000, 9_000)).toBeUndefined();
   });
 
+  it('waives only the lateness of an idle partition that replays the past', () => {
+    const w = new PartitionWindows(0);
+    const wall = T0 + 3_600_000; // the events are an hour old
+    add(w, T0 + 4_000, wall);
+    add(w, T0 + 10_500, wall);
+    expect(w.closeDue()).toEqual([]); // watermark T0 + 8.5 s
+    const closed = w.closeIdle(wall + 6_000, 5_000)!;
+    expect(closed.map((c) => c.pane.paneStart)).toEqual([T0]); // the pane holding the clock stays open
+    expect(w.estimatedClock(wall + 6_000)).toBe(T0 + 10_500);
+    expect(add(w, T0 + 11_000, wall + 61_000)?.paneStart).toBe(T0 + 10_000);
+    // Silent for three idle timeouts: the replay has stopped, its last pane closes.
+    expect(w.closeIdle(wall + 61_000 + 10_000, 5_000)).toEqual([]);
+    expect(w.closeIdle(wall + 61_000 + 15_000, 5_000)!.map((c) => c.pane.paneStart)).toEqual([T0 + 10_000]);
+    expect(add(w, T0 + 19_000, wall + 80_000)).toBeUndefined();
+    expect(add(w, T0 + 20_000, wall + 80_000)?.paneStart).toBe(T0 + 20_000);
+  });
+
   it('round-trips its open panes, clock and late counts through JSON', () => {
     const w = new PartitionWindows(0);
     for (let i = 0; i < 200; i++) add(w, T0 + i * 70);
