@@ -75,6 +75,19 @@ interface ModelBatch {
 
 const HEARTBEAT_EVERY = 4096;
 
+/** Awaits `work`, heartbeating every second while it takes long. */
+async function withHeartbeats<T>(work: Promise<T>, control: BatchControl | undefined): Promise<T> {
+  if (!control) return work;
+  const timer = setInterval(() => {
+    if (control.isRunning()) control.heartbeat().catch(() => {});
+  }, 1000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /**
  * The processor of one partition of the inference topic (Kafka Streams'
  * Processor): `init` restores its state from a checkpoint, `process` counts a
@@ -166,7 +179,7 @@ export class InferenceProcessor {
     await this.flushDeadLetters();
     if (this.sink) await this.sink.flush(control);
     this.recordBatch(now);
-    await this.report(false);
+    await this.report(false, control);
   }
 
   // A schema id not yet cached: fetch it; while the registry is down, wait (never dead-letter for that).
@@ -282,7 +295,7 @@ export class InferenceProcessor {
    * passed, reports them with the partition's progress, and evaluates the
    * panes the coordinator hands back.
    */
-  private async report(idle: boolean): Promise<void> {
+  private async report(idle: boolean, control?: BatchControl): Promise<void> {
     const now = this.ctx.now();
     const closed = idle ? this.windows.closeIdle(now, this.ctx.idleTimeoutMs) : this.windows.closeDue();
     if (closed === undefined) return;
@@ -310,7 +323,8 @@ export class InferenceProcessor {
       idle: this.windows.idle,
       partials,
     });
-    await this.ctx.evaluator.evaluate(complete);
+    // Evaluation waits out a dependency that is down; the group must not think this consumer died meanwhile.
+    await withHeartbeats(this.ctx.evaluator.evaluate(complete), control);
   }
 
   /**
