@@ -109,6 +109,7 @@ export async function createAdapters(config: Config, logger: Logger, metrics: Me
       groupId: config.groupId,
       leaseMs: config.detector.paneLeaseMs,
       retentionMs: config.detector.paneRetentionMs,
+      logger,
     });
     alertState = new RedisAlertStateStore(client, { prefix });
     labelJoin = new RedisLabelJoin(client, { keyPrefix: `${prefix}labels:`, horizonMs: config.detector.labelHorizonMs });

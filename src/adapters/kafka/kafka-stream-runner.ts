@@ -107,9 +107,12 @@ export class KafkaStreamRunner {
 
   private async onJoin(assignment: Record<string, number[]>): Promise<void> {
     this.generation++;
-    // Eager rebalancing revoked everything: drop state, the checkpoints stand.
-    for (const t of this.tasks.values()) await t.processor.close();
+    // Eager rebalancing revoked everything: drop state, the checkpoints stand. The old assignment goes
+    // at once too, so the idle timer never restores or reports a partition this process no longer owns.
+    this.assigned = [];
+    const revoked = [...this.tasks.values()];
     this.tasks.clear();
+    for (const t of revoked) await t.processor.close();
     const topic = this.topology.sourceTopic;
     try {
       this.partitionCount = await partitionCountOf(this.kafka, topic);
@@ -220,6 +223,8 @@ export class KafkaStreamRunner {
     const topic = this.topology.sourceTopic;
     const now = Date.now();
     for (const [key, task] of this.tasks) {
+      // A processor of a revoked partition must not report it (its next owner does).
+      if (task.generation !== this.generation) continue;
       try {
         await this.withLock(task, () => task.processor.punctuate());
         await this.maybeCheckpoint(task, false);
@@ -227,7 +232,9 @@ export class KafkaStreamRunner {
         this.logger.warn({ err: (err as Error).message, partition: key }, 'punctuation failed');
       }
     }
+    const generation = this.generation;
     for (const a of this.assigned) {
+      if (generation !== this.generation) break;
       if (a.reportedIdle || this.tasks.has(`${topic}/${a.partition}`) || now - a.since < this.options.idleTimeoutMs) continue;
       a.reportedIdle = true;
       try {
@@ -235,7 +242,14 @@ export class KafkaStreamRunner {
         // previous owner consumed everything, then left): restore it, so those panes close on the idle
         // timeout like any other. One that never saw a record is reported idle right away.
         const task = await this.openTask(topic, a.partition);
-        if (task && task.processor.nextOffset !== undefined) continue;
+        if (!task || generation !== this.generation) {
+          a.reportedIdle = false;
+          continue;
+        }
+        if (task.processor.nextOffset !== undefined) {
+          this.logger.info({ topic, partition: a.partition, from: task.processor.nextOffset }, 'restored an assigned partition without records; its open panes close on the idle timeout');
+          continue;
+        }
         await this.topology.reportPartition(topic, a.partition, this.partitionCount, true);
       } catch (err) {
         a.reportedIdle = false;

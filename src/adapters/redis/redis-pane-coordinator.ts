@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DriftstreamError, ValidationError } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
 import type { CompletePane, PaneCoordinator, PaneProgress } from '../../stream/ports.js';
 import { keyOf, redisCall } from './redis-connection.js';
 import { REPORT_SCRIPT, SETTLE_SCRIPT } from './pane-scripts.js';
@@ -23,6 +24,8 @@ export interface RedisPaneCoordinatorOptions {
    */
   minRetentionMs?: number;
   now?: () => number;
+  /** Every report and election at debug level (diagnosing pane completeness). */
+  logger?: Logger;
 }
 
 type PaneCommands = {
@@ -78,6 +81,7 @@ export class RedisPaneCoordinator implements PaneCoordinator {
   private readonly minRetentionMs: number;
   private readonly now: () => number;
   private readonly commands: PaneCommands;
+  private readonly logger: Logger | undefined;
 
   constructor(
     private readonly client: Redis,
@@ -88,6 +92,7 @@ export class RedisPaneCoordinator implements PaneCoordinator {
     this.retentionMs = options.retentionMs ?? 25 * 3_600_000;
     this.minRetentionMs = options.minRetentionMs ?? 10 * 60_000;
     this.now = options.now ?? Date.now;
+    this.logger = options.logger?.isLevelEnabled('debug') ? options.logger : undefined;
     client.defineCommand('driftstreamPaneReport', { numberOfKeys: 0, lua: REPORT_SCRIPT });
     client.defineCommand('driftstreamPaneSettle', { numberOfKeys: 0, lua: SETTLE_SCRIPT });
     this.commands = client as unknown as PaneCommands;
@@ -117,7 +122,22 @@ export class RedisPaneCoordinator implements PaneCoordinator {
       args.push(paneId(p.modelId, p.paneStart, p.paneEnd), p.modelId, p.paneStart, p.paneEnd, JSON.stringify(p.state), keep);
     }
     const rows = await redisCall('pane report', () => this.commands.driftstreamPaneReport(...args));
-    return rows.map(([id, version, flat]) => toCompletePane(id, this.leaseMs > 0 ? version : null, flat));
+    const panes = rows.map(([id, version, flat]) => toCompletePane(id, this.leaseMs > 0 ? version : null, flat));
+    if (this.logger && (progress.partials.length > 0 || panes.length > 0 || progress.idle)) {
+      const count = (state: unknown) => (state as { n?: unknown } | null)?.n;
+      this.logger.debug(
+        {
+          topic: progress.topic,
+          partition: progress.partition,
+          watermark: progress.watermark,
+          idle: progress.idle,
+          partials: progress.partials.map((p) => [p.modelId, p.paneStart, count(p.state)]),
+          elected: panes.map((p) => [p.modelId, p.paneStart, p.partials.length, p.partials.map(count)]),
+        },
+        'pane report',
+      );
+    }
+    return panes;
   }
 
   /**
