@@ -21,6 +21,9 @@ export interface BareConsumeOptions {
   readonly timeoutMs?: number;
   /** Same as the detector's runner (src/adapters/kafka/kafka-stream-runner.ts). Default 4. */
   readonly partitionsConsumedConcurrently?: number;
+  /** Fetch sizes; default the detector's (8 MB per partition, 64 MB per fetch). */
+  readonly maxBytesPerPartition?: number;
+  readonly maxBytes?: number;
 }
 
 export interface BareConsumeResult {
@@ -44,8 +47,8 @@ export async function bareConsume(options: BareConsumeOptions): Promise<BareCons
     groupId: `load-bare-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
-    maxBytesPerPartition: 8 * 1024 * 1024,
-    maxBytes: 64 * 1024 * 1024,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 8 * 1024 * 1024,
+    maxBytes: options.maxBytes ?? 64 * 1024 * 1024,
     maxWaitTimeInMs: 100,
   });
   const started = performance.now();
@@ -117,6 +120,8 @@ async function cli(): Promise<void> {
       brokers: { type: 'string', default: process.env.DRIFTSTREAM_KAFKA_BROKERS ?? '127.0.0.1:9092' },
       registry: { type: 'string', default: process.env.DRIFTSTREAM_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7' },
       'timeout-ms': { type: 'string', default: '300000' },
+      'max-bytes-per-partition': { type: 'string' },
+      'max-bytes': { type: 'string' },
     },
   });
   if (!values.topic || !values.expect) throw new Error('usage: bare-consumer.ts --topic T --expect N');
@@ -126,6 +131,8 @@ async function cli(): Promise<void> {
     topic: values.topic,
     expect: Number(values.expect),
     timeoutMs: Number(values['timeout-ms']),
+    maxBytesPerPartition: values['max-bytes-per-partition'] === undefined ? undefined : Number(values['max-bytes-per-partition']),
+    maxBytes: values['max-bytes'] === undefined ? undefined : Number(values['max-bytes']),
   });
   process.stdout.write(JSON.stringify(result) + '\n');
 }

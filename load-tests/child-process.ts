@@ -112,7 +112,8 @@ export class NodeChild {
 
   sample(): void {
     const m = this.process.pid ? procMemory(this.process.pid) : undefined;
-    if (!m) return;
+    // A process that has exited but is not reaped yet has no Vm* lines.
+    if (!m || Number.isNaN(m.rssMb)) return;
     if (m.peakRssMb > this.peakRssMb) this.peakRssMb = m.peakRssMb;
     this.lastRssMb = m.rssMb;
   }

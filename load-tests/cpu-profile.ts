@@ -34,8 +34,9 @@ export interface ProfileSummary {
 }
 
 function shortUrl(url: string): string {
-  const i = url.indexOf('/src/');
-  if (i >= 0 && !url.includes('node_modules')) return url.slice(i + 1);
+  // The project's own files, from src/ (tsx) or a compiled dist/.
+  const own = /\/(src|dist)\/(?!.*node_modules)(.*)$/.exec(url);
+  if (own && !url.includes('node_modules')) return `${own[1]}/${own[2]}`;
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) return url.slice(nm + 'node_modules/'.length);
   return url.replace(/^file:\/\//, '');
@@ -51,10 +52,10 @@ function areaOf(url: string, name: string): string {
     return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
   if (url.startsWith('node:')) return 'node internals';
-  const m = /\/src\/([^/]+(?:\/[^/]+)?)\//.exec(url);
+  // src/ and a compiled dist/ map to the same areas (src/core/stats, src/stream, ...).
+  const m = /\/(?:src|dist)\/([^/]+(?:\/[^/]+)?)\/[^/]+$/.exec(url) ?? /\/(?:src|dist)\/([^/]+)\/[^/]+$/.exec(url);
   if (m) return `src/${m[1]}`;
-  const top = /\/src\/([^/]+)$/.exec(url);
-  if (top) return 'src';
+  if (/\/(?:src|dist)\/[^/]+$/.test(url)) return 'src';
   return 'other';
 }
 

@@ -16,7 +16,8 @@
  *
  * `npm run load -- --help` lists the options (sizes, phases, profiling).
  */
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +26,7 @@ import { parseDuration } from '../src/core/duration.js';
 import { AlertReader } from './alerts.js';
 import { NodeChild, REPO_ROOT, freePort, scrapeCounters, waitFor, type DetectorCounters } from './child-process.js';
 import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile.js';
+import type { Footprint } from './memory-footprint.js';
 import { ensureTopic, produce, type ProduceResult } from './produce.js';
 import { writeScenario } from './scenario.js';
 import { DRIFTED_FEATURES, modelIds } from './traffic.js';
@@ -40,14 +42,19 @@ const HELP = `npm run load -- [options]
                          (its models must be <prefix>-NN as produce.ts writes them, --models of them)
   --memory-models N      memory: models  [50]
   --memory-minutes N     memory: minutes of event time  [65]
-  --memory-per-minute N  memory: events per model per minute of event time  [250]
+  --memory-per-minute N  memory: events per model per minute of event time  [200]
+  --memory-timeout D     memory: longest catch-up measured; RSS is reported either way  [100s]
   --live-models N        live: models  [20]
   --live-rate N          live: events/s  [5000]
   --live-pane D          live: tumbling window and slide of the sliding window  [10s]
   --live-lateness D      live: allowed lateness  [5s]
   --profile              also run the throughput detector once more under node --cpu-prof and
                          summarize the top frames
-  --compiled             run dist/cli.js (npm run build first) instead of src/cli.ts through tsx
+  --tsx                  run the detector as src/cli.ts through tsx instead of compiling src/ first
+                         (quicker to start; tsx adds about 35 MB of RSS)
+  --variant NAME         throughput: also measure a detector variant (load-tests/run-variant.ts),
+                         e.g. no-label-join
+  --detector-env K=V,..  extra environment of the detector processes (e.g. DRIFTSTREAM_LABEL_HORIZON=1m)
   --out FILE             JSON results  [load-tests/results/latest.json]
   --brokers B            [DRIFTSTREAM_KAFKA_BROKERS or 127.0.0.1:9092]
   --registry URL         [DRIFTSTREAM_SCHEMA_REGISTRY_URL or http://127.0.0.1:8081/apis/ccompat/v7]
@@ -65,12 +72,15 @@ interface Options {
   memoryModels: number;
   memoryMinutes: number;
   memoryPerMinute: number;
+  memoryTimeoutMs: number;
   liveModels: number;
   liveRate: number;
   livePaneMs: number;
   liveLatenessMs: number;
   profile: boolean;
-  compiled: boolean;
+  tsx: boolean;
+  variant?: string;
+  detectorEnv: Record<string, string>;
   out: string;
   brokers: string[];
   registry: string;
@@ -87,13 +97,16 @@ function parseOptions(): Options | undefined {
       'reuse-topic': { type: 'string' },
       'memory-models': { type: 'string', default: '50' },
       'memory-minutes': { type: 'string', default: '65' },
-      'memory-per-minute': { type: 'string', default: '250' },
+      'memory-per-minute': { type: 'string', default: '200' },
+      'memory-timeout': { type: 'string', default: '100s' },
       'live-models': { type: 'string', default: '20' },
       'live-rate': { type: 'string', default: '5000' },
       'live-pane': { type: 'string', default: '10s' },
       'live-lateness': { type: 'string', default: '5s' },
       profile: { type: 'boolean', default: false },
-      compiled: { type: 'boolean', default: false },
+      tsx: { type: 'boolean', default: false },
+      variant: { type: 'string' },
+      'detector-env': { type: 'string', default: '' },
       out: { type: 'string', default: join(REPO_ROOT, 'load-tests/results/latest.json') },
       brokers: { type: 'string', default: process.env.DRIFTSTREAM_KAFKA_BROKERS ?? '127.0.0.1:9092' },
       registry: { type: 'string', default: process.env.DRIFTSTREAM_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7' },
@@ -127,12 +140,24 @@ function parseOptions(): Options | undefined {
     memoryModels: int('memory-models', values['memory-models']),
     memoryMinutes: int('memory-minutes', values['memory-minutes']),
     memoryPerMinute: int('memory-per-minute', values['memory-per-minute']),
+    memoryTimeoutMs: dur('memory-timeout', values['memory-timeout']),
     liveModels: int('live-models', values['live-models']),
     liveRate: int('live-rate', values['live-rate']),
     livePaneMs: dur('live-pane', values['live-pane']),
     liveLatenessMs: dur('live-lateness', values['live-lateness']),
     profile: values.profile!,
-    compiled: values.compiled!,
+    tsx: values.tsx!,
+    variant: values.variant,
+    detectorEnv: Object.fromEntries(
+      values['detector-env']!
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => {
+          const i = kv.indexOf('=');
+          if (i < 1) throw new Error(`--detector-env: expected KEY=VALUE, got ${kv}`);
+          return [kv.slice(0, i), kv.slice(i + 1)];
+        }),
+    ),
     out: values.out!,
     brokers: values.brokers!.split(','),
     registry: values.registry!,
@@ -156,6 +181,17 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
+interface Consumption {
+  complete: boolean;
+  stopReason?: string;
+  counted: number;
+  counters?: DetectorCounters;
+  elapsedMs: number;
+  eventsPerSecond: number;
+  cpuMs: number;
+  startOffset: number;
+}
+
 /** Everything a detector child needs, on topics of its own. */
 interface DetectorRun {
   child: NodeChild;
@@ -169,6 +205,10 @@ class Harness {
   readonly kafka: Kafka;
   readonly logDir: string;
   readonly started = Date.now();
+  /** dist/cli.js of a private build, or undefined to run src/cli.ts through tsx. */
+  compiledCli: string | undefined;
+  /** Every child started, so a failing phase leaves none behind. */
+  readonly children = new Set<NodeChild>();
 
   constructor(
     readonly options: Options,
@@ -179,7 +219,7 @@ class Harness {
   }
 
   /** Starts `driftstream run` as a child process on `topic`, with memory state and its own group and output topics. */
-  async startDetector(name: string, topic: string, modelsFile: string, extraEnv: Record<string, string> = {}, cpuProfDir?: string): Promise<DetectorRun> {
+  async startDetector(name: string, topic: string, modelsFile: string, extraEnv: Record<string, string> = {}, cpuProfDir?: string, variant?: string): Promise<DetectorRun> {
     const port = await freePort();
     const groupId = `load-${name}-${this.runId}`;
     const alertsTopic = `load-${name}-alerts-${this.runId}`;
@@ -195,16 +235,18 @@ class Harness {
       DRIFTSTREAM_HTTP_HOST: '127.0.0.1',
       DRIFTSTREAM_HTTP_PORT: String(port),
       DRIFTSTREAM_LOG_LEVEL: 'warn',
+      ...this.options.detectorEnv,
       ...extraEnv,
     };
-    const cli = this.options.compiled ? 'dist/cli.js' : 'src/cli.ts';
+    const cli = this.compiledCli ?? 'src/cli.ts';
     const child = new NodeChild({
-      args: [cli, 'run', '--models', modelsFile, '--start-from', 'earliest'],
+      args: variant ? ['load-tests/run-variant.ts', variant, '--models', modelsFile] : [cli, 'run', '--models', modelsFile, '--start-from', 'earliest'],
       env,
       logFile: join(this.logDir, `detector-${name}.log`),
-      compiled: this.options.compiled,
+      compiled: variant === undefined && this.compiledCli !== undefined,
       cpuProfDir,
     });
+    this.children.add(child);
     const url = `http://127.0.0.1:${port}`;
     await waitFor(async () => {
       if (child.process.exitCode !== null) throw new Error(`detector exited with ${child.process.exitCode}; see ${join(this.logDir, `detector-${name}.log`)}`);
@@ -216,25 +258,99 @@ class Harness {
     return { child, url, groupId, alertsTopic };
   }
 
-  /** Waits until the detector has counted `expected` records (consumed, late or invalid); returns the rate over that span. */
-  async measureConsumption(run: DetectorRun, expected: number, timeoutMs: number): Promise<{ counters: DetectorCounters; elapsedMs: number; eventsPerSecond: number; cpuMs: number; startOffset: number }> {
+  /**
+   * Waits until the detector has counted `expected` records (consumed, late or
+   * invalid) and returns the rate from its first counted record to the last.
+   * Stops early, with `complete: false`, at `timeoutMs` or when the count has
+   * not moved for `stallMs` (the detector is stuck or was stopped).
+   */
+  async measureConsumption(run: DetectorRun, expected: number, timeoutMs: number, stallMs = 60_000): Promise<Consumption> {
     let first: { t: number; n: number; cpu: number } | undefined;
-    let last: DetectorCounters | undefined;
-    const deadline = Date.now() + timeoutMs;
+    let lastChange = performance.now();
+    let lastN = -1;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
-      if (run.child.process.exitCode !== null) throw new Error(`detector exited with ${run.child.process.exitCode} during the measurement`);
-      const c = await scrapeCounters(run.url);
+      const exited = run.child.process.exitCode !== null || run.child.process.signalCode !== null;
+      const c = exited ? undefined : await scrapeCounters(run.url).catch(() => undefined);
       const t = performance.now();
-      const n = c.consumed + c.late + c.invalid;
-      if (first === undefined && n > 0) first = { t, n, cpu: run.child.cpuMs() ?? 0 };
-      last = c;
-      if (first !== undefined && n >= expected) {
-        const elapsedMs = t - first.t;
-        return { counters: c, elapsedMs, eventsPerSecond: (n - first.n) / (elapsedMs / 1000), cpuMs: (run.child.cpuMs() ?? 0) - first.cpu, startOffset: first.n };
+      const n = c ? c.consumed + c.late + c.invalid : lastN;
+      if (n !== lastN) {
+        lastN = n;
+        lastChange = t;
       }
-      if (Date.now() > deadline) throw new Error(`detector counted ${n} of ${expected} records within ${timeoutMs} ms (${JSON.stringify(last)})`);
+      if (first === undefined && n > 0) first = { t, n, cpu: run.child.cpuMs() ?? 0 };
+      const done = first !== undefined && n >= expected;
+      const stalled = t - lastChange > stallMs;
+      if (done || exited || stalled || t > deadline) {
+        const elapsedMs = first ? t - first.t : 0;
+        return {
+          complete: done,
+          stopReason: done ? undefined : exited ? `detector exited with ${run.child.process.exitCode ?? run.child.process.signalCode}` : stalled ? `no progress for ${stallMs / 1000} s` : `time box of ${timeoutMs / 1000} s reached`,
+          counted: Math.max(0, n),
+          counters: c,
+          elapsedMs,
+          eventsPerSecond: first && elapsedMs > 0 ? (n - first.n) / (elapsedMs / 1000) : 0,
+          cpuMs: first ? (run.child.cpuMs() ?? 0) - first.cpu : 0,
+          startOffset: first?.n ?? 0,
+        };
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /** Fatal and error lines of a detector's log (pino JSON, level >= 50), shortened. */
+  async detectorErrors(name: string): Promise<string[]> {
+    try {
+      const text = await readFile(join(this.logDir, `detector-${name}.log`), 'utf8');
+      const out: string[] = [];
+      for (const line of text.split('\n')) {
+        if (!/"level":(50|60)/.test(line)) continue;
+        try {
+          const rec = JSON.parse(line) as { msg?: string; err?: { message?: string } | string };
+          const err = typeof rec.err === 'string' ? rec.err : rec.err?.message;
+          out.push(`${rec.msg ?? ''}${err ? `: ${err}` : ''}`.slice(0, 240));
+        } catch {
+          out.push(line.slice(0, 240));
+        }
+      }
+      return [...new Set(out)].slice(0, 10);
+    } catch {
+      return [];
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.children].map((c) => c.stop(5000).catch(() => undefined)));
+  }
+
+  /**
+   * Compiles src/ into a private directory laid out like the package (dist/
+   * beside links to schemas/, migrations/, node_modules/ and src/ for the
+   * dashboard), so the detector runs as the published `driftstream` does,
+   * without touching the work tree's dist/.
+   */
+  async buildCompiled(): Promise<string | undefined> {
+    const root = join(this.workDir, 'package');
+    await mkdir(root, { recursive: true });
+    for (const entry of ['node_modules', 'schemas', 'migrations', 'src']) await symlink(join(REPO_ROOT, entry), join(root, entry));
+    await copyFile(join(REPO_ROOT, 'package.json'), join(root, 'package.json'));
+    const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
+    const code = await new Promise<number | null>((resolve) => {
+      const p = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', join(root, 'dist'), '--sourceMap', 'false', '--declaration', 'false'], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+      p.once('exit', resolve);
+    });
+    const cli = join(root, 'dist/cli.js');
+    try {
+      await stat(cli);
+    } catch {
+      return undefined;
+    }
+    // tsc emits despite type errors elsewhere in the tree; only a missing cli.js stops us.
+    if (code !== 0) log('compile: tsc reported errors (emitted anyway)');
+    return cli;
   }
 
   async topicSize(topic: string): Promise<number> {
@@ -274,11 +390,20 @@ interface ThroughputResult {
   partitions: number;
   produce?: { eventsPerSecond: number; bytesPerEvent: number; elapsedMs: number };
   bare: { eventsPerSecond: number; elapsedMs: number; cpuMs: number; eventsPerCpuSecond: number; peakRssMb: number; decodeErrors: number };
-  detector: { eventsPerSecond: number; elapsedMs: number; cpuMs: number; eventsPerCpuSecond: number; peakRssMb: number; consumed: number; late: number; invalid: number; alerts: number };
+  detector: { eventsPerSecond: number; elapsedMs: number; cpuMs: number; eventsPerCpuSecond: number; peakRssMb: number; rssAtEndMb: number; consumed: number; late: number; invalid: number; alerts: number };
   ratio: number;
   cpuRatio: number;
   loadavg: number[];
+  variant?: { name: string; complete: boolean; eventsPerSecond: number; eventsPerCpuSecond: number; peakRssMb: number };
   profile?: ProfileSummary;
+  bareProfile?: ProfileSummary;
+}
+
+/** The main thread's profile: one is written per thread (tsx runs its loader in a worker), the main one is the largest. */
+async function largestProfile(dir: string): Promise<ProfileSummary | undefined> {
+  const files = await Promise.all((await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).map(async (f) => ({ f, size: (await stat(join(dir, f))).size })));
+  files.sort((a, b) => b.size - a.size);
+  return files.length > 0 ? summarizeCpuProfile(join(dir, files[0].f), 25) : undefined;
 }
 
 async function throughputPhase(h: Harness): Promise<ThroughputResult> {
@@ -295,10 +420,10 @@ async function throughputPhase(h: Harness): Promise<ThroughputResult> {
   } else {
     // Event time advances 10,000 events per second from a minute boundary: the
     // stream crosses 1-minute panes, so panes close, windows are evaluated and
-    // alerts published while it is measured. Drift from the middle on.
+    // alerts published while it is measured. Drift 20 s in, so the first pane fires.
     const eventTimeRate = 10_000;
     const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
-    const driftAt = start + Math.floor((o.events / eventTimeRate / 2) * 1000);
+    const driftAt = start + 20_000;
     log(`throughput: producing ${o.events} ${o.format} events of ${o.models} models to ${topic}`);
     let next = 200_000;
     produced = await produce({
@@ -340,18 +465,48 @@ async function throughputPhase(h: Harness): Promise<ThroughputResult> {
   const m = await h.measureConsumption(run, events, Math.max(180_000, (events / 5000) * 1000));
   run.child.sample();
   await run.child.stop();
+  if (!m.complete) throw new Error(`throughput: the detector counted ${m.counted} of ${events} records (${m.stopReason}); ${(await h.detectorErrors('throughput')).join(' | ')}`);
   log(`throughput: detector ${round(m.eventsPerSecond)} events/s over ${round(m.elapsedMs / 1000, 1)} s`);
 
+  let variant: ThroughputResult['variant'];
+  if (o.variant) {
+    log(`throughput: detector variant ${o.variant}`);
+    const v = await h.startDetector(`throughput-${o.variant}`, topic, modelsFile, {}, undefined, o.variant);
+    const vm = await h.measureConsumption(v, events, Math.max(180_000, (events / 5000) * 1000));
+    v.child.sample();
+    await v.child.stop();
+    variant = {
+      name: o.variant,
+      complete: vm.complete,
+      eventsPerSecond: round(vm.eventsPerSecond),
+      eventsPerCpuSecond: round((vm.counted - vm.startOffset) / (vm.cpuMs / 1000)),
+      peakRssMb: round(v.child.peakRssMb, 1),
+    };
+    log(`throughput: variant ${o.variant} ${variant.eventsPerSecond} events/s, ${variant.eventsPerCpuSecond} events per CPU-second`);
+  }
+
   let profile: ProfileSummary | undefined;
+  let bareProfile: ProfileSummary | undefined;
   if (o.profile) {
+    log('throughput: bare consumer again under --cpu-prof');
+    const bareDir = join(h.workDir, 'cpu-prof-bare');
+    await mkdir(bareDir, { recursive: true });
+    const bp = new NodeChild({
+      args: ['load-tests/bare-consumer.ts', '--topic', topic, '--expect', String(events), '--brokers', o.brokers.join(','), '--registry', o.registry],
+      env: {},
+      logFile: join(h.logDir, 'bare-consumer-prof.log'),
+      cpuProfDir: bareDir,
+    });
+    await bp.exited;
+    bareProfile = await largestProfile(bareDir);
+
     log('throughput: detector again under --cpu-prof');
     const dir = join(h.workDir, 'cpu-prof');
     await mkdir(dir, { recursive: true });
     const prof = await h.startDetector('throughput-prof', topic, modelsFile, {}, dir);
     await h.measureConsumption(prof, events, Math.max(180_000, (events / 5000) * 1000));
-    await prof.child.stop();
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
-    if (files.length > 0) profile = summarizeCpuProfile(join(dir, files.sort().pop()!));
+    await prof.child.stop(60_000);
+    profile = await largestProfile(dir);
   }
 
   const result: ThroughputResult = {
@@ -376,15 +531,18 @@ async function throughputPhase(h: Harness): Promise<ThroughputResult> {
       cpuMs: round(m.cpuMs),
       eventsPerCpuSecond: round((events - m.startOffset) / (m.cpuMs / 1000)),
       peakRssMb: round(run.child.peakRssMb, 1),
-      consumed: m.counters.consumed,
-      late: m.counters.late,
-      invalid: m.counters.invalid,
-      alerts: m.counters.alerts,
+      rssAtEndMb: round(run.child.lastRssMb, 1),
+      consumed: m.counters!.consumed,
+      late: m.counters!.late,
+      invalid: m.counters!.invalid,
+      alerts: m.counters!.alerts,
     },
     ratio: round(m.eventsPerSecond / bare.eventsPerSecond, 3),
     cpuRatio: round((events - m.startOffset) / (m.cpuMs / 1000) / (events / (bare.cpuMs / 1000)), 3),
     loadavg: [round(load0, 2), round(loadavg()[0], 2)],
+    variant,
     profile,
+    bareProfile,
   };
   if (!o.reuseTopic) await h.deleteTopics([topic]);
   return result;
@@ -398,10 +556,19 @@ interface MemoryResult {
   windows: string;
   eventTimeMinutes: number;
   events: number;
+  /** Whether the detector caught up with the whole topic within the time box. */
+  complete: boolean;
+  stopReason?: string;
+  counted: number;
+  /** Event-time minutes the detector had processed when the measurement ended (about). */
+  minutesProcessed: number;
   peakRssMb: number;
-  rssAfterMb: number;
+  rssAtEndMb: number;
   catchUpEventsPerSecond: number;
   evaluations?: number;
+  detectorErrors: string[];
+  /** Per-item heap costs and what they add up to at steady state (see memory-footprint.ts). */
+  footprint?: Footprint & { projection: Record<string, number> };
   loadavg: number[];
 }
 
@@ -416,13 +583,15 @@ async function memoryPhase(h: Harness): Promise<MemoryResult> {
   const load0 = loadavg()[0];
   log(`memory: producing ${events} events of ${o.memoryModels} models over ${o.memoryMinutes} min of event time to ${topic}`);
   await produce({ brokers: o.brokers, registryUrl: o.registry, topic, format: o.format, models, count: events, eventTimeStart: start, eventTimeRate: perSecond, partitions: o.partitions });
-  log('memory: detector with the default windows (1m tumbling, 1h sliding by 5m)');
+  log(`memory: detector with the default windows (1m tumbling, 1h sliding by 5m), at most ${o.memoryTimeoutMs / 1000} s`);
   const run = await h.startDetector('memory', topic, modelsFile);
-  const m = await h.measureConsumption(run, events, Math.max(240_000, (events / 2000) * 1000));
-  // Let the last evaluations finish, then read the settled RSS.
-  await new Promise((r) => setTimeout(r, 3000));
+  const m = await h.measureConsumption(run, events, o.memoryTimeoutMs, 45_000);
+  if (m.complete) {
+    // Let the last evaluations finish, then read the settled RSS.
+    await new Promise((r) => setTimeout(r, 3000));
+  }
   run.child.sample();
-  const rssAfterMb = run.child.lastRssMb;
+  const rssAtEndMb = run.child.lastRssMb;
   let evaluations: number | undefined;
   try {
     const text = await (await fetch(`${run.url}/metrics`)).text();
@@ -431,21 +600,52 @@ async function memoryPhase(h: Harness): Promise<MemoryResult> {
       .filter((l) => l.startsWith('driftstream_evaluations_total{'))
       .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
   } catch {
-    // optional
+    // the detector may have stopped
   }
-  await run.child.stop();
-  log(`memory: peak RSS ${round(run.child.peakRssMb)} MB`);
+  await run.child.stop(10_000);
+  const detectorErrors = await h.detectorErrors('memory');
+  log(`memory: peak RSS ${round(run.child.peakRssMb)} MB after ${m.counted} of ${events} events${m.complete ? '' : ` (${m.stopReason})`}`);
   await h.deleteTopics([topic]);
+
+  log('memory: per-item footprint (child process with --expose-gc)');
+  let footprint: MemoryResult['footprint'];
+  const fp = new NodeChild({
+    args: ['--expose-gc', 'load-tests/memory-footprint.ts', String(o.memoryPerMinute)],
+    env: {},
+    logFile: join(h.logDir, 'memory-footprint.log'),
+    captureStdout: true,
+  });
+  if ((await fp.exited) === 0) {
+    const f = JSON.parse(fp.stdout.trim().split('\n').pop()!) as Footprint;
+    const panesPerHour = 60 * o.memoryModels;
+    const evalsPerHour = o.memoryModels * (60 + 12); // 1m window every minute, 1h window every 5 minutes
+    footprint = {
+      ...f,
+      projection: {
+        retainedPanesMbPerHourOfRetention: round((panesPerHour * f.paneBytes) / 1e6, 1),
+        retainedPanesMbAt25hDefaultRetention: round((25 * panesPerHour * f.paneBytes) / 1e6),
+        evaluationsMbPerHour: round((evalsPerHour * f.evaluationBytes) / 1e6, 1),
+        evaluationsMbAtRepositoryCap100k: round((100_000 * f.evaluationBytes) / 1e6),
+        labelJoinMbPerMillionEvents: round((1e6 * f.labelJoinBytesPerEvent) / 1e6),
+      },
+    };
+  }
   return {
     models: o.memoryModels,
     features: 25,
     windows: '1m tumbling + 1h sliding by 5m',
     eventTimeMinutes: o.memoryMinutes,
     events,
+    complete: m.complete,
+    stopReason: m.stopReason,
+    counted: m.counted,
+    minutesProcessed: round((m.counted / events) * o.memoryMinutes, 1),
     peakRssMb: round(run.child.peakRssMb, 1),
-    rssAfterMb: round(rssAfterMb, 1),
+    rssAtEndMb: round(rssAtEndMb, 1),
     catchUpEventsPerSecond: round(m.eventsPerSecond),
     evaluations,
+    detectorErrors,
+    footprint,
     loadavg: [round(load0, 2), round(loadavg()[0], 2)],
   };
 }
@@ -595,11 +795,17 @@ function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; 
     rows.push(['ratio detector / bare', String(t.ratio), `>= ${TARGETS.ratio}`, mark(t.ratio >= TARGETS.ratio)]);
     rows.push(['  per CPU-second: bare / detector', `${n(t.bare.eventsPerCpuSecond)} / ${n(t.detector.eventsPerCpuSecond)} (ratio ${t.cpuRatio})`, '', '']);
     rows.push(['  detector peak RSS (throughput run)', `${t.detector.peakRssMb} MB`, '', '']);
+    if (t.variant) rows.push([`  variant ${t.variant.name}`, `${n(t.variant.eventsPerSecond)} events/s, ${n(t.variant.eventsPerCpuSecond)} per CPU-s, ${t.variant.peakRssMb} MB`, '', '']);
   }
   const m = results.memory;
   if (m) {
     rows.push([`peak RSS, ${m.models} models x ${m.features} features x 2 windows`, `${m.peakRssMb} MB`, `< ${TARGETS.rssMb} MB`, mark(m.peakRssMb < TARGETS.rssMb)]);
-    rows.push(['  RSS after catch-up', `${m.rssAfterMb} MB`, '', '']);
+    rows.push([`  after ${m.minutesProcessed} of ${m.eventTimeMinutes} min of event time`, m.complete ? 'caught up' : `stopped: ${m.stopReason}`, '', '']);
+    if (m.footprint) {
+      const f = m.footprint;
+      rows.push(['  retained pane / evaluation / label-join event', `${n(f.paneBytes)} / ${n(f.evaluationBytes)} / ${n(f.labelJoinBytesPerEvent)} B`, '', '']);
+      rows.push(['  panes retained for 1 h / 25 h (default)', `${f.projection.retainedPanesMbPerHourOfRetention} / ${n(f.projection.retainedPanesMbAt25hDefaultRetention)} MB`, '', '']);
+    }
   }
   const l = results.live;
   if (l) {
@@ -620,26 +826,51 @@ async function main(): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), 'driftstream-load-'));
   const h = new Harness(options, workDir);
   log(`run ${h.runId}; logs and models in ${workDir}`);
+  if (!options.tsx) {
+    log('compiling src/ for the detector processes');
+    h.compiledCli = await h.buildCompiled();
+    if (!h.compiledCli) log('compile failed; running src/cli.ts through tsx');
+  }
   const results: { throughput?: ThroughputResult; memory?: MemoryResult; live?: LiveResult } = {};
-  if (options.phases.has('throughput')) results.throughput = await throughputPhase(h);
-  if (options.phases.has('memory')) results.memory = await memoryPhase(h);
-  if (options.phases.has('live')) results.live = await livePhase(h);
+  const errors: Record<string, string> = {};
+  // A phase that fails is reported and the next one still runs.
+  const phase = async <T>(name: string, fn: (h: Harness) => Promise<T>): Promise<T | undefined> => {
+    if (!options.phases.has(name)) return undefined;
+    try {
+      return await fn(h);
+    } catch (err) {
+      errors[name] = (err as Error).message;
+      log(`${name} failed: ${(err as Error).stack ?? (err as Error).message}`);
+      return undefined;
+    } finally {
+      await h.stopAll();
+    }
+  };
+  results.throughput = await phase('throughput', throughputPhase);
+  results.memory = await phase('memory', memoryPhase);
+  results.live = await phase('live', livePhase);
+  if (Object.keys(errors).length > 0) process.exitCode = 1;
   const report = {
     runId: h.runId,
     startedAt: new Date(h.started).toISOString(),
     durationS: round((Date.now() - h.started) / 1000, 1),
     command: `npm run load -- ${process.argv.slice(2).join(' ')}`.trim(),
+    detector: h.compiledCli ? 'node dist/cli.js run (compiled from the work tree)' : 'node --import tsx src/cli.ts run',
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadavgAtEnd: loadavg().map((x) => round(x, 2)) },
     targets: TARGETS,
     ...results,
+    ...(Object.keys(errors).length > 0 ? { errors } : {}),
   };
   await mkdir(join(options.out, '..'), { recursive: true });
   await writeFile(options.out, JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(JSON.stringify(report, null, 2) + '\n\n');
   process.stdout.write(table(results) + '\n');
-  if (results.throughput?.profile) {
-    const p = results.throughput.profile;
-    process.stdout.write(`\ndetector CPU profile (${p.totalMs} ms sampled), self time by area:\n`);
+  for (const [what, p] of [
+    ['detector', results.throughput?.profile],
+    ['bare consumer', results.throughput?.bareProfile],
+  ] as const) {
+    if (!p) continue;
+    process.stdout.write(`\n${what} CPU profile (${p.totalMs} ms sampled), self time by area:\n`);
     for (const a of p.byArea) process.stdout.write(`  ${String(a.selfPct).padStart(5)}%  ${a.frame}\n`);
     process.stdout.write('top frames:\n');
     for (const f of p.top) process.stdout.write(`  ${String(f.selfPct).padStart(5)}%  ${f.frame}\n`);

@@ -6,8 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseModelConfig } from '../src/core/model/model-config.js';
-import { serializeProfile } from '../src/core/profile/reference-profile.js';
+import { parseModelConfig, type ModelConfig } from '../src/core/model/model-config.js';
+import { serializeProfile, type ReferenceProfile } from '../src/core/profile/reference-profile.js';
+import { Pane } from '../src/core/windows/pane.js';
+import { createPaneLayout } from '../src/core/windows/pane-layout.js';
 import { buildReferenceFromSamples, type SampleLike } from '../src/stream/reference-from-samples.js';
 import { TrafficGenerator, featureTypes } from './traffic.js';
 
@@ -35,18 +37,7 @@ export async function writeScenario(dir: string, name: string, modelIds: readonl
     ...(options.minSamples !== undefined ? { minSamples: options.minSamples } : {}),
   };
   const template = parseModelConfig({ modelId: 'reference-template', ...base });
-  const gen = new TrafficGenerator(424242, 'reference');
-  const total = options.referenceEvents ?? 20_000;
-  async function* batches(): AsyncGenerator<SampleLike[]> {
-    for (let done = 0; done < total; ) {
-      const n = Math.min(5000, total - done);
-      const batch: SampleLike[] = [];
-      for (let i = 0; i < n; i++) batch.push({ ...gen.event('reference-template', 0, false) });
-      done += n;
-      yield batch;
-    }
-  }
-  const { profile } = await buildReferenceFromSamples(template, batches(), { createdAt: Date.now(), id: randomUUID(), version: 1 });
+  const profile = await cleanProfile(template, options.referenceEvents ?? 20_000);
   const models = [];
   for (const modelId of modelIds) {
     const file = join(dir, `${name}-${modelId}.profile.json`);
@@ -56,4 +47,36 @@ export async function writeScenario(dir: string, name: string, modelIds: readonl
   const path = join(dir, `${name}.models.json`);
   await writeFile(path, JSON.stringify({ models }, null, 2));
   return path;
+}
+
+/** A reference profile of `model` built from `events` clean events. */
+export async function cleanProfile(model: ModelConfig, events: number): Promise<ReferenceProfile> {
+  const gen = new TrafficGenerator(424242, 'reference');
+  async function* batches(): AsyncGenerator<SampleLike[]> {
+    for (let done = 0; done < events; ) {
+      const n = Math.min(5000, events - done);
+      const batch: SampleLike[] = [];
+      for (let i = 0; i < n; i++) batch.push({ ...gen.event(model.modelId, 0, false) });
+      done += n;
+      yield batch;
+    }
+  }
+  const { profile } = await buildReferenceFromSamples(model, batches(), { createdAt: Date.now(), id: randomUUID(), version: 1 });
+  return profile;
+}
+
+/**
+ * Size of one complete pane as the in-memory pane coordinator keeps it (its
+ * JSON text, one byte per character) after `events` events of one model.
+ */
+export async function paneFootprint(events: number): Promise<{ events: number; jsonBytes: number }> {
+  const model = parseModelConfig({ modelId: 'footprint', features: featureTypes(), prediction: 'score', positiveClass: '1' });
+  const profile = await cleanProfile(model, 20_000);
+  const pane = new Pane(createPaneLayout(model, profile.id, profile), 0, 60_000);
+  const gen = new TrafficGenerator(7, 'footprint');
+  for (let i = 0; i < events; i++) {
+    const e = gen.event('footprint', i, false);
+    pane.accept(e.features, e.score, e.prediction, e.modelVersion);
+  }
+  return { events, jsonBytes: JSON.stringify(pane.toJSON()).length };
 }
