@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ModelConfig } from '../core/model/model-config.js';
 import type { InferenceEvent } from '../core/events.js';
 import { PartitionWindows, type PartitionWindowsJSON } from '../core/windows/partition-windows.js';
-import { typeMismatchOf } from '../core/windows/pane-layout.js';
+import { gatherFeatures } from '../core/windows/pane-layout.js';
 import { DecodeError, UnavailableError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { DetectorState } from './detector-state.js';
@@ -237,7 +237,7 @@ export class InferenceProcessor {
       return;
     }
     this.windows.observe(ts, now);
-    const bad = typeMismatchOf(layout, ev.features);
+    const bad = gatherFeatures(layout, ev.features);
     const pane = this.windows.paneFor(layout, rt.params, ts);
     if (bad !== undefined) {
       pane?.countTypeError();
@@ -249,7 +249,7 @@ export class InferenceProcessor {
       this.count(ev.modelId, ts, true);
       return;
     }
-    pane.accept(ev.features, ev.score, ev.prediction, ev.modelVersion);
+    pane.acceptGathered(ev.score, ev.prediction, ev.modelVersion);
     this.count(ev.modelId, ts, false);
   }
 

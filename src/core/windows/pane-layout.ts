@@ -26,6 +26,10 @@ export interface PaneLayout {
   /** Reference of the prediction: categorical (class) or numeric (regression), when profiled. */
   readonly prediction?: FeatureProfile;
   readonly positiveClass: string;
+  /** Scratch space of {@link gatherFeatures}: the numeric values of the event being counted (NaN = missing). */
+  readonly scratchNumeric: Float64Array;
+  /** Scratch space of {@link gatherFeatures}: the categorical values of the event being counted. */
+  readonly scratchCategorical: unknown[];
 }
 
 /** Column names of the model outputs inside a reference profile. */
@@ -68,6 +72,8 @@ export function createPaneLayout(model: ModelConfig, referenceId: string, profil
     score: score?.type === 'numeric' ? score : undefined,
     prediction,
     positiveClass: model.positiveClass,
+    scratchNumeric: new Float64Array(numericNames.length),
+    scratchCategorical: new Array<unknown>(categoricalNames.length).fill(null),
   });
 }
 
@@ -94,6 +100,33 @@ export function typeMismatchOf(layout: PaneLayout, features: Readonly<Record<str
   for (let i = 0; i < cn.length; i++) {
     const v = features[cn[i]];
     if (v !== null && v !== undefined && typeof v !== 'string' && typeof v !== 'boolean' && typeof v !== 'number') return cn[i];
+  }
+  return undefined;
+}
+
+/**
+ * Reads an event's features once into the layout's scratch space and checks
+ * their types on the way: returns the first feature whose type contradicts
+ * the layout (then the scratch content is meaningless), or undefined. The
+ * event is then counted with {@link Pane.acceptGathered}. JavaScript is
+ * single-threaded and the two calls follow each other, so one scratch per
+ * layout is enough.
+ */
+export function gatherFeatures(layout: PaneLayout, features: Readonly<Record<string, unknown>>): string | undefined {
+  const nn = layout.numericNames;
+  const num = layout.scratchNumeric;
+  for (let i = 0; i < nn.length; i++) {
+    const v = features[nn[i]];
+    if (typeof v === 'number') num[i] = v;
+    else if (v === null || v === undefined) num[i] = NaN;
+    else return nn[i];
+  }
+  const cn = layout.categoricalNames;
+  const cat = layout.scratchCategorical;
+  for (let i = 0; i < cn.length; i++) {
+    const v = features[cn[i]];
+    if (v !== null && v !== undefined && typeof v !== 'string' && typeof v !== 'boolean' && typeof v !== 'number') return cn[i];
+    cat[i] = v;
   }
   return undefined;
 }

@@ -100,6 +100,24 @@ export class Pane {
     else if (this.predictionValue !== undefined) this.predictionValue.accept(typeof prediction === 'number' ? prediction : null);
   }
 
+  /** Counts the event whose features {@link gatherFeatures} just read into the layout's scratch space. */
+  acceptGathered(score: number | null, prediction: number | string | null, modelVersion: string | null): void {
+    this.count++;
+    if (modelVersion !== null) this.modelVersion = modelVersion;
+    const num = this.layout.scratchNumeric;
+    for (let i = 0; i < num.length; i++) {
+      const v = num[i];
+      // NaN (missing) counts as missing in the summary and is never out of range.
+      this.numeric[i].accept(v);
+      if (v < this.refMin[i] || v > this.refMax[i]) this.outOfRange[i]++;
+    }
+    const cat = this.layout.scratchCategorical;
+    for (let i = 0; i < cat.length; i++) this.categorical[i].accept(cat[i] as string | number | boolean | null | undefined);
+    if (this.score !== undefined) this.score.accept(score);
+    if (this.predictionClass !== undefined) this.predictionClass.accept(prediction);
+    else if (this.predictionValue !== undefined) this.predictionValue.accept(typeof prediction === 'number' ? prediction : null);
+  }
+
   /** Counts an event rejected for a type contradiction (data quality). */
   countTypeError(): void {
     this.typeErrors++;
