@@ -27,6 +27,8 @@ export interface DemoOptions {
   durationMs: number;
   stack: boolean;
   http: boolean;
+  /** How long to wait after the traffic for the last panes to close (default 13 s: pane + lateness + a second). */
+  settleMs?: number;
   /** false: only produce the traffic (and print alerts), for detectors that run elsewhere (docker-compose.yml's demo profile). */
   detector?: boolean;
 }
@@ -209,7 +211,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
     }
     await emitter.close();
     // Let the last pane close (pane + lateness + a little) before stopping.
-    if (!stopRequested) await new Promise((res) => setTimeout(res, 13_000));
+    if (!stopRequested) await new Promise((res) => setTimeout(res, opts.settleMs ?? 13_000));
     const firing = alerts.filter((a) => a.status === 'FIRING').length;
     const resolved = alerts.filter((a) => a.status === 'RESOLVED').length;
     const consumed = handle ? `, ${handle.detector.state.counters.consumed} consumed` : '';
