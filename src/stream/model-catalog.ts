@@ -107,7 +107,11 @@ export class ModelCatalog {
           continue;
         }
         this.configJson.set(raw.modelId, text);
-        if (rt) {
+        // A store may give the same configuration back in another key order: keep the object (and what hangs on it).
+        const same = rt !== undefined && JSON.stringify(modelConfigToJson(config)) === JSON.stringify(modelConfigToJson(rt.config));
+        if (same) {
+          // Nothing changed.
+        } else if (rt) {
           // Open panes keep the layout they started with; a feature set that changed takes effect with
           // the next reference, which is built for it.
           if (rt.layout && JSON.stringify(config.features) !== JSON.stringify(rt.config.features)) {
