@@ -22,6 +22,8 @@ const digestOf = (state: string) => createHash('sha1').update(state).digest('bas
  */
 export class MemoryPaneCoordinator implements PaneCoordinator {
   private readonly panesById = new Map<string, PaneEntry>();
+  /** The pending subset of panesById: every report checks them, and only them, against the frontier. */
+  private readonly pending = new Map<string, PaneEntry>();
   private readonly watermarks = new Map<string, Map<number, number>>();
   private readonly idle = new Map<string, Map<number, boolean>>();
 
@@ -58,6 +60,7 @@ export class MemoryPaneCoordinator implements PaneCoordinator {
       if (!entry) {
         entry = { modelId: p.modelId, paneStart: p.paneStart, paneEnd: p.paneEnd, partials: new Map(), status: 'pending' };
         this.panesById.set(id, entry);
+        this.pending.set(id, entry);
       }
       const field = `${topic}:${partition}`;
       const state = JSON.stringify(p.state);
@@ -75,13 +78,14 @@ export class MemoryPaneCoordinator implements PaneCoordinator {
       if (idles.get(q)) continue;
       frontier = Math.min(frontier, wms.get(q) ?? -Infinity);
     }
-    for (const [id, e] of this.panesById) {
-      if (e.status === 'pending' && e.paneEnd <= frontier) elected.add(id);
+    for (const [id, e] of this.pending) {
+      if (e.paneEnd <= frontier) elected.add(id);
     }
     const out: CompletePane[] = [];
     for (const id of elected) {
       const e = this.panesById.get(id)!;
       e.status = 'done';
+      this.pending.delete(id);
       out.push(toPane(e));
     }
     out.sort((a, b) => a.paneEnd - b.paneEnd || a.paneStart - b.paneStart);
