@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { parseModelsFile, type ModelConfig, type ModelDefaults } from './core/model/model-config.js';
@@ -150,6 +150,8 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   if (!deps.alertSink || !deps.deadLetters) {
     // Idempotence needs unlimited retries (kafkajs warns otherwise); a send waits out a broker outage.
     producer = kafka.producer({
+      // Keyed records (alerts and evaluations by modelId) land on the partition Java clients choose too.
+      createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
