@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DCLinter } from 'dclint';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { CONFIG_NAMES, ROOT, configError, imageTag, isPinned, readText, unknownEnvNames } from './helpers.js';
@@ -86,6 +87,17 @@ function publishedPorts(s: Service): { hostIp?: string; published?: number; targ
 const detectors = Object.entries(services).filter(([, s]) => isDriftstream(s) && (s.command === undefined || [s.command].flat()[0] === 'run'));
 
 describe('docker-compose.yml', () => {
+  it('validates against the Compose Specification schema and passes dclint', () => {
+    // dclint validates against the official compose-spec JSON schema (always on) and runs its
+    // rules; the ordering rules are style, and build + image together is how compose tags a build.
+    const off = ['no-build-and-image', 'service-keys-order', 'services-alphabetical-order', 'top-level-properties-order',
+      'service-dependencies-alphabetical-order', 'service-ports-alphabetical-order'];
+    const rules = { ...Object.fromEntries(off.map((r) => [r, 0 as const])), 'require-quotes-in-ports': [2, { quoteType: 'double' }] as [2, Record<string, unknown>] };
+    const linter = new DCLinter({ rules, quiet: false, debug: false, exclude: [] });
+    const [result] = linter.lintFiles([path.join(ROOT, 'docker-compose.yml')], false);
+    expect(result.messages.map((m: { line: number; message: string; rule: string }) => `${m.line}: ${m.message} (${m.rule})`)).toEqual([]);
+  });
+
   it('has the whole stack', () => {
     for (const name of ['kafka', 'kafka-init', 'schema-registry', 'redis', 'postgres', 'migrate', 'prometheus', 'grafana', 'demo-producer']) {
       expect(services, name).toHaveProperty([name]);
