@@ -162,6 +162,11 @@ describe('Dockerfile', () => {
     // schemas/ and migrations/ are read relative to the package root (see src/adapters/registry/schemas.ts).
     for (const dir of ['schemas', 'migrations', 'package.json']) expect(copied, dir).toContain(dir);
     expect(readText('src/adapters/registry/schemas.ts')).toContain("'../../../schemas/'");
+    // The dashboard's static files are not TypeScript: the build copies them into dist/, which the runtime stage takes.
+    const pkg = JSON.parse(readText('package.json')) as { scripts: Record<string, string> };
+    if (existsSync(path.join(ROOT, 'src/http/dashboard'))) {
+      expect(pkg.scripts.build).toMatch(/src\/http\/dashboard.*dist\/http\/dashboard/);
+    }
   });
 
   it('installs every package the compiled program imports (npm ci --omit=dev)', () => {
