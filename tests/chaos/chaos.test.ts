@@ -57,6 +57,7 @@ const topics = {
 let producer: Producer;
 let collector: AlertCollector;
 let db: pg.Pool;
+let passed = false;
 const detectors: DetectorProcess[] = [];
 
 /** Event time of event i: monotonic, denser in some minutes than others, so counts differ per window. */
@@ -119,7 +120,8 @@ beforeAll(async () => {
     DRIFTSTREAM_IDLE_TIMEOUT: '25s',
     DRIFTSTREAM_CHECKPOINT_INTERVAL: '1s',
     DRIFTSTREAM_PANE_LEASE: '5s',
-    DRIFTSTREAM_LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'info',
+    // Debug level logs every pane report and election: what a failed run is diagnosed from.
+    DRIFTSTREAM_LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'debug',
   };
   for (let i = 0; i < PROCESSES; i++) detectors.push(new DetectorProcess(`detector-${i}`, env, join(artifacts, `detector-${i}.log`)));
   for (const d of detectors) d.start();
@@ -132,7 +134,8 @@ afterAll(async () => {
   await collector?.stop().catch(() => undefined);
   await producer?.disconnect().catch(() => undefined);
   await db?.end().catch(() => undefined);
-  if (process.env.CHAOS_KEEP !== '1') {
+  // A failed run keeps its schema, Redis keys and topics next to its logs (names in run.json).
+  if (passed && process.env.CHAOS_KEEP !== '1') {
     await dropSchema(schema).catch(() => undefined);
     const redis = testRedis();
     await deletePrefix(redis, prefix).catch(() => undefined);
@@ -256,6 +259,7 @@ describe(`chaos: ${PROCESSES} detectors, ${PARTITIONS} partitions, ${EVENTS.toLo
       const dlq = await admin.fetchTopicOffsets(topics.dlq);
       await admin.disconnect();
       expect(dlq.reduce((n, p) => n + Number(p.high), 0)).toBe(0);
+      passed = true;
     },
     TEST_TIMEOUT_MS,
   );
