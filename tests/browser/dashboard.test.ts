@@ -65,6 +65,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in headless
     expect(await page.locator('#histogram-panel rect.bar-ref').count()).toBe(10);
     expect(await page.locator('#history-panel circle.pt.critical').count()).toBe(4);
     expect(await page.locator('#history-panel line.thr-critical').count()).toBe(1);
+    // Performance once labels joined: the fixture's accuracy and coverage.
+    expect(await page.textContent('#performance-panel')).toContain('Accuracy');
+    expect(await page.textContent('#performance-panel')).toContain('60%');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-model.png'), fullPage: true });
 
     // Selecting a categorical feature redraws the distribution by category.

@@ -211,9 +211,10 @@ async function renderModel(modelId, params) {
   const model = await api(`api/v1/models/${encodeURIComponent(modelId)}`);
   const windowName = params.get('window') ?? (model.windows.find((w) => w.latest) ?? model.windows[0])?.name;
   const q = `window=${encodeURIComponent(windowName ?? '')}`;
-  const [evaluation, alertsPage] = await Promise.all([
+  const [evaluation, alertsPage, performance] = await Promise.all([
     optional(`api/v1/models/${encodeURIComponent(modelId)}/drift?${q}`),
     api(`api/v1/alerts?modelId=${encodeURIComponent(modelId)}&limit=20`),
+    optional(`api/v1/models/${encodeURIComponent(modelId)}/performance?${q}&limit=1`),
   ]);
   const feature = pickFeature(evaluation, params.get('feature'));
   const statKey = STATS.some((s) => s.key === params.get('stat')) ? params.get('stat') : 'psi';
@@ -282,8 +283,32 @@ async function renderModel(modelId, params) {
         </section>
       </div>`;
   }
-  return `${head}${cards}${table}${charts}
+  return `${head}${cards}${table}${charts}${performancePanel(performance)}
     <section class="panel"><div class="panel-head"><h2>Alerts</h2><span class="muted">${alertsPage.alerts.filter((a) => a.status === 'FIRING').length} firing</span></div>${alertsTable(alertsPage.alerts, { withModel: false })}</section>`;
+}
+
+const METRIC_LABELS = {
+  accuracy: 'Accuracy', precision: 'Precision', recall: 'Recall', f1: 'F1', rocAuc: 'ROC AUC', brier: 'Brier',
+  mae: 'MAE', rmse: 'RMSE', positiveRate: 'Positive rate', scoreMean: 'Score mean', scoreStd: 'Score std', predictionEntropy: 'Prediction entropy',
+};
+
+/** Performance once labels join, and label-free proxies; nothing when the model has neither. */
+function performancePanel(p) {
+  const latest = p?.latest;
+  if (!latest) return '';
+  const perf = latest.performance;
+  const item = (label, value) => `<div class="metric"><div class="label">${esc(label)}</div><div class="metric-value">${esc(value)}</div></div>`;
+  const items = [];
+  if (perf) {
+    for (const [k, v] of Object.entries(perf.metrics ?? {})) if (v !== null && v !== undefined) items.push(item(METRIC_LABELS[k] ?? k, fmt(v)));
+    items.push(item('Label coverage', pct(perf.coverage)));
+    if (perf.labelDelayP50Ms !== null && perf.labelDelayP50Ms !== undefined) items.push(item('Label delay p50', `${fmt(perf.labelDelayP50Ms / 1000)} s`));
+  }
+  for (const [k, v] of Object.entries(latest.proxy ?? {})) if (v !== null && v !== undefined) items.push(item(METRIC_LABELS[k] ?? k, fmt(v)));
+  if (!items.length) return '';
+  const labelled = perf ? `${fmt(perf.labelled)} of ${fmt(perf.predictions)} predictions labelled` : 'no labels yet';
+  return `<section class="panel" id="performance-panel"><div class="panel-head"><h2>Performance</h2><span class="muted">${esc(labelled)} · window ending ${esc(utc(latest.windowEnd, false))} UTC</span></div>
+    <div class="panel-body metrics">${items.join('')}</div></section>`;
 }
 
 let rendering = false;
