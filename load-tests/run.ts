@@ -34,7 +34,7 @@ import { DRIFTED_FEATURES, modelIds } from './traffic.js';
 const HELP = `npm run load -- [options]
 
   --phases LIST          throughput,memory,live (default: all three)
-  --events N             throughput: events pre-filled and consumed  [1200000]
+  --events N             throughput: events pre-filled and consumed  [1000000]
   --models N             throughput: models  [10]
   --format F             avro or json  [avro]
   --partitions N         partitions of the load-test topics  [3]
@@ -43,7 +43,7 @@ const HELP = `npm run load -- [options]
   --memory-models N      memory: models  [50]
   --memory-minutes N     memory: minutes of event time  [65]
   --memory-per-minute N  memory: events per model per minute of event time  [200]
-  --memory-timeout D     memory: longest catch-up measured; RSS is reported either way  [100s]
+  --memory-timeout D     memory: longest catch-up measured; RSS is reported either way  [90s]
   --live-models N        live: models  [20]
   --live-rate N          live: events/s  [5000]
   --live-pane D          live: tumbling window and slide of the sliding window  [10s]
@@ -52,8 +52,8 @@ const HELP = `npm run load -- [options]
                          summarize the top frames
   --tsx                  run the detector as src/cli.ts through tsx instead of compiling src/ first
                          (quicker to start; tsx adds about 35 MB of RSS)
-  --variant NAME         throughput: also measure a detector variant (load-tests/run-variant.ts),
-                         e.g. no-label-join
+  --variant NAME         throughput and memory: also measure a detector variant
+                         (load-tests/run-variant.ts), e.g. no-label-join
   --detector-env K=V,..  extra environment of the detector processes (e.g. DRIFTSTREAM_LABEL_HORIZON=1m)
   --out FILE             JSON results  [load-tests/results/latest.json]
   --brokers B            [DRIFTSTREAM_KAFKA_BROKERS or 127.0.0.1:9092]
@@ -90,7 +90,7 @@ function parseOptions(): Options | undefined {
   const { values } = parseArgs({
     options: {
       phases: { type: 'string', default: 'throughput,memory,live' },
-      events: { type: 'string', default: '1200000' },
+      events: { type: 'string', default: '1000000' },
       models: { type: 'string', default: '10' },
       format: { type: 'string', default: 'avro' },
       partitions: { type: 'string', default: '3' },
@@ -98,7 +98,7 @@ function parseOptions(): Options | undefined {
       'memory-models': { type: 'string', default: '50' },
       'memory-minutes': { type: 'string', default: '65' },
       'memory-per-minute': { type: 'string', default: '200' },
-      'memory-timeout': { type: 'string', default: '100s' },
+      'memory-timeout': { type: 'string', default: '90s' },
       'live-models': { type: 'string', default: '20' },
       'live-rate': { type: 'string', default: '5000' },
       'live-pane': { type: 'string', default: '10s' },
@@ -567,6 +567,7 @@ interface MemoryResult {
   catchUpEventsPerSecond: number;
   evaluations?: number;
   detectorErrors: string[];
+  variant?: { name: string; complete: boolean; peakRssMb: number; rssAtEndMb: number };
   /** Per-item heap costs and what they add up to at steady state (see memory-footprint.ts). */
   footprint?: Footprint & { projection: Record<string, number> };
   loadavg: number[];
@@ -605,6 +606,15 @@ async function memoryPhase(h: Harness): Promise<MemoryResult> {
   await run.child.stop(10_000);
   const detectorErrors = await h.detectorErrors('memory');
   log(`memory: peak RSS ${round(run.child.peakRssMb)} MB after ${m.counted} of ${events} events${m.complete ? '' : ` (${m.stopReason})`}`);
+  let variant: MemoryResult['variant'];
+  if (o.variant) {
+    const v = await h.startDetector(`memory-${o.variant}`, topic, modelsFile, {}, undefined, o.variant);
+    const vm = await h.measureConsumption(v, events, o.memoryTimeoutMs, 45_000);
+    v.child.sample();
+    await v.child.stop(10_000);
+    variant = { name: o.variant, complete: vm.complete, peakRssMb: round(v.child.peakRssMb, 1), rssAtEndMb: round(v.child.lastRssMb, 1) };
+    log(`memory: variant ${o.variant} peak RSS ${variant.peakRssMb} MB`);
+  }
   await h.deleteTopics([topic]);
 
   log('memory: per-item footprint (child process with --expose-gc)');
@@ -645,6 +655,7 @@ async function memoryPhase(h: Harness): Promise<MemoryResult> {
     catchUpEventsPerSecond: round(m.eventsPerSecond),
     evaluations,
     detectorErrors,
+    variant,
     footprint,
     loadavg: [round(load0, 2), round(loadavg()[0], 2)],
   };
@@ -804,6 +815,7 @@ function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; 
     if (m.footprint) {
       const f = m.footprint;
       rows.push(['  retained pane / evaluation / label-join event', `${n(f.paneBytes)} / ${n(f.evaluationBytes)} / ${n(f.labelJoinBytesPerEvent)} B`, '', '']);
+      if (m.variant) rows.push([`  variant ${m.variant.name}`, `${m.variant.peakRssMb} MB peak`, '', '']);
       rows.push(['  panes retained for 1 h / 25 h (default)', `${f.projection.retainedPanesMbPerHourOfRetention} / ${n(f.projection.retainedPanesMbAt25hDefaultRetention)} MB`, '', '']);
     }
   }
@@ -854,7 +866,7 @@ async function main(): Promise<void> {
     runId: h.runId,
     startedAt: new Date(h.started).toISOString(),
     durationS: round((Date.now() - h.started) / 1000, 1),
-    command: `npm run load -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: process.argv.length > 2 ? `npm run load -- ${process.argv.slice(2).join(' ')}` : 'npm run load',
     detector: h.compiledCli ? 'node dist/cli.js run (compiled from the work tree)' : 'node --import tsx src/cli.ts run',
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadavgAtEnd: loadavg().map((x) => round(x, 2)) },
     targets: TARGETS,
