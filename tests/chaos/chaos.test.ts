@@ -123,14 +123,13 @@ beforeAll(async () => {
     // Debug level logs every pane report and election: what a failed run is diagnosed from.
     DRIFTSTREAM_LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'debug',
   };
-  for (let i = 0; i < PROCESSES; i++) detectors.push(new DetectorProcess(`detector-${i}`, env, join(artifacts, `detector-${i}.log`)));
+  for (let i = 0; i < PROCESSES; i++) detectors.push(new DetectorProcess(`detector-${i}`, env, join(artifacts, `detector-${i}.log`), artifacts));
   for (const d of detectors) d.start();
   writeFileSync(join(artifacts, 'run.json'), JSON.stringify({ runId, seed: SEED, events: EVENTS, kills: KILLS, windows: WINDOWS, schema, prefix, topics }, null, 2));
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all(detectors.map((d) => d.stop(10_000).catch(() => undefined)));
-  detectors.forEach((d) => d.close());
   await collector?.stop().catch(() => undefined);
   await producer?.disconnect().catch(() => undefined);
   await db?.end().catch(() => undefined);
@@ -226,6 +225,7 @@ describe(`chaos: ${PROCESSES} detectors, ${PARTITIONS} partitions, ${EVENTS.toLo
 
       // A clean shutdown: final checkpoint, flush, leave the group.
       const codes = await Promise.all(detectors.map((d) => d.stop(30_000)));
+      if (codes.some((c) => c !== 0)) console.error(`exit codes ${JSON.stringify(codes)}\n${logTails(60)}`);
       expect(codes).toEqual(detectors.map(() => 0));
       await sleep(1_000);
 

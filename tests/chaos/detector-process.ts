@@ -1,17 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * One `driftstream run` process the chaos test starts, SIGKILLs and restarts.
- * Its output goes to `logFile` (appended across restarts).
+ * Its output goes straight to `logFile` (appended across restarts): the child
+ * writes the file itself, so nothing is lost when this process exits first and
+ * a slow reader never blocks the child's logging.
  */
 export class DetectorProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> = Promise.resolve(null);
-  private readonly log: WriteStream;
   starts = 0;
   kills = 0;
 
@@ -19,9 +20,9 @@ export class DetectorProcess {
     readonly name: string,
     private readonly env: NodeJS.ProcessEnv,
     readonly logFile: string,
-  ) {
-    this.log = createWriteStream(logFile, { flags: 'a' });
-  }
+    /** Where a process that does not stop on SIGTERM writes its diagnostic report. */
+    private readonly reportDir?: string,
+  ) {}
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
@@ -34,26 +35,33 @@ export class DetectorProcess {
   start(): void {
     if (this.running) throw new Error(`${this.name} is already running`);
     this.starts++;
-    this.log.write(`\n==== ${new Date().toISOString()} start #${this.starts}\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', '--no-http'], {
-      cwd: ROOT,
-      env: { ...process.env, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.pipe(this.log, { end: false });
-    child.stderr!.pipe(this.log, { end: false });
+    this.mark(`start #${this.starts}`);
+    const fd = openSync(this.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      const diagnostics = this.reportDir ? ['--diagnostic-report-on-signal', `--diagnostic-report-directory=${this.reportDir}`] : [];
+      child = spawn(process.execPath, [...diagnostics, '--import', 'tsx', 'src/cli.ts', 'run', '--no-http'], {
+        cwd: ROOT,
+        env: { ...process.env, ...this.env },
+        stdio: ['ignore', fd, fd],
+      });
+    } finally {
+      closeSync(fd);
+    }
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-      this.log.write(`==== ${new Date().toISOString()} exit code=${code} signal=${signal}\n`);
-      resolve(code);
-    }));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.mark(`exit code=${code} signal=${signal}`);
+        resolve(code);
+      }),
+    );
   }
 
   /** kill -9: no checkpoint, no flush, no leaving the group. */
   async kill(): Promise<void> {
     if (!this.running) return;
     this.kills++;
-    this.log.write(`==== ${new Date().toISOString()} SIGKILL\n`);
+    this.mark('SIGKILL');
     this.child!.kill('SIGKILL');
     await this.exited;
   }
@@ -61,8 +69,14 @@ export class DetectorProcess {
   /** SIGTERM and wait for a clean exit (SIGKILL after `timeoutMs`); returns the exit code. */
   async stop(timeoutMs = 30_000): Promise<number | null> {
     if (!this.running) return this.child?.exitCode ?? null;
+    this.mark('SIGTERM');
     this.child!.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      // Stuck: a diagnostic report (stacks, open handles) first, then kill -9.
+      this.mark('no exit after SIGTERM: SIGUSR2 (diagnostic report), then SIGKILL');
+      if (this.reportDir) this.child?.kill('SIGUSR2');
+      setTimeout(() => this.child?.kill('SIGKILL'), 2_000);
+    }, timeoutMs);
     try {
       return await this.exited;
     } finally {
@@ -70,7 +84,7 @@ export class DetectorProcess {
     }
   }
 
-  close(): void {
-    this.log.end();
+  private mark(what: string): void {
+    appendFileSync(this.logFile, `==== ${new Date().toISOString()} ${what}\n`);
   }
 }
