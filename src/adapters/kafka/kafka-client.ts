@@ -64,3 +64,22 @@ export async function partitionCountOf(kafka: Kafka, topic: string): Promise<num
     await admin.disconnect().catch(() => {});
   }
 }
+
+/**
+ * Waits for a consumer's stop or disconnect, at most `ms`: kafkajs can wait forever when the group
+ * rebalances while it leaves (several detectors stopping together), and a shutdown must end. The
+ * group drops a member that left without a word after its session timeout.
+ */
+export async function settleWithin(what: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+    timer.unref();
+  });
+  try {
+    const outcome = await Promise.race([what.then(() => 'done' as const, () => 'done' as const), timeout]);
+    if (outcome === 'timeout') onTimeout();
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import type { GroundTruthProcessor } from '../../stream/ground-truth-processor.js';
 import { ProcessingFailedError } from '../../stream/processing-error-policy.js';
+import { settleWithin } from './kafka-client.js';
 
 export interface KafkaGroundTruthRunnerOptions {
   /** The ground-truth topic. */
@@ -111,7 +112,11 @@ export class KafkaGroundTruthRunner {
     if (this.timer) clearInterval(this.timer);
     const consumer = this.consumer;
     if (!consumer) return;
-    await consumer.stop().catch((err) => this.logger.warn({ err: (err as Error).message }, 'ground-truth consumer stop failed'));
-    await consumer.disconnect().catch(() => {});
+    await settleWithin(
+      consumer.stop().catch((err) => this.logger.warn({ err: (err as Error).message }, 'ground-truth consumer stop failed')),
+      10_000,
+      () => this.logger.warn('ground-truth consumer did not stop within 10 s; leaving anyway'),
+    );
+    await settleWithin(consumer.disconnect(), 5_000, () => this.logger.warn('ground-truth consumer did not disconnect within 5 s; leaving anyway'));
   }
 }

@@ -4,7 +4,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { InferenceProcessor } from '../../stream/inference-processor.js';
 import { ProcessingFailedError } from '../../stream/processing-error-policy.js';
 import type { Topology } from '../../stream/topology.js';
-import { partitionCountOf } from './kafka-client.js';
+import { partitionCountOf, settleWithin } from './kafka-client.js';
 
 export interface KafkaStreamRunnerOptions {
   groupId: string;
@@ -279,10 +279,14 @@ export class KafkaStreamRunner {
         this.logger.warn({ err: (err as Error).message }, 'final checkpoint failed');
       }
     }
-    await consumer.stop().catch((err) => this.logger.warn({ err: (err as Error).message }, 'consumer stop failed'));
+    await settleWithin(
+      consumer.stop().catch((err) => this.logger.warn({ err: (err as Error).message }, 'consumer stop failed')),
+      10_000,
+      () => this.logger.warn('consumer did not stop within 10 s (a rebalance in progress); leaving anyway'),
+    );
     for (const task of this.tasks.values()) await task.processor.close();
     this.tasks.clear();
-    await consumer.disconnect().catch(() => {});
+    await settleWithin(consumer.disconnect(), 5_000, () => this.logger.warn('consumer did not disconnect within 5 s; leaving anyway'));
   }
 
   /** Processors of the partitions this process owns now. */
