@@ -59,7 +59,7 @@ export const CONFIG_SPEC: readonly VarSpec[] = [
   { name: 'DRIFTSTREAM_IDLE_TIMEOUT', kind: 'duration', default: '30s', description: 'Processing time after which an idle partition closes its due panes.' },
   { name: 'DRIFTSTREAM_CHECKPOINT_INTERVAL', kind: 'duration', default: '5s', description: 'How often partition state is checkpointed to Redis and offsets committed.' },
   { name: 'DRIFTSTREAM_PANE_LEASE', kind: 'duration', default: '30s', description: 'How long an elected evaluator has to write a complete pane\'s results before another instance evaluates it (Redis).' },
-  { name: 'DRIFTSTREAM_PANE_RETENTION', kind: 'duration', default: '25h', description: 'How long complete panes stay in Redis for sliding windows; at least the largest window size.' },
+  { name: 'DRIFTSTREAM_PANE_RETENTION', kind: 'duration', default: '25h', description: 'How long a complete pane stays in Redis when its partials do not say; the detector asks per model for its longest window longer than a pane (at least 10 minutes).' },
   { name: 'DRIFTSTREAM_MAX_MESSAGE_BYTES', kind: 'int', default: '1048576', min: 64, description: 'Records larger than this go to the DLQ as oversize.' },
   { name: 'DRIFTSTREAM_LABEL_HORIZON', kind: 'duration', default: '7d', description: 'How long an inference waits for its label (and a label for its inference).' },
   { name: 'DRIFTSTREAM_RESOLVE_AFTER', kind: 'int', default: '3', min: 1, description: 'Clean evaluations before a firing alert resolves.' },
