@@ -2,7 +2,9 @@
  * What the detector's in-memory state costs per item, measured on the V8
  * heap (run with --expose-gc; `npm run load` does it in a child process):
  *
- * - a complete pane as the in-memory pane coordinator retains it (JSON text);
+ * - a pane as an object (open panes, and the evaluator's merged panes and
+ *   slide-long blocks) and as the JSON text of a partial (what the in-memory
+ *   pane coordinator keeps for its payload retention);
  * - an inference waiting in the in-memory label join (one per event, kept
  *   for the label horizon);
  * - an evaluation kept by the in-memory result repository.
@@ -25,8 +27,10 @@ import { TrafficGenerator, featureTypes } from './traffic.js';
 export interface Footprint {
   /** Events per model per 1-minute pane the pane sizes were measured with. */
   eventsPerPane: number;
-  /** Heap bytes of one retained complete pane (its JSON string). */
-  paneBytes: number;
+  /** Heap bytes of one pane object (summaries with their digests and buffers). */
+  paneObjectBytes: number;
+  /** Heap bytes of one pane partial as JSON text. */
+  paneJsonBytes: number;
   /** Heap bytes per inference waiting in the in-memory label join. */
   labelJoinBytesPerEvent: number;
   /** Heap bytes per evaluation in the in-memory result repository. */
@@ -49,8 +53,8 @@ export async function measureFootprint(eventsPerPane = 250): Promise<Footprint> 
   const layout = createPaneLayout(model, profile.id, profile);
   const gen = new TrafficGenerator(7, 'footprint');
 
-  // Complete panes: JSON text, as MemoryPaneCoordinator keeps each partial.
-  const panes: string[] = [];
+  // Panes as objects, then the same panes as JSON text.
+  const paneObjects: Pane[] = [];
   const paneCount = 100;
   let before = heapUsed();
   for (let p = 0; p < paneCount; p++) {
@@ -59,9 +63,13 @@ export async function measureFootprint(eventsPerPane = 250): Promise<Footprint> 
       const e = gen.event('footprint', p * 60_000 + i, false);
       pane.accept(e.features, e.score, e.prediction, e.modelVersion);
     }
-    panes.push(JSON.stringify(pane.toJSON()));
+    paneObjects.push(pane);
   }
-  const paneBytes = (heapUsed() - before) / paneCount;
+  const paneObjectBytes = (heapUsed() - before) / paneCount;
+  const panes: string[] = [];
+  before = heapUsed();
+  for (const pane of paneObjects) panes.push(JSON.stringify(pane.toJSON()));
+  const paneJsonBytes = (heapUsed() - before) / paneCount;
 
   // Label join: every valid inference is recorded and kept for the horizon (7 days by default).
   const join = new MemoryLabelJoin({});
@@ -93,9 +101,14 @@ export async function measureFootprint(eventsPerPane = 250): Promise<Footprint> 
   }
   const evaluationBytes = (heapUsed() - before) / evaluations;
   // Everything measured stays reachable until here, so no earlier structure is collected inside a later measurement.
-  keep.push(panes, join, repo);
-  if (keep.length !== 3) throw new Error('unreachable');
-  return { eventsPerPane, paneBytes: Math.round(paneBytes), labelJoinBytesPerEvent: Math.round(labelJoinBytesPerEvent), evaluationBytes: Math.round(evaluationBytes) };
+  keep.push(panes, join, repo, paneObjects);
+  if (keep.length !== 4) throw new Error('unreachable');
+  return {
+    eventsPerPane,
+    paneObjectBytes: Math.round(paneObjectBytes),
+    paneJsonBytes: Math.round(paneJsonBytes),     labelJoinBytesPerEvent: Math.round(labelJoinBytesPerEvent),
+    evaluationBytes: Math.round(evaluationBytes),
+  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -240,7 +240,8 @@ class Harness {
     };
     const cli = this.compiledCli ?? 'src/cli.ts';
     const child = new NodeChild({
-      args: variant ? ['load-tests/run-variant.ts', variant, '--models', modelsFile] : [cli, 'run', '--models', modelsFile, '--start-from', 'earliest'],
+      args: variant ? ['--expose-gc', 'load-tests/run-variant.ts', variant, '--models', modelsFile] : [cli, 'run', '--models', modelsFile, '--start-from', 'earliest'],
+      captureStdout: variant !== undefined,
       env,
       logFile: join(this.logDir, `detector-${name}.log`),
       compiled: variant === undefined && this.compiledCli !== undefined,
@@ -567,7 +568,7 @@ interface MemoryResult {
   catchUpEventsPerSecond: number;
   evaluations?: number;
   detectorErrors: string[];
-  variant?: { name: string; complete: boolean; peakRssMb: number; rssAtEndMb: number };
+  variant?: { name: string; complete: boolean; peakRssMb: number; rssAtEndMb: number; heap?: Record<string, number> };
   /** Per-item heap costs and what they add up to at steady state (see memory-footprint.ts). */
   footprint?: Footprint & { projection: Record<string, number> };
   loadavg: number[];
@@ -610,9 +611,22 @@ async function memoryPhase(h: Harness): Promise<MemoryResult> {
   if (o.variant) {
     const v = await h.startDetector(`memory-${o.variant}`, topic, modelsFile, {}, undefined, o.variant);
     const vm = await h.measureConsumption(v, events, o.memoryTimeoutMs, 45_000);
+    if (vm.complete) await new Promise((r) => setTimeout(r, 3000));
     v.child.sample();
+    const rssAtEndMb = round(v.child.lastRssMb, 1);
+    // What is still live after a full GC, against what RSS holds.
+    const heapLine = v.child.stdout.length;
+    v.child.process.kill('SIGUSR2');
+    await waitFor(() => v.child.stdout.length > heapLine, 10_000, 'the heap report').catch(() => undefined);
+    const heap = v.child.stdout.slice(heapLine).trim().split('\n').pop();
     await v.child.stop(10_000);
-    variant = { name: o.variant, complete: vm.complete, peakRssMb: round(v.child.peakRssMb, 1), rssAtEndMb: round(v.child.lastRssMb, 1) };
+    variant = {
+      name: o.variant,
+      complete: vm.complete,
+      peakRssMb: round(v.child.peakRssMb, 1),
+      rssAtEndMb,
+      heap: heap ? (JSON.parse(heap) as Record<string, number>) : undefined,
+    };
     log(`memory: variant ${o.variant} peak RSS ${variant.peakRssMb} MB`);
   }
   await h.deleteTopics([topic]);
@@ -632,8 +646,9 @@ async function memoryPhase(h: Harness): Promise<MemoryResult> {
     footprint = {
       ...f,
       projection: {
-        retainedPanesMbPerHourOfRetention: round((panesPerHour * f.paneBytes) / 1e6, 1),
-        retainedPanesMbAt25hDefaultRetention: round((25 * panesPerHour * f.paneBytes) / 1e6),
+        // The evaluator's window cache: 12 slide-long blocks of the 1h window and the latest merged pane per model.
+        windowCacheMb: round((o.memoryModels * 13 * f.paneObjectBytes) / 1e6, 1),
+        coordinatorPayloadMbPer10Min: round((10 * panesPerHour / 60 * f.paneJsonBytes) / 1e6, 1),
         evaluationsMbPerHour: round((evalsPerHour * f.evaluationBytes) / 1e6, 1),
         evaluationsMbAtRepositoryCap100k: round((100_000 * f.evaluationBytes) / 1e6),
         labelJoinMbPerMillionEvents: round((1e6 * f.labelJoinBytesPerEvent) / 1e6),
@@ -814,9 +829,13 @@ function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; 
     rows.push([`  after ${m.minutesProcessed} of ${m.eventTimeMinutes} min of event time`, m.complete ? 'caught up' : `stopped: ${m.stopReason}`, '', '']);
     if (m.footprint) {
       const f = m.footprint;
-      rows.push(['  retained pane / evaluation / label-join event', `${n(f.paneBytes)} / ${n(f.evaluationBytes)} / ${n(f.labelJoinBytesPerEvent)} B`, '', '']);
-      if (m.variant) rows.push([`  variant ${m.variant.name}`, `${m.variant.peakRssMb} MB peak`, '', '']);
-      rows.push(['  panes retained for 1 h / 25 h (default)', `${f.projection.retainedPanesMbPerHourOfRetention} / ${n(f.projection.retainedPanesMbAt25hDefaultRetention)} MB`, '', '']);
+      rows.push(['  pane object / pane JSON / evaluation / label-join event', `${n(f.paneObjectBytes)} / ${n(f.paneJsonBytes)} / ${n(f.evaluationBytes)} / ${n(f.labelJoinBytesPerEvent)} B`, '', '']);
+      rows.push(['  evaluations kept per hour / at the 100k cap', `${f.projection.evaluationsMbPerHour} / ${n(f.projection.evaluationsMbAtRepositoryCap100k)} MB`, '', '']);
+      rows.push(['  label join per million events', `${f.projection.labelJoinMbPerMillionEvents} MB`, '', '']);
+    }
+    if (m.variant) {
+      const heap = m.variant.heap?.heapAfterGcMb;
+      rows.push([`  variant ${m.variant.name} (tsx)`, `${m.variant.peakRssMb} MB peak${heap !== undefined ? `, live heap after GC ${heap} MB` : ''}`, '', '']);
     }
   }
   const l = results.live;
@@ -830,6 +849,21 @@ function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; 
   const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('  ');
   return [line(['figure', 'measured', 'target', '']), line(w.map((x) => '-'.repeat(x))), ...rows.map(line)].join('\n');
+}
+
+/** The commit the detector was built from, and whether src/ had uncommitted changes. */
+async function sourceState(): Promise<{ commit?: string; uncommittedSrc?: boolean }> {
+  const git = (args: string[]) =>
+    new Promise<string | undefined>((resolve) => {
+      const p = spawn('git', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      p.once('exit', (code) => resolve(code === 0 ? out.trim() : undefined));
+      p.once('error', () => resolve(undefined));
+    });
+  const commit = await git(['rev-parse', '--short', 'HEAD']);
+  const status = await git(['status', '--porcelain', '--', 'src']);
+  return { commit, uncommittedSrc: status === undefined ? undefined : status.length > 0 };
 }
 
 async function main(): Promise<void> {
@@ -868,6 +902,7 @@ async function main(): Promise<void> {
     durationS: round((Date.now() - h.started) / 1000, 1),
     command: process.argv.length > 2 ? `npm run load -- ${process.argv.slice(2).join(' ')}` : 'npm run load',
     detector: h.compiledCli ? 'node dist/cli.js run (compiled from the work tree)' : 'node --import tsx src/cli.ts run',
+    source: await sourceState(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadavgAtEnd: loadavg().map((x) => round(x, 2)) },
     targets: TARGETS,
     ...results,
