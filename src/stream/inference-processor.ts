@@ -324,7 +324,7 @@ export class InferenceProcessor {
       partials,
     });
     // Evaluation waits out a dependency that is down; the group must not think this consumer died meanwhile.
-    await withHeartbeats(this.ctx.evaluator.evaluate(complete), control);
+    if (complete.length > 0) await withHeartbeats(this.ctx.evaluator.evaluate(complete), control);
   }
 
   /**
