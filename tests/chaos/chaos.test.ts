@@ -125,6 +125,9 @@ beforeAll(async () => {
   };
   for (let i = 0; i < PROCESSES; i++) detectors.push(new DetectorProcess(`detector-${i}`, env, join(artifacts, `detector-${i}.log`), artifacts));
   for (const d of detectors) d.start();
+  await sleep(3_000);
+  // A detector that cannot start (bad configuration, a broken build) fails here, not as a count mismatch.
+  expect(detectors.filter((d) => !d.running).map((d) => readFileSync(d.logFile, 'utf8'))).toEqual([]);
   writeFileSync(join(artifacts, 'run.json'), JSON.stringify({ runId, seed: SEED, events: EVENTS, kills: KILLS, windows: WINDOWS, schema, prefix, topics }, null, 2));
 }, 120_000);
 

@@ -39,7 +39,7 @@ export class DetectorProcess {
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
-      const diagnostics = this.reportDir ? ['--diagnostic-report-on-signal', `--diagnostic-report-directory=${this.reportDir}`] : [];
+      const diagnostics = this.reportDir ? ['--report-on-signal', `--report-directory=${this.reportDir}`] : [];
       child = spawn(process.execPath, [...diagnostics, '--import', 'tsx', 'src/cli.ts', 'run', '--no-http'], {
         cwd: ROOT,
         env: { ...process.env, ...this.env },
