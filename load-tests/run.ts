@@ -209,6 +209,8 @@ class Harness {
   compiledCli: string | undefined;
   /** Every child started, so a failing phase leaves none behind. */
   readonly children = new Set<NodeChild>();
+  /** Detector runs of the current phase, whose output topics go at its end. */
+  readonly runs = new Set<DetectorRun>();
 
   constructor(
     readonly options: Options,
@@ -256,7 +258,9 @@ class Harness {
       void child.stop(1000);
       throw err;
     });
-    return { child, url, groupId, alertsTopic };
+    const run = { child, url, groupId, alertsTopic };
+    this.runs.add(run);
+    return run;
   }
 
   /**
@@ -322,6 +326,10 @@ class Harness {
 
   async stopAll(): Promise<void> {
     await Promise.all([...this.children].map((c) => c.stop(5000).catch(() => undefined)));
+    this.children.clear();
+    const topics = [...this.runs].flatMap((r) => this.outputTopics(r));
+    this.runs.clear();
+    if (topics.length > 0) await this.deleteTopics(topics);
   }
 
   /**
@@ -363,6 +371,12 @@ class Harness {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** The topics a detector run created besides its input. */
+  outputTopics(run: DetectorRun): string[] {
+    const name = run.groupId.slice('load-'.length, run.groupId.length - this.runId.length - 1);
+    return ['alerts', 'metrics', 'dlq', 'labels'].map((t) => `load-${name}-${t}-${this.runId}`);
   }
 
   async deleteTopics(topics: string[]): Promise<void> {
