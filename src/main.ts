@@ -228,6 +228,8 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   done.catch(() => {});
 
   let stopping: Promise<void> | undefined;
+  // The first unrecoverable error: stop() rejects `done` with it, so `driftstream run` exits non-zero.
+  let fatalError: Error | undefined;
   const runner = new KafkaStreamRunner(
     kafka,
     topology,
@@ -239,7 +241,8 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
       sessionTimeoutMs: options.sessionTimeoutMs ?? config.kafka.sessionTimeoutMs,
       backpressure: deps.backpressure,
       onFatal: (err) => {
-        void handle.stop().finally(() => rejectDone(err));
+        fatalError ??= err;
+        void handle.stop();
       },
     },
     logger,
@@ -278,7 +281,8 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
       punctuator: performanceEvaluator,
       punctuateIntervalMs: options.performanceIntervalMs ?? 5000,
       onFatal: (err) => {
-        void handle.stop().finally(() => rejectDone(err));
+        fatalError ??= err;
+        void handle.stop();
       },
     },
     logger,
@@ -311,7 +315,8 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
         await catalog.flush();
         if (producer) await producer.disconnect().catch(() => {});
         logger.info(state.counters, 'detector stopped');
-        resolveDone();
+        if (fatalError) rejectDone(fatalError);
+        else resolveDone();
       })();
       return stopping;
     },
