@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION } from '../src/adapters/kafka/kafka-stream-runner.js';
 import { EventCodec } from '../src/adapters/registry/event-codec.js';
 
 export interface BareConsumeOptions {
@@ -21,7 +22,7 @@ export interface BareConsumeOptions {
   readonly timeoutMs?: number;
   /** Same as the detector's runner (src/adapters/kafka/kafka-stream-runner.ts). Default 4. */
   readonly partitionsConsumedConcurrently?: number;
-  /** Fetch sizes; default the detector's (8 MB per partition, 64 MB per fetch). */
+  /** Fetch sizes; default the detector's (FETCH_MAX_BYTES_PER_PARTITION, FETCH_MAX_BYTES). */
   readonly maxBytesPerPartition?: number;
   readonly maxBytes?: number;
 }
@@ -47,8 +48,8 @@ export async function bareConsume(options: BareConsumeOptions): Promise<BareCons
     groupId: `load-bare-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
-    maxBytesPerPartition: options.maxBytesPerPartition ?? 8 * 1024 * 1024,
-    maxBytes: options.maxBytes ?? 64 * 1024 * 1024,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? FETCH_MAX_BYTES_PER_PARTITION,
+    maxBytes: options.maxBytes ?? FETCH_MAX_BYTES,
     maxWaitTimeInMs: 100,
   });
   const started = performance.now();
