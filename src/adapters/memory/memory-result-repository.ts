@@ -6,19 +6,48 @@ function alertKey(a: DriftAlert): string {
   return `${a.alertId}|${a.status}|${a.severity}`;
 }
 
-/** Drift history in process memory, bounded per model and window. */
-export class MemoryResultRepository implements ResultRepository {
-  private readonly evaluations = new Map<string, Evaluation>();
-  private readonly alerts = new Map<string, DriftAlert>();
+// Model ids may hold any character; a length prefix keeps the pair unambiguous.
+function windowKey(modelId: string, windowName: string): string {
+  return `${modelId.length}:${modelId}:${windowName}`;
+}
 
-  constructor(private readonly maxEvaluations = 100_000) {}
+/** Bounds of {@link MemoryResultRepository}. */
+export interface MemoryResultRepositoryOptions {
+  /** Evaluations kept per (model, window): the newest by window end. Default 50. */
+  readonly evaluationsPerWindow?: number;
+  /** Alert records kept: the newest written. Default 10,000. */
+  readonly maxAlerts?: number;
+}
+
+/**
+ * Drift history in process memory, for the mode without PostgreSQL: only the
+ * recent evaluations of each (model, window) and the newest alerts. An
+ * evaluation holds every feature's histograms (tens of KB), so an unbounded
+ * history would grow by ~150 MB an hour at 50 models; the full history
+ * belongs in PostgreSQL.
+ */
+export class MemoryResultRepository implements ResultRepository {
+  private readonly byWindow = new Map<string, Map<string, Evaluation>>();
+  private readonly alerts = new Map<string, DriftAlert>();
+  private readonly evaluationsPerWindow: number;
+  private readonly maxAlerts: number;
+
+  constructor(options: MemoryResultRepositoryOptions = {}) {
+    this.evaluationsPerWindow = Math.max(1, options.evaluationsPerWindow ?? 50);
+    this.maxAlerts = Math.max(1, options.maxAlerts ?? 10_000);
+  }
 
   async saveEvaluations(evaluations: readonly Evaluation[]): Promise<void> {
     for (const e of evaluations) {
-      this.evaluations.set(e.evaluationId, structuredClone(e));
-      if (this.evaluations.size > this.maxEvaluations) {
-        const oldest = this.evaluations.keys().next().value;
-        if (oldest !== undefined) this.evaluations.delete(oldest);
+      const key = windowKey(e.modelId, e.windowName);
+      let kept = this.byWindow.get(key);
+      if (!kept) this.byWindow.set(key, (kept = new Map()));
+      kept.set(e.evaluationId, structuredClone(e));
+      if (kept.size > this.evaluationsPerWindow) {
+        // Replays may write an older window late, so the oldest is found by window end, not by insertion.
+        let oldest: Evaluation | undefined;
+        for (const x of kept.values()) if (!oldest || x.windowEnd < oldest.windowEnd) oldest = x;
+        if (oldest) kept.delete(oldest.evaluationId);
       }
     }
   }
@@ -26,26 +55,30 @@ export class MemoryResultRepository implements ResultRepository {
   async saveAlerts(alerts: readonly DriftAlert[]): Promise<void> {
     for (const a of alerts) {
       const key = alertKey(a);
-      if (!this.alerts.has(key)) this.alerts.set(key, structuredClone(a));
+      if (this.alerts.has(key)) continue;
+      this.alerts.set(key, structuredClone(a));
+      if (this.alerts.size > this.maxAlerts) {
+        const oldest = this.alerts.keys().next().value;
+        if (oldest !== undefined) this.alerts.delete(oldest);
+      }
     }
+  }
+
+  private evaluationsOf(modelId: string, windowName?: string): Evaluation[] {
+    if (windowName !== undefined) return [...(this.byWindow.get(windowKey(modelId, windowName))?.values() ?? [])];
+    const out: Evaluation[] = [];
+    for (const kept of this.byWindow.values()) for (const e of kept.values()) if (e.modelId === modelId) out.push(e);
+    return out;
   }
 
   async latestEvaluation(modelId: string, windowName: string): Promise<Evaluation | undefined> {
     let best: Evaluation | undefined;
-    for (const e of this.evaluations.values()) {
-      if (e.modelId === modelId && e.windowName === windowName && (!best || e.windowEnd > best.windowEnd)) best = e;
-    }
+    for (const e of this.evaluationsOf(modelId, windowName)) if (!best || e.windowEnd > best.windowEnd) best = e;
     return best && structuredClone(best);
   }
 
   async listEvaluations(q: WindowQuery): Promise<Evaluation[]> {
-    const out = [...this.evaluations.values()].filter(
-      (e) =>
-        e.modelId === q.modelId &&
-        (q.windowName === undefined || e.windowName === q.windowName) &&
-        (q.from === undefined || e.windowEnd > q.from) &&
-        (q.to === undefined || e.windowStart < q.to),
-    );
+    const out = this.evaluationsOf(q.modelId, q.windowName).filter((e) => (q.from === undefined || e.windowEnd > q.from) && (q.to === undefined || e.windowStart < q.to));
     out.sort((a, b) => b.windowEnd - a.windowEnd || a.windowName.localeCompare(b.windowName));
     return out.slice(0, q.limit ?? 100).map((e) => structuredClone(e));
   }
