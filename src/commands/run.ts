@@ -5,6 +5,8 @@ import { loadConfig, type Config } from '../config/config.js';
 import { modelConfigToJson, parseModelConfig, type ModelConfig } from '../core/model/model-config.js';
 import { ConfigError } from '../errors.js';
 import { buildApp } from '../http/app.js';
+import { createKafka } from '../adapters/kafka/kafka-client.js';
+import { kafkaHealthCheck } from '../adapters/kafka/kafka-health-check.js';
 import { createReferenceBuilder } from '../http/reference-builder.js';
 import { loadModelsFile, modelDefaultsOf, startDetector, type DetectorDeps, type DetectorHandle } from '../main.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -72,6 +74,8 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
 
   let app: FastifyInstance | undefined;
   let url: string | undefined;
+  // /readyz names Kafka too; the probe uses its own admin client so it never waits behind the consumer.
+  const kafkaCheck = kafkaHealthCheck(createKafka(config.kafka, logger));
   if (options.http ?? true) {
     app = await buildApp({
       config: config.http,
@@ -79,7 +83,7 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
       results: adapters.results,
       state: detector.state,
       performance: detector.performance,
-      healthChecks: adapters.healthChecks,
+      healthChecks: [kafkaCheck, ...adapters.healthChecks],
       metrics,
       logger,
       referenceBuilder: createReferenceBuilder(),
@@ -89,6 +93,7 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
       url = await app.listen({ host: config.http.host, port: config.http.port });
     } catch (err) {
       await app.close().catch(() => undefined);
+      await kafkaCheck.close();
       await detector.stop().catch(() => undefined);
       await adapters.close().catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
@@ -105,6 +110,7 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
     close: () =>
       (closing ??= (async () => {
         if (app) await app.close().catch(() => undefined);
+        await kafkaCheck.close();
         await detector.stop();
         await adapters.close();
       })()),

@@ -81,6 +81,10 @@ describe('reference build from a topic, then driftstream run with a models file'
     const metrics = await (await fetch(`${run.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`driftstream_events_consumed_total\\{model="${modelId}"\\} \\d+`));
     expect(metrics).toMatch(/driftstream_events_invalid_total\{reason="bad_json"\} 1/);
+    // Readiness names Kafka beside the storage adapters.
+    const ready = await fetch(`${run.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks.kafka).toBe('up');
     // The other model was auto-registered and is warming up.
     expect(run.detector.state.modelStatus('someone-else')?.status).toBe('warming_up');
   }, 90_000);
