@@ -171,7 +171,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   const results = deps.results ?? new MemoryResultRepository();
   const featureState = deps.featureState ?? new MemoryFeatureStateStore();
   const alertState = deps.alertState ?? new MemoryAlertStateStore();
-  const labelJoin = deps.labelJoin ?? new MemoryLabelJoin({ horizonMs: config.detector.labelHorizonMs });
+  const labelJoin = deps.labelJoin ?? new MemoryLabelJoin({ horizonMs: config.detector.labelHorizonMs, capacity: config.detector.memoryLabelCapacity });
 
   const catalog = new ModelCatalog({ repository: models, logger, defaults: modelDefaultsOf(config), autoRegister: config.detector.autoRegister, now });
   await catalog.init(options.models ?? []);

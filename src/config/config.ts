@@ -53,6 +53,8 @@ export interface Config {
     readonly paneRetentionMs: number;
     readonly maxMessageBytes: number;
     readonly labelHorizonMs: number;
+    /** Bound of the in-memory label join (pending inferences, and waiting labels). */
+    readonly memoryLabelCapacity: number;
     readonly resolveAfter: number;
     readonly historyBuffer: number;
   };
@@ -214,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
       paneRetentionMs: n('DRIFTSTREAM_PANE_RETENTION'),
       maxMessageBytes: n('DRIFTSTREAM_MAX_MESSAGE_BYTES'),
       labelHorizonMs: n('DRIFTSTREAM_LABEL_HORIZON'),
+      memoryLabelCapacity: n('DRIFTSTREAM_MEMORY_LABEL_CAPACITY'),
       resolveAfter: n('DRIFTSTREAM_RESOLVE_AFTER'),
       historyBuffer: n('DRIFTSTREAM_HISTORY_BUFFER'),
     },

@@ -62,6 +62,7 @@ export const CONFIG_SPEC: readonly VarSpec[] = [
   { name: 'DRIFTSTREAM_PANE_RETENTION', kind: 'duration', default: '25h', description: 'How long a complete pane stays in Redis when its partials do not say; the detector asks per model for its longest window longer than a pane (at least 10 minutes).' },
   { name: 'DRIFTSTREAM_MAX_MESSAGE_BYTES', kind: 'int', default: '1048576', min: 64, description: 'Records larger than this go to the DLQ as oversize.' },
   { name: 'DRIFTSTREAM_LABEL_HORIZON', kind: 'duration', default: '7d', description: 'How long an inference waits for its label (and a label for its inference).' },
+  { name: 'DRIFTSTREAM_MEMORY_LABEL_CAPACITY', kind: 'int', default: '100000', min: 1, description: 'Without Redis: most inferences kept in memory waiting for their label (and labels waiting for their inference); when full the oldest go first, counted in driftstream_label_join_evicted_total (inferences) and as expired (labels).' },
   { name: 'DRIFTSTREAM_RESOLVE_AFTER', kind: 'int', default: '3', min: 1, description: 'Clean evaluations before a firing alert resolves.' },
   { name: 'DRIFTSTREAM_HISTORY_BUFFER', kind: 'int', default: '10000', min: 10, description: 'Rows buffered for PostgreSQL before the consumer pauses.' },
 ] as const;

@@ -20,6 +20,7 @@ export interface Metrics {
   readonly checkpointDuration: Histogram<'outcome'>;
   readonly labelsJoined: Counter<'model'>;
   readonly labelsUnmatched: Counter<'reason'>;
+  readonly labelJoinEvicted: Counter<'model'>;
   readonly labelCoverage: Gauge<'model' | 'window'>;
   readonly performanceMetric: Gauge<'model' | 'window' | 'metric'>;
   readonly historyBuffered: Gauge;
@@ -46,6 +47,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     checkpointDuration: new Histogram({ name: 'driftstream_checkpoint_duration_seconds', help: 'Time to checkpoint partition state.', labelNames: ['outcome'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers }),
     labelsJoined: new Counter({ name: 'driftstream_labels_joined_total', help: 'Labels joined to their inference.', labelNames: ['model'], registers }),
     labelsUnmatched: new Counter({ name: 'driftstream_labels_unmatched_total', help: 'Labels without a live inference.', labelNames: ['reason'], registers }),
+    labelJoinEvicted: new Counter({ name: 'driftstream_label_join_evicted_total', help: 'Inferences the in-memory label join dropped before the label horizon because it was full.', labelNames: ['model'], registers }),
     labelCoverage: new Gauge({ name: 'driftstream_label_coverage', help: 'Labelled share of predictions in the latest window.', labelNames: ['model', 'window'], registers }),
     performanceMetric: new Gauge({ name: 'driftstream_performance', help: 'Latest model performance metric.', labelNames: ['model', 'window', 'metric'], registers }),
     historyBuffered: new Gauge({ name: 'driftstream_history_buffered', help: 'Rows waiting to be written to PostgreSQL.', registers }),

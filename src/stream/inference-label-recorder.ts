@@ -53,6 +53,7 @@ export class InferenceLabelRecorder {
       try {
         const outcome = await this.join.recordInferences(records);
         for (const [model, n] of Object.entries(outcome.joinedByModel)) this.metrics.labelsJoined.inc({ model }, n);
+        if (outcome.evictedByModel) this.reportEvicted(outcome.evictedByModel);
         return;
       } catch (err) {
         if (!(err instanceof UnavailableError || isRetriable(err)) || !control.isRunning()) throw err;
@@ -62,6 +63,19 @@ export class InferenceLabelRecorder {
         await control.heartbeat();
       }
     }
+  }
+
+  private warnedEviction = false;
+
+  // A full in-memory join drops its oldest pending inferences: counted per model, and said once in the log.
+  private reportEvicted(byModel: Record<string, number>): void {
+    for (const [model, n] of Object.entries(byModel)) this.metrics.labelJoinEvicted.inc({ model }, n);
+    if (this.warnedEviction) return;
+    this.warnedEviction = true;
+    this.logger.warn(
+      { evicted: byModel },
+      'in-memory label join full: the oldest pending inferences are dropped before the label horizon (raise DRIFTSTREAM_MEMORY_LABEL_CAPACITY or use Redis); counted in driftstream_label_join_evicted_total',
+    );
   }
 
   /** Drops what was added (the partition is let go; its replay records them again). */

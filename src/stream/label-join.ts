@@ -60,6 +60,11 @@ export interface JoinOutcome {
   duplicates: number;
   /** Joined pairs per model, for `driftstream_labels_joined_total`. */
   joinedByModel: Record<string, number>;
+  /**
+   * Pending inferences a bounded store dropped before their horizon to make
+   * room, per model (their labels can no longer join). Absent when none.
+   */
+  evictedByModel?: Record<string, number>;
 }
 
 export interface LabelJoinStats {
@@ -72,6 +77,8 @@ export interface LabelJoinStats {
   waited: number;
   /** Labels whose inference never came within the horizon. */
   expired: number;
+  /** Pending inferences dropped before their horizon because a bounded store was full (in-memory join). */
+  evicted?: number;
 }
 
 /** One pane of counters. */

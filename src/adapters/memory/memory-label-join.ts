@@ -2,8 +2,7 @@ import {
   PerformanceCounters,
   labelIncrements,
   paneStartOf,
-  predictionIncrements,
-  type Increment,
+  visitPredictionIncrements,
   type InferenceRecord,
   type LabelRecord,
 } from '../../core/stats/performance.js';
@@ -22,8 +21,31 @@ interface Expiring<T> {
   expiresAt: number;
 }
 
+/** The counters of one pane, with its key and reference built once (not per event). */
+interface PaneEntry {
+  readonly ref: PaneRef;
+  readonly key: string;
+  readonly counters: PerformanceCounters;
+  expiresAt: number;
+}
+
+/** Default bound of pending inferences (and of labels waiting for theirs) of {@link MemoryLabelJoin}. */
+export const DEFAULT_MEMORY_LABEL_CAPACITY = 100_000;
+
+/** Options of {@link MemoryLabelJoin}. */
+export interface MemoryLabelJoinOptions extends LabelJoinOptions {
+  clock?: () => number;
+  /**
+   * Most inferences kept waiting for their label, and most labels kept
+   * waiting for their inference (each). When full the oldest goes first: an
+   * evicted inference is counted in `evicted` (its label, if it comes, waits
+   * and expires), an evicted label is counted as expired. Default 100,000.
+   */
+  capacity?: number;
+}
+
 function emptyStats(): LabelJoinStats {
-  return { inferences: 0, inferenceDuplicates: 0, labels: 0, joined: 0, labelDuplicates: 0, waited: 0, expired: 0 };
+  return { inferences: 0, inferenceDuplicates: 0, labels: 0, joined: 0, labelDuplicates: 0, waited: 0, expired: 0, evicted: 0 };
 }
 
 // Model and event ids may hold any character; a length prefix keeps the pair unambiguous.
@@ -38,7 +60,9 @@ function paneKey(p: PaneRef): string {
 /**
  * The label join in process memory, with the same semantics as the Redis
  * adapter (horizon, duplicates, waiting labels, expiry). For the no-Redis
- * mode and tests: a restart loses pending joins.
+ * mode and tests: a restart loses pending joins. Unlike Redis it is bounded
+ * ({@link MemoryLabelJoinOptions.capacity}): at 50,000 events/s a 7-day
+ * horizon would otherwise hold every event of the week.
  */
 export class MemoryLabelJoin implements LabelJoin {
   private readonly horizonMs: number;
@@ -46,14 +70,20 @@ export class MemoryLabelJoin implements LabelJoin {
   private readonly inferences = new Map<string, Expiring<InferenceRecord>>();
   private readonly waiting = new Map<string, Expiring<LabelRecord>>();
   private readonly joinedMarks = new Map<string, number>();
-  private readonly counters = new Map<string, Expiring<{ ref: PaneRef; counters: PerformanceCounters }>>();
+  private readonly counters = new Map<string, PaneEntry>();
+  // The pane each model's last inference went to, per pane length: consecutive events mostly share it.
+  private readonly lastPanes = new Map<string, PaneEntry[]>();
   private readonly dirty = new Map<string, PaneRef>();
   private readonly modelStats = new Map<string, LabelJoinStats>();
+  private readonly capacity: number;
+  // Labels evicted to make room, counted as expired by the next expireWaitingLabels.
+  private evictedLabels: Record<string, number> = {};
 
-  constructor(options: LabelJoinOptions & { clock?: () => number } = {}) {
+  constructor(options: MemoryLabelJoinOptions = {}) {
     this.horizonMs = options.horizonMs ?? DEFAULT_LABEL_HORIZON_MS;
     this.counterTtlMs = options.counterTtlMs ?? this.horizonMs + 3_600_000;
     this.clock = options.clock ?? Date.now;
+    this.capacity = Math.max(1, options.capacity ?? DEFAULT_MEMORY_LABEL_CAPACITY);
   }
 
   private readonly clock: () => number;
@@ -80,21 +110,51 @@ export class MemoryLabelJoin implements LabelJoin {
     return true;
   }
 
-  private apply(r: InferenceRecord, increments: Increment[], now: number): void {
+  private pane(modelId: string, paneMs: number, paneStart: number, now: number): PaneEntry {
+    let last = this.lastPanes.get(modelId);
+    if (!last) this.lastPanes.set(modelId, (last = []));
+    let slot = -1;
+    for (let i = 0; i < last.length; i++) {
+      if (last[i].ref.paneMs !== paneMs) continue;
+      // A live entry is still in the map: purge drops only what expired.
+      if (last[i].ref.paneStart === paneStart && last[i].expiresAt > now) return last[i];
+      slot = i;
+      break;
+    }
+    const ref: PaneRef = { modelId, paneMs, paneStart };
+    const key = paneKey(ref);
+    let e = this.counters.get(key);
+    if (!e || e.expiresAt <= now) this.counters.set(key, (e = { ref, key, counters: new PerformanceCounters(), expiresAt: 0 }));
+    if (slot >= 0) last[slot] = e;
+    else last.push(e);
+    return e;
+  }
+
+  private touch(e: PaneEntry, now: number): void {
+    e.expiresAt = now + this.counterTtlMs;
+    this.dirty.set(e.key, e.ref);
+  }
+
+  private applyPrediction(r: InferenceRecord, now: number): void {
     for (const paneMs of r.paneSizes) {
-      const ref: PaneRef = { modelId: r.modelId, paneMs, paneStart: paneStartOf(r.timestamp, paneMs) };
-      const key = paneKey(ref);
-      let e = this.counters.get(key);
-      if (!e || e.expiresAt <= now) this.counters.set(key, (e = { value: { ref, counters: new PerformanceCounters() }, expiresAt: 0 }));
-      e.value.counters.add(increments);
-      e.expiresAt = now + this.counterTtlMs;
-      this.dirty.set(key, ref);
+      const e = this.pane(r.modelId, paneMs, paneStartOf(r.timestamp, paneMs), now);
+      visitPredictionIncrements(r, e.counters);
+      this.touch(e, now);
+    }
+  }
+
+  private applyLabel(r: InferenceRecord, l: LabelRecord, now: number): void {
+    const increments = labelIncrements(r, l);
+    for (const paneMs of r.paneSizes) {
+      const e = this.pane(r.modelId, paneMs, paneStartOf(r.timestamp, paneMs), now);
+      e.counters.add(increments);
+      this.touch(e, now);
     }
   }
 
   private join(r: InferenceRecord, l: LabelRecord, key: string, now: number, out: JoinOutcome): void {
     this.joinedMarks.set(key, now + this.horizonMs);
-    this.apply(r, labelIncrements(r, l), now);
+    this.applyLabel(r, l, now);
     this.stat(r.modelId).joined++;
     out.joined++;
     out.joinedByModel[r.modelId] = (out.joinedByModel[r.modelId] ?? 0) + 1;
@@ -111,17 +171,41 @@ export class MemoryLabelJoin implements LabelJoin {
         continue;
       }
       s.inferences++;
-      this.apply(r, predictionIncrements(r), now);
+      this.applyPrediction(r, now);
       const label = this.live(this.waiting, key, now);
       if (label) {
         this.waiting.delete(key);
         this.join(r, label, key, now, out);
       } else {
+        // A key whose record expired is set anew, so it moves to the end of the eviction order.
+        this.inferences.delete(key);
         this.inferences.set(key, { value: r, expiresAt: now + this.horizonMs });
         out.stored++;
+        if (this.inferences.size > this.capacity) this.evictInference(out);
       }
     }
     return out;
+  }
+
+  // Drops the oldest pending inference (Map order is insertion order): counted, never silent.
+  private evictInference(out: JoinOutcome): void {
+    const oldest = this.inferences.entries().next().value;
+    if (!oldest) return;
+    this.inferences.delete(oldest[0]);
+    const modelId = oldest[1].value.modelId;
+    this.stat(modelId).evicted = (this.stat(modelId).evicted ?? 0) + 1;
+    const by = (out.evictedByModel ??= {});
+    by[modelId] = (by[modelId] ?? 0) + 1;
+  }
+
+  // Drops the oldest waiting label; the next expireWaitingLabels reports it as expired.
+  private evictWaitingLabel(): void {
+    const oldest = this.waiting.entries().next().value;
+    if (!oldest) return;
+    this.waiting.delete(oldest[0]);
+    const modelId = oldest[1].value.modelId;
+    this.stat(modelId).expired++;
+    this.evictedLabels[modelId] = (this.evictedLabels[modelId] ?? 0) + 1;
   }
 
   async recordLabels(labels: readonly LabelRecord[], now = this.clock()): Promise<JoinOutcome> {
@@ -144,9 +228,11 @@ export class MemoryLabelJoin implements LabelJoin {
         out.duplicates++;
       } else {
         // A label whose earlier wait ran out (not yet swept) waits anew and is counted once, when this wait ends.
+        this.waiting.delete(key);
         this.waiting.set(key, { value: l, expiresAt: now + this.horizonMs });
         s.waited++;
         out.stored++;
+        if (this.waiting.size > this.capacity) this.evictWaitingLabel();
       }
     }
     return out;
@@ -156,7 +242,7 @@ export class MemoryLabelJoin implements LabelJoin {
     const now = this.clock();
     const merged = new PerformanceCounters();
     for (const e of this.counters.values()) {
-      const { ref, counters } = e.value;
+      const { ref, counters } = e;
       if (e.expiresAt > now && ref.modelId === modelId && ref.paneMs === paneMs && ref.paneStart >= from && ref.paneStart < to) merged.merge(counters);
     }
     return merged;
@@ -166,7 +252,7 @@ export class MemoryLabelJoin implements LabelJoin {
     const now = this.clock();
     const out = new Map<number, PerformanceCounters>();
     for (const e of this.counters.values()) {
-      const { ref, counters } = e.value;
+      const { ref, counters } = e;
       if (e.expiresAt > now && ref.modelId === modelId && ref.paneMs === paneMs && ref.paneStart >= from && ref.paneStart < to) {
         out.set(ref.paneStart, new PerformanceCounters().merge(counters));
       }
@@ -178,7 +264,7 @@ export class MemoryLabelJoin implements LabelJoin {
     const now = this.clock();
     const out: number[] = [];
     for (const e of this.counters.values()) {
-      const { ref } = e.value;
+      const { ref } = e;
       if (e.expiresAt > now && ref.modelId === modelId && ref.paneMs === paneMs && ref.paneStart >= from && ref.paneStart < to) out.push(ref.paneStart);
     }
     return out.sort((a, b) => a - b);
@@ -188,7 +274,8 @@ export class MemoryLabelJoin implements LabelJoin {
     const out: PaneRef[] = [];
     for (const [k, ref] of this.dirty) {
       if (out.length >= max) break;
-      out.push(ref);
+      // A copy: the stored reference is shared by the pane's entry.
+      out.push({ ...ref });
       this.dirty.delete(k);
     }
     return out;
@@ -200,7 +287,8 @@ export class MemoryLabelJoin implements LabelJoin {
 
   async expireWaitingLabels(now = this.clock(), max = 10_000): Promise<Record<string, number>> {
     this.purge(now);
-    const out: Record<string, number> = {};
+    const out: Record<string, number> = this.evictedLabels;
+    this.evictedLabels = {};
     let n = 0;
     for (const [k, e] of this.waiting) {
       if (n >= max) break;

@@ -180,8 +180,20 @@ export function toInferenceRecord(
     predictedClass,
     predictedValue,
     positiveClass: spec.positiveClass,
-    paneSizes: [...new Set(paneSizes)].sort((a, b) => a - b),
+    paneSizes: normalizePaneSizes(paneSizes),
   };
+}
+
+/**
+ * Distinct pane sizes, ascending. An already normalized array (the usual
+ * case: callers compute a model's pane sizes once) is returned as is, so
+ * building a record allocates nothing for it.
+ */
+export function normalizePaneSizes(paneSizes: readonly number[]): readonly number[] {
+  for (let i = 1; i < paneSizes.length; i++) {
+    if (!(paneSizes[i] > paneSizes[i - 1])) return [...new Set(paneSizes)].sort((a, b) => a - b);
+  }
+  return paneSizes;
 }
 
 /** Normalizes a ground-truth event for the counters. */
@@ -205,18 +217,31 @@ export function paneStartOf(timestamp: number, paneMs: number): number {
  * metrics and the prediction count that label coverage divides by).
  */
 export function predictionIncrements(r: InferenceRecord): Increment[] {
-  const out: Increment[] = [[FIELD.predictions, 1]];
+  const out: Increment[] = [];
+  visitPredictionIncrements(r, { inc: (field, delta) => void out.push([field, delta]) });
+  return out;
+}
+
+/** Receives increments one by one (no array per event). */
+export interface IncrementSink {
+  inc(field: string, delta: number): void;
+}
+
+/** Hands the increments of {@link predictionIncrements} to `sink`, in the same order, without allocating them. */
+export function visitPredictionIncrements(r: InferenceRecord, sink: IncrementSink): void {
+  sink.inc(FIELD.predictions, 1);
   if (r.predictedPositive !== null) {
-    out.push([FIELD.predictedKnown, 1]);
-    if (r.predictedPositive === 1) out.push([FIELD.predictedPositive, 1]);
+    sink.inc(FIELD.predictedKnown, 1);
+    if (r.predictedPositive === 1) sink.inc(FIELD.predictedPositive, 1);
   }
-  if (r.predictedClass !== null) out.push([`pc:${r.predictedClass}`, 1]);
+  if (r.predictedClass !== null) sink.inc(`pc:${r.predictedClass}`, 1);
   const v = r.kind === 'regression' ? r.predictedValue : r.score;
   if (v !== null) {
-    out.push([FIELD.scoreCount, 1], [FIELD.scoreSum, v], [FIELD.scoreSquares, v * v]);
-    if (r.kind !== 'regression') out.push([FIELD.scoreEntropy, binaryEntropy(v)]);
+    sink.inc(FIELD.scoreCount, 1);
+    sink.inc(FIELD.scoreSum, v);
+    sink.inc(FIELD.scoreSquares, v * v);
+    if (r.kind !== 'regression') sink.inc(FIELD.scoreEntropy, binaryEntropy(v));
   }
-  return out;
 }
 
 /** Increments one joined (inference, label) pair adds to the inference's panes' counters. */
@@ -258,7 +283,7 @@ export function labelIncrements(r: InferenceRecord, l: LabelRecord): Increment[]
  * `toJSON`/`fromJSON` are the serialization boundary (a plain field map, the
  * same shape as the Redis hash).
  */
-export class PerformanceCounters {
+export class PerformanceCounters implements IncrementSink {
   private readonly fields = new Map<string, number>();
 
   add(increments: Iterable<Increment>): this {
@@ -266,8 +291,14 @@ export class PerformanceCounters {
     return this;
   }
 
+  /** Adds `delta` to one field. */
+  inc(field: string, delta: number): void {
+    this.fields.set(field, (this.fields.get(field) ?? 0) + delta);
+  }
+
   acceptPrediction(r: InferenceRecord): this {
-    return this.add(predictionIncrements(r));
+    visitPredictionIncrements(r, this);
+    return this;
   }
 
   acceptLabel(r: InferenceRecord, l: LabelRecord): this {
