@@ -87,7 +87,8 @@ export async function measureFootprint(eventsPerPane = 250): Promise<Footprint> 
   if (stored !== records) throw new Error(`the label join holds ${stored} of ${records} inferences`);
 
   // Result repository: every evaluation, cloned.
-  const repo = new MemoryResultRepository();
+  // Room for every evaluation measured: the default keeps only the newest few per window.
+  const repo = new MemoryResultRepository({ evaluationsPerWindow: 1_000 });
   const pane = new Pane(layout, 0, 60_000);
   for (let i = 0; i < 5000; i++) {
     const e = gen.event('footprint', i, false);

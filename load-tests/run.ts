@@ -22,6 +22,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { DEFAULT_EVALUATIONS_PER_WINDOW } from '../src/adapters/memory/memory-result-repository.js';
 import { parseDuration } from '../src/core/duration.js';
 import { AlertReader } from './alerts.js';
 import { NodeChild, REPO_ROOT, freePort, scrapeCounters, waitFor, type DetectorCounters } from './child-process.js';
@@ -664,7 +665,7 @@ async function memoryPhase(h: Harness): Promise<MemoryResult> {
         windowCacheMb: round((o.memoryModels * 13 * f.paneObjectBytes) / 1e6, 1),
         coordinatorPayloadMbPer10Min: round((10 * panesPerHour / 60 * f.paneJsonBytes) / 1e6, 1),
         evaluationsMbPerHour: round((evalsPerHour * f.evaluationBytes) / 1e6, 1),
-        evaluationsMbAtRepositoryCap100k: round((100_000 * f.evaluationBytes) / 1e6),
+        evaluationsMbAtRepositoryCap: round((o.memoryModels * 2 * DEFAULT_EVALUATIONS_PER_WINDOW * f.evaluationBytes) / 1e6),
         labelJoinMbPerMillionEvents: round((1e6 * f.labelJoinBytesPerEvent) / 1e6),
       },
     };
@@ -844,7 +845,7 @@ function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; 
     if (m.footprint) {
       const f = m.footprint;
       rows.push(['  pane object / pane JSON / evaluation / label-join event', `${n(f.paneObjectBytes)} / ${n(f.paneJsonBytes)} / ${n(f.evaluationBytes)} / ${n(f.labelJoinBytesPerEvent)} B`, '', '']);
-      rows.push(['  evaluations kept per hour / at the 100k cap', `${f.projection.evaluationsMbPerHour} / ${n(f.projection.evaluationsMbAtRepositoryCap100k)} MB`, '', '']);
+      rows.push([`  evaluations per hour / kept (${DEFAULT_EVALUATIONS_PER_WINDOW} per model and window)`, `${f.projection.evaluationsMbPerHour} / ${n(f.projection.evaluationsMbAtRepositoryCap)} MB`, '', '']);
       rows.push(['  label join per million events', `${f.projection.labelJoinMbPerMillionEvents} MB`, '', '']);
     }
     if (m.variant) {

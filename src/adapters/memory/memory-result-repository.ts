@@ -11,9 +11,16 @@ function windowKey(modelId: string, windowName: string): string {
   return `${modelId.length}:${modelId}:${windowName}`;
 }
 
+/**
+ * Evaluations kept per (model, window) by default. An evaluation holds every
+ * feature's histograms (~41 KB at 25 features): 50 models x 2 windows x 10
+ * is ~41 MB.
+ */
+export const DEFAULT_EVALUATIONS_PER_WINDOW = 10;
+
 /** Bounds of {@link MemoryResultRepository}. */
 export interface MemoryResultRepositoryOptions {
-  /** Evaluations kept per (model, window): the newest by window end. Default 50. */
+  /** Evaluations kept per (model, window): the newest by window end. Default {@link DEFAULT_EVALUATIONS_PER_WINDOW}. */
   readonly evaluationsPerWindow?: number;
   /** Alert records kept: the newest written. Default 10,000. */
   readonly maxAlerts?: number;
@@ -33,7 +40,7 @@ export class MemoryResultRepository implements ResultRepository {
   private readonly maxAlerts: number;
 
   constructor(options: MemoryResultRepositoryOptions = {}) {
-    this.evaluationsPerWindow = Math.max(1, options.evaluationsPerWindow ?? 50);
+    this.evaluationsPerWindow = Math.max(1, options.evaluationsPerWindow ?? DEFAULT_EVALUATIONS_PER_WINDOW);
     this.maxAlerts = Math.max(1, options.maxAlerts ?? 10_000);
   }
 
