@@ -1,14 +1,6 @@
+import { mulberry32 } from '../src/core/random.js';
 // Seeded generators so benchmark runs are comparable.
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export function normalGenerator(seed: number): () => number {
   const u = mulberry32(seed);

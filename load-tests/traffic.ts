@@ -7,6 +7,7 @@
  * generator must outrun the detector it feeds).
  */
 import type { InferenceEvent } from '../src/core/events.js';
+import { mulberry32 } from '../src/core/random.js';
 
 export const NUMERIC_FEATURES = Array.from({ length: 20 }, (_, i) => `f${String(i).padStart(2, '0')}`);
 export const CATEGORICAL_FEATURES = ['c0', 'c1', 'c2', 'c3', 'c4'];
@@ -24,16 +25,7 @@ const CUMULATIVE = CARDINALITY.map((k) => {
 });
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** Feature types as a model configuration declares them. */
 export function featureTypes(): Record<string, 'numeric' | 'categorical'> {

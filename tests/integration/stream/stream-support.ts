@@ -6,6 +6,7 @@ import { EventCodec } from '../../../src/adapters/registry/event-codec.js';
 import { loadConfig, type Config } from '../../../src/config/index.js';
 import type { DriftAlert, InferenceEvent } from '../../../src/core/events.js';
 import { REGISTRY_URL, createTopics, uniqueName } from '../../support/kafka.js';
+import { mulberry32 } from '../../../src/core/random.js';
 
 export const NUMERIC = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
 export const CATEGORICAL = ['c0', 'c1'];
@@ -13,16 +14,7 @@ export const C0 = ['a', 'b', 'c', 'd'];
 export const C1 = ['x', 'y', 'z'];
 
 /** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 function normal(r: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../../src/core/random.js';
 /**
  * Performance metrics computed directly from (prediction, label) pairs, the
  * textbook way, independently of the counters: the value every counter-based
@@ -112,13 +113,4 @@ export function quantile(xs: number[], q: number): number {
 }
 
 /** A seeded generator (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;

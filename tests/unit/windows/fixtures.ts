@@ -1,18 +1,10 @@
 import { parseModelConfig, type ModelConfig } from '../../../src/core/model/model-config.js';
 import { ReferenceProfileBuilder, type ReferenceProfile } from '../../../src/core/profile/reference-profile.js';
 import { createPaneLayout, type PaneLayout } from '../../../src/core/windows/pane-layout.js';
+import { mulberry32 } from '../../../src/core/random.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 export function normal(r: () => number): number {
   const u = Math.max(r(), 1e-12);
