@@ -44,6 +44,71 @@ export interface MemoryLabelJoinOptions extends LabelJoinOptions {
   capacity?: number;
 }
 
+/**
+ * Insertion order of a map's keys, to find the oldest in O(1). `Map` keeps
+ * insertion order too, but V8 leaves a hole per deleted entry until the
+ * table is rehashed, so taking `keys().next()` after many deletions walks
+ * all the holes: evicting one per insert at 100,000 entries cost ~30 µs.
+ * A key may be queued more than once or outlive its entry; the sequence
+ * number tells the live position from stale ones.
+ */
+class EvictionQueue {
+  private keys: string[] = [];
+  private seqs: number[] = [];
+  private head = 0;
+  private nextSeq = 0;
+
+  push(key: string): number {
+    const seq = this.nextSeq++;
+    this.keys.push(key);
+    this.seqs.push(seq);
+    return seq;
+  }
+
+  /** The oldest queued key whose entry `isLive` confirms, removed from the queue. */
+  shift(isLive: (key: string, seq: number) => boolean): string | undefined {
+    while (this.head < this.keys.length) {
+      const key = this.keys[this.head];
+      const seq = this.seqs[this.head];
+      this.head++;
+      if (isLive(key, seq)) {
+        this.compactIfSparse();
+        return key;
+      }
+    }
+    this.compactIfSparse();
+    return undefined;
+  }
+
+  /** Drops stale positions once the queue is mostly stale (amortized O(1) per push). */
+  maybeCompact(liveCount: number, isLive: (key: string, seq: number) => boolean): void {
+    if (this.keys.length - this.head <= 2 * liveCount + 1024) return;
+    const keys: string[] = [];
+    const seqs: number[] = [];
+    for (let i = this.head; i < this.keys.length; i++) {
+      if (isLive(this.keys[i], this.seqs[i])) {
+        keys.push(this.keys[i]);
+        seqs.push(this.seqs[i]);
+      }
+    }
+    this.keys = keys;
+    this.seqs = seqs;
+    this.head = 0;
+  }
+
+  private compactIfSparse(): void {
+    if (this.head > 4096 && this.head * 2 > this.keys.length) {
+      this.keys = this.keys.slice(this.head);
+      this.seqs = this.seqs.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+interface Pending<T> extends Expiring<T> {
+  seq: number;
+}
+
 function emptyStats(): LabelJoinStats {
   return { inferences: 0, inferenceDuplicates: 0, labels: 0, joined: 0, labelDuplicates: 0, waited: 0, expired: 0, evicted: 0 };
 }
@@ -67,8 +132,12 @@ function paneKey(p: PaneRef): string {
 export class MemoryLabelJoin implements LabelJoin {
   private readonly horizonMs: number;
   private readonly counterTtlMs: number;
-  private readonly inferences = new Map<string, Expiring<InferenceRecord>>();
-  private readonly waiting = new Map<string, Expiring<LabelRecord>>();
+  private readonly inferences = new Map<string, Pending<InferenceRecord>>();
+  private readonly waiting = new Map<string, Pending<LabelRecord>>();
+  private readonly inferenceOrder = new EvictionQueue();
+  private readonly waitingOrder = new EvictionQueue();
+  private readonly liveInference = (key: string, seq: number) => this.inferences.get(key)?.seq === seq;
+  private readonly liveWaiting = (key: string, seq: number) => this.waiting.get(key)?.seq === seq;
   private readonly joinedMarks = new Map<string, number>();
   private readonly counters = new Map<string, PaneEntry>();
   // The pane each model's last inference went to, per pane length: consecutive events mostly share it.
@@ -96,11 +165,14 @@ export class MemoryLabelJoin implements LabelJoin {
 
   // Expired entries are left in place: waiting labels stay until expireWaitingLabels counts them.
   private live<T>(map: Map<string, Expiring<T>>, key: string, now: number): T | undefined {
+    // Without labels the waiting map stays empty: skip hashing the key for it.
+    if (map.size === 0) return undefined;
     const e = map.get(key);
     return e && e.expiresAt > now ? e.value : undefined;
   }
 
   private isJoined(key: string, now: number): boolean {
+    if (this.joinedMarks.size === 0) return false;
     const t = this.joinedMarks.get(key);
     if (t === undefined) return false;
     if (t <= now) {
@@ -177,22 +249,23 @@ export class MemoryLabelJoin implements LabelJoin {
         this.waiting.delete(key);
         this.join(r, label, key, now, out);
       } else {
-        // A key whose record expired is set anew, so it moves to the end of the eviction order.
-        this.inferences.delete(key);
-        this.inferences.set(key, { value: r, expiresAt: now + this.horizonMs });
+        // A key whose record expired is set anew, with a new place in the eviction order.
+        this.inferences.set(key, { value: r, expiresAt: now + this.horizonMs, seq: this.inferenceOrder.push(key) });
         out.stored++;
         if (this.inferences.size > this.capacity) this.evictInference(out);
+        else this.inferenceOrder.maybeCompact(this.inferences.size, this.liveInference);
       }
     }
     return out;
   }
 
-  // Drops the oldest pending inference (Map order is insertion order): counted, never silent.
+  // Drops the oldest pending inference: counted, never silent.
   private evictInference(out: JoinOutcome): void {
-    const oldest = this.inferences.entries().next().value;
-    if (!oldest) return;
-    this.inferences.delete(oldest[0]);
-    const modelId = oldest[1].value.modelId;
+    const key = this.inferenceOrder.shift(this.liveInference);
+    const oldest = key === undefined ? undefined : this.inferences.get(key);
+    if (key === undefined || !oldest) return;
+    this.inferences.delete(key);
+    const modelId = oldest.value.modelId;
     this.stat(modelId).evicted = (this.stat(modelId).evicted ?? 0) + 1;
     const by = (out.evictedByModel ??= {});
     by[modelId] = (by[modelId] ?? 0) + 1;
@@ -200,10 +273,11 @@ export class MemoryLabelJoin implements LabelJoin {
 
   // Drops the oldest waiting label; the next expireWaitingLabels reports it as expired.
   private evictWaitingLabel(): void {
-    const oldest = this.waiting.entries().next().value;
-    if (!oldest) return;
-    this.waiting.delete(oldest[0]);
-    const modelId = oldest[1].value.modelId;
+    const key = this.waitingOrder.shift(this.liveWaiting);
+    const oldest = key === undefined ? undefined : this.waiting.get(key);
+    if (key === undefined || !oldest) return;
+    this.waiting.delete(key);
+    const modelId = oldest.value.modelId;
     this.stat(modelId).expired++;
     this.evictedLabels[modelId] = (this.evictedLabels[modelId] ?? 0) + 1;
   }
@@ -228,11 +302,11 @@ export class MemoryLabelJoin implements LabelJoin {
         out.duplicates++;
       } else {
         // A label whose earlier wait ran out (not yet swept) waits anew and is counted once, when this wait ends.
-        this.waiting.delete(key);
-        this.waiting.set(key, { value: l, expiresAt: now + this.horizonMs });
+        this.waiting.set(key, { value: l, expiresAt: now + this.horizonMs, seq: this.waitingOrder.push(key) });
         s.waited++;
         out.stored++;
         if (this.waiting.size > this.capacity) this.evictWaitingLabel();
+        else this.waitingOrder.maybeCompact(this.waiting.size, this.liveWaiting);
       }
     }
     return out;

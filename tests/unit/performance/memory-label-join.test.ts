@@ -24,6 +24,17 @@ describe('memory label join capacity', () => {
     expect(c.get('n')).toBe(1);
   });
 
+  it('skips inferences already joined when it evicts, and evicts in insertion order over many rounds', async () => {
+    const j = new MemoryLabelJoin({ capacity: 100, clock: () => T0 });
+    await j.recordInferences(Array.from({ length: 100 }, (_, i) => inference(i)), T0);
+    expect(await j.recordLabels([label(0), label(1)], T0)).toMatchObject({ joined: 2 });
+    // Two free places, then 5,000 more: every eviction takes the oldest still pending.
+    const out = await j.recordInferences(Array.from({ length: 5_000 }, (_, i) => inference(100 + i)), T0);
+    expect(out.evictedByModel).toEqual({ m: 4_998 });
+    expect(await j.recordLabels([label(2), label(5_001), label(5_099)], T0)).toMatchObject({ joined: 2, stored: 1 });
+    expect(await j.stats('m')).toMatchObject({ evicted: 4_998, joined: 4 });
+  });
+
   it('evicts the oldest waiting labels when full and reports them as expired', async () => {
     const j = new MemoryLabelJoin({ capacity: 2, clock: () => T0 });
     await j.recordLabels([label(1), label(2), label(3)], T0);
