@@ -99,6 +99,9 @@ export class ModelWindowCache {
       for (const k of keys) raw.sources.add(k);
       changed = true;
     }
+    // Kept merged panes and blocks are most of the detector's memory (50 models x 25 features:
+    // ~13 blocks and a few panes per model); their digests need no room to grow.
+    if (changed) raw.pane.trim();
     for (const s of this.slides) this.addToBlock(s, paneStart, parts, decode);
     if (changed) raw.evaluated = false;
     if (paneEnd > this.latestEnd) {
@@ -129,18 +132,24 @@ export class ModelWindowCache {
     let block = byStart.get(start);
     if (!block) byStart.set(start, (block = { pane: Pane.empty(this.layout, start, start + slide), sources: new Set(), panes: new Set() }));
     block.panes.add(paneStart);
+    let changed = false;
     for (const p of parts) {
       const keys = keysOf(paneStart, p);
       if (keys.every((k) => block.sources.has(k))) continue;
       block.pane.merge(decode(p));
       for (const k of keys) block.sources.add(k);
+      changed = true;
     }
+    if (changed) block.pane.trim();
   }
 
   /** Marks the pane's windows as published (a later identical delivery is then a duplicate). */
   markEvaluated(paneStart: number): void {
     const raw = this.raw.get(paneStart);
-    if (raw) raw.evaluated = true;
+    if (!raw) return;
+    raw.evaluated = true;
+    // The evaluation left CDF knots cached on the pane's digests; it is not queried again unless it changes.
+    raw.pane.trim();
   }
 
   /**

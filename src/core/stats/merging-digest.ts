@@ -260,7 +260,8 @@ export class MergingDigest {
       xs[k] = this.hi;
       ys[k++] = cum;
     }
-    this.cachedKnots = { x: xs.subarray(0, k), y: ys.subarray(0, k), total: this.merged };
+    // Copies, not views: a view would keep the whole 2n + 2 allocation alive while cached (a reference's digests stay cached).
+    this.cachedKnots = { x: k < xs.length ? xs.slice(0, k) : xs, y: k < ys.length ? ys.slice(0, k) : ys, total: this.merged };
     return this.cachedKnots;
   }
 
@@ -315,11 +316,14 @@ export class MergingDigest {
   }
 
   /**
-   * Flushes and shrinks the insert buffer to its minimum (64 values), for
-   * digests that will not take more values soon (a closed pane).
+   * Flushes, shrinks the insert buffer to its minimum (64 values) and the
+   * centroid arrays to their size, and drops the cached CDF knots (about as
+   * large as the centroids again), for digests that will not take more values
+   * or queries soon (a closed or evaluated pane).
    */
   trim(): void {
     this.flush();
+    this.cachedKnots = null;
     if (this.buffer.length > MIN_BUFFER) this.buffer = new Float64Array(MIN_BUFFER);
     if (this.means.length > this.size + 8) {
       this.means = this.means.slice(0, this.size);

@@ -143,6 +143,18 @@ export class Pane {
     return this;
   }
 
+  /**
+   * Releases the spare room of the numeric summaries' digests (insert
+   * buffers, unused centroid capacity, cached CDF knots) of a pane that is
+   * kept but will not change or be queried soon. State is unchanged.
+   */
+  trim(): this {
+    for (const s of this.numeric) s.digest.trim();
+    this.score?.digest.trim();
+    this.predictionValue?.digest.trim();
+    return this;
+  }
+
   /** Compact JSON form; round-trips through {@link Pane.fromJSON}. */
   toJSON(): PaneJSON {
     const out: PaneJSON = {
