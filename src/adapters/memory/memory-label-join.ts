@@ -45,35 +45,36 @@ export interface MemoryLabelJoinOptions extends LabelJoinOptions {
 }
 
 /**
- * Insertion order of a map's keys, to find the oldest in O(1). `Map` keeps
- * insertion order too, but V8 leaves a hole per deleted entry until the
+ * Insertion order of the pending entries, to find the oldest in O(1). `Map`
+ * keeps insertion order too, but V8 leaves a hole per deleted entry until the
  * table is rehashed, so taking `keys().next()` after many deletions walks
  * all the holes: evicting one per insert at 100,000 entries cost ~30 µs.
- * A key may be queued more than once or outlive its entry; the sequence
+ * An entry may be queued more than once or outlive its place; the sequence
  * number tells the live position from stale ones.
  */
 class EvictionQueue {
-  private keys: string[] = [];
+  private models: string[] = [];
+  private ids: string[] = [];
   private seqs: number[] = [];
   private head = 0;
   private nextSeq = 0;
 
-  push(key: string): number {
+  push(modelId: string, eventId: string): number {
     const seq = this.nextSeq++;
-    this.keys.push(key);
+    this.models.push(modelId);
+    this.ids.push(eventId);
     this.seqs.push(seq);
     return seq;
   }
 
-  /** The oldest queued key whose entry `isLive` confirms, removed from the queue. */
-  shift(isLive: (key: string, seq: number) => boolean): string | undefined {
-    while (this.head < this.keys.length) {
-      const key = this.keys[this.head];
-      const seq = this.seqs[this.head];
-      this.head++;
-      if (isLive(key, seq)) {
+  /** The oldest queued entry whose place `isLive` confirms, removed from the queue. */
+  shift(isLive: IsLive): [modelId: string, eventId: string] | undefined {
+    while (this.head < this.ids.length) {
+      const i = this.head++;
+      if (isLive(this.models[i], this.ids[i], this.seqs[i])) {
+        const out: [string, string] = [this.models[i], this.ids[i]];
         this.compactIfSparse();
-        return key;
+        return out;
       }
     }
     this.compactIfSparse();
@@ -81,41 +82,54 @@ class EvictionQueue {
   }
 
   /** Drops stale positions once the queue is mostly stale (amortized O(1) per push). */
-  maybeCompact(liveCount: number, isLive: (key: string, seq: number) => boolean): void {
-    if (this.keys.length - this.head <= 2 * liveCount + 1024) return;
-    const keys: string[] = [];
+  maybeCompact(liveCount: number, isLive: IsLive): void {
+    if (this.ids.length - this.head <= 2 * liveCount + 1024) return;
+    const models: string[] = [];
+    const ids: string[] = [];
     const seqs: number[] = [];
-    for (let i = this.head; i < this.keys.length; i++) {
-      if (isLive(this.keys[i], this.seqs[i])) {
-        keys.push(this.keys[i]);
+    for (let i = this.head; i < this.ids.length; i++) {
+      if (isLive(this.models[i], this.ids[i], this.seqs[i])) {
+        models.push(this.models[i]);
+        ids.push(this.ids[i]);
         seqs.push(this.seqs[i]);
       }
     }
-    this.keys = keys;
+    this.models = models;
+    this.ids = ids;
     this.seqs = seqs;
     this.head = 0;
   }
 
   private compactIfSparse(): void {
-    if (this.head > 4096 && this.head * 2 > this.keys.length) {
-      this.keys = this.keys.slice(this.head);
+    if (this.head > 4096 && this.head * 2 > this.ids.length) {
+      this.models = this.models.slice(this.head);
+      this.ids = this.ids.slice(this.head);
       this.seqs = this.seqs.slice(this.head);
       this.head = 0;
     }
   }
 }
 
+type IsLive = (modelId: string, eventId: string, seq: number) => boolean;
+
 interface Pending<T> extends Expiring<T> {
   seq: number;
 }
 
-function emptyStats(): LabelJoinStats {
-  return { inferences: 0, inferenceDuplicates: 0, labels: 0, joined: 0, labelDuplicates: 0, waited: 0, expired: 0, evicted: 0 };
+/**
+ * What the join holds for one model, keyed by event id: one lookup of the
+ * model per event, then plain event-id keys (no `modelId:eventId` string to
+ * build and hash per event).
+ */
+interface ModelEntries {
+  readonly stats: LabelJoinStats;
+  readonly inferences: Map<string, Pending<InferenceRecord>>;
+  readonly waiting: Map<string, Pending<LabelRecord>>;
+  readonly joinedMarks: Map<string, number>;
 }
 
-// Model and event ids may hold any character; a length prefix keeps the pair unambiguous.
-function idKey(modelId: string, eventId: string): string {
-  return `${modelId.length}:${modelId}:${eventId}`;
+function emptyStats(): LabelJoinStats {
+  return { inferences: 0, inferenceDuplicates: 0, labels: 0, joined: 0, labelDuplicates: 0, waited: 0, expired: 0, evicted: 0 };
 }
 
 function paneKey(p: PaneRef): string {
@@ -132,18 +146,18 @@ function paneKey(p: PaneRef): string {
 export class MemoryLabelJoin implements LabelJoin {
   private readonly horizonMs: number;
   private readonly counterTtlMs: number;
-  private readonly inferences = new Map<string, Pending<InferenceRecord>>();
-  private readonly waiting = new Map<string, Pending<LabelRecord>>();
+  private readonly models = new Map<string, ModelEntries>();
+  // Totals over every model's maps: the bound, and the skip of waiting-label lookups while none wait.
+  private inferenceCount = 0;
+  private waitingCount = 0;
   private readonly inferenceOrder = new EvictionQueue();
   private readonly waitingOrder = new EvictionQueue();
-  private readonly liveInference = (key: string, seq: number) => this.inferences.get(key)?.seq === seq;
-  private readonly liveWaiting = (key: string, seq: number) => this.waiting.get(key)?.seq === seq;
-  private readonly joinedMarks = new Map<string, number>();
+  private readonly liveInference: IsLive = (m, id, seq) => this.models.get(m)?.inferences.get(id)?.seq === seq;
+  private readonly liveWaiting: IsLive = (m, id, seq) => this.models.get(m)?.waiting.get(id)?.seq === seq;
   private readonly counters = new Map<string, PaneEntry>();
   // The pane each model's last inference went to, per pane length: consecutive events mostly share it.
   private readonly lastPanes = new Map<string, PaneEntry[]>();
   private readonly dirty = new Map<string, PaneRef>();
-  private readonly modelStats = new Map<string, LabelJoinStats>();
   private readonly capacity: number;
   // Labels evicted to make room, counted as expired by the next expireWaitingLabels.
   private evictedLabels: Record<string, number> = {};
@@ -157,26 +171,26 @@ export class MemoryLabelJoin implements LabelJoin {
 
   private readonly clock: () => number;
 
-  private stat(modelId: string): LabelJoinStats {
-    let s = this.modelStats.get(modelId);
-    if (!s) this.modelStats.set(modelId, (s = emptyStats()));
-    return s;
+  private of(modelId: string): ModelEntries {
+    let m = this.models.get(modelId);
+    if (!m) this.models.set(modelId, (m = { stats: emptyStats(), inferences: new Map(), waiting: new Map(), joinedMarks: new Map() }));
+    return m;
   }
 
   // Expired entries are left in place: waiting labels stay until expireWaitingLabels counts them.
-  private live<T>(map: Map<string, Expiring<T>>, key: string, now: number): T | undefined {
-    // Without labels the waiting map stays empty: skip hashing the key for it.
+  private live<T>(map: Map<string, Expiring<T>>, eventId: string, now: number): T | undefined {
+    // Without labels the waiting maps stay empty: skip hashing the id for them.
     if (map.size === 0) return undefined;
-    const e = map.get(key);
+    const e = map.get(eventId);
     return e && e.expiresAt > now ? e.value : undefined;
   }
 
-  private isJoined(key: string, now: number): boolean {
-    if (this.joinedMarks.size === 0) return false;
-    const t = this.joinedMarks.get(key);
+  private isJoined(m: ModelEntries, eventId: string, now: number): boolean {
+    if (m.joinedMarks.size === 0) return false;
+    const t = m.joinedMarks.get(eventId);
     if (t === undefined) return false;
     if (t <= now) {
-      this.joinedMarks.delete(key);
+      m.joinedMarks.delete(eventId);
       return false;
     }
     return true;
@@ -224,36 +238,46 @@ export class MemoryLabelJoin implements LabelJoin {
     }
   }
 
-  private join(r: InferenceRecord, l: LabelRecord, key: string, now: number, out: JoinOutcome): void {
-    this.joinedMarks.set(key, now + this.horizonMs);
+  private join(m: ModelEntries, r: InferenceRecord, l: LabelRecord, now: number, out: JoinOutcome): void {
+    m.joinedMarks.set(r.eventId, now + this.horizonMs);
     this.applyLabel(r, l, now);
-    this.stat(r.modelId).joined++;
+    m.stats.joined++;
     out.joined++;
     out.joinedByModel[r.modelId] = (out.joinedByModel[r.modelId] ?? 0) + 1;
   }
 
   async recordInferences(records: readonly InferenceRecord[], now = this.clock()): Promise<JoinOutcome> {
     const out = emptyOutcome();
+    let m: ModelEntries | undefined;
+    let modelId: string | undefined;
     for (const r of records) {
-      const key = idKey(r.modelId, r.eventId);
-      const s = this.stat(r.modelId);
-      if (this.isJoined(key, now) || this.live(this.inferences, key, now)) {
+      const id = r.eventId;
+      // Batches are mostly runs of one model's events (the topic is keyed by model).
+      if (m === undefined || r.modelId !== modelId) {
+        modelId = r.modelId;
+        m = this.of(modelId);
+      }
+      const s = m.stats;
+      if (this.isJoined(m, id, now) || this.live(m.inferences, id, now)) {
         s.inferenceDuplicates++;
         out.duplicates++;
         continue;
       }
       s.inferences++;
       this.applyPrediction(r, now);
-      const label = this.live(this.waiting, key, now);
+      const label = this.waitingCount === 0 ? undefined : this.live(m.waiting, id, now);
       if (label) {
-        this.waiting.delete(key);
-        this.join(r, label, key, now, out);
+        m.waiting.delete(id);
+        this.waitingCount--;
+        this.join(m, r, label, now, out);
       } else {
-        // A key whose record expired is set anew, with a new place in the eviction order.
-        this.inferences.set(key, { value: r, expiresAt: now + this.horizonMs, seq: this.inferenceOrder.push(key) });
+        // An id whose record expired is set anew, with a new place in the eviction order.
+        const before = m.inferences.size;
+        m.inferences.set(id, { value: r, expiresAt: now + this.horizonMs, seq: this.inferenceOrder.push(r.modelId, id) });
+        this.inferenceCount += m.inferences.size - before;
         out.stored++;
-        if (this.inferences.size > this.capacity) this.evictInference(out);
-        else this.inferenceOrder.maybeCompact(this.inferences.size, this.liveInference);
+        if (this.inferenceCount > this.capacity) this.evictInference(out);
+        else this.inferenceOrder.maybeCompact(this.inferenceCount, this.liveInference);
       }
     }
     return out;
@@ -261,52 +285,58 @@ export class MemoryLabelJoin implements LabelJoin {
 
   // Drops the oldest pending inference: counted, never silent.
   private evictInference(out: JoinOutcome): void {
-    const key = this.inferenceOrder.shift(this.liveInference);
-    const oldest = key === undefined ? undefined : this.inferences.get(key);
-    if (key === undefined || !oldest) return;
-    this.inferences.delete(key);
-    const modelId = oldest.value.modelId;
-    this.stat(modelId).evicted = (this.stat(modelId).evicted ?? 0) + 1;
+    const place = this.inferenceOrder.shift(this.liveInference);
+    if (place === undefined) return;
+    const [modelId, eventId] = place;
+    const m = this.models.get(modelId);
+    if (!m?.inferences.delete(eventId)) return;
+    this.inferenceCount--;
+    m.stats.evicted = (m.stats.evicted ?? 0) + 1;
     const by = (out.evictedByModel ??= {});
     by[modelId] = (by[modelId] ?? 0) + 1;
   }
 
   // Drops the oldest waiting label; the next expireWaitingLabels reports it as expired.
   private evictWaitingLabel(): void {
-    const key = this.waitingOrder.shift(this.liveWaiting);
-    const oldest = key === undefined ? undefined : this.waiting.get(key);
-    if (key === undefined || !oldest) return;
-    this.waiting.delete(key);
-    const modelId = oldest.value.modelId;
-    this.stat(modelId).expired++;
+    const place = this.waitingOrder.shift(this.liveWaiting);
+    if (place === undefined) return;
+    const [modelId, eventId] = place;
+    const m = this.models.get(modelId);
+    if (!m?.waiting.delete(eventId)) return;
+    this.waitingCount--;
+    m.stats.expired++;
     this.evictedLabels[modelId] = (this.evictedLabels[modelId] ?? 0) + 1;
   }
 
   async recordLabels(labels: readonly LabelRecord[], now = this.clock()): Promise<JoinOutcome> {
     const out = emptyOutcome();
     for (const l of labels) {
-      const key = idKey(l.modelId, l.eventId);
-      const s = this.stat(l.modelId);
+      const id = l.eventId;
+      const m = this.of(l.modelId);
+      const s = m.stats;
       s.labels++;
-      if (this.isJoined(key, now)) {
+      if (this.isJoined(m, id, now)) {
         s.labelDuplicates++;
         out.duplicates++;
         continue;
       }
-      const r = this.live(this.inferences, key, now);
+      const r = this.live(m.inferences, id, now);
       if (r) {
-        this.inferences.delete(key);
-        this.join(r, l, key, now, out);
-      } else if (this.live(this.waiting, key, now)) {
+        m.inferences.delete(id);
+        this.inferenceCount--;
+        this.join(m, r, l, now, out);
+      } else if (this.live(m.waiting, id, now)) {
         s.labelDuplicates++;
         out.duplicates++;
       } else {
         // A label whose earlier wait ran out (not yet swept) waits anew and is counted once, when this wait ends.
-        this.waiting.set(key, { value: l, expiresAt: now + this.horizonMs, seq: this.waitingOrder.push(key) });
+        const before = m.waiting.size;
+        m.waiting.set(id, { value: l, expiresAt: now + this.horizonMs, seq: this.waitingOrder.push(l.modelId, id) });
+        this.waitingCount += m.waiting.size - before;
         s.waited++;
         out.stored++;
-        if (this.waiting.size > this.capacity) this.evictWaitingLabel();
-        else this.waitingOrder.maybeCompact(this.waiting.size, this.liveWaiting);
+        if (this.waitingCount > this.capacity) this.evictWaitingLabel();
+        else this.waitingOrder.maybeCompact(this.waitingCount, this.liveWaiting);
       }
     }
     return out;
@@ -364,26 +394,36 @@ export class MemoryLabelJoin implements LabelJoin {
     const out: Record<string, number> = this.evictedLabels;
     this.evictedLabels = {};
     let n = 0;
-    for (const [k, e] of this.waiting) {
+    for (const [modelId, m] of this.models) {
       if (n >= max) break;
-      if (e.expiresAt > now) continue;
-      this.waiting.delete(k);
-      this.stat(e.value.modelId).expired++;
-      out[e.value.modelId] = (out[e.value.modelId] ?? 0) + 1;
-      n++;
+      for (const [id, e] of m.waiting) {
+        if (n >= max) break;
+        if (e.expiresAt > now) continue;
+        m.waiting.delete(id);
+        this.waitingCount--;
+        m.stats.expired++;
+        out[modelId] = (out[modelId] ?? 0) + 1;
+        n++;
+      }
     }
     return out;
   }
 
   // Drops what expired, as Redis does with its TTLs.
   private purge(now: number): void {
-    for (const [k, e] of this.inferences) if (e.expiresAt <= now) this.inferences.delete(k);
-    for (const [k, t] of this.joinedMarks) if (t <= now) this.joinedMarks.delete(k);
+    for (const m of this.models.values()) {
+      for (const [id, e] of m.inferences) {
+        if (e.expiresAt > now) continue;
+        m.inferences.delete(id);
+        this.inferenceCount--;
+      }
+      for (const [id, t] of m.joinedMarks) if (t <= now) m.joinedMarks.delete(id);
+    }
     for (const [k, e] of this.counters) if (e.expiresAt <= now) this.counters.delete(k);
   }
 
   async stats(modelId: string): Promise<LabelJoinStats> {
-    return { ...(this.modelStats.get(modelId) ?? emptyStats()) };
+    return { ...(this.models.get(modelId)?.stats ?? emptyStats()) };
   }
 
   async close(): Promise<void> {}
