@@ -34,6 +34,8 @@ export class InferenceLabelRecorder {
 
   /** Adds one valid inference of a known model. */
   add(event: InferenceEvent, config: ModelConfig): void {
+    // A model declared without labels keeps nothing in the join.
+    if (!config.performance.labels) return;
     let s = this.specs.get(config);
     if (!s) this.specs.set(config, (s = { spec: performanceSpecOf(config), panes: paneSizesOf(config.windows) }));
     this.pending.push(toInferenceRecord(event, s.spec, s.panes));

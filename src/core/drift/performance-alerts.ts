@@ -19,6 +19,12 @@ export interface PerformanceThreshold {
 
 /** A model's `performance` block, with defaults filled in. */
 export interface PerformanceConfig {
+  /**
+   * Whether the model's inferences are recorded for label joins. Default true;
+   * false for a model that never gets labels, so its predictions do not wait
+   * out the label horizon in Redis (about 240 bytes each).
+   */
+  readonly labels: boolean;
   /** A window with fewer labelled predictions is reported but never alerts. Default 100. */
   readonly minLabelled: number;
   /** Score at or above which a `score` model predicts the positive class. Default 0.5. */
@@ -60,6 +66,7 @@ export const DEFAULT_PERFORMANCE_THRESHOLDS: Readonly<Record<string, Performance
 });
 
 export const DEFAULT_PERFORMANCE_CONFIG: PerformanceConfig = Object.freeze({
+  labels: true,
   minLabelled: 100,
   decisionThreshold: 0.5,
   thresholds: DEFAULT_PERFORMANCE_THRESHOLDS,
@@ -80,15 +87,17 @@ function number(field: string, v: unknown, min: number, max: number): number {
 
 /**
  * Validates a model's `performance` block:
- * `{minLabelled?, decisionThreshold?, thresholds?: {metric: {warning?, critical?, enabled?}}}`.
+ * `{labels?, minLabelled?, decisionThreshold?, thresholds?: {metric: {warning?, critical?, enabled?}}}`.
  * Errors name the field (`performance.thresholds.rmse.warning: ...`).
  */
 export function parsePerformanceConfig(v: unknown): PerformanceConfig {
   if (v === undefined) return DEFAULT_PERFORMANCE_CONFIG;
-  if (!isObject(v)) fail('performance', 'expected an object {minLabelled?, decisionThreshold?, thresholds?}');
+  if (!isObject(v)) fail('performance', 'expected an object {labels?, minLabelled?, decisionThreshold?, thresholds?}');
   for (const k of Object.keys(v)) {
-    if (!['minLabelled', 'decisionThreshold', 'thresholds'].includes(k)) fail(`performance.${k}`, 'unknown field (expected one of minLabelled, decisionThreshold, thresholds)');
+    if (!['labels', 'minLabelled', 'decisionThreshold', 'thresholds'].includes(k)) fail(`performance.${k}`, 'unknown field (expected one of labels, minLabelled, decisionThreshold, thresholds)');
   }
+  if (v.labels !== undefined && typeof v.labels !== 'boolean') fail('performance.labels', `expected true or false, got ${JSON.stringify(v.labels)}`);
+  const labels = v.labels === undefined ? DEFAULT_PERFORMANCE_CONFIG.labels : (v.labels as boolean);
   let minLabelled = DEFAULT_PERFORMANCE_CONFIG.minLabelled;
   if (v.minLabelled !== undefined) {
     if (typeof v.minLabelled !== 'number' || !Number.isInteger(v.minLabelled) || v.minLabelled < 1) fail('performance.minLabelled', `expected an integer >= 1, got ${JSON.stringify(v.minLabelled)}`);
@@ -114,12 +123,13 @@ export function parsePerformanceConfig(v: unknown): PerformanceConfig {
       thresholds[metric] = Object.freeze({ warning, critical, enabled });
     }
   }
-  return Object.freeze({ minLabelled, decisionThreshold, thresholds: Object.freeze(thresholds) });
+  return Object.freeze({ labels, minLabelled, decisionThreshold, thresholds: Object.freeze(thresholds) });
 }
 
 /** The JSON form of a performance block (what {@link parsePerformanceConfig} reads back). */
 export function performanceConfigToJson(c: PerformanceConfig): Record<string, unknown> {
   return {
+    labels: c.labels,
     minLabelled: c.minLabelled,
     decisionThreshold: c.decisionThreshold,
     thresholds: Object.fromEntries(Object.entries(c.thresholds).map(([k, t]) => [k, { ...t }])),
