@@ -8,7 +8,8 @@ describe('driftstream demo', () => {
     for (const t of ['INFERENCE', 'ALERTS', 'METRICS', 'DLQ']) process.env[`DRIFTSTREAM_${t}_TOPIC`] = uniqueName(`demo-${t.toLowerCase()}`);
     const lines: string[] = [];
     const { alerts, sent } = await runDemo(
-      { rate: 400, driftAfterMs: 10_000, driftForMs: 30_000, durationMs: 24_000, stack: false, http: false, settleMs: 0 },
+      // 26 s of drifted traffic always holds a whole 10 s pane that closes (2 s lateness) before the end.
+      { rate: 400, driftAfterMs: 10_000, driftForMs: 30_000, durationMs: 36_000, stack: false, http: false, settleMs: 0 },
       (l) => lines.push(l),
     );
     expect(sent).toBeGreaterThan(8000);
