@@ -14,9 +14,10 @@ import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCodec } from '../../src/adapters/registry/event-codec.js';
 import { BROKERS, REGISTRY_URL, testKafka, uniqueName } from '../support/kafka.js';
-import { DATABASE_URL, dropSchema, uniqueSchema } from '../support/postgres.js';
-import { deletePrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis.js';
+import { DATABASE_URL, uniqueSchema } from '../support/postgres.js';
+import { REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { AlertCollector, inference, rng, sleep } from '../integration/stream/stream-support.js';
+import { removeRunState } from '../support/run-state.js';
 import { writeModelFiles } from '../support/stream-model.js';
 import { DetectorProcess } from './detector-process.js';
 
@@ -138,14 +139,7 @@ afterAll(async () => {
   await db?.end().catch(() => undefined);
   // A failed run keeps its schema, Redis keys and topics next to its logs (names in run.json).
   if (passed && process.env.CHAOS_KEEP !== '1') {
-    await dropSchema(schema).catch(() => undefined);
-    const redis = testRedis();
-    await deletePrefix(redis, prefix).catch(() => undefined);
-    await redis.quit();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-    await admin.disconnect();
+    await removeRunState(kafka, { schema, prefix, topics }).catch(() => undefined);
   }
 }, 120_000);
 

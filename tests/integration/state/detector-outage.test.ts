@@ -13,8 +13,9 @@ import { startRun, type RunHandle } from '../../../src/commands/run.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { REGISTRY_URL, BROKERS, testKafka, uniqueName } from '../../support/kafka.js';
-import { DATABASE_URL, dropSchema, uniqueSchema } from '../../support/postgres.js';
-import { deletePrefix, REDIS_URL, testRedis, uniquePrefix } from '../../support/redis.js';
+import { DATABASE_URL, uniqueSchema } from '../../support/postgres.js';
+import { REDIS_URL, uniquePrefix } from '../../support/redis.js';
+import { removeRunState } from '../../support/run-state.js';
 import { writeModelFiles } from '../../support/stream-model.js';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 import { inference, rng, sleep, waitFor } from '../stream/stream-support.js';
@@ -117,14 +118,7 @@ afterAll(async () => {
   await db?.end().catch(() => undefined);
   await pgProxy?.close();
   await redisProxy?.close();
-  await dropSchema(schema).catch(() => undefined);
-  const redis = testRedis();
-  await deletePrefix(redis, prefix).catch(() => undefined);
-  await redis.quit();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-  await admin.disconnect();
+  await removeRunState(kafka, { schema, prefix, topics }).catch(() => undefined);
 }, 120_000);
 
 describe('detector through PostgreSQL and Redis outages', () => {
