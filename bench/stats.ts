@@ -1,4 +1,5 @@
 import { TDigest } from 'tdigest';
+import { binIndex } from '../src/core/stats/bin-index.js';
 import { NumericSummary } from '../src/core/stats/numeric-summary.js';
 import { MergingDigest } from '../src/core/stats/merging-digest.js';
 import { CategoricalSummary } from '../src/core/stats/categorical-summary.js';
@@ -29,17 +30,6 @@ function normals(n: number, seed: number): Float64Array {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = g();
   return out;
-}
-
-function upperBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 const EDGES = [-1.2816, -0.8416, -0.5244, -0.2533, 0, 0.2533, 0.5244, 0.8416, 1.2816];
@@ -83,7 +73,7 @@ export function benchNumeric(n = 5_000_000): BenchLine[] {
   let tdErr = 0;
   for (let k = 1; k < 100; k++) {
     const x = sorted[Math.floor((k / 100) * m)];
-    const exact = upperBound(sorted, x) / m;
+    const exact = binIndex(sorted, x) / m;
     mdErr = Math.max(mdErr, Math.abs(md.cdf(x) - exact));
     tdErr = Math.max(tdErr, Math.abs(td.p_rank(x) - exact));
   }

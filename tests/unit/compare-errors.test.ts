@@ -1,22 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { textSink as sink } from '../support/text-sink.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cellNumber, compareCommand, compareFiles, parseTypeOptions, runCompare, CompareInputError } from '../../src/commands/compare.js';
 import { readSamples, SampleReadError } from '../../src/io/sample-reader.js';
-
-function sink(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      chunks.push(String(chunk));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => chunks.join('');
-  return w;
-}
 
 let dir = '';
 beforeAll(async () => {

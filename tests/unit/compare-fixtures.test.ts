@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
+import { textSink as sink } from '../support/text-sink.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareCommand, type CompareReport } from '../../src/commands/compare.js';
@@ -10,18 +10,6 @@ import { compareCommand, type CompareReport } from '../../src/commands/compare.j
 // CI lays shared/ beside the clone; so does the development checkout.
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const fixtures = resolve(repoRoot, '../shared/fixtures/stats');
-
-function sink(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      chunks.push(String(chunk));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => chunks.join('');
-  return w;
-}
 
 async function compare(reference: string, current: string, format: 'json' | 'table' = 'json', types = {}): Promise<{ code: number; out: string; err: string }> {
   const out = sink();

@@ -1,4 +1,5 @@
 import { mulberry32 } from '../../../src/core/random.js';
+import { binIndex } from '../../../src/core/stats/bin-index.js';
 // Seeded sample generators shared by the statistics tests.
 export const rng = mulberry32;
 
@@ -30,14 +31,7 @@ export function sortedCopy(xs: Float64Array): Float64Array {
 
 /** Exact empirical CDF P(X <= x) of an ascending sample. */
 export function exactCdf(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo / sorted.length;
+  return binIndex(sorted, x) / sorted.length;
 }
 
 /** Exact P(X < x) of an ascending sample. */
