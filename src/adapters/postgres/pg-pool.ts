@@ -71,6 +71,30 @@ export async function pgCall<T>(what: string, fn: () => Promise<T>): Promise<T> 
   }
 }
 
+/**
+ * Runs `fn` in one transaction on a pooled client (through {@link pgCall}):
+ * COMMIT when it returns, ROLLBACK when it throws.
+ */
+export async function pgTransaction<T>(pool: pg.Pool, what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return pgCall(what, async () => {
+    const client = await pool.connect();
+    let failed: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      failed = err as Error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      // A client that failed mid-transaction may be broken: drop it instead of pooling it.
+      client.release(failed);
+    }
+  });
+}
+
 /** /readyz check: a pooled connection answers `SELECT 1` promptly. */
 export function pgHealthCheck(pool: pg.Pool, metrics?: Metrics, timeoutMs = 2_000): HealthCheck {
   return {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ModelConfigJson, ModelRepository, StoredReference } from '../../stream/ports.js';
-import { pgCall } from './pg-pool.js';
+import { pgCall, pgTransaction } from './pg-pool.js';
 
 interface ReferenceRow {
   reference_id: string;
@@ -44,34 +44,18 @@ export class PostgresModelRepository implements ModelRepository {
   }
 
   async addReference(modelId: string, referenceId: string, profile: unknown): Promise<StoredReference> {
-    return pgCall('add reference', async () => {
-      const client = await this.pool.connect();
-      let failed: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        // Versions of one model are numbered under a per-model lock, so two writers never take the same number.
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`driftstream-reference:${modelId}`]);
-        const existing = await client.query<ReferenceRow>('SELECT * FROM reference_profiles WHERE reference_id = $1', [referenceId]);
-        if (existing.rows[0]) {
-          await client.query('COMMIT');
-          return toReference(existing.rows[0]);
-        }
-        const { rows } = await client.query<ReferenceRow>(
-          `INSERT INTO reference_profiles (reference_id, model_id, version, profile)
-           VALUES ($1, $2, (SELECT COALESCE(MAX(version), 0) + 1 FROM reference_profiles WHERE model_id = $2), $3)
-           RETURNING *`,
-          [referenceId, modelId, JSON.stringify(profile)],
-        );
-        await client.query('COMMIT');
-        return toReference(rows[0]);
-      } catch (err) {
-        failed = err as Error;
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        // A client that failed mid-transaction may be broken: drop it instead of pooling it.
-        client.release(failed);
-      }
+    return pgTransaction(this.pool, 'add reference', async (client) => {
+      // Versions of one model are numbered under a per-model lock, so two writers never take the same number.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`driftstream-reference:${modelId}`]);
+      const existing = await client.query<ReferenceRow>('SELECT * FROM reference_profiles WHERE reference_id = $1', [referenceId]);
+      if (existing.rows[0]) return toReference(existing.rows[0]);
+      const { rows } = await client.query<ReferenceRow>(
+        `INSERT INTO reference_profiles (reference_id, model_id, version, profile)
+         VALUES ($1, $2, (SELECT COALESCE(MAX(version), 0) + 1 FROM reference_profiles WHERE model_id = $2), $3)
+         RETURNING *`,
+        [referenceId, modelId, JSON.stringify(profile)],
+      );
+      return toReference(rows[0]);
     });
   }
 

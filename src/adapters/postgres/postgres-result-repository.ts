@@ -3,7 +3,7 @@ import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation, FeatureResult } from '../../core/drift/types.js';
 import { ValidationError } from '../../errors.js';
 import type { AlertQuery, ResultRepository, WindowQuery } from '../../stream/ports.js';
-import { pgCall } from './pg-pool.js';
+import { pgCall, pgTransaction } from './pg-pool.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -124,7 +124,7 @@ export class PostgresResultRepository implements ResultRepository {
       alertable: e.alertable,
       document: e,
     }));
-    await this.transaction('save evaluations', async (client) => {
+    await pgTransaction(this.pool, 'save evaluations', async (client) => {
       // A stale re-evaluation (fewer samples, e.g. from before a late partial) never replaces a fuller one.
       const { rows } = await client.query<{ evaluation_id: string }>(
         `INSERT INTO evaluations AS t (evaluation_id, model_id, model_version, window_name, window_start, window_end,
@@ -276,21 +276,4 @@ export class PostgresResultRepository implements ResultRepository {
     return { alerts: page, nextCursor };
   }
 
-  private async transaction(what: string, fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-    await pgCall(what, async () => {
-      const client = await this.pool.connect();
-      let failed: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        await fn(client);
-        await client.query('COMMIT');
-      } catch (err) {
-        failed = err as Error;
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release(failed);
-      }
-    });
-  }
 }
