@@ -102,6 +102,8 @@ describe('the HTTP service beside the running detector (real Kafka and registry)
     driftFrom = Math.ceil((Date.now() + 6000) / PANE_MS) * PANE_MS;
     // Traffic in real time (event time = now), drifted from driftFrom on, until the test ends.
     produced = (async () => {
+      // Start on a pane boundary: a first window cut short by the start would hold a thin sample.
+      await sleep(PANE_MS - (Date.now() % PANE_MS));
       let i = 0;
       while (producing) {
         const tick = Date.now();
