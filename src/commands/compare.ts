@@ -1,5 +1,5 @@
 import { DriftstreamError } from '../errors.js';
-import { detectFormat, readCsvHeader, readSampleBatches, SampleReadError, type SampleFormat, type SampleValue } from '../io/sample-reader.js';
+import { openRowSource, SampleReadError, type RowSource, type SampleValue } from '../io/sample-reader.js';
 import {
   createSummary,
   ReferenceProfileBuilder,
@@ -107,13 +107,17 @@ class RestartWithFullInference extends Error {}
 
 type Inferred = Map<string, 'numeric' | 'text' | 'unknown'>;
 
-async function inferTypes(path: string, format: SampleFormat, limit: number): Promise<Inferred> {
+async function inferTypes(source: RowSource, limit: number): Promise<Inferred> {
   const seen: Inferred = new Map();
-  // A CSV header names every column, even one with no values or no rows.
-  if (format === 'csv') for (const c of await readCsvHeader(path)) seen.set(c, 'unknown');
-  for await (const batch of readSampleBatches(path, { format, limit })) {
+  // A header or schema names every column, even one with no values or no rows;
+  // a schema's types are the file's word and need no inference.
+  for (const c of source.columns ?? []) seen.set(c.name, c.type === 'numeric' ? 'numeric' : c.type === 'categorical' ? 'text' : 'unknown');
+  const schemaTyped = new Set((source.columns ?? []).filter((c) => c.type !== undefined).map((c) => c.name));
+  if (source.columns && schemaTyped.size === source.columns.length) return seen;
+  for await (const batch of source.batches({ limit })) {
     for (const rec of batch) {
       for (const k in rec) {
+        if (schemaTyped.has(k)) continue;
         const v = rec[k];
         const prev = seen.get(k);
         if (prev === 'text') continue;
@@ -136,7 +140,7 @@ interface BuiltReference {
   textColumns: Set<string>;
 }
 
-async function buildReference(opts: CompareOptions, format: SampleFormat, inferred: Inferred, strict: boolean): Promise<BuiltReference> {
+async function buildReference(opts: CompareOptions, source: RowSource, inferred: Inferred, strict: boolean): Promise<BuiltReference> {
   const declared = new Set(Object.keys(opts.types));
   const types: Record<string, ColumnType> = {};
   for (const [k, t] of inferred) types[k] = opts.types[k] ?? (t === 'text' ? 'categorical' : 'numeric');
@@ -146,7 +150,7 @@ async function buildReference(opts: CompareOptions, format: SampleFormat, inferr
   const categoricalCols = columns.filter((c) => types[c] === 'categorical');
   const textColumns = new Set<string>();
   let row = 0;
-  for await (const batch of readSampleBatches(opts.reference, { format })) {
+  for await (const batch of source.batches()) {
     for (const rec of batch) {
       row++;
       builder.countRow();
@@ -167,7 +171,7 @@ async function buildReference(opts: CompareOptions, format: SampleFormat, inferr
         builder.acceptValue(c, v);
         if (v !== null && v !== undefined && !textColumns.has(c) && cellNumber(v) === undefined) textColumns.add(c);
       }
-      if (!strict && format === 'ndjson') {
+      if (!strict && source.columns === undefined) {
         for (const k in rec) if (types[k] === undefined && rec[k] !== null) throw new RestartWithFullInference();
       }
     }
@@ -189,13 +193,13 @@ export async function compareFiles(opts: CompareOptions): Promise<{
   /** Columns given a type that the reference does not have. */
   unknownTypes: string[];
 }> {
-  const [refFormat, curFormat] = await Promise.all([detectFormat(opts.reference), detectFormat(opts.current)]);
+  const [refSource, curSource] = await Promise.all([openRowSource(opts.reference), openRowSource(opts.current)]);
   let ref: BuiltReference;
   try {
-    ref = await buildReference(opts, refFormat, await inferTypes(opts.reference, refFormat, 1000), false);
+    ref = await buildReference(opts, refSource, await inferTypes(refSource, 1000), false);
   } catch (err) {
     if (!(err instanceof RestartWithFullInference)) throw err;
-    ref = await buildReference(opts, refFormat, await inferTypes(opts.reference, refFormat, Infinity), true);
+    ref = await buildReference(opts, refSource, await inferTypes(refSource, Infinity), true);
   }
   const { profile, columns, declared, textColumns } = ref;
 
@@ -205,13 +209,14 @@ export async function compareFiles(opts: CompareOptions): Promise<{
   const categoricalCols = columns.filter((c) => profile.features[c].type === 'categorical');
   const curHasText = new Set<string>();
   const curHasValue = new Set<string>();
-  const currentColumns = new Set<string>(curFormat === 'csv' ? await readCsvHeader(opts.current) : []);
-  if (curFormat === 'csv' && !columns.some((c) => currentColumns.has(c))) throw noCommonColumns(opts, columns, currentColumns);
+  const namedColumns = curSource.columns !== undefined;
+  const currentColumns = new Set<string>((curSource.columns ?? []).map((c) => c.name));
+  if (namedColumns && !columns.some((c) => currentColumns.has(c))) throw noCommonColumns(opts, columns, currentColumns);
   let row = 0;
-  for await (const batch of readSampleBatches(opts.current, { format: curFormat })) {
+  for await (const batch of curSource.batches()) {
     for (const rec of batch) {
       row++;
-      if (curFormat === 'ndjson') for (const k in rec) currentColumns.add(k);
+      if (!namedColumns) for (const k in rec) currentColumns.add(k);
       for (const c of numericCols) {
         const v = rec[c];
         const n = cellNumber(v);
