@@ -47,7 +47,7 @@ export interface PerformanceReader {
   latestPerformance(modelId: string, windowName: string): Promise<WindowPerformance | undefined>;
 }
 
-export type SampleFormat = 'csv' | 'ndjson';
+export type SampleFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow';
 
 export interface ReferenceBuildInput {
   modelId: string;

@@ -11,7 +11,7 @@ import { parseModelConfig } from '../core/model/index.js';
 import { ReferenceProfileBuilder, type ColumnType } from '../core/profile/reference-profile.js';
 import { ReferencePerformanceBuilder } from '../core/stats/performance.js';
 import { ValidationError } from '../errors.js';
-import { readSampleBatches, type SampleRecord } from '../io/sample-reader.js';
+import { openRowSource, type SampleColumn, type SampleRecord } from '../io/sample-reader.js';
 import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder } from './deps.js';
 
 function invalid(message: string): never {
@@ -19,14 +19,17 @@ function invalid(message: string): never {
 }
 
 /** The profile's columns: the model's features plus its output column, typed by the prediction kind. */
-function columnsOf(model: ModelConfig, first: SampleRecord[]): Record<string, ColumnType> {
+function columnsOf(model: ModelConfig, first: SampleRecord[], schema: readonly SampleColumn[] | undefined): Record<string, ColumnType> {
   const columns: Record<string, ColumnType> = { ...model.features };
   if (Object.keys(columns).length === 0) {
-    // No declared features: infer from the first rows, as auto-registration does from events.
-    const seen = new Map<string, ColumnType | 'unknown'>();
+    // No declared features: a Parquet or Arrow schema says, else infer from the
+    // first rows, as auto-registration does from events.
+    const typed = new Map((schema ?? []).filter((c) => c.type !== undefined).map((c) => [c.name, c.type!]));
+    const seen = new Map<string, ColumnType | 'unknown'>(typed);
     for (const rec of first) {
       for (const k in rec) {
         if (k === 'score' || k === 'prediction' || k === 'label' || k === 'eventId' || k === 'timestamp') continue;
+        if (typed.has(k)) continue;
         const n = cellNumber(rec[k]);
         if (seen.get(k) === 'categorical') continue;
         if (n === null) {
@@ -34,7 +37,10 @@ function columnsOf(model: ModelConfig, first: SampleRecord[]): Record<string, Co
         } else seen.set(k, n === undefined ? 'categorical' : 'numeric');
       }
     }
-    for (const [k, t] of seen) columns[k] = t === 'unknown' ? 'numeric' : t;
+    for (const [k, t] of seen) {
+      if (k === 'score' || k === 'prediction' || k === 'label' || k === 'eventId' || k === 'timestamp') continue;
+      columns[k] = t === 'unknown' ? 'numeric' : t;
+    }
   }
   const keys = new Set(first.flatMap((r) => Object.keys(r)));
   if (keys.has('score')) columns.score = 'numeric';
@@ -43,7 +49,8 @@ function columnsOf(model: ModelConfig, first: SampleRecord[]): Record<string, Co
 }
 
 /**
- * Builds a reference profile from an uploaded CSV or NDJSON sample. The body
+ * Builds a reference profile from an uploaded sample (CSV, NDJSON, Parquet or
+ * Arrow IPC). The body
  * is streamed to a temporary file (hashing it on the way: the profile id is
  * time plus the content hash),
  * then read with the sample reader in batches and profiled with the model's
@@ -65,10 +72,11 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
       await pipeline(input.body, tap, createWriteStream(file));
       const digest = hash.digest('hex').slice(0, 16);
 
+      const source = await openRowSource(file, { format: input.format });
       const first: SampleRecord[] = [];
-      for await (const batch of readSampleBatches(file, { format: input.format, limit: options.inferRows ?? 1000 })) first.push(...batch);
+      for await (const batch of source.batches({ limit: options.inferRows ?? 1000 })) first.push(...batch);
       if (first.length === 0) invalid('the sample holds no rows');
-      const columns = columnsOf(model, first);
+      const columns = columnsOf(model, first, source.columns);
       const keys = new Set(first.flatMap((r) => Object.keys(r)));
       const absent = Object.keys(model.features).filter((f) => !keys.has(f));
       if (absent.length) invalid(`the sample has no column for feature${absent.length > 1 ? 's' : ''} ${absent.join(', ')}`);
@@ -82,7 +90,7 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
         ? new ReferencePerformanceBuilder({ kind: model.prediction, positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold })
         : undefined;
       let row = 0;
-      for await (const batch of readSampleBatches(file, { format: input.format })) {
+      for await (const batch of source.batches()) {
         for (const rec of batch) {
           row++;
           perf?.accept(rec);

@@ -16,6 +16,10 @@ const FORMATS: Record<string, SampleFormat> = {
   'application/ndjson': 'ndjson',
   'application/jsonl': 'ndjson',
   'application/x-jsonlines': 'ndjson',
+  'application/vnd.apache.parquet': 'parquet',
+  'application/x-parquet': 'parquet',
+  'application/vnd.apache.arrow.file': 'arrow',
+  'application/vnd.apache.arrow.stream': 'arrow',
 };
 
 /** Counts bytes through and fails the stream once they pass the limit. */
@@ -36,7 +40,7 @@ class ByteLimit extends Transform {
   }
 }
 
-const INVALID_SAMPLE_CODES = new Set(['VALIDATION_FAILED', 'DECODE_FAILED', 'CONFIG_INVALID', 'REFERENCE_INVALID', 'SAMPLE_MALFORMED', 'MODEL_INVALID']);
+const INVALID_SAMPLE_CODES = new Set(['VALIDATION_FAILED', 'DECODE_FAILED', 'CONFIG_INVALID', 'REFERENCE_INVALID', 'SAMPLE_MALFORMED', 'SAMPLE_UNSUPPORTED_COLUMN', 'MODEL_INVALID']);
 
 export async function referenceRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { deps, guard, now } = ctx;
@@ -56,10 +60,10 @@ export async function referenceRoutes(app: FastifyInstance, ctx: RouteContext): 
       config: { rateLimit: { max: deps.config.rateLimitWrites, timeWindow: 60_000 } },
       schema: {
         tags: ['models'],
-        summary: 'Upload a reference sample (CSV with a header row, or NDJSON); answers the new profile (editor)',
-        description: `Streamed, at most ${limit} bytes. Content-Type text/csv or application/x-ndjson.`,
+        summary: 'Upload a reference sample (CSV with a header row, NDJSON, Parquet or Arrow IPC); answers the new profile (editor)',
+        description: `Streamed, at most ${limit} bytes. Content-Type text/csv, application/x-ndjson, application/vnd.apache.parquet, or application/vnd.apache.arrow.file / .stream.`,
         security: [{ apiKey: [] }, { bearer: [] }],
-        consumes: ['text/csv', 'application/x-ndjson'],
+        consumes: ['text/csv', 'application/x-ndjson', 'application/vnd.apache.parquet', 'application/vnd.apache.arrow.file', 'application/vnd.apache.arrow.stream'],
         params: modelIdParams,
         response: {
           201: {
@@ -85,7 +89,7 @@ export async function referenceRoutes(app: FastifyInstance, ctx: RouteContext): 
       }
       const mediaType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
       const format = FORMATS[mediaType];
-      if (!format) throw httpError('UNSUPPORTED_MEDIA_TYPE', 'send the sample as text/csv or application/x-ndjson');
+      if (!format) throw httpError('UNSUPPORTED_MEDIA_TYPE', 'send the sample as text/csv, application/x-ndjson, application/vnd.apache.parquet or application/vnd.apache.arrow.file (or .stream)');
       const model = await requireModel(deps.models, modelId);
       const source = request.body as IncomingMessage;
       const limited = new ByteLimit(limit);

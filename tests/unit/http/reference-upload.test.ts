@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/core/profile/reference-profile.js';
@@ -38,6 +40,34 @@ describe('POST /api/v1/models/{modelId}/reference', () => {
     expect(r.statusCode).toBe(201);
     expect(r.json()).toMatchObject({ rows: 500 });
     expect(r.json().features.sort()).toEqual(['age', 'income', 'region']);
+  });
+
+  it('profiles Parquet and Arrow IPC samples with the same result as the CSV of the same rows', async () => {
+    const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'samples');
+    const parquet = readFileSync(join(fixtures, 'credit-risk.parquet'));
+    const { app, models } = await seededApp();
+    const r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('application/vnd.apache.parquet'), payload: parquet });
+    expect(r.statusCode).toBe(201);
+    expect(r.json()).toMatchObject({ modelId: 'credit-risk', rows: 2000 });
+    expect(r.json().features.sort()).toEqual(['age', 'income', 'region', 'score']);
+    const fromParquet = parseProfile((await models.latestReference('credit-risk'))!.profile);
+    const a = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('application/vnd.apache.arrow.stream'), payload: readFileSync(join(fixtures, 'credit-risk.arrows')) });
+    expect(a.statusCode).toBe(201);
+    const fromArrow = parseProfile((await models.latestReference('credit-risk'))!.profile);
+    const c = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('text/csv'), payload: csvSample(2000) });
+    expect(c.statusCode).toBe(201);
+    const fromCsv = parseProfile((await models.latestReference('credit-risk'))!.profile);
+    expect(fromParquet.features.region).toMatchObject({ type: 'categorical', categories: { north: 500, south: 500, east: 500, west: 500 } });
+    for (const profile of [fromParquet, fromArrow]) {
+      for (const f of ['age', 'income', 'region', 'score']) expect(profile.features[f], f).toEqual(fromCsv.features[f]);
+    }
+    // A damaged or nested file is the sender's fault: 400, naming what is wrong.
+    let bad = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('application/vnd.apache.parquet'), payload: parquet.subarray(0, 1000) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'REFERENCE_INVALID', message: expect.stringMatching(/not a readable Parquet file/) });
+    bad = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('application/vnd.apache.parquet'), payload: readFileSync(join(fixtures, 'nested.parquet')) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/columns tags \(List<Int32>, nested\), point \(Struct<\{a:Int32\}>, nested\), raw \(Binary\) cannot be summarised/);
   });
 
   it('rejects samples over the upload limit with 413, by Content-Length or while streaming', async () => {
