@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../config/config.js';
 import { modelConfigToJson, parseModelConfig, withFeatures, type ModelConfig } from '../core/model/model-config.js';
 import { serializeProfile, type ReferenceProfile } from '../core/profile/reference-profile.js';
 import { ConfigError } from '../errors.js';
-import { readSampleBatches, type SampleFormat } from '../io/sample-reader.js';
+import { openRowSource, SAMPLE_FORMATS, type SampleFormat } from '../io/sample-reader.js';
 import { loadModelsFile, modelDefaultsOf } from '../main.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -57,7 +57,7 @@ async function* topicSamples(config: Config, logger: Logger, opts: ReferenceBuil
 
 /**
  * `driftstream reference build`: a new immutable, versioned reference profile
- * of a model from a CSV or NDJSON sample (`--from`) or from the events a topic
+ * of a model from a sample file (`--from`: CSV, NDJSON, Parquet or Arrow IPC) or from the events a topic
  * received in a time range (`--topic --start --end`), stored in the model
  * repository (PostgreSQL when DRIFTSTREAM_DATABASE_URL is set) and optionally
  * written to a file (`--out`) that a models file can name as `reference.profileFile`.
@@ -77,9 +77,17 @@ export async function buildReferenceCommand(config: Config, opts: ReferenceBuild
     model ??= parseModelConfig({ modelId: opts.model }, defaults);
     const stats: TopicRangeStats = { records: 0, events: 0, skipped: 0 };
     const source = opts.from ?? `${opts.topic} [${opts.start}, ${opts.end})`;
-    const batches = opts.from ? readSampleBatches(opts.from, { format: opts.format }) : topicSamples(config, logger, opts, stats);
+    const sample = opts.from ? await openRowSource(opts.from, { format: opts.format }) : undefined;
+    const batches = sample ? sample.batches() : topicSamples(config, logger, opts, stats);
+    // A Parquet or Arrow schema types its columns; CSV and NDJSON are inferred from their values.
+    const columnTypes = Object.fromEntries((sample?.columns ?? []).filter((c) => c.type !== undefined).map((c) => [c.name, c.type!]));
     const latest = adapters ? await adapters.models.latestReference(model.modelId) : undefined;
-    const { profile, types } = await buildReferenceFromSamples(model, batches, { createdAt: Date.now(), id: randomUUID(), version: (latest?.version ?? 0) + 1 });
+    const { profile, types } = await buildReferenceFromSamples(model, batches, {
+      createdAt: Date.now(),
+      id: randomUUID(),
+      version: (latest?.version ?? 0) + 1,
+      columnTypes,
+    });
     if (Object.keys(model.features).length === 0) model = withFeatures(model, types);
     let stored: StoredReference | undefined;
     if (adapters) {
@@ -97,10 +105,10 @@ export function registerReferenceCommand(program: Command): void {
   const reference = program.command('reference').description('reference profiles of models');
   reference
     .command('build')
-    .description('build a new reference profile from a CSV/NDJSON sample or a time range of a topic')
+    .description('build a new reference profile from a sample file (CSV, NDJSON, Parquet, Arrow IPC) or a time range of a topic')
     .requiredOption('--model <id>', 'model the reference belongs to')
-    .option('--from <file>', 'CSV (header row) or NDJSON sample: features as columns, optional score and prediction columns, or inference events')
-    .option('--format <format>', 'csv or ndjson (default: from the file name)')
+    .option('--from <file>', 'sample: CSV (header row), NDJSON, Parquet or Arrow IPC; features as columns, optional score, prediction and label columns (NDJSON may hold inference events)')
+    .option('--format <format>', `${SAMPLE_FORMATS.join(', ')} (default: from the file name, else its first bytes)`)
     .option('--topic <topic>', 'build from the inference events a topic received in [--start, --end)')
     .option('--start <iso>', 'start of the time range (ISO 8601)')
     .option('--end <iso>', 'end of the time range (ISO 8601)')
@@ -108,7 +116,9 @@ export function registerReferenceCommand(program: Command): void {
     .option('--out <file>', 'also write the profile as JSON (usable as reference.profileFile in a models file)')
     .option('--no-store', 'do not store the reference in the model repository')
     .action(async (opts: ReferenceBuildOptions) => {
-      if (opts.format !== undefined && opts.format !== 'csv' && opts.format !== 'ndjson') throw new ConfigError(`--format: expected csv or ndjson, got ${JSON.stringify(opts.format)}`);
+      if (opts.format !== undefined && !SAMPLE_FORMATS.includes(opts.format)) {
+        throw new ConfigError(`--format: expected one of ${SAMPLE_FORMATS.join(', ')}, got ${JSON.stringify(opts.format)}`);
+      }
       const config = loadConfig(process.env);
       const logger = createLogger(process.env.DRIFTSTREAM_LOG_LEVEL ? config.logLevel : 'error');
       const r = await buildReferenceCommand(config, opts, logger);

@@ -50,7 +50,13 @@ export function sampleToRow(record: SampleLike): ReferenceRow {
 export async function buildReferenceFromSamples(
   model: ModelConfig,
   batches: AsyncIterable<readonly SampleLike[]>,
-  meta: { createdAt: number; id?: string; version?: number },
+  meta: {
+    createdAt: number;
+    id?: string;
+    version?: number;
+    /** Types the sample's schema gives its columns (Parquet, Arrow); they win over inference. */
+    columnTypes?: Readonly<Record<string, ColumnType>>;
+  },
 ): Promise<{ profile: ReferenceProfile; types: Record<string, FeatureType> }> {
   const rows: ReferenceRow[] = [];
   const declared = Object.keys(model.features).length > 0;
@@ -81,6 +87,11 @@ export async function buildReferenceFromSamples(
   const types: Record<string, FeatureType> = declared
     ? { ...model.features }
     : Object.fromEntries(Object.entries(seen).map(([k, s]) => [k, s.other === 0 ? 'numeric' : 'categorical'] as const));
+  if (!declared) {
+    for (const [k, t] of Object.entries(meta.columnTypes ?? {})) {
+      if (k !== SCORE_COLUMN && k !== PREDICTION_COLUMN && k !== LABEL_COLUMN) types[k] = t;
+    }
+  }
   if (Object.keys(types).length === 0) throw new ValidationError('the sample has no feature columns', { code: 'SAMPLE_EMPTY' });
   if (declared) {
     const first = rows[0].features;
