@@ -149,32 +149,42 @@ async function buildReference(opts: CompareOptions, source: RowSource, inferred:
   const numericCols = columns.filter((c) => types[c] === 'numeric');
   const categoricalCols = columns.filter((c) => types[c] === 'categorical');
   const textColumns = new Set<string>();
-  let row = 0;
-  for await (const batch of source.batches()) {
-    for (const rec of batch) {
-      row++;
-      builder.countRow();
-      for (const c of numericCols) {
-        const v = rec[c];
-        const n = cellNumber(v);
-        if (n === undefined) {
+  // Column by column over each batch: Parquet and Arrow then never build a record per row.
+  let rowsBefore = 0;
+  for await (const batch of source.columnBatches()) {
+    const n = batch.length;
+    for (let i = 0; i < n; i++) builder.countRow();
+    for (const c of numericCols) {
+      const values = batch.column(c);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        const x = cellNumber(v);
+        if (x === undefined) {
           if (declared.has(c)) {
-            throw new CompareInputError(`${opts.reference}: column ${c} is declared numeric but record ${row} holds ${JSON.stringify(v)}`);
+            throw new CompareInputError(`${opts.reference}: column ${c} is declared numeric but record ${rowsBefore + i + 1} holds ${JSON.stringify(v)}`);
           }
           if (!strict) throw new RestartWithFullInference();
           throw new Error(`internal: column ${c} inferred numeric but holds text`);
         }
-        builder.acceptValue(c, n);
-      }
-      for (const c of categoricalCols) {
-        const v = rec[c];
-        builder.acceptValue(c, v);
-        if (v !== null && v !== undefined && !textColumns.has(c) && cellNumber(v) === undefined) textColumns.add(c);
-      }
-      if (!strict && source.columns === undefined) {
-        for (const k in rec) if (types[k] === undefined && rec[k] !== null) throw new RestartWithFullInference();
+        builder.acceptValue(c, x);
       }
     }
+    for (const c of categoricalCols) {
+      const values = batch.column(c);
+      let text = textColumns.has(c);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        builder.acceptValue(c, v);
+        if (!text && v !== null && v !== undefined && cellNumber(v) === undefined) {
+          textColumns.add(c);
+          text = true;
+        }
+      }
+    }
+    if (!strict && source.columns === undefined) {
+      for (const k of batch.names) if (types[k] === undefined && batch.column(k).some((v) => v !== null && v !== undefined)) throw new RestartWithFullInference();
+    }
+    rowsBefore += n;
   }
   return { profile: builder.build({ createdAt: Date.now(), id: 'compare-reference' }), columns, declared, textColumns };
 }
@@ -212,32 +222,44 @@ export async function compareFiles(opts: CompareOptions): Promise<{
   const namedColumns = curSource.columns !== undefined;
   const currentColumns = new Set<string>((curSource.columns ?? []).map((c) => c.name));
   if (namedColumns && !columns.some((c) => currentColumns.has(c))) throw noCommonColumns(opts, columns, currentColumns);
-  let row = 0;
-  for await (const batch of curSource.batches()) {
-    for (const rec of batch) {
-      row++;
-      if (!namedColumns) for (const k in rec) currentColumns.add(k);
-      for (const c of numericCols) {
-        const v = rec[c];
-        const n = cellNumber(v);
-        if (n === undefined) {
+  let rowsBefore = 0;
+  for await (const batch of curSource.columnBatches()) {
+    const n = batch.length;
+    if (!namedColumns) for (const k of batch.names) currentColumns.add(k);
+    for (const c of numericCols) {
+      const values = batch.column(c);
+      const summary = summaries.get(c) as NumericSummary;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        const x = cellNumber(v);
+        if (x === undefined) {
+          const row = rowsBefore + i + 1;
           throw new CompareInputError(
             declared.has(c)
               ? `${opts.current}: column ${c} is declared numeric but record ${row} holds ${JSON.stringify(v)}`
               : `column ${c} is numeric in ${opts.reference} but text in ${opts.current} (record ${row} holds ${JSON.stringify(v)}); declare its type with --type ${c}=categorical`,
           );
         }
-        (summaries.get(c) as NumericSummary).accept(n);
+        summary.accept(x);
       }
-      for (const c of categoricalCols) {
-        const v = rec[c];
-        (summaries.get(c) as CategoricalSummary).accept(v);
+    }
+    for (const c of categoricalCols) {
+      const values = batch.column(c);
+      const summary = summaries.get(c) as CategoricalSummary;
+      let text = curHasText.has(c);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        summary.accept(v);
         if (v !== null && v !== undefined) {
           curHasValue.add(c);
-          if (!curHasText.has(c) && cellNumber(v) === undefined) curHasText.add(c);
+          if (!text && cellNumber(v) === undefined) {
+            curHasText.add(c);
+            text = true;
+          }
         }
       }
     }
+    rowsBefore += n;
   }
 
   const common = columns.filter((c) => currentColumns.has(c));

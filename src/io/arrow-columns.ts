@@ -1,6 +1,6 @@
 import { DataType, Type, util, type Field, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { recordFactory } from './record-factory.js';
-import { SampleReadError, type SampleColumn, type SampleColumnType, type SampleRecord, type SampleValue } from './row-source.js';
+import { SampleReadError, type ColumnBatch, type SampleColumn, type SampleColumnType, type SampleRecord, type SampleValue } from './row-source.js';
 
 /**
  * The feature type an Arrow field maps to: numbers (integers, floats,
@@ -61,7 +61,7 @@ export function columnsOfSchema(path: string, schema: Schema): SampleColumn[] {
 }
 
 /** The values of one column of a batch as plain cells (numbers, strings, booleans, null). */
-function cellsOf(vector: Vector, type: DataType): SampleValue[] {
+export function cellsOf(vector: Vector, type: DataType): SampleValue[] {
   const n = vector.length;
   const out = new Array<SampleValue>(n);
   const nulls = vector.nullCount > 0;
@@ -102,25 +102,45 @@ function cellsOf(vector: Vector, type: DataType): SampleValue[] {
 }
 
 /**
- * Turns Arrow record batches into sample records, column by column, checking
- * each batch's schema against the columns the source announced.
+ * Builds the records of rows `[start, end)` from one vector per column (in
+ * the order of `names`); vectors may be chunked, and are read through
+ * zero-copy slices.
  */
-export function batchConverter(path: string, columns: readonly SampleColumn[]): (batch: RecordBatch) => SampleRecord[] {
-  const names = columns.map((c) => c.name);
-  const make = recordFactory(names);
-  return (batch) => {
-    const cols: SampleValue[][] = [];
-    for (const name of names) {
-      const vector = batch.getChild(name);
-      if (!vector) throw new SampleReadError('SAMPLE_MALFORMED', path, `${path}: a record batch has no column ${name}`);
-      cols.push(cellsOf(vector, vector.type as DataType));
-    }
-    const rows = new Array<SampleRecord>(batch.numRows);
-    const cells = new Array<SampleValue>(names.length);
-    for (let r = 0; r < batch.numRows; r++) {
-      for (let c = 0; c < cols.length; c++) cells[c] = cols[c][r];
-      rows[r] = make(cells);
-    }
-    return rows;
+export function recordsOf(names: readonly string[], vectors: readonly Vector[], start: number, end: number, make = recordFactory(names)): SampleRecord[] {
+  const cols: SampleValue[][] = vectors.map((v) => {
+    const part = start === 0 && end === v.length ? v : v.slice(start, end);
+    return cellsOf(part, v.type as DataType);
+  });
+  const n = end - start;
+  const rows = new Array<SampleRecord>(n);
+  const cells = new Array<SampleValue>(names.length);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < cols.length; c++) cells[c] = cols[c][r];
+    rows[r] = make(cells);
+  }
+  return rows;
+}
+
+/** Rows `[start, end)` of one vector per column (in the order of `names`) as a column batch, converted column by column when asked for. */
+export function columnBatchOf(names: readonly string[], vectors: readonly Vector[], start: number, end: number): ColumnBatch {
+  const index = new Map(names.map((n, i) => [n, i]));
+  return {
+    length: end - start,
+    names,
+    column: (name) => {
+      const i = index.get(name);
+      if (i === undefined) return new Array<undefined>(end - start);
+      const v = vectors[i];
+      return cellsOf(start === 0 && end === v.length ? v : v.slice(start, end), v.type as DataType);
+    },
   };
+}
+
+/** The vectors of a record batch, in the order of `columns`; throws if one is missing. */
+export function vectorsOf(path: string, names: readonly string[], batch: RecordBatch): Vector[] {
+  return names.map((name) => {
+    const vector = batch.getChild(name);
+    if (!vector) throw new SampleReadError('SAMPLE_MALFORMED', path, `${path}: a record batch has no column ${name}`);
+    return vector;
+  });
 }

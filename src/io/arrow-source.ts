@@ -1,7 +1,9 @@
 import { open } from 'node:fs/promises';
 import { RecordBatchReader } from 'apache-arrow';
-import { batchConverter, columnsOfSchema } from './arrow-columns.js';
-import { limitRows, SampleReadError, type RowSource, type SampleRecord } from './row-source.js';
+import { columnBatchOf, columnsOfSchema, recordsOf, vectorsOf } from './arrow-columns.js';
+import { recordFactory } from './record-factory.js';
+import type { RecordBatch } from 'apache-arrow';
+import { limitRows, SampleReadError, type ColumnBatch, type RowSource, type SampleRecord } from './row-source.js';
 
 function malformed(path: string, err: unknown): SampleReadError {
   const reason = err instanceof Error ? err.message : String(err);
@@ -35,8 +37,9 @@ export async function openArrowSource(path: string): Promise<RowSource> {
     await probe.reader.cancel().catch(() => undefined);
     await probe.fh.close().catch(() => undefined);
   }
-  const convert = batchConverter(path, columns);
-  async function* batches(): AsyncGenerator<SampleRecord[]> {
+  const names = columns.map((c) => c.name);
+  const make = recordFactory(names);
+  async function* recordBatches(): AsyncGenerator<RecordBatch> {
     const { fh, reader } = await openReader(path);
     try {
       const it = reader[Symbol.asyncIterator]();
@@ -48,12 +51,18 @@ export async function openArrowSource(path: string): Promise<RowSource> {
           throw malformed(path, err);
         }
         if (next.done) return;
-        yield convert(next.value);
+        yield next.value;
       }
     } finally {
       await reader.cancel().catch(() => undefined);
       await fh.close().catch(() => undefined);
     }
   }
-  return { path, format: 'arrow', columns, batches: (o = {}) => limitRows(batches(), o.limit ?? Infinity) };
+  async function* batches(): AsyncGenerator<SampleRecord[]> {
+    for await (const b of recordBatches()) yield recordsOf(names, vectorsOf(path, names, b), 0, b.numRows, make);
+  }
+  async function* columnBatches(): AsyncGenerator<ColumnBatch> {
+    for await (const b of recordBatches()) yield columnBatchOf(names, vectorsOf(path, names, b), 0, b.numRows);
+  }
+  return { path, format: 'arrow', columns, batches: (o = {}) => limitRows(batches(), o.limit ?? Infinity), columnBatches };
 }

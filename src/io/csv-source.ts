@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Papa from 'papaparse';
 import { recordFactory } from './record-factory.js';
-import { limitRows, SampleReadError, type RowSource, type RowSourceOptions, type SampleColumn, type SampleRecord, type SampleValue } from './row-source.js';
+import { limitRows, recordsAsColumns, SampleReadError, type RowSource, type RowSourceOptions, type SampleColumn, type SampleRecord, type SampleValue } from './row-source.js';
 
 /**
  * CSV cells read as missing: the empty cell, and the spellings of "no value"
@@ -308,5 +308,6 @@ export async function openCsvSource(path: string, options: RowSourceOptions = {}
     format: 'csv',
     columns,
     batches: (o = {}) => limitRows(csvBatches(path, options), o.limit ?? Infinity),
+    columnBatches: () => recordsAsColumns(csvBatches(path, options), pass.header ?? []),
   };
 }

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { limitRows, SampleReadError, type RowSource, type SampleRecord } from './row-source.js';
+import { limitRows, recordsAsColumns, SampleReadError, type RowSource, type SampleRecord } from './row-source.js';
 
 function parseLine(path: string, raw: string, lineNo: number): SampleRecord | null {
   const line = raw.trim();
@@ -53,5 +53,6 @@ export function openNdjsonSource(path: string): RowSource {
     format: 'ndjson',
     columns: undefined,
     batches: (options = {}) => limitRows(ndjsonBatches(path), options.limit ?? Infinity),
+    columnBatches: () => recordsAsColumns(ndjsonBatches(path)),
   };
 }

@@ -1,10 +1,11 @@
 import { openAsBlob } from 'node:fs';
-import { tableFromIPC } from 'apache-arrow';
+import { Table, tableFromIPC, type Vector } from 'apache-arrow';
 import { ParquetFile } from 'parquet-wasm/node';
-import { batchConverter, columnsOfSchema } from './arrow-columns.js';
-import { limitRows, SampleReadError, type RowSource, type SampleRecord } from './row-source.js';
+import { columnBatchOf, columnsOfSchema, recordsOf } from './arrow-columns.js';
+import { recordFactory } from './record-factory.js';
+import { limitRows, SampleReadError, type ColumnBatch, type RowSource, type SampleRecord } from './row-source.js';
 
-/** Rows per batch: large enough to amortise the trip through Arrow IPC, small enough to keep memory flat. */
+/** Rows per batch handed on: small enough that the records of one batch stay a few MB. */
 const BATCH_ROWS = 64 * 1024;
 
 function malformed(path: string, err: unknown): SampleReadError {
@@ -20,10 +21,25 @@ async function openParquetFile(path: string): Promise<ParquetFile> {
   }
 }
 
+/** One column of one row group, decoded to Arrow. */
+async function readColumnChunk(path: string, file: ParquetFile, group: number, name: string): Promise<Vector> {
+  try {
+    const stream = await file.stream({ rowGroups: [group], columns: [name], batchSize: 1 << 20, concurrency: 1 });
+    const parts: Table[] = [];
+    for await (const batch of stream as AsyncIterable<{ intoIPCStream(): Uint8Array }>) parts.push(tableFromIPC(batch.intoIPCStream()));
+    const table = new Table(parts.flatMap((t) => t.batches));
+    const vector = table.getChild(name);
+    if (!vector) throw new Error(`row group ${group} has no column ${name}`);
+    return vector;
+  } catch (err) {
+    throw malformed(path, err);
+  }
+}
+
 /**
- * A Parquet file, read by parquet-wasm (the Rust arrow/parquet crates) one
- * row group slice at a time: only the column chunks of the row group being
- * read are in memory, so a file far larger than RAM streams through. Every
+ * A Parquet file, read by parquet-wasm (the Rust arrow and parquet crates) one
+ * row group at a time and, within it, one column chunk at a time: memory holds
+ * the decoded columns of a single row group, whatever the file's size. Every
  * compression codec of the format (snappy, gzip, zstd, lz4, brotli) is read.
  */
 export async function openParquetSource(path: string): Promise<RowSource> {
@@ -34,28 +50,29 @@ export async function openParquetSource(path: string): Promise<RowSource> {
   } finally {
     probe.free();
   }
-  const convert = batchConverter(path, columns);
-  async function* batches(): AsyncGenerator<SampleRecord[]> {
+  const names = columns.map((c) => c.name);
+  const make = recordFactory(names);
+  // Slices of BATCH_ROWS rows over each row group, in order.
+  async function* slices(): AsyncGenerator<{ vectors: Vector[]; start: number; end: number }> {
     const file = await openParquetFile(path);
-    let reader: ReadableStreamDefaultReader | undefined;
     try {
-      // One row group at a time: concurrent fetches would hold several in memory.
-      reader = (await file.stream({ batchSize: BATCH_ROWS, concurrency: 1 })).getReader();
-      for (;;) {
-        let next;
-        try {
-          next = await reader.read();
-        } catch (err) {
-          throw malformed(path, err);
-        }
-        if (next.done) return;
-        const table = tableFromIPC((next.value as { intoIPCStream(): Uint8Array }).intoIPCStream());
-        for (const batch of table.batches) yield convert(batch);
+      const groups = file.metadata().numRowGroups();
+      for (let g = 0; g < groups; g++) {
+        // Column by column: the decoder's buffers then hold one column chunk, not a whole row group.
+        const vectors: Vector[] = [];
+        for (const name of names) vectors.push(await readColumnChunk(path, file, g, name));
+        const rows = vectors.length > 0 ? vectors[0].length : 0;
+        for (let start = 0; start < rows; start += BATCH_ROWS) yield { vectors, start, end: Math.min(rows, start + BATCH_ROWS) };
       }
     } finally {
-      await reader?.cancel().catch(() => undefined);
       file.free();
     }
   }
-  return { path, format: 'parquet', columns, batches: (o = {}) => limitRows(batches(), o.limit ?? Infinity) };
+  async function* batches(): AsyncGenerator<SampleRecord[]> {
+    for await (const s of slices()) yield recordsOf(names, s.vectors, s.start, s.end, make);
+  }
+  async function* columnBatches(): AsyncGenerator<ColumnBatch> {
+    for await (const s of slices()) yield columnBatchOf(names, s.vectors, s.start, s.end);
+  }
+  return { path, format: 'parquet', columns, batches: (o = {}) => limitRows(batches(), o.limit ?? Infinity), columnBatches };
 }

@@ -28,6 +28,17 @@ export interface SampleColumn {
 }
 
 /**
+ * Rows `[0, length)` of a sample, column by column: `column(name)` holds one
+ * cell per row (undefined where a record lacks the key), `names` the columns
+ * present. Columnar files hand these on without building a record per row.
+ */
+export interface ColumnBatch {
+  readonly length: number;
+  readonly names: readonly string[];
+  column(name: string): readonly (SampleValue | undefined)[];
+}
+
+/**
  * A sample file opened for reading: its format, its columns where the file
  * names them up front, and its rows as async batches. Reading streams: at most
  * one batch (a CSV chunk, a Parquet row group slice, an Arrow record batch)
@@ -43,6 +54,8 @@ export interface RowSource {
   readonly columns: readonly SampleColumn[] | undefined;
   /** Rows in batches; every call starts again at the first row. Throws {@link SampleReadError}. */
   batches(options?: { limit?: number }): AsyncGenerator<SampleRecord[]>;
+  /** The same rows as column batches; every call starts again at the first row. */
+  columnBatches(): AsyncGenerator<ColumnBatch>;
 }
 
 /** Options of {@link openRowSource}. */
@@ -154,6 +167,31 @@ export async function openRowSource(path: string, options: RowSourceOptions = {}
       return (await import('./parquet-source.js')).openParquetSource(path);
     case 'arrow':
       return (await import('./arrow-source.js')).openArrowSource(path);
+  }
+}
+
+/**
+ * Column batches over record batches: each column is gathered when asked
+ * for, and `names` are the keys of the batch's records (every record's, so
+ * NDJSON keys that appear late are seen).
+ */
+export async function* recordsAsColumns(batches: AsyncIterable<SampleRecord[]>, fixedNames?: readonly string[]): AsyncGenerator<ColumnBatch> {
+  for await (const records of batches) {
+    let names = fixedNames;
+    if (!names) {
+      const seen = new Set<string>();
+      for (const r of records) for (const k in r) seen.add(k);
+      names = [...seen];
+    }
+    yield {
+      length: records.length,
+      names,
+      column: (name) => {
+        const out = new Array<SampleValue | undefined>(records.length);
+        for (let i = 0; i < records.length; i++) out[i] = records[i][name];
+        return out;
+      },
+    };
   }
 }
 
