@@ -1,5 +1,5 @@
 import { DriftstreamError } from '../errors.js';
-import { openRowSource, SampleReadError, type RowSource, type SampleValue } from '../io/sample-reader.js';
+import { openRowSource, SampleReadError, type RowSource, type RowSourceOptions, type SampleValue } from '../io/sample-reader.js';
 import {
   createSummary,
   ReferenceProfileBuilder,
@@ -20,6 +20,8 @@ export interface CompareOptions {
   types: Record<string, ColumnType>;
   /** Thresholds for the verdict; defaults of DESIGN.md section 4. */
   thresholds?: Thresholds;
+  /** How to read CSV input (delimiter, encoding); other formats ignore it. */
+  input?: RowSourceOptions;
 }
 
 /** One feature in the `compare` JSON output (fields that do not apply to the type are left out). */
@@ -203,7 +205,7 @@ export async function compareFiles(opts: CompareOptions): Promise<{
   /** Columns given a type that the reference does not have. */
   unknownTypes: string[];
 }> {
-  const [refSource, curSource] = await Promise.all([openRowSource(opts.reference), openRowSource(opts.current)]);
+  const [refSource, curSource] = await Promise.all([openRowSource(opts.reference, opts.input), openRowSource(opts.current, opts.input)]);
   let ref: BuiltReference;
   try {
     ref = await buildReference(opts, refSource, await inferTypes(refSource, 1000), false);
@@ -324,7 +326,7 @@ function toCompareFeature(e: FeatureEvaluation): CompareFeature {
  * verdict), 2 on bad input (message on `err`), 1 on an unexpected failure.
  */
 export async function compareCommand(
-  opts: { reference: string; current: string; format: 'json' | 'table'; types: Record<string, ColumnType>; thresholds?: Thresholds },
+  opts: CompareOptions,
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {

@@ -27,6 +27,8 @@ export interface ReferenceBuildOptions {
   out?: string;
   /** Store the reference in the model repository (default true). */
   store?: boolean;
+  csvDelimiter?: string;
+  csvEncoding?: string;
 }
 
 export interface ReferenceBuildResult {
@@ -77,7 +79,7 @@ export async function buildReferenceCommand(config: Config, opts: ReferenceBuild
     model ??= parseModelConfig({ modelId: opts.model }, defaults);
     const stats: TopicRangeStats = { records: 0, events: 0, skipped: 0 };
     const source = opts.from ?? `${opts.topic} [${opts.start}, ${opts.end})`;
-    const sample = opts.from ? await openRowSource(opts.from, { format: opts.format }) : undefined;
+    const sample = opts.from ? await openRowSource(opts.from, { format: opts.format, delimiter: opts.csvDelimiter, encoding: opts.csvEncoding }) : undefined;
     const batches = sample ? sample.batches() : topicSamples(config, logger, opts, stats);
     // A Parquet or Arrow schema types its columns; CSV and NDJSON are inferred from their values.
     const columnTypes = Object.fromEntries((sample?.columns ?? []).filter((c) => c.type !== undefined).map((c) => [c.name, c.type!]));
@@ -109,6 +111,8 @@ export function registerReferenceCommand(program: Command): void {
     .requiredOption('--model <id>', 'model the reference belongs to')
     .option('--from <file>', 'sample: CSV (header row), NDJSON, Parquet or Arrow IPC; features as columns, optional score, prediction and label columns (NDJSON may hold inference events)')
     .option('--format <format>', `${SAMPLE_FORMATS.join(', ')} (default: from the file name, else its first bytes)`)
+    .option('--csv-delimiter <char>', 'CSV field delimiter (default: the one of , ; tab | the header row holds most of)')
+    .option('--csv-encoding <label>', 'CSV text encoding, e.g. windows-1252 (default: UTF-8, or UTF-16 by its byte order mark)')
     .option('--topic <topic>', 'build from the inference events a topic received in [--start, --end)')
     .option('--start <iso>', 'start of the time range (ISO 8601)')
     .option('--end <iso>', 'end of the time range (ISO 8601)')

@@ -93,7 +93,7 @@ async function* decodedChunks(path: string, encoding: string | undefined): Async
         throw new SampleReadError(
           'SAMPLE_MALFORMED',
           path,
-          `${path}: not valid ${decoder.encoding} text within bytes ${offset}-${offset + read.length}; give the file's encoding (e.g. windows-1252)`,
+          `${path}: not valid ${decoder.encoding} text within bytes ${offset}-${offset + read.length}; give the file's encoding (--csv-encoding, e.g. windows-1252)`,
           { cause: err },
         );
       }

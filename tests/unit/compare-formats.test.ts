@@ -59,6 +59,18 @@ describe('compare reads every sample format to the same result', () => {
     }
   });
 
+  it('reads a CSV in another encoding when told, and says how when not', async () => {
+    const p = join(dir, 'latin1.csv');
+    await writeFile(p, Buffer.from('ville;n\n' + Array.from({ length: 200 }, (_, i) => `${i % 2 ? 'Besan\xe7on' : 'Orl\xe9ans'};${i}`).join('\n') + '\n', 'latin1'));
+    const out = sink();
+    const err = sink();
+    expect(await compareCommand({ reference: p, current: p, format: 'json', types: {}, input: { encoding: 'windows-1252' } }, out, err)).toBe(0);
+    expect(JSON.parse(out.text()).features.ville).toMatchObject({ type: 'categorical', nReference: 200 });
+    const bad = sink();
+    expect(await compareCommand({ reference: p, current: p, format: 'json', types: {} }, sink(), bad)).toBe(2);
+    expect(bad.text()).toMatch(/latin1\.csv: not valid utf-8 text within bytes 0-\d+; give the file's encoding \(--csv-encoding/);
+  });
+
   it('refuses a Parquet file with nested columns, naming them', async () => {
     const out = sink();
     const err = sink();
