@@ -22,3 +22,14 @@ export {
   type InferenceEvent,
 } from './core/events.js';
 export { ConfigError, DecodeError, DriftstreamError, UnavailableError, ValidationError, isRetriable } from './errors.js';
+export {
+  openRowSource,
+  SampleReadError,
+  SAMPLE_FORMATS,
+  type ColumnBatch,
+  type RowSource,
+  type RowSourceOptions,
+  type SampleColumn,
+  type SampleFormat,
+  type SampleRecord,
+} from './io/row-source.js';
