@@ -8,6 +8,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { EventCodec } from './adapters/registry/event-codec.js';
 import { createKafka, ensureTopics } from './adapters/kafka/kafka-client.js';
+import { compressionTypeOf } from './adapters/kafka/compression-codecs.js';
 import { KafkaAlertSink } from './adapters/kafka/kafka-alert-sink.js';
 import { KafkaDeadLetterWriter } from './adapters/kafka/kafka-dead-letter-writer.js';
 import { KafkaStreamRunner } from './adapters/kafka/kafka-stream-runner.js';
@@ -147,6 +148,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   ]);
 
   let producer: Producer | undefined;
+  const compression = compressionTypeOf(config.kafka.compression);
   if (!deps.alertSink || !deps.deadLetters) {
     // Idempotence needs unlimited retries (kafkajs warns otherwise); a send waits out a broker outage.
     producer = kafka.producer({
@@ -161,11 +163,11 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   }
   let alertSink = deps.alertSink;
   if (!alertSink) {
-    const sink = new KafkaAlertSink(producer!, codec, { alertsTopic: topics.alerts, metricsTopic: topics.metrics });
+    const sink = new KafkaAlertSink(producer!, codec, { alertsTopic: topics.alerts, metricsTopic: topics.metrics, compression });
     await sink.init();
     alertSink = sink;
   }
-  const deadLetters = deps.deadLetters ?? new KafkaDeadLetterWriter(producer!, topics.dlq);
+  const deadLetters = deps.deadLetters ?? new KafkaDeadLetterWriter(producer!, topics.dlq, compression);
 
   const models = deps.models ?? new MemoryModelRepository();
   const results = deps.results ?? new MemoryResultRepository();

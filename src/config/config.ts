@@ -5,6 +5,8 @@ import { CONFIG_SPEC, type VarSpec } from './spec.js';
 
 export type Role = 'reader' | 'editor' | 'admin';
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+/** Codec of the record batches driftstream produces. */
+export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
@@ -12,6 +14,7 @@ export interface KafkaConfig {
   readonly ssl: false | { readonly ca?: string; readonly rejectUnauthorized: boolean };
   readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
   readonly sessionTimeoutMs: number;
+  readonly compression: KafkaCompression;
 }
 
 export interface Config {
@@ -170,7 +173,9 @@ export function loadConfig(env: Env = process.env): Config {
   const regPass = s('DRIFTSTREAM_SCHEMA_REGISTRY_PASSWORD');
 
   const config: Config = {
-    kafka: { brokers: l('DRIFTSTREAM_KAFKA_BROKERS')!, clientId: s('DRIFTSTREAM_KAFKA_CLIENT_ID')!, ssl, sasl, sessionTimeoutMs: n('DRIFTSTREAM_KAFKA_SESSION_TIMEOUT') },
+    kafka: { brokers: l('DRIFTSTREAM_KAFKA_BROKERS')!, clientId: s('DRIFTSTREAM_KAFKA_CLIENT_ID')!, ssl, sasl, sessionTimeoutMs: n('DRIFTSTREAM_KAFKA_SESSION_TIMEOUT'),
+      compression: s('DRIFTSTREAM_KAFKA_COMPRESSION') as KafkaCompression,
+    },
     registry: {
       url: s('DRIFTSTREAM_SCHEMA_REGISTRY_URL')!,
       auth: regUser ? { username: regUser, password: regPass ?? '' } : undefined,

@@ -24,6 +24,7 @@ export const CONFIG_SPEC: readonly VarSpec[] = [
   { name: 'DRIFTSTREAM_KAFKA_SASL_MECHANISM', kind: 'enum', values: ['plain', 'scram-sha-256', 'scram-sha-512'], description: 'SASL mechanism; unset disables SASL.' },
   { name: 'DRIFTSTREAM_KAFKA_SASL_USERNAME', kind: 'string', description: 'SASL user name.' },
   { name: 'DRIFTSTREAM_KAFKA_SASL_PASSWORD', kind: 'string', secret: true, description: 'SASL password.' },
+  { name: 'DRIFTSTREAM_KAFKA_COMPRESSION', kind: 'enum', default: 'none', values: ['none', 'gzip', 'snappy', 'lz4', 'zstd'], description: 'Compression of the record batches driftstream produces (alerts, metrics, dead letters). Batches of every codec are read on every topic whatever this says.' },
   { name: 'DRIFTSTREAM_KAFKA_SESSION_TIMEOUT', kind: 'duration', default: '30s', description: 'Consumer group session timeout: how soon a crashed detector\'s partitions move to the others (the broker allows 6s and up by default).' },
   { name: 'DRIFTSTREAM_SCHEMA_REGISTRY_URL', kind: 'url', default: 'http://127.0.0.1:8081/apis/ccompat/v7', description: 'Confluent-compatible schema registry base URL.' },
   { name: 'DRIFTSTREAM_SCHEMA_REGISTRY_USERNAME', kind: 'string', description: 'Schema registry basic-auth user.' },
