@@ -1,10 +1,16 @@
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, unzip as unzipCallback } from 'node:zlib';
-import { init as initZstdWasm, compress as zstdWasmCompress } from '@bokuweb/zstd-wasm';
+import { init as initZstdWasm, compress as zstdWasmCompress, decompress as zstdWasmDecompress } from '@bokuweb/zstd-wasm';
 import { decompress as fzstdDecompress } from 'fzstd';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import kafkajs, { CompressionTypes } from 'kafkajs';
 import * as lz4js from 'lz4js';
-import * as snappyjs from 'snappyjs';
+
+// snappy-wasm's ES build fetches its WebAssembly over HTTP (browsers); its CommonJS build reads the file.
+const snappy = createRequire(import.meta.url)('snappy-wasm') as {
+  compress_raw(input: Uint8Array): Uint8Array;
+  decompress_raw(input: Uint8Array): Uint8Array;
+};
 import type { KafkaCompression } from '../../config/config.js';
 import { DriftstreamError } from '../../errors.js';
 import { undecodableBatchHeader, UNDECODABLE_BATCH_HEADER } from '../../stream/undecodable-batch.js';
@@ -57,7 +63,7 @@ function snappyLength(block: Uint8Array): number {
 
 function snappyBlock(block: Uint8Array, budget: number): Buffer {
   if (snappyLength(block) > budget) throw new Error(`snappy: block inflates past ${MAX_DECOMPRESSED_BYTES} bytes`);
-  return asBuffer(snappyjs.uncompress(block));
+  return asBuffer(snappy.decompress_raw(block));
 }
 
 export function snappyDecompress(buffer: Buffer): Buffer {
@@ -87,7 +93,7 @@ export function snappyCompress(input: Buffer): Buffer {
   header.writeInt32BE(1, 12); // minimum compatible version
   const parts: Buffer[] = [header];
   for (let at = 0; at < input.length; at += XERIAL_BLOCK_BYTES) {
-    const block = snappyjs.compress(input.subarray(at, at + XERIAL_BLOCK_BYTES));
+    const block = snappy.compress_raw(input.subarray(at, at + XERIAL_BLOCK_BYTES));
     const size = Buffer.alloc(4);
     size.writeUInt32BE(block.byteLength, 0);
     parts.push(size, asBuffer(block));
@@ -106,15 +112,25 @@ export function lz4Compress(input: Buffer): Buffer {
   return asBuffer(lz4js.compress(input));
 }
 
-// zstd: fzstd reads frames with or without a content size (the Java client's streaming writer
-// leaves it out) and concatenated frames; the WebAssembly build of the reference library writes.
-export function zstdDecompress(buffer: Buffer): Buffer {
-  // A frame that states its size is checked before allocating; one that does not grows as it decodes.
+// zstd: the WebAssembly build of the reference library decodes into a buffer of the frame's stated
+// content size; the Java client's streaming writer states none, and then the buffer is a guess. A
+// frame that outgrows the guess is decoded again by fzstd (pure JavaScript, 5x slower), which grows
+// its output as it goes.
+const ZSTD_GUESS_RATIO = 32;
+const ZSTD_MIN_GUESS = 1024 * 1024;
+
+export async function zstdDecompress(buffer: Buffer): Promise<Buffer> {
+  await zstdWasmReady();
   const declared = zstdContentSize(buffer);
   if (declared !== undefined && declared > MAX_DECOMPRESSED_BYTES) throw new Error(`zstd: frame inflates past ${MAX_DECOMPRESSED_BYTES} bytes`);
-  const out = fzstdDecompress(buffer);
-  if (out.byteLength > MAX_DECOMPRESSED_BYTES) throw new Error(`zstd: frame inflates past ${MAX_DECOMPRESSED_BYTES} bytes`);
-  return asBuffer(out);
+  const guess = Math.min(MAX_DECOMPRESSED_BYTES, Math.max(ZSTD_MIN_GUESS, buffer.length * ZSTD_GUESS_RATIO));
+  try {
+    return asBuffer(zstdWasmDecompress(buffer, { defaultHeapSize: guess }));
+  } catch {
+    const out = fzstdDecompress(buffer);
+    if (out.byteLength > MAX_DECOMPRESSED_BYTES) throw new Error(`zstd: frame inflates past ${MAX_DECOMPRESSED_BYTES} bytes`);
+    return asBuffer(out);
+  }
 }
 
 /** The frame content size a zstd frame header declares, if any (RFC 8878 section 3.1.1.1). */
@@ -136,10 +152,10 @@ function zstdContentSize(b: Buffer): number | undefined {
 }
 
 let zstdReady: Promise<void> | undefined;
+const zstdWasmReady = (): Promise<void> => (zstdReady ??= initZstdWasm());
 
 export async function zstdCompress(input: Buffer): Promise<Buffer> {
-  zstdReady ??= initZstdWasm();
-  await zstdReady;
+  await zstdWasmReady();
   return asBuffer(zstdWasmCompress(input, 3));
 }
 
@@ -173,6 +189,55 @@ export function batchHeaderBefore(records: Buffer, codecId: number): BatchHeader
   if (magic !== 2 || (attributes & 0x07) !== codecId || length !== 49 + records.length) return undefined;
   if (count <= 0 || lastOffsetDelta < count - 1 || count > 10_000_000) return undefined;
   return { baseOffset: view.readBigInt64BE(at(BASE_OFFSET_FIELD)), lastOffsetDelta, count };
+}
+
+/** Reads a zigzag varint at `at`; returns [value, next position], or undefined past `end` or beyond 5 bytes. */
+function readVarint(b: Buffer, at: number, end: number, maxBytes = 5): [number, number] | undefined {
+  let raw = 0;
+  for (let i = 0, mul = 1; i < maxBytes; i++, mul *= 0x80) {
+    if (at >= end) return undefined;
+    const byte = b[at++];
+    raw += (byte & 0x7f) * mul;
+    if ((byte & 0x80) === 0) return [raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2, at];
+  }
+  return undefined;
+}
+
+/** Walks a length-prefixed field (key, value, header); returns the position after it or undefined. */
+function skipBytes(b: Buffer, at: number, end: number, nullable: boolean): number | undefined {
+  const len = readVarint(b, at, end);
+  if (!len) return undefined;
+  if (len[0] < 0) return nullable && len[0] === -1 ? len[1] : undefined;
+  return len[1] + len[0] <= end ? len[1] + len[0] : undefined;
+}
+
+/**
+ * True when `data` is exactly `count` well-formed records (format v2). Some codecs (lz4 frames
+ * without checksums, as Kafka clients write them) turn corrupt input into wrong bytes rather than
+ * an error; kafkajs would then fail on them while parsing the whole fetch, for every partition.
+ */
+export function recordsFit(data: Buffer, count: number): boolean {
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const len = readVarint(data, at, data.length);
+    if (!len || len[0] < 0 || len[1] + len[0] > data.length) return false;
+    const end = len[1] + len[0];
+    let p: number | undefined = len[1] + 1; // attributes
+    const ts = p <= end ? readVarint(data, p, end, 10) : undefined; // timestamp delta (varlong)
+    const od = ts && readVarint(data, ts[1], end); // offset delta
+    p = od ? skipBytes(data, od[1], end, true) : undefined; // key
+    p = p !== undefined ? skipBytes(data, p, end, true) : undefined; // value
+    const headers = p !== undefined ? readVarint(data, p, end) : undefined;
+    if (!headers || headers[0] < 0) return false;
+    p = headers[1];
+    for (let h = 0; h < headers[0] && p !== undefined; h++) {
+      p = skipBytes(data, p, end, false);
+      p = p !== undefined ? skipBytes(data, p, end, true) : undefined;
+    }
+    if (p !== end) return false;
+    at = end;
+  }
+  return at === data.length;
 }
 
 function writeVarint(out: number[], value: number): void {
@@ -238,14 +303,19 @@ function guarded(name: string, codecId: number, decompress: Transform, compress:
       return compress(encoder.buffer);
     },
     async decompress(buffer) {
+      let failure: unknown;
       try {
-        return await decompress(buffer);
-      } catch (err) {
+        const out = await decompress(buffer);
         const header = batchHeaderBefore(buffer, codecId);
-        if (!header) throw new UndecodableBatchError(name, { cause: err });
-        const message = ((err as Error)?.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 300);
-        return standInRecords(header, name, buffer, message);
+        if (!header || recordsFit(out, header.count)) return out;
+        failure = new Error(`the decompressed bytes are not ${header.count} well-formed records`);
+      } catch (err) {
+        failure = err;
       }
+      const header = batchHeaderBefore(buffer, codecId);
+      if (!header) throw new UndecodableBatchError(name, { cause: failure });
+      const message = ((failure as Error)?.message ?? String(failure)).replace(/\s+/g, ' ').slice(0, 300);
+      return standInRecords(header, name, buffer, message);
     },
   };
 }
@@ -265,7 +335,8 @@ const zstdCodec = guarded('zstd', CompressionTypes.ZSTD, zstdDecompress, zstdCom
  * consumer. Registration is process-wide and idempotent.
  */
 export function registerCompressionCodecs(): void {
-  const codecs = CompressionCodecs as Record<number, () => Codec>;
+  // CompressionCodecs is not among the names Node detects in kafkajs's CommonJS exports.
+  const codecs = kafkajs.CompressionCodecs as Record<number, () => Codec>;
   codecs[CompressionTypes.GZIP] = () => gzipCodec;
   codecs[CompressionTypes.Snappy] = () => snappyCodec;
   codecs[CompressionTypes.LZ4] = () => lz4Codec;
