@@ -108,8 +108,37 @@ export function lz4Decompress(buffer: Buffer): Buffer {
   return asBuffer(lz4js.decompress(buffer, bound));
 }
 
+// Written by hand around lz4js's block compressor: its own frame writer links blocks, which the
+// Java client and broker refuse ("Dependent block stream is unsupported"). Kafka's frames have
+// independent 64 KB blocks and no checksums, as the Java client writes them.
+const LZ4_MAGIC = [0x04, 0x22, 0x4d, 0x18];
+const LZ4_FLG = 0x60; // version 01, independent blocks
+const LZ4_BD = 0x40; // 64 KB blocks
+const LZ4_BLOCK_BYTES = 64 * 1024;
+const LZ4_UNCOMPRESSED = 0x80000000;
+const xxh32 = createRequire(import.meta.url)('lz4js/xxh32.js') as { hash(seed: number, src: Uint8Array, index: number, length: number): number };
+const lz4Table = new Uint32Array(1 << 16);
+const lz4Out = new Uint8Array(lz4js.compressBound(LZ4_BLOCK_BYTES));
+
 export function lz4Compress(input: Buffer): Buffer {
-  return asBuffer(lz4js.compress(input));
+  const header = Buffer.from([...LZ4_MAGIC, LZ4_FLG, LZ4_BD, 0]);
+  header[6] = (xxh32.hash(0, header, 4, 2) >>> 8) & 0xff; // descriptor checksum (KIP-57: over FLG and BD only)
+  const parts: Buffer[] = [header];
+  for (let at = 0; at < input.length; at += LZ4_BLOCK_BYTES) {
+    const block = input.subarray(at, at + LZ4_BLOCK_BYTES);
+    lz4Table.fill(0); // a fresh table: no match reaches into an earlier block
+    const n = lz4js.compressBlock(block, lz4Out, 0, block.length, lz4Table);
+    const size = Buffer.alloc(4);
+    if (n === 0 || n >= block.length) {
+      size.writeUInt32LE((block.length | LZ4_UNCOMPRESSED) >>> 0, 0);
+      parts.push(size, Buffer.from(block));
+    } else {
+      size.writeUInt32LE(n, 0);
+      parts.push(size, Buffer.from(lz4Out.subarray(0, n)));
+    }
+  }
+  parts.push(Buffer.alloc(4)); // end mark
+  return Buffer.concat(parts);
 }
 
 // zstd: the WebAssembly build of the reference library decodes into a buffer of the frame's stated

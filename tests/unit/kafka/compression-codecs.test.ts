@@ -76,6 +76,16 @@ describe('Kafka compression codecs', () => {
     expect((await codecOf(CompressionTypes.Snappy).decompress(out)).equals(input)).toBe(true);
   });
 
+  it('writes lz4 frames with independent 64 KB blocks, which the Java client and broker require', async () => {
+    const input = Buffer.from(Array.from({ length: 200_000 }, (_, i) => `event ${i % 977};`).join(''));
+    const out = await codecOf(CompressionTypes.LZ4).compress({ buffer: input });
+    expect(out.readUInt32LE(0)).toBe(0x184d2204);
+    expect(out[4]).toBe(0x60); // version 01, block independence, no checksums, no content size
+    expect(out[5]).toBe(0x40); // 64 KB maximum block size
+    expect(out.length).toBeLessThan(input.length / 2);
+    expect((await codecOf(CompressionTypes.LZ4).decompress(out)).equals(input)).toBe(true);
+  });
+
   for (const [name, type] of Object.entries(CODECS)) {
     it(`turns a corrupt ${name} batch into stand-ins that keep its offsets, instead of failing the fetch`, async () => {
       const good = await batch(type, 1000, ['a', 'b', 'c', 'd', 'e'].map((v) => `{"v":"${v}${'x'.repeat(200)}"}`));
