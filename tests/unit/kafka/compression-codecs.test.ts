@@ -6,6 +6,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { recordsFit, registerCompressionCodecs } from '../../../src/adapters/kafka/compression-codecs.js';
 import type { SourceMessage } from '../../../src/stream/processing-error-policy.js';
 import { UNDECODABLE_BATCH_HEADER, undecodableBatchOf } from '../../../src/stream/undecodable-batch.js';
+import { MemoryLabelJoin } from '../../../src/adapters/memory/memory-label-join.js';
+import { EventCodec } from '../../../src/adapters/registry/event-codec.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
+import { GroundTruthProcessor } from '../../../src/stream/ground-truth-processor.js';
+import type { DeadLetter } from '../../../src/stream/processing-error-policy.js';
 import { Harness, control } from '../stream/harness.js';
 
 // kafkajs's own record batch encoder and decoder: the decoder is the code that calls a codec while
@@ -120,6 +126,29 @@ describe('Kafka compression codecs', () => {
     expect(h.dead[0].record.offset).toBe('3');
     expect(p.nextOffset).toBe('8');
     expect(h.state.counters.consumed).toBe(5);
+  });
+
+  it('dead-letters an undecodable batch of the ground-truth topic once and joins the labels around it', async () => {
+    const letters: DeadLetter[] = [];
+    const metrics = createMetrics({ defaultMetrics: false });
+    const processor = new GroundTruthProcessor({
+      decoder: new EventCodec({ registryUrl: 'http://127.0.0.1:1/unused' }),
+      join: new MemoryLabelJoin(),
+      deadLetters: { send: async (l) => void letters.push(...l) },
+      policy: 'dlq',
+      metrics,
+      logger: createLogger('silent'),
+    });
+    const good = await batch(CompressionTypes.ZSTD, 10, ['p', 'q'].map((v) => `{"v":"${v}${'x'.repeat(300)}"}`));
+    const bad = Buffer.from(good);
+    for (let i = 61 + 8; i < bad.length; i += 2) bad[i] = 0x00;
+    const standIns = (await decodeBatch(new Decoder(bad))).records;
+    const label = (o: number) => ({ offset: String(o), key: null, value: Buffer.from(JSON.stringify({ eventId: `e${o}`, modelId: 'm', timestamp: 1_700_000_000_000, label: 1 })), timestamp: '0' });
+    const outcome = await processor.process('gt', 2, [label(9), ...standIns, label(12)], control);
+    expect(outcome?.stored).toBe(2);
+    expect(letters.map((l) => [l.record.offset, l.reason])).toEqual([['10', 'undecodable_batch']]);
+    expect(letters[0].message).toMatch(/^record batch gt\/2 offsets 10\.\.11 \(zstd\)/);
+    expect((await metrics.dlqRecords.get()).values).toEqual([expect.objectContaining({ value: 1, labels: { topic: 'gt', reason: 'undecodable_batch' } })]);
   });
 
   it('treats a record that merely carries the stand-in header as an ordinary record', () => {
