@@ -82,6 +82,21 @@ describe('Kafka compression codecs', () => {
     expect((await codecOf(CompressionTypes.Snappy).decompress(out)).equals(input)).toBe(true);
   });
 
+  it('reads zstd frames without a content size that outgrow the first output buffer (the Java client streams frames like that)', async () => {
+    const input = Buffer.from(Array.from({ length: 100_000 }, (_, i) => `{"modelId":"m","features":{"x":${i % 7}}}`).join(''));
+    const frame = await codecOf(CompressionTypes.ZSTD).compress({ buffer: input });
+    // Rewrite the frame header without its content size field (RFC 8878 3.1.1.1), as a streaming writer emits it.
+    const fhd = frame[4];
+    const singleSegment = (fhd >> 5) & 1;
+    const dictBytes = [0, 1, 2, 4][fhd & 3];
+    const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fhd >> 6];
+    const windowDescriptor = singleSegment ? Buffer.from([(23 - 10) << 3]) : frame.subarray(5, 6); // 8 MB window
+    const dictStart = 5 + (singleSegment ? 0 : 1);
+    const stripped = Buffer.concat([frame.subarray(0, 4), Buffer.from([fhd & 0x1f & ~0x20]), windowDescriptor, frame.subarray(dictStart, dictStart + dictBytes), frame.subarray(dictStart + dictBytes + fcsBytes)]);
+    expect(stripped.length * 32).toBeLessThan(input.length); // larger than the first buffer the decoder tries
+    expect((await codecOf(CompressionTypes.ZSTD).decompress(stripped)).equals(input)).toBe(true);
+  });
+
   it('writes lz4 frames with independent 64 KB blocks, which the Java client and broker require', async () => {
     const input = Buffer.from(Array.from({ length: 200_000 }, (_, i) => `event ${i % 977};`).join(''));
     const out = await codecOf(CompressionTypes.LZ4).compress({ buffer: input });
