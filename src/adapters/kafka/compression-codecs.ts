@@ -296,6 +296,9 @@ function encodeRecord(offsetDelta: number, value: Buffer | null, headerKey: Buff
   return Buffer.concat([Buffer.from(length), body]);
 }
 
+/** The largest compressed batch a dead letter carries as its value. */
+export const STAND_IN_VALUE_LIMIT = 512 * 1024;
+
 /**
  * The records kafkajs is given in place of a batch that cannot be
  * decompressed: one per record of the batch, the first at the batch's first
@@ -304,6 +307,10 @@ function encodeRecord(offsetDelta: number, value: Buffer | null, headerKey: Buff
  * the batch's offsets as usual and the stream dead-letters it once.
  */
 export function standInRecords(header: BatchHeader, codec: string, compressed: Buffer, error: string): Buffer {
+  // A batch near the broker's message size limit would not fit in one dead letter with its headers:
+  // the dead letter then says how large it was instead of carrying it.
+  const keep = compressed.length <= STAND_IN_VALUE_LIMIT;
+  if (!keep) error = `${error} (the ${compressed.length} compressed bytes are not kept)`;
   const firstOffset = header.baseOffset.toString();
   const lastOffset = (header.baseOffset + BigInt(header.lastOffsetDelta)).toString();
   const key = Buffer.from(UNDECODABLE_BATCH_HEADER);
@@ -312,7 +319,7 @@ export function standInRecords(header: BatchHeader, codec: string, compressed: B
     const first = i === 0;
     const delta = i === header.count - 1 ? header.lastOffsetDelta : i;
     const value = Buffer.from(undecodableBatchHeader({ first, firstOffset, lastOffset, codec, error }));
-    parts.push(encodeRecord(delta, first ? compressed : null, key, value));
+    parts.push(encodeRecord(delta, first && keep ? compressed : null, key, value));
   }
   return Buffer.concat(parts);
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -122,6 +123,17 @@ describe('Kafka compression codecs', () => {
       expect(records.slice(1).every((r) => r.value === null)).toBe(true);
     });
   }
+
+  it('describes rather than carries a corrupt batch too large for one dead letter', async () => {
+    const noise = (n: number) => randomBytes(n).toString('base64');
+    const good = await batch(CompressionTypes.Snappy, 0, [noise(300_000), noise(300_000)]);
+    const bad = Buffer.from(good);
+    for (let i = 61 + 40; i < bad.length; i += 5) bad[i] ^= 0xa5;
+    const records = (await decodeBatch(new Decoder(bad))).records;
+    expect(records.map((r) => r.offset)).toEqual(['0', '1']);
+    expect(records[0].value).toBeNull();
+    expect(undecodableBatchOf(records[0])?.error).toMatch(/\(the \d+ compressed bytes are not kept\)$/);
+  });
 
   it('dead-letters an undecodable batch once, names its offsets, and moves the partition past it', async () => {
     const h = await new Harness().init();
