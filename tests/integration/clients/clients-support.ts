@@ -41,8 +41,10 @@ export function clientModel(modelId: string): ModelConfig {
     features: Object.fromEntries([...NUMERIC.map((f) => [f, 'numeric']), ...CATEGORICAL.map((f) => [f, 'categorical'])]),
     prediction: 'score',
     positiveClass: '1',
-    windows: [{ name: '1m', size: '1m' }],
-    allowedLateness: '2s',
+    // Short panes: a live partition's last pane closes once the wall clock passes its end (after the
+    // idle timeout), so a test waits seconds for its evaluation, not up to a minute.
+    windows: [{ name: '2s', size: '2s' }],
+    allowedLateness: '1s',
     minSamples: 50,
   });
 }
