@@ -57,7 +57,7 @@ export interface ClientRun {
 }
 
 /** A detector (memory state) over fresh topics, with the model declared and a reference built from samples. */
-export async function startClientDetector(prefix: string): Promise<ClientRun> {
+export async function startClientDetector(prefix: string, env: Record<string, string> = {}): Promise<ClientRun> {
   const kafka = testKafka();
   const base = await createStreamTopics(kafka, prefix);
   const modelId = uniqueName(`${prefix}-model`);
@@ -74,7 +74,7 @@ export async function startClientDetector(prefix: string): Promise<ClientRun> {
   const models = new MemoryModelRepository();
   await models.putModel({ modelId });
   await models.addReference(modelId, profile.id, profile);
-  const config = streamConfig(base);
+  const config = streamConfig(base, env);
   const detector = await startDetector(config, { models }, { models: [model] });
   await detector.joined;
   const topics = { ...base, groundTruth: config.topics.groundTruth };

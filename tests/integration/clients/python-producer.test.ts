@@ -23,6 +23,29 @@ async function emit(args: string[]): Promise<{ emitted: number; delivered: numbe
   return JSON.parse(stdout.trim().split('\n').pop()!);
 }
 
+/** Reads `count` values of a topic from the beginning with librdkafka; fails on any consumer error. */
+async function readWithLibrdkafka(topic: string, count: number): Promise<string[]> {
+  const script = [
+    'import json, sys, time',
+    'from confluent_kafka import Consumer',
+    `c = Consumer({"bootstrap.servers": "${BROKERS.join(',')}", "group.id": "${uniqueName('py-reader')}", "auto.offset.reset": "earliest"})`,
+    `c.subscribe(["${topic}"])`,
+    'out, errors = [], []',
+    'end = time.time() + 30',
+    `while len(out) < ${count} and time.time() < end:`,
+    '    m = c.poll(0.5)',
+    '    if m is None: continue',
+    '    if m.error(): errors.append(str(m.error())); continue',
+    '    out.append(m.value().decode())',
+    'c.close()',
+    'print(json.dumps({"values": out, "errors": errors}))',
+  ].join('\n');
+  const { stdout } = await run(PYTHON, ['-c', script], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  const got = JSON.parse(stdout) as { values: string[]; errors: string[] };
+  if (got.errors.length > 0) throw new Error(`librdkafka could not read ${topic}: ${got.errors.join('; ')}`);
+  return got.values;
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -37,7 +60,8 @@ function freePort(): Promise<number> {
 describe.skipIf(kafkaPackages.skip)('Python producers (librdkafka, real broker and registry)', () => {
   beforeAll(async () => {
     kafkaPackages.check();
-    ctx = await startClientDetector('py');
+    // What the detector itself produces (evaluations, alerts, dead letters) goes out in zstd.
+    ctx = await startClientDetector('py', { DRIFTSTREAM_KAFKA_COMPRESSION: 'zstd' });
   });
   afterAll(async () => {
     await ctx?.stop();
@@ -108,6 +132,10 @@ describe.skipIf(kafkaPackages.skip)('Python producers (librdkafka, real broker a
     // Panes close on the idle timeout after the traffic stops, and each is evaluated.
     await waitFor(() => detector.state.counters.evaluations > 0, 30_000, 'an evaluation');
     expect(await counterOf(detector.metrics.evaluations, modelId)).toBeGreaterThan(0);
+    // The evaluations the detector published in zstd, read back by librdkafka.
+    const evaluations = (await readWithLibrdkafka(topics.metrics, 1)).map((v) => JSON.parse(v) as { modelId: string; sampleSize: number });
+    expect(evaluations[0].modelId).toBe(modelId);
+    expect(evaluations[0].sampleSize).toBeGreaterThan(0);
   });
 
   it('writes batches in every codec that librdkafka reads back', async () => {
@@ -129,26 +157,7 @@ describe.skipIf(kafkaPackages.skip)('Python producers (librdkafka, real broker a
     } finally {
       await producer.disconnect();
     }
-    const script = [
-      'import json, sys',
-      'from confluent_kafka import Consumer',
-      `c = Consumer({"bootstrap.servers": "${BROKERS.join(',')}", "group.id": "${uniqueName('py-reader')}", "auto.offset.reset": "earliest"})`,
-      `c.subscribe(["${topic}"])`,
-      'out, errors = [], []',
-      'import time',
-      'end = time.time() + 30',
-      `while len(out) < ${sent.length} and time.time() < end:`,
-      '    m = c.poll(0.5)',
-      '    if m is None: continue',
-      '    if m.error(): errors.append(str(m.error())); continue',
-      '    out.append(m.value().decode())',
-      'c.close()',
-      'print(json.dumps({"values": out, "errors": errors}))',
-    ].join('\n');
-    const { stdout } = await run(PYTHON, ['-c', script], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
-    const got = JSON.parse(stdout) as { values: string[]; errors: string[] };
-    expect(got.errors).toEqual([]);
-    expect(got.values).toEqual(sent);
+    expect(await readWithLibrdkafka(topic, sent.length)).toEqual(sent);
     await (async () => {
       const admin = kafka.admin();
       await admin.connect();
