@@ -65,5 +65,5 @@ describe.skipIf(toolchain.skip)('Java producer (kafka-clients, Maven example, re
     expect(await counterOf(detector.metrics.evaluations, modelId)).toBeGreaterThan(0);
     const [published] = await consumeMessages(testKafka(), topics.metrics, 1);
     expect(JSON.parse(published.value!.toString())).toMatchObject({ modelId });
-  });
+  }, 240_000);
 });

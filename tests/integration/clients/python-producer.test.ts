@@ -136,7 +136,7 @@ describe.skipIf(kafkaPackages.skip)('Python producers (librdkafka, real broker a
     const evaluations = (await readWithLibrdkafka(topics.metrics, 1)).map((v) => JSON.parse(v) as { modelId: string; sampleSize: number });
     expect(evaluations[0].modelId).toBe(modelId);
     expect(evaluations[0].sampleSize).toBeGreaterThan(0);
-  });
+  }, 180_000);
 
   it('writes batches in every codec that librdkafka reads back', async () => {
     registerCompressionCodecs();
