@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { cellNumber } from '../commands/compare.js';
+import { cellNumber } from '../io/cell-number.js';
 import type { ModelConfig } from '../core/model/index.js';
 import { parseModelConfig } from '../core/model/index.js';
 import { ReferenceProfileBuilder, type ColumnType } from '../core/profile/reference-profile.js';

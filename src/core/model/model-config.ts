@@ -3,7 +3,7 @@ import { ValidationError } from '../../errors.js';
 import { parseDuration, formatDuration } from '../duration.js';
 import type { FeatureType } from '../drift/types.js';
 import type { ThresholdOverrides } from '../drift/thresholds.js';
-import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from '../drift/performance-alerts.js';
+import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from './performance-config.js';
 
 /** How a model's output is summarized for prediction drift. */
 export type PredictionKind = 'score' | 'class' | 'regression';

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_PERFORMANCE_CONFIG,
-  degradation,
-  parsePerformanceConfig,
-  performanceAlertable,
-  performanceConditions,
-  performanceConfigToJson,
-} from '../../../src/core/drift/performance-alerts.js';
+import { degradation, performanceAlertable, performanceConditions } from '../../../src/core/drift/performance-alerts.js';
+import { DEFAULT_PERFORMANCE_CONFIG, parsePerformanceConfig, performanceConfigToJson } from '../../../src/core/model/performance-config.js';
 import { AlertTracker } from '../../../src/core/drift/alert-tracker.js';
 import { parseModelConfig, modelConfigToJson } from '../../../src/core/model/index.js';
 import { ReferencePerformanceBuilder, type ReferencePerformance } from '../../../src/core/stats/performance.js';
