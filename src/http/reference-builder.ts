@@ -9,7 +9,7 @@ import { cellNumber } from '../io/cell-number.js';
 import type { ModelConfig } from '../core/model/index.js';
 import { parseModelConfig } from '../core/model/index.js';
 import { ReferenceProfileBuilder, type ColumnType } from '../core/profile/reference-profile.js';
-import { ReferencePerformanceBuilder } from '../core/stats/performance.js';
+import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
 import { ValidationError } from '../errors.js';
 import { readSampleBatches, type SampleRecord } from '../io/sample-reader.js';
 import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder } from './deps.js';

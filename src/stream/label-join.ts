@@ -1,8 +1,5 @@
-import {
-  PerformanceCounters,
-  type InferenceRecord,
-  type LabelRecord,
-} from '../core/stats/performance.js';
+import { PerformanceCounters } from '../core/performance/counters.js';
+import { type InferenceRecord, type LabelRecord } from '../core/performance/records.js';
 
 /**
  * The label join, by role: inferences leave a compact record, labels take it

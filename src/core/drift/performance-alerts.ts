@@ -1,4 +1,4 @@
-import type { ReferencePerformance } from '../stats/performance.js';
+import type { ReferencePerformance } from '../performance/reference-performance.js';
 import type { AlertCondition } from './alert-conditions.js';
 import type { Severity } from './types.js';
 

@@ -10,7 +10,7 @@ import { EventCodec } from '../../../src/adapters/registry/event-codec.js';
 import type { GroundTruthEvent, InferenceEvent } from '../../../src/core/events.js';
 import type { Evaluation } from '../../../src/core/drift/types.js';
 import { parseModelConfig } from '../../../src/core/model/model-config.js';
-import { DELAY_GAMMA } from '../../../src/core/stats/performance.js';
+import { DELAY_GAMMA } from '../../../src/core/performance/counters.js';
 import { buildApp } from '../../../src/http/app.js';
 import { readSampleBatches } from '../../../src/io/sample-reader.js';
 import { startDetector, type DetectorHandle } from '../../../src/main.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { MemoryLabelJoin } from '../../../src/adapters/memory/memory-label-join.js';
 import { EventCodec } from '../../../src/adapters/registry/event-codec.js';
-import { toInferenceRecord } from '../../../src/core/stats/performance.js';
+import { toInferenceRecord } from '../../../src/core/performance/records.js';
 import { UnavailableError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { GroundTruthProcessor } from '../../../src/stream/ground-truth-processor.js';

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  PerformanceCounters,
-  summarizePerformance,
-  toInferenceRecord,
-  toLabelRecord,
-  type InferenceRecord,
-  type LabelRecord,
-  type PerformanceSpec,
-} from '../../../src/core/stats/performance.js';
+import { PerformanceCounters } from '../../../src/core/performance/counters.js';
+import { summarizePerformance } from '../../../src/core/performance/metrics.js';
+import { toInferenceRecord, toLabelRecord, type InferenceRecord, type LabelRecord, type PerformanceSpec } from '../../../src/core/performance/records.js';
 import type { LabelJoin, LabelJoinOptions } from '../../../src/stream/label-join.js';
 import { rng } from './oracle.js';
 

@@ -3,7 +3,7 @@ import { degradation, performanceAlertable, performanceConditions } from '../../
 import { DEFAULT_PERFORMANCE_CONFIG, parsePerformanceConfig, performanceConfigToJson } from '../../../src/core/model/performance-config.js';
 import { AlertTracker } from '../../../src/core/drift/alert-tracker.js';
 import { parseModelConfig, modelConfigToJson } from '../../../src/core/model/index.js';
-import { ReferencePerformanceBuilder, type ReferencePerformance } from '../../../src/core/stats/performance.js';
+import { ReferencePerformanceBuilder, type ReferencePerformance } from '../../../src/core/performance/reference-performance.js';
 import type { Evaluation } from '../../../src/core/drift/types.js';
 import { binaryOracle } from './oracle.js';
 

@@ -5,7 +5,7 @@ import { MemoryLabelJoin } from '../../../src/adapters/memory/memory-label-join.
 import { modelConfigToJson, parseModelConfig } from '../../../src/core/model/index.js';
 import type { DriftAlert } from '../../../src/core/events.js';
 import type { Evaluation } from '../../../src/core/drift/types.js';
-import { toLabelRecord } from '../../../src/core/stats/performance.js';
+import { toLabelRecord } from '../../../src/core/performance/records.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { inferenceRecordsOf } from '../../../src/stream/label-records.js';
 import { PerformanceEvaluator } from '../../../src/stream/performance-evaluator.js';
