@@ -1,8 +1,8 @@
-import type { ModelConfig, WindowConfig } from '../core/model/model-config.js';
-import { paneLengthOf } from '../core/model/model-config.js';
-import { Pane, type PaneJSON } from '../core/windows/pane.js';
-import type { PaneLayout } from '../core/windows/pane-layout.js';
-import { paneStartOf } from '../core/windows/window-spec.js';
+import type { ModelConfig, WindowConfig } from '../model/model-config.js';
+import { paneLengthOf } from '../model/model-config.js';
+import { Pane, type PaneJSON } from './pane.js';
+import type { PaneLayout } from './pane-layout.js';
+import { paneStartOf } from './window-spec.js';
 
 /** A merged run of panes, and which (pane, source) partials it holds. */
 interface Merged {
