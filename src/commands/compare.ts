@@ -1,5 +1,5 @@
 import { DriftstreamError } from '../errors.js';
-import { detectFormat, readCsvHeader, readSampleBatches, SampleReadError, type SampleFormat, type SampleValue } from '../io/sample-reader.js';
+import { detectFormat, readCsvHeader, readSampleBatches, SampleReadError, type SampleFormat } from '../io/sample-reader.js';
 import { cellNumber } from '../io/cell-number.js';
 import {
   createSummary,

@@ -4,7 +4,7 @@ import { AlertTracker } from '../core/drift/alert-tracker.js';
 import { deriveConditions } from '../core/drift/alert-conditions.js';
 import { evaluateWindow, type DetailedEvaluation } from '../core/drift/evaluate-window.js';
 import type { PaneJSON } from '../core/windows/pane.js';
-import { paneLengthOf } from '../core/model/model-config.js';
+import { paneLengthOf } from '../core/windows/window-spec.js';
 import { ModelWindowCache } from '../core/windows/window-cache.js';
 import type { PaneLayout } from '../core/windows/pane-layout.js';
 import { windowsEndingAt } from '../core/windows/window-spec.js';

@@ -2,7 +2,7 @@ import type { ReferencePerformance } from '../performance/reference-performance.
 import type { AlertCondition } from './alert-conditions.js';
 import type { Severity } from './types.js';
 
-import { METRIC_DIRECTION, type PerformanceConfig, type PerformanceDirection } from '../model/performance-config.js';
+import { METRIC_DIRECTION, type PerformanceConfig } from '../model/performance-config.js';
 
 /** How far a metric is from the reference, in its direction: positive is worse. */
 export function degradation(metric: string, current: number, reference: number): number {

@@ -1,5 +1,5 @@
 import { FIELD, binaryEntropy, delayBinValue, type PerformanceCounters } from './counters.js';
-import type { PredictionKind } from './records.js';
+import type { PredictionKind } from '../model/model-config.js';
 
 /** Metrics computed from performance counters only, so a window read from Redis, memory or a sample gives the same numbers. */
 

@@ -1,7 +1,7 @@
+import type { PredictionKind } from '../model/model-config.js';
+
 /** Predictions and labels as the performance counters read them. */
 
-/** How a model's prediction is read: a positive-class probability, a class, or a number. */
-export type PredictionKind = 'score' | 'class' | 'regression';
 
 /** What the performance counters need to know about a model. */
 export interface PerformanceSpec {

@@ -1,6 +1,7 @@
 import { PerformanceCounters } from './counters.js';
 import { performanceMetrics, summarizePerformance, type PerformanceSummary } from './metrics.js';
-import { classKey, numericValue, toInferenceRecord, toLabelRecord, type PerformanceSpec, type PredictionKind } from './records.js';
+import { classKey, numericValue, toInferenceRecord, toLabelRecord, type PerformanceSpec } from './records.js';
+import type { PredictionKind } from '../model/model-config.js';
 
 /** Reference performance, stored with a reference profile built from a labelled sample. */
 export interface ReferencePerformance {

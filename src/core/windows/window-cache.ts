@@ -1,5 +1,5 @@
 import type { ModelConfig, WindowConfig } from '../model/model-config.js';
-import { paneLengthOf } from '../model/model-config.js';
+import { paneLengthOf } from './window-spec.js';
 import { Pane, type PaneJSON } from './pane.js';
 import type { PaneLayout } from './pane-layout.js';
 import { paneStartOf } from './window-spec.js';
