@@ -1,7 +1,7 @@
 // Layer and cycle rules for src/ (docs/architecture.md has the picture).
 // Run by `npm run lint:deps`, which `npm run lint` includes.
 //
-//   core  <-  stream  <-  adapters, http, io, producer  <-  commands, detector  <-  cli
+//   core  <-  stream  <-  adapters, http, io, producer  <-  app (composition), commands  <-  cli
 //
 // Layers only import downward; nothing imports in a loop.
 
@@ -45,21 +45,21 @@ module.exports = {
       severity: 'error',
       comment: 'The stream layer sees core and the ports, never an adapter, the HTTP app, a command or the config reader.',
       from: { path: '^src/stream/' },
-      to: { path: '^src/(adapters|http|commands|config|observability|io|producer)/|^src/(cli|main|detector|index)\\.ts$' },
+      to: { path: '^src/(adapters|http|commands|config|observability|io|producer)/|^src/app/|^src/(cli|index)\\.ts$' },
     },
     {
       name: 'adapters-never-up',
       severity: 'error',
       comment: 'Adapters implement ports; they never reach the HTTP app, the commands or the composition.',
       from: { path: '^src/adapters/' },
-      to: { path: '^src/(http|commands)/|^src/(cli|main|detector|index)\\.ts$' },
+      to: { path: '^src/(http|commands)/|^src/app/|^src/(cli|index)\\.ts$' },
     },
     {
       name: 'http-never-kafka-or-adapters',
       severity: 'error',
       comment: 'The HTTP app gets its dependencies from buildApp(deps); it never imports Kafka, an adapter or a command.',
       from: { path: '^src/http/' },
-      to: { path: ['^src/(adapters|commands|stream)/', '^src/(cli|main|detector)\\.ts$', '^(kafkajs|ioredis|pg)$'] },
+      to: { path: ['^src/(adapters|commands|stream)/', '^src/app/', '^src/cli\\.ts$', '^(kafkajs|ioredis|pg)$'] },
     },
     {
       name: 'io-is-a-leaf',

@@ -13,7 +13,7 @@ import { parseModelConfig } from '../../../src/core/model/model-config.js';
 import { DELAY_GAMMA } from '../../../src/core/performance/counters.js';
 import { buildApp } from '../../../src/http/app.js';
 import { readSampleBatches } from '../../../src/io/sample-reader.js';
-import { startDetector, type DetectorHandle } from '../../../src/main.js';
+import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';

@@ -20,18 +20,18 @@ import {
   MemoryModelRepository,
   MemoryPaneCoordinator,
   MemoryResultRepository,
-} from './memory/index.js';
-import { MemoryLabelJoin } from './memory/memory-label-join.js';
-import { createRedisClient, redisHealthCheck } from './redis/redis-connection.js';
-import { RedisFeatureStateStore } from './redis/redis-feature-state-store.js';
-import { RedisPaneCoordinator } from './redis/redis-pane-coordinator.js';
-import { RedisAlertStateStore } from './redis/redis-alert-state-store.js';
-import { RedisLabelJoin } from './redis/redis-label-join.js';
-import { createPgPool, pgHealthCheck } from './postgres/pg-pool.js';
-import { runMigrations } from './postgres/migrate.js';
-import { PostgresModelRepository } from './postgres/postgres-model-repository.js';
-import { PostgresResultRepository } from './postgres/postgres-result-repository.js';
-import { BufferedResultWriter } from './postgres/buffered-result-writer.js';
+} from '../adapters/memory/index.js';
+import { MemoryLabelJoin } from '../adapters/memory/memory-label-join.js';
+import { createRedisClient, redisHealthCheck } from '../adapters/redis/redis-connection.js';
+import { RedisFeatureStateStore } from '../adapters/redis/redis-feature-state-store.js';
+import { RedisPaneCoordinator } from '../adapters/redis/redis-pane-coordinator.js';
+import { RedisAlertStateStore } from '../adapters/redis/redis-alert-state-store.js';
+import { RedisLabelJoin } from '../adapters/redis/redis-label-join.js';
+import { createPgPool, pgHealthCheck } from '../adapters/postgres/pg-pool.js';
+import { runMigrations } from '../adapters/postgres/migrate.js';
+import { PostgresModelRepository } from '../adapters/postgres/postgres-model-repository.js';
+import { PostgresResultRepository } from '../adapters/postgres/postgres-result-repository.js';
+import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
 
 /** Flow control between the stream and the history writer. */
 export interface HistoryBackpressure {

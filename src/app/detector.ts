@@ -1,35 +1,35 @@
 import { readFile } from 'node:fs/promises';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { Config } from './config/config.js';
-import type { ModelConfig, ModelDefaults } from './core/model/model-config.js';
-import { parseModelsFile } from './config/models-file.js';
-import { ConfigError } from './errors.js';
-import { createLogger } from './observability/logger.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
-import { EventCodec } from './adapters/registry/event-codec.js';
-import { createKafka, ensureTopics } from './adapters/kafka/kafka-client.js';
-import { KafkaAlertSink } from './adapters/kafka/kafka-alert-sink.js';
-import { KafkaDeadLetterWriter } from './adapters/kafka/kafka-dead-letter-writer.js';
-import { KafkaStreamRunner } from './adapters/kafka/kafka-stream-runner.js';
-import { MemoryModelRepository } from './adapters/memory/memory-model-repository.js';
-import { MemoryResultRepository } from './adapters/memory/memory-result-repository.js';
-import { MemoryFeatureStateStore } from './adapters/memory/memory-feature-state-store.js';
-import { MemoryPaneCoordinator } from './adapters/memory/memory-pane-coordinator.js';
-import { MemoryAlertStateStore } from './adapters/memory/memory-alert-state-store.js';
-import { MemoryLabelJoin } from './adapters/memory/memory-label-join.js';
-import { KafkaGroundTruthRunner } from './adapters/kafka/kafka-ground-truth-runner.js';
-import { GroundTruthProcessor } from './stream/ground-truth-processor.js';
-import { InferenceLabelRecorder } from './stream/inference-label-recorder.js';
-import type { LabelJoin } from './stream/label-join.js';
-import { PerformanceEvaluator, windowPerformanceOf } from './stream/performance-evaluator.js';
-import { LabelJoinPerformanceReader } from './stream/performance-reader.js';
-import { ModelCatalog } from './stream/model-catalog.js';
-import { DetectorState } from './stream/detector-state.js';
-import { WindowEvaluator } from './stream/window-evaluator.js';
-import { Topology } from './stream/topology.js';
-import type { InferenceSink, ProcessorContext, ValueDecoder } from './stream/inference-processor.js';
-import type { DeadLetterSink, ProcessingErrorPolicy } from './stream/processing-error-policy.js';
+import type { Config } from '../config/config.js';
+import type { ModelConfig, ModelDefaults } from '../core/model/model-config.js';
+import { parseModelsFile } from '../config/models-file.js';
+import { ConfigError } from '../errors.js';
+import { createLogger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { EventCodec } from '../adapters/registry/event-codec.js';
+import { createKafka, ensureTopics } from '../adapters/kafka/kafka-client.js';
+import { KafkaAlertSink } from '../adapters/kafka/kafka-alert-sink.js';
+import { KafkaDeadLetterWriter } from '../adapters/kafka/kafka-dead-letter-writer.js';
+import { KafkaStreamRunner } from '../adapters/kafka/kafka-stream-runner.js';
+import { MemoryModelRepository } from '../adapters/memory/memory-model-repository.js';
+import { MemoryResultRepository } from '../adapters/memory/memory-result-repository.js';
+import { MemoryFeatureStateStore } from '../adapters/memory/memory-feature-state-store.js';
+import { MemoryPaneCoordinator } from '../adapters/memory/memory-pane-coordinator.js';
+import { MemoryAlertStateStore } from '../adapters/memory/memory-alert-state-store.js';
+import { MemoryLabelJoin } from '../adapters/memory/memory-label-join.js';
+import { KafkaGroundTruthRunner } from '../adapters/kafka/kafka-ground-truth-runner.js';
+import { GroundTruthProcessor } from '../stream/ground-truth-processor.js';
+import { InferenceLabelRecorder } from '../stream/inference-label-recorder.js';
+import type { LabelJoin } from '../stream/label-join.js';
+import { PerformanceEvaluator, windowPerformanceOf } from '../stream/performance-evaluator.js';
+import { LabelJoinPerformanceReader } from '../stream/performance-reader.js';
+import { ModelCatalog } from '../stream/model-catalog.js';
+import { DetectorState } from '../stream/detector-state.js';
+import { WindowEvaluator } from '../stream/window-evaluator.js';
+import { Topology } from '../stream/topology.js';
+import type { InferenceSink, ProcessorContext, ValueDecoder } from '../stream/inference-processor.js';
+import type { DeadLetterSink, ProcessingErrorPolicy } from '../stream/processing-error-policy.js';
 import type {
   AlertSink,
   AlertStateStore,
@@ -37,7 +37,7 @@ import type {
   ModelRepository,
   PaneCoordinator,
   ResultRepository,
-} from './stream/ports.js';
+} from '../stream/ports.js';
 
 /**
  * Adapters of the detector. Anything left out gets the default: Kafka sinks
