@@ -6,7 +6,7 @@ import { type InferenceRecord, type LabelRecord } from '../core/performance/reco
  * and add to the performance counters of the inference's panes, atomically.
  *
  * Guarantees every adapter keeps (the conformance suite in
- * tests/unit/performance and tests/integration/labels checks them):
+ * tests/conformance/label-join.conformance.ts checks them against every adapter):
  * - an inference counts once as a prediction, however often it is replayed
  *   within the label horizon;
  * - a label joins at most once: a replayed label, or a second label for a

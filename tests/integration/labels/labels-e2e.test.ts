@@ -20,7 +20,7 @@ import { buildReferenceFromSamples } from '../../../src/stream/reference-from-sa
 import { LabelJoinPerformanceReader } from '../../../src/stream/performance-reader.js';
 import { REGISTRY_URL, consumeMessages, createTopics, testKafka, uniqueName } from '../../support/kafka.js';
 import { AlertCollector, CATEGORICAL, NUMERIC, createStreamTopics, inference, rng, sleep, streamConfig, waitFor, writeReferenceSample, type StreamTopics } from '../stream/stream-support.js';
-import { binaryOracle, meanStd, quantile, type Pair } from '../../unit/performance/oracle.js';
+import { binaryOracle, meanStd, quantile, type Pair } from '../../unit/core/performance/oracle.js';
 
 const REDIS_URL = process.env.DRIFTSTREAM_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HORIZON_MS = 25_000;

@@ -7,11 +7,11 @@ import {
   evaluateFeature,
   alignCategories,
   type FeatureEvaluation,
-} from '../../../src/core/drift/severity.js';
-import { DEFAULT_THRESHOLDS, resolveThresholds } from '../../../src/core/drift/thresholds.js';
-import { ReferenceProfileBuilder, createSummary, type CategoricalFeatureProfile } from '../../../src/core/profile/reference-profile.js';
-import { CategoricalSummary, OTHER_CATEGORY } from '../../../src/core/stats/categorical-summary.js';
-import { NumericSummary } from '../../../src/core/stats/numeric-summary.js';
+} from '../../../../src/core/drift/severity.js';
+import { DEFAULT_THRESHOLDS, resolveThresholds } from '../../../../src/core/drift/thresholds.js';
+import { ReferenceProfileBuilder, createSummary, type CategoricalFeatureProfile } from '../../../../src/core/profile/reference-profile.js';
+import { CategoricalSummary, OTHER_CATEGORY } from '../../../../src/core/stats/categorical-summary.js';
+import { NumericSummary } from '../../../../src/core/stats/numeric-summary.js';
 import { GENERATORS } from './generators.js';
 
 function numeric(overrides: Partial<FeatureEvaluation>): FeatureEvaluation {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { modelConfigToJson, parseModelConfig } from '../../../src/core/model/model-config.js';
-import { paneLengthOf } from '../../../src/core/windows/window-spec.js';
-import { parseModelsFile } from '../../../src/config/models-file.js';
-import { ValidationError } from '../../../src/errors.js';
+import { modelConfigToJson, parseModelConfig } from '../../../../src/core/model/model-config.js';
+import { paneLengthOf } from '../../../../src/core/windows/window-spec.js';
+import { parseModelsFile } from '../../../../src/config/models-file.js';
+import { ValidationError } from '../../../../src/errors.js';
 
 function errorOf(input: unknown): string {
   try {

@@ -10,12 +10,12 @@ import {
   referenceDigest,
   type NumericFeatureProfile,
   type CategoricalFeatureProfile,
-} from '../../../src/core/profile/reference-profile.js';
-import { NumericSummary } from '../../../src/core/stats/numeric-summary.js';
-import { CategoricalSummary } from '../../../src/core/stats/categorical-summary.js';
-import { cellNumber } from '../../../src/io/cell-number.js';
+} from '../../../../src/core/profile/reference-profile.js';
+import { NumericSummary } from '../../../../src/core/stats/numeric-summary.js';
+import { CategoricalSummary } from '../../../../src/core/stats/categorical-summary.js';
+import { cellNumber } from '../../../../src/io/cell-number.js';
 
-const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const repoRoot = resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
 const fixtures = resolve(repoRoot, '../shared/fixtures/stats');
 
 function readCsv(path: string): Record<string, string | null>[] {

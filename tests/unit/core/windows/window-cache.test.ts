@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Pane, type PaneJSON } from '../../../src/core/windows/pane.js';
-import { ModelWindowCache } from '../../../src/core/windows/window-cache.js';
-import { row, rng, testLayout, testModel } from '../windows/fixtures.js';
+import { Pane, type PaneJSON } from '../../../../src/core/windows/pane.js';
+import { ModelWindowCache } from '../../../../src/core/windows/window-cache.js';
+import { row, rng, testLayout, testModel } from './fixtures.js';
 
 const model = testModel({ windows: [{ name: 'p', size: '2s' }, { name: 's', size: '8s', slide: '4s' }], allowedLateness: '1s' });
 const layout = testLayout(model);

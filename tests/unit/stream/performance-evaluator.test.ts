@@ -11,7 +11,7 @@ import { inferenceRecordsOf } from '../../../src/stream/label-records.js';
 import { PerformanceEvaluator } from '../../../src/stream/performance-evaluator.js';
 import { LabelJoinPerformanceReader } from '../../../src/stream/performance-reader.js';
 import type { AlertSink } from '../../../src/stream/ports.js';
-import { binaryOracle, rng, type Pair } from './oracle.js';
+import { binaryOracle, rng, type Pair } from '../core/performance/oracle.js';
 
 const T0 = 1_700_000_040_000; // a minute boundary
 const logger = pino({ level: 'silent' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MergingDigest } from '../../../src/core/stats/merging-digest.js';
-import { numpyQuantile } from '../../../src/core/stats/quantile-edges.js';
+import { MergingDigest } from '../../../../src/core/stats/merging-digest.js';
+import { numpyQuantile } from '../../../../src/core/stats/quantile-edges.js';
 import { GENERATORS, SIZES, exactCdf, sortedCopy } from './generators.js';
 
 // CDF error tolerance for a compressed digest (compression 300); exact mode must be exact.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DELAY_GAMMA, PerformanceCounters, delayBin, delayBinValue } from '../../../src/core/performance/counters.js';
-import { summarizePerformance } from '../../../src/core/performance/metrics.js';
-import { toInferenceRecord, toLabelRecord, type PerformanceSpec } from '../../../src/core/performance/records.js';
-import { samplePerformance } from '../../../src/core/performance/reference-performance.js';
-import { paneStartOf } from '../../../src/core/windows/window-spec.js';
+import { DELAY_GAMMA, PerformanceCounters, delayBin, delayBinValue } from '../../../../src/core/performance/counters.js';
+import { summarizePerformance } from '../../../../src/core/performance/metrics.js';
+import { toInferenceRecord, toLabelRecord, type PerformanceSpec } from '../../../../src/core/performance/records.js';
+import { samplePerformance } from '../../../../src/core/performance/reference-performance.js';
+import { paneStartOf } from '../../../../src/core/windows/window-spec.js';
 import { binaryOracle, exactAuc, meanStd, multiclassOracle, quantile, regressionOracle, rng, type Pair } from './oracle.js';
 
 const SCORE: PerformanceSpec = { kind: 'score', positiveClass: '1', decisionThreshold: 0.5 };

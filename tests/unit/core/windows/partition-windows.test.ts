@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PartitionWindows, type ClosedPane } from '../../../src/core/windows/partition-windows.js';
-import { paneStartOf, windowsEndingAt } from '../../../src/core/windows/window-spec.js';
-import { Pane } from '../../../src/core/windows/pane.js';
-import { paneLengthOf } from '../../../src/core/windows/window-spec.js';
+import { PartitionWindows, type ClosedPane } from '../../../../src/core/windows/partition-windows.js';
+import { paneStartOf, windowsEndingAt } from '../../../../src/core/windows/window-spec.js';
+import { Pane } from '../../../../src/core/windows/pane.js';
+import { paneLengthOf } from '../../../../src/core/windows/window-spec.js';
 import { row, rng, testLayout, testModel } from './fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0); // on a minute boundary

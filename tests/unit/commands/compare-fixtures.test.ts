@@ -2,13 +2,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { textSink as sink } from '../support/text-sink.js';
+import { textSink as sink } from '../../support/text-sink.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareCommand, type CompareReport } from '../../src/commands/compare.js';
+import { compareCommand, type CompareReport } from '../../../src/commands/compare.js';
 
 // CI lays shared/ beside the clone; so does the development checkout.
-const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const fixtures = resolve(repoRoot, '../shared/fixtures/stats');
 
 async function compare(reference: string, current: string, format: 'json' | 'table' = 'json', types = {}): Promise<{ code: number; out: string; err: string }> {

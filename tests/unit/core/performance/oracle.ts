@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../../src/core/random.js';
+import { mulberry32 } from '../../../../src/core/random.js';
 /**
  * Performance metrics computed directly from (prediction, label) pairs, the
  * textbook way, independently of the counters: the value every counter-based

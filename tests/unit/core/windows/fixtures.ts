@@ -1,7 +1,7 @@
-import { parseModelConfig, type ModelConfig } from '../../../src/core/model/model-config.js';
-import { ReferenceProfileBuilder, type ReferenceProfile } from '../../../src/core/profile/reference-profile.js';
-import { createPaneLayout, type PaneLayout } from '../../../src/core/windows/pane-layout.js';
-import { mulberry32 } from '../../../src/core/random.js';
+import { parseModelConfig, type ModelConfig } from '../../../../src/core/model/model-config.js';
+import { ReferenceProfileBuilder, type ReferenceProfile } from '../../../../src/core/profile/reference-profile.js';
+import { createPaneLayout, type PaneLayout } from '../../../../src/core/windows/pane-layout.js';
+import { mulberry32 } from '../../../../src/core/random.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 export const rng = mulberry32;

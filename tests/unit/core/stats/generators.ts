@@ -1,5 +1,5 @@
-import { mulberry32 } from '../../../src/core/random.js';
-import { binIndex } from '../../../src/core/stats/bin-index.js';
+import { mulberry32 } from '../../../../src/core/random.js';
+import { binIndex } from '../../../../src/core/stats/bin-index.js';
 // Seeded sample generators shared by the statistics tests.
 export const rng = mulberry32;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateWindow } from '../../../src/core/drift/evaluate-window.js';
-import { deriveConditions } from '../../../src/core/drift/alert-conditions.js';
-import { evaluationIdOf } from '../../../src/core/drift/ids.js';
-import { Pane } from '../../../src/core/windows/pane.js';
+import { evaluateWindow } from '../../../../src/core/drift/evaluate-window.js';
+import { deriveConditions } from '../../../../src/core/drift/alert-conditions.js';
+import { evaluationIdOf } from '../../../../src/core/drift/ids.js';
+import { Pane } from '../../../../src/core/windows/pane.js';
 import { row, rng, testLayout, testModel } from '../windows/fixtures.js';
 
 const model = testModel();

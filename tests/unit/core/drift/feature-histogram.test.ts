@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { categoricalHistogram, numericHistogram } from '../../../src/core/drift/feature-histogram.js';
-import { ReferenceProfileBuilder, createSummary, type CategoricalFeatureProfile, type NumericFeatureProfile } from '../../../src/core/profile/reference-profile.js';
+import { categoricalHistogram, numericHistogram } from '../../../../src/core/drift/feature-histogram.js';
+import { ReferenceProfileBuilder, createSummary, type CategoricalFeatureProfile, type NumericFeatureProfile } from '../../../../src/core/profile/reference-profile.js';
 
 function profile() {
   const b = new ReferenceProfileBuilder({ x: 'numeric', c: 'categorical' });

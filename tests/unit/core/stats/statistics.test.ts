@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { psi } from '../../../src/core/stats/psi.js';
-import { jensenShannon } from '../../../src/core/stats/jensen-shannon.js';
-import { hellinger } from '../../../src/core/stats/hellinger.js';
-import { chiSquare, chiSquareSurvival } from '../../../src/core/stats/chi-square.js';
-import { ks, kolmogorovSurvival, ksPValue } from '../../../src/core/stats/ks.js';
-import { wasserstein1, wassersteinNormed } from '../../../src/core/stats/wasserstein-normed.js';
-import { numpyQuantile, quantileEdges } from '../../../src/core/stats/quantile-edges.js';
-import { datasetDrift } from '../../../src/core/stats/dataset-drift.js';
-import { binIndex } from '../../../src/core/stats/bin-index.js';
-import { MergingDigest } from '../../../src/core/stats/merging-digest.js';
-import { sortFloat64 } from '../../../src/core/stats/sort-float64.js';
+import { psi } from '../../../../src/core/stats/psi.js';
+import { jensenShannon } from '../../../../src/core/stats/jensen-shannon.js';
+import { hellinger } from '../../../../src/core/stats/hellinger.js';
+import { chiSquare, chiSquareSurvival } from '../../../../src/core/stats/chi-square.js';
+import { ks, kolmogorovSurvival, ksPValue } from '../../../../src/core/stats/ks.js';
+import { wasserstein1, wassersteinNormed } from '../../../../src/core/stats/wasserstein-normed.js';
+import { numpyQuantile, quantileEdges } from '../../../../src/core/stats/quantile-edges.js';
+import { datasetDrift } from '../../../../src/core/stats/dataset-drift.js';
+import { binIndex } from '../../../../src/core/stats/bin-index.js';
+import { MergingDigest } from '../../../../src/core/stats/merging-digest.js';
+import { sortFloat64 } from '../../../../src/core/stats/sort-float64.js';
 import { GENERATORS, rng } from './generators.js';
 
 // Reference values below were computed with scipy 1.17 / numpy 2.4.

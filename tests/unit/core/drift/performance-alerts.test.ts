@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { degradation, performanceAlertable, performanceConditions } from '../../../src/core/drift/performance-alerts.js';
-import { DEFAULT_PERFORMANCE_CONFIG, parsePerformanceConfig, performanceConfigToJson } from '../../../src/core/model/performance-config.js';
-import { AlertTracker } from '../../../src/core/drift/alert-tracker.js';
-import { parseModelConfig, modelConfigToJson } from '../../../src/core/model/index.js';
-import { ReferencePerformanceBuilder, type ReferencePerformance } from '../../../src/core/performance/reference-performance.js';
-import type { Evaluation } from '../../../src/core/drift/types.js';
-import { binaryOracle } from './oracle.js';
+import { degradation, performanceAlertable, performanceConditions } from '../../../../src/core/drift/performance-alerts.js';
+import { DEFAULT_PERFORMANCE_CONFIG, parsePerformanceConfig, performanceConfigToJson } from '../../../../src/core/model/performance-config.js';
+import { AlertTracker } from '../../../../src/core/drift/alert-tracker.js';
+import { parseModelConfig, modelConfigToJson } from '../../../../src/core/model/index.js';
+import { ReferencePerformanceBuilder, type ReferencePerformance } from '../../../../src/core/performance/reference-performance.js';
+import type { Evaluation } from '../../../../src/core/drift/types.js';
+import { binaryOracle } from '../performance/oracle.js';
 
 const REF: ReferencePerformance = { labelled: 5000, kind: 'score', positiveClass: '1', metrics: { accuracy: 0.9, f1: 0.8, rocAuc: 0.95, precision: 0.85, brier: 0.08 } };
 
@@ -128,7 +128,7 @@ describe('reference performance', () => {
 describe('reference upload with a label column', () => {
   it('stores the reference performance in the profile', async () => {
     const { Readable } = await import('node:stream');
-    const { createReferenceBuilder } = await import('../../../src/http/reference-builder.js');
+    const { createReferenceBuilder } = await import('../../../../src/http/reference-builder.js');
     const pairs = Array.from({ length: 200 }, (_, i) => ({ score: ((i * 7919) % 200) / 200, label: i % 3 === 0 ? 1 : 0, x: i }));
     const csv = 'x,score,label\n' + pairs.map((p) => `${p.x},${p.score},${p.label}`).join('\n') + '\n';
     const built = await createReferenceBuilder()({
@@ -145,7 +145,7 @@ describe('reference upload with a label column', () => {
 
 describe('reference build from samples with a label column', () => {
   it('adds the reference performance and keeps the label out of the features', async () => {
-    const { buildReferenceFromSamples } = await import('../../../src/stream/reference-from-samples.js');
+    const { buildReferenceFromSamples } = await import('../../../../src/stream/reference-from-samples.js');
     const rows = Array.from({ length: 300 }, (_, i) => ({ x: String(i % 17), score: ((i * 37) % 100) / 100, prediction: null, label: i % 4 === 0 ? '1' : '0' }));
     async function* batches() {
       yield rows.slice(0, 150);

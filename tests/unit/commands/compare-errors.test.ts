@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { textSink as sink } from '../support/text-sink.js';
+import { textSink as sink } from '../../support/text-sink.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cellNumber } from '../../src/io/cell-number.js';
-import { compareCommand, compareFiles, parseTypeOptions, runCompare, CompareInputError } from '../../src/commands/compare.js';
-import { readSamples, SampleReadError } from '../../src/io/sample-reader.js';
+import { cellNumber } from '../../../src/io/cell-number.js';
+import { compareCommand, compareFiles, parseTypeOptions, runCompare, CompareInputError } from '../../../src/commands/compare.js';
+import { readSamples, SampleReadError } from '../../../src/io/sample-reader.js';
 
 let dir = '';
 beforeAll(async () => {

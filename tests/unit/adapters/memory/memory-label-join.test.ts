@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryLabelJoin } from '../../../src/adapters/memory/memory-label-join.js';
-import { toInferenceRecord, toLabelRecord, type PerformanceSpec } from '../../../src/core/performance/records.js';
+import { MemoryLabelJoin } from '../../../../src/adapters/memory/memory-label-join.js';
+import { toInferenceRecord, toLabelRecord, type PerformanceSpec } from '../../../../src/core/performance/records.js';
 
 const SPEC: PerformanceSpec = { kind: 'score', positiveClass: '1', decisionThreshold: 0.5 };
 const T0 = 1_700_000_040_000;

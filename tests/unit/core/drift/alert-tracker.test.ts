@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AlertTracker } from '../../../src/core/drift/alert-tracker.js';
-import type { AlertCondition } from '../../../src/core/drift/alert-conditions.js';
-import { alertIdOf, evaluationIdOf } from '../../../src/core/drift/ids.js';
-import type { Evaluation, Severity } from '../../../src/core/drift/types.js';
+import { AlertTracker } from '../../../../src/core/drift/alert-tracker.js';
+import type { AlertCondition } from '../../../../src/core/drift/alert-conditions.js';
+import { alertIdOf, evaluationIdOf } from '../../../../src/core/drift/ids.js';
+import type { Evaluation, Severity } from '../../../../src/core/drift/types.js';
 
 const W = 10_000;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { NumericSummary } from '../../../src/core/stats/numeric-summary.js';
-import { CategoricalSummary, OTHER_CATEGORY } from '../../../src/core/stats/categorical-summary.js';
-import { binIndex } from '../../../src/core/stats/bin-index.js';
+import { NumericSummary } from '../../../../src/core/stats/numeric-summary.js';
+import { CategoricalSummary, OTHER_CATEGORY } from '../../../../src/core/stats/categorical-summary.js';
+import { binIndex } from '../../../../src/core/stats/bin-index.js';
 import { GENERATORS, SIZES, exactCdf, exactCdfBelow, rng, sortedCopy } from './generators.js';
 
 const EDGES = [-1, -0.5, 0, 0.5, 1, 2, 4];
