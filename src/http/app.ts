@@ -60,6 +60,7 @@ export function redactQuery(url: string): string {
 export const MAX_PARAM_LENGTH = 1024;
 // A percent-encoded control character anywhere in the path or query (raw ones never pass the HTTP parser).
 const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
+const REQUEST_ID = /^[A-Za-z0-9._:/+=-]{1,128}$/;
 const DECIMAL = /^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
@@ -104,8 +105,12 @@ export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's x-request-id is kept when it looks like an id; anything else (kilobytes, odd bytes) gets a fresh one.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     // One access-log line per request, written by the onResponse hook below with secrets redacted.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,

@@ -361,6 +361,18 @@ describe('hostile walk over every HTTP route (PostgreSQL and Redis)', () => {
     expect(failures).toEqual([]);
   });
 
+  it('keeps a caller\'s request id only when it looks like one', async () => {
+    for (const id of ['x'.repeat(5000), 'a b', 'é', '<script>', '']) {
+      const r = await app.inject({ url: '/api/v1/models/nope', headers: { 'x-request-id': id } });
+      expect(r.statusCode).toBe(404);
+      expect(r.json().requestId).not.toBe(id);
+      expect(r.json().requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(r.headers['x-request-id']).toBe(r.json().requestId);
+    }
+    const r = await app.inject({ url: '/api/v1/models/nope', headers: { 'x-request-id': 'trace-0af7651916cd43dd8448eb211c80319c' } });
+    expect(r.json().requestId).toBe('trace-0af7651916cd43dd8448eb211c80319c');
+  });
+
   it('stores nothing from the rejected input', async () => {
     const models = await adapters.models.listModels();
     const ids = models.map((m) => m.modelId).sort();
