@@ -1,5 +1,6 @@
 import { ValidationError } from '../../errors.js';
 import { parseDuration, formatDuration } from '../duration.js';
+import { hasControlCharacter } from '../has-control-character.js';
 import type { FeatureType } from '../drift/types.js';
 import type { ThresholdOverrides } from '../drift/thresholds.js';
 import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from './performance-config.js';
@@ -105,6 +106,14 @@ export const DEFAULT_DATA_QUALITY: DataQualityConfig = Object.freeze({
   typeErrors: Object.freeze({ warning: 0.01, critical: 0.05 }),
 });
 
+/**
+ * Most features one model may have, however it got them: declared (PUT, a
+ * models file), inferred from an uploaded reference sample, or
+ * auto-registered from events. Beyond it a model is refused with
+ * `TOO_MANY_FEATURES`.
+ */
+export const MAX_FEATURES_PER_MODEL = 1000;
+
 /** Names a feature may not take: they hold the model's outputs in a reference profile. */
 export const RESERVED_COLUMNS: ReadonlySet<string> = new Set(['score', 'prediction']);
 
@@ -181,8 +190,13 @@ function parseFeatures(v: unknown): Record<string, FeatureType> {
   if (v === undefined) return {};
   if (!isObject(v)) fail('features', 'expected an object mapping feature names to "numeric" or "categorical"');
   const out: Record<string, FeatureType> = {};
+  const count = Object.keys(v).length;
+  if (count > MAX_FEATURES_PER_MODEL) {
+    throw new ValidationError(`features: a model may have at most ${MAX_FEATURES_PER_MODEL} features, got ${count}`, { code: 'TOO_MANY_FEATURES' });
+  }
   for (const [name, type] of Object.entries(v)) {
     if (name.length === 0 || name.length > 256) fail('features', 'feature names must have 1 to 256 characters');
+    if (hasControlCharacter(name)) fail(`features.${JSON.stringify(name)}`, 'a feature name may not hold a control character');
     if (RESERVED_COLUMNS.has(name)) fail(`features.${name}`, 'the names score and prediction are reserved for the model outputs');
     if (type !== 'numeric' && type !== 'categorical') fail(`features.${name}`, `expected "numeric" or "categorical", got ${JSON.stringify(type)}`);
     out[name] = type;
@@ -312,6 +326,9 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   const positiveClass = input.positiveClass ?? '1';
   if (typeof positiveClass !== 'string' && typeof positiveClass !== 'number' && typeof positiveClass !== 'boolean') {
     fail('positiveClass', 'expected a string');
+  }
+  if (typeof positiveClass === 'string' && (positiveClass.length > 256 || hasControlCharacter(positiveClass))) {
+    fail('positiveClass', 'expected at most 256 characters and no control character');
   }
   const windows = parseWindows(input.windows);
   const allowedLatenessMs = input.allowedLateness === undefined ? defaults.allowedLatenessMs : duration('allowedLateness', input.allowedLateness);
