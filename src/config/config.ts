@@ -42,6 +42,11 @@ export interface Config {
     readonly rateLimitWrites: number;
     readonly bodyLimitBytes: number;
     readonly referenceUploadLimitBytes: number;
+    readonly referenceMaxColumns: number;
+    readonly referenceMaxCellBytes: number;
+    readonly referenceMaxProfileBytes: number;
+    readonly maxCategories: number;
+    readonly jwtMaxLifetimeMs: number;
   };
   readonly logLevel: string;
   readonly detector: {
@@ -207,6 +212,11 @@ export function loadConfig(env: Env = process.env): Config {
       rateLimitWrites: n('DRIFTSTREAM_RATE_LIMIT_WRITES'),
       bodyLimitBytes: n('DRIFTSTREAM_BODY_LIMIT_BYTES'),
       referenceUploadLimitBytes: n('DRIFTSTREAM_REFERENCE_UPLOAD_LIMIT_BYTES'),
+      referenceMaxColumns: n('DRIFTSTREAM_REFERENCE_MAX_COLUMNS'),
+      referenceMaxCellBytes: n('DRIFTSTREAM_REFERENCE_MAX_CELL_BYTES'),
+      referenceMaxProfileBytes: n('DRIFTSTREAM_REFERENCE_MAX_PROFILE_BYTES'),
+      maxCategories: n('DRIFTSTREAM_MAX_CATEGORIES'),
+      jwtMaxLifetimeMs: n('DRIFTSTREAM_JWT_MAX_LIFETIME'),
     },
     logLevel: s('DRIFTSTREAM_LOG_LEVEL')!,
     detector: {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model-repository.js';
 import { parseModelConfig, type ModelConfig } from '../../../src/core/model/model-config.js';
-import { startDetector, type DetectorHandle } from '../../../src/main.js';
+import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 import { testKafka, uniqueName } from '../../support/kafka.js';
 import { CATEGORICAL, NUMERIC, createStreamTopics, inference, rng, streamConfig, type StreamTopics } from '../stream/stream-support.js';
