@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs';
+import type { CompressionTypes, Producer } from 'kafkajs';
 import type { EventCodec } from '../registry/event-codec.js';
 import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation } from '../../core/drift/types.js';
@@ -8,6 +8,8 @@ import type { AlertSink } from '../../stream/ports.js';
 export interface KafkaAlertSinkOptions {
   alertsTopic: string;
   metricsTopic: string;
+  /** Codec of the produced batches; default none. */
+  compression?: CompressionTypes;
 }
 
 /**
@@ -55,7 +57,7 @@ export class KafkaAlertSink implements AlertSink {
 
   private async send(topic: string, messages: { key: string; value: Buffer | string; headers: Record<string, string> }[]): Promise<void> {
     try {
-      await this.producer.send({ topic, messages });
+      await this.producer.send({ topic, messages, compression: this.options.compression });
     } catch (err) {
       throw new UnavailableError('kafka', `could not publish ${messages.length} record(s) to ${topic}: ${(err as Error).message}`, { cause: err });
     }

@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs';
+import type { CompressionTypes, Producer } from 'kafkajs';
 import { UnavailableError } from '../../errors.js';
 import { deadLetterHeaders, type DeadLetter, type DeadLetterSink } from '../../stream/processing-error-policy.js';
 
@@ -14,6 +14,7 @@ export class KafkaDeadLetterWriter implements DeadLetterSink {
   constructor(
     private readonly producer: Producer,
     private readonly topic: string,
+    private readonly compression?: CompressionTypes,
   ) {}
 
   async send(letters: readonly DeadLetter[]): Promise<void> {
@@ -21,6 +22,7 @@ export class KafkaDeadLetterWriter implements DeadLetterSink {
     try {
       await this.producer.send({
         topic: this.topic,
+        compression: this.compression,
         messages: letters.map((l) => ({
           key: l.record.key,
           value: l.record.value,

@@ -1,9 +1,9 @@
-import { parse as parseYaml } from 'yaml';
 import { ValidationError } from '../../errors.js';
 import { parseDuration, formatDuration } from '../duration.js';
+import { hasControlCharacter } from '../has-control-character.js';
 import type { FeatureType } from '../drift/types.js';
 import type { ThresholdOverrides } from '../drift/thresholds.js';
-import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from '../drift/performance-alerts.js';
+import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from './performance-config.js';
 
 /** How a model's output is summarized for prediction drift. */
 export type PredictionKind = 'score' | 'class' | 'regression';
@@ -106,6 +106,14 @@ export const DEFAULT_DATA_QUALITY: DataQualityConfig = Object.freeze({
   typeErrors: Object.freeze({ warning: 0.01, critical: 0.05 }),
 });
 
+/**
+ * Most features one model may have, however it got them: declared (PUT, a
+ * models file), inferred from an uploaded reference sample, or
+ * auto-registered from events. Beyond it a model is refused with
+ * `TOO_MANY_FEATURES`.
+ */
+export const MAX_FEATURES_PER_MODEL = 1000;
+
 /** Names a feature may not take: they hold the model's outputs in a reference profile. */
 export const RESERVED_COLUMNS: ReadonlySet<string> = new Set(['score', 'prediction']);
 
@@ -182,8 +190,13 @@ function parseFeatures(v: unknown): Record<string, FeatureType> {
   if (v === undefined) return {};
   if (!isObject(v)) fail('features', 'expected an object mapping feature names to "numeric" or "categorical"');
   const out: Record<string, FeatureType> = {};
+  const count = Object.keys(v).length;
+  if (count > MAX_FEATURES_PER_MODEL) {
+    throw new ValidationError(`features: a model may have at most ${MAX_FEATURES_PER_MODEL} features, got ${count}`, { code: 'TOO_MANY_FEATURES' });
+  }
   for (const [name, type] of Object.entries(v)) {
     if (name.length === 0 || name.length > 256) fail('features', 'feature names must have 1 to 256 characters');
+    if (hasControlCharacter(name)) fail(`features.${JSON.stringify(name)}`, 'a feature name may not hold a control character');
     if (RESERVED_COLUMNS.has(name)) fail(`features.${name}`, 'the names score and prediction are reserved for the model outputs');
     if (type !== 'numeric' && type !== 'categorical') fail(`features.${name}`, `expected "numeric" or "categorical", got ${JSON.stringify(type)}`);
     out[name] = type;
@@ -314,6 +327,9 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   if (typeof positiveClass !== 'string' && typeof positiveClass !== 'number' && typeof positiveClass !== 'boolean') {
     fail('positiveClass', 'expected a string');
   }
+  if (typeof positiveClass === 'string' && (positiveClass.length > 256 || hasControlCharacter(positiveClass))) {
+    fail('positiveClass', 'expected at most 256 characters and no control character');
+  }
   const windows = parseWindows(input.windows);
   const allowedLatenessMs = input.allowedLateness === undefined ? defaults.allowedLatenessMs : duration('allowedLateness', input.allowedLateness);
   if (allowedLatenessMs > 86_400_000) fail('allowedLateness', 'must be at most 1d');
@@ -397,52 +413,6 @@ export function modelConfigToJson(config: ModelConfig): Record<string, unknown> 
 /** A copy of `config` with `features` replaced (used when types are inferred from events). */
 export function withFeatures(config: ModelConfig, features: Record<string, FeatureType>): ModelConfig {
   return deepFreeze({ ...config, features: { ...features } });
-}
-
-/**
- * Parses a models file: YAML or JSON holding `{"models": [...]}` (a bare list
- * is accepted too). Errors name the file and the model's index or id.
- */
-export function parseModelsFile(text: string, source = 'models file', defaults: ModelDefaults = DEFAULT_MODEL_DEFAULTS): ModelConfig[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ValidationError(`${source}: not valid YAML or JSON: ${(err as Error).message}`, { code: 'MODEL_INVALID', cause: err });
-  }
-  const list = Array.isArray(doc) ? doc : isObject(doc) ? doc.models : undefined;
-  if (!Array.isArray(list)) throw new ValidationError(`${source}: expected {"models": [...]}`, { code: 'MODEL_INVALID' });
-  const seen = new Set<string>();
-  return list.map((m, i) => {
-    const id = isObject(m) && typeof m.modelId === 'string' ? m.modelId : undefined;
-    try {
-      const config = parseModelConfig(m, defaults);
-      if (seen.has(config.modelId)) throw new ValidationError(`modelId: duplicate model ${JSON.stringify(config.modelId)}`, { code: 'MODEL_INVALID' });
-      seen.add(config.modelId);
-      return config;
-    } catch (err) {
-      if (err instanceof ValidationError) {
-        throw new ValidationError(`${source}: models[${i}]${id ? ` (${id})` : ''}: ${err.message}`, { code: 'MODEL_INVALID', cause: err });
-      }
-      throw err;
-    }
-  });
-}
-
-/**
- * The panes every window of a model is built from: the greatest common
- * divisor of the windows' slides, so each event updates exactly one pane and
- * every window is a whole number of panes.
- */
-export function paneLengthOf(windows: readonly WindowConfig[]): number {
-  let g = 0;
-  for (const w of windows) g = gcd(g, w.slideMs);
-  return g;
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
 }
 
 function deepFreeze<T>(value: T): T {
