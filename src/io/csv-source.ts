@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Papa from 'papaparse';
 import { recordFactory } from './record-factory.js';
-import { limitRows, recordsAsColumns, SampleReadError, type RowSource, type RowSourceOptions, type SampleColumn, type SampleRecord, type SampleValue } from './row-source.js';
+import { limitRows, SampleReadError, type ColumnBatch, type RowSource, type RowSourceOptions, type SampleColumn, type SampleRecord, type SampleValue } from './row-source.js';
 
 /**
  * CSV cells read as missing: the empty cell, and the spellings of "no value"
@@ -220,7 +220,8 @@ interface CsvPass {
   header?: readonly string[];
 }
 
-async function* csvBatches(path: string, options: RowSourceOptions, pass: CsvPass = {}): AsyncGenerator<SampleRecord[]> {
+/** The rows of a CSV file as arrays of cells (missing ones null), a chunk at a time; the header goes to `pass`. */
+async function* csvRows(path: string, options: RowSourceOptions, pass: CsvPass): AsyncGenerator<SampleValue[][]> {
   const text = decodedChunks(path, options.encoding);
   // The first chunk of text fixes the delimiter and the line ending.
   const first = await text.next();
@@ -239,12 +240,11 @@ async function* csvBatches(path: string, options: RowSourceOptions, pass: CsvPas
     }
   }
   let header: string[] | null = null;
-  let makeRecord: ((cells: readonly SampleValue[]) => SampleRecord) | null = null;
   let line = 1; // the line the next row starts on
   for await (const chunk of papaChunks(all(), dialect)) {
     const quoteError = chunk.errors.find((e) => e.type === 'Quotes');
     const failAt = quoteError ? Math.min(quoteError.row ?? 0, chunk.data.length) : chunk.data.length;
-    const batch: SampleRecord[] = [];
+    const batch: SampleValue[][] = [];
     for (let r = 0; r < failAt; r++) {
       const cells = chunk.data[r];
       const start = line;
@@ -263,7 +263,6 @@ async function* csvBatches(path: string, options: RowSourceOptions, pass: CsvPas
           if (seen.has(h)) throw new SampleReadError('SAMPLE_MALFORMED', path, `${path}:${start}: duplicate column ${h} in the header`, { line: start });
           seen.add(h);
         }
-        makeRecord = recordFactory(header);
         pass.header = header;
         continue;
       }
@@ -277,7 +276,7 @@ async function* csvBatches(path: string, options: RowSourceOptions, pass: CsvPas
         const c = cells[i];
         if (c.length <= 4 && CSV_MISSING_TOKENS.has(c)) values[i] = null;
       }
-      batch.push(makeRecord!(values));
+      batch.push(values);
     }
     if (quoteError) {
       const what = quoteError.code === 'MissingQuotes' ? 'unterminated quoted field' : 'text after a closing quote';
@@ -288,6 +287,36 @@ async function* csvBatches(path: string, options: RowSourceOptions, pass: CsvPas
   if (header === null) throw new SampleReadError('SAMPLE_MALFORMED', path, `${path}: empty file, a header row is required`);
 }
 
+async function* csvBatches(path: string, options: RowSourceOptions): AsyncGenerator<SampleRecord[]> {
+  const pass: CsvPass = {};
+  let make: ((cells: readonly SampleValue[]) => SampleRecord) | undefined;
+  for await (const rows of csvRows(path, options, pass)) {
+    make ??= recordFactory(pass.header!);
+    yield rows.map(make);
+  }
+}
+
+// Columns straight from the parsed rows: no record per row is built.
+async function* csvColumnBatches(path: string, options: RowSourceOptions): AsyncGenerator<ColumnBatch> {
+  const pass: CsvPass = {};
+  let index: Map<string, number> | undefined;
+  for await (const rows of csvRows(path, options, pass)) {
+    const names = pass.header!;
+    index ??= new Map(names.map((n, i) => [n, i]));
+    const at = index;
+    yield {
+      length: rows.length,
+      names,
+      column: (name) => {
+        const i = at.get(name);
+        const out = new Array<SampleValue | undefined>(rows.length);
+        if (i !== undefined) for (let r = 0; r < rows.length; r++) out[r] = rows[r][i];
+        return out;
+      },
+    };
+  }
+}
+
 /**
  * A CSV file: a header row, then one record per row (RFC 4180 quoting,
  * quoted fields may span lines). Cells stay strings; those in
@@ -296,7 +325,7 @@ async function* csvBatches(path: string, options: RowSourceOptions, pass: CsvPas
  */
 export async function openCsvSource(path: string, options: RowSourceOptions = {}): Promise<RowSource> {
   const pass: CsvPass = {};
-  const probe = csvBatches(path, options, pass);
+  const probe = csvRows(path, options, pass);
   try {
     while (pass.header === undefined && !(await probe.next()).done);
   } finally {
@@ -308,6 +337,6 @@ export async function openCsvSource(path: string, options: RowSourceOptions = {}
     format: 'csv',
     columns,
     batches: (o = {}) => limitRows(csvBatches(path, options), o.limit ?? Infinity),
-    columnBatches: () => recordsAsColumns(csvBatches(path, options), pass.header ?? []),
+    columnBatches: () => csvColumnBatches(path, options),
   };
 }
