@@ -1,0 +1,80 @@
+/**
+ * Sequential evidence for windows too small to see an effect at the floor:
+ * a two-sided CUSUM of the per-window location z statistic (standard normal
+ * when nothing changed). A persistent shift adds its mean z every window and
+ * the sum crosses the threshold after a few windows, where one window alone
+ * never reaches the budget's level.
+ */
+
+/** CUSUM state of one feature: the upward and downward sums and the run each belongs to. */
+export interface SequentialState {
+  /** Upward CUSUM. */
+  up: number;
+  /** Downward CUSUM. */
+  down: number;
+  /** Windows and sum of z since the upward sum last stood at 0. */
+  upRun?: { windows: number; sumZ: number };
+  /** Windows and sum of z since the downward sum last stood at 0. */
+  downRun?: { windows: number; sumZ: number };
+}
+
+/** Default reference value k: half the mean z of the smallest shift worth accumulating. */
+export const DEFAULT_SEQUENTIAL_K = 0.5;
+
+/** Result of {@link sequentialStep}. */
+export interface SequentialStep {
+  state: SequentialState;
+  /** True when a sum crossed the threshold in this window. */
+  fired: boolean;
+  /** The crossing direction, when fired. */
+  direction?: 'up' | 'down';
+  /** Mean z over the run that crossed (with the window's standard error it estimates the shift). */
+  meanZ?: number;
+  /** The larger of the two sums after this window. */
+  statistic: number;
+}
+
+/**
+ * One window of the CUSUM: S+ = max(0, S+ + z - k), S- = max(0, S- - z - k);
+ * fires when either reaches `h`. The caller resets the state after acting on
+ * a crossing (the alert then follows the usual hysteresis).
+ */
+export function sequentialStep(state: SequentialState, z: number, k: number, h: number): SequentialStep {
+  if (!Number.isFinite(z)) return { state, fired: false, statistic: Math.max(state.up, state.down) };
+  const up = Math.max(0, state.up + z - k);
+  const down = Math.max(0, state.down - z - k);
+  const upRun = up === 0 ? undefined : { windows: (state.up > 0 ? (state.upRun?.windows ?? 0) : 0) + 1, sumZ: (state.up > 0 ? (state.upRun?.sumZ ?? 0) : 0) + z };
+  const downRun = down === 0 ? undefined : { windows: (state.down > 0 ? (state.downRun?.windows ?? 0) : 0) + 1, sumZ: (state.down > 0 ? (state.downRun?.sumZ ?? 0) : 0) + z };
+  const next: SequentialState = { up, down, ...(upRun ? { upRun } : {}), ...(downRun ? { downRun } : {}) };
+  const statistic = Math.max(up, down);
+  if (up >= h && up >= down) return { state: next, fired: true, direction: 'up', meanZ: upRun!.sumZ / upRun!.windows, statistic };
+  if (down >= h) return { state: next, fired: true, direction: 'down', meanZ: downRun!.sumZ / downRun!.windows, statistic };
+  return { state: next, fired: false, statistic };
+}
+
+/**
+ * Siegmund's approximation of a one-sided CUSUM's average run length with no
+ * change, for standard normal increments: (e^(2 k b) - 2 k b - 1) / (2 k^2)
+ * with b = h + 1.166.
+ */
+export function nullRunLength(k: number, h: number): number {
+  const b = h + 1.166;
+  return (Math.exp(2 * k * b) - 2 * k * b - 1) / (2 * k * k);
+}
+
+/**
+ * The threshold h that holds `statistics` one-sided CUSUMs together to at
+ * most `alpha` false crossings per window: each one's null average run
+ * length is at least statistics / alpha windows.
+ */
+export function sequentialThreshold(alpha: number, statistics: number, k = DEFAULT_SEQUENTIAL_K): number {
+  const target = Math.max(1, statistics) / alpha;
+  let lo = 0;
+  let hi = 200;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (nullRunLength(k, mid) >= target) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
