@@ -125,13 +125,14 @@ const refSorted = NUMERIC.map((f) => refValues.get(f.name)!.slice().sort());
 const refMedian = refSorted.map((s) => s[s.length >> 1]);
 const refMean = numericProfiles.map((p) => p.mean);
 const refStd = numericProfiles.map((p) => p.std);
+// The floor's unit for numeric features: the reference's mean absolute deviation from its median.
 const refMad = refSorted.map((s, i) => s.reduce((a, x) => a + Math.abs(x - refMedian[i]), 0) / s.length);
 
 // ---------------------------------------------------------------- drift
-/** How a window departs from the reference (effects in the floor's units: normed W1, total variation). */
+/** How a window departs from the reference (effects in the floor's units: W1 in typical deviations, total variation). */
 interface Scenario {
   name: string;
-  numeric?: { kind: 'location' | 'scale' | 'shape' | 'variance'; effect: number };
+  numeric?: { kind: 'location' | 'mean' | 'scale' | 'shape' | 'variance'; effect: number };
   categorical?: { kind: 'mass' | 'new'; effect: number };
   /** Size relative to the WARNING floor, for the summary. */
   relative?: number;
@@ -140,18 +141,20 @@ interface Scenario {
 function numericValue(u: Rng, i: number, s: Scenario['numeric']): number {
   const x = SHAPES[NUMERIC[i].shape](u);
   if (!s) return x;
-  const sd = refStd[i];
+  const unit = refMad[i];
   switch (s.kind) {
     case 'location':
-      return x + s.effect * sd;
+      return x + s.effect * unit;
+    case 'mean':
+      return x + s.effect * refStd[i];
     case 'scale':
       // Scaling about the median by 1 + lambda moves W1 by lambda * E|X - median|.
-      return refMedian[i] + (x - refMedian[i]) * (1 + (s.effect * sd) / refMad[i]);
+      return refMedian[i] + (x - refMedian[i]) * (1 + s.effect);
     case 'variance':
       return refMean[i] + (x - refMean[i]) * Math.sqrt(s.effect);
     case 'shape':
-      // A share w of values moves 3 sd up (a new bump): W1 = 3 w sd.
-      return u() < s.effect / 3 ? x + 3 * sd : x;
+      // A share w of values moves 3 typical deviations up (a new bump): W1 = 3 w.
+      return u() < s.effect / 3 ? x + 3 * unit : x;
   }
 }
 
@@ -231,7 +234,7 @@ function runWindow(u: Rng, n: number, scenario: Scenario): WindowResult {
   }
   const adjusted = benjaminiHochberg(bhP);
   flags['ks-bh'] = adjusted.map((p) => p < 0.05);
-  const verdicts = decideVerdicts(inputs, BUDGET);
+  const verdicts = decideVerdicts(inputs, BUDGET / 2);
   const list = FEATURE_NAMES.map((f) => verdicts[f]);
   flags.driftstream = list.map((v) => v.verdict === 'drift');
   const dataset = Object.fromEntries(RULES.map((r) => [r, flags[r].filter(Boolean).length / FEATURE_NAMES.length >= 0.5])) as Record<RuleName, boolean>;
@@ -302,7 +305,7 @@ for (const rel of [0.5, 1.5, 3]) {
   SCENARIOS.push({ name: `scale + new category ${rel}x floor`, numeric: { kind: 'scale', effect: rel * FLOOR_N }, categorical: { kind: 'new', effect: rel * FLOOR_C }, relative: rel });
   SCENARIOS.push({ name: `shape (bump) ${rel}x floor`, numeric: { kind: 'shape', effect: rel * FLOOR_N }, relative: rel });
 }
-SCENARIOS.push({ name: 'mean +0.25 sd', numeric: { kind: 'location', effect: 0.25 } });
+SCENARIOS.push({ name: 'mean +0.25 sd', numeric: { kind: 'mean', effect: 0.25 } });
 SCENARIOS.push({ name: 'variance x1.5', numeric: { kind: 'variance', effect: 1.5 } });
 SCENARIOS.push({ name: '15 points of the top category moved', categorical: { kind: 'mass', effect: 0.15 } });
 

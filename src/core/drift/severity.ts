@@ -14,7 +14,7 @@ import { referenceDigest, type CategoricalFeatureProfile, type FeatureProfile, t
 export type { Severity };
 
 /** Names of the statistics that can set a severity. */
-export type StatisticName = 'psi' | 'ks' | 'chiSquare' | 'wasserstein' | 'jensenShannon' | 'hellinger';
+export type StatisticName = 'psi' | 'ks' | 'chiSquare' | 'wasserstein' | 'jensenShannon' | 'hellinger' | 'totalVariation';
 
 /**
  * The evaluation of one feature in one window: {@link FeatureResult} (the

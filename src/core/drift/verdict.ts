@@ -24,7 +24,7 @@ export interface DriftTest {
 }
 
 /** Effect-size metric of a feature's floors. */
-export type EffectMetric = 'wassersteinNormed' | 'totalVariation';
+export type EffectMetric = 'wasserstein' | 'totalVariation';
 
 /**
  * The evidence of one feature in one window, before multiplicity control:
@@ -82,8 +82,10 @@ export const POWER_Z = normalUpperQuantile(0.2);
 /**
  * Evidence of a numeric feature: a location test and a scale test on the
  * reference's quantile bins (distribution-free, powerful against the shifts
- * the floors are about), KS from the digests as the omnibus test, and the
- * normed Wasserstein distance above noise as the effect. KS is judged at
+ * the floors are about), a chi-square on the same bins and KS from the
+ * digests as omnibus tests, and the Wasserstein distance above noise in
+ * units of the reference's typical deviation (mean absolute deviation from
+ * the median, {@link numericCalibration}) as the effect. KS is judged at
  * D minus the sketches' error bound (conservative). The minimum
  * detectable effect is that of a location shift, from the reference's
  * calibration ({@link numericCalibration}).
@@ -91,23 +93,25 @@ export const POWER_Z = normalUpperQuantile(0.2);
 export function numericEvidence(reference: NumericFeatureProfile, refDigest: MergingDigest, current: NumericSummary, ks = ksTest(refDigest, current.digest)): FeatureEvidence {
   const n = current.count;
   const m = reference.count;
-  if (n === 0 || m === 0) return emptyEvidence('wassersteinNormed', n, m);
+  if (n === 0 || m === 0) return emptyEvidence('wasserstein', n, m);
   const loc = binnedLocationTest(reference.counts, current.counts);
   const scale = binnedScaleTest(reference.counts, current.counts);
+  const bins = pooledChiSquare(reference.counts, current.counts, 10);
   const tests: DriftTest[] = [
     { name: 'location', statistic: loc.z, pValue: nanToOne(loc.pValue) },
     { name: 'scale', statistic: scale.z, pValue: nanToOne(scale.pValue) },
     // The digests' CDF error bound is taken off D first, so a sketch that smears a point mass (a
     // compressed digest of a zero-inflated feature) cannot manufacture evidence.
+    { name: 'chiSquare', statistic: bins.statistic, pValue: bins.pValue },
     { name: 'ks', statistic: ks.statistic, pValue: nanToOne(ksPValue(Math.max(0, ks.statistic - ks.errorBound), m, n)) },
   ];
-  const effect = wassersteinAboveNoise(refDigest, current.digest, reference.std);
-  const cal = numericCalibration(reference);
+  const cal = numericCalibration(reference, (q) => refDigest.quantile(q));
+  const effect = wassersteinAboveNoise(refDigest, current.digest, cal.spread);
   const se = cal.locationNoise * Math.sqrt(1 / n + 1 / m);
   return {
     tests,
     effect: Number.isNaN(effect) ? 0 : effect,
-    metric: 'wassersteinNormed',
+    metric: 'wasserstein',
     n,
     m,
     mde: (alpha) => (normalUpperQuantile(alpha / 2) + POWER_Z) * se,

@@ -33,7 +33,7 @@ export interface NumericFeatureProfile {
   /** Sample standard deviation (ddof 1); 0 below two values. */
   readonly std: number;
   /** Power calibration of the drift tests (profiles built before it compute it on first use). */
-  readonly calibration?: NumericCalibration;
+  readonly calibration?: Partial<NumericCalibration>;
 }
 
 /** Reference distribution of one categorical column. */
@@ -202,7 +202,7 @@ export function profileFromSummary(summary: NumericSummary): NumericFeatureProfi
   const edges = Array.from(summary.edges);
   const counts = Array.from(summary.counts);
   const std = summary.count > 1 ? summary.std : 0;
-  const calibration = computeNumericCalibration({ edges, counts, std });
+  const calibration = computeNumericCalibration({ edges, counts }, (q) => summary.digest.quantile(q));
   return freezeDeep({
     type: 'numeric',
     count: summary.count,
@@ -215,8 +215,8 @@ export function profileFromSummary(summary: NumericSummary): NumericFeatureProfi
     max: empty ? 0 : summary.max,
     mean: summary.mean,
     std,
-    // JSON has no Infinity: a reference the location test cannot see through stores no calibration.
-    ...(Number.isFinite(calibration.locationNoise) ? { calibration } : {}),
+    // JSON has no Infinity: a location test that cannot see a shift stores no locationNoise.
+    calibration: Number.isFinite(calibration.locationNoise) ? calibration : { spread: calibration.spread },
   } satisfies NumericFeatureProfile);
 }
 
