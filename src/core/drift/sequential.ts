@@ -34,15 +34,26 @@ export interface SequentialStep {
   statistic: number;
 }
 
+/** Largest |z| one window adds: a single extreme window is the single-window tests' business. */
+export const SEQUENTIAL_Z_CLIP = 3;
+
+/** How far above the threshold a sum may climb, so that it falls back within a few clean windows once a drift ends. */
+export const SEQUENTIAL_HEADROOM = 2;
+
 /**
- * One window of the CUSUM: S+ = max(0, S+ + z - k), S- = max(0, S- - z - k);
- * fires when either reaches `h`. The caller resets the state after acting on
- * a crossing (the alert then follows the usual hysteresis).
+ * One window of the CUSUM on z clipped to +-{@link SEQUENTIAL_Z_CLIP}:
+ * S+ = max(0, S+ + z - k), S- = max(0, S- - z - k); fires while either is at
+ * or above `h`. Sums are capped at h + {@link SEQUENTIAL_HEADROOM} (which does
+ * not change when they first cross), so a verdict held by the CUSUM clears a
+ * few windows after the drift stops and the alert then resolves by the usual
+ * hysteresis.
  */
-export function sequentialStep(state: SequentialState, z: number, k: number, h: number): SequentialStep {
-  if (!Number.isFinite(z)) return { state, fired: false, statistic: Math.max(state.up, state.down) };
-  const up = Math.max(0, state.up + z - k);
-  const down = Math.max(0, state.down - z - k);
+export function sequentialStep(state: SequentialState, rawZ: number, k: number, h: number): SequentialStep {
+  if (!Number.isFinite(rawZ)) return { state, fired: false, statistic: Math.max(state.up, state.down) };
+  const z = Math.max(-SEQUENTIAL_Z_CLIP, Math.min(SEQUENTIAL_Z_CLIP, rawZ));
+  const cap = h + SEQUENTIAL_HEADROOM;
+  const up = Math.min(cap, Math.max(0, state.up + z - k));
+  const down = Math.min(cap, Math.max(0, state.down - z - k));
   const upRun = up === 0 ? undefined : { windows: (state.up > 0 ? (state.upRun?.windows ?? 0) : 0) + 1, sumZ: (state.up > 0 ? (state.upRun?.sumZ ?? 0) : 0) + z };
   const downRun = down === 0 ? undefined : { windows: (state.down > 0 ? (state.downRun?.windows ?? 0) : 0) + 1, sumZ: (state.down > 0 ? (state.downRun?.sumZ ?? 0) : 0) + z };
   const next: SequentialState = { up, down, ...(upRun ? { upRun } : {}), ...(downRun ? { downRun } : {}) };
