@@ -418,9 +418,9 @@ export function formatTable(report: CompareReport): string {
       f.chiSquare ? num(f.chiSquare.statistic, 2) : '',
       f.chiSquare ? pval(f.chiSquare.pValue) : '',
       f.verdict ? num(f.verdict.effect) : '',
-      f.verdict ? num(f.verdict.mde) : '',
+      f.verdict ? (f.verdict.mde === null ? 'inf' : num(f.verdict.mde)) : '',
       f.verdict?.test ?? '',
-      f.verdict ? pval(f.verdict.pValue) : '',
+      f.verdict ? (f.verdict.pValue === null ? '-' : pval(f.verdict.pValue)) : '',
       f.newCategories ? f.newCategories.join(' ') : '',
       f.drift ? `${f.severity} (drift)` : (f.verdict?.verdict ?? f.severity),
     ]);

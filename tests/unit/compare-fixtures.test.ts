@@ -122,7 +122,7 @@ describe('compare on shared/fixtures/stats', () => {
         }
         const d = expectedDecision(e, referenceCsv, f);
         expect(a.verdict, where).toBeDefined();
-        expect(a.verdict!.verdict, where).toBe(a.drift ? 'drift' : a.verdict!.mde <= 0.1 ? 'ok' : 'insufficient');
+        expect(a.verdict!.verdict, where).toBe(a.drift ? 'drift' : a.verdict!.mde !== null && a.verdict!.mde <= 0.1 ? 'ok' : 'insufficient');
         if (!d.borderline) expect(a.drift, `${where} drift decision`).toBe(d.drift);
         decisive &&= !d.borderline;
         if (d.drift) drifting++;

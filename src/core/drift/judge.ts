@@ -29,6 +29,22 @@ export interface JudgeOptions {
   readonly sequential?: Record<string, SequentialState>;
 }
 
+/**
+ * Window size at which the minimum detectable effect falls to `floor`: the
+ * MDE scales with sqrt(1/n + 1/m), so n' solves 1/n' + 1/m = (1/n + 1/m)
+ * (floor / mde)^2 (Infinity when the reference alone is too noisy).
+ */
+export function windowSizeNeeded(n: number, m: number, mde: number, floor: number): number {
+  if (!Number.isFinite(mde)) return Infinity;
+  if (mde <= floor) return n;
+  const target = (1 / n + 1 / m) * (floor / mde) ** 2 - 1 / m;
+  return target > 0 ? Math.ceil(1 / target) : Infinity;
+}
+
+function finiteOrNull(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
 /** Share of the budget the single-window tests get when the sequential statistic takes the rest. */
 export const WINDOW_BUDGET_SHARE = 0.5;
 
@@ -71,15 +87,16 @@ export function judgeFeatures(items: Readonly<Record<string, JudgeItem>>, option
     let summary: FeatureVerdictSummary = {
       verdict: v.verdict,
       test: v.test,
-      pValue: v.pValue,
+      pValue: finiteOrNull(v.pValue),
       level: v.level,
       metric: v.metric,
       effect: v.effect,
       floor: { warning: v.floor.warning, critical: v.floor.critical },
       n: v.n,
-      mde: v.mde,
+      mde: finiteOrNull(v.mde),
       tests: Object.fromEntries(v.tests.map((t) => [t.name, t.pValue])),
     };
+    if (v.verdict === 'insufficient' && v.n > 0) summary.nNeeded = finiteOrNull(windowSizeNeeded(v.n, item.reference.count, v.mde, v.floor.warning));
     let severity = v.severity;
     if (options.sequential && item.reference.type === 'numeric' && inputs[name].eligible) {
       // The location z of every window feeds the CUSUM; it decides only where the window alone cannot.
@@ -92,7 +109,7 @@ export function judgeFeatures(items: Readonly<Record<string, JudgeItem>>, option
       summary = { ...summary, sequential: { statistic: step.statistic, threshold: h, effect: estimate } };
       if (v.verdict !== 'drift' && step.fired && estimate >= item.floors.warning) {
         severity = estimate >= item.floors.critical ? 'CRITICAL' : 'WARNING';
-        summary = { ...summary, verdict: 'drift', test: 'cusum', effect: estimate, pValue: NaN, level: options.budget * (1 - WINDOW_BUDGET_SHARE) / (2 * sequentialNames.length) };
+        summary = { ...summary, verdict: 'drift', test: 'cusum', effect: estimate, pValue: null, level: options.budget * (1 - WINDOW_BUDGET_SHARE) / (2 * sequentialNames.length) };
       }
     }
     out[name] = {

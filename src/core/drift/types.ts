@@ -33,17 +33,17 @@ export interface FeatureResult {
 }
 
 /**
- * A feature's verdict with its evidence. Numbers that are not finite (an
- * unreachable minimum detectable effect, the p-value of a sequential
- * verdict) serialize as null.
+ * A feature's verdict with its evidence, JSON-safe: numbers that are not
+ * finite (an unreachable minimum detectable effect, the p-value of a
+ * sequential verdict) are null.
  */
 export interface FeatureVerdictSummary {
   /** `drift`, `ok`, or `insufficient`: no significant drift, and the window could not have seen an effect at the floor. */
   verdict: 'ok' | 'drift' | 'insufficient';
   /** The test that decided (smallest p-value), or `cusum` for a sequential verdict. */
   test: string | null;
-  /** Its unadjusted p-value. */
-  pValue: number;
+  /** Its unadjusted p-value (null for a sequential verdict). */
+  pValue: number | null;
   /** The level it was compared with (Holm's step at the model's budget). */
   level: number;
   /** Effect metric of the floors: `wasserstein` (W1 in the reference's typical deviations) or `totalVariation`. */
@@ -54,7 +54,13 @@ export interface FeatureVerdictSummary {
   /** Values in the window. */
   n: number;
   /** Minimum detectable effect (metric units) at 80% power and the budget's per-test level. */
-  mde: number;
+  mde: number | null;
+  /**
+   * Values a window would need for its minimum detectable effect to reach the
+   * WARNING floor (present when the verdict is `insufficient`; null when
+   * even an endless window could not, because the reference is too small).
+   */
+  nNeeded?: number | null;
   /** Unadjusted p-value of every test of the feature. */
   tests: Record<string, number>;
   /** The CUSUM of the location statistic across consecutive windows, when sequential mode runs. */

@@ -73,7 +73,8 @@ describe('judgeFeatures on generated windows', () => {
     const large = judgeFeatures(items(20_000), { budget: 0.001 });
     expect(large.x.verdict?.verdict).toBe('ok');
     expect(large.c.verdict?.verdict).toBe('ok');
-    expect(large.x.verdict!.mde).toBeLessThanOrEqual(0.1);
+    expect(large.x.verdict!.mde).not.toBeNull();
+    expect(large.x.verdict!.mde!).toBeLessThanOrEqual(0.1);
     // 0.4 sd is 0.5 typical deviations (MAD of a normal is 0.8 sd); 30 points of mass into b.
     const moved = judgeFeatures(items(5000, 0.4, 0.3), { budget: 0.001 });
     expect(moved.x).toMatchObject({ drift: true, severity: 'CRITICAL', triggered: ['wasserstein'] });
