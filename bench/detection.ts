@@ -23,7 +23,7 @@ import { alignCategories, benjaminiHochberg, classify, featureStatistics } from 
 import { DEFAULT_THRESHOLDS } from '../src/core/drift/thresholds.js';
 import { categoricalEvidence, decideVerdicts, numericEvidence, type FeatureVerdict, type VerdictInput } from '../src/core/drift/verdict.js';
 import { DEFAULT_FLOORS } from '../src/core/drift/floors.js';
-import { DEFAULT_SEQUENTIAL_K, sequentialStep, sequentialThreshold, type SequentialState } from '../src/core/drift/sequential.js';
+import { DEFAULT_SEQUENTIAL_K, sequentialReferenceValue, sequentialStep, sequentialThreshold, type SequentialState } from '../src/core/drift/sequential.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -356,7 +356,7 @@ if (ONLY.has('sequential')) {
   const features = NUMERIC.length;
   const h = sequentialThreshold(BUDGET / 2, 2 * features, DEFAULT_SEQUENTIAL_K);
   log('');
-  log(`## Sequential mode: windows of ${n} events, CUSUM of the location z (k ${DEFAULT_SEQUENTIAL_K}, h ${h.toFixed(2)} for ${2 * features} one-sided statistics at half the budget)`);
+  log(`## Sequential mode: windows of ${n} events, CUSUM of the location z (k ${sequentialReferenceValue(n, REFERENCE_ROWS).toFixed(2)}, h ${h.toFixed(2)} for ${2 * features} one-sided statistics at half the budget)`);
   log('');
   let fired = 0;
   const delays: number[] = [];
@@ -371,7 +371,7 @@ if (ONLY.has('sequential')) {
         const sc = i === target ? { kind: 'location' as const, effect: 1.5 * FLOOR_N } : undefined;
         for (let k = 0; k < n; k++) s.accept(numericValue(u, i, sc));
         const ev = numericEvidence(numericProfiles[i], referenceDigest(numericProfiles[i]), s);
-        const step = sequentialStep(states[i], ev.tests[0].statistic, DEFAULT_SEQUENTIAL_K, h);
+        const step = sequentialStep(states[i], ev.tests[0].statistic, sequentialReferenceValue(n, REFERENCE_ROWS), h);
         states[i] = step.state;
         if (step.fired && i === target) {
           fired++;
@@ -392,7 +392,7 @@ if (ONLY.has('sequential')) {
       const s = createSummary(numericProfiles[i]);
       for (let k = 0; k < n; k++) s.accept(numericValue(u, i, undefined));
       const ev = numericEvidence(numericProfiles[i], referenceDigest(numericProfiles[i]), s);
-      const step = sequentialStep(states[i], ev.tests[0].statistic, DEFAULT_SEQUENTIAL_K, h);
+      const step = sequentialStep(states[i], ev.tests[0].statistic, sequentialReferenceValue(n, REFERENCE_ROWS), h);
       states[i] = step.state;
       if (step.fired) {
         nullFired++;

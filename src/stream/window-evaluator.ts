@@ -256,6 +256,9 @@ export class WindowEvaluator {
         }
         if (r.ks && Number.isFinite(r.ks.statistic)) metrics.driftStatistic.set({ model, feature, window, statistic: 'ks' }, r.ks.statistic);
         if (r.chiSquare && Number.isFinite(r.chiSquare.pValue)) metrics.driftStatistic.set({ model, feature, window, statistic: 'chiSquarePValue' }, r.chiSquare.pValue);
+        const v = r.verdict;
+        if (v && Number.isFinite(v.effect)) metrics.driftStatistic.set({ model, feature, window, statistic: 'effect' }, v.effect);
+        if (v && v.mde !== null && Number.isFinite(v.mde)) metrics.driftStatistic.set({ model, feature, window, statistic: 'mde' }, v.mde);
         metrics.driftSeverity.set({ model, feature, window }, SEVERITY_LEVEL[r.severity]);
       };
       for (const [f, r] of Object.entries(e.features)) set(f, r);

@@ -4,7 +4,7 @@ import { numericCalibration } from '../profile/calibration.js';
 import { referenceDigest, type FeatureProfile } from '../profile/reference-profile.js';
 import { alignCategories, featureStatistics, type FeatureEvaluation } from './severity.js';
 import { categoricalEvidence, decideVerdicts, numericEvidence, type EffectFloors, type FeatureEvidence, type VerdictInput } from './verdict.js';
-import { sequentialStep, sequentialThreshold, DEFAULT_SEQUENTIAL_K, type SequentialState } from './sequential.js';
+import { sequentialReferenceValue, sequentialStep, sequentialThreshold, DEFAULT_SEQUENTIAL_K, type SequentialState } from './sequential.js';
 import type { FeatureVerdictSummary } from './types.js';
 
 /** One feature (or `score` / `prediction`) to judge: its reference, its window summary, its floors. */
@@ -101,9 +101,9 @@ export function judgeFeatures(items: Readonly<Record<string, JudgeItem>>, option
     if (options.sequential && item.reference.type === 'numeric' && inputs[name].eligible) {
       // The location z of every window feeds the CUSUM; it decides only where the window alone cannot.
       const z = evidence[name].tests[0]?.statistic ?? NaN;
-      const step = sequentialStep(options.sequential[name] ?? { up: 0, down: 0 }, z, DEFAULT_SEQUENTIAL_K, h);
-      options.sequential[name] = step.state;
       const n = item.current.count;
+      const step = sequentialStep(options.sequential[name] ?? { up: 0, down: 0 }, z, sequentialReferenceValue(n, item.reference.count), h);
+      options.sequential[name] = step.state;
       const se = numericCalibration(item.reference, (q) => referenceDigest(item.reference as Extract<FeatureProfile, { type: 'numeric' }>).quantile(q)).locationNoise * Math.sqrt(1 / n + 1 / item.reference.count);
       const estimate = step.fired && step.meanZ !== undefined ? Math.abs(step.meanZ) * se : 0;
       summary = { ...summary, sequential: { statistic: step.statistic, threshold: h, effect: estimate } };

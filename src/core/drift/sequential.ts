@@ -21,6 +21,19 @@ export interface SequentialState {
 /** Default reference value k: half the mean z of the smallest shift worth accumulating. */
 export const DEFAULT_SEQUENTIAL_K = 0.5;
 
+/**
+ * The reference value k for windows of n values against a reference of m:
+ * {@link DEFAULT_SEQUENTIAL_K} plus twice the share of the z statistic's
+ * spread that comes from the reference, sqrt((1/m) / (1/n + 1/m)). Every
+ * window is compared with the same reference, so the reference's own
+ * sampling error enters every z alike, as a small persistent shift; without
+ * the margin a CUSUM accumulates it and fires far more often than its run
+ * length promises.
+ */
+export function sequentialReferenceValue(n: number, m: number): number {
+  return DEFAULT_SEQUENTIAL_K + 2 * Math.sqrt(1 / m / (1 / n + 1 / m));
+}
+
 /** Result of {@link sequentialStep}. */
 export interface SequentialStep {
   state: SequentialState;
