@@ -17,7 +17,6 @@ import { mulberry32 } from '../src/core/random.js';
 import { NumericSummary } from '../src/core/stats/numeric-summary.js';
 import { CategoricalSummary } from '../src/core/stats/categorical-summary.js';
 import { ksPValue } from '../src/core/stats/ks.js';
-import { chiSquare } from '../src/core/stats/chi-square.js';
 import { ReferenceProfileBuilder, createSummary, referenceDigest, type NumericFeatureProfile, type CategoricalFeatureProfile } from '../src/core/profile/reference-profile.js';
 import { alignCategories, benjaminiHochberg, classify, featureStatistics } from '../src/core/drift/severity.js';
 import { DEFAULT_THRESHOLDS } from '../src/core/drift/thresholds.js';
