@@ -263,8 +263,11 @@ export async function* compareWindows(opts: CompareOptions): AsyncGenerator<Comp
       const features: Record<string, CompareFeature> = {};
       for (const c of common) features[c] = toCompareFeature(evaluations[c]);
       const dataset = evaluateDataset(evaluations);
-      const report: CompareReport = { features, dataset: { driftShare: dataset.driftShare, drift: dataset.drift } };
-      if (sequential) report.window = { index, file, firstRow, rows };
+      const report: CompareReport = {
+        ...(sequential ? { window: { index, file, firstRow, rows } } : {}),
+        features,
+        dataset: { driftShare: dataset.driftShare, drift: dataset.drift },
+      };
       index++;
       return {
         report,
