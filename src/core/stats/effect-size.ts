@@ -1,4 +1,4 @@
-import { evalKnotsLeft, evalKnotsRight, type CdfKnots } from './merging-digest.js';
+import { evalKnotsLeft, evalKnotsRight, mergedKnotPositions, type CdfKnots } from './merging-digest.js';
 import type { CdfSketch } from './ks.js';
 
 /** Multiple of the no-change variance of F_cur - F_ref removed at each point by {@link wassersteinAboveNoise}. */
@@ -23,10 +23,7 @@ export function wassersteinAboveNoise(reference: CdfSketch, current: CdfSketch, 
   const b = current.knots();
   if (a.total === 0 || b.total === 0 || !(unit > 0)) return NaN;
   const noise = 1 / a.total + 1 / b.total;
-  const xs = new Float64Array(a.x.length + b.x.length);
-  xs.set(a.x);
-  xs.set(b.x, a.x.length);
-  xs.sort();
+  const xs = mergedKnotPositions(a, b);
   const excess = (fa: number, fb: number): number => {
     const d = fa - fb;
     return Math.sqrt(Math.max(0, d * d - NOISE_FACTOR * Math.max(0, fa * (1 - fa)) * noise));
@@ -56,12 +53,7 @@ function leftShare(k: CdfKnots, x: number): number {
 
 /** Total variation distance between two count vectors on the same cells: half the L1 distance of their shares. */
 export function totalVariation(reference: ArrayLike<number>, current: ArrayLike<number>): number {
-  let m = 0;
-  let n = 0;
-  for (let i = 0; i < reference.length; i++) {
-    m += reference[i];
-    n += current[i];
-  }
+  const [m, n] = totals(reference, current);
   if (m === 0 || n === 0) return NaN;
   let d = 0;
   for (let i = 0; i < reference.length; i++) d += Math.abs(current[i] / n - reference[i] / m);
@@ -78,12 +70,7 @@ export function totalVariation(reference: ArrayLike<number>, current: ArrayLike<
  * contributes little. NaN when a side is empty.
  */
 export function totalVariationAboveNoise(reference: ArrayLike<number>, current: ArrayLike<number>): number {
-  let m = 0;
-  let n = 0;
-  for (let i = 0; i < reference.length; i++) {
-    m += reference[i];
-    n += current[i];
-  }
+  const [m, n] = totals(reference, current);
   if (m === 0 || n === 0) return NaN;
   const noise = 1 / n + 1 / m;
   let up = 0;
@@ -96,4 +83,14 @@ export function totalVariationAboveNoise(reference: ArrayLike<number>, current: 
     else if (-d > se) down += -d - se;
   }
   return Math.max(up, down);
+}
+
+function totals(reference: ArrayLike<number>, current: ArrayLike<number>): [m: number, n: number] {
+  let m = 0;
+  let n = 0;
+  for (let i = 0; i < reference.length; i++) {
+    m += reference[i];
+    n += current[i];
+  }
+  return [m, n];
 }
