@@ -6,15 +6,36 @@ export function registerCompareCommand(program: Command): void {
     .command('compare')
     .description('compare a current sample with a reference sample, feature by feature; samples are CSV, NDJSON, Parquet or Arrow IPC files')
     .requiredOption('-r, --reference <file>', 'reference sample: CSV (header row; , ; tab or | delimited), NDJSON, Parquet or Arrow IPC (file or stream)')
-    .requiredOption('-c, --current <file>', 'current sample, in any of the same formats (format from the extension, else the first bytes)')
+    .requiredOption('-c, --current <file...>', 'current sample, in any of the same formats (format from the extension, else the first bytes); repeat for consecutive windows')
+    .option('-w, --window-rows <n>', 'cut each current file into consecutive windows of n rows (one evaluation per window)')
+    .option('-b, --budget <p>', 'false-alarm budget: largest probability of any false drift verdict per window (default 0.001)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['json', 'table']).default('table'))
     .option('-t, --type <name=type...>', 'force a column type: NAME=numeric or NAME=categorical (repeatable)', [])
     .option('--csv-delimiter <char>', 'CSV field delimiter (default: the one of , ; tab | the header row holds most of)')
     .option('--csv-encoding <label>', 'CSV text encoding, e.g. windows-1252 (default: UTF-8, or UTF-16 by its byte order mark)')
-    .action(async (opts: { reference: string; current: string; format: 'json' | 'table'; type: string[]; csvDelimiter?: string; csvEncoding?: string }) => {
+    .action(async (opts: {
+      reference: string;
+      current: string[];
+      format: 'json' | 'table';
+      type: string[];
+      windowRows?: string;
+      budget?: string;
+      csvDelimiter?: string;
+      csvEncoding?: string;
+    }) => {
       let types;
+      let windowRows: number | undefined;
+      let budget: number | undefined;
       try {
         types = parseTypeOptions(opts.type);
+        if (opts.windowRows !== undefined) {
+          windowRows = Number(opts.windowRows);
+          if (!/^\d+$/.test(opts.windowRows) || windowRows < 1) throw new CompareInputError(`--window-rows ${opts.windowRows}: expected a whole number of rows, at least 1`);
+        }
+        if (opts.budget !== undefined) {
+          budget = Number(opts.budget);
+          if (!(budget > 0 && budget <= 0.5)) throw new CompareInputError(`--budget ${opts.budget}: expected a probability above 0 and at most 0.5`);
+        }
       } catch (err) {
         if (!(err instanceof CompareInputError)) throw err;
         process.stderr.write(`driftstream compare: ${err.message}\n`);
@@ -22,7 +43,15 @@ export function registerCompareCommand(program: Command): void {
         return;
       }
       process.exitCode = await compareCommand(
-        { reference: opts.reference, current: opts.current, format: opts.format, types, input: { delimiter: opts.csvDelimiter, encoding: opts.csvEncoding } },
+        {
+          reference: opts.reference,
+          current: opts.current.length === 1 ? opts.current[0] : opts.current,
+          format: opts.format,
+          types,
+          input: { delimiter: opts.csvDelimiter, encoding: opts.csvEncoding },
+          ...(windowRows !== undefined ? { windowRows } : {}),
+          ...(budget !== undefined ? { budget } : {}),
+        },
         process.stdout,
         process.stderr,
       );

@@ -48,6 +48,24 @@ export const FeatureResultSchema = {
     newCategories: { type: 'array', items: { type: 'string' } },
     drift: { type: 'boolean' },
     severity: { type: 'string', enum: ['NONE', 'WARNING', 'CRITICAL'] },
+    verdict: {
+      type: 'object',
+      description: 'The verdict and its evidence (docs/detector.md); numbers that are not finite are null',
+      additionalProperties: true,
+      properties: {
+        verdict: { type: 'string', enum: ['ok', 'drift', 'insufficient'] },
+        test: { type: ['string', 'null'] },
+        pValue: { type: ['number', 'null'] },
+        level: { type: ['number', 'null'] },
+        metric: { type: 'string', enum: ['wasserstein', 'totalVariation'] },
+        effect: { type: ['number', 'null'] },
+        floor: { type: 'object', properties: { warning: num, critical: num } },
+        n: num,
+        mde: { type: ['number', 'null'] },
+        nNeeded: { type: ['number', 'null'] },
+        tests: { type: 'object', additionalProperties: { type: ['number', 'null'] } },
+      },
+    },
   },
 } as const;
 

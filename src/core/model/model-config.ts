@@ -61,8 +61,14 @@ export interface ModelConfig {
   readonly featureThresholds: Readonly<Record<string, ThresholdOverrides>>;
   /** Share of drifting features at which the dataset drifts. */
   readonly datasetDriftShare: number;
-  /** Benjamini-Hochberg control of the test p-values across the model's features. */
+  /** Benjamini-Hochberg control of the test p-values across the model's features (legacy rule only; the verdict uses the budget). */
   readonly benjaminiHochberg: boolean;
+  /**
+   * Largest probability that one evaluation of the model holds any false drift
+   * verdict (FEATURE_DRIFT, PREDICTION_DRIFT, DATASET_DRIFT); the tests' levels
+   * derive from it (docs/detector.md). Default 0.001.
+   */
+  readonly falseAlarmBudget: number;
   readonly dataQuality: DataQualityConfig;
   /** Clean evaluations before a firing alert resolves. */
   readonly resolveAfter: number;
@@ -129,6 +135,7 @@ const MODEL_KEYS = new Set([
   'featureThresholds',
   'datasetDriftShare',
   'benjaminiHochberg',
+  'falseAlarmBudget',
   'dataQuality',
   'resolveAfter',
   'bins',
@@ -141,7 +148,7 @@ const MODEL_KEYS = new Set([
   'tags',
 ]);
 
-const LEVEL_STATS = new Set(['psi', 'wasserstein', 'jensenShannon', 'hellinger']);
+const LEVEL_STATS = new Set(['psi', 'wasserstein', 'jensenShannon', 'hellinger', 'floor']);
 const TEST_STATS = new Set(['ks', 'chiSquare']);
 const MAX_WINDOW_MS = 7 * 86_400_000;
 
@@ -240,7 +247,7 @@ function parseThresholdOverrides(field: string, v: unknown): ThresholdOverrides 
       continue;
     }
     if (!LEVEL_STATS.has(stat) && !TEST_STATS.has(stat)) {
-      fail(f, `unknown statistic (expected one of psi, ks, chiSquare, wasserstein, jensenShannon, hellinger, minSamples)`);
+      fail(f, `unknown statistic (expected one of floor, psi, ks, chiSquare, wasserstein, jensenShannon, hellinger, minSamples)`);
     }
     if (!isObject(t)) fail(f, 'expected an object {warning, critical, enabled?}');
     const allowed = TEST_STATS.has(stat) ? new Set(['warning', 'critical', 'enabled', 'effectSize']) : new Set(['warning', 'critical', 'enabled']);
@@ -347,6 +354,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   }
   const datasetDriftShare = input.datasetDriftShare === undefined ? 0.5 : num('datasetDriftShare', input.datasetDriftShare, 0.01, 1);
   const benjaminiHochberg = input.benjaminiHochberg === undefined ? false : bool('benjaminiHochberg', input.benjaminiHochberg);
+  const falseAlarmBudget = input.falseAlarmBudget === undefined ? 0.001 : num('falseAlarmBudget', input.falseAlarmBudget, 1e-9, 0.5);
   const dataQuality = parseDataQuality(input.dataQuality);
   const resolveAfter = input.resolveAfter === undefined ? defaults.resolveAfter : int('resolveAfter', input.resolveAfter, 1, 1000);
   const bins = input.bins === undefined ? 10 : int('bins', input.bins, 2, 100);
@@ -366,6 +374,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
     featureThresholds,
     datasetDriftShare,
     benjaminiHochberg,
+    falseAlarmBudget,
     dataQuality,
     resolveAfter,
     bins,
@@ -396,6 +405,7 @@ export function modelConfigToJson(config: ModelConfig): Record<string, unknown> 
     featureThresholds: structuredClone(config.featureThresholds),
     datasetDriftShare: config.datasetDriftShare,
     benjaminiHochberg: config.benjaminiHochberg,
+    falseAlarmBudget: config.falseAlarmBudget,
     dataQuality: structuredClone(config.dataQuality),
     resolveAfter: config.resolveAfter,
     bins: config.bins,
