@@ -273,14 +273,12 @@ export async function* compareWindows(opts: CompareOptions): AsyncGenerator<Comp
     // record per row), in segments that end where a window ends.
     for await (const batch of curSource.columnBatches()) {
       const n = batch.length;
-      const numericValues = numericCols.map((c) => batch.column(c));
-      const categoricalValues = categoricalCols.map((c) => batch.column(c));
       for (let s = 0; s < n; ) {
         const e = opts.windowRows === undefined ? n : Math.min(n, s + (opts.windowRows - rows));
         if (!namedColumns) for (const k of batch.names) currentColumns.add(k);
-        for (let j = 0; j < numericCols.length; j++) {
-          const c = numericCols[j];
-          const values = numericValues[j];
+        // One column's cells at a time, so they can go before the next column's are made.
+        for (const c of numericCols) {
+          const values = batch.column(c);
           const summary = summaries.get(c) as NumericSummary;
           for (let i = s; i < e; i++) {
             const v = values[i];
@@ -296,9 +294,8 @@ export async function* compareWindows(opts: CompareOptions): AsyncGenerator<Comp
             summary.accept(x);
           }
         }
-        for (let j = 0; j < categoricalCols.length; j++) {
-          const c = categoricalCols[j];
-          const values = categoricalValues[j];
+        for (const c of categoricalCols) {
+          const values = batch.column(c);
           const summary = summaries.get(c) as CategoricalSummary;
           let text = curHasText.has(c);
           for (let i = s; i < e; i++) {
