@@ -22,8 +22,8 @@ export {
   type InferenceEvent,
 } from './core/events.js';
 export { ConfigError, DecodeError, DriftstreamError, UnavailableError, ValidationError, isRetriable } from './errors.js';
+export { openRowSource } from './io/sample-reader.js';
 export {
-  openRowSource,
   SampleReadError,
   SAMPLE_FORMATS,
   type ColumnBatch,

@@ -148,29 +148,6 @@ export function parseSampleFormat(value: string): SampleFormat {
 }
 
 /**
- * Opens a sample file of any {@link SampleFormat}: CSV (a header row; quoting,
- * CRLF, a byte order mark, `;`/tab/`|` delimiters), NDJSON (one object per
- * line), Parquet (any compression the format allows) or Arrow IPC (file or
- * stream). Parquet and Arrow columns take their types from the schema;
- * nested and binary columns are refused here, by name. Throws
- * {@link SampleReadError}.
- */
-export async function openRowSource(path: string, options: RowSourceOptions = {}): Promise<RowSource> {
-  await ensureReadable(path);
-  const format = options.format ?? (await detectFormat(path));
-  switch (format) {
-    case 'csv':
-      return (await import('./csv-source.js')).openCsvSource(path, options);
-    case 'ndjson':
-      return (await import('./ndjson-source.js')).openNdjsonSource(path);
-    case 'parquet':
-      return (await import('./parquet-source.js')).openParquetSource(path);
-    case 'arrow':
-      return (await import('./arrow-source.js')).openArrowSource(path);
-  }
-}
-
-/**
  * Column batches over record batches: each column is gathered when asked
  * for, and `names` are the keys of the batch's records (every record's, so
  * NDJSON keys that appear late are seen).

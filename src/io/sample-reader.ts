@@ -1,10 +1,8 @@
-import { openRowSource, type RowSourceOptions } from './row-source.js';
-import type { SampleRecord } from './row-source.js';
+import { detectFormat, ensureReadable, type RowSource, type RowSourceOptions, type SampleRecord } from './row-source.js';
 
 export { CSV_MISSING_TOKENS } from './csv-source.js';
 export {
   detectFormat,
-  openRowSource,
   SampleReadError,
   SAMPLE_FORMATS,
   type RowSource,
@@ -46,4 +44,27 @@ export async function readColumns(path: string, options: RowSourceOptions & { pe
     for (const r of batch) for (const k of Object.keys(r)) names.add(k);
   }
   return [...names];
+}
+
+/**
+ * Opens a sample file of any {@link SampleFormat}: CSV (a header row; quoting,
+ * CRLF, a byte order mark, `;`/tab/`|` delimiters), NDJSON (one object per
+ * line), Parquet (any compression the format allows) or Arrow IPC (file or
+ * stream). Parquet and Arrow columns take their types from the schema;
+ * nested and binary columns are refused here, by name. Throws
+ * {@link SampleReadError}.
+ */
+export async function openRowSource(path: string, options: RowSourceOptions = {}): Promise<RowSource> {
+  await ensureReadable(path);
+  const format = options.format ?? (await detectFormat(path));
+  switch (format) {
+    case 'csv':
+      return (await import('./csv-source.js')).openCsvSource(path, options);
+    case 'ndjson':
+      return (await import('./ndjson-source.js')).openNdjsonSource(path);
+    case 'parquet':
+      return (await import('./parquet-source.js')).openParquetSource(path);
+    case 'arrow':
+      return (await import('./arrow-source.js')).openArrowSource(path);
+  }
 }
