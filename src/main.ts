@@ -161,11 +161,17 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   }
   let alertSink = deps.alertSink;
   if (!alertSink) {
-    const sink = new KafkaAlertSink(producer!, codec, { alertsTopic: topics.alerts, metricsTopic: topics.metrics });
+    const sink = new KafkaAlertSink(producer!, codec, {
+      alertsTopic: topics.alerts,
+      metricsTopic: topics.metrics,
+      maxEvaluationBytes: config.detector.maxEvaluationBytes,
+      metrics,
+      logger,
+    });
     await sink.init();
     alertSink = sink;
   }
-  const deadLetters = deps.deadLetters ?? new KafkaDeadLetterWriter(producer!, topics.dlq);
+  const deadLetters = deps.deadLetters ?? new KafkaDeadLetterWriter(producer!, topics.dlq, { maxRecordBytes: config.detector.dlqMaxRecordBytes, metrics, logger });
 
   const models = deps.models ?? new MemoryModelRepository();
   const results = deps.results ?? new MemoryResultRepository();
