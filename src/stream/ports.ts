@@ -19,11 +19,32 @@ export interface StoredReference {
   profile: unknown;
 }
 
-/** Models and their immutable, versioned reference profiles. */
+/** A stored model configuration and its version: 1 when created, one more on every change. */
+export interface ModelEntry {
+  config: ModelConfigJson;
+  version: number;
+}
+
+/**
+ * Models and their immutable, versioned reference profiles. Every change to
+ * a model's configuration takes the next version; {@link putModelIf} is a
+ * compare-and-set on it, so writers that read, decide and write (a detector
+ * registering a model, an API client with If-Match) never overwrite each
+ * other's changes unseen.
+ */
 export interface ModelRepository {
   listModels(): Promise<ModelConfigJson[]>;
   getModel(modelId: string): Promise<ModelConfigJson | undefined>;
-  putModel(config: ModelConfigJson): Promise<void>;
+  /** The configuration with its version. */
+  getModelEntry(modelId: string): Promise<ModelEntry | undefined>;
+  /** Stores a configuration unconditionally (a declaration); returns its new version. */
+  putModel(config: ModelConfigJson): Promise<number>;
+  /**
+   * Stores a configuration only when the stored version is `expectedVersion`
+   * (`null`: only when the model does not exist), atomically; returns the new
+   * version, or undefined when the stored version differs (nothing written).
+   */
+  putModelIf(config: ModelConfigJson, expectedVersion: number | null): Promise<number | undefined>;
   deleteModel(modelId: string): Promise<boolean>;
   /** Stores a new reference version; returns it with its assigned version. */
   addReference(modelId: string, referenceId: string, profile: unknown): Promise<StoredReference>;
