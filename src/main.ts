@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
-import { parseModelsFile, type ModelConfig, type ModelDefaults } from './core/model/model-config.js';
+import { MAX_MODEL_FEATURES, parseModelsFile, type ModelConfig, type ModelDefaults } from './core/model/model-config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -179,7 +179,15 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   const alertState = deps.alertState ?? new MemoryAlertStateStore();
   const labelJoin = deps.labelJoin ?? new MemoryLabelJoin({ horizonMs: config.detector.labelHorizonMs, capacity: config.detector.memoryLabelCapacity });
 
-  const catalog = new ModelCatalog({ repository: models, logger, defaults: modelDefaultsOf(config), autoRegister: config.detector.autoRegister, now });
+  const catalog = new ModelCatalog({
+    repository: models,
+    logger,
+    defaults: modelDefaultsOf(config),
+    autoRegister: config.detector.autoRegister,
+    maxModels: config.detector.maxModels,
+    maxAutoRegistered: config.detector.maxAutoRegisteredModels,
+    now,
+  });
   await catalog.init(options.models ?? []);
   // Complete panes are kept for the longest window (auto-registered models get the default 1h window).
   const coordinator = deps.coordinator ?? new MemoryPaneCoordinator(Math.max(catalog.longestWindowMs, 3_600_000));
@@ -217,6 +225,11 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     idleTimeoutMs: config.detector.idleTimeoutMs,
     now,
     inferenceSink: deps.inferenceSink ?? (() => new InferenceLabelRecorder(labelJoin, metrics, logger)),
+    limits: {
+      maxFutureSkewMs: config.detector.maxFutureSkewMs,
+      maxStringBytes: config.detector.maxStringBytes,
+      maxAutoFeatures: Math.min(config.detector.maxAutoFeatures, MAX_MODEL_FEATURES),
+    },
   };
   const topology = new Topology(context, {
     sourceTopic: topics.inference,

@@ -4,6 +4,8 @@
  * shapes are registered once with an $id and referenced as `Name#`.
  */
 
+import { MAX_MODEL_FEATURES } from '../core/model/model-config.js';
+
 const num = { type: 'number' } as const;
 const nullableNum = { type: ['number', 'null'] } as const;
 const epochMs = { type: 'integer', description: 'Epoch milliseconds' } as const;
@@ -146,7 +148,7 @@ export const ModelConfigSchema = {
     features: {
       type: 'object',
       additionalProperties: { type: 'string', enum: ['numeric', 'categorical'] },
-      maxProperties: 1000,
+      maxProperties: MAX_MODEL_FEATURES,
     },
     prediction: { type: 'string', enum: ['score', 'class', 'regression'] },
     positiveClass: { type: ['string', 'number', 'boolean'] },

@@ -17,6 +17,7 @@ import {
 } from './processing-error-policy.js';
 import type { WindowEvaluator } from './window-evaluator.js';
 import { validateInference } from './validate-inference.js';
+import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
 
 /** Decoding as the processor needs it (src/adapters/registry/event-codec.ts implements it). */
 export interface ValueDecoder {
@@ -51,6 +52,8 @@ export interface ProcessorContext {
   readonly now: () => number;
   /** Creates the per-partition receiver of valid inferences (for label joins), when there is one. */
   readonly inferenceSink?: () => InferenceSink;
+  /** Per-event limits; defaults from {@link DEFAULT_STREAM_LIMITS}. */
+  readonly limits?: StreamLimits;
 }
 
 /** Hooks of the consumer a batch runs in. */
@@ -112,6 +115,7 @@ export class InferenceProcessor {
   private dead: DeadLetter[] = [];
   private lastCheckpointAt: number;
   private readonly sink: InferenceSink | undefined;
+  private readonly limits: StreamLimits;
 
   constructor(
     readonly topic: string,
@@ -123,6 +127,7 @@ export class InferenceProcessor {
     this.source = `${topic}/${partition}`;
     this.lastCheckpointAt = ctx.now();
     this.sink = ctx.inferenceSink?.();
+    this.limits = ctx.limits ?? DEFAULT_STREAM_LIMITS;
   }
 
   /** The offset the next record must have (after a restore: where to seek). */
@@ -149,6 +154,16 @@ export class InferenceProcessor {
     }
     const { windows, dropped } = PartitionWindows.fromJSON(state.windows, (m, r) => this.ctx.catalog.layoutFor(m, r), this.ctx.now());
     this.windows = windows;
+    // A checkpoint of a version that let far-future event times in may hold a clock that makes every
+    // later event late: set it back to when the checkpoint was written.
+    const now = this.ctx.now();
+    const repaired = windows.repairFutureClock(now + this.limits.maxFutureSkewMs, Math.min(checkpoint.savedAt, now));
+    if (repaired) {
+      this.ctx.logger.warn(
+        { topic: this.topic, partition: this.partition, clock: state.windows.clock, repairedTo: windows.clock, droppedPanes: repaired.droppedPanes },
+        'checkpoint held an event-time clock in the future; repaired',
+      );
+    }
     if (dropped.length > 0) {
       this.ctx.logger.warn({ topic: this.topic, partition: this.partition, panes: dropped.length }, 'dropped restored panes of unknown models or references');
     }
@@ -209,18 +224,37 @@ export class InferenceProcessor {
   private handle(r: SourceMessage, value: unknown, now: number): void {
     let ev: InferenceEvent;
     try {
-      ev = validateInference(value);
+      ev = validateInference(value, this.limits.maxStringBytes);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       this.reject(r, err.reason, err.message);
       return;
     }
-    const rt = this.ctx.catalog.resolve(ev.modelId);
-    if (rt === undefined) {
-      this.reject(r, 'unknown_model', `model ${JSON.stringify(ev.modelId)} is not declared and auto-registration is off`);
+    const ts = ev.timestamp;
+    // An event time past both the record's own timestamp and the wall clock (plus the skew) would move
+    // the partition's clock and make every later event late: refused, it never touches the clock.
+    const recordTs = Number(r.timestamp);
+    const reference = recordTs > 0 && recordTs < now ? recordTs : now;
+    if (ts > reference + this.limits.maxFutureSkewMs) {
+      this.reject(r, 'future_timestamp', `timestamp ${new Date(ts).toISOString()} is more than ${this.limits.maxFutureSkewMs} ms past the record's time ${new Date(reference).toISOString()}`);
       return;
     }
-    const ts = ev.timestamp;
+    const known = this.ctx.catalog.get(ev.modelId);
+    if (known === undefined || (known.layout === undefined && known.config.autoRegistered && Object.keys(known.config.features).length === 0)) {
+      // Types are inferred from these events: a model never gets more features than a declared one may have.
+      let n = 0;
+      for (const _ in ev.features) n++;
+      if (n > this.limits.maxAutoFeatures) {
+        this.reject(r, 'too_many_features', `event has ${n} features, more than the ${this.limits.maxAutoFeatures} an auto-registered model may have`);
+        return;
+      }
+    }
+    const rt = known ?? this.ctx.catalog.resolve(ev.modelId);
+    if (rt === undefined) {
+      const refusal = this.ctx.catalog.refusalOf(ev.modelId) ?? { reason: 'unknown_model', message: `model ${JSON.stringify(ev.modelId)} is unknown` };
+      this.reject(r, refusal.reason, refusal.message);
+      return;
+    }
     const layout = rt.layout;
     if (layout === undefined) {
       const bootstrap = rt.bootstrap;

@@ -6,6 +6,13 @@ import type { ThresholdOverrides } from '../drift/thresholds.js';
 import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from '../drift/performance-alerts.js';
 
 /** How a model's output is summarized for prediction drift. */
+/**
+ * Most features a model may have: declared (PUT, a models file, an upload)
+ * or inferred by auto-registration. One evaluation carries a result per
+ * feature, so this bounds the evaluation and alert records too.
+ */
+export const MAX_MODEL_FEATURES = 1000;
+
 export type PredictionKind = 'score' | 'class' | 'regression';
 
 /** One event-time window of a model: tumbling when `slideMs === sizeMs`. */
@@ -181,6 +188,7 @@ function onlyKeys(field: string, o: Record<string, unknown>, allowed: ReadonlySe
 function parseFeatures(v: unknown): Record<string, FeatureType> {
   if (v === undefined) return {};
   if (!isObject(v)) fail('features', 'expected an object mapping feature names to "numeric" or "categorical"');
+  if (Object.keys(v).length > MAX_MODEL_FEATURES) fail('features', `a model may have at most ${MAX_MODEL_FEATURES} features`);
   const out: Record<string, FeatureType> = {};
   for (const [name, type] of Object.entries(v)) {
     if (name.length === 0 || name.length > 256) fail('features', 'feature names must have 1 to 256 characters');
