@@ -36,6 +36,7 @@ import type {
   ModelRepository,
   PaneCoordinator,
   ResultRepository,
+  StreamProgress,
 } from './stream/ports.js';
 
 /**
@@ -99,6 +100,8 @@ export interface DetectorHandle {
   readonly labelJoin: LabelJoin;
   /** Latest window performance, read from the label join (for the HTTP service). */
   readonly performance: LabelJoinPerformanceReader;
+  /** Stalled partitions and dependencies being waited out, for /readyz. */
+  readonly progress: StreamProgress;
   /** Checkpoints, commits, drains evaluations and disconnects. Idempotent. */
   stop(): Promise<void>;
 }
@@ -259,6 +262,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
       sessionTimeoutMs: options.sessionTimeoutMs ?? config.kafka.sessionTimeoutMs,
       backpressure: deps.backpressure,
+      stallTimeoutMs: config.detector.stallTimeoutMs,
       onFatal: (err) => {
         fatalError ??= err;
         void handle.stop();
@@ -324,12 +328,17 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     done,
     labelJoin,
     performance: new LabelJoinPerformanceReader(labelJoin, models),
+    progress: {
+      stalledPartitions: () => runner.stalledPartitions(),
+      waitingFor: () => evaluator.waitingFor(),
+    },
     stop() {
       stopping ??= (async () => {
         clearInterval(refreshTimer);
+        // Evaluations waiting out an outage give up first: the final checkpoints must not wait behind them.
+        evaluator.stop();
         await labels.stop();
         await runner.stop();
-        evaluator.stop();
         await evaluator.drain();
         await catalog.flush();
         if (producer) await producer.disconnect().catch(() => {});
