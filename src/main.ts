@@ -134,7 +134,7 @@ export async function loadModelsFile(path: string, defaults: ModelDefaults): Pro
  */
 export async function startDetector(config: Config, deps: DetectorDeps = {}, options: DetectorOptions = {}): Promise<DetectorHandle> {
   const logger = deps.logger ?? createLogger(config.logLevel);
-  const metrics = deps.metrics ?? createMetrics();
+  const metrics = deps.metrics ?? createMetrics({ maxModelSeries: config.detector.metricsMaxModels });
   const now = deps.now ?? Date.now;
   const kafka = deps.kafka ?? createKafka(config.kafka, logger);
   const codec =

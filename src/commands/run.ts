@@ -43,7 +43,7 @@ export interface RunHandle {
  */
 export async function startRun(config: Config, options: RunOptions = {}): Promise<RunHandle> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = options.metrics ?? createMetrics();
+  const metrics = options.metrics ?? createMetrics({ maxModelSeries: config.detector.metricsMaxModels });
   const defaults = modelDefaultsOf(config);
   const file = options.models ?? config.detector.modelsFile;
   const declared = [...(options.modelConfigs ?? []), ...(file ? await loadModelsFile(file, defaults) : [])];

@@ -32,14 +32,35 @@ export interface Metrics {
   readonly limitHits: Counter<'limit'>;
   readonly duplicates: Counter;
   readonly partitionStalled: Gauge<'topic' | 'partition'>;
+  /**
+   * The `model` label value of a model: its id for the first `maxModelSeries` models that report,
+   * {@link OTHER_MODEL} for the rest (their counters add up there; gauges of theirs are not exported).
+   */
+  modelLabel(modelId: string): string;
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+/** The `model` label of the models beyond the per-model series limit. */
+export const OTHER_MODEL = '__other__';
+
+/** Models with their own series by default (DRIFTSTREAM_METRICS_MAX_MODELS). */
+export const DEFAULT_MAX_MODEL_SERIES = 100;
+
+export function createMetrics(options: { defaultMetrics?: boolean; maxModelSeries?: number } = {}): Metrics {
   const registry = new Registry();
+  const maxModelSeries = options.maxModelSeries ?? DEFAULT_MAX_MODEL_SERIES;
+  // Admission is first come: a model keeps its series for the life of the process, so no series moves.
+  const admitted = new Set<string>();
+  const modelLabel = (modelId: string): string => {
+    if (admitted.has(modelId)) return modelId;
+    if (admitted.size >= maxModelSeries) return OTHER_MODEL;
+    admitted.add(modelId);
+    return modelId;
+  };
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'driftstream_process_' });
   const registers = [registry];
   return {
     registry,
+    modelLabel,
     eventsConsumed: new Counter({ name: 'driftstream_events_consumed_total', help: 'Inference events counted into windows.', labelNames: ['model'], registers }),
     eventsInvalid: new Counter({ name: 'driftstream_events_invalid_total', help: 'Records that could not be decoded or validated.', labelNames: ['reason'], registers }),
     eventsLate: new Counter({ name: 'driftstream_events_late_total', help: 'Events that arrived after their pane closed.', labelNames: ['model'], registers }),

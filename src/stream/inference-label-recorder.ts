@@ -54,7 +54,7 @@ export class InferenceLabelRecorder {
     for (;;) {
       try {
         const outcome = await this.join.recordInferences(records);
-        for (const [model, n] of Object.entries(outcome.joinedByModel)) this.metrics.labelsJoined.inc({ model }, n);
+        for (const [model, n] of Object.entries(outcome.joinedByModel)) this.metrics.labelsJoined.inc({ model: this.metrics.modelLabel(model) }, n);
         if (outcome.evictedByModel) this.reportEvicted(outcome.evictedByModel);
         return;
       } catch (err) {
@@ -71,7 +71,7 @@ export class InferenceLabelRecorder {
 
   // A full in-memory join drops its oldest pending inferences: counted per model, and said once in the log.
   private reportEvicted(byModel: Record<string, number>): void {
-    for (const [model, n] of Object.entries(byModel)) this.metrics.labelJoinEvicted.inc({ model }, n);
+    for (const [model, n] of Object.entries(byModel)) this.metrics.labelJoinEvicted.inc({ model: this.metrics.modelLabel(model) }, n);
     if (this.warnedEviction) return;
     this.warnedEviction = true;
     this.logger.warn(

@@ -301,8 +301,9 @@ export class InferenceProcessor {
   private recordBatch(now: number): void {
     const { metrics, state } = this.ctx;
     for (const [model, b] of this.batch) {
-      if (b.consumed > 0) metrics.eventsConsumed.inc({ model }, b.consumed);
-      if (b.late > 0) metrics.eventsLate.inc({ model }, b.late);
+      const label = metrics.modelLabel(model);
+      if (b.consumed > 0) metrics.eventsConsumed.inc({ model: label }, b.consumed);
+      if (b.late > 0) metrics.eventsLate.inc({ model: label }, b.late);
       state.recordConsumed(model, b.consumed, b.late, b.lastTs);
     }
     this.batch.clear();

@@ -267,12 +267,15 @@ export class WindowEvaluator {
 
   private observe(evaluations: DetailedEvaluation[], alerts: DriftAlert[], trackers: [string, AlertTracker][]): void {
     const { metrics, state } = this.deps;
-    for (const a of alerts) metrics.alerts.inc({ model: a.modelId, kind: a.kind, severity: a.severity });
+    for (const a of alerts) metrics.alerts.inc({ model: metrics.modelLabel(a.modelId), kind: a.kind, severity: a.severity });
     evaluations.forEach((e, i) => {
-      const model = e.modelId;
+      const model = metrics.modelLabel(e.modelId);
       const window = e.windowName;
       metrics.evaluations.inc({ model, window });
+      // Models beyond the series limit share counters; their per-feature gauges are not exported.
+      const own = model === e.modelId;
       const set = (feature: string, r: DetailedEvaluation['features'][string]): void => {
+        if (!own) return;
         for (const s of STATISTICS) {
           const v = r[s];
           if (typeof v === 'number' && Number.isFinite(v)) metrics.driftStatistic.set({ model, feature, window, statistic: s }, v);

@@ -5,6 +5,7 @@ import { InferenceProcessor } from '../../../src/stream/inference-processor.js';
 import { ModelCatalog } from '../../../src/stream/model-catalog.js';
 import { buildReference } from '../../../src/stream/reference-bootstrap.js';
 import { DEFAULT_STREAM_LIMITS } from '../../../src/stream/stream-limits.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
 import { row, rng } from '../windows/fixtures.js';
 import { Harness, T0, control } from './harness.js';
 
@@ -118,5 +119,16 @@ describe('stream limits', () => {
     expect(h.dead.map((d) => d.reason)).toEqual(['type_mismatch']);
     expect(h.catalog.get('credit')!.config.autoRegistered).toBe(false);
     expect(h.catalog.get('credit')!.config.features).toEqual({ age: 'numeric' });
+  });
+
+  it('gives the first N models their own series and sums the rest under model="__other__"', async () => {
+    const h = await new Harness().init();
+    const metrics = createMetrics({ defaultMetrics: false, maxModelSeries: 2 });
+    const p = new InferenceProcessor('t', 0, 1, { ...h.ctx, metrics });
+    const r = rng(6);
+    const models = ['a', 'b', 'c', 'd', 'e'];
+    await p.process(h.messages(0, models.flatMap((m, k) => Array.from({ length: k + 1 }, (_, i) => event(r, T0 + i, k * 10 + i, m)))), control);
+    const consumed = (await metrics.eventsConsumed.get()).values.map((v) => [v.labels.model, v.value]);
+    expect(Object.fromEntries(consumed)).toEqual({ a: 1, b: 2, __other__: 3 + 4 + 5 });
   });
 });
