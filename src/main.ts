@@ -233,6 +233,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
       maxStringBytes: config.detector.maxStringBytes,
       maxAutoFeatures: Math.min(config.detector.maxAutoFeatures, MAX_MODEL_FEATURES),
     },
+    dedup: { windowMs: config.detector.dedupWindowMs, capacity: config.detector.dedupCapacity },
   };
   const topology = new Topology(context, {
     sourceTopic: topics.inference,

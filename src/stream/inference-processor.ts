@@ -18,6 +18,7 @@ import {
 import type { WindowEvaluator } from './window-evaluator.js';
 import { validateInference } from './validate-inference.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
+import { EventDeduplicator } from './event-deduplicator.js';
 
 /** Decoding as the processor needs it (src/adapters/registry/event-codec.ts implements it). */
 export interface ValueDecoder {
@@ -54,6 +55,8 @@ export interface ProcessorContext {
   readonly inferenceSink?: () => InferenceSink;
   /** Per-event limits; defaults from {@link DEFAULT_STREAM_LIMITS}. */
   readonly limits?: StreamLimits;
+  /** Drop eventIds seen again within `windowMs` (processing time), per partition; off when absent. */
+  readonly dedup?: { windowMs: number; capacity: number };
 }
 
 /** Hooks of the consumer a batch runs in. */
@@ -116,6 +119,7 @@ export class InferenceProcessor {
   private lastCheckpointAt: number;
   private readonly sink: InferenceSink | undefined;
   private readonly limits: StreamLimits;
+  private readonly dedup: EventDeduplicator | undefined;
 
   constructor(
     readonly topic: string,
@@ -128,6 +132,7 @@ export class InferenceProcessor {
     this.lastCheckpointAt = ctx.now();
     this.sink = ctx.inferenceSink?.();
     this.limits = ctx.limits ?? DEFAULT_STREAM_LIMITS;
+    this.dedup = ctx.dedup && ctx.dedup.windowMs > 0 ? new EventDeduplicator(ctx.dedup.windowMs, ctx.dedup.capacity, ctx.now()) : undefined;
   }
 
   /** The offset the next record must have (after a restore: where to seek). */
@@ -237,6 +242,10 @@ export class InferenceProcessor {
     const reference = recordTs > 0 && recordTs < now ? recordTs : now;
     if (ts > reference + this.limits.maxFutureSkewMs) {
       this.reject(r, 'future_timestamp', `timestamp ${new Date(ts).toISOString()} is more than ${this.limits.maxFutureSkewMs} ms past the record's time ${new Date(reference).toISOString()}`);
+      return;
+    }
+    if (this.dedup?.seen(ev.eventId, now)) {
+      this.ctx.metrics.duplicates.inc();
       return;
     }
     const known = this.ctx.catalog.get(ev.modelId);

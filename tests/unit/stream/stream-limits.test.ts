@@ -131,4 +131,22 @@ describe('stream limits', () => {
     const consumed = (await metrics.eventsConsumed.get()).values.map((v) => [v.labels.model, v.value]);
     expect(Object.fromEntries(consumed)).toEqual({ a: 1, b: 2, __other__: 3 + 4 + 5 });
   });
+
+  it('drops eventIds seen again within the de-duplication window and counts them', async () => {
+    const h = await withReference(new Harness({ autoRegister: false }));
+    const p = new InferenceProcessor('t', 0, 1, { ...h.ctx, dedup: { windowMs: 60_000, capacity: 10_000 } });
+    const r = rng(7);
+    const once = Array.from({ length: 200 }, (_, i) => event(r, T0 + i, i));
+    await p.process(h.messages(0, [...once, ...once.slice(0, 50).map((e) => ({ ...e, timestamp: e.timestamp + 1 }))]), control);
+    expect(h.state.counters.consumed).toBe(200);
+    expect((await h.metrics.duplicates.get()).values[0].value).toBe(50);
+    // Past two windows the ids are forgotten: the same id counts again.
+    h.now += 120_001;
+    await p.process(h.messages(0, [{ ...once[0], timestamp: T0 + 130_000 }]), control);
+    expect(h.state.counters.consumed).toBe(201);
+    // Off by default: 200 events with one eventId count 200 times, as before.
+    const q = h.processor(1);
+    await q.process(h.messages(1, Array.from({ length: 20 }, (_, i) => ({ ...event(r, T0 + 130_000 + i, 7), eventId: 'same' }))), control);
+    expect(h.state.counters.consumed).toBe(221);
+  });
 });
