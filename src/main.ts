@@ -19,7 +19,7 @@ import { MemoryAlertStateStore } from './adapters/memory/memory-alert-state-stor
 import { MemoryLabelJoin } from './adapters/memory/memory-label-join.js';
 import { KafkaGroundTruthRunner } from './adapters/kafka/kafka-ground-truth-runner.js';
 import { GroundTruthProcessor } from './stream/ground-truth-processor.js';
-import { InferenceLabelRecorder } from './stream/inference-label-recorder.js';
+import { InferenceLabelRecorder, LabelJoinBudget } from './stream/inference-label-recorder.js';
 import type { LabelJoin } from './stream/label-join.js';
 import { PerformanceEvaluator, windowPerformanceOf } from './stream/performance-evaluator.js';
 import { LabelJoinPerformanceReader } from './stream/performance-reader.js';
@@ -213,6 +213,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     performanceOf: windowPerformanceOf(labelJoin, performanceModel),
   });
   const decoder: ValueDecoder = codec;
+  const labelBudget = new LabelJoinBudget(config.detector.labelJoinMaxPerModel, config.detector.labelHorizonMs);
   const context: ProcessorContext = {
     groupId: config.groupId,
     catalog,
@@ -227,7 +228,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     policy: options.policy ?? 'dlq',
     idleTimeoutMs: config.detector.idleTimeoutMs,
     now,
-    inferenceSink: deps.inferenceSink ?? (() => new InferenceLabelRecorder(labelJoin, metrics, logger)),
+    inferenceSink: deps.inferenceSink ?? (() => new InferenceLabelRecorder(labelJoin, metrics, logger, undefined, labelBudget)),
     limits: {
       maxFutureSkewMs: config.detector.maxFutureSkewMs,
       maxStringBytes: config.detector.maxStringBytes,
