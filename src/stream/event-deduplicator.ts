@@ -1,4 +1,8 @@
-import { BloomFilter } from 'bloom-filters';
+import bloomFilters from 'bloom-filters';
+
+// A CommonJS package: Node's ESM loader gives its exports as the default one.
+const { BloomFilter } = bloomFilters;
+type BloomFilter = InstanceType<typeof BloomFilter>;
 
 /** False-positive rate of each generation of the filter. */
 export const DEDUP_ERROR_RATE = 0.001;
