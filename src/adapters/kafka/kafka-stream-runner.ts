@@ -16,6 +16,15 @@ import { partitionCountOf, settleWithin } from './kafka-client.js';
 export const FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 export const FETCH_MAX_BYTES = 10 * 1024 * 1024;
 
+/**
+ * A gap between two fetches longer than this means the consumer cannot fetch (the broker is away, or
+ * consumption is paused): no record arriving then is not idleness.
+ */
+const FETCH_GAP_MS = 3_000;
+
+/** How long stop() waits for a partition's batch in progress before it leaves without checkpointing it. */
+const STOP_BATCH_WAIT_MS = 5_000;
+
 export interface KafkaStreamRunnerOptions {
   groupId: string;
   /** Where a partition without committed offset or checkpoint starts. Default earliest. */
@@ -78,6 +87,8 @@ export class KafkaStreamRunner {
   private lagAdmin: Admin | undefined;
   private measuring = false;
   private readonly progress = new Map<number, PartitionProgress>();
+  private lastFetchAt = 0;
+  private fetchingSince = 0;
   /** Resolves at the first group join. */
   readonly joined: Promise<void>;
 
@@ -110,6 +121,11 @@ export class KafkaStreamRunner {
       const err = e.payload.error;
       if (err instanceof ProcessingFailedError || !e.payload.restart) this.fatal(err);
       else this.logger.warn({ err: err.message }, 'consumer crashed; kafkajs restarts it');
+    });
+    consumer.on(consumer.events.FETCH, () => {
+      const now = Date.now();
+      if (now - this.lastFetchAt > FETCH_GAP_MS) this.fetchingSince = now;
+      this.lastFetchAt = now;
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: (this.options.startFrom ?? 'earliest') === 'earliest' });
@@ -316,17 +332,22 @@ export class KafkaStreamRunner {
     if (this.stopping) return;
     const topic = this.topology.sourceTopic;
     const now = Date.now();
+    // A partition is idle when fetches succeed and bring nothing. While the consumer cannot fetch
+    // (a broker outage), and until it has fetched for an idle timeout again, silence proves nothing:
+    // closing panes then would complete them without partitions whose records are only delayed.
+    const fetching = now - this.lastFetchAt < FETCH_GAP_MS && now - this.fetchingSince >= this.options.idleTimeoutMs;
     for (const [key, task] of this.tasks) {
       // A processor of a revoked partition must not report it (its next owner does).
       if (task.generation !== this.generation) continue;
       try {
-        await this.withLock(task, () => task.processor.punctuate());
+        if (fetching) await this.withLock(task, () => task.processor.punctuate());
         await this.maybeCheckpoint(task, false);
       } catch (err) {
         this.logger.warn({ err: (err as Error).message, partition: key }, 'punctuation failed');
       }
     }
     const generation = this.generation;
+    if (!fetching) return;
     for (const a of this.assigned) {
       if (generation !== this.generation) break;
       if (a.reportedIdle || this.tasks.has(`${topic}/${a.partition}`) || now - a.since < this.options.idleTimeoutMs) continue;
@@ -367,22 +388,34 @@ export class KafkaStreamRunner {
     } catch {
       // Not running (yet): nothing is in flight.
     }
+    let stuck = false;
     for (const task of this.tasks.values()) {
       try {
-        await task.lock;
+        // A partition stuck mid-batch (a dependency that does not come back) is not checkpointed: its
+        // state is partial, and the next owner replays it from the last checkpoint.
+        let busy = false;
+        await settleWithin(task.lock, STOP_BATCH_WAIT_MS, () => (busy = true));
+        if (busy) {
+          stuck = true;
+          this.logger.warn({ partition: task.processor.partition }, `partition still busy after ${STOP_BATCH_WAIT_MS} ms; leaving it to replay from its last checkpoint`);
+          continue;
+        }
         await this.maybeCheckpoint(task, true);
       } catch (err) {
         this.logger.warn({ err: (err as Error).message }, 'final checkpoint failed');
       }
     }
+    // kafkajs stops only after the batches in progress: with one stuck, waiting long is pointless.
+    const stopMs = stuck ? 2_000 : 10_000;
     await settleWithin(
       consumer.stop().catch((err) => this.logger.warn({ err: (err as Error).message }, 'consumer stop failed')),
-      10_000,
-      () => this.logger.warn('consumer did not stop within 10 s (a rebalance in progress); leaving anyway'),
+      stopMs,
+      () => this.logger.warn(`consumer did not stop within ${stopMs} ms (a rebalance or a stuck batch in progress); leaving anyway`),
     );
     for (const task of this.tasks.values()) await task.processor.close();
     this.tasks.clear();
-    await settleWithin(consumer.disconnect(), 5_000, () => this.logger.warn('consumer did not disconnect within 5 s; leaving anyway'));
+    const disconnectMs = stuck ? 2_000 : 5_000;
+    await settleWithin(consumer.disconnect(), disconnectMs, () => this.logger.warn(`consumer did not disconnect within ${disconnectMs} ms; leaving anyway`));
   }
 
   /** Processors of the partitions this process owns now. */
