@@ -2,7 +2,7 @@
 // process; the shared broker never sees it), with `driftstream run` (Redis, PostgreSQL, HTTP)
 // consuming from it. While the broker is gone /readyz reports kafka down; once it is back every
 // event is counted exactly once and no alert record is published twice.
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -65,8 +65,6 @@ beforeAll(async () => {
   });
   await admin.disconnect();
   const modelsFile = await writeModelFiles(artifacts, MODEL, { referenceId: `${runId}-ref`, resolveAfter: 2 });
-  // Each run registers its own alert subject; the schema id may be shared, the subject is not.
-  writeFileSync(modelsFile, readFileSync(modelsFile, 'utf8'));
   run = new RunProcess(
     {
       DRIFTSTREAM_KAFKA_BROKERS: broker.brokers,
