@@ -9,7 +9,7 @@
 # installs the production dependencies only, and `runtime` copies both results
 # onto a slim Node image that runs as the unprivileged `node` user (uid 1000).
 
-ARG NODE_IMAGE=node:20.19.5-bookworm-slim
+ARG NODE_IMAGE=node:26.12.1-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisLabelJoin } from '../src/adapters/redis/redis-label-join.js';
-import { toInferenceRecord, toLabelRecord, type InferenceRecord, type LabelRecord } from '../src/core/stats/performance.js';
+import { toInferenceRecord, toLabelRecord, type InferenceRecord, type LabelRecord } from '../src/core/performance/records.js';
 import type { BenchLine } from './stats.js';
 import { DEFAULT_WINDOWS } from '../src/core/model/model-config.js';
 import { paneSizesOf } from '../src/stream/label-records.js';

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { MemoryModelRepository, MemoryResultRepository } from '../src/adapters/memory/index.js';
 import { startHttp } from '../src/commands/serve.js';
 import { loadConfig } from '../src/config/config.js';
-import { startDetector } from '../src/main.js';
+import { startDetector } from '../src/app/detector.js';
 import { createLogger } from '../src/observability/logger.js';
 
 const config = loadConfig(process.env);

@@ -17,7 +17,7 @@ import { MemoryLabelJoin } from '../src/adapters/memory/memory-label-join.js';
 import { MemoryResultRepository } from '../src/adapters/memory/memory-result-repository.js';
 import { evaluateWindow } from '../src/core/drift/evaluate-window.js';
 import { parseModelConfig } from '../src/core/model/model-config.js';
-import { toInferenceRecord } from '../src/core/stats/performance.js';
+import { toInferenceRecord } from '../src/core/performance/records.js';
 import { Pane } from '../src/core/windows/pane.js';
 import { createPaneLayout } from '../src/core/windows/pane-layout.js';
 import { paneSizesOf, performanceSpecOf } from '../src/stream/label-records.js';

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { createAdapters } from '../adapters/create-adapters.js';
+import { createAdapters } from '../app/create-adapters.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { readTopicRange, type TopicRangeStats } from '../adapters/kafka/topic-range-reader.js';
 import { EventCodec } from '../adapters/registry/event-codec.js';
@@ -10,7 +10,7 @@ import { modelConfigToJson, parseModelConfig, withFeatures, type ModelConfig } f
 import { serializeProfile, type ReferenceProfile } from '../core/profile/reference-profile.js';
 import { ConfigError } from '../errors.js';
 import { readSampleBatches, type SampleFormat } from '../io/sample-reader.js';
-import { loadModelsFile, modelDefaultsOf } from '../main.js';
+import { loadModelsFile, modelDefaultsOf } from '../app/detector.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { buildReferenceFromSamples, type SampleLike } from '../stream/reference-from-samples.js';

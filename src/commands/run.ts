@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { createAdapters, type Adapters } from '../adapters/create-adapters.js';
+import { createAdapters, type Adapters } from '../app/create-adapters.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { modelConfigToJson, parseModelConfig, type ModelConfig } from '../core/model/model-config.js';
 import { ConfigError } from '../errors.js';
@@ -8,7 +8,7 @@ import { buildApp } from '../http/app.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { kafkaHealthCheck } from '../adapters/kafka/kafka-health-check.js';
 import { createReferenceBuilder } from '../http/reference-builder.js';
-import { loadModelsFile, modelDefaultsOf, startDetector, type DetectorDeps, type DetectorHandle } from '../main.js';
+import { loadModelsFile, modelDefaultsOf, startDetector, type DetectorDeps, type DetectorHandle } from '../app/detector.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { ProcessingErrorPolicy } from '../stream/processing-error-policy.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { createAdapters } from '../adapters/create-adapters.js';
+import { createAdapters } from '../app/create-adapters.js';
 import { loadConfig, redactUrl, type Config } from '../config/config.js';
 import { modelConfigToJson, parseModelConfig } from '../core/model/index.js';
 import { ConfigError } from '../errors.js';
@@ -8,7 +8,7 @@ import { buildApp } from '../http/app.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { DetectorStateReader, PerformanceReader } from '../http/deps.js';
-import { modelDefaultsOf } from '../main.js';
+import { modelDefaultsOf } from '../app/detector.js';
 import { LabelJoinPerformanceReader } from '../stream/performance-reader.js';
 import type { HealthCheck, ModelRepository, ResultRepository } from '../stream/ports.js';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { toGroundTruthEvent } from '../core/events.js';
-import { toLabelRecord, type LabelRecord } from '../core/stats/performance.js';
+import { toLabelRecord, type LabelRecord } from '../core/performance/records.js';
 import { DecodeError, UnavailableError, isRetriable } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BatchControl, ValueDecoder } from './inference-processor.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { InferenceEvent } from '../core/events.js';
 import type { ModelConfig } from '../core/model/model-config.js';
-import { toInferenceRecord, type InferenceRecord, type PerformanceSpec } from '../core/stats/performance.js';
+import { toInferenceRecord, type InferenceRecord, type PerformanceSpec } from '../core/performance/records.js';
 import { UnavailableError, isRetriable } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { LabelJoin } from './label-join.js';

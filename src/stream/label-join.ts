@@ -1,15 +1,12 @@
-import {
-  PerformanceCounters,
-  type InferenceRecord,
-  type LabelRecord,
-} from '../core/stats/performance.js';
+import { PerformanceCounters } from '../core/performance/counters.js';
+import { type InferenceRecord, type LabelRecord } from '../core/performance/records.js';
 
 /**
  * The label join, by role: inferences leave a compact record, labels take it
  * and add to the performance counters of the inference's panes, atomically.
  *
  * Guarantees every adapter keeps (the conformance suite in
- * tests/unit/performance and tests/integration/labels checks them):
+ * tests/conformance/label-join.conformance.ts checks them against every adapter):
  * - an inference counts once as a prediction, however often it is replayed
  *   within the label horizon;
  * - a label joins at most once: a replayed label, or a second label for a

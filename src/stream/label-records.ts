@@ -1,14 +1,9 @@
 import type { GroundTruthEvent, InferenceEvent } from '../core/events.js';
 import type { PerformanceResult } from '../core/drift/types.js';
-import { paneLengthOf, type ModelConfig, type WindowConfig } from '../core/model/model-config.js';
-import {
-  toInferenceRecord,
-  toLabelRecord,
-  type InferenceRecord,
-  type LabelRecord,
-  type PerformanceSpec,
-  type PerformanceSummary,
-} from '../core/stats/performance.js';
+import type { ModelConfig, WindowConfig } from '../core/model/model-config.js';
+import { paneLengthOf } from '../core/windows/window-spec.js';
+import { type PerformanceSummary } from '../core/performance/metrics.js';
+import { toInferenceRecord, toLabelRecord, type InferenceRecord, type LabelRecord, type PerformanceSpec } from '../core/performance/records.js';
 
 /** What the performance counters need from a model's configuration. */
 export function performanceSpecOf(config: ModelConfig): PerformanceSpec {

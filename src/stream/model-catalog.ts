@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import {
   modelConfigToJson,
-  paneLengthOf,
   parseModelConfig,
   withFeatures,
   DEFAULT_MODEL_DEFAULTS,
@@ -12,6 +11,7 @@ import {
 } from '../core/model/model-config.js';
 import { parseProfile, type ReferenceProfile } from '../core/profile/reference-profile.js';
 import { createPaneLayout, type PaneLayout } from '../core/windows/pane-layout.js';
+import { paneLengthOf } from '../core/windows/window-spec.js';
 import type { PaneParams } from '../core/windows/partition-windows.js';
 import { longestWindow } from '../core/windows/window-spec.js';
 import { ConfigError } from '../errors.js';

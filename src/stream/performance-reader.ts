@@ -1,6 +1,7 @@
 import type { PerformanceResult } from '../core/drift/types.js';
 import { parseModelConfig, type ModelConfig } from '../core/model/model-config.js';
-import { PerformanceCounters, summarizePerformance } from '../core/stats/performance.js';
+import { PerformanceCounters } from '../core/performance/counters.js';
+import { summarizePerformance } from '../core/performance/metrics.js';
 import type { LabelJoin } from './label-join.js';
 import { counterPaneOf, toPerformanceResult } from './label-records.js';
 import type { ModelRepository } from './ports.js';

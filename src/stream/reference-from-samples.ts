@@ -5,7 +5,7 @@ import type { ColumnType, ReferenceProfile } from '../core/profile/reference-pro
 import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js';
 import { ValidationError } from '../errors.js';
 import { buildReference, inferType, type ReferenceRow } from './reference-bootstrap.js';
-import { ReferencePerformanceBuilder } from '../core/stats/performance.js';
+import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
 import { performanceSpecOf } from './label-records.js';
 
 /** The column of a sample that holds the true outcome; it gives the profile its reference performance. */

@@ -7,8 +7,10 @@ import {
   MemoryPaneCoordinator,
   MemoryResultRepository,
 } from '../../src/adapters/memory/index.js';
+import { MemoryLabelJoin } from '../../src/adapters/memory/memory-label-join.js';
 import { alertStateStoreConformance } from './alert-state-store.conformance.js';
 import { featureStateStoreConformance } from './feature-state-store.conformance.js';
+import { labelJoinConformance } from './label-join.conformance.js';
 import { modelRepositoryConformance } from './model-repository.conformance.js';
 import { paneCoordinatorConformance } from './pane-coordinator.conformance.js';
 import { resultRepositoryConformance } from './result-repository.conformance.js';
@@ -19,6 +21,7 @@ modelRepositoryConformance('memory', async () => new MemoryModelRepository());
 resultRepositoryConformance('memory', async () => new MemoryResultRepository());
 paneCoordinatorConformance('memory', async () => new MemoryPaneCoordinator());
 alertStateStoreConformance('memory', async () => new MemoryAlertStateStore());
+labelJoinConformance('memory', async (options) => new MemoryLabelJoin(options));
 
 describe('MemoryResultRepository bounds', () => {
   it('keeps the newest evaluations per (model, window) by window end, whatever the write order', async () => {

@@ -3,11 +3,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { RedisAlertStateStore } from '../../src/adapters/redis/redis-alert-state-store.js';
 import { RedisFeatureStateStore } from '../../src/adapters/redis/redis-feature-state-store.js';
+import { RedisLabelJoin } from '../../src/adapters/redis/redis-label-join.js';
 import { RedisPaneCoordinator } from '../../src/adapters/redis/redis-pane-coordinator.js';
 import { createRedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { alertStateStoreConformance } from './alert-state-store.conformance.js';
 import { featureStateStoreConformance } from './feature-state-store.conformance.js';
+import { labelJoinConformance } from './label-join.conformance.js';
 import { paneCoordinatorConformance } from './pane-coordinator.conformance.js';
 
 const clients: Redis[] = [];
@@ -30,6 +32,7 @@ afterAll(async () => {
 
 featureStateStoreConformance('redis', async () => new RedisFeatureStateStore(client(), { prefix: prefix() }));
 alertStateStoreConformance('redis', async () => new RedisAlertStateStore(client(), { prefix: prefix() }));
+labelJoinConformance('redis', async (options) => new RedisLabelJoin(client(), { ...options, keyPrefix: prefix() }));
 
 let lastPrefix = '';
 paneCoordinatorConformance(

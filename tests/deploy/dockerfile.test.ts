@@ -96,15 +96,31 @@ const ignored = dockerignore(readText('.dockerignore'));
 const runtime = dockerfile.stages.at(-1)!;
 const instr = (stage: Stage, op: string) => stage.instructions.filter((i) => i.op === op);
 
+/** End of life of the Node.js LTS lines (nodejs.org release schedule). */
+const NODE_END_OF_LIFE: Readonly<Record<number, string>> = { 20: '2026-04-30', 22: '2027-04-30', 24: '2028-04-30', 26: '2029-04-30' };
+
+function supportedLines(today: Date): number[] {
+  return Object.entries(NODE_END_OF_LIFE)
+    .filter(([, eol]) => new Date(eol) > today)
+    .map(([line]) => Number(line));
+}
+
 describe('Dockerfile', () => {
-  it('builds in stages on a pinned Node 20 slim image', () => {
+  it('builds in stages on the pinned Node LTS slim image that .nvmrc names, a supported line', () => {
     expect(dockerfile.stages.length).toBeGreaterThanOrEqual(2);
-    const pkg = JSON.parse(readText('package.json')) as { engines: { node: string } };
-    const major = /(\d+)/.exec(pkg.engines.node)![1];
+    const pinned = readText('.nvmrc').trim();
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    const major = Number(pinned.split('.')[0]);
     for (const stage of dockerfile.stages) {
       expect(isPinned(stage.from), stage.from).toBe(true);
-      expect(stage.from, 'a full x.y.z version').toMatch(new RegExp(`^node:${major}\\.\\d+\\.\\d+-[a-z]+-slim$`));
+      expect(stage.from, 'the .nvmrc version on a slim Debian image').toMatch(new RegExp(`^node:${pinned.replace(/\./g, '\\.')}-[a-z]+-slim$`));
     }
+    // The image's line is an LTS line still in support, and the engines range names only such lines.
+    expect(supportedLines(new Date())).toContain(major);
+    const pkg = JSON.parse(readText('package.json')) as { engines: { node: string } };
+    const engineLines = [...pkg.engines.node.matchAll(/\^(\d+)\./g)].map((m) => Number(m[1]));
+    expect(engineLines).toContain(major);
+    for (const line of engineLines) expect(supportedLines(new Date()), `engines names Node ${line}`).toContain(line);
     const build = dockerfile.stages.find((s) => instr(s, 'RUN').some((r) => /npm run build/.test(r.args)))!;
     expect(build, 'a stage compiles TypeScript').toBeDefined();
     expect(instr(build, 'RUN').some((r) => /^npm ci\b/.test(r.args) && !/--omit=dev/.test(r.args))).toBe(true);

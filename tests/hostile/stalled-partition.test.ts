@@ -8,7 +8,7 @@ import { EventCodec } from '../../src/adapters/registry/event-codec.js';
 import { MemoryPaneCoordinator } from '../../src/adapters/memory/memory-pane-coordinator.js';
 import { parseModelConfig } from '../../src/core/model/model-config.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startDetector, type DetectorHandle } from '../../src/main.js';
+import { startDetector, type DetectorHandle } from '../../src/app/detector.js';
 import type { CompletePane, PaneProgress } from '../../src/stream/ports.js';
 import { testKafka } from '../support/kafka.js';
 import { createStreamTopics, inference, rng, streamConfig, waitFor, type StreamTopics } from '../integration/stream/stream-support.js';

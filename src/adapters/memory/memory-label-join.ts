@@ -1,11 +1,6 @@
-import {
-  PerformanceCounters,
-  labelIncrements,
-  paneStartOf,
-  visitPredictionIncrements,
-  type InferenceRecord,
-  type LabelRecord,
-} from '../../core/stats/performance.js';
+import { PerformanceCounters, labelIncrements, visitPredictionIncrements } from '../../core/performance/counters.js';
+import { type InferenceRecord, type LabelRecord } from '../../core/performance/records.js';
+import { paneStartOf } from '../../core/windows/window-spec.js';
 import {
   DEFAULT_LABEL_HORIZON_MS,
   emptyOutcome,

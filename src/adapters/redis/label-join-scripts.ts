@@ -21,7 +21,7 @@
  * keys in one cluster slot, e.g. a prefix with a hash tag like `ds:{labels}:`).
  *
  * The increments mirror predictionIncrements / labelIncrements in
- * src/core/stats/performance.ts field for field. On the hot path (every
+ * src/core/performance/counters.ts field for field. On the hot path (every
  * inference) the caller sends the prediction increments of a chunk already
  * summed per pane; the script subtracts those of the rare duplicates, so an
  * inference costs a GET and a SET. An inference record is

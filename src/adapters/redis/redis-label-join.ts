@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { redisCall } from './redis-connection.js';
-import { PerformanceCounters, paneStartOf, predictionIncrements, type InferenceRecord, type LabelRecord } from '../../core/stats/performance.js';
+import { PerformanceCounters, predictionIncrements } from '../../core/performance/counters.js';
+import { type InferenceRecord, type LabelRecord } from '../../core/performance/records.js';
+import { paneStartOf } from '../../core/windows/window-spec.js';
 import {
   DEFAULT_LABEL_HORIZON_MS,
   addOutcome,

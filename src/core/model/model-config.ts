@@ -1,9 +1,8 @@
-import { parse as parseYaml } from 'yaml';
 import { ValidationError } from '../../errors.js';
 import { parseDuration, formatDuration } from '../duration.js';
 import type { FeatureType } from '../drift/types.js';
 import type { ThresholdOverrides } from '../drift/thresholds.js';
-import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from '../drift/performance-alerts.js';
+import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from './performance-config.js';
 
 /** How a model's output is summarized for prediction drift. */
 /**
@@ -405,52 +404,6 @@ export function modelConfigToJson(config: ModelConfig): Record<string, unknown> 
 /** A copy of `config` with `features` replaced (used when types are inferred from events). */
 export function withFeatures(config: ModelConfig, features: Record<string, FeatureType>): ModelConfig {
   return deepFreeze({ ...config, features: { ...features } });
-}
-
-/**
- * Parses a models file: YAML or JSON holding `{"models": [...]}` (a bare list
- * is accepted too). Errors name the file and the model's index or id.
- */
-export function parseModelsFile(text: string, source = 'models file', defaults: ModelDefaults = DEFAULT_MODEL_DEFAULTS): ModelConfig[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ValidationError(`${source}: not valid YAML or JSON: ${(err as Error).message}`, { code: 'MODEL_INVALID', cause: err });
-  }
-  const list = Array.isArray(doc) ? doc : isObject(doc) ? doc.models : undefined;
-  if (!Array.isArray(list)) throw new ValidationError(`${source}: expected {"models": [...]}`, { code: 'MODEL_INVALID' });
-  const seen = new Set<string>();
-  return list.map((m, i) => {
-    const id = isObject(m) && typeof m.modelId === 'string' ? m.modelId : undefined;
-    try {
-      const config = parseModelConfig(m, defaults);
-      if (seen.has(config.modelId)) throw new ValidationError(`modelId: duplicate model ${JSON.stringify(config.modelId)}`, { code: 'MODEL_INVALID' });
-      seen.add(config.modelId);
-      return config;
-    } catch (err) {
-      if (err instanceof ValidationError) {
-        throw new ValidationError(`${source}: models[${i}]${id ? ` (${id})` : ''}: ${err.message}`, { code: 'MODEL_INVALID', cause: err });
-      }
-      throw err;
-    }
-  });
-}
-
-/**
- * The panes every window of a model is built from: the greatest common
- * divisor of the windows' slides, so each event updates exactly one pane and
- * every window is a whole number of panes.
- */
-export function paneLengthOf(windows: readonly WindowConfig[]): number {
-  let g = 0;
-  for (const w of windows) g = gcd(g, w.slideMs);
-  return g;
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -5,7 +5,7 @@ import { NumericSummary } from '../stats/numeric-summary.js';
 import { quantileEdges } from '../stats/quantile-edges.js';
 import { binIndex } from '../stats/bin-index.js';
 import { sortFloat64 } from '../stats/sort-float64.js';
-import type { ReferencePerformance } from '../stats/performance.js';
+import type { ReferencePerformance } from '../performance/reference-performance.js';
 
 /** Type of a profiled column. */
 export type ColumnType = 'numeric' | 'categorical';
@@ -63,7 +63,7 @@ export interface ReferenceProfile {
   /** Rows (records) the profile was built from. */
   readonly rows: number;
   readonly features: Readonly<Record<string, FeatureProfile>>;
-  /** Model performance on the sample, when it had a label column (src/core/stats/performance.ts). */
+  /** Model performance on the sample, when it had a label column (src/core/performance/). */
   readonly performance?: ReferencePerformance;
 }
 

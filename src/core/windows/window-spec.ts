@@ -35,3 +35,19 @@ export function longestWindow(windows: readonly WindowConfig[]): number {
   for (const w of windows) if (w.sizeMs > max) max = w.sizeMs;
   return max;
 }
+
+/**
+ * The panes every window of a model is built from: the greatest common
+ * divisor of the windows' slides, so each event updates exactly one pane and
+ * every window is a whole number of panes.
+ */
+export function paneLengthOf(windows: readonly WindowConfig[]): number {
+  let g = 0;
+  for (const w of windows) g = gcd(g, w.slideMs);
+  return g;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}

@@ -7,7 +7,7 @@ import { kafkaHealthCheck } from '../../../src/adapters/kafka/kafka-health-check
 import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model-repository.js';
 import { MemoryResultRepository } from '../../../src/adapters/memory/memory-result-repository.js';
 import { startHttp, type HttpHandle } from '../../../src/commands/serve.js';
-import { startDetector, type DetectorHandle } from '../../../src/main.js';
+import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
 import { testKafka, uniqueName } from '../../support/kafka.js';
 import { ARTIFACTS, CHROMIUM, launchChromium } from '../../browser/browser.js';
 import {

@@ -4,7 +4,7 @@ import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model
 import { MemoryAlertStateStore } from '../../../src/adapters/memory/memory-alert-state-store.js';
 import { parseModelConfig } from '../../../src/core/model/model-config.js';
 import { readSampleBatches } from '../../../src/io/sample-reader.js';
-import { startDetector, type DetectorHandle } from '../../../src/main.js';
+import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 import { testKafka, uniqueName } from '../../support/kafka.js';
 import {

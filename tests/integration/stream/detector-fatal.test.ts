@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
 import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model-repository.js';
 import { parseModelConfig } from '../../../src/core/model/model-config.js';
-import { startDetector, type DetectorHandle } from '../../../src/main.js';
+import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
 import { testKafka, uniqueName } from '../../support/kafka.js';
 import { CATEGORICAL, NUMERIC, createStreamTopics, streamConfig, type StreamTopics } from './stream-support.js';
 

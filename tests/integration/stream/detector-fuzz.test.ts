@@ -4,7 +4,7 @@ import { EventCodec } from '../../../src/adapters/registry/event-codec.js';
 import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model-repository.js';
 import { parseModelConfig } from '../../../src/core/model/model-config.js';
 import { readSampleBatches } from '../../../src/io/sample-reader.js';
-import { startDetector, type DetectorHandle } from '../../../src/main.js';
+import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 import { DLQ_HEADERS } from '../../../src/stream/processing-error-policy.js';
 import { REGISTRY_URL, consumeMessages, testKafka, uniqueName } from '../../support/kafka.js';

@@ -9,7 +9,7 @@ import {
 } from '../../../src/adapters/memory/index.js';
 import { parseModelConfig } from '../../../src/core/model/model-config.js';
 import { readSampleBatches } from '../../../src/io/sample-reader.js';
-import { startDetector, type DetectorHandle } from '../../../src/main.js';
+import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 import { testKafka, uniqueName } from '../../support/kafka.js';
 import { CATEGORICAL, NUMERIC, TrafficProducer, createStreamTopics, inference, rng, streamConfig, waitFor, writeReferenceSample, type StreamTopics } from './stream-support.js';

@@ -3,7 +3,7 @@ import { parseModelConfig } from '../../../src/core/model/model-config.js';
 import type { InferenceEvent } from '../../../src/core/events.js';
 import { ProcessingFailedError } from '../../../src/stream/processing-error-policy.js';
 import { buildReference } from '../../../src/stream/reference-bootstrap.js';
-import { row, rng } from '../windows/fixtures.js';
+import { row, rng } from '../core/windows/fixtures.js';
 import { Harness, T0, control } from './harness.js';
 
 const model = parseModelConfig({

@@ -3,7 +3,7 @@ import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model
 import { modelConfigToJson } from '../../../src/core/model/model-config.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { ModelCatalog } from '../../../src/stream/model-catalog.js';
-import { testModel, testReference } from '../windows/fixtures.js';
+import { testModel, testReference } from '../core/windows/fixtures.js';
 
 async function setup() {
   const repo = new MemoryModelRepository();

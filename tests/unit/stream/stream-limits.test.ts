@@ -6,7 +6,7 @@ import { ModelCatalog } from '../../../src/stream/model-catalog.js';
 import { buildReference } from '../../../src/stream/reference-bootstrap.js';
 import { DEFAULT_STREAM_LIMITS } from '../../../src/stream/stream-limits.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
-import { row, rng } from '../windows/fixtures.js';
+import { row, rng } from '../core/windows/fixtures.js';
 import { Harness, T0, control } from './harness.js';
 
 const model = parseModelConfig({

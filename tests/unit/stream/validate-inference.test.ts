@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toInferenceEvent } from '../../../src/core/events.js';
 import { validateInference } from '../../../src/stream/validate-inference.js';
-import { rng } from '../windows/fixtures.js';
+import { rng } from '../core/windows/fixtures.js';
 
 const T = 1_764_000_000_000;
 const base = () => ({

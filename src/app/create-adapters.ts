@@ -1,0 +1,183 @@
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Config } from '../config/config.js';
+import { redactUrl } from '../config/config.js';
+import { isRetriable } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type {
+  AlertStateStore,
+  FeatureStateStore,
+  HealthCheck,
+  ModelRepository,
+  PaneCoordinator,
+  ResultRepository,
+} from '../stream/ports.js';
+import type { LabelJoin } from '../stream/label-join.js';
+import {
+  MemoryAlertStateStore,
+  MemoryFeatureStateStore,
+  MemoryModelRepository,
+  MemoryPaneCoordinator,
+  MemoryResultRepository,
+} from '../adapters/memory/index.js';
+import { MemoryLabelJoin } from '../adapters/memory/memory-label-join.js';
+import { createRedisClient, redisHealthCheck } from '../adapters/redis/redis-connection.js';
+import { RedisFeatureStateStore } from '../adapters/redis/redis-feature-state-store.js';
+import { RedisPaneCoordinator } from '../adapters/redis/redis-pane-coordinator.js';
+import { RedisAlertStateStore } from '../adapters/redis/redis-alert-state-store.js';
+import { RedisLabelJoin } from '../adapters/redis/redis-label-join.js';
+import { createPgPool, pgHealthCheck } from '../adapters/postgres/pg-pool.js';
+import { runMigrations } from '../adapters/postgres/migrate.js';
+import { PostgresModelRepository } from '../adapters/postgres/postgres-model-repository.js';
+import { PostgresResultRepository } from '../adapters/postgres/postgres-result-repository.js';
+import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
+
+/** Flow control between the stream and the history writer. */
+export interface HistoryBackpressure {
+  /** True while the history buffer is full: stop fetching (consumer.pause). */
+  isFull(): boolean;
+  /** Resolves when the buffer has room again. */
+  whenWritable(): Promise<void>;
+  /** Resolves when every result saved so far is durable (then settle the panes they came from). */
+  durable(): Promise<void>;
+  /** Registers a listener for `full` / `drained`; returns a function that removes it. */
+  on(event: 'full' | 'drained', listener: () => void): () => void;
+}
+
+/** Every port implementation the detector and the HTTP service need, chosen by configuration. */
+export interface Adapters {
+  readonly kind: { readonly state: 'redis' | 'memory'; readonly history: 'postgres' | 'memory' };
+  readonly models: ModelRepository;
+  /** History; with PostgreSQL, a {@link BufferedResultWriter} in front of it. */
+  readonly results: ResultRepository;
+  readonly history: HistoryBackpressure;
+  readonly featureState: FeatureStateStore;
+  readonly paneCoordinator: PaneCoordinator;
+  readonly alertState: AlertStateStore;
+  readonly labelJoin: LabelJoin;
+  readonly healthChecks: readonly HealthCheck[];
+  /** Writes what is buffered (bounded by `timeoutMs`), then closes the connections. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export interface CreateAdaptersOptions {
+  /** Apply pending migrations at start (the detector does; `serve` may too). Default true. */
+  migrate?: boolean;
+  /** How long to keep retrying an unreachable PostgreSQL at start. Default 60 s. */
+  startupTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function migrateWithRetry(pool: pg.Pool, config: Config, logger: Logger, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runMigrations(pool, { schema: config.databaseSchema, logger });
+      return;
+    } catch (err) {
+      if (!isRetriable(err) || Date.now() > deadline) throw err;
+      logger.warn({ attempt, err: (err as Error).message }, 'postgres not reachable for migrations; retrying');
+      await sleep(Math.min(5_000, 200 * 2 ** attempt));
+    }
+  }
+}
+
+/**
+ * The composition of the storage adapters: DRIFTSTREAM_REDIS_URL selects the
+ * Redis checkpoints, pane coordinator, alert state and label join;
+ * DRIFTSTREAM_DATABASE_URL selects PostgreSQL models and history (migrated
+ * at start, written through a bounded buffer). Unset, both live in memory.
+ */
+export async function createAdapters(config: Config, logger: Logger, metrics: Metrics, options: CreateAdaptersOptions = {}): Promise<Adapters> {
+  const healthChecks: HealthCheck[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
+
+  let redis: Redis | undefined;
+  let featureState: FeatureStateStore;
+  let paneCoordinator: PaneCoordinator;
+  let alertState: AlertStateStore;
+  let labelJoin: LabelJoin;
+  const prefix = config.redisKeyPrefix;
+  if (config.redisUrl) {
+    redis = createRedisClient(config.redisUrl, { logger, metrics, name: `driftstream:${config.groupId}` });
+    const client = redis;
+    featureState = new RedisFeatureStateStore(client, { prefix });
+    paneCoordinator = new RedisPaneCoordinator(client, {
+      prefix,
+      groupId: config.groupId,
+      leaseMs: config.detector.paneLeaseMs,
+      retentionMs: config.detector.paneRetentionMs,
+      logger,
+    });
+    alertState = new RedisAlertStateStore(client, { prefix });
+    labelJoin = new RedisLabelJoin(client, { keyPrefix: `${prefix}labels:`, horizonMs: config.detector.labelHorizonMs });
+    healthChecks.push(redisHealthCheck(client));
+    closers.push(() => client.quit().catch(() => client.disconnect()));
+    logger.info({ redis: redactUrl(config.redisUrl) }, 'state in redis');
+  } else {
+    featureState = new MemoryFeatureStateStore();
+    paneCoordinator = new MemoryPaneCoordinator(config.detector.paneRetentionMs);
+    alertState = new MemoryAlertStateStore();
+    labelJoin = new MemoryLabelJoin({ horizonMs: config.detector.labelHorizonMs });
+    logger.warn('DRIFTSTREAM_REDIS_URL unset: state in memory, a restart loses open windows and label joins');
+  }
+
+  let models: ModelRepository;
+  let results: ResultRepository;
+  let history: HistoryBackpressure;
+  let writer: BufferedResultWriter | undefined;
+  if (config.databaseUrl) {
+    const pool = createPgPool(config.databaseUrl, { schema: config.databaseSchema, logger, metrics });
+    try {
+      if (options.migrate ?? true) await migrateWithRetry(pool, config, logger, options.startupTimeoutMs ?? 60_000);
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      for (const close of closers) await close();
+      throw err;
+    }
+    models = new PostgresModelRepository(pool);
+    const w = new BufferedResultWriter(new PostgresResultRepository(pool), { capacity: config.detector.historyBuffer, logger, metrics });
+    writer = w;
+    results = w;
+    history = {
+      isFull: () => w.isFull(),
+      whenWritable: () => w.whenWritable(),
+      durable: () => w.durable(),
+      on(event, listener) {
+        w.on(event, listener);
+        return () => w.off(event, listener);
+      },
+    };
+    healthChecks.push(pgHealthCheck(pool, metrics));
+    closers.unshift(() => pool.end());
+    logger.info({ db: redactUrl(config.databaseUrl), schema: config.databaseSchema }, 'models and history in postgres');
+  } else {
+    models = new MemoryModelRepository();
+    results = new MemoryResultRepository();
+    history = { isFull: () => false, whenWritable: async () => undefined, durable: async () => undefined, on: () => () => undefined };
+    logger.warn('DRIFTSTREAM_DATABASE_URL unset: models, references and history in memory');
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    kind: { state: redis ? 'redis' : 'memory', history: writer ? 'postgres' : 'memory' },
+    models,
+    results,
+    history,
+    featureState,
+    paneCoordinator,
+    alertState,
+    labelJoin,
+    healthChecks,
+    close(timeoutMs = 10_000) {
+      closed ??= (async () => {
+        // History first: its rows must reach PostgreSQL before the pool closes.
+        if (writer) await writer.close(timeoutMs);
+        for (const close of closers) await close().catch((err) => logger.warn({ err: (err as Error).message }, 'closing a connection failed'));
+      })();
+      return closed;
+    },
+  };
+}
