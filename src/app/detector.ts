@@ -2,13 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { MAX_MODEL_FEATURES, type ModelConfig, type ModelDefaults } from '../core/model/model-config.js';
+import { MAX_FEATURES_PER_MODEL, type ModelConfig, type ModelDefaults } from '../core/model/model-config.js';
 import { parseModelsFile } from '../config/models-file.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { EventCodec } from '../adapters/registry/event-codec.js';
 import { createKafka, ensureTopics } from '../adapters/kafka/kafka-client.js';
+import { compressionTypeOf } from '../adapters/kafka/compression-codecs.js';
 import { KafkaAlertSink } from '../adapters/kafka/kafka-alert-sink.js';
 import { KafkaDeadLetterWriter } from '../adapters/kafka/kafka-dead-letter-writer.js';
 import { KafkaStreamRunner } from '../adapters/kafka/kafka-stream-runner.js';
@@ -151,6 +152,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   ]);
 
   let producer: Producer | undefined;
+  const compression = compressionTypeOf(config.kafka.compression);
   if (!deps.alertSink || !deps.deadLetters) {
     // Idempotence needs unlimited retries (kafkajs warns otherwise); a send waits out a broker outage.
     producer = kafka.producer({
@@ -171,11 +173,12 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
       maxEvaluationBytes: config.detector.maxEvaluationBytes,
       metrics,
       logger,
+      compression,
     });
     await sink.init();
     alertSink = sink;
   }
-  const deadLetters = deps.deadLetters ?? new KafkaDeadLetterWriter(producer!, topics.dlq, { maxRecordBytes: config.detector.dlqMaxRecordBytes, metrics, logger });
+  const deadLetters = deps.deadLetters ?? new KafkaDeadLetterWriter(producer!, topics.dlq, { maxRecordBytes: config.detector.dlqMaxRecordBytes, metrics, logger, compression });
 
   const models = deps.models ?? new MemoryModelRepository();
   const results = deps.results ?? new MemoryResultRepository();
@@ -233,7 +236,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     limits: {
       maxFutureSkewMs: config.detector.maxFutureSkewMs,
       maxStringBytes: config.detector.maxStringBytes,
-      maxAutoFeatures: Math.min(config.detector.maxAutoFeatures, MAX_MODEL_FEATURES),
+      maxAutoFeatures: Math.min(config.detector.maxAutoFeatures, MAX_FEATURES_PER_MODEL),
     },
     dedup: { windowMs: config.detector.dedupWindowMs, capacity: config.detector.dedupCapacity },
   };

@@ -7,20 +7,29 @@ import {
   type ColumnType,
   type ReferenceProfile,
 } from '../core/profile/reference-profile.js';
-import { evaluateDataset, evaluateFeature, type FeatureEvaluation } from '../core/drift/severity.js';
+import { evaluateDataset, type FeatureEvaluation } from '../core/drift/severity.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../core/drift/thresholds.js';
+import { judgeFeatures, type JudgeItem } from '../core/drift/judge.js';
+import { DEFAULT_FALSE_ALARM_BUDGET } from '../core/drift/floors.js';
+import type { SequentialState } from '../core/drift/sequential.js';
+import type { FeatureVerdictSummary } from '../core/drift/types.js';
 import type { CategoricalSummary } from '../core/stats/categorical-summary.js';
 import type { NumericSummary } from '../core/stats/numeric-summary.js';
 
 /** Options of `driftstream compare`, as parsed by the CLI. */
 export interface CompareOptions {
   reference: string;
-  current: string;
+  /** One current file, or several compared in order (each a window, or cut into windows by `windowRows`). */
+  current: string | readonly string[];
   format: 'json' | 'table';
   /** Declared column types; other columns are inferred. */
   types: Record<string, ColumnType>;
-  /** Thresholds for the verdict; defaults of DESIGN.md section 4. */
+  /** Floors and minimum samples of the verdict; defaults of DESIGN.md section 4. */
   thresholds?: Thresholds;
+  /** Cut each current file into consecutive windows of this many rows (the last one may be shorter). */
+  windowRows?: number;
+  /** False-alarm budget per window evaluation (default 0.001). */
+  budget?: number;
 }
 
 /** One feature in the `compare` JSON output (fields that do not apply to the type are left out). */
@@ -38,10 +47,14 @@ export interface CompareFeature {
   newCategories?: string[];
   drift: boolean;
   severity: 'NONE' | 'WARNING' | 'CRITICAL';
+  /** The verdict and its evidence (docs/detector.md). */
+  verdict?: FeatureVerdictSummary;
 }
 
-/** The `compare` JSON output. */
+/** The `compare` JSON output (one per window with several windows). */
 export interface CompareReport {
+  /** Which rows of which current file, when there are several windows. */
+  window?: { index: number; file: string; firstRow: number; rows: number };
   features: Record<string, CompareFeature>;
   dataset: { driftShare: number; drift: boolean };
 }
@@ -147,21 +160,33 @@ async function buildReference(opts: CompareOptions, format: SampleFormat, inferr
   return { profile: builder.build({ createdAt: Date.now(), id: 'compare-reference' }), columns, declared, textColumns };
 }
 
-/**
- * Compares two sample files: the reference becomes a {@link ReferenceProfile},
- * the current file is streamed through the same window summaries the detector
- * uses, and every common column is evaluated. Throws {@link SampleReadError}
- * or {@link CompareInputError} on bad input.
- */
-export async function compareFiles(opts: CompareOptions): Promise<{
+/** One compared window: its report and the per-feature evaluations behind it. */
+export interface CompareWindowResult {
   report: CompareReport;
   evaluations: Record<string, FeatureEvaluation>;
   onlyInReference: string[];
   onlyInCurrent: string[];
   /** Columns given a type that the reference does not have. */
   unknownTypes: string[];
-}> {
-  const [refFormat, curFormat] = await Promise.all([detectFormat(opts.reference), detectFormat(opts.current)]);
+}
+
+/**
+ * Compares sample files window by window: the reference becomes a
+ * {@link ReferenceProfile}; each current file (in order) is streamed through
+ * the same window summaries the detector uses, cut into windows of
+ * `windowRows` rows when given, and every window is judged by the detector's
+ * rule ({@link judgeFeatures}). With more than one window the windows are
+ * consecutive, so the sequential statistic runs across them as in the
+ * stream. Throws {@link SampleReadError} or {@link CompareInputError} on bad
+ * input.
+ */
+export async function* compareWindows(opts: CompareOptions): AsyncGenerator<CompareWindowResult> {
+  const currents = typeof opts.current === 'string' ? [opts.current] : [...opts.current];
+  if (currents.length === 0) throw new CompareInputError('at least one --current file is needed');
+  if (opts.windowRows !== undefined && !(Number.isInteger(opts.windowRows) && opts.windowRows >= 1)) {
+    throw new CompareInputError(`--window-rows ${String(opts.windowRows)}: expected a whole number of rows, at least 1`);
+  }
+  const refFormat = await detectFormat(opts.reference);
   let ref: BuiltReference;
   try {
     ref = await buildReference(opts, refFormat, await inferTypes(opts.reference, refFormat, 1000), false);
@@ -170,69 +195,106 @@ export async function compareFiles(opts: CompareOptions): Promise<{
     ref = await buildReference(opts, refFormat, await inferTypes(opts.reference, refFormat, Infinity), true);
   }
   const { profile, columns, declared, textColumns } = ref;
-
-  const summaries = new Map<string, NumericSummary | CategoricalSummary>();
-  for (const c of columns) summaries.set(c, createSummary(profile.features[c]));
   const numericCols = columns.filter((c) => profile.features[c].type === 'numeric');
   const categoricalCols = columns.filter((c) => profile.features[c].type === 'categorical');
-  const curHasText = new Set<string>();
-  const curHasValue = new Set<string>();
-  const currentColumns = new Set<string>(curFormat === 'csv' ? await readCsvHeader(opts.current) : []);
-  if (curFormat === 'csv' && !columns.some((c) => currentColumns.has(c))) throw noCommonColumns(opts, columns, currentColumns);
-  let row = 0;
-  for await (const batch of readSampleBatches(opts.current, { format: curFormat })) {
-    for (const rec of batch) {
-      row++;
-      if (curFormat === 'ndjson') for (const k in rec) currentColumns.add(k);
-      for (const c of numericCols) {
-        const v = rec[c];
-        const n = cellNumber(v);
-        if (n === undefined) {
-          throw new CompareInputError(
-            declared.has(c)
-              ? `${opts.current}: column ${c} is declared numeric but record ${row} holds ${JSON.stringify(v)}`
-              : `column ${c} is numeric in ${opts.reference} but text in ${opts.current} (record ${row} holds ${JSON.stringify(v)}); declare its type with --type ${c}=categorical`,
-          );
-        }
-        (summaries.get(c) as NumericSummary).accept(n);
-      }
-      for (const c of categoricalCols) {
-        const v = rec[c];
-        (summaries.get(c) as CategoricalSummary).accept(v);
-        if (v !== null && v !== undefined) {
-          curHasValue.add(c);
-          if (!curHasText.has(c) && cellNumber(v) === undefined) curHasText.add(c);
-        }
-      }
-    }
-  }
-
-  const common = columns.filter((c) => currentColumns.has(c));
-  if (common.length === 0) throw noCommonColumns(opts, columns, currentColumns);
-  for (const c of common) {
-    if (!declared.has(c) && textColumns.has(c) && curHasValue.has(c) && !curHasText.has(c)) {
-      throw new CompareInputError(
-        `column ${c} is text in ${opts.reference} but numeric in ${opts.current}; declare its type with --type ${c}=categorical`,
-      );
-    }
-  }
-
   const thresholds = opts.thresholds ?? DEFAULT_THRESHOLDS;
-  const evaluations: Record<string, FeatureEvaluation> = {};
-  const features: Record<string, CompareFeature> = {};
-  for (const c of common) {
-    const e = evaluateFeature(profile.features[c], summaries.get(c)!, thresholds);
-    evaluations[c] = e;
-    features[c] = toCompareFeature(e);
+  const budget = opts.budget ?? DEFAULT_FALSE_ALARM_BUDGET;
+  const sequential: Record<string, SequentialState> | undefined = currents.length > 1 || opts.windowRows !== undefined ? {} : undefined;
+  let index = 0;
+
+  for (const file of currents) {
+    const curFormat = await detectFormat(file);
+    const fileOpts = { ...opts, current: file };
+    const headerColumns = new Set<string>(curFormat === 'csv' ? await readCsvHeader(file) : []);
+    if (curFormat === 'csv' && !columns.some((c) => headerColumns.has(c))) throw noCommonColumns(fileOpts, columns, headerColumns);
+    let summaries = new Map<string, NumericSummary | CategoricalSummary>();
+    let currentColumns = new Set(headerColumns);
+    let curHasText = new Set<string>();
+    let curHasValue = new Set<string>();
+    let firstRow = 1;
+    let rows = 0;
+    const reset = (): void => {
+      summaries = new Map();
+      for (const c of columns) summaries.set(c, createSummary(profile.features[c]));
+      currentColumns = new Set(headerColumns);
+      curHasText = new Set();
+      curHasValue = new Set();
+      rows = 0;
+    };
+    const finish = (): CompareWindowResult => {
+      const common = columns.filter((c) => currentColumns.has(c));
+      if (common.length === 0) throw noCommonColumns(fileOpts, columns, currentColumns);
+      for (const c of common) {
+        if (!declared.has(c) && textColumns.has(c) && curHasValue.has(c) && !curHasText.has(c)) {
+          throw new CompareInputError(`column ${c} is text in ${opts.reference} but numeric in ${file}; declare its type with --type ${c}=categorical`);
+        }
+      }
+      const items: Record<string, JudgeItem> = {};
+      for (const c of common) items[c] = { reference: profile.features[c], current: summaries.get(c)!, floors: thresholds.floor, minSamples: thresholds.minSamples };
+      const evaluations = judgeFeatures(items, { budget, ...(sequential ? { sequential } : {}) });
+      const features: Record<string, CompareFeature> = {};
+      for (const c of common) features[c] = toCompareFeature(evaluations[c]);
+      const dataset = evaluateDataset(evaluations);
+      const report: CompareReport = {
+        ...(sequential ? { window: { index, file, firstRow, rows } } : {}),
+        features,
+        dataset: { driftShare: dataset.driftShare, drift: dataset.drift },
+      };
+      index++;
+      return {
+        report,
+        evaluations,
+        onlyInReference: columns.filter((c) => !currentColumns.has(c)),
+        onlyInCurrent: [...currentColumns].filter((c) => profile.features[c] === undefined),
+        unknownTypes: [...declared].filter((c) => profile.features[c] === undefined),
+      };
+    };
+    reset();
+    let row = 0;
+    for await (const batch of readSampleBatches(file, { format: curFormat })) {
+      for (const rec of batch) {
+        row++;
+        rows++;
+        if (curFormat === 'ndjson') for (const k in rec) currentColumns.add(k);
+        for (const c of numericCols) {
+          const v = rec[c];
+          const n = cellNumber(v);
+          if (n === undefined) {
+            throw new CompareInputError(
+              declared.has(c)
+                ? `${file}: column ${c} is declared numeric but record ${row} holds ${JSON.stringify(v)}`
+                : `column ${c} is numeric in ${opts.reference} but text in ${file} (record ${row} holds ${JSON.stringify(v)}); declare its type with --type ${c}=categorical`,
+            );
+          }
+          (summaries.get(c) as NumericSummary).accept(n);
+        }
+        for (const c of categoricalCols) {
+          const v = rec[c];
+          (summaries.get(c) as CategoricalSummary).accept(v);
+          if (v !== null && v !== undefined) {
+            curHasValue.add(c);
+            if (!curHasText.has(c) && cellNumber(v) === undefined) curHasText.add(c);
+          }
+        }
+        if (opts.windowRows !== undefined && rows === opts.windowRows) {
+          yield finish();
+          firstRow = row + 1;
+          reset();
+        }
+      }
+    }
+    // The rest of the file is one more (shorter) window; an empty file is one empty window.
+    if (rows > 0 || opts.windowRows === undefined || row === 0) yield finish();
   }
-  const dataset = evaluateDataset(evaluations);
-  return {
-    report: { features, dataset: { driftShare: dataset.driftShare, drift: dataset.drift } },
-    evaluations,
-    onlyInReference: columns.filter((c) => !currentColumns.has(c)),
-    onlyInCurrent: [...currentColumns].filter((c) => profile.features[c] === undefined),
-    unknownTypes: [...declared].filter((c) => profile.features[c] === undefined),
-  };
+}
+
+/**
+ * Compares two sample files (one window): see {@link compareWindows}. Throws
+ * {@link SampleReadError} or {@link CompareInputError} on bad input.
+ */
+export async function compareFiles(opts: CompareOptions): Promise<CompareWindowResult> {
+  for await (const w of compareWindows({ ...opts, windowRows: undefined, current: typeof opts.current === 'string' ? opts.current : opts.current[0] })) return w;
+  throw new CompareInputError('nothing to compare');
 }
 
 function noCommonColumns(opts: CompareOptions, reference: readonly string[], current: ReadonlySet<string>): CompareInputError {
@@ -250,6 +312,7 @@ function toCompareFeature(e: FeatureEvaluation): CompareFeature {
       hellinger: e.hellinger!,
       drift: e.drift,
       severity: e.severity,
+      ...(e.verdict ? { verdict: e.verdict } : {}),
     };
   }
   return {
@@ -260,6 +323,7 @@ function toCompareFeature(e: FeatureEvaluation): CompareFeature {
     newCategories: e.newCategories ?? [],
     drift: e.drift,
     severity: e.severity,
+    ...(e.verdict ? { verdict: e.verdict } : {}),
   };
 }
 
@@ -267,20 +331,32 @@ function toCompareFeature(e: FeatureEvaluation): CompareFeature {
  * `driftstream compare`: writes the report to `out` (JSON, or a table for
  * people) and returns the exit code: 0 when the comparison ran (whatever the
  * verdict), 2 on bad input (message on `err`), 1 on an unexpected failure.
+ * With several windows (several current files, or `windowRows`) JSON comes
+ * as JSON lines, one evaluation per window, and tables come one per window.
  */
 export async function compareCommand(
-  opts: { reference: string; current: string; format: 'json' | 'table'; types: Record<string, ColumnType>; thresholds?: Thresholds },
+  opts: CompareOptions,
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
   try {
-    const { report, onlyInReference, onlyInCurrent, unknownTypes } = await compareFiles(opts);
-    if (unknownTypes.length > 0) err.write(`note: --type names columns the reference does not have: ${unknownTypes.join(', ')}\n`);
-    if (opts.format === 'table') {
-      out.write(formatTable(report));
-      if (onlyInReference.length > 0) err.write(`note: only in the reference, not compared: ${onlyInReference.join(', ')}\n`);
-      if (onlyInCurrent.length > 0) err.write(`note: only in the current file, not compared: ${onlyInCurrent.join(', ')}\n`);
-    } else out.write(JSON.stringify(report, null, 2) + '\n');
+    const many = (typeof opts.current !== 'string' && opts.current.length > 1) || opts.windowRows !== undefined;
+    let noted = false;
+    for await (const w of compareWindows(opts)) {
+      const { report, onlyInReference, onlyInCurrent, unknownTypes } = w;
+      if (!noted) {
+        if (unknownTypes.length > 0) err.write(`note: --type names columns the reference does not have: ${unknownTypes.join(', ')}\n`);
+        if (opts.format === 'table') {
+          if (onlyInReference.length > 0) err.write(`note: only in the reference, not compared: ${onlyInReference.join(', ')}\n`);
+          if (onlyInCurrent.length > 0) err.write(`note: only in the current file, not compared: ${onlyInCurrent.join(', ')}\n`);
+        }
+        noted = true;
+      }
+      if (opts.format === 'table') {
+        if (report.window) out.write(`${report.window.index > 0 ? '\n' : ''}window ${report.window.index}: ${report.window.file} rows ${report.window.firstRow}-${report.window.firstRow + report.window.rows - 1}\n`);
+        out.write(formatTable(report));
+      } else out.write(many ? JSON.stringify(report) + '\n' : JSON.stringify(report, null, 2) + '\n');
+    }
     return COMPARE_EXIT.ok;
   } catch (e) {
     if (e instanceof SampleReadError || e instanceof CompareInputError) {
@@ -299,7 +375,7 @@ export function runCompare(args: CompareOptions, io: { out: NodeJS.WritableStrea
 
 /** The report as an aligned text table, one feature per row, then the dataset verdict. */
 export function formatTable(report: CompareReport): string {
-  const head = ['feature', 'type', 'n ref', 'n cur', 'missing', 'psi', 'ks D', 'ks p', 'wass', 'js', 'hellinger', 'chi2', 'chi2 p', 'new', 'severity'];
+  const head = ['feature', 'type', 'n ref', 'n cur', 'missing', 'psi', 'ks D', 'ks p', 'wass', 'js', 'hellinger', 'chi2', 'chi2 p', 'effect', 'mde', 'test', 'p', 'new', 'verdict'];
   const rows: string[][] = [head];
   for (const [name, f] of Object.entries(report.features)) {
     rows.push([
@@ -316,12 +392,16 @@ export function formatTable(report: CompareReport): string {
       num(f.hellinger),
       f.chiSquare ? num(f.chiSquare.statistic, 2) : '',
       f.chiSquare ? pval(f.chiSquare.pValue) : '',
+      f.verdict ? num(f.verdict.effect) : '',
+      f.verdict ? (f.verdict.mde === null ? 'inf' : num(f.verdict.mde)) : '',
+      f.verdict?.test ?? '',
+      f.verdict ? (f.verdict.pValue === null ? '-' : pval(f.verdict.pValue)) : '',
       f.newCategories ? f.newCategories.join(' ') : '',
-      f.drift ? `${f.severity} (drift)` : f.severity,
+      f.drift ? `${f.severity} (drift)` : (f.verdict?.verdict ?? f.severity),
     ]);
   }
   const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const lines = rows.map((r) => r.map((cell, i) => (i <= 1 || i >= 13 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd());
+  const lines = rows.map((r) => r.map((cell, i) => (i <= 1 || i === 15 || i >= 17 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd());
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const n = Object.keys(report.features).length;
   const k = Object.values(report.features).filter((f) => f.drift).length;
@@ -331,6 +411,7 @@ export function formatTable(report: CompareReport): string {
 }
 
 function num(v: number, digits = 4): string {
+  if (v === Infinity) return 'inf';
   return Number.isNaN(v) || v === null ? '-' : v.toFixed(digits);
 }
 

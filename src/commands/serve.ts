@@ -55,14 +55,12 @@ export interface HttpServerDeps {
 }
 
 /**
- * Builds the HTTP service over the given ports and listens on
- * DRIFTSTREAM_HTTP_HOST:PORT. `serve` calls it over the shared state, `run`
- * beside the detector (passing the detector's state, models, results and
- * metrics). close() stops the server only.
+ * The HTTP app exactly as `serve` and `run` compose it (model defaults from
+ * the environment), without listening: tests drive it with inject().
  */
-export async function startHttp(config: Config, deps: HttpServerDeps): Promise<HttpHandle> {
+export async function buildHttpApp(config: Config, deps: HttpServerDeps): Promise<FastifyInstance> {
   const defaults = modelDefaultsOf(config);
-  const app = await buildApp({
+  return buildApp({
     config: config.http,
     models: deps.models,
     results: deps.results,
@@ -73,6 +71,16 @@ export async function startHttp(config: Config, deps: HttpServerDeps): Promise<H
     logger: deps.logger,
     parseModelConfig: (value) => modelConfigToJson(parseModelConfig(value, defaults)),
   });
+}
+
+/**
+ * Builds the HTTP service over the given ports and listens on
+ * DRIFTSTREAM_HTTP_HOST:PORT. `serve` calls it over the shared state, `run`
+ * beside the detector (passing the detector's state, models, results and
+ * metrics). close() stops the server only.
+ */
+export async function startHttp(config: Config, deps: HttpServerDeps): Promise<HttpHandle> {
+  const app = await buildHttpApp(config, deps);
   let url: string;
   try {
     url = await app.listen({ host: config.http.host, port: config.http.port });

@@ -5,6 +5,8 @@ import { CONFIG_SPEC, type VarSpec } from './spec.js';
 
 export type Role = 'reader' | 'editor' | 'admin';
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+/** Codec of the record batches driftstream produces. */
+export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
@@ -12,6 +14,7 @@ export interface KafkaConfig {
   readonly ssl: false | { readonly ca?: string; readonly rejectUnauthorized: boolean };
   readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
   readonly sessionTimeoutMs: number;
+  readonly compression: KafkaCompression;
 }
 
 export interface Config {
@@ -39,6 +42,11 @@ export interface Config {
     readonly rateLimitWrites: number;
     readonly bodyLimitBytes: number;
     readonly referenceUploadLimitBytes: number;
+    readonly referenceMaxColumns: number;
+    readonly referenceMaxCellBytes: number;
+    readonly referenceMaxProfileBytes: number;
+    readonly maxCategories: number;
+    readonly jwtMaxLifetimeMs: number;
   };
   readonly logLevel: string;
   readonly detector: {
@@ -183,7 +191,9 @@ export function loadConfig(env: Env = process.env): Config {
   const regPass = s('DRIFTSTREAM_SCHEMA_REGISTRY_PASSWORD');
 
   const config: Config = {
-    kafka: { brokers: l('DRIFTSTREAM_KAFKA_BROKERS')!, clientId: s('DRIFTSTREAM_KAFKA_CLIENT_ID')!, ssl, sasl, sessionTimeoutMs: n('DRIFTSTREAM_KAFKA_SESSION_TIMEOUT') },
+    kafka: { brokers: l('DRIFTSTREAM_KAFKA_BROKERS')!, clientId: s('DRIFTSTREAM_KAFKA_CLIENT_ID')!, ssl, sasl, sessionTimeoutMs: n('DRIFTSTREAM_KAFKA_SESSION_TIMEOUT'),
+      compression: s('DRIFTSTREAM_KAFKA_COMPRESSION') as KafkaCompression,
+    },
     registry: {
       url: s('DRIFTSTREAM_SCHEMA_REGISTRY_URL')!,
       auth: regUser ? { username: regUser, password: regPass ?? '' } : undefined,
@@ -215,6 +225,11 @@ export function loadConfig(env: Env = process.env): Config {
       rateLimitWrites: n('DRIFTSTREAM_RATE_LIMIT_WRITES'),
       bodyLimitBytes: n('DRIFTSTREAM_BODY_LIMIT_BYTES'),
       referenceUploadLimitBytes: n('DRIFTSTREAM_REFERENCE_UPLOAD_LIMIT_BYTES'),
+      referenceMaxColumns: n('DRIFTSTREAM_REFERENCE_MAX_COLUMNS'),
+      referenceMaxCellBytes: n('DRIFTSTREAM_REFERENCE_MAX_CELL_BYTES'),
+      referenceMaxProfileBytes: n('DRIFTSTREAM_REFERENCE_MAX_PROFILE_BYTES'),
+      maxCategories: n('DRIFTSTREAM_MAX_CATEGORIES'),
+      jwtMaxLifetimeMs: n('DRIFTSTREAM_JWT_MAX_LIFETIME'),
     },
     logLevel: s('DRIFTSTREAM_LOG_LEVEL')!,
     detector: {

@@ -2,18 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { hasControlCharacter } from '../core/has-control-character.js';
 import { VERSION } from '../version.js';
 import { Authenticator, requireRole } from './auth.js';
 import { CachedModelRepository, CachedResultRepository } from './read-cache.js';
 import type { HttpDeps } from './deps.js';
-import { HttpError } from './errors.js';
-import { errorBody, handleError } from './error-handler.js';
+import { HttpError, httpError } from './errors.js';
+import { errorBody, handleError, mapError } from './error-handler.js';
 import type { RouteContext } from './route-context.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -55,6 +56,38 @@ export function redactQuery(url: string): string {
   return changed ? `${url.slice(0, q)}?${params.toString()}` : url;
 }
 
+/** Longest path segment the router matches; ids and feature names are far shorter (their schemas say). */
+export const MAX_PARAM_LENGTH = 1024;
+// A percent-encoded control character anywhere in the path or query (raw ones never pass the HTTP parser).
+const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
+const REQUEST_ID = /^[A-Za-z0-9._:/+=-]{1,128}$/;
+const DECIMAL = /^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A check of a route's numeric query parameters before validation: Ajv's
+ * coercion turns "Infinity" into a number that passes `maximum`, and "0x10"
+ * into 16. Only plain decimals reach the schema.
+ */
+function finiteQueryCheck(schema: unknown): ((request: FastifyRequest) => Promise<void>) | undefined {
+  const props = (schema as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties;
+  if (!props) return undefined;
+  const numeric = Object.entries(props)
+    .filter(([, p]) => p.type === 'integer' || p.type === 'number')
+    .map(([name]) => name);
+  if (numeric.length === 0) return undefined;
+  return async (request) => {
+    const query = request.query as Record<string, unknown>;
+    for (const name of numeric) {
+      const values = ([] as unknown[]).concat(query[name] ?? []);
+      for (const v of values) {
+        if (typeof v === 'string' && !DECIMAL.test(v)) {
+          throw httpError('VALIDATION_FAILED', `querystring/${name} must be a decimal number`, [{ path: `/${name}`, context: 'querystring', message: 'must be a decimal number' }]);
+        }
+      }
+    }
+  };
+}
+
 const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
@@ -72,12 +105,30 @@ export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's x-request-id is kept when it looks like an id; anything else (kilobytes, odd bytes) gets a fresh one.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     // One access-log line per request, written by the onResponse hook below with secrets redacted.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
     ajv: { customOptions: { allowUnionTypes: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // Long enough for every id the schemas accept, so a too-long one fails their pattern in the error format.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // URLs the router itself rejects answer in the one error format too.
+    frameworkErrors: (err, request, reply) => {
+      const m =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? { statusCode: 414, code: 'URI_TOO_LONG', message: `a path segment is longer than ${MAX_PARAM_LENGTH} characters` }
+          : err.code === 'FST_ERR_BAD_URL'
+            ? { statusCode: 400, code: 'MALFORMED_URL', message: 'the URL is not valid percent-encoded UTF-8' }
+            : mapError(err);
+      request.log.info({ code: m.code, statusCode: m.statusCode }, m.message);
+      const r = reply as unknown as FastifyReply;
+      void r.status(m.statusCode).header('x-request-id', request.id).type('application/json; charset=utf-8').send(errorBody(request as unknown as FastifyRequest, m));
+    },
   });
 
   const auth = new Authenticator(config);
@@ -85,6 +136,8 @@ export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
     deps,
     auth,
     guard: { read: requireRole(auth, config, 'reader'), edit: requireRole(auth, config, 'editor'), admin: requireRole(auth, config, 'admin') },
+    // Replaced by the shared write limiter once the rate-limit plugin is registered (below).
+    writeLimit: async () => undefined,
     now: deps.now ?? Date.now,
   };
 
@@ -96,6 +149,14 @@ export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // No id, name, time or value of this API holds a control character: refuse them before any handler sees one.
+    if (ENCODED_CONTROL.test(request.url) || hasControlCharacter(request.url)) throw httpError('MALFORMED_URL', 'the URL holds a control character');
+  });
+  // JSON is the only body of the JSON routes: a text/plain body is an unsupported media type, not a string to validate.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRoute', (route) => {
+    const check = finiteQueryCheck(route.schema?.querystring);
+    if (check) route.preValidation = [check, ...(Array.isArray(route.preValidation) ? route.preValidation : route.preValidation ? [route.preValidation] : [])];
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
@@ -135,6 +196,13 @@ export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
     errorResponseBuilder: (_request, context) =>
       new HttpError('RATE_LIMITED', `rate limit of ${context.max} write requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
+  // One counter per client across every write route: the route guards run first, so the client is the
+  // authenticated principal (API key or JWT subject), else the address.
+  ctx.writeLimit = app.rateLimit({
+    max: config.rateLimitWrites,
+    timeWindow: 60_000,
+    keyGenerator: (request) => (request.principal ? `${request.principal.method}:${request.principal.subject}` : `ip:${request.ip}`),
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -161,6 +229,12 @@ export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+    // A streamed upload has no body schema for Fastify to validate; OpenAPI still lists its media types.
+    transform: ({ schema, url, route }) => {
+      const types = route.config?.uploadMediaTypes;
+      if (!types || !schema) return { schema, url };
+      return { schema: { ...schema, consumes: [...types], body: { type: 'string', format: 'binary' } } as typeof schema, url };
     },
   });
   await app.register(swaggerUi, {

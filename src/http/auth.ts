@@ -96,6 +96,8 @@ export class Authenticator {
     const options = {
       issuer: this.config.jwt.issuer,
       audience: this.config.jwt.audience,
+      // A token that never expires is a credential that can never be withdrawn.
+      requiredClaims: ['exp'],
     };
     let payload: JWTPayload | undefined;
     let failure: unknown;
@@ -115,11 +117,20 @@ export class Authenticator {
         failure instanceof joseErrors.JWTExpired
           ? 'token expired'
           : failure instanceof joseErrors.JWTClaimValidationFailed
-            ? `token claim check failed: ${failure.claim}`
+            ? failure.claim === 'exp' && failure.reason === 'missing'
+              ? 'token has no exp claim; tokens must expire'
+              : `token claim check failed: ${failure.claim}`
             : failure instanceof joseErrors.JWKSTimeout || failure instanceof joseErrors.JWKSInvalid
               ? 'token keys unavailable'
               : 'invalid token';
       throw new HttpError('UNAUTHENTICATED', message, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, cause: failure });
+    }
+    // Lifetime from its issue time, or from now when it has none: either way bounded.
+    const lifetimeMs = payload.exp! * 1000 - (typeof payload.iat === 'number' ? payload.iat * 1000 : Date.now());
+    if (lifetimeMs > this.config.jwtMaxLifetimeMs) {
+      throw new HttpError('UNAUTHENTICATED', `token lifetime exceeds the ${Math.round(this.config.jwtMaxLifetimeMs / 1000)} s allowed`, {
+        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+      });
     }
     const role = roleOfClaims(payload);
     if (!role) throw new HttpError('FORBIDDEN', 'token carries no role claim (reader, editor or admin)');

@@ -49,6 +49,16 @@ export interface PerformanceReader {
 
 export type SampleFormat = 'csv' | 'ndjson';
 
+/** Limits of an upload; each has its own error code. Absent ones are not checked. */
+export interface UploadLimits {
+  /** Most columns (TOO_MANY_COLUMNS). */
+  maxColumns?: number;
+  /** Largest cell in UTF-8 bytes (CELL_TOO_LARGE). */
+  maxCellBytes?: number;
+  /** Most categories kept per categorical column, whatever the model's topK. */
+  maxCategories?: number;
+}
+
 export interface ReferenceBuildInput {
   modelId: string;
   model: ModelConfigJson;
@@ -59,6 +69,8 @@ export interface ReferenceBuildInput {
   createdAt: number;
   /** The version the repository will most likely assign (latest + 1), recorded in the profile. */
   nextVersion?: number;
+  /** Upload limits checked while the sample is read (the route passes the configured ones). */
+  limits?: UploadLimits;
 }
 
 export interface BuiltReference {

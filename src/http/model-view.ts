@@ -67,6 +67,25 @@ export interface ReferenceSummary {
   rows: number | null;
 }
 
+/** A repository that can answer the latest reference's summary without reading its profile. */
+interface SummarizingRepository {
+  latestReferenceSummary(modelId: string): Promise<ReferenceSummary | undefined>;
+}
+
+function summarizes(models: ModelRepository): models is ModelRepository & SummarizingRepository {
+  return typeof (models as Partial<SummarizingRepository>).latestReferenceSummary === 'function';
+}
+
+/**
+ * The latest reference of a model as model answers show it: from the
+ * repository's summary when it has one (the profile, possibly megabytes,
+ * stays in the store), else from the whole reference.
+ */
+export async function latestReferenceSummary(models: ModelRepository, modelId: string): Promise<ReferenceSummary | null> {
+  if (summarizes(models)) return (await models.latestReferenceSummary(modelId)) ?? null;
+  return referenceSummary(await models.latestReference(modelId));
+}
+
 export function referenceSummary(ref: StoredReference | undefined): ReferenceSummary | null {
   if (!ref) return null;
   const p = ref.profile as { rows?: unknown } | null;
@@ -114,7 +133,7 @@ export async function modelView(
   config: ModelConfigJson,
   deps: { models: ModelRepository; results: ResultRepository; state?: DetectorStateReader },
 ): Promise<ModelView> {
-  const [ref, live] = await Promise.all([deps.models.latestReference(config.modelId), deps.state?.modelStatus(config.modelId)]);
+  const [ref, live] = await Promise.all([latestReferenceSummary(deps.models, config.modelId), deps.state?.modelStatus(config.modelId)]);
   const windows = await Promise.all(
     windowsOf(config).map(async (w): Promise<WindowLatest & { evaluation?: Evaluation }> => {
       const e = await latestEvaluation(deps, config.modelId, w.name);
@@ -145,7 +164,7 @@ export async function modelView(
     ...(live && Object.keys(detector).length ? { detector } : {}),
     features: featuresOf(config),
     prediction: typeof config.prediction === 'string' ? config.prediction : null,
-    reference: referenceSummary(ref),
+    reference: ref,
     windows: windows.map(({ evaluation: _e, ...w }) => w),
     config,
   };
@@ -164,7 +183,7 @@ export async function latestEvaluation(
   return live ?? deps.results.latestEvaluation(modelId, windowName);
 }
 
-export function deriveStatus(ref: StoredReference | undefined, latest: (Evaluation | undefined)[]): ModelLiveStatus {
+export function deriveStatus(ref: ReferenceSummary | StoredReference | null | undefined, latest: (Evaluation | undefined)[]): ModelLiveStatus {
   if (!ref) return { status: 'warming_up', reason: 'no reference profile yet' };
   const evaluated = latest.filter((e): e is Evaluation => e !== undefined);
   if (evaluated.length === 0) return { status: 'warming_up', reason: 'no window evaluated yet' };

@@ -1,5 +1,6 @@
 import type { DriftAlert, Evaluation } from '../core/drift/types.js';
 import type { AlertQuery, ModelConfigJson, ModelEntry, ModelRepository, ResultRepository, StoredReference, WindowQuery } from '../stream/ports.js';
+import { latestReferenceSummary, type ReferenceSummary } from './model-view.js';
 
 /**
  * A {@link ModelRepository} that remembers `getModel` answers for `ttlMs`:
@@ -68,6 +69,11 @@ export class CachedModelRepository implements ModelRepository {
 
   getReference(referenceId: string): Promise<StoredReference | undefined> {
     return this.inner.getReference(referenceId);
+  }
+
+  /** The inner repository's summary when it has one, else one made from the whole reference. */
+  async latestReferenceSummary(modelId: string): Promise<ReferenceSummary | undefined> {
+    return (await latestReferenceSummary(this.inner, modelId)) ?? undefined;
   }
 }
 

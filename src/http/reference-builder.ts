@@ -7,15 +7,85 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { cellNumber } from '../io/cell-number.js';
 import type { ModelConfig } from '../core/model/index.js';
-import { parseModelConfig } from '../core/model/index.js';
+import { hasControlCharacter } from '../core/has-control-character.js';
+import { MAX_FEATURES_PER_MODEL, parseModelConfig } from '../core/model/index.js';
 import { ReferenceProfileBuilder, type ColumnType } from '../core/profile/reference-profile.js';
 import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
-import { ValidationError } from '../errors.js';
-import { readSampleBatches, type SampleRecord } from '../io/sample-reader.js';
-import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder } from './deps.js';
+import { DriftstreamError, ValidationError } from '../errors.js';
+import { readColumns, readSampleBatches, type SampleRecord } from '../io/sample-reader.js';
+import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder, UploadLimits } from './deps.js';
 
 function invalid(message: string): never {
   throw new ValidationError(message, { code: 'REFERENCE_INVALID' });
+}
+
+/** Formats read line by line: one line bounds what the parser holds at once. */
+const LINE_FORMATS: ReadonlySet<string> = new Set(['csv', 'ndjson']);
+// Room per column for a JSON key, quotes and separators, beside the cell itself.
+const COLUMN_OVERHEAD_BYTES = 300;
+
+function cellTooLarge(value: string, max: number): boolean {
+  // UTF-16 units never outnumber UTF-8 bytes, and one unit is at most 3 bytes: count only in between.
+  if (value.length > max) return true;
+  if (value.length * 3 <= max) return false;
+  return Buffer.byteLength(value, 'utf8') > max;
+}
+
+/** Rejects a record with a cell over the size limit, or a control character in a value (PostgreSQL refuses NUL). */
+function checkRecord(rec: SampleRecord, row: number, limits: UploadLimits): void {
+  for (const k in rec) {
+    const v = rec[k];
+    if (typeof v !== 'string') continue;
+    if (limits.maxCellBytes !== undefined && cellTooLarge(v, limits.maxCellBytes)) {
+      throw new ValidationError(`row ${row}: column ${k.slice(0, 80)} holds a cell larger than ${limits.maxCellBytes} bytes`, { code: 'CELL_TOO_LARGE' });
+    }
+    if (hasControlCharacter(v)) invalid(`row ${row}: column ${JSON.stringify(k.slice(0, 80))} holds a control character`);
+  }
+}
+
+function checkColumns(names: readonly string[], limits: UploadLimits): void {
+  if (limits.maxColumns !== undefined && names.length > limits.maxColumns) {
+    throw new ValidationError(`the sample has ${names.length} columns; at most ${limits.maxColumns} are accepted`, { code: 'TOO_MANY_COLUMNS' });
+  }
+  for (const name of names) {
+    if (hasControlCharacter(name)) invalid(`column ${JSON.stringify(name.slice(0, 80))} has a control character in its name`);
+    if (name === '__proto__') invalid('a column may not be named __proto__');
+  }
+}
+
+/**
+ * Fails the upload as soon as one line is longer than any row within the
+ * limits can be (all columns at the largest cell), before the line parser
+ * would have to hold it.
+ */
+function lineGuard(limits: UploadLimits): Transform {
+  const maxLine = (limits.maxColumns ?? 0) * ((limits.maxCellBytes ?? 0) + COLUMN_OVERHEAD_BYTES);
+  let current = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      let from = 0;
+      for (let nl = chunk.indexOf(10, from); ; nl = chunk.indexOf(10, from)) {
+        const end = nl === -1 ? chunk.length : nl;
+        current += end - from;
+        if (current > maxLine) {
+          cb(new ValidationError(`a line of the sample is longer than ${maxLine} bytes: a cell is larger than ${limits.maxCellBytes} bytes or the row has more than ${limits.maxColumns} columns`, { code: 'CELL_TOO_LARGE' }));
+          return;
+        }
+        if (nl === -1) break;
+        current = 0;
+        from = nl + 1;
+      }
+      cb(null, chunk);
+    },
+  });
+}
+
+/** The error with the temporary file's path taken out of its message: a client never sees server paths. */
+function withoutPath(err: unknown, file: string, dir: string): unknown {
+  if (!(err instanceof Error) || (!err.message.includes(file) && !err.message.includes(dir))) return err;
+  const message = err.message.split(`${file}:`).join('line ').split(file).join('the sample').split(dir).join('');
+  const code = err instanceof DriftstreamError ? err.code : 'REFERENCE_INVALID';
+  return new ValidationError(message, { code, cause: err });
 }
 
 /** The profile's columns: the model's features plus its output column, typed by the prediction kind. */
@@ -52,6 +122,7 @@ function columnsOf(model: ModelConfig, first: SampleRecord[]): Record<string, Co
 export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: number } = {}): ReferenceBuilder {
   return async (input: ReferenceBuildInput): Promise<BuiltReference> => {
     const model = parseModelConfig(input.model);
+    const limits = input.limits ?? {};
     const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'driftstream-upload-'));
     const file = join(dir, `sample.${input.format}`);
     try {
@@ -62,19 +133,32 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
           cb(null, chunk);
         },
       });
-      await pipeline(input.body, tap, createWriteStream(file));
+      const guarded = LINE_FORMATS.has(input.format) && limits.maxColumns !== undefined && limits.maxCellBytes !== undefined;
+      if (guarded) await pipeline(input.body, lineGuard(limits), tap, createWriteStream(file));
+      else await pipeline(input.body, tap, createWriteStream(file));
       const digest = hash.digest('hex').slice(0, 16);
 
+      // The columns first (a CSV header, the first NDJSON record), before any rows are held.
+      checkColumns(await readColumns(file, { format: input.format, peek: 1 }), limits);
       const first: SampleRecord[] = [];
-      for await (const batch of readSampleBatches(file, { format: input.format, limit: options.inferRows ?? 1000 })) first.push(...batch);
+      for await (const batch of readSampleBatches(file, { format: input.format, limit: options.inferRows ?? 1000 })) {
+        for (const rec of batch) checkRecord(rec, first.length + 1, limits);
+        first.push(...batch);
+      }
       if (first.length === 0) invalid('the sample holds no rows');
-      const columns = columnsOf(model, first);
       const keys = new Set(first.flatMap((r) => Object.keys(r)));
+      checkColumns([...keys], limits);
+      const columns = columnsOf(model, first);
+      const featureCount = Object.keys(columns).filter((c) => c !== 'score' && c !== 'prediction').length;
+      if (featureCount > MAX_FEATURES_PER_MODEL) {
+        throw new ValidationError(`the sample has ${featureCount} feature columns; a model may have at most ${MAX_FEATURES_PER_MODEL}`, { code: 'TOO_MANY_FEATURES' });
+      }
       const absent = Object.keys(model.features).filter((f) => !keys.has(f));
       if (absent.length) invalid(`the sample has no column for feature${absent.length > 1 ? 's' : ''} ${absent.join(', ')}`);
       if (Object.keys(columns).length === 0) invalid('the sample has no usable columns');
 
-      const builder = new ReferenceProfileBuilder(columns, { bins: model.bins, topK: model.topK });
+      const topK = limits.maxCategories === undefined ? model.topK : Math.min(model.topK, limits.maxCategories);
+      const builder = new ReferenceProfileBuilder(columns, { bins: model.bins, topK });
       const numeric = Object.keys(columns).filter((c) => columns[c] === 'numeric');
       const categorical = Object.keys(columns).filter((c) => columns[c] === 'categorical');
       // A label column gives the reference performance that PERFORMANCE alerts compare with.
@@ -85,6 +169,7 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
       for await (const batch of readSampleBatches(file, { format: input.format })) {
         for (const rec of batch) {
           row++;
+          checkRecord(rec, row, limits);
           perf?.accept(rec);
           builder.countRow();
           for (const c of numeric) {
@@ -101,6 +186,8 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
       const performance = perf?.build();
       const profile = performance ? Object.freeze({ ...built, performance }) : built;
       return { referenceId, rows: row, profile };
+    } catch (err) {
+      throw withoutPath(err, file, dir);
     } finally {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }

@@ -4,7 +4,7 @@
  * shapes are registered once with an $id and referenced as `Name#`.
  */
 
-import { MAX_MODEL_FEATURES } from '../core/model/model-config.js';
+import { MAX_FEATURES_PER_MODEL } from '../core/model/index.js';
 
 const num = { type: 'number' } as const;
 const nullableNum = { type: ['number', 'null'] } as const;
@@ -48,6 +48,24 @@ export const FeatureResultSchema = {
     newCategories: { type: 'array', items: { type: 'string' } },
     drift: { type: 'boolean' },
     severity: { type: 'string', enum: ['NONE', 'WARNING', 'CRITICAL'] },
+    verdict: {
+      type: 'object',
+      description: 'The verdict and its evidence (docs/detector.md); numbers that are not finite are null',
+      additionalProperties: true,
+      properties: {
+        verdict: { type: 'string', enum: ['ok', 'drift', 'insufficient'] },
+        test: { type: ['string', 'null'] },
+        pValue: { type: ['number', 'null'] },
+        level: { type: ['number', 'null'] },
+        metric: { type: 'string', enum: ['wasserstein', 'totalVariation'] },
+        effect: { type: ['number', 'null'] },
+        floor: { type: 'object', properties: { warning: num, critical: num } },
+        n: num,
+        mde: { type: ['number', 'null'] },
+        nNeeded: { type: ['number', 'null'] },
+        tests: { type: 'object', additionalProperties: { type: ['number', 'null'] } },
+      },
+    },
   },
 } as const;
 
@@ -148,7 +166,7 @@ export const ModelConfigSchema = {
     features: {
       type: 'object',
       additionalProperties: { type: 'string', enum: ['numeric', 'categorical'] },
-      maxProperties: MAX_MODEL_FEATURES,
+      description: `At most ${MAX_FEATURES_PER_MODEL} features (more answer 400 TOO_MANY_FEATURES)`,
     },
     prediction: { type: 'string', enum: ['score', 'class', 'regression'] },
     positiveClass: { type: ['string', 'number', 'boolean'] },

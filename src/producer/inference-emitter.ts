@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel, type CompressionTypes, type KafkaConfig, type Message, type Producer } from 'kafkajs';
+import { registerCompressionCodecs } from '../adapters/kafka/compression-codecs.js';
 import { EventCodec } from '../adapters/registry/event-codec.js';
 import type { SchemaName } from '../adapters/registry/schemas.js';
 import {
@@ -33,7 +34,7 @@ export interface InferenceEmitterOptions {
   readonly maxBufferedEvents?: number;
   /** Acknowledgements each request waits for: -1 all in-sync replicas (default), 1 the leader, 0 none. */
   readonly acks?: -1 | 0 | 1;
-  /** Record batch compression (kafkajs `CompressionTypes`; default none). */
+  /** Record batch compression: kafkajs `CompressionTypes` None, GZIP, Snappy, LZ4 or ZSTD (default none). */
   readonly compression?: CompressionTypes;
   /** Extra kafkajs client configuration: clientId, ssl, sasl, retry, logLevel, ... */
   readonly kafka?: Omit<KafkaConfig, 'brokers'>;
@@ -171,6 +172,7 @@ class KafkaInferenceEmitter implements InferenceEmitter {
     const kafka = new Kafka({ clientId: 'driftstream-emitter', logLevel: logLevel.ERROR, ...options.kafka, brokers });
     // The Java client's murmur2 partitioner: a modelId lands on the same
     // partition whichever language produced it.
+    registerCompressionCodecs();
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   }
 

@@ -5,6 +5,7 @@ import { DecodeError, UnavailableError, isRetriable } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BatchControl, ValueDecoder } from './inference-processor.js';
 import type { JoinOutcome, LabelJoin } from './label-join.js';
+import { describeUndecodableBatch, undecodableBatchOf, UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
 import {
   ProcessingFailedError,
   type DeadLetter,
@@ -49,6 +50,15 @@ export class GroundTruthProcessor {
     const labels: LabelRecord[] = [];
     const dead: DeadLetter[] = [];
     for (const r of records) {
+      const undecodable = undecodableBatchOf(r);
+      if (undecodable !== undefined) {
+        if (undecodable.first) {
+          const message = describeUndecodableBatch(topic, partition, undecodable);
+          this.ctx.logger.warn({ topic, partition, from: undecodable.firstOffset, to: undecodable.lastOffset }, message);
+          this.reject(dead, topic, partition, r, UNDECODABLE_BATCH_REASON, message);
+        }
+        continue;
+      }
       let value: unknown;
       try {
         const cached = this.ctx.decoder.decodeCached(r.value);

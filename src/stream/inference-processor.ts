@@ -19,6 +19,7 @@ import type { WindowEvaluator } from './window-evaluator.js';
 import { validateInference } from './validate-inference.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
 import { EventDeduplicator } from './event-deduplicator.js';
+import { describeUndecodableBatch, undecodableBatchOf, UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
 
 /** Decoding as the processor needs it (src/adapters/registry/event-codec.ts implements it). */
 export interface ValueDecoder {
@@ -182,6 +183,17 @@ export class InferenceProcessor {
       const r = records[i];
       const offset = Number(r.offset);
       if (this.next !== undefined && offset < this.next) continue;
+      const undecodable = undecodableBatchOf(r);
+      if (undecodable !== undefined) {
+        // Stand-ins of a batch the client could not decompress: dead-letter it once, move past every offset.
+        if (undecodable.first) {
+          const message = describeUndecodableBatch(this.topic, this.partition, undecodable);
+          this.ctx.logger.warn({ topic: this.topic, partition: this.partition, from: undecodable.firstOffset, to: undecodable.lastOffset }, message);
+          this.reject(r, UNDECODABLE_BATCH_REASON, message);
+        }
+        this.next = offset + 1;
+        continue;
+      }
       let decoded: { value: unknown } | undefined;
       try {
         decoded = this.ctx.decoder.decodeCached(r.value);

@@ -206,6 +206,7 @@ export class WindowEvaluator {
       const trackers: [string, AlertTracker][] = [];
       for (const w of windows) {
         const windowPane = cache.window(w.window, w.end);
+        const tracker = AlertTracker.fromJSON(cp.modelId, w.window.name, { resolveAfter: rt.config.resolveAfter }, await this.deps.alertState.loadTracker(cp.modelId, w.window.name));
         const evaluation = evaluateWindow({
           model: rt.config,
           pane: windowPane,
@@ -213,6 +214,7 @@ export class WindowEvaluator {
           windowStart: w.start,
           windowEnd: w.end,
           evaluatedAt: this.now(),
+          sequential: tracker.sequentialFor(w.end),
         });
         if (this.deps.performanceOf) {
           // Labels may already have joined; later ones update the evaluation through the performance evaluator.
@@ -225,7 +227,6 @@ export class WindowEvaluator {
         }
         evaluations.push(evaluation);
         const conditions = deriveConditions(evaluation, rt.config, windowPane);
-        const tracker = AlertTracker.fromJSON(cp.modelId, w.window.name, { resolveAfter: rt.config.resolveAfter }, await this.deps.alertState.loadTracker(cp.modelId, w.window.name));
         const produced = tracker.update(evaluation, conditions, this.now());
         records.push(...produced);
         for (const a of produced) {
@@ -282,6 +283,9 @@ export class WindowEvaluator {
         }
         if (r.ks && Number.isFinite(r.ks.statistic)) metrics.driftStatistic.set({ model, feature, window, statistic: 'ks' }, r.ks.statistic);
         if (r.chiSquare && Number.isFinite(r.chiSquare.pValue)) metrics.driftStatistic.set({ model, feature, window, statistic: 'chiSquarePValue' }, r.chiSquare.pValue);
+        const v = r.verdict;
+        if (v && Number.isFinite(v.effect)) metrics.driftStatistic.set({ model, feature, window, statistic: 'effect' }, v.effect);
+        if (v && v.mde !== null && Number.isFinite(v.mde)) metrics.driftStatistic.set({ model, feature, window, statistic: 'mde' }, v.mde);
         metrics.driftSeverity.set({ model, feature, window }, SEVERITY_LEVEL[r.severity]);
       };
       for (const [f, r] of Object.entries(e.features)) set(f, r);

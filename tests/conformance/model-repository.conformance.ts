@@ -67,6 +67,17 @@ export function modelRepositoryConformance(name: string, make: () => Promise<Mod
       expect(await repo.getReference('nope')).toBeUndefined();
     });
 
+    it('summarizes the latest reference without its profile (model answers read only this)', async () => {
+      const repo = (await make()) as ModelRepository & { latestReferenceSummary: (id: string) => Promise<unknown> };
+      expect(typeof repo.latestReferenceSummary).toBe('function');
+      expect(await repo.latestReferenceSummary('m')).toBeUndefined();
+      await repo.addReference('m', 'ref-1', { rows: 10, features: {} });
+      const r2 = await repo.addReference('m', 'ref-2', { rows: 2500, features: { age: { edges: [1, 2] } } });
+      await repo.addReference('n', 'ref-3', { features: {} });
+      expect(await repo.latestReferenceSummary('m')).toEqual({ referenceId: 'ref-2', version: 2, createdAt: r2.createdAt, rows: 2500 });
+      expect(await repo.latestReferenceSummary('n')).toMatchObject({ referenceId: 'ref-3', version: 1, rows: null });
+    });
+
     it('adding a reference id again returns the stored version unchanged', async () => {
       const repo = await make();
       const first = await repo.addReference('m', 'ref-1', { v: 1 });

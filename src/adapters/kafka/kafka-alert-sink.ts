@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs';
+import type { CompressionTypes, Producer } from 'kafkajs';
 import type { EventCodec } from '../registry/event-codec.js';
 import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation } from '../../core/drift/types.js';
@@ -16,6 +16,8 @@ export interface KafkaAlertSinkOptions {
    * (the features in drift are kept while they fit) and marked `truncated`. Default 512 KiB.
    */
   maxEvaluationBytes?: number;
+  /** Codec of the produced batches; default none. */
+  compression?: CompressionTypes;
   metrics?: Metrics;
   logger?: Logger;
 }
@@ -129,7 +131,7 @@ export class KafkaAlertSink implements AlertSink {
    */
   private async sendChunk(topic: string, chunk: Outgoing[]): Promise<void> {
     try {
-      await this.producer.send({ topic, messages: chunk.map(({ key, value, headers }) => ({ key, value, headers })) });
+      await this.producer.send({ topic, messages: chunk.map(({ key, value, headers }) => ({ key, value, headers })), compression: this.options.compression });
       return;
     } catch (err) {
       const rejection = permanentRejectionOf(err);

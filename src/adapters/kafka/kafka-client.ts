@@ -2,6 +2,10 @@ import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../../config/config.js';
 import { UnavailableError } from '../../errors.js';
+import { registerCompressionCodecs } from './compression-codecs.js';
+
+// Every client of the process reads and writes snappy, lz4 and zstd batches.
+registerCompressionCodecs();
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',

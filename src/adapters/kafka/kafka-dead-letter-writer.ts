@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs';
+import type { CompressionTypes, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { UnavailableError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -16,6 +16,8 @@ export interface KafkaDeadLetterWriterOptions {
   maxRecordBytes?: number;
   metrics?: Metrics;
   logger?: Logger;
+  /** Codec of the produced batches; default none. */
+  compression?: CompressionTypes;
 }
 
 interface Outgoing {
@@ -78,7 +80,7 @@ export class KafkaDeadLetterWriter implements DeadLetterSink {
 
   private async sendChunk(chunk: Outgoing[]): Promise<void> {
     try {
-      await this.producer.send({ topic: this.topic, messages: chunk });
+      await this.producer.send({ topic: this.topic, messages: chunk, compression: this.options.compression });
       return;
     } catch (err) {
       const rejection = permanentRejectionOf(err);

@@ -57,6 +57,14 @@ export class MemoryModelRepository implements ModelRepository {
     return this.latest.get(modelId);
   }
 
+  /** The latest reference without its profile (see the PostgreSQL repository). */
+  async latestReferenceSummary(modelId: string): Promise<{ referenceId: string; version: number; createdAt: number; rows: number | null } | undefined> {
+    const ref = this.latest.get(modelId);
+    if (!ref) return undefined;
+    const rows = (ref.profile as { rows?: unknown } | null)?.rows;
+    return { referenceId: ref.referenceId, version: ref.version, createdAt: ref.createdAt, rows: typeof rows === 'number' ? rows : null };
+  }
+
   async getReference(referenceId: string): Promise<StoredReference | undefined> {
     return this.references.get(referenceId);
   }

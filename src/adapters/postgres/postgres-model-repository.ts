@@ -91,6 +91,22 @@ export class PostgresModelRepository implements ModelRepository {
     return rows[0] && toReference(rows[0]);
   }
 
+  /**
+   * The latest reference's id, version, time and row count, without its
+   * profile: model answers show these, and a profile can weigh megabytes.
+   */
+  async latestReferenceSummary(modelId: string): Promise<{ referenceId: string; version: number; createdAt: number; rows: number | null } | undefined> {
+    const { rows } = await pgCall('latest reference summary', () =>
+      this.pool.query<{ reference_id: string; version: number; created_at: Date; rows: string | null }>(
+        `SELECT reference_id, version, created_at, CASE WHEN jsonb_typeof(profile->'rows') = 'number' THEN profile->>'rows' END AS rows
+         FROM reference_profiles WHERE model_id = $1 ORDER BY version DESC LIMIT 1`,
+        [modelId],
+      ),
+    );
+    const r = rows[0];
+    return r && { referenceId: r.reference_id, version: r.version, createdAt: r.created_at.getTime(), rows: r.rows === null ? null : Number(r.rows) };
+  }
+
   async getReference(referenceId: string): Promise<StoredReference | undefined> {
     const { rows } = await pgCall('get reference', () => this.pool.query<ReferenceRow>('SELECT * FROM reference_profiles WHERE reference_id = $1', [referenceId]));
     return rows[0] && toReference(rows[0]);

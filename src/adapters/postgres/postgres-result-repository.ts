@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation, FeatureResult } from '../../core/drift/types.js';
+import { hasControlCharacter } from '../../core/has-control-character.js';
 import { ValidationError } from '../../errors.js';
 import type { AlertQuery, ResultRepository, WindowQuery } from '../../stream/ports.js';
 import { pgCall, pgTransaction } from './pg-pool.js';
@@ -85,12 +86,18 @@ function toAlert(r: AlertRow): DriftAlert {
   };
 }
 
+const MAX_CURSOR_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 type Cursor = [detectedAt: string, alertId: string, status: string, severity: string];
 
 function decodeCursor(cursor: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(c) && c.length === 4 && c.every((x) => typeof x === 'string') && !Number.isNaN(Date.parse(c[0]))) return c as Cursor;
+    // Only what this service issues: four strings, no control character (PostgreSQL refuses NUL), a time it can store.
+    if (Array.isArray(c) && c.length === 4 && c.every((x) => typeof x === 'string' && !hasControlCharacter(x))) {
+      const t = Date.parse(c[0]);
+      if (t >= 0 && t <= MAX_CURSOR_TIME) return c as Cursor;
+    }
   } catch {
     // fall through
   }

@@ -34,7 +34,7 @@ export interface AlertCondition {
 }
 
 // When several statistics share the top severity, the incident is named after the first of these.
-const STAT_PRIORITY: readonly StatisticName[] = ['psi', 'ks', 'chiSquare', 'wasserstein', 'jensenShannon', 'hellinger'];
+const STAT_PRIORITY: readonly StatisticName[] = ['wasserstein', 'totalVariation', 'psi', 'ks', 'chiSquare', 'jensenShannon', 'hellinger'];
 
 function featureMeasures(model: ModelConfig, name: string, r: FeatureEvaluation): Record<string, Measure> {
   const t = thresholdsOf(model, name);
@@ -60,6 +60,29 @@ function featureMeasures(model: ModelConfig, name: string, r: FeatureEvaluation)
   if (fin(r.wassersteinNormed)) m.wasserstein = { value: r.wassersteinNormed, warning: t.wasserstein.warning, critical: t.wasserstein.critical };
   if (fin(r.jensenShannon)) m.jensenShannon = { value: r.jensenShannon, warning: t.jensenShannon.warning, critical: t.jensenShannon.critical };
   if (fin(r.hellinger)) m.hellinger = { value: r.hellinger, warning: t.hellinger.warning, critical: t.hellinger.critical };
+  const v = r.verdict;
+  if (v) {
+    // The verdict's effect against its floors, with the evidence behind it: what an alert names and carries.
+    const details: Record<string, string> = {
+      verdict: v.verdict,
+      test: v.test ?? '',
+      pValue: String(v.pValue),
+      level: String(v.level),
+      metric: v.metric,
+      effect: String(v.effect),
+      floor: String(v.floor.warning),
+      floorCritical: String(v.floor.critical),
+      n: String(v.n),
+      mde: String(v.mde),
+    };
+    if (v.sequential) {
+      details.cusum = String(v.sequential.statistic);
+      details.cusumThreshold = String(v.sequential.threshold);
+    }
+    if (r.wassersteinNormed !== undefined && fin(r.wassersteinNormed)) details.wassersteinNormed = String(r.wassersteinNormed);
+    if (fin(r.psi)) details.psi = String(r.psi);
+    m[v.metric] = { value: v.effect, warning: v.floor.warning, critical: v.floor.critical, details };
+  }
   return m;
 }
 

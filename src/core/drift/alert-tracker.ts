@@ -2,6 +2,7 @@ import type { AlertKind, AlertSeverity, DriftAlert } from '../events.js';
 import type { Evaluation } from './types.js';
 import type { AlertCondition, Measure } from './alert-conditions.js';
 import { alertIdOf } from './ids.js';
+import type { SequentialState } from './sequential.js';
 
 /** An open incident: a condition that fired and has not resolved yet. */
 export interface Incident {
@@ -24,6 +25,8 @@ export interface AlertTrackerState {
   /** End of the latest window evaluated; older windows are ignored. */
   lastWindowEnd: number | null;
   incidents: Record<string, Incident>;
+  /** CUSUM state of the window's numeric features (sequential mode, src/core/drift/sequential.ts). */
+  sequential?: Record<string, SequentialState>;
 }
 
 export interface AlertTrackerOptions {
@@ -62,6 +65,18 @@ export class AlertTracker {
   /** Open incidents, keyed by condition key. */
   get incidents(): Readonly<Record<string, Readonly<Incident>>> {
     return this.state.incidents;
+  }
+
+  /**
+   * The sequential (CUSUM) state to evaluate the window ending at
+   * `windowEnd` with, kept in this tracker's state. A window that is not
+   * newer than the latest one evaluated (a replay, a late partial) gets a
+   * copy, so evidence is never counted twice.
+   */
+  sequentialFor(windowEnd: number): Record<string, SequentialState> {
+    const state = (this.state.sequential ??= {});
+    const last = this.state.lastWindowEnd;
+    return last !== null && windowEnd <= last ? structuredClone(state) : state;
   }
 
   /** True while any incident is open. */

@@ -1,7 +1,9 @@
 import type { ModelConfig } from '../model/model-config.js';
 import type { Pane } from '../windows/pane.js';
 import type { Evaluation } from './types.js';
-import { evaluateFeature, evaluateDataset, applyBenjaminiHochberg, type FeatureEvaluation } from './severity.js';
+import { evaluateDataset, type FeatureEvaluation } from './severity.js';
+import { judgeFeatures, type JudgeItem } from './judge.js';
+import type { SequentialState } from './sequential.js';
 import { resolveThresholds, type Thresholds } from './thresholds.js';
 import { evaluationIdOf } from './ids.js';
 import { featureHistogram } from './feature-histogram.js';
@@ -17,6 +19,12 @@ export interface WindowEvaluationInput {
   readonly windowEnd: number;
   /** Processing time of the evaluation, epoch ms (time is passed in). */
   readonly evaluatedAt: number;
+  /**
+   * CUSUM state of the window's numeric features across consecutive windows,
+   * updated in place (sequential mode, tumbling windows only; the caller
+   * keeps it between evaluations). Ignored for sliding windows.
+   */
+  readonly sequential?: Record<string, SequentialState>;
 }
 
 /** An {@link Evaluation} whose feature and prediction results keep why they got their severity. */
@@ -53,26 +61,46 @@ export function thresholdsOf(model: ModelConfig, feature: string): Thresholds {
 export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation {
   const { model, pane } = input;
   const layout = pane.layout;
-  let features: Record<string, FeatureEvaluation> = {};
   const missingRate: Record<string, number> = {};
   const outOfRange: Record<string, number> = {};
   const newCategories: Record<string, string[]> = {};
+  // Features, score and prediction are judged together: one family of tests under the model's budget.
+  const items: Record<string, JudgeItem> = {};
+  const item = (name: string, reference: JudgeItem['reference'], current: JudgeItem['current']): JudgeItem => {
+    const t = thresholdsOf(model, name);
+    return { reference, current, floors: t.floor, minSamples: t.minSamples };
+  };
   for (let i = 0; i < layout.numericNames.length; i++) {
     const name = layout.numericNames[i];
     const s = pane.numeric[i];
-    features[name] = evaluateFeature(layout.numericProfiles[i], s, thresholdsOf(model, name));
+    items[name] = item(name, layout.numericProfiles[i], s);
     missingRate[name] = s.missingRate;
     outOfRange[name] = s.count === 0 ? 0 : pane.outOfRange[i] / s.count;
   }
   for (let i = 0; i < layout.categoricalNames.length; i++) {
     const name = layout.categoricalNames[i];
-    const s = pane.categorical[i];
-    const r = evaluateFeature(layout.categoricalProfiles[i], s, thresholdsOf(model, name));
-    features[name] = r;
-    missingRate[name] = s.missingRate;
-    if (r.newCategories && r.newCategories.length > 0) newCategories[name] = r.newCategories;
+    items[name] = item(name, layout.categoricalProfiles[i], pane.categorical[i]);
+    missingRate[name] = pane.categorical[i].missingRate;
   }
-  if (model.benjaminiHochberg) features = applyBenjaminiHochberg(features, (f) => thresholdsOf(model, f));
+  // Outputs are keyed apart from features (a feature may not be named score or prediction).
+  const outputs: Record<string, JudgeItem> = {};
+  if (layout.score && pane.score) outputs.score = item('score', layout.score, pane.score);
+  if (layout.prediction) {
+    const current = pane.predictionClass ?? pane.predictionValue;
+    if (current) outputs.prediction = item('prediction', layout.prediction, current);
+  }
+  const all: Record<string, JudgeItem> = { ...items };
+  for (const [k, v] of Object.entries(outputs)) all[`\u0000${k}`] = v;
+  const window = model.windows.find((w) => w.name === input.windowName);
+  const sequential = input.sequential && window && window.sizeMs === window.slideMs ? input.sequential : undefined;
+  const judged = judgeFeatures(all, { budget: model.falseAlarmBudget, ...(sequential ? { sequential } : {}) });
+
+  const features: Record<string, FeatureEvaluation> = {};
+  for (const name of Object.keys(items)) {
+    features[name] = judged[name];
+    const fresh = judged[name].newCategories;
+    if (fresh && fresh.length > 0) newCategories[name] = fresh;
+  }
   const dataset = evaluateDataset(features, model.datasetDriftShare);
   // Reference and current proportions on the same bins, for plots (the API's feature route, the dashboard).
   for (let i = 0; i < layout.numericNames.length; i++) features[layout.numericNames[i]].histogram = featureHistogram(layout.numericProfiles[i], pane.numeric[i]);
@@ -81,13 +109,7 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
   }
 
   let prediction: Record<string, FeatureEvaluation> | undefined;
-  if (layout.score && pane.score) {
-    prediction = { score: evaluateFeature(layout.score, pane.score, thresholdsOf(model, 'score')) };
-  }
-  if (layout.prediction) {
-    const current = pane.predictionClass ?? pane.predictionValue;
-    if (current) (prediction ??= {}).prediction = evaluateFeature(layout.prediction, current, thresholdsOf(model, 'prediction'));
-  }
+  for (const k of Object.keys(outputs)) (prediction ??= {})[k] = judged[`\u0000${k}`];
 
   return {
     evaluationId: evaluationIdOf(model.modelId, input.windowName, input.windowStart),

@@ -14,7 +14,7 @@ import { referenceDigest, type CategoricalFeatureProfile, type FeatureProfile, t
 export type { Severity };
 
 /** Names of the statistics that can set a severity. */
-export type StatisticName = 'psi' | 'ks' | 'chiSquare' | 'wasserstein' | 'jensenShannon' | 'hellinger';
+export type StatisticName = 'psi' | 'ks' | 'chiSquare' | 'wasserstein' | 'jensenShannon' | 'hellinger' | 'totalVariation';
 
 /**
  * The evaluation of one feature in one window: {@link FeatureResult} (the
@@ -44,8 +44,17 @@ export function evaluateFeature(
   current: NumericSummary | CategoricalSummary,
   thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ): FeatureEvaluation {
-  const stats = reference.type === 'numeric' ? numericStatistics(reference, current) : categoricalStatistics(reference, current);
-  return classify(stats, thresholds);
+  return classify(featureStatistics(reference, current), thresholds);
+}
+
+/**
+ * Every statistic of DESIGN.md section 4 of one feature in one window, with
+ * no verdict yet (severity NONE). `current` must come from
+ * `createSummary(reference)` (same bin edges) or be a
+ * {@link CategoricalSummary} for a categorical feature.
+ */
+export function featureStatistics(reference: FeatureProfile, current: NumericSummary | CategoricalSummary): FeatureEvaluation {
+  return reference.type === 'numeric' ? numericStatistics(reference, current) : categoricalStatistics(reference, current);
 }
 
 function numericStatistics(reference: NumericFeatureProfile, current: NumericSummary | CategoricalSummary): FeatureEvaluation {

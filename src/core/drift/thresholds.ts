@@ -27,6 +27,12 @@ export interface Thresholds {
   wasserstein: LevelThresholds;
   jensenShannon: LevelThresholds;
   hellinger: LevelThresholds;
+  /**
+   * Effect floors of the verdict (docs/detector.md), in the feature's effect
+   * metric: Wasserstein distance in the reference's typical deviations for
+   * numeric features, total variation distance for categorical ones.
+   */
+  floor: { warning: number; critical: number };
   /** Below this many current values a feature is reported, never in drift. */
   minSamples: number;
 }
@@ -38,9 +44,11 @@ export type ThresholdOverrides = {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /**
- * Defaults: PSI and KS decide numeric features, chi-square and PSI categorical
- * ones; Wasserstein, Jensen-Shannon and Hellinger are reported and join the
- * verdict only when enabled.
+ * Defaults. The verdict is the rule of docs/detector.md: significance at the
+ * model's false-alarm budget and an effect above `floor`. The per-statistic
+ * levels (PSI, KS, chi-square, Wasserstein, Jensen-Shannon, Hellinger) are
+ * reported beside the statistics and drive only {@link classify}, the rule
+ * used before the budget, kept as the detection benchmark's baseline.
  */
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = deepFreeze({
   psi: { warning: 0.1, critical: 0.25, enabled: true },
@@ -49,6 +57,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = deepFreeze({
   wasserstein: { warning: 0.1, critical: 0.2, enabled: false },
   jensenShannon: { warning: 0.1, critical: 0.2, enabled: false },
   hellinger: { warning: 0.1, critical: 0.2, enabled: false },
+  floor: { warning: 0.1, critical: 0.2 },
   minSamples: 100,
 });
 

@@ -19,6 +19,8 @@ export interface FeatureResult {
   newCategories?: string[];
   drift: boolean;
   severity: Severity;
+  /** The verdict and its evidence (docs/detector.md): what decided, at which level, how big, and what the window could see. */
+  verdict?: FeatureVerdictSummary;
   /**
    * Proportions of the reference and the current window on the same bins, for
    * plots (the API's feature route). Numeric: `edges` are the interior bin
@@ -28,6 +30,41 @@ export interface FeatureResult {
    * the stored profile.
    */
   histogram?: { edges?: number[]; categories?: string[]; reference: number[]; current: number[] };
+}
+
+/**
+ * A feature's verdict with its evidence, JSON-safe: numbers that are not
+ * finite (an unreachable minimum detectable effect, the p-value of a
+ * sequential verdict) are null.
+ */
+export interface FeatureVerdictSummary {
+  /** `drift`, `ok`, or `insufficient`: no significant drift, and the window could not have seen an effect at the floor. */
+  verdict: 'ok' | 'drift' | 'insufficient';
+  /** The test that decided (smallest p-value), or `cusum` for a sequential verdict. */
+  test: string | null;
+  /** Its unadjusted p-value (null for a sequential verdict). */
+  pValue: number | null;
+  /** The level it was compared with (Holm's step at the model's budget). */
+  level: number;
+  /** Effect metric of the floors: `wasserstein` (W1 in the reference's typical deviations) or `totalVariation`. */
+  metric: 'wasserstein' | 'totalVariation';
+  /** Effect above sampling noise, in the metric's units. */
+  effect: number;
+  floor: { warning: number; critical: number };
+  /** Values in the window. */
+  n: number;
+  /** Minimum detectable effect (metric units) at 80% power and the budget's per-test level. */
+  mde: number | null;
+  /**
+   * Values a window would need for its minimum detectable effect to reach the
+   * WARNING floor (present when the verdict is `insufficient`; null when
+   * even an endless window could not, because the reference is too small).
+   */
+  nNeeded?: number | null;
+  /** Unadjusted p-value of every test of the feature. */
+  tests: Record<string, number>;
+  /** The CUSUM of the location statistic across consecutive windows, when sequential mode runs. */
+  sequential?: { statistic: number; threshold: number; effect: number };
 }
 
 /** Performance of a window once labels have joined (classification or regression). */

@@ -1,17 +1,11 @@
 import { ValidationError } from '../../errors.js';
 import { parseDuration, formatDuration } from '../duration.js';
+import { hasControlCharacter } from '../has-control-character.js';
 import type { FeatureType } from '../drift/types.js';
 import type { ThresholdOverrides } from '../drift/thresholds.js';
 import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from './performance-config.js';
 
 /** How a model's output is summarized for prediction drift. */
-/**
- * Most features a model may have: declared (PUT, a models file, an upload)
- * or inferred by auto-registration. One evaluation carries a result per
- * feature, so this bounds the evaluation and alert records too.
- */
-export const MAX_MODEL_FEATURES = 1000;
-
 export type PredictionKind = 'score' | 'class' | 'regression';
 
 /** One event-time window of a model: tumbling when `slideMs === sizeMs`. */
@@ -67,8 +61,14 @@ export interface ModelConfig {
   readonly featureThresholds: Readonly<Record<string, ThresholdOverrides>>;
   /** Share of drifting features at which the dataset drifts. */
   readonly datasetDriftShare: number;
-  /** Benjamini-Hochberg control of the test p-values across the model's features. */
+  /** Benjamini-Hochberg control of the test p-values across the model's features (legacy rule only; the verdict uses the budget). */
   readonly benjaminiHochberg: boolean;
+  /**
+   * Largest probability that one evaluation of the model holds any false drift
+   * verdict (FEATURE_DRIFT, PREDICTION_DRIFT, DATASET_DRIFT); the tests' levels
+   * derive from it (docs/detector.md). Default 0.001.
+   */
+  readonly falseAlarmBudget: number;
   readonly dataQuality: DataQualityConfig;
   /** Clean evaluations before a firing alert resolves. */
   readonly resolveAfter: number;
@@ -112,6 +112,14 @@ export const DEFAULT_DATA_QUALITY: DataQualityConfig = Object.freeze({
   typeErrors: Object.freeze({ warning: 0.01, critical: 0.05 }),
 });
 
+/**
+ * Most features one model may have, however it got them: declared (PUT, a
+ * models file), inferred from an uploaded reference sample, or
+ * auto-registered from events. Beyond it a model is refused with
+ * `TOO_MANY_FEATURES`.
+ */
+export const MAX_FEATURES_PER_MODEL = 1000;
+
 /** Names a feature may not take: they hold the model's outputs in a reference profile. */
 export const RESERVED_COLUMNS: ReadonlySet<string> = new Set(['score', 'prediction']);
 
@@ -127,6 +135,7 @@ const MODEL_KEYS = new Set([
   'featureThresholds',
   'datasetDriftShare',
   'benjaminiHochberg',
+  'falseAlarmBudget',
   'dataQuality',
   'resolveAfter',
   'bins',
@@ -139,7 +148,7 @@ const MODEL_KEYS = new Set([
   'tags',
 ]);
 
-const LEVEL_STATS = new Set(['psi', 'wasserstein', 'jensenShannon', 'hellinger']);
+const LEVEL_STATS = new Set(['psi', 'wasserstein', 'jensenShannon', 'hellinger', 'floor']);
 const TEST_STATS = new Set(['ks', 'chiSquare']);
 const MAX_WINDOW_MS = 7 * 86_400_000;
 
@@ -187,10 +196,14 @@ function onlyKeys(field: string, o: Record<string, unknown>, allowed: ReadonlySe
 function parseFeatures(v: unknown): Record<string, FeatureType> {
   if (v === undefined) return {};
   if (!isObject(v)) fail('features', 'expected an object mapping feature names to "numeric" or "categorical"');
-  if (Object.keys(v).length > MAX_MODEL_FEATURES) fail('features', `a model may have at most ${MAX_MODEL_FEATURES} features`);
   const out: Record<string, FeatureType> = {};
+  const count = Object.keys(v).length;
+  if (count > MAX_FEATURES_PER_MODEL) {
+    throw new ValidationError(`features: a model may have at most ${MAX_FEATURES_PER_MODEL} features, got ${count}`, { code: 'TOO_MANY_FEATURES' });
+  }
   for (const [name, type] of Object.entries(v)) {
     if (name.length === 0 || name.length > 256) fail('features', 'feature names must have 1 to 256 characters');
+    if (hasControlCharacter(name)) fail(`features.${JSON.stringify(name)}`, 'a feature name may not hold a control character');
     if (RESERVED_COLUMNS.has(name)) fail(`features.${name}`, 'the names score and prediction are reserved for the model outputs');
     if (type !== 'numeric' && type !== 'categorical') fail(`features.${name}`, `expected "numeric" or "categorical", got ${JSON.stringify(type)}`);
     out[name] = type;
@@ -234,7 +247,7 @@ function parseThresholdOverrides(field: string, v: unknown): ThresholdOverrides 
       continue;
     }
     if (!LEVEL_STATS.has(stat) && !TEST_STATS.has(stat)) {
-      fail(f, `unknown statistic (expected one of psi, ks, chiSquare, wasserstein, jensenShannon, hellinger, minSamples)`);
+      fail(f, `unknown statistic (expected one of floor, psi, ks, chiSquare, wasserstein, jensenShannon, hellinger, minSamples)`);
     }
     if (!isObject(t)) fail(f, 'expected an object {warning, critical, enabled?}');
     const allowed = TEST_STATS.has(stat) ? new Set(['warning', 'critical', 'enabled', 'effectSize']) : new Set(['warning', 'critical', 'enabled']);
@@ -321,6 +334,9 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   if (typeof positiveClass !== 'string' && typeof positiveClass !== 'number' && typeof positiveClass !== 'boolean') {
     fail('positiveClass', 'expected a string');
   }
+  if (typeof positiveClass === 'string' && (positiveClass.length > 256 || hasControlCharacter(positiveClass))) {
+    fail('positiveClass', 'expected at most 256 characters and no control character');
+  }
   const windows = parseWindows(input.windows);
   const allowedLatenessMs = input.allowedLateness === undefined ? defaults.allowedLatenessMs : duration('allowedLateness', input.allowedLateness);
   if (allowedLatenessMs > 86_400_000) fail('allowedLateness', 'must be at most 1d');
@@ -338,6 +354,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   }
   const datasetDriftShare = input.datasetDriftShare === undefined ? 0.5 : num('datasetDriftShare', input.datasetDriftShare, 0.01, 1);
   const benjaminiHochberg = input.benjaminiHochberg === undefined ? false : bool('benjaminiHochberg', input.benjaminiHochberg);
+  const falseAlarmBudget = input.falseAlarmBudget === undefined ? 0.001 : num('falseAlarmBudget', input.falseAlarmBudget, 1e-9, 0.5);
   const dataQuality = parseDataQuality(input.dataQuality);
   const resolveAfter = input.resolveAfter === undefined ? defaults.resolveAfter : int('resolveAfter', input.resolveAfter, 1, 1000);
   const bins = input.bins === undefined ? 10 : int('bins', input.bins, 2, 100);
@@ -357,6 +374,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
     featureThresholds,
     datasetDriftShare,
     benjaminiHochberg,
+    falseAlarmBudget,
     dataQuality,
     resolveAfter,
     bins,
@@ -387,6 +405,7 @@ export function modelConfigToJson(config: ModelConfig): Record<string, unknown> 
     featureThresholds: structuredClone(config.featureThresholds),
     datasetDriftShare: config.datasetDriftShare,
     benjaminiHochberg: config.benjaminiHochberg,
+    falseAlarmBudget: config.falseAlarmBudget,
     dataQuality: structuredClone(config.dataQuality),
     resolveAfter: config.resolveAfter,
     bins: config.bins,

@@ -6,6 +6,7 @@ import { quantileEdges } from '../stats/quantile-edges.js';
 import { binIndex } from '../stats/bin-index.js';
 import { sortFloat64 } from '../stats/sort-float64.js';
 import type { ReferencePerformance } from '../performance/reference-performance.js';
+import { computeNumericCalibration, type NumericCalibration } from './calibration.js';
 
 /** Type of a profiled column. */
 export type ColumnType = 'numeric' | 'categorical';
@@ -31,6 +32,8 @@ export interface NumericFeatureProfile {
   readonly mean: number;
   /** Sample standard deviation (ddof 1); 0 below two values. */
   readonly std: number;
+  /** Power calibration of the drift tests (profiles built before it compute it on first use). */
+  readonly calibration?: Partial<NumericCalibration>;
 }
 
 /** Reference distribution of one categorical column. */
@@ -196,18 +199,24 @@ export class ReferenceProfileBuilder {
 /** Profile of a numeric column from a summary (whose edges become the profile's edges). */
 export function profileFromSummary(summary: NumericSummary): NumericFeatureProfile {
   const empty = summary.count === 0;
+  const edges = Array.from(summary.edges);
+  const counts = Array.from(summary.counts);
+  const std = summary.count > 1 ? summary.std : 0;
+  const calibration = computeNumericCalibration({ edges, counts }, (q) => summary.digest.quantile(q));
   return freezeDeep({
     type: 'numeric',
     count: summary.count,
     missing: summary.missing,
     missingRate: summary.missingRate,
-    edges: Array.from(summary.edges),
-    counts: Array.from(summary.counts),
+    edges,
+    counts,
     digest: summary.digest.toJSON(),
     min: empty ? 0 : summary.min,
     max: empty ? 0 : summary.max,
     mean: summary.mean,
-    std: summary.count > 1 ? summary.std : 0,
+    std,
+    // JSON has no Infinity: a location test that cannot see a shift stores no locationNoise.
+    calibration: Number.isFinite(calibration.locationNoise) ? calibration : { spread: calibration.spread },
   } satisfies NumericFeatureProfile);
 }
 

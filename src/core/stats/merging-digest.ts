@@ -491,3 +491,11 @@ export function evalKnotsLeft(k: CdfKnots, x: number): number {
   const x1 = xs[lo + 1];
   return ys[lo] + ((ys[lo + 1] - ys[lo]) * (x - x0)) / (x1 - x0);
 }
+
+/** Every knot position of two sketches' CDFs, ascending: the breakpoints of any integral over both. */
+export function mergedKnotPositions(a: CdfKnots, b: CdfKnots): Float64Array {
+  const xs = new Float64Array(a.x.length + b.x.length);
+  xs.set(a.x);
+  xs.set(b.x, a.x.length);
+  return xs.sort();
+}

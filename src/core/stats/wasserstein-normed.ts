@@ -1,4 +1,4 @@
-import { evalKnotsLeft, evalKnotsRight } from './merging-digest.js';
+import { evalKnotsLeft, evalKnotsRight, mergedKnotPositions } from './merging-digest.js';
 import type { CdfSketch } from './ks.js';
 
 /**
@@ -12,10 +12,7 @@ export function wasserstein1(reference: CdfSketch, current: CdfSketch): number {
   const a = reference.knots();
   const b = current.knots();
   if (a.total === 0 || b.total === 0) return NaN;
-  const xs = new Float64Array(a.x.length + b.x.length);
-  xs.set(a.x);
-  xs.set(b.x, a.x.length);
-  xs.sort();
+  const xs = mergedKnotPositions(a, b);
   let w = 0;
   for (let i = 0; i + 1 < xs.length; i++) {
     const x0 = xs[i];

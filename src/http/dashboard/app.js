@@ -89,8 +89,14 @@ function statusPill(status, big = false) {
   return `<span class="pill ${esc(status)}${big ? ' lg' : ''}" data-status="${esc(status)}">${esc(text)}</span>`;
 }
 
-function severityPill(severity) {
+function severityPill(severity, verdict) {
   const s = String(severity || 'NONE');
+  // No drift found, but the window was too small to see a change at the floor: not the same as OK.
+  if (s === 'NONE' && verdict?.verdict === 'insufficient') {
+    const need = Number.isFinite(verdict.nNeeded) ? `; about ${fmt(verdict.nNeeded)} events would` : '';
+    const why = Number.isFinite(verdict.mde) ? `${verdict.n} events can see an effect of ${fmt(verdict.mde)}, the floor is ${fmt(verdict.floor?.warning)}${need}` : `${verdict.n} events are too few to see a change`;
+    return `<span class="pill insufficient" title="${esc(why)}">Insufficient</span>`;
+  }
   const text = s === 'NONE' ? 'No drift' : s === 'WARNING' ? 'Warning' : 'Critical';
   return `<span class="pill ${esc(s.toLowerCase())}">${esc(text)}</span>`;
 }
@@ -183,10 +189,10 @@ function featureRows(evaluation, selected) {
     .map(([name, f]) => {
       const sev = f.severity || 'NONE';
       const cls = ['clickable', sev !== 'NONE' ? `sev-${sev.toLowerCase()}` : '', name === selected ? 'selected' : ''].filter(Boolean).join(' ');
-      return `<tr class="${cls}" data-feature="${esc(name)}" data-severity="${esc(sev)}" data-drift="${f.drift ? 'true' : 'false'}">
+      return `<tr class="${cls}" data-feature="${esc(name)}" data-severity="${esc(sev)}" data-drift="${f.drift ? 'true' : 'false'}" data-verdict="${esc(f.verdict?.verdict ?? '')}">
         <td><span class="feature-name">${esc(name)}</span></td>
         <td class="type">${esc(f.type)}</td>
-        <td>${severityPill(sev)}</td>
+        <td>${severityPill(sev, f.verdict)}</td>
         ${cell(f.psi, sev)}
         ${cell(f.ks?.statistic, f.ks && sev)}
         <td class="num">${esc(fmt(f.ks?.pValue))}</td>
@@ -275,7 +281,7 @@ async function renderModel(modelId, params) {
         <section class="panel" id="histogram-panel"><div class="panel-head"><h2>Distribution · <span class="feature-name">${esc(feature)}</span></h2>
           <div class="legend"><span><i class="ref"></i>Reference</span><span><i class="cur ${esc(sev)}"></i>Current window</span></div></div>
           <div class="panel-body">${hist}
-            ${l ? `<div class="stats-inline"><span>Severity ${severityPill(l.severity)}</span><span>PSI <b>${esc(fmt(l.psi))}</b></span>${l.ks ? `<span>KS D <b>${esc(fmt(l.ks.statistic))}</b> ± ${esc(fmt(l.ks.errorBound))} (p ${esc(fmt(l.ks.pValue))})</span>` : ''}${l.chiSquare ? `<span>χ² <b>${esc(fmt(l.chiSquare.statistic))}</b> (p ${esc(fmt(l.chiSquare.pValue))}, dof ${esc(l.chiSquare.dof)})</span>` : ''}<span>n <b>${esc(fmt(l.nCurrent))}</b> vs ref <b>${esc(fmt(l.nReference))}</b></span>${l.newCategories?.length ? `<span>New categories <b>${esc(l.newCategories.join(', '))}</b></span>` : ''}</div>` : ''}
+            ${l ? `<div class="stats-inline"><span>Severity ${severityPill(l.severity, l.verdict)}</span>${l.verdict ? `<span>Effect <b>${esc(fmt(l.verdict.effect))}</b> (floor ${esc(fmt(l.verdict.floor?.warning))}, can see ${esc(fmt(l.verdict.mde))})</span><span>${esc(l.verdict.test ?? '')} p <b>${esc(fmt(l.verdict.pValue))}</b> at level ${esc(fmt(l.verdict.level))}</span>` : ''}<span>PSI <b>${esc(fmt(l.psi))}</b></span>${l.ks ? `<span>KS D <b>${esc(fmt(l.ks.statistic))}</b> ± ${esc(fmt(l.ks.errorBound))} (p ${esc(fmt(l.ks.pValue))})</span>` : ''}${l.chiSquare ? `<span>χ² <b>${esc(fmt(l.chiSquare.statistic))}</b> (p ${esc(fmt(l.chiSquare.pValue))}, dof ${esc(l.chiSquare.dof)})</span>` : ''}<span>n <b>${esc(fmt(l.nCurrent))}</b> vs ref <b>${esc(fmt(l.nReference))}</b></span>${l.newCategories?.length ? `<span>New categories <b>${esc(l.newCategories.join(', '))}</b></span>` : ''}</div>` : ''}
           </div>
         </section>
         <section class="panel" id="history-panel"><div class="panel-head"><h2>${esc(stat.label)} over time</h2><div class="tabs" role="tablist" aria-label="Statistic">${statTabs}</div></div>

@@ -1,11 +1,41 @@
 import type { FastifyInstance } from 'fastify';
 import { DriftstreamError } from '../../errors.js';
+import { hasControlCharacter } from '../../core/has-control-character.js';
 import { modelConfigToJson, parseModelConfig } from '../../core/model/index.js';
 import type { ModelConfigJson } from '../../stream/ports.js';
 import { HttpError, httpError } from '../errors.js';
 import { modelView, requireModel } from '../model-view.js';
 import type { RouteContext } from '../route-context.js';
 import { errorResponses, modelIdParams } from '../schemas.js';
+
+const MAX_DEPTH = 32;
+
+/**
+ * Why a JSON body cannot be stored as given, or undefined: a control
+ * character in a key or a string (PostgreSQL refuses NUL in JSON and text,
+ * and no name of this API holds one), or nesting deeper than any
+ * configuration needs.
+ */
+export function unsafeJson(value: unknown, path = '', depth = 0): string | undefined {
+  if (depth > MAX_DEPTH) return `${path || 'body'}: nested deeper than ${MAX_DEPTH} levels`;
+  if (typeof value === 'string') // Free text may keep its tabs and line breaks; names may not.
+    return hasControlCharacter(value, true) ? `${path || 'body'}: holds a control character` : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const why = unsafeJson(value[i], `${path}[${i}]`, depth + 1);
+      if (why) return why;
+    }
+    return undefined;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (hasControlCharacter(k)) return `${path ? `${path}.` : ''}${JSON.stringify(k)}: a name holds a control character`;
+      const why = unsafeJson(v, path ? `${path}.${k}` : k, depth + 1);
+      if (why) return why;
+    }
+  }
+  return undefined;
+}
 
 export async function modelRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { deps, guard } = ctx;
@@ -38,8 +68,7 @@ export async function modelRoutes(app: FastifyInstance, ctx: RouteContext): Prom
   }, async (request) => view(await requireModel(deps.models, request.params.modelId)));
 
   app.put<{ Params: { modelId: string }; Body: Record<string, unknown> }>('/api/v1/models/:modelId', {
-    preHandler: guard.edit,
-    config: { rateLimit: { max: deps.config.rateLimitWrites, timeWindow: 60_000 } },
+    preHandler: [guard.edit, ctx.writeLimit],
     schema: {
       tags: ['models'],
       summary: 'Create or replace a model configuration (editor)',
@@ -54,13 +83,19 @@ export async function modelRoutes(app: FastifyInstance, ctx: RouteContext): Prom
     if (body.modelId !== undefined && body.modelId !== modelId) {
       throw httpError('MODEL_ID_MISMATCH', `body modelId ${JSON.stringify(body.modelId)} differs from the path's ${modelId}`);
     }
+    const unsafe = unsafeJson(body);
+    if (unsafe) throw httpError('MODEL_INVALID', unsafe);
     let config: ModelConfigJson = { ...body, modelId };
     try {
       config = parse(config);
     } catch (err) {
       if (err instanceof HttpError) throw err;
       const message = err instanceof DriftstreamError || err instanceof Error ? err.message : String(err);
-      throw new HttpError('MODEL_INVALID', message, { cause: err });
+      throw new HttpError(err instanceof DriftstreamError && err.code === 'TOO_MANY_FEATURES' ? 'TOO_MANY_FEATURES' : 'MODEL_INVALID', message, { cause: err });
+    }
+    const topK = (config as { topK?: unknown }).topK;
+    if (typeof topK === 'number' && topK > deps.config.maxCategories) {
+      throw httpError('TOO_MANY_CATEGORIES', `topK: at most ${deps.config.maxCategories} categories per feature may be kept (DRIFTSTREAM_MAX_CATEGORIES), got ${topK}`);
     }
     const existed = (await deps.models.getModel(modelId)) !== undefined;
     await deps.models.putModel(config);
@@ -69,8 +104,7 @@ export async function modelRoutes(app: FastifyInstance, ctx: RouteContext): Prom
   });
 
   app.delete<{ Params: { modelId: string } }>('/api/v1/models/:modelId', {
-    preHandler: guard.admin,
-    config: { rateLimit: { max: deps.config.rateLimitWrites, timeWindow: 60_000 } },
+    preHandler: [guard.admin, ctx.writeLimit],
     schema: {
       tags: ['models'],
       summary: 'Delete a model configuration (admin); its history stays',

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { DriftstreamError } from '../../errors.js';
 import type { SampleFormat } from '../deps.js';
-import { HttpError, httpError } from '../errors.js';
+import { HttpError, httpError, type HttpErrorCode } from '../errors.js';
 import { requireModel } from '../model-view.js';
 import { createReferenceBuilder } from '../reference-builder.js';
 import type { RouteContext } from '../route-context.js';
@@ -36,11 +36,27 @@ class ByteLimit extends Transform {
   }
 }
 
+/** The media types the upload takes, as OpenAPI lists them. */
+const UPLOAD_MEDIA_TYPES = ['text/csv', 'application/x-ndjson'];
+const LIMIT_CODES = new Set(['TOO_MANY_COLUMNS', 'CELL_TOO_LARGE', 'TOO_MANY_FEATURES']);
+// Any absolute path of a temporary file that a reader's message might still carry.
+const TEMP_PATH = /(?:[A-Za-z]:)?[\\/][^\s:'"]*driftstream-upload-[^\s:'"]*/g;
+
+function scrubPaths(message: string): string {
+  return message.replace(TEMP_PATH, 'the sample');
+}
+
 const INVALID_SAMPLE_CODES = new Set(['VALIDATION_FAILED', 'DECODE_FAILED', 'CONFIG_INVALID', 'REFERENCE_INVALID', 'SAMPLE_MALFORMED', 'MODEL_INVALID']);
 
 export async function referenceRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { deps, guard, now } = ctx;
   const limit = deps.config.referenceUploadLimitBytes;
+  const maxProfileBytes = deps.config.referenceMaxProfileBytes;
+  const uploadLimits = {
+    maxColumns: deps.config.referenceMaxColumns,
+    maxCellBytes: deps.config.referenceMaxCellBytes,
+    maxCategories: deps.config.maxCategories,
+  };
   const buildReference = deps.referenceBuilder ?? createReferenceBuilder();
 
   // Encapsulated so the streaming parsers apply to this route only.
@@ -51,15 +67,15 @@ export async function referenceRoutes(app: FastifyInstance, ctx: RouteContext): 
     });
 
     scope.post<{ Params: { modelId: string } }>('/api/v1/models/:modelId/reference', {
-      preHandler: guard.edit,
+      preHandler: [guard.edit, ctx.writeLimit],
       bodyLimit: limit,
-      config: { rateLimit: { max: deps.config.rateLimitWrites, timeWindow: 60_000 } },
+      // Documents the streamed body in OpenAPI (app.ts); Fastify does not validate it.
+      config: { uploadMediaTypes: UPLOAD_MEDIA_TYPES },
       schema: {
         tags: ['models'],
         summary: 'Upload a reference sample (CSV with a header row, or NDJSON); answers the new profile (editor)',
         description: `Streamed, at most ${limit} bytes. Content-Type text/csv or application/x-ndjson.`,
         security: [{ apiKey: [] }, { bearer: [] }],
-        consumes: ['text/csv', 'application/x-ndjson'],
         params: modelIdParams,
         response: {
           201: {
@@ -93,23 +109,37 @@ export async function referenceRoutes(app: FastifyInstance, ctx: RouteContext): 
       // The builder consumes `limited` and sees its errors; this keeps a late one from going unhandled.
       limited.on('error', () => undefined);
       source.pipe(limited);
+      // A sample refused before its end is not read on: the connection closes instead.
+      const stopReading = () => {
+        if (source.readableEnded) return;
+        source.unpipe(limited);
+        source.resume();
+        reply.header('connection', 'close');
+      };
       let built;
       try {
         const nextVersion = ((await deps.models.latestReference(modelId))?.version ?? 0) + 1;
-        built = await buildReference({ modelId, model, format, body: limited, createdAt: now(), nextVersion });
+        built = await buildReference({ modelId, model, format, body: limited, createdAt: now(), nextVersion, limits: uploadLimits });
       } catch (err) {
+        stopReading();
         if (limited.exceeded) {
-          source.unpipe(limited);
-          source.resume();
           throw new HttpError('PAYLOAD_TOO_LARGE', `the sample is larger than ${limit} bytes`, { headers: { connection: 'close' } });
         }
         if (err instanceof HttpError) throw err;
+        if (err instanceof DriftstreamError && LIMIT_CODES.has(err.code)) {
+          throw new HttpError(err.code as HttpErrorCode, `reference sample rejected: ${scrubPaths(err.message)}`, { cause: err });
+        }
         if ((err instanceof DriftstreamError && INVALID_SAMPLE_CODES.has(err.code)) || err instanceof RangeError || err instanceof SyntaxError) {
-          throw new HttpError('REFERENCE_INVALID', `reference sample rejected: ${(err as Error).message}`, { cause: err });
+          throw new HttpError('REFERENCE_INVALID', `reference sample rejected: ${scrubPaths((err as Error).message)}`, { cause: err });
         }
         throw err;
       }
       if (built.rows === 0) throw httpError('REFERENCE_INVALID', 'reference sample rejected: it holds no rows');
+      // Stored profiles are read back by every model answer and every detector start: their size is bounded.
+      const profileBytes = Buffer.byteLength(JSON.stringify(built.profile), 'utf8');
+      if (profileBytes > maxProfileBytes) {
+        throw httpError('REFERENCE_TOO_LARGE', `reference sample rejected: its profile would take ${profileBytes} bytes; at most ${maxProfileBytes} are stored (fewer columns or a lower topK make it smaller)`);
+      }
       const stored = await deps.models.addReference(modelId, built.referenceId, built.profile);
       const features = Object.keys((built.profile as { features?: Record<string, unknown> })?.features ?? {});
       request.log.info({ modelId, referenceId: stored.referenceId, version: stored.version, rows: built.rows, bytes: limited.bytes }, 'reference stored');

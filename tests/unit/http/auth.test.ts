@@ -7,9 +7,11 @@ import { KEYS, seededApp } from './fixtures.js';
 const SECRET = 'hs256-test-secret-that-is-long-enough-0123456789';
 const put = (headers: Record<string, string>) => ({ method: 'PUT' as const, url: '/api/v1/models/m1', headers, payload: { features: { a: 'numeric' } } });
 
-async function hsToken(claims: Record<string, unknown>, opts: { expiresIn?: string | number; secret?: string; issuer?: string; audience?: string } = {}) {
-  let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setSubject('alice');
-  if (opts.expiresIn !== undefined) jwt = jwt.setExpirationTime(opts.expiresIn);
+async function hsToken(claims: Record<string, unknown>, opts: { expiresIn?: string | number | null; secret?: string; issuer?: string; audience?: string; issuedAt?: number | null; subject?: string } = {}) {
+  let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(opts.subject ?? 'alice');
+  if (opts.issuedAt !== null) jwt = jwt.setIssuedAt(opts.issuedAt);
+  // Tokens expire unless a test says otherwise (null: no exp claim at all).
+  if (opts.expiresIn !== null) jwt = jwt.setExpirationTime(opts.expiresIn ?? '10m');
   if (opts.issuer) jwt = jwt.setIssuer(opts.issuer);
   if (opts.audience) jwt = jwt.setAudience(opts.audience);
   return jwt.sign(new TextEncoder().encode(opts.secret ?? SECRET));
@@ -113,6 +115,23 @@ describe('JWT HS256', () => {
     expect(r.statusCode).toBe(401);
   });
 
+  it('refuses a token without exp, and one living longer than DRIFTSTREAM_JWT_MAX_LIFETIME', async () => {
+    const { app } = await seededApp({}, { ...env, DRIFTSTREAM_JWT_MAX_LIFETIME: '1h' });
+    let r = await app.inject(put({ authorization: `Bearer ${await hsToken({ role: 'editor' }, { expiresIn: null })}` }));
+    expect(r.statusCode).toBe(401);
+    expect(r.json()).toMatchObject({ code: 'UNAUTHENTICATED', message: 'token has no exp claim; tokens must expire' });
+    r = await app.inject(put({ authorization: `Bearer ${await hsToken({ role: 'editor' }, { expiresIn: '2h' })}` }));
+    expect(r.statusCode).toBe(401);
+    expect(r.json().message).toBe('token lifetime exceeds the 3600 s allowed');
+    // Without iat the lifetime counts from now.
+    r = await app.inject(put({ authorization: `Bearer ${await hsToken({ role: 'editor' }, { expiresIn: '2h', issuedAt: null })}` }));
+    expect(r.statusCode).toBe(401);
+    r = await app.inject(put({ authorization: `Bearer ${await hsToken({ role: 'editor' }, { expiresIn: '59m', issuedAt: null })}` }));
+    expect(r.statusCode).toBe(201);
+    r = await app.inject(put({ authorization: `Bearer ${await hsToken({ role: 'editor' }, { expiresIn: '1h' })}` }));
+    expect(r.statusCode).toBe(200);
+  });
+
   it('checks issuer and audience when configured', async () => {
     const { app } = await seededApp({}, { ...env, DRIFTSTREAM_JWT_ISSUER: 'https://idp.example', DRIFTSTREAM_JWT_AUDIENCE: 'driftstream' });
     let r = await app.inject(put({ authorization: `Bearer ${await hsToken({ role: 'editor' }, { issuer: 'https://idp.example', audience: 'driftstream' })}` }));
@@ -181,6 +200,30 @@ describe('rate limits and CORS', () => {
     expect(r.json()).toMatchObject({ code: 'RATE_LIMITED', statusCode: 429 });
     expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
     for (let i = 0; i < 5; i++) expect((await app.inject({ url: '/api/v1/models' })).statusCode).toBe(200);
+  });
+
+  it('counts one client across every write route, and each client apart (API key, JWT subject, address)', async () => {
+    const { app } = await seededApp({}, { DRIFTSTREAM_RATE_LIMIT_WRITES: '3', DRIFTSTREAM_JWT_SECRET: SECRET });
+    const editor = { 'x-api-key': KEYS.editor };
+    expect((await app.inject(put(editor))).statusCode).toBe(201);
+    const upload = await app.inject({ method: 'POST', url: '/api/v1/models/m1/reference', headers: { ...editor, 'content-type': 'text/csv' }, payload: 'a\n1\n2\n' });
+    expect(upload.statusCode).toBe(201);
+    expect((await app.inject({ method: 'PUT', url: '/api/v1/models/m2', headers: editor, payload: { features: { a: 'numeric' } } })).statusCode).toBe(201);
+    // The fourth write of this key, on yet another route, is over the limit.
+    let r = await app.inject({ method: 'PUT', url: '/api/v1/models/m3', headers: editor, payload: { features: { a: 'numeric' } } });
+    expect(r.statusCode).toBe(429);
+    expect(r.json().code).toBe('RATE_LIMITED');
+    // Other clients keep their own counters: another key, and two JWT subjects.
+    r = await app.inject({ method: 'DELETE', url: '/api/v1/models/m2', headers: { 'x-api-key': KEYS.admin } });
+    expect(r.statusCode).toBe(204);
+    for (const subject of ['bob', 'carol']) {
+      for (let i = 0; i < 3; i++) {
+        r = await app.inject(put({ authorization: `Bearer ${await hsToken({ role: 'editor' }, { subject })}` }));
+        expect(r.statusCode).toBe(200);
+      }
+      r = await app.inject(put({ authorization: `Bearer ${await hsToken({ role: 'editor' }, { subject })}` }));
+      expect(r.statusCode).toBe(429);
+    }
   });
 
   it('sends CORS headers only for configured origins', async () => {

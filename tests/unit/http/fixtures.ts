@@ -67,6 +67,19 @@ function numericResult(psi: number, severity: Severity, current: number[], edges
     hellinger: Math.sqrt(psi) / 4.2,
     drift: severity !== 'NONE',
     severity,
+    verdict: {
+      verdict: severity === 'NONE' ? 'insufficient' : 'drift',
+      test: 'location',
+      pValue: severity === 'NONE' ? 0.4 : 1e-9,
+      level: 1e-5,
+      metric: 'wasserstein',
+      effect: psi / 2,
+      floor: { warning: 0.1, critical: 0.2 },
+      n: 1000,
+      mde: severity === 'NONE' ? null : 0.08,
+      ...(severity === 'NONE' ? { nNeeded: 4000 } : {}),
+      tests: { location: severity === 'NONE' ? 0.4 : 1e-9, ks: 0.5 },
+    },
     histogram: { edges, reference: Array(10).fill(0.1), current },
   };
 }
@@ -109,6 +122,7 @@ export function creditEvaluations(count = 10): Evaluation[] {
           hellinger: 0.018,
           drift: false,
           severity: 'NONE',
+          verdict: { verdict: 'insufficient', test: 'categoryShare', pValue: 0.55, level: 1e-5, metric: 'totalVariation', effect: 0, floor: { warning: 0.1, critical: 0.2 }, n: 1000, mde: null, nNeeded: null, tests: { categoryShare: 0.55, chiSquare: 0.55 } },
           histogram: { categories: REGIONS, reference: [0.32, 0.28, 0.24, 0.16], current: [0.3, 0.3, 0.24, 0.16] },
         },
       },

@@ -1,3 +1,7 @@
+import { once } from 'node:events';
+import { request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../src/core/profile/reference-profile.js';
@@ -66,6 +70,95 @@ describe('POST /api/v1/models/{modelId}/reference', () => {
     r = await post('{"age": 1, "income": 2, "region": "x"}\n{bad json\n', 'application/x-ndjson');
     expect(r.statusCode).toBe(400);
     expect(r.json().code).toBe('REFERENCE_INVALID');
+  });
+
+  it('never shows a server path in REFERENCE_INVALID', async () => {
+    const { app } = await seededApp();
+    const r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('text/csv'), payload: 'age,income,region\n30,40000,north\n31,41000\n' });
+    expect(r.json()).toMatchObject({ code: 'REFERENCE_INVALID', message: 'reference sample rejected: line 3: ragged row, 2 cells where the header has 3' });
+    expect(r.body).not.toContain(tmpdir());
+    expect(r.body).not.toContain('driftstream-upload-');
+  });
+
+  it('rejects a control character in a column name or a value', async () => {
+    const { app, models } = await seededApp();
+    const post = (payload: string, type = 'text/csv') => app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers(type), payload });
+    let r = await post('age,income,region\n30,40000,no\u0000rth\n');
+    expect(r.json()).toMatchObject({ statusCode: 400, code: 'REFERENCE_INVALID', message: 'reference sample rejected: row 1: column "region" holds a control character' });
+    r = await post('{"age":1,"income":2,"region":"north","x\\u001b":1}\n', 'application/x-ndjson');
+    expect(r.json()).toMatchObject({ statusCode: 400, code: 'REFERENCE_INVALID' });
+    expect(r.json().message).toMatch(/control character in its name/);
+    expect((await models.latestReference('credit-risk'))?.referenceId).toBe('ref-credit-1');
+  });
+
+  it('refuses more columns than DRIFTSTREAM_REFERENCE_MAX_COLUMNS on the header, before the rows', async () => {
+    const { app } = await seededApp({}, { DRIFTSTREAM_REFERENCE_MAX_COLUMNS: '10' });
+    const cols = ['age', 'income', 'region', ...Array.from({ length: 8 }, (_, i) => `extra${i}`)];
+    const r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('text/csv'), payload: `${cols.join(',')}\n${cols.map(() => '1').join(',')}\n` });
+    expect(r.statusCode).toBe(413);
+    expect(r.json()).toMatchObject({ code: 'TOO_MANY_COLUMNS', message: 'reference sample rejected: the sample has 11 columns; at most 10 are accepted' });
+  });
+
+  it('refuses a cell over DRIFTSTREAM_REFERENCE_MAX_CELL_BYTES, and stops reading at the first line longer than any valid row', async () => {
+    const env = { DRIFTSTREAM_REFERENCE_MAX_COLUMNS: '4', DRIFTSTREAM_REFERENCE_MAX_CELL_BYTES: '64' };
+    const { app, models } = await seededApp({}, env);
+    const r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('text/csv'), payload: `age,income,region\n30,40000,${'é'.repeat(33)}\n` });
+    expect(r.statusCode).toBe(413);
+    expect(r.json()).toMatchObject({ code: 'CELL_TOO_LARGE', message: 'reference sample rejected: row 1: column region holds a cell larger than 64 bytes' });
+    // 4 columns of 64 bytes plus room for separators: a longer line is refused as it arrives, over
+    // a real socket, long before the client has sent its 64 MB.
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { port } = app.server.address() as AddressInfo;
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v1/models/credit-risk/reference', headers: { ...headers('text/csv'), 'transfer-encoding': 'chunked' } });
+      req.on('error', () => undefined); // the server closes the connection once it has answered
+      const answered = new Promise<IncomingMessage>((resolve) => req.on('response', resolve));
+      let settled = false;
+      void answered.then(() => (settled = true));
+      req.write('age,income,region\n30,40000,');
+      const chunk = 'x'.repeat(64 * 1024);
+      let written = 0;
+      while (!settled && written < 64 * 1024 * 1024) {
+        written += chunk.length;
+        if (!req.write(chunk)) await Promise.race([once(req, 'drain'), answered]);
+      }
+      const res = await answered;
+      const body = JSON.parse(Buffer.concat(await res.toArray()).toString('utf8'));
+      expect(res.statusCode).toBe(413);
+      expect(body.code).toBe('CELL_TOO_LARGE');
+      expect(body.message).toMatch(/a line of the sample is longer than 1456 bytes/);
+      expect(written).toBeLessThan(16 * 1024 * 1024);
+      req.destroy();
+    } finally {
+      await app.close();
+    }
+    expect((await models.latestReference('credit-risk'))?.referenceId).toBe('ref-credit-1');
+  });
+
+  it('refuses a profile over DRIFTSTREAM_REFERENCE_MAX_PROFILE_BYTES and stores nothing', async () => {
+    const { app, models } = await seededApp({}, { DRIFTSTREAM_REFERENCE_MAX_PROFILE_BYTES: '2048' });
+    const r = await app.inject({ method: 'POST', url: '/api/v1/models/credit-risk/reference', headers: headers('text/csv'), payload: csvSample(500) });
+    expect(r.statusCode).toBe(413);
+    expect(r.json().code).toBe('REFERENCE_TOO_LARGE');
+    expect(r.json().message).toMatch(/^reference sample rejected: its profile would take \d+ bytes; at most 2048 are stored/);
+    expect((await models.latestReference('credit-risk'))?.referenceId).toBe('ref-credit-1');
+  });
+
+  it('infers at most 1000 features from a sample, and keeps at most DRIFTSTREAM_MAX_CATEGORIES categories', async () => {
+    const { app, models } = await seededApp({}, { DRIFTSTREAM_MAX_CATEGORIES: '5', DRIFTSTREAM_REFERENCE_MAX_COLUMNS: '2000' });
+    await models.putModel({ modelId: 'wide' });
+    const cols = Array.from({ length: 1001 }, (_, i) => `f${i}`);
+    let r = await app.inject({ method: 'POST', url: '/api/v1/models/wide/reference', headers: headers('text/csv'), payload: `${cols.join(',')}\n${cols.map(() => '1').join(',')}\n` });
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toMatchObject({ code: 'TOO_MANY_FEATURES', message: 'reference sample rejected: the sample has 1001 feature columns; a model may have at most 1000' });
+    // A model stored with a larger topK (e.g. from a models file) still keeps at most the cap.
+    await models.putModel({ modelId: 'cats', features: { c: 'categorical' }, topK: 50 });
+    const rows = ['c', ...Array.from({ length: 200 }, (_, i) => `v${i % 20}`)];
+    r = await app.inject({ method: 'POST', url: '/api/v1/models/cats/reference', headers: headers('text/csv'), payload: rows.join('\n') });
+    expect(r.statusCode).toBe(201);
+    const profile = parseProfile((await models.latestReference('cats'))!.profile);
+    const kept = Object.keys((profile.features.c as { categories: Record<string, number> }).categories).filter((k) => k !== '__other__');
+    expect(kept.length).toBe(5);
   });
 
   it('answers 415 for other content types, 404 for an unknown model, 403 for a reader', async () => {

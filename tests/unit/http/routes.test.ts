@@ -171,6 +171,9 @@ describe('drift and history', () => {
     expect(e.features.region).toMatchObject({ type: 'categorical', chiSquare: { statistic: 2.1, pValue: 0.55, dof: 3 }, severity: 'NONE' });
     expect(e.features.income.histogram).toBeUndefined();
     expect(e.proxy.positiveRate).toBeCloseTo(0.2);
+    // The verdict travels with its evidence; an unreachable MDE is null.
+    expect(e.features.income.verdict).toMatchObject({ verdict: 'drift', test: 'location', pValue: 1e-9, level: 1e-5, effect: expect.any(Number), floor: { warning: 0.1, critical: 0.2 }, n: 1000, mde: 0.08 });
+    expect(e.features.region.verdict).toMatchObject({ verdict: 'insufficient', mde: null, nNeeded: null, tests: { chiSquare: 0.55 } });
   });
 
   it("answers from the running detector's in-memory latest evaluation when it has one", async () => {

@@ -144,3 +144,18 @@ describe('AlertTracker', () => {
     expect(escalated.alertId).toBe(fired.alertId);
   });
 });
+
+describe('AlertTracker sequential state', () => {
+  it('keeps the CUSUM state for newer windows and hands a replay a copy, through JSON', () => {
+    const t = new AlertTracker('m', 'w', { resolveAfter: 3 });
+    const s = t.sequentialFor(W);
+    s.x = { up: 4, down: 0 };
+    t.update(evaluation(0), [], 1);
+    const restored = AlertTracker.fromJSON('m', 'w', { resolveAfter: 3 }, JSON.parse(JSON.stringify(t.toJSON())));
+    // The window already evaluated again (a replay): its evidence must not count twice.
+    const replay = restored.sequentialFor(W);
+    expect(replay.x).toEqual({ up: 4, down: 0 });
+    replay.x = { up: 9, down: 0 };
+    expect(restored.sequentialFor(2 * W).x).toEqual({ up: 4, down: 0 });
+  });
+});

@@ -52,7 +52,13 @@ describe('evaluateWindow', () => {
     expect(firing.map((c) => c.key).sort()).toEqual(
       ['DATASET_DRIFT|', 'FEATURE_DRIFT|region', 'FEATURE_DRIFT|x', 'PREDICTION_DRIFT|prediction', 'PREDICTION_DRIFT|score'].sort(),
     );
-    expect(firing.find((c) => c.key === 'FEATURE_DRIFT|x')!.triggered[0]).toBe('psi');
+    // The alert names the effect that crossed its floor and carries the evidence behind it.
+    const x = firing.find((c) => c.key === 'FEATURE_DRIFT|x')!;
+    expect(x.triggered[0]).toBe('wasserstein');
+    expect(x.measures.wasserstein.value).toBeGreaterThanOrEqual(0.2);
+    expect(Number(x.measures.wasserstein.details!.pValue)).toBeLessThanOrEqual(Number(x.measures.wasserstein.details!.level));
+    expect(x.measures.wasserstein.details!.n).toBe('3000');
+    expect(e.features.region.verdict?.metric).toBe('totalVariation');
   });
 
   it('reports data quality: missing rate, out-of-range share, new categories, type errors', () => {

@@ -1,0 +1,242 @@
+import { binnedLocationTest, binnedScaleTest } from '../stats/binned-rank-tests.js';
+import { categoryShareTest, poolCategories, pooledChiSquare } from '../stats/category-tests.js';
+import { totalVariationAboveNoise, wassersteinAboveNoise } from '../stats/effect-size.js';
+import { ks as ksTest, ksPValue } from '../stats/ks.js';
+import type { MergingDigest } from '../stats/merging-digest.js';
+import type { NumericSummary } from '../stats/numeric-summary.js';
+import { normalUpperQuantile } from '../stats/normal.js';
+import type { NumericFeatureProfile } from '../profile/reference-profile.js';
+import { numericCalibration } from '../profile/calibration.js';
+
+/** What a window can say about a feature: drift, no drift, or too few values to see an effect at the floor. */
+export type Verdict = 'ok' | 'drift' | 'insufficient';
+
+/** Names of the significance tests of the rule (docs/detector.md). */
+export type DriftTestName = 'location' | 'scale' | 'ks' | 'categoryShare' | 'chiSquare' | 'cusum';
+
+/** One significance test of one feature in one evaluation. */
+export interface DriftTest {
+  readonly name: DriftTestName;
+  /** The test's statistic (z for location and scale, D for KS, chi-square, or the cell's count). */
+  readonly statistic: number;
+  /** Unadjusted p-value. */
+  readonly pValue: number;
+}
+
+/** Effect-size metric of a feature's floors. */
+export type EffectMetric = 'wasserstein' | 'totalVariation';
+
+/**
+ * The evidence of one feature in one window, before multiplicity control:
+ * its tests, its effect above noise and how the minimum detectable effect
+ * scales with the test level.
+ */
+export interface FeatureEvidence {
+  readonly tests: readonly DriftTest[];
+  /** Effect above sampling noise, in the floor's units. */
+  readonly effect: number;
+  readonly metric: EffectMetric;
+  /** Values in the current window. */
+  readonly n: number;
+  /** Values in the reference. */
+  readonly m: number;
+  /**
+   * Minimum detectable effect (in the floor's units) at 80% power when each
+   * test runs at level `alpha` (two-sided); Infinity when nothing can be seen.
+   */
+  mde(alpha: number): number;
+}
+
+/** WARNING and CRITICAL effect floors of a feature, in its metric's units. */
+export interface EffectFloors {
+  readonly warning: number;
+  readonly critical: number;
+}
+
+/** The verdict of one feature, with everything that explains it (the API, alerts and `compare` carry it). */
+export interface FeatureVerdict {
+  verdict: Verdict;
+  severity: 'NONE' | 'WARNING' | 'CRITICAL';
+  /** The test with the smallest p-value (the one that decided when in drift). */
+  test: DriftTestName | null;
+  /** Its unadjusted p-value. */
+  pValue: number;
+  /** The level it was compared with after multiplicity control (Holm). */
+  level: number;
+  /** Whether the test was significant after multiplicity control. */
+  significant: boolean;
+  metric: EffectMetric;
+  /** Effect above noise, in the metric's units. */
+  effect: number;
+  floor: EffectFloors;
+  n: number;
+  /** Minimum detectable effect at 80% power and the budget's per-test level. */
+  mde: number;
+  /** Every test of the feature with its p-value. */
+  tests: DriftTest[];
+}
+
+/** z of 80% power. */
+export const POWER_Z = normalUpperQuantile(0.2);
+
+/**
+ * Evidence of a numeric feature: a location test and a scale test on the
+ * reference's quantile bins (distribution-free, powerful against the shifts
+ * the floors are about), a chi-square on the same bins and KS from the
+ * digests as omnibus tests, and the Wasserstein distance above noise in
+ * units of the reference's typical deviation (mean absolute deviation from
+ * the median, {@link numericCalibration}) as the effect. KS is judged at
+ * D minus the sketches' error bound (conservative). The minimum
+ * detectable effect is that of a location shift, from the reference's
+ * calibration ({@link numericCalibration}).
+ */
+export function numericEvidence(reference: NumericFeatureProfile, refDigest: MergingDigest, current: NumericSummary, ks = ksTest(refDigest, current.digest)): FeatureEvidence {
+  const n = current.count;
+  const m = reference.count;
+  if (n === 0 || m === 0) return emptyEvidence('wasserstein', n, m);
+  const loc = binnedLocationTest(reference.counts, current.counts);
+  const scale = binnedScaleTest(reference.counts, current.counts);
+  const bins = pooledChiSquare(reference.counts, current.counts, 10);
+  const tests: DriftTest[] = [
+    { name: 'location', statistic: loc.z, pValue: nanToOne(loc.pValue) },
+    { name: 'scale', statistic: scale.z, pValue: nanToOne(scale.pValue) },
+    // The digests' CDF error bound is taken off D first, so a sketch that smears a point mass (a
+    // compressed digest of a zero-inflated feature) cannot manufacture evidence.
+    { name: 'chiSquare', statistic: bins.statistic, pValue: bins.pValue },
+    { name: 'ks', statistic: ks.statistic, pValue: nanToOne(ksPValue(Math.max(0, ks.statistic - ks.errorBound), m, n)) },
+  ];
+  const cal = numericCalibration(reference, (q) => refDigest.quantile(q));
+  const effect = wassersteinAboveNoise(refDigest, current.digest, cal.spread);
+  const se = cal.locationNoise * Math.sqrt(1 / n + 1 / m);
+  return {
+    tests,
+    effect: Number.isNaN(effect) ? 0 : effect,
+    metric: 'wasserstein',
+    n,
+    m,
+    mde: (alpha) => (normalUpperQuantile(alpha / 2) + POWER_Z) * se,
+  };
+}
+
+/** Expected count per cell below which categories are pooled for the tests and the effect. */
+export const CATEGORY_MIN_EXPECTED = 5;
+
+/**
+ * Evidence of a categorical feature from aligned reference and current counts:
+ * an exact per-category share test (max-type, Bonferroni over the cells) and
+ * a chi-square on the table pooled to expected counts of at least 10; the
+ * effect is the total variation distance above noise on the table pooled to
+ * expected counts of at least {@link CATEGORY_MIN_EXPECTED}. The minimum
+ * detectable effect is that of moving mass into or out of the largest
+ * category.
+ */
+export function categoricalEvidence(reference: readonly number[], current: readonly number[]): FeatureEvidence {
+  let n = 0;
+  let m = 0;
+  for (let i = 0; i < reference.length; i++) {
+    m += reference[i];
+    n += current[i];
+  }
+  if (n === 0 || m === 0) return emptyEvidence('totalVariation', n, m);
+  const pooled = poolCategories(reference, current, CATEGORY_MIN_EXPECTED);
+  const share = categoryShareTest(pooled.reference, pooled.current);
+  const chi = pooledChiSquare(reference, current, 10);
+  const tests: DriftTest[] = [
+    { name: 'categoryShare', statistic: share.cell >= 0 ? pooled.current[share.cell] : 0, pValue: share.pValue },
+    { name: 'chiSquare', statistic: chi.statistic, pValue: chi.pValue },
+  ];
+  const effect = totalVariationAboveNoise(pooled.reference, pooled.current);
+  let top = 0;
+  for (const r of pooled.reference) top = Math.max(top, r / m);
+  const p = Math.min(0.5, top);
+  const se = Math.sqrt(p * (1 - p) * (1 / n + 1 / m));
+  const cells = Math.max(1, share.cells);
+  return {
+    tests,
+    effect: Number.isNaN(effect) ? 0 : effect,
+    metric: 'totalVariation',
+    n,
+    m,
+    mde: (alpha) => (cells < 2 ? Infinity : (normalUpperQuantile(alpha / (2 * cells)) + POWER_Z) * se),
+  };
+}
+
+function emptyEvidence(metric: EffectMetric, n: number, m: number): FeatureEvidence {
+  return { tests: [], effect: 0, metric, n, m, mde: () => Infinity };
+}
+
+function nanToOne(p: number): number {
+  return Number.isNaN(p) ? 1 : p;
+}
+
+/** One feature's evidence with its floors and whether it may be in drift at all. */
+export interface VerdictInput {
+  readonly evidence: FeatureEvidence;
+  readonly floors: EffectFloors;
+  /** False below the model's minSamples: the feature's tests take no part and the verdict is `insufficient`. */
+  readonly eligible: boolean;
+}
+
+/**
+ * The rule (docs/detector.md): every test of every eligible feature in one
+ * evaluation goes through Holm's step-down procedure at family-wise level
+ * `alpha` (the model's false-alarm budget, or the share of it given to
+ * single windows). A feature is in drift when one of its tests is significant
+ * AND its effect above noise reaches the WARNING floor; CRITICAL when it
+ * reaches the CRITICAL floor. Otherwise the verdict is `insufficient` when the
+ * minimum detectable effect at the Bonferroni level alpha / tests exceeds the
+ * WARNING floor (the window could not have seen an effect at the floor), and
+ * `ok` when it could have.
+ */
+export function decideVerdicts<K extends string>(inputs: Readonly<Record<K, VerdictInput>>, alpha: number): Record<K, FeatureVerdict> {
+  const all: { key: K; test: DriftTest }[] = [];
+  for (const key of Object.keys(inputs) as K[]) {
+    const inp = inputs[key];
+    if (!inp.eligible) continue;
+    for (const t of inp.evidence.tests) all.push({ key, test: t });
+  }
+  const total = all.length;
+  const order = all.map((_, i) => i).sort((a, b) => all[a].test.pValue - all[b].test.pValue);
+  const levelOf = new Map<DriftTest, number>();
+  const significant = new Set<DriftTest>();
+  let stopped = false;
+  order.forEach((idx, rank) => {
+    const level = alpha / (total - rank);
+    const t = all[idx].test;
+    levelOf.set(t, level);
+    if (!stopped && t.pValue <= level) significant.add(t);
+    else stopped = true;
+  });
+  const bonferroni = total > 0 ? alpha / total : alpha;
+  const out = {} as Record<K, FeatureVerdict>;
+  for (const key of Object.keys(inputs) as K[]) {
+    const { evidence, floors, eligible } = inputs[key];
+    let best: DriftTest | null = null;
+    let sig = false;
+    for (const t of evidence.tests) {
+      if (best === null || t.pValue < best.pValue) best = t;
+      if (significant.has(t)) sig = true;
+    }
+    if (sig) best = evidence.tests.filter((t) => significant.has(t)).sort((a, b) => a.pValue - b.pValue)[0];
+    const mde = evidence.mde(bonferroni);
+    const effect = evidence.effect;
+    const inDrift = eligible && sig;
+    const severity = inDrift && effect >= floors.critical ? 'CRITICAL' : inDrift && effect >= floors.warning ? 'WARNING' : 'NONE';
+    const verdict: Verdict = severity !== 'NONE' ? 'drift' : !eligible || !(mde <= floors.warning) ? 'insufficient' : 'ok';
+    out[key] = {
+      verdict,
+      severity,
+      test: best?.name ?? null,
+      pValue: best?.pValue ?? 1,
+      level: best ? (levelOf.get(best) ?? bonferroni) : bonferroni,
+      significant: inDrift,
+      metric: evidence.metric,
+      effect,
+      floor: floors,
+      n: evidence.n,
+      mde,
+      tests: [...evidence.tests],
+    };
+  }
+  return out;
+}

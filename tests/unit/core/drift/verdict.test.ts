@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { decideVerdicts, type FeatureEvidence, type VerdictInput } from '../../../../src/core/drift/verdict.js';
+import { judgeFeatures, type JudgeItem } from '../../../../src/core/drift/judge.js';
+import { ReferenceProfileBuilder, createSummary, type FeatureProfile } from '../../../../src/core/profile/reference-profile.js';
+import { mulberry32 } from '../../../../src/core/random.js';
+
+function evidence(pValues: number[], effect: number, mde = 0.05): FeatureEvidence {
+  return { tests: pValues.map((p, i) => ({ name: i === 0 ? 'location' : 'ks', statistic: 0, pValue: p })), effect, metric: 'wasserstein', n: 1000, m: 10000, mde: () => mde };
+}
+const floors = { warning: 0.1, critical: 0.2 };
+const input = (e: FeatureEvidence, eligible = true): VerdictInput => ({ evidence: e, floors, eligible });
+
+describe('decideVerdicts', () => {
+  it("runs Holm's step-down over every test of the evaluation at the budget", () => {
+    // 4 tests at alpha 0.001: steps 0.00025, 0.000333, 0.0005, 0.001.
+    const v = decideVerdicts({ a: input(evidence([0.0002, 0.5], 0.3)), b: input(evidence([0.0003, 0.9], 0.15)) }, 0.001);
+    expect(v.a).toMatchObject({ verdict: 'drift', severity: 'CRITICAL', test: 'location', significant: true });
+    expect(v.a.level).toBeCloseTo(0.00025, 12);
+    expect(v.b).toMatchObject({ verdict: 'drift', severity: 'WARNING' });
+    expect(v.b.level).toBeCloseTo(0.001 / 3, 12);
+    // The first test that misses its step stops the procedure.
+    const w = decideVerdicts({ a: input(evidence([0.0003, 0.5], 0.3)), b: input(evidence([0.0003, 0.9], 0.3)) }, 0.001);
+    expect(w.a.verdict).toBe('ok');
+    expect(w.b.verdict).toBe('ok');
+  });
+
+  it('needs both evidence and an effect at the floor; says insufficient when the window cannot see the floor', () => {
+    const v = decideVerdicts(
+      {
+        small: input(evidence([1e-9], 0.05)),
+        blind: input(evidence([0.3], 0.5, 0.4)),
+        seen: input(evidence([0.3], 0.01, 0.05)),
+        few: input(evidence([1e-12], 0.9), false),
+      },
+      0.001,
+    );
+    expect(v.small).toMatchObject({ verdict: 'ok', severity: 'NONE', significant: true });
+    expect(v.blind).toMatchObject({ verdict: 'insufficient', severity: 'NONE' });
+    expect(v.seen).toMatchObject({ verdict: 'ok' });
+    expect(v.few).toMatchObject({ verdict: 'insufficient', significant: false });
+  });
+});
+
+describe('judgeFeatures on generated windows', () => {
+  const u = mulberry32(21);
+  const normal = (): number => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
+  const b = new ReferenceProfileBuilder({ x: 'numeric', c: 'categorical' });
+  const cats = ['a', 'b', 'c', 'd'];
+  const cat = (shift = 0): string => {
+    const r = u();
+    if (r < shift) return 'b';
+    return cats[Math.min(3, Math.floor(u() * 4))];
+  };
+  for (let i = 0; i < 10_000; i++) b.accept({ x: normal(), c: cat() });
+  const profile = b.build({ createdAt: 0 });
+  function items(n: number, shift = 0, mass = 0): Record<string, JudgeItem> {
+    const x = createSummary(profile.features.x as Extract<FeatureProfile, { type: 'numeric' }>);
+    const c = createSummary(profile.features.c as Extract<FeatureProfile, { type: 'categorical' }>);
+    for (let i = 0; i < n; i++) {
+      x.accept(normal() + shift);
+      c.accept(cat(mass));
+    }
+    return {
+      x: { reference: profile.features.x, current: x, floors, minSamples: 100 },
+      c: { reference: profile.features.c, current: c, floors, minSamples: 100 },
+    };
+  }
+
+  it('small windows from the reference are insufficient, large ones ok, real changes drift', () => {
+    const small = judgeFeatures(items(100), { budget: 0.001 });
+    expect(small.x.verdict?.verdict).toBe('insufficient');
+    expect(small.x.verdict!.mde).toBeGreaterThan(0.1);
+    const large = judgeFeatures(items(20_000), { budget: 0.001 });
+    expect(large.x.verdict?.verdict).toBe('ok');
+    expect(large.c.verdict?.verdict).toBe('ok');
+    expect(large.x.verdict!.mde).not.toBeNull();
+    expect(large.x.verdict!.mde!).toBeLessThanOrEqual(0.1);
+    // 0.4 sd is 0.5 typical deviations (MAD of a normal is 0.8 sd); 30 points of mass into b.
+    const moved = judgeFeatures(items(5000, 0.4, 0.3), { budget: 0.001 });
+    expect(moved.x).toMatchObject({ drift: true, severity: 'CRITICAL', triggered: ['wasserstein'] });
+    expect(moved.x.verdict!.effect).toBeGreaterThan(0.4);
+    expect(moved.c).toMatchObject({ drift: true, severity: 'CRITICAL', triggered: ['totalVariation'] });
+  });
+
+  it('accumulates a persistent small shift across windows too small to see it alone', () => {
+    const sequential = {};
+    let fired = 0;
+    for (let w = 1; w <= 20 && fired === 0; w++) {
+      // 0.12 sd is 1.5 times the floor in typical deviations.
+      const r = judgeFeatures(items(200, 0.12), { budget: 0.001, sequential });
+      expect(['insufficient', 'drift']).toContain(r.x.verdict!.verdict);
+      if (r.x.drift) {
+        fired = w;
+        expect(r.x.verdict!.test).toBe('cusum');
+      }
+    }
+    expect(fired).toBeGreaterThan(1);
+    expect(fired).toBeLessThanOrEqual(10);
+  });
+});
