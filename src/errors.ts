@@ -46,7 +46,9 @@ export type DecodeReason =
   | 'invalid_event'
   | 'type_mismatch'
   | 'unknown_model'
-  | 'registry_unavailable';
+  | 'registry_unavailable'
+  | 'value_too_long'
+  | 'control_character';
 
 /** A request or a value failed validation; maps to HTTP 400. */
 export class ValidationError extends DriftstreamError {

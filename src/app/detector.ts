@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { ModelConfig, ModelDefaults } from '../core/model/model-config.js';
+import { MAX_FEATURES_PER_MODEL, type ModelConfig, type ModelDefaults } from '../core/model/model-config.js';
 import { parseModelsFile } from '../config/models-file.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
@@ -21,7 +21,7 @@ import { MemoryAlertStateStore } from '../adapters/memory/memory-alert-state-sto
 import { MemoryLabelJoin } from '../adapters/memory/memory-label-join.js';
 import { KafkaGroundTruthRunner } from '../adapters/kafka/kafka-ground-truth-runner.js';
 import { GroundTruthProcessor } from '../stream/ground-truth-processor.js';
-import { InferenceLabelRecorder } from '../stream/inference-label-recorder.js';
+import { InferenceLabelRecorder, LabelJoinBudget } from '../stream/inference-label-recorder.js';
 import type { LabelJoin } from '../stream/label-join.js';
 import { PerformanceEvaluator, windowPerformanceOf } from '../stream/performance-evaluator.js';
 import { LabelJoinPerformanceReader } from '../stream/performance-reader.js';
@@ -38,6 +38,7 @@ import type {
   ModelRepository,
   PaneCoordinator,
   ResultRepository,
+  StreamProgress,
 } from '../stream/ports.js';
 
 /**
@@ -101,6 +102,8 @@ export interface DetectorHandle {
   readonly labelJoin: LabelJoin;
   /** Latest window performance, read from the label join (for the HTTP service). */
   readonly performance: LabelJoinPerformanceReader;
+  /** Stalled partitions and dependencies being waited out, for /readyz. */
+  readonly progress: StreamProgress;
   /** Checkpoints, commits, drains evaluations and disconnects. Idempotent. */
   stop(): Promise<void>;
 }
@@ -133,7 +136,7 @@ export async function loadModelsFile(path: string, defaults: ModelDefaults): Pro
  */
 export async function startDetector(config: Config, deps: DetectorDeps = {}, options: DetectorOptions = {}): Promise<DetectorHandle> {
   const logger = deps.logger ?? createLogger(config.logLevel);
-  const metrics = deps.metrics ?? createMetrics();
+  const metrics = deps.metrics ?? createMetrics({ maxModelSeries: config.detector.metricsMaxModels });
   const now = deps.now ?? Date.now;
   const kafka = deps.kafka ?? createKafka(config.kafka, logger);
   const codec =
@@ -164,11 +167,18 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   }
   let alertSink = deps.alertSink;
   if (!alertSink) {
-    const sink = new KafkaAlertSink(producer!, codec, { alertsTopic: topics.alerts, metricsTopic: topics.metrics, compression });
+    const sink = new KafkaAlertSink(producer!, codec, {
+      alertsTopic: topics.alerts,
+      metricsTopic: topics.metrics,
+      maxEvaluationBytes: config.detector.maxEvaluationBytes,
+      metrics,
+      logger,
+      compression,
+    });
     await sink.init();
     alertSink = sink;
   }
-  const deadLetters = deps.deadLetters ?? new KafkaDeadLetterWriter(producer!, topics.dlq, compression);
+  const deadLetters = deps.deadLetters ?? new KafkaDeadLetterWriter(producer!, topics.dlq, { maxRecordBytes: config.detector.dlqMaxRecordBytes, metrics, logger, compression });
 
   const models = deps.models ?? new MemoryModelRepository();
   const results = deps.results ?? new MemoryResultRepository();
@@ -176,7 +186,15 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
   const alertState = deps.alertState ?? new MemoryAlertStateStore();
   const labelJoin = deps.labelJoin ?? new MemoryLabelJoin({ horizonMs: config.detector.labelHorizonMs, capacity: config.detector.memoryLabelCapacity });
 
-  const catalog = new ModelCatalog({ repository: models, logger, defaults: modelDefaultsOf(config), autoRegister: config.detector.autoRegister, now });
+  const catalog = new ModelCatalog({
+    repository: models,
+    logger,
+    defaults: modelDefaultsOf(config),
+    autoRegister: config.detector.autoRegister,
+    maxModels: config.detector.maxModels,
+    maxAutoRegistered: config.detector.maxAutoRegisteredModels,
+    now,
+  });
   await catalog.init(options.models ?? []);
   // Complete panes are kept for the longest window (auto-registered models get the default 1h window).
   const coordinator = deps.coordinator ?? new MemoryPaneCoordinator(Math.max(catalog.longestWindowMs, 3_600_000));
@@ -199,6 +217,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     performanceOf: windowPerformanceOf(labelJoin, performanceModel),
   });
   const decoder: ValueDecoder = codec;
+  const labelBudget = new LabelJoinBudget(config.detector.labelJoinMaxPerModel, config.detector.labelHorizonMs);
   const context: ProcessorContext = {
     groupId: config.groupId,
     catalog,
@@ -213,7 +232,13 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     policy: options.policy ?? 'dlq',
     idleTimeoutMs: config.detector.idleTimeoutMs,
     now,
-    inferenceSink: deps.inferenceSink ?? (() => new InferenceLabelRecorder(labelJoin, metrics, logger)),
+    inferenceSink: deps.inferenceSink ?? (() => new InferenceLabelRecorder(labelJoin, metrics, logger, undefined, labelBudget)),
+    limits: {
+      maxFutureSkewMs: config.detector.maxFutureSkewMs,
+      maxStringBytes: config.detector.maxStringBytes,
+      maxAutoFeatures: Math.min(config.detector.maxAutoFeatures, MAX_FEATURES_PER_MODEL),
+    },
+    dedup: { windowMs: config.detector.dedupWindowMs, capacity: config.detector.dedupCapacity },
   };
   const topology = new Topology(context, {
     sourceTopic: topics.inference,
@@ -243,6 +268,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
       sessionTimeoutMs: options.sessionTimeoutMs ?? config.kafka.sessionTimeoutMs,
       backpressure: deps.backpressure,
+      stallTimeoutMs: config.detector.stallTimeoutMs,
       onFatal: (err) => {
         fatalError ??= err;
         void handle.stop();
@@ -308,12 +334,17 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     done,
     labelJoin,
     performance: new LabelJoinPerformanceReader(labelJoin, models),
+    progress: {
+      stalledPartitions: () => runner.stalledPartitions(),
+      waitingFor: () => evaluator.waitingFor(),
+    },
     stop() {
       stopping ??= (async () => {
         clearInterval(refreshTimer);
+        // Evaluations waiting out an outage give up first: the final checkpoints must not wait behind them.
+        evaluator.stop();
         await labels.stop();
         await runner.stop();
-        evaluator.stop();
         await evaluator.drain();
         await catalog.flush();
         if (producer) await producer.disconnect().catch(() => {});

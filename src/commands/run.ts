@@ -43,7 +43,7 @@ export interface RunHandle {
  */
 export async function startRun(config: Config, options: RunOptions = {}): Promise<RunHandle> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = options.metrics ?? createMetrics();
+  const metrics = options.metrics ?? createMetrics({ maxModelSeries: config.detector.metricsMaxModels });
   const defaults = modelDefaultsOf(config);
   const file = options.models ?? config.detector.modelsFile;
   const declared = [...(options.modelConfigs ?? []), ...(file ? await loadModelsFile(file, defaults) : [])];
@@ -84,6 +84,7 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
       state: detector.state,
       performance: detector.performance,
       healthChecks: [kafkaCheck, ...adapters.healthChecks],
+      streamProgress: detector.progress,
       metrics,
       logger,
       referenceBuilder: createReferenceBuilder(),
@@ -135,7 +136,14 @@ export function registerRunCommand(program: Command): void {
       const stop = (signal: string, code: number) => {
         if (exiting) return;
         exiting = true;
-        logger.info({ signal }, 'shutting down');
+        logger.info({ signal, graceMs: config.detector.shutdownGraceMs }, 'shutting down');
+        // Whatever is still waiting when the grace ends (a dependency that stays down) is left: the
+        // checkpoints written so far are where the next start replays from.
+        const grace = setTimeout(() => {
+          logger.error({ graceMs: config.detector.shutdownGraceMs }, 'shutdown did not finish within the grace; exiting');
+          process.exit(code === 0 ? 1 : code);
+        }, config.detector.shutdownGraceMs);
+        grace.unref();
         handle.close().then(
           () => process.exit(code),
           (err) => {

@@ -65,6 +65,19 @@ export interface Config {
     readonly memoryLabelCapacity: number;
     readonly resolveAfter: number;
     readonly historyBuffer: number;
+    readonly maxStringBytes: number;
+    readonly maxFutureSkewMs: number;
+    readonly maxModels: number;
+    readonly maxAutoRegisteredModels: number;
+    readonly maxAutoFeatures: number;
+    readonly maxEvaluationBytes: number;
+    readonly dlqMaxRecordBytes: number;
+    readonly metricsMaxModels: number;
+    readonly labelJoinMaxPerModel: number;
+    readonly dedupWindowMs: number;
+    readonly dedupCapacity: number;
+    readonly stallTimeoutMs: number;
+    readonly shutdownGraceMs: number;
   };
 }
 
@@ -234,6 +247,19 @@ export function loadConfig(env: Env = process.env): Config {
       memoryLabelCapacity: n('DRIFTSTREAM_MEMORY_LABEL_CAPACITY'),
       resolveAfter: n('DRIFTSTREAM_RESOLVE_AFTER'),
       historyBuffer: n('DRIFTSTREAM_HISTORY_BUFFER'),
+      maxStringBytes: n('DRIFTSTREAM_MAX_STRING_BYTES'),
+      maxFutureSkewMs: n('DRIFTSTREAM_MAX_FUTURE_SKEW'),
+      maxModels: n('DRIFTSTREAM_MAX_MODELS'),
+      maxAutoRegisteredModels: n('DRIFTSTREAM_MAX_AUTO_REGISTERED_MODELS'),
+      maxAutoFeatures: n('DRIFTSTREAM_MAX_AUTO_FEATURES'),
+      maxEvaluationBytes: n('DRIFTSTREAM_MAX_EVALUATION_BYTES'),
+      dlqMaxRecordBytes: n('DRIFTSTREAM_DLQ_MAX_RECORD_BYTES'),
+      metricsMaxModels: n('DRIFTSTREAM_METRICS_MAX_MODELS'),
+      labelJoinMaxPerModel: n('DRIFTSTREAM_LABEL_JOIN_MAX_PER_MODEL'),
+      dedupWindowMs: n('DRIFTSTREAM_DEDUP_WINDOW'),
+      dedupCapacity: n('DRIFTSTREAM_DEDUP_CAPACITY'),
+      stallTimeoutMs: n('DRIFTSTREAM_STALL_TIMEOUT'),
+      shutdownGraceMs: n('DRIFTSTREAM_SHUTDOWN_GRACE'),
     },
   };
   return deepFreeze(config);

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Config } from '../config/config.js';
 import type { Evaluation, PerformanceResult } from '../core/drift/types.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { HealthCheck, ModelConfigJson, ModelRepository, ResultRepository } from '../stream/ports.js';
+import type { HealthCheck, StreamProgress, ModelConfigJson, ModelRepository, ResultRepository } from '../stream/ports.js';
 
 export type HttpConfig = Config['http'];
 
@@ -91,6 +91,8 @@ export interface HttpDeps {
   results: ResultRepository;
   state?: DetectorStateReader;
   healthChecks: readonly HealthCheck[];
+  /** The stream's progress (stalled partitions, dependencies waited out); /readyz fails while there are any. */
+  streamProgress?: StreamProgress;
   metrics: Metrics;
   logger: Logger;
   referenceBuilder?: ReferenceBuilder;

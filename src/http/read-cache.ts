@@ -1,5 +1,5 @@
 import type { DriftAlert, Evaluation } from '../core/drift/types.js';
-import type { AlertQuery, ModelConfigJson, ModelRepository, ResultRepository, StoredReference, WindowQuery } from '../stream/ports.js';
+import type { AlertQuery, ModelConfigJson, ModelEntry, ModelRepository, ResultRepository, StoredReference, WindowQuery } from '../stream/ports.js';
 import { latestReferenceSummary, type ReferenceSummary } from './model-view.js';
 
 /**
@@ -34,10 +34,22 @@ export class CachedModelRepository implements ModelRepository {
     return this.inner.listModels();
   }
 
-  async putModel(config: ModelConfigJson): Promise<void> {
+  getModelEntry(modelId: string): Promise<ModelEntry | undefined> {
+    return this.inner.getModelEntry(modelId);
+  }
+
+  async putModel(config: ModelConfigJson): Promise<number> {
     this.entries.delete(config.modelId);
-    await this.inner.putModel(config);
+    const version = await this.inner.putModel(config);
     this.entries.delete(config.modelId);
+    return version;
+  }
+
+  async putModelIf(config: ModelConfigJson, expectedVersion: number | null): Promise<number | undefined> {
+    this.entries.delete(config.modelId);
+    const version = await this.inner.putModelIf(config, expectedVersion);
+    this.entries.delete(config.modelId);
+    return version;
   }
 
   async deleteModel(modelId: string): Promise<boolean> {

@@ -26,14 +26,41 @@ export interface Metrics {
   readonly historyBuffered: Gauge;
   readonly dependencyUp: Gauge<'dependency'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly publishRejected: Counter<'topic' | 'reason'>;
+  readonly dlqTruncated: Counter<'topic'>;
+  readonly evaluationsTruncated: Counter;
+  readonly limitHits: Counter<'limit'>;
+  readonly duplicates: Counter;
+  readonly partitionStalled: Gauge<'topic' | 'partition'>;
+  /**
+   * The `model` label value of a model: its id for the first `maxModelSeries` models that report,
+   * {@link OTHER_MODEL} for the rest (their counters add up there; gauges of theirs are not exported).
+   */
+  modelLabel(modelId: string): string;
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+/** The `model` label of the models beyond the per-model series limit. */
+export const OTHER_MODEL = '__other__';
+
+/** Models with their own series by default (DRIFTSTREAM_METRICS_MAX_MODELS). */
+export const DEFAULT_MAX_MODEL_SERIES = 100;
+
+export function createMetrics(options: { defaultMetrics?: boolean; maxModelSeries?: number } = {}): Metrics {
   const registry = new Registry();
+  const maxModelSeries = options.maxModelSeries ?? DEFAULT_MAX_MODEL_SERIES;
+  // Admission is first come: a model keeps its series for the life of the process, so no series moves.
+  const admitted = new Set<string>();
+  const modelLabel = (modelId: string): string => {
+    if (admitted.has(modelId)) return modelId;
+    if (admitted.size >= maxModelSeries) return OTHER_MODEL;
+    admitted.add(modelId);
+    return modelId;
+  };
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'driftstream_process_' });
   const registers = [registry];
   return {
     registry,
+    modelLabel,
     eventsConsumed: new Counter({ name: 'driftstream_events_consumed_total', help: 'Inference events counted into windows.', labelNames: ['model'], registers }),
     eventsInvalid: new Counter({ name: 'driftstream_events_invalid_total', help: 'Records that could not be decoded or validated.', labelNames: ['reason'], registers }),
     eventsLate: new Counter({ name: 'driftstream_events_late_total', help: 'Events that arrived after their pane closed.', labelNames: ['model'], registers }),
@@ -53,5 +80,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     historyBuffered: new Gauge({ name: 'driftstream_history_buffered', help: 'Rows waiting to be written to PostgreSQL.', registers }),
     dependencyUp: new Gauge({ name: 'driftstream_dependency_up', help: '1 when a dependency answers, 0 when it does not.', labelNames: ['dependency'], registers }),
     httpDuration: new Histogram({ name: 'driftstream_http_request_duration_seconds', help: 'HTTP request duration.', labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers }),
+    publishRejected: new Counter({ name: 'driftstream_publish_rejected_total', help: 'Records the broker refused for good (too large, invalid); logged with their model and window, never retried.', labelNames: ['topic', 'reason'], registers }),
+    dlqTruncated: new Counter({ name: 'driftstream_dlq_truncated_total', help: 'Dead-lettered records whose value was cut to fit the DLQ topic.', labelNames: ['topic'], registers }),
+    evaluationsTruncated: new Counter({ name: 'driftstream_evaluations_truncated_total', help: 'Evaluations published without their per-feature detail because they exceeded the evaluation size limit.', registers }),
+    limitHits: new Counter({ name: 'driftstream_limit_hits_total', help: 'Times a configured limit refused or cut something, by limit (docs/operations.md).', labelNames: ['limit'], registers }),
+    duplicates: new Counter({ name: 'driftstream_duplicate_events_total', help: 'Inference events dropped as duplicates of an eventId seen within the de-duplication window.', registers }),
+    partitionStalled: new Gauge({ name: 'driftstream_partition_stalled', help: '1 while a partition has records waiting and has made no progress for the stall timeout.', labelNames: ['topic', 'partition'], registers }),
   };
 }

@@ -83,7 +83,7 @@ export class GroundTruthProcessor {
     }
     if (labels.length === 0) return undefined;
     const outcome = await this.retry(() => this.ctx.join.recordLabels(labels), control, 'label join');
-    for (const [model, n] of Object.entries(outcome.joinedByModel)) this.ctx.metrics.labelsJoined.inc({ model }, n);
+    for (const [model, n] of Object.entries(outcome.joinedByModel)) this.ctx.metrics.labelsJoined.inc({ model: this.ctx.metrics.modelLabel(model) }, n);
     if (outcome.duplicates > 0) this.ctx.metrics.labelsUnmatched.inc({ reason: 'duplicate' }, outcome.duplicates);
     return outcome;
   }

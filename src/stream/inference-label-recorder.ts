@@ -14,6 +14,31 @@ export interface RecorderControl {
 }
 
 /**
+ * How many inferences of one model a detector records for the label join per
+ * label horizon (so at most about twice that many wait in the store at once):
+ * one model sending without bounds cannot fill Redis for the others.
+ * Shared by the recorders of every partition of a detector.
+ */
+export class LabelJoinBudget {
+  private readonly used = new Map<string, { period: number; n: number }>();
+
+  constructor(
+    readonly maxPerModel: number,
+    private readonly periodMs: number,
+  ) {}
+
+  /** True when one more record of `modelId` fits the budget of the current period (and takes it). */
+  take(modelId: string, now: number): boolean {
+    const period = Math.floor(now / this.periodMs);
+    let u = this.used.get(modelId);
+    if (!u || u.period !== period) this.used.set(modelId, (u = { period, n: 0 }));
+    if (u.n >= this.maxPerModel) return false;
+    u.n++;
+    return true;
+  }
+}
+
+/**
  * Collects the label-join records of a batch of inference events and hands
  * them to the {@link LabelJoin} in one pipelined call before the batch is
  * done (so before any checkpoint covers it). While Redis is down the flush
@@ -30,12 +55,23 @@ export class InferenceLabelRecorder {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly retryDelayMs: { initial: number; max: number } = { initial: 200, max: 5000 },
+    private readonly budget?: LabelJoinBudget,
   ) {}
+
+  private warnedBudget = false;
 
   /** Adds one valid inference of a known model. */
   add(event: InferenceEvent, config: ModelConfig): void {
     // A model declared without labels keeps nothing in the join.
     if (!config.performance.labels) return;
+    if (this.budget && !this.budget.take(event.modelId, Date.now())) {
+      this.metrics.limitHits.inc({ limit: 'label_join_per_model' });
+      if (!this.warnedBudget) {
+        this.warnedBudget = true;
+        this.logger.warn({ modelId: event.modelId, max: this.budget.maxPerModel }, 'label-join records of a model beyond DRIFTSTREAM_LABEL_JOIN_MAX_PER_MODEL are not kept; their labels will not join');
+      }
+      return;
+    }
     let s = this.specs.get(config);
     if (!s) this.specs.set(config, (s = { spec: performanceSpecOf(config), panes: paneSizesOf(config.windows) }));
     this.pending.push(toInferenceRecord(event, s.spec, s.panes));
@@ -54,7 +90,7 @@ export class InferenceLabelRecorder {
     for (;;) {
       try {
         const outcome = await this.join.recordInferences(records);
-        for (const [model, n] of Object.entries(outcome.joinedByModel)) this.metrics.labelsJoined.inc({ model }, n);
+        for (const [model, n] of Object.entries(outcome.joinedByModel)) this.metrics.labelsJoined.inc({ model: this.metrics.modelLabel(model) }, n);
         if (outcome.evictedByModel) this.reportEvicted(outcome.evictedByModel);
         return;
       } catch (err) {
@@ -71,7 +107,7 @@ export class InferenceLabelRecorder {
 
   // A full in-memory join drops its oldest pending inferences: counted per model, and said once in the log.
   private reportEvicted(byModel: Record<string, number>): void {
-    for (const [model, n] of Object.entries(byModel)) this.metrics.labelJoinEvicted.inc({ model }, n);
+    for (const [model, n] of Object.entries(byModel)) this.metrics.labelJoinEvicted.inc({ model: this.metrics.modelLabel(model) }, n);
     if (this.warnedEviction) return;
     this.warnedEviction = true;
     this.logger.warn(

@@ -17,6 +17,8 @@ import {
 } from './processing-error-policy.js';
 import type { WindowEvaluator } from './window-evaluator.js';
 import { validateInference } from './validate-inference.js';
+import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
+import { EventDeduplicator } from './event-deduplicator.js';
 import { describeUndecodableBatch, undecodableBatchOf, UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
 
 /** Decoding as the processor needs it (src/adapters/registry/event-codec.ts implements it). */
@@ -52,6 +54,10 @@ export interface ProcessorContext {
   readonly now: () => number;
   /** Creates the per-partition receiver of valid inferences (for label joins), when there is one. */
   readonly inferenceSink?: () => InferenceSink;
+  /** Per-event limits; defaults from {@link DEFAULT_STREAM_LIMITS}. */
+  readonly limits?: StreamLimits;
+  /** Drop eventIds seen again within `windowMs` (processing time), per partition; off when absent. */
+  readonly dedup?: { windowMs: number; capacity: number };
 }
 
 /** Hooks of the consumer a batch runs in. */
@@ -113,6 +119,8 @@ export class InferenceProcessor {
   private dead: DeadLetter[] = [];
   private lastCheckpointAt: number;
   private readonly sink: InferenceSink | undefined;
+  private readonly limits: StreamLimits;
+  private readonly dedup: EventDeduplicator | undefined;
 
   constructor(
     readonly topic: string,
@@ -124,6 +132,8 @@ export class InferenceProcessor {
     this.source = `${topic}/${partition}`;
     this.lastCheckpointAt = ctx.now();
     this.sink = ctx.inferenceSink?.();
+    this.limits = ctx.limits ?? DEFAULT_STREAM_LIMITS;
+    this.dedup = ctx.dedup && ctx.dedup.windowMs > 0 ? new EventDeduplicator(ctx.dedup.windowMs, ctx.dedup.capacity, ctx.now()) : undefined;
   }
 
   /** The offset the next record must have (after a restore: where to seek). */
@@ -150,6 +160,16 @@ export class InferenceProcessor {
     }
     const { windows, dropped } = PartitionWindows.fromJSON(state.windows, (m, r) => this.ctx.catalog.layoutFor(m, r), this.ctx.now());
     this.windows = windows;
+    // A checkpoint of a version that let far-future event times in may hold a clock that makes every
+    // later event late: set it back to when the checkpoint was written.
+    const now = this.ctx.now();
+    const repaired = windows.repairFutureClock(now + this.limits.maxFutureSkewMs, Math.min(checkpoint.savedAt, now));
+    if (repaired) {
+      this.ctx.logger.warn(
+        { topic: this.topic, partition: this.partition, clock: state.windows.clock, repairedTo: windows.clock, droppedPanes: repaired.droppedPanes },
+        'checkpoint held an event-time clock in the future; repaired',
+      );
+    }
     if (dropped.length > 0) {
       this.ctx.logger.warn({ topic: this.topic, partition: this.partition, panes: dropped.length }, 'dropped restored panes of unknown models or references');
     }
@@ -221,18 +241,41 @@ export class InferenceProcessor {
   private handle(r: SourceMessage, value: unknown, now: number): void {
     let ev: InferenceEvent;
     try {
-      ev = validateInference(value);
+      ev = validateInference(value, this.limits.maxStringBytes);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       this.reject(r, err.reason, err.message);
       return;
     }
-    const rt = this.ctx.catalog.resolve(ev.modelId);
-    if (rt === undefined) {
-      this.reject(r, 'unknown_model', `model ${JSON.stringify(ev.modelId)} is not declared and auto-registration is off`);
+    const ts = ev.timestamp;
+    // An event time past both the record's own timestamp and the wall clock (plus the skew) would move
+    // the partition's clock and make every later event late: refused, it never touches the clock.
+    const recordTs = Number(r.timestamp);
+    const reference = recordTs > 0 && recordTs < now ? recordTs : now;
+    if (ts > reference + this.limits.maxFutureSkewMs) {
+      this.reject(r, 'future_timestamp', `timestamp ${new Date(ts).toISOString()} is more than ${this.limits.maxFutureSkewMs} ms past the record's time ${new Date(reference).toISOString()}`);
       return;
     }
-    const ts = ev.timestamp;
+    if (this.dedup?.seen(ev.eventId, now)) {
+      this.ctx.metrics.duplicates.inc();
+      return;
+    }
+    const known = this.ctx.catalog.get(ev.modelId);
+    if (known === undefined || (known.layout === undefined && known.config.autoRegistered && Object.keys(known.config.features).length === 0)) {
+      // Types are inferred from these events: a model never gets more features than a declared one may have.
+      let n = 0;
+      for (const _ in ev.features) n++;
+      if (n > this.limits.maxAutoFeatures) {
+        this.reject(r, 'too_many_features', `event has ${n} features, more than the ${this.limits.maxAutoFeatures} an auto-registered model may have`);
+        return;
+      }
+    }
+    const rt = known ?? this.ctx.catalog.resolve(ev.modelId);
+    if (rt === undefined) {
+      const refusal = this.ctx.catalog.refusalOf(ev.modelId) ?? { reason: 'unknown_model', message: `model ${JSON.stringify(ev.modelId)} is unknown` };
+      this.reject(r, refusal.reason, refusal.message);
+      return;
+    }
     const layout = rt.layout;
     if (layout === undefined) {
       const bootstrap = rt.bootstrap;
@@ -279,8 +322,9 @@ export class InferenceProcessor {
   private recordBatch(now: number): void {
     const { metrics, state } = this.ctx;
     for (const [model, b] of this.batch) {
-      if (b.consumed > 0) metrics.eventsConsumed.inc({ model }, b.consumed);
-      if (b.late > 0) metrics.eventsLate.inc({ model }, b.late);
+      const label = metrics.modelLabel(model);
+      if (b.consumed > 0) metrics.eventsConsumed.inc({ model: label }, b.consumed);
+      if (b.late > 0) metrics.eventsLate.inc({ model: label }, b.late);
       state.recordConsumed(model, b.consumed, b.late, b.lastTs);
     }
     this.batch.clear();

@@ -15,7 +15,7 @@ import { paneLengthOf } from '../core/windows/window-spec.js';
 import type { PaneParams } from '../core/windows/partition-windows.js';
 import { longestWindow } from '../core/windows/window-spec.js';
 import { ConfigError } from '../errors.js';
-import type { ModelRepository } from './ports.js';
+import type { ModelConfigJson, ModelRepository } from './ports.js';
 import { ReferenceBootstrap } from './reference-bootstrap.js';
 
 /** A model as the detector runs it: configuration, current reference, bootstrap while warming up. */
@@ -34,7 +34,17 @@ export interface ModelCatalogOptions {
   defaults?: ModelDefaults;
   /** Register unknown modelIds from their first events. */
   autoRegister: boolean;
+  /** Most models run (declared and auto-registered); unknown modelIds beyond it are refused. Default unbounded. */
+  maxModels?: number;
+  /** Most auto-registered models. Default unbounded. */
+  maxAutoRegistered?: number;
   now?: () => number;
+}
+
+/** Why {@link ModelCatalog.resolve} gave no runtime: the DLQ reason and its message. */
+export interface Refusal {
+  readonly reason: 'unknown_model' | 'model_limit';
+  readonly message: string;
 }
 
 function paramsOf(config: ModelConfig): PaneParams {
@@ -57,6 +67,7 @@ export class ModelCatalog {
   private readonly defaults: ModelDefaults;
   private readonly now: () => number;
   private maxLateness = 0;
+  private autoRegistered = 0;
   /** Called when a model gets a (new) reference. */
   onReference: (modelId: string, referenceId: string) => void = () => {};
 
@@ -95,7 +106,13 @@ export class ModelCatalog {
    */
   async refresh(): Promise<void> {
     const list = await this.repo.listModels();
-    for (const raw of list) {
+    for (const raw of list) await this.load(raw);
+    this.recomputeLateness();
+  }
+
+  /** Takes in one stored model configuration and its latest reference. */
+  private async load(raw: ModelConfigJson): Promise<void> {
+    {
       const text = JSON.stringify(raw);
       let rt = this.runtimes.get(raw.modelId);
       if (this.configJson.get(raw.modelId) !== text) {
@@ -104,7 +121,7 @@ export class ModelCatalog {
           config = parseModelConfig(raw, this.defaults);
         } catch (err) {
           this.logger.error({ modelId: raw.modelId, err: (err as Error).message }, 'stored model configuration is invalid; skipping it');
-          continue;
+          return;
         }
         this.configJson.set(raw.modelId, text);
         // A store may give the same configuration back in another key order: keep the object (and what hangs on it).
@@ -117,14 +134,21 @@ export class ModelCatalog {
           if (rt.layout && JSON.stringify(config.features) !== JSON.stringify(rt.config.features)) {
             this.logger.warn({ modelId: raw.modelId }, 'model features changed; they apply from the next reference');
           }
+          if (rt.config.autoRegistered && !config.autoRegistered && !rt.layout) {
+            // A declaration replaced a model this process was still registering: its sample was taken
+            // on inferred types, so the reference is bootstrapped again on the declared ones.
+            rt.bootstrap = new ReferenceBootstrap(config);
+            this.logger.warn({ modelId: raw.modelId }, 'model was declared while it was being auto-registered; the declaration wins');
+          }
           rt.config = config;
           rt.params = paramsOf(config);
         } else {
           rt = { config, params: paramsOf(config), layout: undefined, bootstrap: undefined };
           this.runtimes.set(config.modelId, rt);
+          if (config.autoRegistered) this.autoRegistered++;
         }
       }
-      if (!rt) continue;
+      if (!rt) return;
       const latest = await this.repo.latestReference(raw.modelId);
       if (latest && latest.referenceId !== rt.layout?.referenceId) {
         try {
@@ -135,7 +159,6 @@ export class ModelCatalog {
       }
       if (!rt.layout && !rt.bootstrap) rt.bootstrap = new ReferenceBootstrap(rt.config);
     }
-    this.recomputeLateness();
   }
 
   private recomputeLateness(): void {
@@ -175,6 +198,7 @@ export class ModelCatalog {
   resolve(modelId: string): ModelRuntime | undefined {
     const rt = this.runtimes.get(modelId);
     if (rt !== undefined || !this.options.autoRegister) return rt;
+    if (this.refusalOf(modelId) !== undefined) return undefined;
     let config: ModelConfig;
     try {
       config = parseModelConfig({ modelId, autoRegistered: true }, this.defaults);
@@ -183,9 +207,45 @@ export class ModelCatalog {
     }
     const created: ModelRuntime = { config, params: paramsOf(config), layout: undefined, bootstrap: new ReferenceBootstrap(config) };
     this.runtimes.set(modelId, created);
+    this.autoRegistered++;
     this.recomputeLateness();
     this.logger.info({ modelId }, 'auto-registered model from its first event; bootstrapping its reference');
+    // Claim the id in the store at once (create-if-absent): a model declared meanwhile (over HTTP,
+    // not yet refreshed here) wins, and this runtime takes its declared configuration.
+    this.track(this.claim(created), `registering ${modelId}`);
     return created;
+  }
+
+  private async claim(rt: ModelRuntime): Promise<void> {
+    const modelId = rt.config.modelId;
+    const json = modelConfigToJson(rt.config);
+    if ((await this.repo.putModelIf(json, null)) !== undefined) {
+      this.configJson.set(modelId, JSON.stringify((await this.repo.getModel(modelId)) ?? json));
+      return;
+    }
+    const stored = await this.repo.getModel(modelId);
+    if (stored) await this.load(stored);
+    this.recomputeLateness();
+  }
+
+  /**
+   * Why an unknown model gets no runtime: auto-registration is off, or a model
+   * limit is reached; undefined when {@link resolve} would register it.
+   */
+  refusalOf(modelId: string): Refusal | undefined {
+    if (this.runtimes.has(modelId)) return undefined;
+    if (!this.options.autoRegister) {
+      return { reason: 'unknown_model', message: `model ${JSON.stringify(modelId)} is not declared and auto-registration is off` };
+    }
+    const maxModels = this.options.maxModels ?? Infinity;
+    if (this.runtimes.size >= maxModels) {
+      return { reason: 'model_limit', message: `model ${JSON.stringify(modelId)} is not registered: the detector runs its limit of ${maxModels} models` };
+    }
+    const maxAuto = this.options.maxAutoRegistered ?? Infinity;
+    if (this.autoRegistered >= maxAuto) {
+      return { reason: 'model_limit', message: `model ${JSON.stringify(modelId)} is not registered: ${maxAuto} models are auto-registered already (the limit)` };
+    }
+    return undefined;
   }
 
   /**
@@ -209,7 +269,27 @@ export class ModelCatalog {
     this.configJson.set(modelId, JSON.stringify(json));
     this.track(
       (async () => {
-        if (inferred || rt.config.autoRegistered) await this.repo.putModel(json);
+        if (inferred || rt.config.autoRegistered) {
+          // Compare-and-set over what is stored: a declaration (or another detector's change) made
+          // since is never overwritten; this inferred reference is then left out.
+          const entry = await this.repo.getModelEntry(modelId);
+          const declared = entry !== undefined && entry.config.autoRegistered !== true;
+          const written = declared ? undefined : await this.repo.putModelIf(json, entry?.version ?? null);
+          if (written === undefined) {
+            const stored = entry?.config ?? (await this.repo.getModel(modelId));
+            this.logger.warn({ modelId, referenceId }, 'the stored model changed while its reference bootstrapped; keeping the stored one');
+            if (stored) {
+              this.configJson.delete(modelId);
+              if (rt.layout?.referenceId === referenceId && declared) {
+                rt.layout = undefined;
+                rt.bootstrap = undefined;
+              }
+              await this.load(stored);
+              this.recomputeLateness();
+            }
+            return;
+          }
+        }
         await this.repo.addReference(modelId, referenceId, profile);
         // The repository may normalize the stored form; remember what it holds so refresh() does not reload it.
         const stored = await this.repo.getModel(modelId);

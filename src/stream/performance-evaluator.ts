@@ -224,10 +224,11 @@ export class PerformanceEvaluator {
     if (alerts.length > 0) await deps.results.saveAlerts(alerts);
 
     for (const a of alerts) {
-      deps.metrics.alerts.inc({ model: a.modelId, kind: a.kind, severity: a.severity });
+      deps.metrics.alerts.inc({ model: deps.metrics.modelLabel(a.modelId), kind: a.kind, severity: a.severity });
       deps.logger.info({ alertId: a.alertId, modelId: a.modelId, statistic: a.statistic, value: a.value, severity: a.severity, status: a.status, window: a.windowName }, 'performance alert');
     }
     // Gauges follow the newest window; an older one re-evaluated as labels arrive does not move them back.
+    if (deps.metrics.modelLabel(w.modelId) !== w.modelId) return; // beyond the per-model series limit
     const gaugeKey = `${w.modelId}\n${w.window.name}`;
     if ((this.gaugeWindow.get(gaugeKey) ?? -Infinity) > w.windowStart) return;
     this.gaugeWindow.set(gaugeKey, w.windowStart);

@@ -19,11 +19,32 @@ export interface StoredReference {
   profile: unknown;
 }
 
-/** Models and their immutable, versioned reference profiles. */
+/** A stored model configuration and its version: 1 when created, one more on every change. */
+export interface ModelEntry {
+  config: ModelConfigJson;
+  version: number;
+}
+
+/**
+ * Models and their immutable, versioned reference profiles. Every change to
+ * a model's configuration takes the next version; {@link putModelIf} is a
+ * compare-and-set on it, so writers that read, decide and write (a detector
+ * registering a model, an API client with If-Match) never overwrite each
+ * other's changes unseen.
+ */
 export interface ModelRepository {
   listModels(): Promise<ModelConfigJson[]>;
   getModel(modelId: string): Promise<ModelConfigJson | undefined>;
-  putModel(config: ModelConfigJson): Promise<void>;
+  /** The configuration with its version. */
+  getModelEntry(modelId: string): Promise<ModelEntry | undefined>;
+  /** Stores a configuration unconditionally (a declaration); returns its new version. */
+  putModel(config: ModelConfigJson): Promise<number>;
+  /**
+   * Stores a configuration only when the stored version is `expectedVersion`
+   * (`null`: only when the model does not exist), atomically; returns the new
+   * version, or undefined when the stored version differs (nothing written).
+   */
+  putModelIf(config: ModelConfigJson, expectedVersion: number | null): Promise<number | undefined>;
   deleteModel(modelId: string): Promise<boolean>;
   /** Stores a new reference version; returns it with its assigned version. */
   addReference(modelId: string, referenceId: string, profile: unknown): Promise<StoredReference>;
@@ -77,6 +98,27 @@ export interface PartitionCheckpoint {
 export interface FeatureStateStore {
   saveCheckpoint(groupId: string, checkpoint: PartitionCheckpoint): Promise<void>;
   loadCheckpoint(groupId: string, topic: string, partition: number): Promise<PartitionCheckpoint | undefined>;
+}
+
+/** A partition that has records waiting and has made no progress for the stall timeout. */
+export interface StalledPartition {
+  topic: string;
+  partition: number;
+  /** Records between the partition's position and its end (high watermark). */
+  lag: number;
+  /** How long the position has not moved. */
+  stalledForMs: number;
+}
+
+/**
+ * How the stream is doing, for /readyz: partitions stalled with records
+ * waiting, and dependencies the detector is waiting out right now (a publish
+ * or write retried with backoff). Fed by the detector; read by the HTTP service.
+ */
+export interface StreamProgress {
+  stalledPartitions(): StalledPartition[];
+  /** Dependencies currently being retried (e.g. `kafka` while an evaluation cannot be published). */
+  waitingFor(): string[];
 }
 
 /** Reachability of a dependency for /readyz. */

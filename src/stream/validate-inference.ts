@@ -14,6 +14,19 @@ function id(o: Record<string, unknown>, field: 'eventId' | 'modelId'): void {
   const v = o[field];
   if (typeof v !== 'string' || v.length === 0) invalid(`${field} must be a non-empty string`);
   if (v.length > 256) invalid(`${field} is longer than 256 characters`);
+  if (v.includes('\u0000')) throw new DecodeError('control_character', `${field} contains a NUL character`);
+}
+
+/**
+ * A string value must fit `maxBytes` (UTF-8) and hold no NUL: PostgreSQL
+ * cannot store one in a reference or history row, so it is refused here.
+ */
+function text(v: string, what: string, maxBytes: number): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need counting.
+  if (v.length * 3 > maxBytes && Buffer.byteLength(v) > maxBytes) {
+    throw new DecodeError('value_too_long', `${what} is ${Buffer.byteLength(v)} bytes long, more than the limit of ${maxBytes}`);
+  }
+  if (v.includes('\u0000')) throw new DecodeError('control_character', `${what} contains a NUL character`);
 }
 
 function timestamp(v: unknown): number {
@@ -35,7 +48,7 @@ function timestamp(v: unknown): number {
  * copied (no allocation per event or per feature). Only for values nobody
  * else holds, such as what the codec just decoded.
  */
-export function validateInference(value: unknown): InferenceEvent {
+export function validateInference(value: unknown, maxStringBytes = Infinity): InferenceEvent {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('value must be an object');
   const o = value as Record<string, unknown>;
   id(o, 'eventId');
@@ -49,8 +62,13 @@ export function validateInference(value: unknown): InferenceEvent {
   else if (typeof f !== 'object' || Array.isArray(f)) invalid('features must be an object');
   const features = f as Record<string, unknown>;
   for (const k in features) {
+    if (k.includes('\u0000')) throw new DecodeError('control_character', 'a feature name contains a NUL character');
     const v = features[k];
-    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
+    if (v === null || typeof v === 'boolean') continue;
+    if (typeof v === 'string') {
+      text(v, `feature ${k}`, maxStringBytes);
+      continue;
+    }
     if (typeof v === 'number') {
       if (v - v !== 0) invalid(`feature ${k} is not a finite number`);
     } else if (v === undefined) features[k] = null;
@@ -58,7 +76,8 @@ export function validateInference(value: unknown): InferenceEvent {
   }
   const p = o.prediction;
   if (p === undefined) o.prediction = null;
-  else if (p !== null && typeof p !== 'string' && !(typeof p === 'number' && p - p === 0)) invalid('prediction must be a finite number, a string or null');
+  else if (typeof p === 'string') text(p, 'prediction', maxStringBytes);
+  else if (p !== null && !(typeof p === 'number' && p - p === 0)) invalid('prediction must be a finite number, a string or null');
   const s = o.score;
   if (s === undefined) o.score = null;
   else if (s !== null && !(typeof s === 'number' && s - s === 0)) invalid('score must be a finite number or null');
@@ -67,7 +86,9 @@ export function validateInference(value: unknown): InferenceEvent {
   else {
     if (typeof a !== 'object' || Array.isArray(a)) invalid('attributes must be an object of strings');
     for (const k in a as Record<string, unknown>) {
-      if (typeof (a as Record<string, unknown>)[k] !== 'string') invalid(`attribute ${k} must be a string`);
+      const av = (a as Record<string, unknown>)[k];
+      if (typeof av !== 'string') invalid(`attribute ${k} must be a string`);
+      text(av, `attribute ${k}`, maxStringBytes);
     }
   }
   return o as unknown as InferenceEvent;

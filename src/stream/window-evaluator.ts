@@ -8,7 +8,7 @@ import { paneLengthOf } from '../core/windows/window-spec.js';
 import { ModelWindowCache } from '../core/windows/window-cache.js';
 import type { PaneLayout } from '../core/windows/pane-layout.js';
 import { windowsEndingAt } from '../core/windows/window-spec.js';
-import { isRetriable } from '../errors.js';
+import { isRetriable, UnavailableError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PerformanceResult } from '../core/drift/types.js';
 import type { WindowConfig } from '../core/model/model-config.js';
@@ -57,6 +57,8 @@ export class WindowEvaluator {
   private readonly caches = new Map<string, Map<string, ModelWindowCache>>();
   private readonly now: () => number;
   private stopped = false;
+  /** Dependencies being waited out, with how many evaluations wait for each. */
+  private readonly waiting = new Map<string, number>();
 
   constructor(private readonly deps: WindowEvaluatorDeps) {
     this.now = deps.now ?? Date.now;
@@ -100,20 +102,42 @@ export class WindowEvaluator {
   private async withRetry(fn: () => Promise<void>, what: string): Promise<void> {
     const { initial, max } = this.deps.retryDelayMs ?? { initial: 200, max: 5000 };
     let delay = initial;
-    for (;;) {
-      try {
-        await fn();
-        return;
-      } catch (err) {
-        if (!isRetriable(err) || this.stopped) {
-          this.deps.logger.error({ err, what }, 'evaluation failed; skipping it');
+    let waitingFor: string | undefined;
+    try {
+      for (;;) {
+        try {
+          await fn();
           return;
+        } catch (err) {
+          if (!isRetriable(err) || this.stopped) {
+            this.deps.logger.error({ err, what }, 'evaluation failed; skipping it');
+            return;
+          }
+          const dependency = err instanceof UnavailableError ? err.dependency : 'unknown';
+          if (waitingFor !== dependency) {
+            if (waitingFor !== undefined) this.unwait(waitingFor);
+            this.waiting.set(dependency, (this.waiting.get(dependency) ?? 0) + 1);
+            waitingFor = dependency;
+          }
+          this.deps.logger.warn({ err: (err as Error).message, what, retryInMs: delay }, 'evaluation waiting for a dependency');
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(max, delay * 2);
         }
-        this.deps.logger.warn({ err: (err as Error).message, what, retryInMs: delay }, 'evaluation waiting for a dependency');
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(max, delay * 2);
       }
+    } finally {
+      if (waitingFor !== undefined) this.unwait(waitingFor);
     }
+  }
+
+  private unwait(dependency: string): void {
+    const n = (this.waiting.get(dependency) ?? 1) - 1;
+    if (n <= 0) this.waiting.delete(dependency);
+    else this.waiting.set(dependency, n);
+  }
+
+  /** Dependencies an evaluation is waiting out right now (retried with backoff). */
+  waitingFor(): string[] {
+    return [...this.waiting.keys()];
   }
 
   private async layoutOf(rt: ModelRuntime, partials: readonly PaneJSON[]): Promise<PaneLayout | undefined> {
@@ -244,12 +268,15 @@ export class WindowEvaluator {
 
   private observe(evaluations: DetailedEvaluation[], alerts: DriftAlert[], trackers: [string, AlertTracker][]): void {
     const { metrics, state } = this.deps;
-    for (const a of alerts) metrics.alerts.inc({ model: a.modelId, kind: a.kind, severity: a.severity });
+    for (const a of alerts) metrics.alerts.inc({ model: metrics.modelLabel(a.modelId), kind: a.kind, severity: a.severity });
     evaluations.forEach((e, i) => {
-      const model = e.modelId;
+      const model = metrics.modelLabel(e.modelId);
       const window = e.windowName;
       metrics.evaluations.inc({ model, window });
+      // Models beyond the series limit share counters; their per-feature gauges are not exported.
+      const own = model === e.modelId;
       const set = (feature: string, r: DetailedEvaluation['features'][string]): void => {
+        if (!own) return;
         for (const s of STATISTICS) {
           const v = r[s];
           if (typeof v === 'number' && Number.isFinite(v)) metrics.driftStatistic.set({ model, feature, window, statistic: s }, v);

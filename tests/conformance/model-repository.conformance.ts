@@ -25,6 +25,34 @@ export function modelRepositoryConformance(name: string, make: () => Promise<Mod
       expect((await repo.listModels()).map((m) => m.modelId)).toEqual(['zeta']);
     });
 
+    it('versions model changes and compares-and-sets on the version', async () => {
+      const repo = await make();
+      expect(await repo.getModelEntry('m')).toBeUndefined();
+      expect(await repo.putModelIf(model('m', { autoRegistered: true }), null)).toBe(1);
+      // Created already: a second create-if-absent writes nothing.
+      expect(await repo.putModelIf(model('m', { minSamples: 7 }), null)).toBeUndefined();
+      expect(await repo.getModelEntry('m')).toEqual({ config: model('m', { autoRegistered: true }), version: 1 });
+      // A declaration always writes and takes the next version.
+      expect(await repo.putModel(model('m', { minSamples: 50 }))).toBe(2);
+      // A writer that read version 1 loses: the declaration stays.
+      expect(await repo.putModelIf(model('m', { autoRegistered: true, features: { age: 'categorical' } }), 1)).toBeUndefined();
+      expect(await repo.getModel('m')).toEqual(model('m', { minSamples: 50 }));
+      expect(await repo.putModelIf(model('m', { minSamples: 60 }), 2)).toBe(3);
+      expect(await repo.getModelEntry('m')).toEqual({ config: model('m', { minSamples: 60 }), version: 3 });
+    });
+
+    it('lets exactly one of concurrent compare-and-sets on a version win', async () => {
+      const repo = await make();
+      await repo.putModel(model('m'));
+      const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => repo.putModelIf(model('m', { minSamples: 10 + i }), 1)));
+      const won = outcomes.filter((v) => v !== undefined);
+      expect(won).toEqual([2]);
+      const winner = outcomes.findIndex((v) => v === 2);
+      expect(await repo.getModel('m')).toEqual(model('m', { minSamples: 10 + winner }));
+      const creates = await Promise.all(Array.from({ length: 8 }, (_, i) => repo.putModelIf(model('fresh', { minSamples: 10 + i }), null)));
+      expect(creates.filter((v) => v !== undefined)).toEqual([1]);
+    });
+
     it('numbers reference versions per model and keeps each one', async () => {
       const repo = await make();
       const r1 = await repo.addReference('m', 'ref-1', { features: { age: { edges: [1, 2, 3] } } });

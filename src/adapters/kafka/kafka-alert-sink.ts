@@ -2,14 +2,62 @@ import type { CompressionTypes, Producer } from 'kafkajs';
 import type { EventCodec } from '../registry/event-codec.js';
 import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation } from '../../core/drift/types.js';
+import type { Logger } from 'pino';
 import { UnavailableError } from '../../errors.js';
+import type { Metrics } from '../../observability/metrics.js';
 import type { AlertSink } from '../../stream/ports.js';
+import { chunkByBytes, permanentRejectionOf, recordBytes } from './record-rejection.js';
 
 export interface KafkaAlertSinkOptions {
   alertsTopic: string;
   metricsTopic: string;
+  /**
+   * Largest evaluation record published. A larger one is published without its per-feature detail
+   * (the features in drift are kept while they fit) and marked `truncated`. Default 512 KiB.
+   */
+  maxEvaluationBytes?: number;
   /** Codec of the produced batches; default none. */
   compression?: CompressionTypes;
+  metrics?: Metrics;
+  logger?: Logger;
+}
+
+interface Outgoing {
+  key: string;
+  value: Buffer | string;
+  headers: Record<string, string>;
+  /** What to publish instead when the broker refuses this record for good (a smaller form); undefined: nothing. */
+  fallback?: () => Outgoing | undefined;
+  /** Model and window, for the log line of a refused record. */
+  about: Record<string, unknown>;
+}
+
+/** What a truncated evaluation says it left out. */
+export interface EvaluationTruncation {
+  features: number;
+  bytes: number;
+}
+
+const DEFAULT_MAX_EVALUATION_BYTES = 512 * 1024;
+
+/**
+ * The evaluation cut to fit `maxBytes`: the data-quality detail goes, then the features not in drift,
+ * then every feature; `truncated` says how many features and bytes the full record had.
+ */
+export function truncateEvaluation(e: Evaluation, maxBytes: number): { value: string; truncated: boolean } {
+  const full = JSON.stringify(e);
+  if (Buffer.byteLength(full) <= maxBytes) return { value: full, truncated: false };
+  const truncated: EvaluationTruncation = { features: Object.keys(e.features).length, bytes: Buffer.byteLength(full) };
+  const drifting = Object.fromEntries(Object.entries(e.features).filter(([, r]) => r.severity !== 'NONE'));
+  const attempts = [
+    { ...e, dataQuality: undefined, features: drifting, truncated },
+    { ...e, dataQuality: undefined, features: {}, prediction: undefined, proxy: undefined, truncated },
+  ];
+  for (const a of attempts) {
+    const text = JSON.stringify(a);
+    if (Buffer.byteLength(text) <= maxBytes) return { value: text, truncated: true };
+  }
+  return { value: JSON.stringify(attempts[attempts.length - 1]), truncated: true };
 }
 
 /**
@@ -33,6 +81,10 @@ export class KafkaAlertSink implements AlertSink {
     this.alertSchemaId = await this.codec.register(`${this.options.alertsTopic}-value`, 'DriftAlert');
   }
 
+  private get maxEvaluationBytes(): number {
+    return this.options.maxEvaluationBytes ?? DEFAULT_MAX_EVALUATION_BYTES;
+  }
+
   async publishAlerts(alerts: readonly DriftAlert[]): Promise<void> {
     if (alerts.length === 0) return;
     if (this.alertSchemaId === undefined) await this.init();
@@ -43,23 +95,58 @@ export class KafkaAlertSink implements AlertSink {
         key: a.modelId,
         value: this.codec.encode(id, a),
         headers: { 'driftstream-alert-id': a.alertId, 'driftstream-status': a.status, 'driftstream-severity': a.severity },
+        about: { modelId: a.modelId, window: a.windowName, windowStart: a.windowStart, alertId: a.alertId },
       })),
     );
   }
 
   async publishEvaluations(evaluations: readonly Evaluation[]): Promise<void> {
     if (evaluations.length === 0) return;
+    const max = this.maxEvaluationBytes;
     await this.send(
       this.options.metricsTopic,
-      evaluations.map((e) => ({ key: e.modelId, value: JSON.stringify(e), headers: { 'driftstream-evaluation-id': e.evaluationId } })),
+      evaluations.map((e) => {
+        const { value, truncated } = truncateEvaluation(e, max);
+        const about = { modelId: e.modelId, window: e.windowName, windowStart: e.windowStart };
+        if (truncated) {
+          this.options.metrics?.evaluationsTruncated.inc();
+          this.options.logger?.warn({ ...about, limit: max }, 'evaluation larger than the evaluation size limit; published without its per-feature detail');
+        }
+        const headers = { 'driftstream-evaluation-id': e.evaluationId };
+        // A topic with a smaller record limit still gets the summary: no per-feature detail at all.
+        const fallback = () => ({ key: e.modelId, value: truncateEvaluation(e, 0).value, headers, about });
+        return { key: e.modelId, value, headers, about, fallback };
+      }),
     );
   }
 
-  private async send(topic: string, messages: { key: string; value: Buffer | string; headers: Record<string, string> }[]): Promise<void> {
+  private async send(topic: string, messages: Outgoing[]): Promise<void> {
+    for (const chunk of chunkByBytes(messages, recordBytes, this.maxEvaluationBytes)) await this.sendChunk(topic, chunk);
+  }
+
+  /**
+   * Publishes a chunk; a broker that is unreachable fails it (retriable), a broker that refuses a
+   * record for what it is (too large, invalid) does not: that record is published in its smaller
+   * form when it has one, else counted and logged with its model and window, and the rest go on.
+   */
+  private async sendChunk(topic: string, chunk: Outgoing[]): Promise<void> {
     try {
-      await this.producer.send({ topic, messages, compression: this.options.compression });
+      await this.producer.send({ topic, messages: chunk.map(({ key, value, headers }) => ({ key, value, headers })), compression: this.options.compression });
+      return;
     } catch (err) {
-      throw new UnavailableError('kafka', `could not publish ${messages.length} record(s) to ${topic}: ${(err as Error).message}`, { cause: err });
+      const rejection = permanentRejectionOf(err);
+      if (!rejection) throw new UnavailableError('kafka', `could not publish ${chunk.length} record(s) to ${topic}: ${(err as Error).message}`, { cause: err });
+      if (chunk.length > 1) {
+        for (const m of chunk) await this.sendChunk(topic, [m]);
+        return;
+      }
+      const smaller = chunk[0].fallback?.();
+      if (smaller) {
+        await this.sendChunk(topic, [smaller]);
+        return;
+      }
+      this.options.metrics?.publishRejected.inc({ topic, reason: rejection });
+      this.options.logger?.error({ topic, reason: rejection, ...chunk[0].about }, 'the broker refused a record for good; skipped (it is in the history)');
     }
   }
 }

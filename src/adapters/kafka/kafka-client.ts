@@ -15,6 +15,16 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /**
+ * Answers a broker gives while it (or a new topic) is still starting: kafkajs logs them as errors and
+ * retries, and they pass by themselves, so they are logged at debug.
+ */
+const STARTUP_NOISE = /coordinator is loading|COORDINATOR_LOAD_IN_PROGRESS|COORDINATOR_NOT_AVAILABLE|no leader for this topic-partition|LEADER_NOT_AVAILABLE/i;
+
+function startupNoise(message: string, rest: Record<string, unknown>): boolean {
+  return STARTUP_NOISE.test(message) || (typeof rest.error === 'string' && STARTUP_NOISE.test(rest.error));
+}
+
+/**
  * A kafkajs client from the validated configuration: TLS and SASL (PLAIN,
  * SCRAM-SHA-256/512) when configured, its log routed into the pino logger.
  * kafkajs INFO chatter (joins, commits) is logged at debug.
@@ -32,7 +42,7 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientId = conf
     logCreator: () => (entry: LogEntry) => {
       const level = LEVELS[entry.level] ?? 'info';
       const { message, ...rest } = entry.log;
-      const target = level === 'info' ? 'debug' : level;
+      const target = level === 'info' || startupNoise(message, rest) ? 'debug' : level;
       logger[target]({ kafka: { namespace: entry.namespace, ...rest } }, `kafka: ${message}`);
     },
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },

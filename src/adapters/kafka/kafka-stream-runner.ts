@@ -1,9 +1,10 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import type { InferenceProcessor } from '../../stream/inference-processor.js';
 import { ProcessingFailedError } from '../../stream/processing-error-policy.js';
 import type { Topology } from '../../stream/topology.js';
+import type { StalledPartition } from '../../stream/ports.js';
 import { partitionCountOf, settleWithin } from './kafka-client.js';
 
 /**
@@ -14,6 +15,15 @@ import { partitionCountOf, settleWithin } from './kafka-client.js';
  */
 export const FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 export const FETCH_MAX_BYTES = 10 * 1024 * 1024;
+
+/**
+ * A gap between two fetches longer than this means the consumer cannot fetch (the broker is away, or
+ * consumption is paused): no record arriving then is not idleness.
+ */
+const FETCH_GAP_MS = 3_000;
+
+/** How long stop() waits for a partition's batch in progress before it leaves without checkpointing it. */
+const STOP_BATCH_WAIT_MS = 5_000;
 
 export interface KafkaStreamRunnerOptions {
   groupId: string;
@@ -28,6 +38,16 @@ export interface KafkaStreamRunnerOptions {
   backpressure?: { isFull(): boolean; whenWritable(): Promise<void> };
   /** Called once with an error that stops the detector (the `fail` policy, or a crash kafkajs does not restart). */
   onFatal?: (err: Error) => void;
+  /** A partition with records waiting whose position has not moved for this long is reported stalled. Default 2 min. */
+  stallTimeoutMs?: number;
+  /** How often lag is measured from the broker's offsets. Default 5 s. */
+  lagIntervalMs?: number;
+}
+
+interface PartitionProgress {
+  position: number;
+  movedAt: number;
+  lag: number;
 }
 
 interface Task {
@@ -63,6 +83,12 @@ export class KafkaStreamRunner {
   private timer: NodeJS.Timeout | undefined;
   private joinedResolve: (() => void) | undefined;
   private stopping = false;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private lagAdmin: Admin | undefined;
+  private measuring = false;
+  private readonly progress = new Map<number, PartitionProgress>();
+  private lastFetchAt = 0;
+  private fetchingSince = 0;
   /** Resolves at the first group join. */
   readonly joined: Promise<void>;
 
@@ -96,6 +122,11 @@ export class KafkaStreamRunner {
       if (err instanceof ProcessingFailedError || !e.payload.restart) this.fatal(err);
       else this.logger.warn({ err: err.message }, 'consumer crashed; kafkajs restarts it');
     });
+    consumer.on(consumer.events.FETCH, () => {
+      const now = Date.now();
+      if (now - this.lastFetchAt > FETCH_GAP_MS) this.fetchingSince = now;
+      this.lastFetchAt = now;
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: (this.options.startFrom ?? 'earliest') === 'earliest' });
     await consumer.run({
@@ -106,6 +137,75 @@ export class KafkaStreamRunner {
     });
     this.timer = setInterval(() => void this.punctuate(), this.topology.options.punctuateIntervalMs);
     this.timer.unref();
+    this.lagTimer = setInterval(() => void this.measureLag(), this.options.lagIntervalMs ?? 5000);
+    this.lagTimer.unref();
+  }
+
+  /**
+   * Lag of every assigned partition from the broker's offsets: its end (high
+   * watermark) minus its position (the processor's next offset, or the
+   * group's committed offset). Measured on a timer apart from the consumer, so
+   * a partition whose processing is stuck still shows its growing lag, and
+   * one whose position has not moved for the stall timeout while records
+   * wait is reported by {@link stalledPartitions}.
+   */
+  private async measureLag(): Promise<void> {
+    if (this.stopping || this.measuring || this.assigned.length === 0) return;
+    this.measuring = true;
+    const topic = this.topology.sourceTopic;
+    try {
+      if (!this.lagAdmin) {
+        this.lagAdmin = this.kafka.admin({ retry: { retries: 0 } });
+        await this.lagAdmin.connect();
+      }
+      const [ends, committed] = await Promise.all([
+        this.lagAdmin.fetchTopicOffsets(topic),
+        this.lagAdmin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] }),
+      ]);
+      const endOf = new Map(ends.map((e) => [e.partition, { high: Number(e.high), low: Number(e.low) }]));
+      const committedOf = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      const now = Date.now();
+      const owned = new Set<number>();
+      for (const { partition } of this.assigned) {
+        owned.add(partition);
+        const end = endOf.get(partition);
+        if (!end) continue;
+        const next = this.tasks.get(`${topic}/${partition}`)?.processor.nextOffset;
+        const c = committedOf.get(partition) ?? -1;
+        const position = Math.max(next === undefined ? -1 : Number(next), c >= 0 ? c : end.low);
+        const lag = Math.max(0, end.high - position);
+        const prev = this.progress.get(partition);
+        const moved = !prev || prev.position !== position || lag === 0;
+        this.progress.set(partition, { position, lag, movedAt: moved ? now : prev.movedAt });
+        this.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
+      }
+      for (const p of this.progress.keys()) if (!owned.has(p)) this.progress.delete(p);
+      for (const s of this.stalledPartitions()) {
+        this.logger.warn({ topic: s.topic, partition: s.partition, lag: s.lag, stalledForMs: s.stalledForMs }, 'partition has records waiting and makes no progress');
+      }
+    } catch (err) {
+      // The broker is unreachable: /readyz says so through its own probe; keep the last figures.
+      this.logger.debug({ err: (err as Error).message }, 'could not measure consumer lag');
+      const stale = this.lagAdmin;
+      this.lagAdmin = undefined;
+      await stale?.disconnect().catch(() => {});
+    } finally {
+      this.measuring = false;
+    }
+  }
+
+  /** Assigned partitions with records waiting whose position has not moved for the stall timeout. */
+  stalledPartitions(): StalledPartition[] {
+    const limit = this.options.stallTimeoutMs ?? 120_000;
+    const now = Date.now();
+    const topic = this.topology.sourceTopic;
+    const out: StalledPartition[] = [];
+    for (const [partition, p] of this.progress) {
+      const stalled = p.lag > 0 && now - p.movedAt >= limit;
+      this.metrics.partitionStalled.set({ topic, partition: String(partition) }, stalled ? 1 : 0);
+      if (stalled) out.push({ topic, partition, lag: p.lag, stalledForMs: now - p.movedAt });
+    }
+    return out;
   }
 
   private fatal(err: Error): void {
@@ -185,7 +285,8 @@ export class KafkaStreamRunner {
       task.seekingTo = undefined;
     }
     const current = task;
-    const control = { heartbeat, isRunning: () => isRunning() && !isStale() && current.generation === this.generation };
+    // Stopping ends the waits inside a batch (a registry or broker outage), so shutdown is bounded.
+    const control = { heartbeat, isRunning: () => isRunning() && !isStale() && current.generation === this.generation && !this.stopping };
     try {
       await this.withLock(current, () => current.processor.process(batch.messages, control, this.partitionCount));
     } catch (err) {
@@ -231,17 +332,22 @@ export class KafkaStreamRunner {
     if (this.stopping) return;
     const topic = this.topology.sourceTopic;
     const now = Date.now();
+    // A partition is idle when fetches succeed and bring nothing. While the consumer cannot fetch
+    // (a broker outage), and until it has fetched for an idle timeout again, silence proves nothing:
+    // closing panes then would complete them without partitions whose records are only delayed.
+    const fetching = now - this.lastFetchAt < FETCH_GAP_MS && now - this.fetchingSince >= this.options.idleTimeoutMs;
     for (const [key, task] of this.tasks) {
       // A processor of a revoked partition must not report it (its next owner does).
       if (task.generation !== this.generation) continue;
       try {
-        await this.withLock(task, () => task.processor.punctuate());
+        if (fetching) await this.withLock(task, () => task.processor.punctuate());
         await this.maybeCheckpoint(task, false);
       } catch (err) {
         this.logger.warn({ err: (err as Error).message, partition: key }, 'punctuation failed');
       }
     }
     const generation = this.generation;
+    if (!fetching) return;
     for (const a of this.assigned) {
       if (generation !== this.generation) break;
       if (a.reportedIdle || this.tasks.has(`${topic}/${a.partition}`) || now - a.since < this.options.idleTimeoutMs) continue;
@@ -272,6 +378,8 @@ export class KafkaStreamRunner {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    void this.lagAdmin?.disconnect().catch(() => {});
     const consumer = this.consumer;
     if (!consumer) return;
     // Commits need the group membership, which stop() ends: checkpoint first, with fetching paused.
@@ -280,22 +388,34 @@ export class KafkaStreamRunner {
     } catch {
       // Not running (yet): nothing is in flight.
     }
+    let stuck = false;
     for (const task of this.tasks.values()) {
       try {
-        await task.lock;
+        // A partition stuck mid-batch (a dependency that does not come back) is not checkpointed: its
+        // state is partial, and the next owner replays it from the last checkpoint.
+        let busy = false;
+        await settleWithin(task.lock, STOP_BATCH_WAIT_MS, () => (busy = true));
+        if (busy) {
+          stuck = true;
+          this.logger.warn({ partition: task.processor.partition }, `partition still busy after ${STOP_BATCH_WAIT_MS} ms; leaving it to replay from its last checkpoint`);
+          continue;
+        }
         await this.maybeCheckpoint(task, true);
       } catch (err) {
         this.logger.warn({ err: (err as Error).message }, 'final checkpoint failed');
       }
     }
+    // kafkajs stops only after the batches in progress: with one stuck, waiting long is pointless.
+    const stopMs = stuck ? 2_000 : 10_000;
     await settleWithin(
       consumer.stop().catch((err) => this.logger.warn({ err: (err as Error).message }, 'consumer stop failed')),
-      10_000,
-      () => this.logger.warn('consumer did not stop within 10 s (a rebalance in progress); leaving anyway'),
+      stopMs,
+      () => this.logger.warn(`consumer did not stop within ${stopMs} ms (a rebalance or a stuck batch in progress); leaving anyway`),
     );
     for (const task of this.tasks.values()) await task.processor.close();
     this.tasks.clear();
-    await settleWithin(consumer.disconnect(), 5_000, () => this.logger.warn('consumer did not disconnect within 5 s; leaving anyway'));
+    const disconnectMs = stuck ? 2_000 : 5_000;
+    await settleWithin(consumer.disconnect(), disconnectMs, () => this.logger.warn(`consumer did not disconnect within ${disconnectMs} ms; leaving anyway`));
   }
 
   /** Processors of the partitions this process owns now. */

@@ -1,8 +1,9 @@
-import type { ModelConfigJson, ModelRepository, StoredReference } from '../../stream/ports.js';
+import type { ModelConfigJson, ModelEntry, ModelRepository, StoredReference } from '../../stream/ports.js';
 
 /** Models and references in process memory: the default without PostgreSQL, and for tests. */
 export class MemoryModelRepository implements ModelRepository {
   private readonly models = new Map<string, ModelConfigJson>();
+  private readonly versions = new Map<string, number>();
   private readonly references = new Map<string, StoredReference>();
   private readonly latest = new Map<string, StoredReference>();
 
@@ -15,11 +16,30 @@ export class MemoryModelRepository implements ModelRepository {
     return m && structuredClone(m);
   }
 
-  async putModel(config: ModelConfigJson): Promise<void> {
+  async getModelEntry(modelId: string): Promise<ModelEntry | undefined> {
+    const m = this.models.get(modelId);
+    return m && { config: structuredClone(m), version: this.versions.get(modelId)! };
+  }
+
+  async putModel(config: ModelConfigJson): Promise<number> {
+    return this.write(config);
+  }
+
+  async putModelIf(config: ModelConfigJson, expectedVersion: number | null): Promise<number | undefined> {
+    // Check and write in one synchronous step: nothing interleaves in between.
+    if ((this.versions.get(config.modelId) ?? null) !== expectedVersion) return undefined;
+    return this.write(config);
+  }
+
+  private write(config: ModelConfigJson): number {
+    const version = (this.versions.get(config.modelId) ?? 0) + 1;
     this.models.set(config.modelId, structuredClone(config));
+    this.versions.set(config.modelId, version);
+    return version;
   }
 
   async deleteModel(modelId: string): Promise<boolean> {
+    this.versions.delete(modelId);
     return this.models.delete(modelId);
   }
 

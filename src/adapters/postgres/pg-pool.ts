@@ -36,10 +36,16 @@ export function createPgPool(url: string, options: PgPoolOptions = {}): pg.Pool 
     application_name: 'driftstream',
     options: options.schema ? `-c search_path=${quoteSchema(options.schema)}` : undefined,
   });
-  // An idle client losing its server must not crash the process: the next query reports it.
-  pool.on('error', (err) => {
+  const lost = (err: Error) => {
     options.logger?.warn({ db: redactUrl(url), err: err.message }, 'postgres connection lost');
     options.metrics?.dependencyUp.set({ dependency: 'postgres' }, 0);
+  };
+  // An idle client losing its server must not crash the process: the next query reports it.
+  pool.on('error', lost);
+  // Nor may a checked-out one (inside a transaction, between its statements): pg emits 'error' on the
+  // client, and the pool listens only while it is idle. The statement in flight fails on its own.
+  pool.on('connect', (client) => {
+    client.on('error', lost);
   });
   return pool;
 }

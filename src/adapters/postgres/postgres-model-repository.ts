@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ModelConfigJson, ModelRepository, StoredReference } from '../../stream/ports.js';
+import type { ModelConfigJson, ModelEntry, ModelRepository, StoredReference } from '../../stream/ports.js';
 import { pgCall, pgTransaction } from './pg-pool.js';
 
 interface ReferenceRow {
@@ -28,14 +28,39 @@ export class PostgresModelRepository implements ModelRepository {
     return rows[0]?.config;
   }
 
-  async putModel(config: ModelConfigJson): Promise<void> {
-    await pgCall('put model', () =>
-      this.pool.query(
+  async getModelEntry(modelId: string): Promise<ModelEntry | undefined> {
+    const { rows } = await pgCall('get model', () =>
+      this.pool.query<{ config: ModelConfigJson; version: string }>('SELECT config, version FROM models WHERE model_id = $1', [modelId]),
+    );
+    return rows[0] && { config: rows[0].config, version: Number(rows[0].version) };
+  }
+
+  async putModel(config: ModelConfigJson): Promise<number> {
+    const { rows } = await pgCall('put model', () =>
+      this.pool.query<{ version: string }>(
         `INSERT INTO models (model_id, config) VALUES ($1, $2)
-         ON CONFLICT (model_id) DO UPDATE SET config = EXCLUDED.config, updated_at = now()`,
+         ON CONFLICT (model_id) DO UPDATE SET config = EXCLUDED.config, version = models.version + 1, updated_at = now()
+         RETURNING version`,
         [config.modelId, JSON.stringify(config)],
       ),
     );
+    return Number(rows[0].version);
+  }
+
+  async putModelIf(config: ModelConfigJson, expectedVersion: number | null): Promise<number | undefined> {
+    // One statement each: the row lock of the insert or update makes the check and the write atomic.
+    const { rows } = await pgCall('put model if', () =>
+      expectedVersion === null
+        ? this.pool.query<{ version: string }>(
+            'INSERT INTO models (model_id, config) VALUES ($1, $2) ON CONFLICT (model_id) DO NOTHING RETURNING version',
+            [config.modelId, JSON.stringify(config)],
+          )
+        : this.pool.query<{ version: string }>(
+            'UPDATE models SET config = $2, version = version + 1, updated_at = now() WHERE model_id = $1 AND version = $3 RETURNING version',
+            [config.modelId, JSON.stringify(config), expectedVersion],
+          ),
+    );
+    return rows[0] ? Number(rows[0].version) : undefined;
   }
 
   async deleteModel(modelId: string): Promise<boolean> {

@@ -179,6 +179,36 @@ export class PartitionWindows {
     }
   }
 
+  /**
+   * Repairs a clock poisoned by an event time far in the future (restored
+   * from a checkpoint written before such events were refused): when the
+   * clock is past `limit`, it is set back to `fallback` (for example the
+   * processing time the checkpoint was saved at), panes starting past `limit`
+   * are dropped, and each model's closed-up-to mark goes back to the pane
+   * boundary its lateness allows at `fallback`. Returns the panes dropped, or
+   * undefined when the clock was sound.
+   */
+  repairFutureClock(limit: number, fallback: number): { droppedPanes: number } | undefined {
+    if (!(this.clock > limit)) return undefined;
+    this.clock = Math.min(fallback, limit);
+    let droppedPanes = 0;
+    for (const m of this.models.values()) {
+      for (const [k, pane] of m.open) {
+        if (pane.paneStart > limit) {
+          m.open.delete(k);
+          droppedPanes++;
+        }
+      }
+      const keep = m.retired.filter((p) => p.paneStart <= limit);
+      droppedPanes += m.retired.length - keep.length;
+      m.retired = keep;
+      m.last = undefined;
+      const sound = paneStartOf(this.clock - m.params.latenessMs, m.params.paneMs);
+      if (m.closedUpTo > sound) m.closedUpTo = sound;
+    }
+    return { droppedPanes };
+  }
+
   /** Late events counted for a model. */
   lateCount(modelId: string): number {
     return this.models.get(modelId)?.late ?? 0;

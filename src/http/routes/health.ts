@@ -44,6 +44,13 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
             requestId: { type: 'string' },
             down: { type: 'array', items: { type: 'string' } },
             checks: checksSchema,
+            stalled: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { topic: { type: 'string' }, partition: { type: 'integer' }, lag: { type: 'integer' }, stalledForMs: { type: 'integer' } },
+              },
+            },
           },
         },
       },
@@ -56,15 +63,31 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       deps.metrics.dependencyUp.set({ dependency: name }, up ? 1 : 0);
     }
     const down = results.filter(([, up]) => !up).map(([name]) => name);
-    if (down.length === 0) return { status: 'ready', checks };
+    // The detector may be waiting out a dependency its own probe above still reaches (a broker that
+    // accepts connections but not writes): that is down too.
+    const progress = deps.streamProgress;
+    for (const name of progress?.waitingFor() ?? []) {
+      if (checks[name] !== 'down') {
+        checks[name] = 'down';
+        down.push(name);
+      }
+    }
+    const stalled = progress?.stalledPartitions() ?? [];
+    if (down.length === 0 && stalled.length === 0) return { status: 'ready', checks };
+    const reasons: string[] = [];
+    if (down.length > 0) reasons.push(`${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down`);
+    for (const p of stalled) {
+      reasons.push(`partition ${p.topic}/${p.partition} has made no progress for ${Math.round(p.stalledForMs / 1000)} s with ${p.lag} records waiting`);
+    }
     return reply.status(503).send({
       statusCode: 503,
       code: 'NOT_READY',
       error: 'Service Unavailable',
-      message: `not ready: ${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down`,
+      message: `not ready: ${reasons.join('; ')}`,
       requestId: String(request.id),
       down,
       checks,
+      stalled,
     });
   });
 
