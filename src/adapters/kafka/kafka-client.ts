@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../../config/config.js';
 import { UnavailableError } from '../../errors.js';
@@ -95,5 +95,33 @@ export async function settleWithin(what: Promise<unknown>, ms: number, onTimeout
     if (outcome === 'timeout') onTimeout();
   } finally {
     clearTimeout(timer);
+  }
+}
+
+// A member the coordinator no longer knows (dropped after a missed session timeout, as under a
+// loaded machine or a long stop-the-world pause) or of an older generation. kafkajs rejoins the
+// group when one of these reaches its fetch loop with its protocol type; a commit wraps it in a
+// non-retriable error first, which would end the consumer instead.
+const MEMBERSHIP_ERRORS: ReadonlySet<string> = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
+
+/** The group-membership protocol error inside `err` (itself or a cause), if there is one. */
+export function membershipErrorOf(err: unknown): Error | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && MEMBERSHIP_ERRORS.has(type)) return e;
+  }
+  return undefined;
+}
+
+/**
+ * Commits offsets; a refusal because this member left the group is rethrown as the protocol error
+ * itself, so that, inside `eachBatch`, kafkajs rejoins the group (the partitions' next owner, maybe
+ * this process again, resumes from their checkpoints) rather than stopping the consumer.
+ */
+export async function commitOffsetsOrRejoin(consumer: Consumer, offsets: Parameters<Consumer['commitOffsets']>[0]): Promise<void> {
+  try {
+    await consumer.commitOffsets(offsets);
+  } catch (err) {
+    throw membershipErrorOf(err) ?? err;
   }
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import type { GroundTruthProcessor } from '../../stream/ground-truth-processor.js';
 import { ProcessingFailedError } from '../../stream/processing-error-policy.js';
-import { settleWithin } from './kafka-client.js';
+import { commitOffsetsOrRejoin, settleWithin } from './kafka-client.js';
 
 export interface KafkaGroundTruthRunnerOptions {
   /** The ground-truth topic. */
@@ -101,7 +101,7 @@ export class KafkaGroundTruthRunner {
       throw err;
     }
     resolveOffset(batch.lastOffset());
-    await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }]);
+    await commitOffsetsOrRejoin(this.consumer!, [{ topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }]);
     this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     await heartbeat();
   }

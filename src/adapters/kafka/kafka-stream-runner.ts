@@ -5,7 +5,7 @@ import type { InferenceProcessor } from '../../stream/inference-processor.js';
 import { ProcessingFailedError } from '../../stream/processing-error-policy.js';
 import type { Topology } from '../../stream/topology.js';
 import type { StalledPartition } from '../../stream/ports.js';
-import { partitionCountOf, settleWithin } from './kafka-client.js';
+import { commitOffsetsOrRejoin, partitionCountOf, settleWithin } from './kafka-client.js';
 
 /**
  * Fetch sizes of the inference consumer. A fetch of 1 MB per partition is
@@ -324,7 +324,7 @@ export class KafkaStreamRunner {
       if (task.generation !== this.generation) return;
       const cp = await p.checkpoint();
       if (!cp || task.generation !== this.generation) return;
-      await this.consumer!.commitOffsets([{ topic: cp.topic, partition: cp.partition, offset: cp.nextOffset }]);
+      await commitOffsetsOrRejoin(this.consumer!, [{ topic: cp.topic, partition: cp.partition, offset: cp.nextOffset }]);
     });
   }
 
