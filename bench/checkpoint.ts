@@ -10,7 +10,7 @@ import { ReferenceProfileBuilder, type ColumnType } from '../src/core/profile/re
 import { createPaneLayout, type PaneLayout } from '../src/core/windows/pane-layout.js';
 import { PartitionWindows, type PartitionWindowsJSON } from '../src/core/windows/partition-windows.js';
 import { createRedisClient } from '../src/adapters/redis/redis-connection.js';
-import { RedisFeatureStateStore } from '../src/adapters/redis/redis-feature-state-store.js';
+import { RedisCheckpointStore } from '../src/adapters/redis/redis-checkpoint-store.js';
 import type { BenchLine } from './stats.js';
 import { mulberry32, normalGenerator } from './random.js';
 
@@ -63,7 +63,7 @@ const cpuSeconds = (since: NodeJS.CpuUsage) => {
  * `every` events and waits for it. Time is CPU time plus the wall time spent
  * waiting for Redis: on a shared machine wall time mostly measures the neighbours.
  */
-async function run(s: Setup, total: number, every: number, store?: RedisFeatureStateStore): Promise<{ rate: number; seconds: number; bytes: number; cpMs: number[] }> {
+async function run(s: Setup, total: number, every: number, store?: RedisCheckpointStore): Promise<{ rate: number; seconds: number; bytes: number; cpMs: number[] }> {
   const windows = new PartitionWindows(0);
   const cpMs: number[] = [];
   let bytes = 0;
@@ -103,7 +103,7 @@ export async function benchCheckpoint(opts: { models?: number; seconds?: number;
   const s = setup(models, 200_000);
   const redis = createRedisClient(process.env.DRIFTSTREAM_REDIS_URL ?? 'redis://127.0.0.1:6379', { name: 'driftstream-bench' });
   const prefix = `driftstream-bench:${randomUUID().slice(0, 8)}:`;
-  const store = new RedisFeatureStateStore(redis, { prefix });
+  const store = new RedisCheckpointStore(redis, { prefix });
   try {
     await run(s, 300_000, Infinity); // warm-up
     const bareRate = (await run(s, 1_000_000, Infinity)).rate;

@@ -5,7 +5,7 @@
 //
 //   npx tsx bench/processor.ts [--events 300000]
 import { EventCodec } from '../src/adapters/registry/event-codec.js';
-import { MemoryAlertStateStore, MemoryFeatureStateStore, MemoryModelRepository, MemoryPaneCoordinator, MemoryResultRepository } from '../src/adapters/memory/index.js';
+import { MemoryAlertStateStore, MemoryCheckpointStore, MemoryModelRepository, MemoryPaneCoordinator, MemoryResultRepository } from '../src/adapters/memory/index.js';
 import { parseModelConfig } from '../src/core/model/model-config.js';
 import { ReferenceProfileBuilder, type ColumnType } from '../src/core/profile/reference-profile.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -13,7 +13,7 @@ import { createMetrics } from '../src/observability/metrics.js';
 import { DetectorState } from '../src/stream/detector-state.js';
 import { InferenceProcessor, type ProcessorContext } from '../src/stream/inference-processor.js';
 import { ModelCatalog } from '../src/stream/model-catalog.js';
-import type { SourceMessage } from '../src/stream/processing-error-policy.js';
+import type { SourceMessage } from '../src/ports/dead-letter-sink.js';
 import { WindowEvaluator } from '../src/stream/window-evaluator.js';
 import type { BenchLine } from './stats.js';
 import { mulberry32, normalGenerator } from './random.js';
@@ -61,7 +61,7 @@ export async function benchProcessor(events = 300_000): Promise<BenchLine[]> {
     const sink = { publishAlerts: async () => {}, publishEvaluations: async () => {} };
     const evaluator = new WindowEvaluator({ catalog, coordinator, alertState: new MemoryAlertStateStore(), sink, results: new MemoryResultRepository(), state, metrics, logger });
     const ctx: ProcessorContext = {
-      groupId: 'bench', catalog, decoder: codec, coordinator, evaluator, featureState: new MemoryFeatureStateStore(),
+      groupId: 'bench', catalog, decoder: codec, coordinator, evaluator, checkpoints: new MemoryCheckpointStore(),
       deadLetters: { send: async () => {} }, state, metrics, logger, policy: 'dlq', idleTimeoutMs: 30_000, now: Date.now,
     };
     const p = new InferenceProcessor('bench', 0, 1, ctx);

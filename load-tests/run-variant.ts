@@ -15,7 +15,7 @@
 import { loadConfig } from '../src/config/config.js';
 import { startRun } from '../src/commands/run.js';
 import { createLogger } from '../src/observability/logger.js';
-import type { InferenceSink } from '../src/stream/inference-processor.js';
+import type { InferenceSink } from '../src/ports/inference-sink.js';
 
 const NOOP_SINK: InferenceSink = {
   add() {},

@@ -5,25 +5,23 @@ import { redactUrl } from '../config/config.js';
 import { isRetriable } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type {
-  AlertStateStore,
-  FeatureStateStore,
-  HealthCheck,
-  ModelRepository,
-  PaneCoordinator,
-  ResultRepository,
-} from '../stream/ports.js';
-import type { LabelJoin } from '../stream/label-join.js';
+import type { AlertStateStore } from '../ports/alert-state-store.js';
+import type { CheckpointStore } from '../ports/checkpoint-store.js';
+import type { HealthCheck } from '../ports/health-check.js';
+import type { ModelRepository } from '../ports/model-repository.js';
+import type { PaneCoordinator } from '../ports/pane-coordinator.js';
+import type { ResultRepository } from '../ports/result-repository.js';
+import type { LabelJoin } from '../ports/label-join.js';
 import {
   MemoryAlertStateStore,
-  MemoryFeatureStateStore,
+  MemoryCheckpointStore,
   MemoryModelRepository,
   MemoryPaneCoordinator,
   MemoryResultRepository,
 } from '../adapters/memory/index.js';
 import { MemoryLabelJoin } from '../adapters/memory/memory-label-join.js';
 import { createRedisClient, redisHealthCheck } from '../adapters/redis/redis-connection.js';
-import { RedisFeatureStateStore } from '../adapters/redis/redis-feature-state-store.js';
+import { RedisCheckpointStore } from '../adapters/redis/redis-checkpoint-store.js';
 import { RedisPaneCoordinator } from '../adapters/redis/redis-pane-coordinator.js';
 import { RedisAlertStateStore } from '../adapters/redis/redis-alert-state-store.js';
 import { RedisLabelJoin } from '../adapters/redis/redis-label-join.js';
@@ -32,18 +30,8 @@ import { runMigrations } from '../adapters/postgres/migrate.js';
 import { PostgresModelRepository } from '../adapters/postgres/postgres-model-repository.js';
 import { PostgresResultRepository } from '../adapters/postgres/postgres-result-repository.js';
 import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
+import type { HistoryBackpressure } from '../ports/history-backpressure.js';
 
-/** Flow control between the stream and the history writer. */
-export interface HistoryBackpressure {
-  /** True while the history buffer is full: stop fetching (consumer.pause). */
-  isFull(): boolean;
-  /** Resolves when the buffer has room again. */
-  whenWritable(): Promise<void>;
-  /** Resolves when every result saved so far is durable (then settle the panes they came from). */
-  durable(): Promise<void>;
-  /** Registers a listener for `full` / `drained`; returns a function that removes it. */
-  on(event: 'full' | 'drained', listener: () => void): () => void;
-}
 
 /** Every port implementation the detector and the HTTP service need, chosen by configuration. */
 export interface Adapters {
@@ -52,7 +40,7 @@ export interface Adapters {
   /** History; with PostgreSQL, a {@link BufferedResultWriter} in front of it. */
   readonly results: ResultRepository;
   readonly history: HistoryBackpressure;
-  readonly featureState: FeatureStateStore;
+  readonly checkpoints: CheckpointStore;
   readonly paneCoordinator: PaneCoordinator;
   readonly alertState: AlertStateStore;
   readonly labelJoin: LabelJoin;
@@ -95,7 +83,7 @@ export async function createAdapters(config: Config, logger: Logger, metrics: Me
   const closers: (() => Promise<unknown>)[] = [];
 
   let redis: Redis | undefined;
-  let featureState: FeatureStateStore;
+  let checkpoints: CheckpointStore;
   let paneCoordinator: PaneCoordinator;
   let alertState: AlertStateStore;
   let labelJoin: LabelJoin;
@@ -103,7 +91,7 @@ export async function createAdapters(config: Config, logger: Logger, metrics: Me
   if (config.redisUrl) {
     redis = createRedisClient(config.redisUrl, { logger, metrics, name: `driftstream:${config.groupId}` });
     const client = redis;
-    featureState = new RedisFeatureStateStore(client, { prefix });
+    checkpoints = new RedisCheckpointStore(client, { prefix });
     paneCoordinator = new RedisPaneCoordinator(client, {
       prefix,
       groupId: config.groupId,
@@ -117,7 +105,7 @@ export async function createAdapters(config: Config, logger: Logger, metrics: Me
     closers.push(() => client.quit().catch(() => client.disconnect()));
     logger.info({ redis: redactUrl(config.redisUrl) }, 'state in redis');
   } else {
-    featureState = new MemoryFeatureStateStore();
+    checkpoints = new MemoryCheckpointStore();
     paneCoordinator = new MemoryPaneCoordinator(config.detector.paneRetentionMs);
     alertState = new MemoryAlertStateStore();
     labelJoin = new MemoryLabelJoin({ horizonMs: config.detector.labelHorizonMs });
@@ -166,7 +154,7 @@ export async function createAdapters(config: Config, logger: Logger, metrics: Me
     models,
     results,
     history,
-    featureState,
+    checkpoints,
     paneCoordinator,
     alertState,
     labelJoin,

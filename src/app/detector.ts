@@ -15,31 +15,32 @@ import { KafkaDeadLetterWriter } from '../adapters/kafka/kafka-dead-letter-write
 import { KafkaStreamRunner } from '../adapters/kafka/kafka-stream-runner.js';
 import { MemoryModelRepository } from '../adapters/memory/memory-model-repository.js';
 import { MemoryResultRepository } from '../adapters/memory/memory-result-repository.js';
-import { MemoryFeatureStateStore } from '../adapters/memory/memory-feature-state-store.js';
+import { MemoryCheckpointStore } from '../adapters/memory/memory-checkpoint-store.js';
 import { MemoryPaneCoordinator } from '../adapters/memory/memory-pane-coordinator.js';
 import { MemoryAlertStateStore } from '../adapters/memory/memory-alert-state-store.js';
 import { MemoryLabelJoin } from '../adapters/memory/memory-label-join.js';
 import { KafkaGroundTruthRunner } from '../adapters/kafka/kafka-ground-truth-runner.js';
 import { GroundTruthProcessor } from '../stream/ground-truth-processor.js';
 import { InferenceLabelRecorder, LabelJoinBudget } from '../stream/inference-label-recorder.js';
-import type { LabelJoin } from '../stream/label-join.js';
+import type { LabelJoin } from '../ports/label-join.js';
 import { PerformanceEvaluator, windowPerformanceOf } from '../stream/performance-evaluator.js';
 import { LabelJoinPerformanceReader } from '../stream/performance-reader.js';
 import { ModelCatalog } from '../stream/model-catalog.js';
 import { DetectorState } from '../stream/detector-state.js';
 import { WindowEvaluator } from '../stream/window-evaluator.js';
 import { Topology } from '../stream/topology.js';
-import type { InferenceSink, ProcessorContext, ValueDecoder } from '../stream/inference-processor.js';
-import type { DeadLetterSink, ProcessingErrorPolicy } from '../stream/processing-error-policy.js';
-import type {
-  AlertSink,
-  AlertStateStore,
-  FeatureStateStore,
-  ModelRepository,
-  PaneCoordinator,
-  ResultRepository,
-  StreamProgress,
-} from '../stream/ports.js';
+import type { InferenceSink } from '../ports/inference-sink.js';
+import type { ProcessorContext } from '../stream/inference-processor.js';
+import type { ValueDecoder } from '../ports/value-decoder.js';
+import type { DeadLetterSink } from '../ports/dead-letter-sink.js';
+import type { ProcessingErrorPolicy } from '../stream/processing-error-policy.js';
+import type { AlertSink } from '../ports/alert-sink.js';
+import type { AlertStateStore } from '../ports/alert-state-store.js';
+import type { CheckpointStore } from '../ports/checkpoint-store.js';
+import type { ModelRepository } from '../ports/model-repository.js';
+import type { PaneCoordinator } from '../ports/pane-coordinator.js';
+import type { ResultRepository } from '../ports/result-repository.js';
+import type { StreamProgress } from '../ports/stream-progress.js';
 
 /**
  * Adapters of the detector. Anything left out gets the default: Kafka sinks
@@ -53,7 +54,7 @@ export interface DetectorDeps {
   codec?: EventCodec;
   models?: ModelRepository;
   results?: ResultRepository;
-  featureState?: FeatureStateStore;
+  checkpoints?: CheckpointStore;
   coordinator?: PaneCoordinator;
   alertState?: AlertStateStore;
   alertSink?: AlertSink;
@@ -182,7 +183,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
 
   const models = deps.models ?? new MemoryModelRepository();
   const results = deps.results ?? new MemoryResultRepository();
-  const featureState = deps.featureState ?? new MemoryFeatureStateStore();
+  const checkpoints = deps.checkpoints ?? new MemoryCheckpointStore();
   const alertState = deps.alertState ?? new MemoryAlertStateStore();
   const labelJoin = deps.labelJoin ?? new MemoryLabelJoin({ horizonMs: config.detector.labelHorizonMs, capacity: config.detector.memoryLabelCapacity });
 
@@ -224,7 +225,7 @@ export async function startDetector(config: Config, deps: DetectorDeps = {}, opt
     decoder,
     coordinator,
     evaluator,
-    featureState,
+    checkpoints,
     deadLetters,
     state,
     metrics,

@@ -14,7 +14,7 @@ import { loadModelsFile, modelDefaultsOf } from '../app/detector.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { buildReferenceFromSamples, type SampleLike } from '../stream/reference-from-samples.js';
-import type { StoredReference } from '../stream/ports.js';
+import type { StoredReference } from '../ports/model-repository.js';
 
 export interface ReferenceBuildOptions {
   model: string;

@@ -57,7 +57,7 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
         metrics,
         models: adapters.models,
         results: adapters.results,
-        featureState: adapters.featureState,
+        checkpoints: adapters.checkpoints,
         coordinator: adapters.paneCoordinator,
         alertState: adapters.alertState,
         labelJoin: adapters.labelJoin,

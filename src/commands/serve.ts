@@ -7,10 +7,13 @@ import { ConfigError } from '../errors.js';
 import { buildApp } from '../http/app.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
-import type { DetectorStateReader, PerformanceReader } from '../http/deps.js';
+import type { DetectorStateReader } from '../ports/detector-state-reader.js';
+import type { PerformanceReader } from '../ports/performance-reader.js';
 import { modelDefaultsOf } from '../app/detector.js';
 import { LabelJoinPerformanceReader } from '../stream/performance-reader.js';
-import type { HealthCheck, ModelRepository, ResultRepository } from '../stream/ports.js';
+import type { HealthCheck } from '../ports/health-check.js';
+import type { ModelRepository } from '../ports/model-repository.js';
+import type { ResultRepository } from '../ports/result-repository.js';
 
 /** The state `serve` reads: the shared Redis and PostgreSQL state in production. */
 export interface ServeState {

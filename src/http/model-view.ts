@@ -1,8 +1,9 @@
 import { formatDuration } from '../core/duration.js';
 import { DEFAULT_WINDOWS as CORE_DEFAULT_WINDOWS } from '../core/model/index.js';
 import type { Evaluation, FeatureResult } from '../core/drift/types.js';
-import type { ModelConfigJson, ModelRepository, ResultRepository, StoredReference } from '../stream/ports.js';
-import type { DetectorStateReader, ModelLiveStatus, ModelStatus } from './deps.js';
+import type { ModelConfigJson, ModelRepository, ReferenceSummary, StoredReference } from '../ports/model-repository.js';
+import type { ResultRepository } from '../ports/result-repository.js';
+import type { DetectorStateReader, ModelLiveStatus, ModelStatus } from '../ports/detector-state-reader.js';
 import { httpError } from './errors.js';
 
 export interface WindowSpec {
@@ -60,29 +61,13 @@ function isDrifting(e: Evaluation): boolean {
   return anyDrift(e.features) || anyDrift(e.prediction);
 }
 
-export interface ReferenceSummary {
-  referenceId: string;
-  version: number;
-  createdAt: number;
-  rows: number | null;
-}
-
-/** A repository that can answer the latest reference's summary without reading its profile. */
-interface SummarizingRepository {
-  latestReferenceSummary(modelId: string): Promise<ReferenceSummary | undefined>;
-}
-
-function summarizes(models: ModelRepository): models is ModelRepository & SummarizingRepository {
-  return typeof (models as Partial<SummarizingRepository>).latestReferenceSummary === 'function';
-}
-
 /**
  * The latest reference of a model as model answers show it: from the
  * repository's summary when it has one (the profile, possibly megabytes,
  * stays in the store), else from the whole reference.
  */
 export async function latestReferenceSummary(models: ModelRepository, modelId: string): Promise<ReferenceSummary | null> {
-  if (summarizes(models)) return (await models.latestReferenceSummary(modelId)) ?? null;
+  if (models.latestReferenceSummary) return (await models.latestReferenceSummary(modelId)) ?? null;
   return referenceSummary(await models.latestReference(modelId));
 }
 

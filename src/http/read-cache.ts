@@ -1,6 +1,8 @@
 import type { DriftAlert, Evaluation } from '../core/drift/types.js';
-import type { AlertQuery, ModelConfigJson, ModelEntry, ModelRepository, ResultRepository, StoredReference, WindowQuery } from '../stream/ports.js';
-import { latestReferenceSummary, type ReferenceSummary } from './model-view.js';
+import type { AlertQuery, ResultRepository, WindowQuery } from '../ports/result-repository.js';
+import type { ModelConfigJson, ModelEntry, ModelRepository, StoredReference } from '../ports/model-repository.js';
+import { latestReferenceSummary } from './model-view.js';
+import type { ReferenceSummary } from '../ports/model-repository.js';
 
 /**
  * A {@link ModelRepository} that remembers `getModel` answers for `ttlMs`:

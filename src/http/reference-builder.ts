@@ -13,7 +13,7 @@ import { ReferenceProfileBuilder, type ColumnType } from '../core/profile/refere
 import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
 import { DriftstreamError, ValidationError } from '../errors.js';
 import { openRowSource, readColumns, type SampleColumn, type SampleRecord } from '../io/sample-reader.js';
-import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder, UploadLimits } from './deps.js';
+import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder, UploadLimits } from '../ports/reference-builder.js';
 
 function invalid(message: string): never {
   throw new ValidationError(message, { code: 'REFERENCE_INVALID' });

@@ -1,11 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StreamMetrics } from '../ports/metrics.js';
 
 /**
  * The prom-client registry and every metric driftstream exports. Names carry
  * the `driftstream_` prefix; labels are bounded (models, features and windows
  * come from configuration, reasons from a fixed list).
  */
-export interface Metrics {
+export interface Metrics extends StreamMetrics {
   readonly registry: Registry;
   readonly eventsConsumed: Counter<'model'>;
   readonly eventsInvalid: Counter<'reason'>;

@@ -2,24 +2,20 @@ import type { Logger } from 'pino';
 import { toGroundTruthEvent } from '../core/events.js';
 import { toLabelRecord, type LabelRecord } from '../core/performance/records.js';
 import { DecodeError, UnavailableError, isRetriable } from '../errors.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { BatchControl, ValueDecoder } from './inference-processor.js';
-import type { JoinOutcome, LabelJoin } from './label-join.js';
+import type { StreamMetrics } from '../ports/metrics.js';
+import type { BatchControl } from '../ports/inference-sink.js';
+import type { ValueDecoder } from '../ports/value-decoder.js';
+import type { JoinOutcome, LabelJoin } from '../ports/label-join.js';
 import { describeUndecodableBatch, undecodableBatchOf, UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
-import {
-  ProcessingFailedError,
-  type DeadLetter,
-  type DeadLetterSink,
-  type ProcessingErrorPolicy,
-  type SourceMessage,
-} from './processing-error-policy.js';
+import { ProcessingFailedError, type ProcessingErrorPolicy } from './processing-error-policy.js';
+import { type DeadLetter, type DeadLetterSink, type SourceMessage } from '../ports/dead-letter-sink.js';
 
 export interface GroundTruthContext {
   readonly decoder: ValueDecoder;
   readonly join: LabelJoin;
   readonly deadLetters: DeadLetterSink;
   readonly policy: ProcessingErrorPolicy;
-  readonly metrics: Metrics;
+  readonly metrics: StreamMetrics;
   readonly logger: Logger;
   /** Backoff while Redis (or the registry) is down. */
   readonly retryDelayMs?: { initial: number; max: number };

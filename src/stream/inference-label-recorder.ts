@@ -3,8 +3,8 @@ import type { InferenceEvent } from '../core/events.js';
 import type { ModelConfig } from '../core/model/model-config.js';
 import { toInferenceRecord, type InferenceRecord, type PerformanceSpec } from '../core/performance/records.js';
 import { UnavailableError, isRetriable } from '../errors.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { LabelJoin } from './label-join.js';
+import type { StreamMetrics } from '../ports/metrics.js';
+import type { LabelJoin } from '../ports/label-join.js';
 import { paneSizesOf, performanceSpecOf } from './label-records.js';
 
 /** The consumer hooks a flush needs while it waits for Redis. */
@@ -52,7 +52,7 @@ export class InferenceLabelRecorder {
 
   constructor(
     private readonly join: LabelJoin,
-    private readonly metrics: Metrics,
+    private readonly metrics: StreamMetrics,
     private readonly logger: Logger,
     private readonly retryDelayMs: { initial: number; max: number } = { initial: 200, max: 5000 },
     private readonly budget?: LabelJoinBudget,

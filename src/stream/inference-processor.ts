@@ -1,41 +1,22 @@
 import type { Logger } from 'pino';
-import type { ModelConfig } from '../core/model/model-config.js';
 import type { InferenceEvent } from '../core/events.js';
 import { PartitionWindows, type PartitionWindowsJSON } from '../core/windows/partition-windows.js';
 import { gatherFeatures } from '../core/windows/pane-layout.js';
 import { DecodeError, UnavailableError } from '../errors.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { StreamMetrics } from '../ports/metrics.js';
 import type { DetectorState } from './detector-state.js';
 import type { ModelCatalog } from './model-catalog.js';
-import type { FeatureStateStore, PaneCoordinator, PanePartial, PartitionCheckpoint } from './ports.js';
-import {
-  ProcessingFailedError,
-  type DeadLetter,
-  type DeadLetterSink,
-  type ProcessingErrorPolicy,
-  type SourceMessage,
-} from './processing-error-policy.js';
+import type { CheckpointStore, PartitionCheckpoint } from '../ports/checkpoint-store.js';
+import type { PaneCoordinator, PanePartial } from '../ports/pane-coordinator.js';
+import { ProcessingFailedError, type ProcessingErrorPolicy } from './processing-error-policy.js';
+import { type DeadLetter, type DeadLetterSink, type SourceMessage } from '../ports/dead-letter-sink.js';
 import type { WindowEvaluator } from './window-evaluator.js';
 import { validateInference } from './validate-inference.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
 import { EventDeduplicator } from './event-deduplicator.js';
 import { describeUndecodableBatch, undecodableBatchOf, UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
-
-/** Decoding as the processor needs it (src/adapters/registry/event-codec.ts implements it). */
-export interface ValueDecoder {
-  /** Synchronous decode; undefined when the writer schema must be fetched first. */
-  decodeCached(buf: Buffer | null | undefined): { value: unknown } | undefined;
-  decode(buf: Buffer | null | undefined): Promise<{ value: unknown }>;
-}
-
-/** Receives every valid inference of a known model, per batch (the label join's recorder). */
-export interface InferenceSink {
-  add(event: InferenceEvent, config: ModelConfig): void;
-  /** Resolves once everything added is recorded; called before the batch's panes are reported. */
-  flush(control: BatchControl): Promise<void>;
-  /** Drops what was added (the partition is let go). */
-  clear(): void;
-}
+import type { BatchControl, InferenceSink } from '../ports/inference-sink.js';
+import type { ValueDecoder } from '../ports/value-decoder.js';
 
 /** Everything the processors of one detector share. */
 export interface ProcessorContext {
@@ -44,10 +25,10 @@ export interface ProcessorContext {
   readonly decoder: ValueDecoder;
   readonly coordinator: PaneCoordinator;
   readonly evaluator: WindowEvaluator;
-  readonly featureState: FeatureStateStore;
+  readonly checkpoints: CheckpointStore;
   readonly deadLetters: DeadLetterSink;
   readonly state: DetectorState;
-  readonly metrics: Metrics;
+  readonly metrics: StreamMetrics;
   readonly logger: Logger;
   readonly policy: ProcessingErrorPolicy;
   readonly idleTimeoutMs: number;
@@ -60,13 +41,6 @@ export interface ProcessorContext {
   readonly dedup?: { windowMs: number; capacity: number };
 }
 
-/** Hooks of the consumer a batch runs in. */
-export interface BatchControl {
-  /** Keeps the consumer's group membership alive during a long batch. */
-  heartbeat(): Promise<void>;
-  /** False once the consumer is stopping or the partition was revoked. */
-  isRunning(): boolean;
-}
 
 /** Serialized partition state inside a {@link PartitionCheckpoint}. */
 export interface ProcessorStateJSON {
@@ -400,7 +374,7 @@ export class InferenceProcessor {
     await this.report(true);
   }
 
-  /** Writes the partition's state and next offset through the FeatureStateStore; returns what was written. */
+  /** Writes the partition's state and next offset through the CheckpointStore; returns what was written. */
   async checkpoint(): Promise<PartitionCheckpoint | undefined> {
     if (this.next === undefined) return undefined;
     const started = performance.now();
@@ -413,7 +387,7 @@ export class InferenceProcessor {
       savedAt: this.ctx.now(),
     };
     try {
-      await this.ctx.featureState.saveCheckpoint(this.ctx.groupId, cp);
+      await this.ctx.checkpoints.saveCheckpoint(this.ctx.groupId, cp);
       this.ctx.metrics.checkpointDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
     } catch (err) {
       this.ctx.metrics.checkpointDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);

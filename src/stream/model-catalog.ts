@@ -15,7 +15,7 @@ import { paneLengthOf } from '../core/windows/window-spec.js';
 import type { PaneParams } from '../core/windows/partition-windows.js';
 import { longestWindow } from '../core/windows/window-spec.js';
 import { ConfigError } from '../errors.js';
-import type { ModelConfigJson, ModelRepository } from './ports.js';
+import type { ModelConfigJson, ModelRepository } from '../ports/model-repository.js';
 import { ReferenceBootstrap } from './reference-bootstrap.js';
 
 /** A model as the detector runs it: configuration, current reference, bootstrap while warming up. */

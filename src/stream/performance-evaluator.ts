@@ -9,10 +9,13 @@ import { PerformanceCounters } from '../core/performance/counters.js';
 import { summarizePerformance } from '../core/performance/metrics.js';
 import { type ReferencePerformance } from '../core/performance/reference-performance.js';
 import { isRetriable } from '../errors.js';
-import type { Metrics } from '../observability/metrics.js';
-import { windowsContainingPane, type LabelJoin, type PaneRef } from './label-join.js';
+import type { StreamMetrics } from '../ports/metrics.js';
+import { windowsContainingPane } from './label-join.js';
+import { type LabelJoin, type PaneRef } from '../ports/label-join.js';
 import { counterPaneOf, toPerformanceResult } from './label-records.js';
-import type { AlertSink, AlertStateStore, ResultRepository } from './ports.js';
+import type { AlertSink } from '../ports/alert-sink.js';
+import type { AlertStateStore } from '../ports/alert-state-store.js';
+import type { ResultRepository } from '../ports/result-repository.js';
 
 /** What the evaluator needs to know about a model right now. */
 export interface PerformanceModel {
@@ -29,7 +32,7 @@ export interface PerformanceEvaluatorDeps {
   alertState: AlertStateStore;
   sink: AlertSink;
   results: ResultRepository;
-  metrics: Metrics;
+  metrics: StreamMetrics;
   logger: Logger;
   /** Label horizon (ms). Windows are re-evaluated whenever their counters change, which ends with the horizon. */
   horizonMs: number;

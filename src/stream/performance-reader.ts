@@ -2,9 +2,9 @@ import type { PerformanceResult } from '../core/drift/types.js';
 import { parseModelConfig, type ModelConfig } from '../core/model/model-config.js';
 import { PerformanceCounters } from '../core/performance/counters.js';
 import { summarizePerformance } from '../core/performance/metrics.js';
-import type { LabelJoin } from './label-join.js';
+import type { LabelJoin } from '../ports/label-join.js';
 import { counterPaneOf, toPerformanceResult } from './label-records.js';
-import type { ModelRepository } from './ports.js';
+import type { ModelRepository } from '../ports/model-repository.js';
 
 /** A window's performance as served by `GET /api/v1/models/{modelId}/performance`. */
 export interface WindowPerformanceView {

@@ -32,7 +32,7 @@ export class Topology {
   /** Creates the processor of a newly assigned partition, restored from its last checkpoint. */
   async openPartition(topic: string, partition: number, partitionCount: number): Promise<InferenceProcessor> {
     const processor = new InferenceProcessor(topic, partition, partitionCount, this.context);
-    const checkpoint = await this.context.featureState.loadCheckpoint(this.context.groupId, topic, partition);
+    const checkpoint = await this.context.checkpoints.loadCheckpoint(this.context.groupId, topic, partition);
     await processor.init(checkpoint);
     return processor;
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SourceMessage } from './processing-error-policy.js';
+import type { SourceMessage } from '../ports/dead-letter-sink.js';
 
 /**
  * Header of the records that stand in for a record batch the Kafka client

@@ -9,12 +9,15 @@ import { ModelWindowCache } from '../core/windows/window-cache.js';
 import type { PaneLayout } from '../core/windows/pane-layout.js';
 import { windowsEndingAt } from '../core/windows/window-spec.js';
 import { isRetriable, UnavailableError } from '../errors.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { StreamMetrics } from '../ports/metrics.js';
 import type { PerformanceResult } from '../core/drift/types.js';
 import type { WindowConfig } from '../core/model/model-config.js';
 import type { DetectorState } from './detector-state.js';
 import type { ModelCatalog, ModelRuntime } from './model-catalog.js';
-import type { AlertSink, AlertStateStore, CompletePane, PaneCoordinator, ResultRepository } from './ports.js';
+import type { AlertSink } from '../ports/alert-sink.js';
+import type { AlertStateStore } from '../ports/alert-state-store.js';
+import type { CompletePane, PaneCoordinator } from '../ports/pane-coordinator.js';
+import type { ResultRepository } from '../ports/result-repository.js';
 
 export interface WindowEvaluatorDeps {
   catalog: ModelCatalog;
@@ -23,7 +26,7 @@ export interface WindowEvaluatorDeps {
   sink: AlertSink;
   results: ResultRepository;
   state: DetectorState;
-  metrics: Metrics;
+  metrics: StreamMetrics;
   logger: Logger;
   now?: () => number;
   /** Resolves once results saved so far are durable (a buffered repository); panes are settled after it. */

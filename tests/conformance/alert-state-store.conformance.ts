@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertStateStore } from '../../src/stream/ports.js';
+import type { AlertStateStore } from '../../src/ports/alert-state-store.js';
 import { makeAlert } from '../support/fixtures.js';
 
 /** What every AlertStateStore must do. `make` returns a fresh, empty store. */

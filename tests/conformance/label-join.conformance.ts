@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PerformanceCounters } from '../../src/core/performance/counters.js';
 import { summarizePerformance } from '../../src/core/performance/metrics.js';
 import { toInferenceRecord, toLabelRecord, type InferenceRecord, type LabelRecord, type PerformanceSpec } from '../../src/core/performance/records.js';
-import type { LabelJoin, LabelJoinOptions } from '../../src/stream/label-join.js';
+import type { LabelJoin, LabelJoinOptions } from '../../src/ports/label-join.js';
 import { mulberry32 as rng } from '../../src/core/random.js';
 
 /** Makes a fresh, empty store (its own key space) for one test. */

@@ -2,21 +2,21 @@
 import { describe, expect, it } from 'vitest';
 import {
   MemoryAlertStateStore,
-  MemoryFeatureStateStore,
+  MemoryCheckpointStore,
   MemoryModelRepository,
   MemoryPaneCoordinator,
   MemoryResultRepository,
 } from '../../src/adapters/memory/index.js';
 import { MemoryLabelJoin } from '../../src/adapters/memory/memory-label-join.js';
 import { alertStateStoreConformance } from './alert-state-store.conformance.js';
-import { featureStateStoreConformance } from './feature-state-store.conformance.js';
+import { checkpointStoreConformance } from './checkpoint-store.conformance.js';
 import { labelJoinConformance } from './label-join.conformance.js';
 import { modelRepositoryConformance } from './model-repository.conformance.js';
 import { paneCoordinatorConformance } from './pane-coordinator.conformance.js';
 import { resultRepositoryConformance } from './result-repository.conformance.js';
 import { makeAlert, makeEvaluation, T0 } from '../support/fixtures.js';
 
-featureStateStoreConformance('memory', async () => new MemoryFeatureStateStore());
+checkpointStoreConformance('memory', async () => new MemoryCheckpointStore());
 modelRepositoryConformance('memory', async () => new MemoryModelRepository());
 resultRepositoryConformance('memory', async () => new MemoryResultRepository());
 paneCoordinatorConformance('memory', async () => new MemoryPaneCoordinator());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelRepository } from '../../src/stream/ports.js';
+import type { ModelRepository } from '../../src/ports/model-repository.js';
 
 /** What every ModelRepository must do. `make` returns a fresh, empty repository. */
 export function modelRepositoryConformance(name: string, make: () => Promise<ModelRepository>): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CompletePane, PaneCoordinator, PanePartial, PaneProgress } from '../../src/stream/ports.js';
+import type { CompletePane, PaneCoordinator, PanePartial, PaneProgress } from '../../src/ports/pane-coordinator.js';
 
 const T = 1_767_268_800_000; // 2026-01-01T12:00:00Z
 const M = 60_000;

@@ -4,7 +4,7 @@ import { PostgresModelRepository } from '../../src/adapters/postgres/postgres-mo
 import { PostgresResultRepository } from '../../src/adapters/postgres/postgres-result-repository.js';
 import { BufferedResultWriter } from '../../src/adapters/postgres/buffered-result-writer.js';
 import { migrationStatus, runMigrations } from '../../src/adapters/postgres/migrate.js';
-import type { ResultRepository } from '../../src/stream/ports.js';
+import type { ResultRepository } from '../../src/ports/result-repository.js';
 import { testDatabase, type TestDatabase } from '../support/postgres.js';
 import { makeEvaluation } from '../support/fixtures.js';
 import { modelRepositoryConformance } from './model-repository.conformance.js';

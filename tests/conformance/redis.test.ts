@@ -2,13 +2,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { RedisAlertStateStore } from '../../src/adapters/redis/redis-alert-state-store.js';
-import { RedisFeatureStateStore } from '../../src/adapters/redis/redis-feature-state-store.js';
+import { RedisCheckpointStore } from '../../src/adapters/redis/redis-checkpoint-store.js';
 import { RedisLabelJoin } from '../../src/adapters/redis/redis-label-join.js';
 import { RedisPaneCoordinator } from '../../src/adapters/redis/redis-pane-coordinator.js';
 import { createRedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { alertStateStoreConformance } from './alert-state-store.conformance.js';
-import { featureStateStoreConformance } from './feature-state-store.conformance.js';
+import { checkpointStoreConformance } from './checkpoint-store.conformance.js';
 import { labelJoinConformance } from './label-join.conformance.js';
 import { paneCoordinatorConformance } from './pane-coordinator.conformance.js';
 
@@ -30,7 +30,7 @@ afterAll(async () => {
   await Promise.all(clients.map((c) => c.quit()));
 });
 
-featureStateStoreConformance('redis', async () => new RedisFeatureStateStore(client(), { prefix: prefix() }));
+checkpointStoreConformance('redis', async () => new RedisCheckpointStore(client(), { prefix: prefix() }));
 alertStateStoreConformance('redis', async () => new RedisAlertStateStore(client(), { prefix: prefix() }));
 labelJoinConformance('redis', async (options) => new RedisLabelJoin(client(), { ...options, keyPrefix: prefix() }));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DriftAlert } from '../../src/core/events.js';
-import type { ResultRepository } from '../../src/stream/ports.js';
+import type { ResultRepository } from '../../src/ports/result-repository.js';
 import { makeAlert, makeEvaluation, T0 } from '../support/fixtures.js';
 
 const MINUTE = 60_000;

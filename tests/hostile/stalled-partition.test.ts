@@ -9,7 +9,7 @@ import { MemoryPaneCoordinator } from '../../src/adapters/memory/memory-pane-coo
 import { parseModelConfig } from '../../src/core/model/model-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startDetector, type DetectorHandle } from '../../src/app/detector.js';
-import type { CompletePane, PaneProgress } from '../../src/stream/ports.js';
+import type { CompletePane, PaneProgress } from '../../src/ports/pane-coordinator.js';
 import { testKafka } from '../support/kafka.js';
 import { createStreamTopics, inference, rng, streamConfig, waitFor, type StreamTopics } from '../integration/stream/stream-support.js';
 

@@ -5,7 +5,7 @@ import type { Evaluation } from '../../core/drift/types.js';
 import type { Logger } from 'pino';
 import { UnavailableError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { AlertSink } from '../../stream/ports.js';
+import type { AlertSink } from '../../ports/alert-sink.js';
 import { chunkByBytes, permanentRejectionOf, recordBytes } from './record-rejection.js';
 
 export interface KafkaAlertSinkOptions {

@@ -2,7 +2,8 @@ import type { CompressionTypes, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { UnavailableError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { deadLetterHeaders, type DeadLetter, type DeadLetterSink, type RecordHeaders } from '../../stream/processing-error-policy.js';
+import { deadLetterHeaders } from '../../stream/processing-error-policy.js';
+import { type DeadLetter, type DeadLetterSink, type RecordHeaders } from '../../ports/dead-letter-sink.js';
 import { chunkByBytes, permanentRejectionOf, recordBytes } from './record-rejection.js';
 
 /** Header a dead-lettered record carries when its value was cut to fit the DLQ topic: the original value's size in bytes. */

@@ -1,5 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
-import type { HealthCheck } from '../../stream/ports.js';
+import type { HealthCheck } from '../../ports/health-check.js';
 
 /**
  * Kafka reachability for /readyz: one admin client, connected on first use,

@@ -4,7 +4,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { InferenceProcessor } from '../../stream/inference-processor.js';
 import { ProcessingFailedError } from '../../stream/processing-error-policy.js';
 import type { Topology } from '../../stream/topology.js';
-import type { StalledPartition } from '../../stream/ports.js';
+import type { StalledPartition } from '../../ports/stream-progress.js';
 import { commitOffsetsOrRejoin, partitionCountOf, settleWithin } from './kafka-client.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { DriftAlert } from '../../core/events.js';
-import type { AlertStateStore } from '../../stream/ports.js';
+import type { AlertStateStore } from '../../ports/alert-state-store.js';
 
 /** Alert trackers and claims in process memory: a restart forgets what was published. */
 export class MemoryAlertStateStore implements AlertStateStore {

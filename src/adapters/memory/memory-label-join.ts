@@ -1,15 +1,7 @@
 import { PerformanceCounters, labelIncrements, visitPredictionIncrements } from '../../core/performance/counters.js';
 import { type InferenceRecord, type LabelRecord } from '../../core/performance/records.js';
 import { paneStartOf } from '../../core/windows/window-spec.js';
-import {
-  DEFAULT_LABEL_HORIZON_MS,
-  emptyOutcome,
-  type JoinOutcome,
-  type LabelJoin,
-  type LabelJoinOptions,
-  type LabelJoinStats,
-  type PaneRef,
-} from '../../stream/label-join.js';
+import { DEFAULT_LABEL_HORIZON_MS, emptyOutcome, type JoinOutcome, type LabelJoin, type LabelJoinOptions, type LabelJoinStats, type PaneRef } from '../../ports/label-join.js';
 
 interface Expiring<T> {
   value: T;

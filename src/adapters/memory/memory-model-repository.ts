@@ -1,4 +1,4 @@
-import type { ModelConfigJson, ModelEntry, ModelRepository, StoredReference } from '../../stream/ports.js';
+import type { ModelConfigJson, ModelEntry, ModelRepository, StoredReference } from '../../ports/model-repository.js';
 
 /** Models and references in process memory: the default without PostgreSQL, and for tests. */
 export class MemoryModelRepository implements ModelRepository {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../../errors.js';
-import type { CompletePane, PaneCoordinator, PaneProgress } from '../../stream/ports.js';
+import type { CompletePane, PaneCoordinator, PaneProgress } from '../../ports/pane-coordinator.js';
 
 interface PaneEntry {
   modelId: string;

@@ -1,6 +1,6 @@
 import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation } from '../../core/drift/types.js';
-import type { AlertQuery, ResultRepository, WindowQuery } from '../../stream/ports.js';
+import type { AlertQuery, ResultRepository, WindowQuery } from '../../ports/result-repository.js';
 
 function alertKey(a: DriftAlert): string {
   return `${a.alertId}|${a.status}|${a.severity}`;

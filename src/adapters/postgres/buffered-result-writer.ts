@@ -4,7 +4,7 @@ import type { Evaluation } from '../../core/drift/types.js';
 import { isRetriable } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { AlertQuery, ResultRepository, WindowQuery } from '../../stream/ports.js';
+import type { AlertQuery, ResultRepository, WindowQuery } from '../../ports/result-repository.js';
 
 export interface BufferedResultWriterOptions {
   /** Rows held before the writer reports itself full (DRIFTSTREAM_HISTORY_BUFFER). */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ModelConfigJson, ModelEntry, ModelRepository, StoredReference } from '../../stream/ports.js';
+import type { ModelConfigJson, ModelEntry, ModelRepository, StoredReference } from '../../ports/model-repository.js';
 import { pgCall, pgTransaction } from './pg-pool.js';
 
 interface ReferenceRow {

@@ -3,7 +3,7 @@ import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation, FeatureResult } from '../../core/drift/types.js';
 import { hasControlCharacter } from '../../core/has-control-character.js';
 import { ValidationError } from '../../errors.js';
-import type { AlertQuery, ResultRepository, WindowQuery } from '../../stream/ports.js';
+import type { AlertQuery, ResultRepository, WindowQuery } from '../../ports/result-repository.js';
 import { pgCall, pgTransaction } from './pg-pool.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();

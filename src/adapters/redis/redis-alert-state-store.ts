@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DriftstreamError } from '../../errors.js';
 import type { DriftAlert } from '../../core/events.js';
-import type { AlertStateStore } from '../../stream/ports.js';
+import type { AlertStateStore } from '../../ports/alert-state-store.js';
 import { keyOf, redisCall } from './redis-connection.js';
 
 export interface RedisAlertStateStoreOptions {

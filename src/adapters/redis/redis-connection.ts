@@ -3,7 +3,7 @@ import { DriftstreamError, UnavailableError } from '../../errors.js';
 import { redactUrl } from '../../config/config.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { HealthCheck } from '../../stream/ports.js';
+import type { HealthCheck } from '../../ports/health-check.js';
 
 export interface RedisConnectionOptions {
   logger?: Logger;

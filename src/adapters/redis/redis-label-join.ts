@@ -3,16 +3,7 @@ import { redisCall } from './redis-connection.js';
 import { PerformanceCounters, predictionIncrements } from '../../core/performance/counters.js';
 import { type InferenceRecord, type LabelRecord } from '../../core/performance/records.js';
 import { paneStartOf } from '../../core/windows/window-spec.js';
-import {
-  DEFAULT_LABEL_HORIZON_MS,
-  addOutcome,
-  emptyOutcome,
-  type JoinOutcome,
-  type LabelJoin,
-  type LabelJoinOptions,
-  type LabelJoinStats,
-  type PaneRef,
-} from '../../stream/label-join.js';
+import { DEFAULT_LABEL_HORIZON_MS, addOutcome, emptyOutcome, type JoinOutcome, type LabelJoin, type LabelJoinOptions, type LabelJoinStats, type PaneRef } from '../../ports/label-join.js';
 import { EXPIRE_WAITING, RECORD_INFERENCES, RECORD_LABELS } from './label-join-scripts.js';
 
 export interface RedisLabelJoinOptions extends LabelJoinOptions {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DriftstreamError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import type { CompletePane, PaneCoordinator, PaneProgress } from '../../stream/ports.js';
+import type { CompletePane, PaneCoordinator, PaneProgress } from '../../ports/pane-coordinator.js';
 import { keyOf, redisCall } from './redis-connection.js';
 import { REPORT_SCRIPT, SETTLE_SCRIPT } from './pane-scripts.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { HealthCheck } from '../../stream/ports.js';
+import type { HealthCheck } from '../../ports/health-check.js';
 import type { RouteContext } from '../route-context.js';
 
 async function probe(check: HealthCheck, timeoutMs: number): Promise<boolean> {

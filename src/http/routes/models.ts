@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { DriftstreamError } from '../../errors.js';
 import { hasControlCharacter } from '../../core/has-control-character.js';
 import { modelConfigToJson, parseModelConfig } from '../../core/model/index.js';
-import type { ModelConfigJson } from '../../stream/ports.js';
+import type { ModelConfigJson } from '../../ports/model-repository.js';
 import { HttpError, httpError } from '../errors.js';
 import { modelView, requireModel } from '../model-view.js';
 import type { RouteContext } from '../route-context.js';

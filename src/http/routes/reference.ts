@@ -2,7 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { DriftstreamError } from '../../errors.js';
-import type { SampleFormat } from '../deps.js';
+import type { SampleFormat } from '../../ports/reference-builder.js';
 import { HttpError, httpError, type HttpErrorCode } from '../errors.js';
 import { requireModel } from '../model-view.js';
 import { createReferenceBuilder } from '../reference-builder.js';

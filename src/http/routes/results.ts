@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Evaluation, FeatureResult } from '../../core/drift/types.js';
-import type { StoredReference } from '../../stream/ports.js';
+import type { StoredReference } from '../../ports/model-repository.js';
 import { httpError } from '../errors.js';
 import { featuresOf, latestEvaluation, requireModel, resolveWindow } from '../model-view.js';
 import { parseTime, type RouteContext } from '../route-context.js';

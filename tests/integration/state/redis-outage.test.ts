@@ -3,10 +3,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createRedisClient, redisHealthCheck } from '../../../src/adapters/redis/redis-connection.js';
-import { RedisFeatureStateStore } from '../../../src/adapters/redis/redis-feature-state-store.js';
+import { RedisCheckpointStore } from '../../../src/adapters/redis/redis-checkpoint-store.js';
 import { RedisPaneCoordinator } from '../../../src/adapters/redis/redis-pane-coordinator.js';
 import { UnavailableError, isRetriable } from '../../../src/errors.js';
-import type { CompletePane, PaneProgress } from '../../../src/stream/ports.js';
+import type { CompletePane, PaneProgress } from '../../../src/ports/pane-coordinator.js';
 import { deletePrefix, REDIS_URL, testRedis, uniquePrefix } from '../../support/redis.js';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 
@@ -54,7 +54,7 @@ const waitFor = async (cond: () => Promise<boolean>, ms = 10_000) => {
 
 describe('Redis adapters when Redis goes away', () => {
   it.each(['cut', 'stall'] as const)('%s: checkpoints fail fast and retriably, readiness drops, and recover', async (how) => {
-    const store = new RedisFeatureStateStore(client, { prefix });
+    const store = new RedisCheckpointStore(client, { prefix });
     const health = redisHealthCheck(client, 500);
     const cp = { topic: 't', partition: 0, nextOffset: '10', watermark: 1, state: { n: 10 }, savedAt: 1 };
     await store.saveCheckpoint(`g-${how}`, cp);

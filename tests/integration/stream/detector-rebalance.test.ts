@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
 import {
   MemoryAlertStateStore,
-  MemoryFeatureStateStore,
+  MemoryCheckpointStore,
   MemoryModelRepository,
   MemoryPaneCoordinator,
   MemoryResultRepository,
@@ -45,11 +45,11 @@ afterAll(async () => {
 
 describe('detector rebalance (real Kafka, shared state as Redis would share it)', () => {
   it('counts every event exactly once in its window when partitions move between two detectors', async () => {
-    // State shared by both detectors, as RedisFeatureStateStore / RedisPaneCoordinator / RedisAlertStateStore share it.
+    // State shared by both detectors, as RedisCheckpointStore / RedisPaneCoordinator / RedisAlertStateStore share it.
     const shared = {
       models: new MemoryModelRepository(),
       results: new MemoryResultRepository(),
-      featureState: new MemoryFeatureStateStore(),
+      checkpoints: new MemoryCheckpointStore(),
       coordinator: new MemoryPaneCoordinator(),
       alertState: new MemoryAlertStateStore(),
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StalledPartition } from '../../../src/stream/ports.js';
+import type { StalledPartition } from '../../../src/ports/stream-progress.js';
 import { seededApp } from './fixtures.js';
 
 describe('/readyz and the stream progress', () => {

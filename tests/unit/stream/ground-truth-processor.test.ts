@@ -6,8 +6,9 @@ import { toInferenceRecord } from '../../../src/core/performance/records.js';
 import { UnavailableError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { GroundTruthProcessor } from '../../../src/stream/ground-truth-processor.js';
-import type { JoinOutcome, LabelJoin } from '../../../src/stream/label-join.js';
-import { ProcessingFailedError, type DeadLetter, type SourceMessage } from '../../../src/stream/processing-error-policy.js';
+import type { JoinOutcome, LabelJoin } from '../../../src/ports/label-join.js';
+import { ProcessingFailedError } from '../../../src/stream/processing-error-policy.js';
+import { type DeadLetter, type SourceMessage } from '../../../src/ports/dead-letter-sink.js';
 
 const logger = pino({ level: 'silent' });
 // JSON values need no registry; the codec is the one the detector uses.

@@ -1,7 +1,7 @@
 import { EventCodec } from '../../../src/adapters/registry/event-codec.js';
 import {
   MemoryAlertStateStore,
-  MemoryFeatureStateStore,
+  MemoryCheckpointStore,
   MemoryModelRepository,
   MemoryPaneCoordinator,
   MemoryResultRepository,
@@ -14,7 +14,8 @@ import { createMetrics } from '../../../src/observability/metrics.js';
 import { DetectorState } from '../../../src/stream/detector-state.js';
 import { InferenceProcessor, type ProcessorContext } from '../../../src/stream/inference-processor.js';
 import { ModelCatalog } from '../../../src/stream/model-catalog.js';
-import type { DeadLetter, ProcessingErrorPolicy, SourceMessage } from '../../../src/stream/processing-error-policy.js';
+import type { DeadLetter, SourceMessage } from '../../../src/ports/dead-letter-sink.js';
+import type { ProcessingErrorPolicy } from '../../../src/stream/processing-error-policy.js';
 import { WindowEvaluator } from '../../../src/stream/window-evaluator.js';
 
 export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -26,7 +27,7 @@ export class Harness {
   readonly metrics = createMetrics({ defaultMetrics: false });
   readonly repo = new MemoryModelRepository();
   readonly results = new MemoryResultRepository();
-  readonly featureState = new MemoryFeatureStateStore();
+  readonly checkpoints = new MemoryCheckpointStore();
   readonly coordinator = new MemoryPaneCoordinator(3_600_000);
   readonly alertState = new MemoryAlertStateStore();
   readonly published: { alerts: DriftAlert[]; evaluations: Evaluation[] } = { alerts: [], evaluations: [] };
@@ -52,7 +53,7 @@ export class Harness {
       decoder: new EventCodec({ registryUrl: 'http://127.0.0.1:9/none' }),
       coordinator: this.coordinator,
       evaluator: this.evaluator,
-      featureState: this.featureState,
+      checkpoints: this.checkpoints,
       deadLetters: { send: async (l) => void this.dead.push(...l) },
       state: this.state,
       metrics: this.metrics,

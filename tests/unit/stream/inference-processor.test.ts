@@ -136,7 +136,7 @@ describe('InferenceProcessor', () => {
     await first.process(msgs.slice(1200, 1800), control); // processed, but not checkpointed: lost in the crash
     await first.close();
     const second = h.processor();
-    await second.init(await h.featureState.loadCheckpoint('g', 't', 0));
+    await second.init(await h.checkpoints.loadCheckpoint('g', 't', 0));
     expect(second.nextOffset).toBe('1200');
     await second.process(msgs.slice(0, 1800), control); // the replay starts before the checkpoint too
     await second.process(msgs.slice(1800), control);

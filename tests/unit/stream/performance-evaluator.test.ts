@@ -10,7 +10,7 @@ import { createMetrics } from '../../../src/observability/metrics.js';
 import { inferenceRecordsOf } from '../../../src/stream/label-records.js';
 import { PerformanceEvaluator } from '../../../src/stream/performance-evaluator.js';
 import { LabelJoinPerformanceReader } from '../../../src/stream/performance-reader.js';
-import type { AlertSink } from '../../../src/stream/ports.js';
+import type { AlertSink } from '../../../src/ports/alert-sink.js';
 import { binaryOracle, rng, type Pair } from '../core/performance/oracle.js';
 
 const T0 = 1_700_000_040_000; // a minute boundary

@@ -61,9 +61,9 @@ describe('stream limits', () => {
     const far = Date.UTC(2199, 0, 1);
     poisoned.state.windows.clock = far;
     for (const m of Object.values(poisoned.state.windows.models)) m.closedUpTo = far - 2000;
-    await h.featureState.saveCheckpoint('g', poisoned);
+    await h.checkpoints.saveCheckpoint('g', poisoned);
     const second = h.processor();
-    await second.init(await h.featureState.loadCheckpoint('g', 't', 0));
+    await second.init(await h.checkpoints.loadCheckpoint('g', 't', 0));
     await second.process(h.messages(0, Array.from({ length: 50 }, (_, i) => event(r, T0 + 500 + i * 10, 50 + i))), control);
     expect(h.state.counters.late).toBe(0);
     expect(h.state.counters.consumed).toBe(100);

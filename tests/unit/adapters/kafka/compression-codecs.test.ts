@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import kafkajs, { CompressionTypes } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recordsFit, registerCompressionCodecs } from '../../../../src/adapters/kafka/compression-codecs.js';
-import type { SourceMessage } from '../../../../src/stream/processing-error-policy.js';
+import type { SourceMessage } from '../../../../src/ports/dead-letter-sink.js';
 import { UNDECODABLE_BATCH_HEADER, undecodableBatchOf } from '../../../../src/stream/undecodable-batch.js';
 import { MemoryLabelJoin } from '../../../../src/adapters/memory/memory-label-join.js';
 import { EventCodec } from '../../../../src/adapters/registry/event-codec.js';
 import { createLogger } from '../../../../src/observability/logger.js';
 import { createMetrics } from '../../../../src/observability/metrics.js';
 import { GroundTruthProcessor } from '../../../../src/stream/ground-truth-processor.js';
-import type { DeadLetter } from '../../../../src/stream/processing-error-policy.js';
+import type { DeadLetter } from '../../../../src/ports/dead-letter-sink.js';
 import { Harness, control } from '../../stream/harness.js';
 
 // kafkajs's own record batch encoder and decoder: the decoder is the code that calls a codec while

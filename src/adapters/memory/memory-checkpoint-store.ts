@@ -1,7 +1,7 @@
-import type { FeatureStateStore, PartitionCheckpoint } from '../../stream/ports.js';
+import type { CheckpointStore, PartitionCheckpoint } from '../../ports/checkpoint-store.js';
 
 /** Checkpoints in process memory: state survives rebalances inside one process, not a restart. */
-export class MemoryFeatureStateStore implements FeatureStateStore {
+export class MemoryCheckpointStore implements CheckpointStore {
   private readonly checkpoints = new Map<string, string>();
 
   async saveCheckpoint(groupId: string, cp: PartitionCheckpoint): Promise<void> {

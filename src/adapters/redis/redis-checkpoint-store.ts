@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DriftstreamError } from '../../errors.js';
-import type { FeatureStateStore, PartitionCheckpoint } from '../../stream/ports.js';
+import type { CheckpointStore, PartitionCheckpoint } from '../../ports/checkpoint-store.js';
 import { keyOf, redisCall } from './redis-connection.js';
 
 export interface RedisFeatureStateStoreOptions {
@@ -15,7 +15,7 @@ export interface RedisFeatureStateStoreOptions {
  * and its offset always belong together, which is what makes replay after a
  * crash count every event exactly once.
  */
-export class RedisFeatureStateStore implements FeatureStateStore {
+export class RedisCheckpointStore implements CheckpointStore {
   private readonly prefix: string;
 
   constructor(

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { FeatureStateStore, PartitionCheckpoint } from '../../src/stream/ports.js';
+import type { CheckpointStore, PartitionCheckpoint } from '../../src/ports/checkpoint-store.js';
 
-/** What every FeatureStateStore must do. `make` returns a fresh, empty store. */
-export function featureStateStoreConformance(name: string, make: () => Promise<FeatureStateStore>): void {
-  describe(`FeatureStateStore conformance: ${name}`, () => {
+/** What every CheckpointStore must do. `make` returns a fresh, empty store. */
+export function checkpointStoreConformance(name: string, make: () => Promise<CheckpointStore>): void {
+  describe(`CheckpointStore conformance: ${name}`, () => {
     const cp = (over: Partial<PartitionCheckpoint> = {}): PartitionCheckpoint => ({
       topic: 'inference-events',
       partition: 3,
