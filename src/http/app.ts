@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import swagger from '@fastify/swagger';
+import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { hasControlCharacter } from '../core/has-control-character.js';
 import { VERSION } from '../version.js';
@@ -88,30 +88,44 @@ function finiteQueryCheck(schema: unknown): ((request: FastifyRequest) => Promis
   };
 }
 
-const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
 /**
  * Builds the HTTP service over the given ports: the JSON API, /metrics,
  * health checks, OpenAPI with its UI and the dashboard. It never listens:
  * callers `listen()` (the commands) or `inject()` (tests).
  */
 export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
+  const deps = withReadCache(options);
+  const app = createServer(deps);
+  registerErrorHandlers(app);
+  registerRequestHooks(app, deps.metrics);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await registerCors(app, deps.config);
+  const writeLimit = await registerWriteLimit(app, deps.config);
+  await registerApiDocs(app);
+  await registerRoutes(app, routeContext(deps, writeLimit));
+  await registerDashboard(app);
+  return app;
+}
+
+/** The repositories behind a short read cache, unless it is turned off (readCacheMs 0). */
+function withReadCache(options: HttpDeps): HttpDeps {
   const cacheMs = options.readCacheMs ?? 1000;
-  const deps: HttpDeps =
-    cacheMs > 0
-      ? { ...options, models: new CachedModelRepository(options.models, cacheMs), results: new CachedResultRepository(options.results, cacheMs) }
-      : options;
-  const { config, metrics } = deps;
-  const app = Fastify({
+  return cacheMs > 0
+    ? { ...options, models: new CachedModelRepository(options.models, cacheMs), results: new CachedResultRepository(options.results, cacheMs) }
+    : options;
+}
+
+function createServer(deps: HttpDeps): FastifyInstance {
+  return Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    bodyLimit: config.bodyLimitBytes,
+    bodyLimit: deps.config.bodyLimitBytes,
     // A caller's x-request-id is kept when it looks like an id; anything else (kilobytes, odd bytes) gets a fresh one.
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    // One access-log line per request, written by the onResponse hook below with secrets redacted.
+    // One access-log line per request, written by the onResponse hook with secrets redacted.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
     ajv: { customOptions: { allowUnionTypes: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
@@ -130,23 +144,30 @@ export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
       void r.status(m.statusCode).header('x-request-id', request.id).type('application/json; charset=utf-8').send(errorBody(request as unknown as FastifyRequest, m));
     },
   });
+}
 
+function routeContext(deps: HttpDeps, writeLimit: RouteContext['writeLimit']): RouteContext {
+  const { config } = deps;
   const auth = new Authenticator(config);
-  const ctx: RouteContext = {
+  return {
     deps,
     auth,
     guard: { read: requireRole(auth, config, 'reader'), edit: requireRole(auth, config, 'editor'), admin: requireRole(auth, config, 'admin') },
-    // Replaced by the shared write limiter once the rate-limit plugin is registered (below).
-    writeLimit: async () => undefined,
+    writeLimit,
     now: deps.now ?? Date.now,
   };
+}
 
+function registerErrorHandlers(app: FastifyInstance): void {
   app.decorateRequest('principal', undefined);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(errorBody(request, { statusCode: 404, code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
   });
+}
 
+/** What every request goes through: URL checks, the numeric query check, cache headers, metrics and the access log. */
+function registerRequestHooks(app: FastifyInstance, metrics: HttpDeps['metrics']): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // No id, name, time or value of this API holds a control character: refuse them before any handler sees one.
@@ -178,55 +199,66 @@ export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
       'request completed',
     );
   });
+}
 
-  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+async function registerCors(app: FastifyInstance, config: HttpDeps['config']): Promise<void> {
+  if (config.corsOrigins.length === 0) return;
+  await app.register(cors, {
+    origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins],
+    methods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
+    exposedHeaders: ['x-request-id', 'retry-after'],
+    maxAge: 600,
+  });
+}
 
-  if (config.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins],
-      methods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
-      allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
-      exposedHeaders: ['x-request-id', 'retry-after'],
-      maxAge: 600,
-    });
-  }
-
+/**
+ * The write limiter every write route runs: one counter per client across them all. The route guards
+ * run first, so the client is the authenticated principal (API key or JWT subject), else the address.
+ */
+async function registerWriteLimit(app: FastifyInstance, config: HttpDeps['config']): Promise<RouteContext['writeLimit']> {
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_request, context) =>
       new HttpError('RATE_LIMITED', `rate limit of ${context.max} write requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
-  // One counter per client across every write route: the route guards run first, so the client is the
-  // authenticated principal (API key or JWT subject), else the address.
-  ctx.writeLimit = app.rateLimit({
+  return app.rateLimit({
     max: config.rateLimitWrites,
     timeWindow: 60_000,
     keyGenerator: (request) => (request.principal ? `${request.principal.method}:${request.principal.subject}` : `ip:${request.ip}`),
   });
+}
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'driftstream API',
-        version: VERSION,
-        description: 'Drift state, history, alerts and model configuration of driftstream. Errors follow one model (see docs/errors.md).',
-        license: { name: 'Apache-2.0' },
-      },
-      tags: [
-        { name: 'models', description: 'Model configurations and reference profiles' },
-        { name: 'drift', description: 'Evaluations and per-feature statistics' },
-        { name: 'performance', description: 'Performance once labels join' },
-        { name: 'alerts', description: 'Alert history' },
-        { name: 'operations', description: 'Health, readiness and metrics' },
-      ],
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
-          bearer: { type: 'http', scheme: 'bearer', description: 'An API key or a JWT (HS256 or RS256) with a role claim' },
-        },
+// A fresh object per app, so nothing one app's swagger plugin does to it reaches another.
+function openapiDocument(): FastifyDynamicSwaggerOptions['openapi'] {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'driftstream API',
+      version: VERSION,
+      description: 'Drift state, history, alerts and model configuration of driftstream. Errors follow one model (see docs/errors.md).',
+      license: { name: 'Apache-2.0' },
+    },
+    tags: [
+      { name: 'models', description: 'Model configurations and reference profiles' },
+      { name: 'drift', description: 'Evaluations and per-feature statistics' },
+      { name: 'performance', description: 'Performance once labels join' },
+      { name: 'alerts', description: 'Alert history' },
+      { name: 'operations', description: 'Health, readiness and metrics' },
+    ],
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API key or a JWT (HS256 or RS256) with a role claim' },
       },
     },
+  };
+}
+
+/** OpenAPI built from the route schemas, served at /openapi.json, and its explorer at /docs. */
+async function registerApiDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: openapiDocument(),
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },
@@ -245,13 +277,19 @@ export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
     theme: { title: 'driftstream API' },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
 
+async function registerRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   await app.register(async (scope) => healthRoutes(scope, ctx));
   await app.register(async (scope) => modelRoutes(scope, ctx));
   await app.register(async (scope) => resultRoutes(scope, ctx));
   await app.register(async (scope) => alertRoutes(scope, ctx));
   await app.register(async (scope) => referenceRoutes(scope, ctx));
+}
 
+const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+async function registerDashboard(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, {
     root: dashboardRoot(),
     prefix: '/',
@@ -265,6 +303,4 @@ export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
       res.header('x-content-type-options', 'nosniff');
     },
   });
-
-  return app;
 }
