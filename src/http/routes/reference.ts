@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DriftstreamError } from '../../errors.js';
 import type { SampleFormat } from '../../ports/reference-builder.js';
 import { HttpError, httpError, type HttpErrorCode } from '../errors.js';
@@ -52,8 +52,55 @@ function scrubPaths(message: string): string {
 
 const INVALID_SAMPLE_CODES = new Set(['VALIDATION_FAILED', 'DECODE_FAILED', 'CONFIG_INVALID', 'REFERENCE_INVALID', 'SAMPLE_MALFORMED', 'SAMPLE_UNSUPPORTED_COLUMN', 'MODEL_INVALID']);
 
+/** The upload's OpenAPI description; the byte limit comes from the configuration. */
+function uploadSchema(limit: number) {
+  return {
+    tags: ['models'],
+    summary: 'Upload a reference sample (CSV with a header row, NDJSON, Parquet or Arrow IPC); answers the new profile (editor)',
+    description: `Streamed, at most ${limit} bytes. Content-Type text/csv, application/x-ndjson, application/vnd.apache.parquet, or application/vnd.apache.arrow.file / .stream.`,
+    security: [{ apiKey: [] }, { bearer: [] }],
+    params: modelIdParams,
+    response: {
+      201: {
+        type: 'object',
+        properties: {
+          referenceId: { type: 'string' },
+          modelId: { type: 'string' },
+          version: { type: 'integer' },
+          createdAt: { type: 'integer' },
+          rows: { type: 'integer' },
+          features: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      ...errorResponses,
+    },
+  } as const;
+}
+
+type UploadRequest = FastifyRequest<{ Params: { modelId: string } }>;
+
+/** Reference sample uploads: streamed, bounded, profiled and stored as the model's next reference. */
 export async function referenceRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const { deps, guard, now } = ctx;
+  const limit = ctx.deps.config.referenceUploadLimitBytes;
+  const upload = uploadHandler(ctx);
+  // Encapsulated so the streaming parsers apply to this route only.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(Object.keys(FORMATS), (_request: unknown, payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) => {
+      done(null, payload);
+    });
+    scope.post<{ Params: { modelId: string } }>('/api/v1/models/:modelId/reference', {
+      preHandler: [ctx.guard.edit, ctx.writeLimit],
+      bodyLimit: limit,
+      // Documents the streamed body in OpenAPI (app.ts); Fastify does not validate it.
+      config: { uploadMediaTypes: UPLOAD_MEDIA_TYPES },
+      schema: uploadSchema(limit),
+    }, upload);
+  });
+}
+
+function uploadHandler(ctx: RouteContext) {
+  const { deps, now } = ctx;
   const limit = deps.config.referenceUploadLimitBytes;
   const maxProfileBytes = deps.config.referenceMaxProfileBytes;
   const uploadLimits = {
@@ -63,91 +110,66 @@ export async function referenceRoutes(app: FastifyInstance, ctx: RouteContext): 
   };
   const buildReference = deps.referenceBuilder ?? createReferenceBuilder();
 
-  // Encapsulated so the streaming parsers apply to this route only.
-  await app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(Object.keys(FORMATS), (_request: unknown, payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) => {
-      done(null, payload);
-    });
-
-    scope.post<{ Params: { modelId: string } }>('/api/v1/models/:modelId/reference', {
-      preHandler: [guard.edit, ctx.writeLimit],
-      bodyLimit: limit,
-      // Documents the streamed body in OpenAPI (app.ts); Fastify does not validate it.
-      config: { uploadMediaTypes: UPLOAD_MEDIA_TYPES },
-      schema: {
-        tags: ['models'],
-        summary: 'Upload a reference sample (CSV with a header row, NDJSON, Parquet or Arrow IPC); answers the new profile (editor)',
-        description: `Streamed, at most ${limit} bytes. Content-Type text/csv, application/x-ndjson, application/vnd.apache.parquet, or application/vnd.apache.arrow.file / .stream.`,
-        security: [{ apiKey: [] }, { bearer: [] }],
-        params: modelIdParams,
-        response: {
-          201: {
-            type: 'object',
-            properties: {
-              referenceId: { type: 'string' },
-              modelId: { type: 'string' },
-              version: { type: 'integer' },
-              createdAt: { type: 'integer' },
-              rows: { type: 'integer' },
-              features: { type: 'array', items: { type: 'string' } },
-            },
-          },
-          ...errorResponses,
-        },
-      },
-    }, async (request, reply) => {
-      const { modelId } = request.params;
-      const declaredLength = Number(request.headers['content-length']);
-      if (Number.isFinite(declaredLength) && declaredLength > limit) {
-        request.raw.resume();
-        throw new HttpError('PAYLOAD_TOO_LARGE', `the sample is larger than ${limit} bytes`, { headers: { connection: 'close' } });
-      }
-      const mediaType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      const format = FORMATS[mediaType];
-      if (!format) throw httpError('UNSUPPORTED_MEDIA_TYPE', 'send the sample as text/csv, application/x-ndjson, application/vnd.apache.parquet or application/vnd.apache.arrow.file (or .stream)');
-      const model = await requireModel(deps.models, modelId);
-      const source = request.body as IncomingMessage;
-      const limited = new ByteLimit(limit);
-      source.on('error', (err) => limited.destroy(err));
-      // The builder consumes `limited` and sees its errors; this keeps a late one from going unhandled.
-      limited.on('error', () => undefined);
-      source.pipe(limited);
+  return async (request: UploadRequest, reply: FastifyReply) => {
+    const { modelId } = request.params;
+    const format = sampleFormat(request, limit);
+    const model = await requireModel(deps.models, modelId);
+    const source = request.body as IncomingMessage;
+    const limited = new ByteLimit(limit);
+    source.on('error', (err) => limited.destroy(err));
+    // The builder consumes `limited` and sees its errors; this keeps a late one from going unhandled.
+    limited.on('error', () => undefined);
+    source.pipe(limited);
+    let built;
+    try {
+      const nextVersion = ((await deps.models.latestReference(modelId))?.version ?? 0) + 1;
+      built = await buildReference({ modelId, model, format, body: limited, createdAt: now(), nextVersion, limits: uploadLimits });
+    } catch (err) {
       // A sample refused before its end is not read on: the connection closes instead.
-      const stopReading = () => {
-        if (source.readableEnded) return;
+      if (!source.readableEnded) {
         source.unpipe(limited);
         source.resume();
         reply.header('connection', 'close');
-      };
-      let built;
-      try {
-        const nextVersion = ((await deps.models.latestReference(modelId))?.version ?? 0) + 1;
-        built = await buildReference({ modelId, model, format, body: limited, createdAt: now(), nextVersion, limits: uploadLimits });
-      } catch (err) {
-        stopReading();
-        if (limited.exceeded) {
-          throw new HttpError('PAYLOAD_TOO_LARGE', `the sample is larger than ${limit} bytes`, { headers: { connection: 'close' } });
-        }
-        if (err instanceof HttpError) throw err;
-        if (err instanceof DriftstreamError && LIMIT_CODES.has(err.code)) {
-          throw new HttpError(err.code as HttpErrorCode, `reference sample rejected: ${scrubPaths(err.message)}`, { cause: err });
-        }
-        if ((err instanceof DriftstreamError && INVALID_SAMPLE_CODES.has(err.code)) || err instanceof RangeError || err instanceof SyntaxError) {
-          throw new HttpError('REFERENCE_INVALID', `reference sample rejected: ${scrubPaths((err as Error).message)}`, { cause: err });
-        }
-        throw err;
       }
-      if (built.rows === 0) throw httpError('REFERENCE_INVALID', 'reference sample rejected: it holds no rows');
-      // Stored profiles are read back by every model answer and every detector start: their size is bounded.
-      const profileBytes = Buffer.byteLength(JSON.stringify(built.profile), 'utf8');
-      if (profileBytes > maxProfileBytes) {
-        throw httpError('REFERENCE_TOO_LARGE', `reference sample rejected: its profile would take ${profileBytes} bytes; at most ${maxProfileBytes} are stored (fewer columns or a lower topK make it smaller)`);
-      }
-      const stored = await deps.models.addReference(modelId, built.referenceId, built.profile);
-      const features = Object.keys((built.profile as { features?: Record<string, unknown> })?.features ?? {});
-      request.log.info({ modelId, referenceId: stored.referenceId, version: stored.version, rows: built.rows, bytes: limited.bytes }, 'reference stored');
-      return reply.status(201).send({ referenceId: stored.referenceId, modelId, version: stored.version, createdAt: stored.createdAt, rows: built.rows, features });
-    });
-  });
+      throw uploadError(err, limited, limit);
+    }
+    if (built.rows === 0) throw httpError('REFERENCE_INVALID', 'reference sample rejected: it holds no rows');
+    // Stored profiles are read back by every model answer and every detector start: their size is bounded.
+    const profileBytes = Buffer.byteLength(JSON.stringify(built.profile), 'utf8');
+    if (profileBytes > maxProfileBytes) {
+      throw httpError('REFERENCE_TOO_LARGE', `reference sample rejected: its profile would take ${profileBytes} bytes; at most ${maxProfileBytes} are stored (fewer columns or a lower topK make it smaller)`);
+    }
+    const stored = await deps.models.addReference(modelId, built.referenceId, built.profile);
+    const features = Object.keys((built.profile as { features?: Record<string, unknown> })?.features ?? {});
+    request.log.info({ modelId, referenceId: stored.referenceId, version: stored.version, rows: built.rows, bytes: limited.bytes }, 'reference stored');
+    return reply.status(201).send({ referenceId: stored.referenceId, modelId, version: stored.version, createdAt: stored.createdAt, rows: built.rows, features });
+  };
+}
+
+/** The sample's format from its media type; a body declared larger than the limit is refused before it is read. */
+function sampleFormat(request: UploadRequest, limit: number): SampleFormat {
+  const declaredLength = Number(request.headers['content-length']);
+  if (Number.isFinite(declaredLength) && declaredLength > limit) {
+    request.raw.resume();
+    throw new HttpError('PAYLOAD_TOO_LARGE', `the sample is larger than ${limit} bytes`, { headers: { connection: 'close' } });
+  }
+  const mediaType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const format = FORMATS[mediaType];
+  if (!format) throw httpError('UNSUPPORTED_MEDIA_TYPE', 'send the sample as text/csv, application/x-ndjson, application/vnd.apache.parquet or application/vnd.apache.arrow.file (or .stream)');
+  return format;
+}
+
+/** What the client hears when building the profile failed: the limit it passed, or why the sample is refused. */
+function uploadError(err: unknown, limited: ByteLimit, limit: number): unknown {
+  if (limited.exceeded) {
+    return new HttpError('PAYLOAD_TOO_LARGE', `the sample is larger than ${limit} bytes`, { headers: { connection: 'close' } });
+  }
+  if (err instanceof HttpError) return err;
+  if (err instanceof DriftstreamError && LIMIT_CODES.has(err.code)) {
+    return new HttpError(err.code as HttpErrorCode, `reference sample rejected: ${scrubPaths(err.message)}`, { cause: err });
+  }
+  if ((err instanceof DriftstreamError && INVALID_SAMPLE_CODES.has(err.code)) || err instanceof RangeError || err instanceof SyntaxError) {
+    return new HttpError('REFERENCE_INVALID', `reference sample rejected: ${scrubPaths((err as Error).message)}`, { cause: err });
+  }
+  return err;
 }
