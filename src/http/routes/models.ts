@@ -5,6 +5,7 @@ import { modelConfigToJson, parseModelConfig } from '../../core/model/index.js';
 import type { ModelConfigJson } from '../../ports/model-repository.js';
 import { HttpError, httpError } from '../errors.js';
 import { modelView, requireModel } from '../model-view.js';
+import type { HttpDeps } from '../deps.js';
 import type { RouteContext } from '../route-context.js';
 import { errorResponses, modelIdParams } from '../schemas.js';
 
@@ -37,86 +38,92 @@ export function unsafeJson(value: unknown, path = '', depth = 0): string | undef
   return undefined;
 }
 
+const listSchema = {
+  tags: ['models'],
+  summary: 'All registered models with their status',
+  response: {
+    200: { type: 'object', properties: { models: { type: 'array', items: { $ref: 'Model#' } } } },
+    ...errorResponses,
+  },
+} as const;
+
+const getSchema = {
+  tags: ['models'],
+  summary: 'One model: configuration, reference, windows and status',
+  params: modelIdParams,
+  response: { 200: { $ref: 'Model#' }, ...errorResponses },
+} as const;
+
+const putSchema = {
+  tags: ['models'],
+  summary: 'Create or replace a model configuration (editor)',
+  security: [{ apiKey: [] }, { bearer: [] }],
+  params: modelIdParams,
+  body: { $ref: 'ModelConfig#' },
+  response: { 200: { $ref: 'Model#' }, 201: { $ref: 'Model#' }, ...errorResponses },
+} as const;
+
+const deleteSchema = {
+  tags: ['models'],
+  summary: 'Delete a model configuration (admin); its history stays',
+  security: [{ apiKey: [] }, { bearer: [] }],
+  params: modelIdParams,
+  response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses },
+} as const;
+
+type ModelParams = { Params: { modelId: string } };
+
+/** Model configurations: list, read, create or replace, delete. */
 export async function modelRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { deps, guard } = ctx;
   const view = (config: ModelConfigJson) => modelView(config, deps);
-  const parse = deps.parseModelConfig ?? ((value: unknown) => modelConfigToJson(parseModelConfig(value)));
 
-  app.get('/api/v1/models', {
-    preHandler: guard.read,
-    schema: {
-      tags: ['models'],
-      summary: 'All registered models with their status',
-      response: {
-        200: { type: 'object', properties: { models: { type: 'array', items: { $ref: 'Model#' } } } },
-        ...errorResponses,
-      },
-    },
-  }, async () => {
+  app.get('/api/v1/models', { preHandler: guard.read, schema: listSchema }, async () => {
     const models = await deps.models.listModels();
     return { models: await Promise.all(models.map(view)) };
   });
 
-  app.get<{ Params: { modelId: string } }>('/api/v1/models/:modelId', {
-    preHandler: guard.read,
-    schema: {
-      tags: ['models'],
-      summary: 'One model: configuration, reference, windows and status',
-      params: modelIdParams,
-      response: { 200: { $ref: 'Model#' }, ...errorResponses },
-    },
-  }, async (request) => view(await requireModel(deps.models, request.params.modelId)));
+  app.get<ModelParams>('/api/v1/models/:modelId', { preHandler: guard.read, schema: getSchema }, async (request) =>
+    view(await requireModel(deps.models, request.params.modelId)),
+  );
 
-  app.put<{ Params: { modelId: string }; Body: Record<string, unknown> }>('/api/v1/models/:modelId', {
-    preHandler: [guard.edit, ctx.writeLimit],
-    schema: {
-      tags: ['models'],
-      summary: 'Create or replace a model configuration (editor)',
-      security: [{ apiKey: [] }, { bearer: [] }],
-      params: modelIdParams,
-      body: { $ref: 'ModelConfig#' },
-      response: { 200: { $ref: 'Model#' }, 201: { $ref: 'Model#' }, ...errorResponses },
-    },
-  }, async (request, reply) => {
+  app.put<ModelParams & { Body: Record<string, unknown> }>('/api/v1/models/:modelId', { preHandler: [guard.edit, ctx.writeLimit], schema: putSchema }, async (request, reply) => {
     const { modelId } = request.params;
-    const body = request.body;
-    if (body.modelId !== undefined && body.modelId !== modelId) {
-      throw httpError('MODEL_ID_MISMATCH', `body modelId ${JSON.stringify(body.modelId)} differs from the path's ${modelId}`);
-    }
-    const unsafe = unsafeJson(body);
-    if (unsafe) throw httpError('MODEL_INVALID', unsafe);
-    let config: ModelConfigJson = { ...body, modelId };
-    try {
-      config = parse(config);
-    } catch (err) {
-      if (err instanceof HttpError) throw err;
-      const message = err instanceof DriftstreamError || err instanceof Error ? err.message : String(err);
-      throw new HttpError(err instanceof DriftstreamError && err.code === 'TOO_MANY_FEATURES' ? 'TOO_MANY_FEATURES' : 'MODEL_INVALID', message, { cause: err });
-    }
-    const topK = (config as { topK?: unknown }).topK;
-    if (typeof topK === 'number' && topK > deps.config.maxCategories) {
-      throw httpError('TOO_MANY_CATEGORIES', `topK: at most ${deps.config.maxCategories} categories per feature may be kept (DRIFTSTREAM_MAX_CATEGORIES), got ${topK}`);
-    }
+    const config = checkedConfig(deps, modelId, request.body);
     const existed = (await deps.models.getModel(modelId)) !== undefined;
     await deps.models.putModel(config);
     request.log.info({ modelId, created: !existed, principal: request.principal?.subject }, 'model configuration stored');
     return reply.status(existed ? 200 : 201).send(await view(config));
   });
 
-  app.delete<{ Params: { modelId: string } }>('/api/v1/models/:modelId', {
-    preHandler: [guard.admin, ctx.writeLimit],
-    schema: {
-      tags: ['models'],
-      summary: 'Delete a model configuration (admin); its history stays',
-      security: [{ apiKey: [] }, { bearer: [] }],
-      params: modelIdParams,
-      response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses },
-    },
-  }, async (request, reply) => {
+  app.delete<ModelParams>('/api/v1/models/:modelId', { preHandler: [guard.admin, ctx.writeLimit], schema: deleteSchema }, async (request, reply) => {
     const { modelId } = request.params;
     const deleted = await deps.models.deleteModel(modelId);
     if (!deleted) throw httpError('MODEL_NOT_FOUND', `model ${modelId} is not registered`);
     request.log.info({ modelId, principal: request.principal?.subject }, 'model deleted');
     return reply.status(204).send();
   });
+}
+
+/** The configuration a PUT body stands for, parsed and checked against the service's limits, or the 4xx that says why not. */
+function checkedConfig(deps: HttpDeps, modelId: string, body: Record<string, unknown>): ModelConfigJson {
+  if (body.modelId !== undefined && body.modelId !== modelId) {
+    throw httpError('MODEL_ID_MISMATCH', `body modelId ${JSON.stringify(body.modelId)} differs from the path's ${modelId}`);
+  }
+  const unsafe = unsafeJson(body);
+  if (unsafe) throw httpError('MODEL_INVALID', unsafe);
+  const parse = deps.parseModelConfig ?? ((value: unknown) => modelConfigToJson(parseModelConfig(value)));
+  let config: ModelConfigJson = { ...body, modelId };
+  try {
+    config = parse(config);
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    const message = err instanceof DriftstreamError || err instanceof Error ? err.message : String(err);
+    throw new HttpError(err instanceof DriftstreamError && err.code === 'TOO_MANY_FEATURES' ? 'TOO_MANY_FEATURES' : 'MODEL_INVALID', message, { cause: err });
+  }
+  const topK = (config as { topK?: unknown }).topK;
+  if (typeof topK === 'number' && topK > deps.config.maxCategories) {
+    throw httpError('TOO_MANY_CATEGORIES', `topK: at most ${deps.config.maxCategories} categories per feature may be kept (DRIFTSTREAM_MAX_CATEGORIES), got ${topK}`);
+  }
+  return config;
 }
