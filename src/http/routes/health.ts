@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HealthCheck } from '../../ports/health-check.js';
+import type { HttpDeps } from '../deps.js';
 import type { RouteContext } from '../route-context.js';
 
 async function probe(check: HealthCheck, timeoutMs: number): Promise<boolean> {
@@ -16,63 +17,50 @@ async function probe(check: HealthCheck, timeoutMs: number): Promise<boolean> {
 
 const checksSchema = { type: 'object', additionalProperties: { type: 'string', enum: ['up', 'down'] } } as const;
 
-export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const { deps } = ctx;
-  const timeoutMs = deps.healthTimeoutMs ?? 2000;
+const livenessSchema = {
+  tags: ['operations'],
+  summary: 'Liveness: the process answers',
+  response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+} as const;
 
-  app.get('/healthz', {
-    schema: {
-      tags: ['operations'],
-      summary: 'Liveness: the process answers',
-      response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
-    },
-  }, async () => ({ status: 'ok' }));
-
-  app.get('/readyz', {
-    schema: {
-      tags: ['operations'],
-      summary: 'Readiness: every dependency (Kafka, Redis, PostgreSQL) is reachable',
-      response: {
-        200: { type: 'object', properties: { status: { type: 'string' }, checks: checksSchema } },
-        503: {
-          type: 'object',
-          properties: {
-            statusCode: { type: 'integer' },
-            code: { type: 'string' },
-            error: { type: 'string' },
-            message: { type: 'string' },
-            requestId: { type: 'string' },
-            down: { type: 'array', items: { type: 'string' } },
-            checks: checksSchema,
-            stalled: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: { topic: { type: 'string' }, partition: { type: 'integer' }, lag: { type: 'integer' }, stalledForMs: { type: 'integer' } },
-              },
-            },
+const readinessSchema = {
+  tags: ['operations'],
+  summary: 'Readiness: every dependency (Kafka, Redis, PostgreSQL) is reachable',
+  response: {
+    200: { type: 'object', properties: { status: { type: 'string' }, checks: checksSchema } },
+    503: {
+      type: 'object',
+      properties: {
+        statusCode: { type: 'integer' },
+        code: { type: 'string' },
+        error: { type: 'string' },
+        message: { type: 'string' },
+        requestId: { type: 'string' },
+        down: { type: 'array', items: { type: 'string' } },
+        checks: checksSchema,
+        stalled: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { topic: { type: 'string' }, partition: { type: 'integer' }, lag: { type: 'integer' }, stalledForMs: { type: 'integer' } },
           },
         },
       },
     },
-  }, async (request, reply) => {
-    const results = await Promise.all(deps.healthChecks.map(async (c) => [c.name, await probe(c, timeoutMs)] as const));
-    const checks: Record<string, 'up' | 'down'> = {};
-    for (const [name, up] of results) {
-      checks[name] = up ? 'up' : 'down';
-      deps.metrics.dependencyUp.set({ dependency: name }, up ? 1 : 0);
-    }
-    const down = results.filter(([, up]) => !up).map(([name]) => name);
-    // The detector may be waiting out a dependency its own probe above still reaches (a broker that
-    // accepts connections but not writes): that is down too.
-    const progress = deps.streamProgress;
-    for (const name of progress?.waitingFor() ?? []) {
-      if (checks[name] !== 'down') {
-        checks[name] = 'down';
-        down.push(name);
-      }
-    }
-    const stalled = progress?.stalledPartitions() ?? [];
+  },
+} as const;
+
+const metricsSchema = { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } as const;
+
+/** Liveness, readiness and the Prometheus scrape: open to all, as probes and scrapers carry no credentials. */
+export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const { deps } = ctx;
+  const timeoutMs = deps.healthTimeoutMs ?? 2000;
+
+  app.get('/healthz', { schema: livenessSchema }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: readinessSchema }, async (request, reply) => {
+    const { checks, down, stalled } = await readiness(deps, timeoutMs);
     if (down.length === 0 && stalled.length === 0) return { status: 'ready', checks };
     const reasons: string[] = [];
     if (down.length > 0) reasons.push(`${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down`);
@@ -91,10 +79,29 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     });
   });
 
-  app.get('/metrics', {
-    schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] },
-  }, async (_request, reply) => {
+  app.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });
+}
+
+/** Every dependency probed (and its gauge set), the ones the detector waits out, and the partitions that stalled. */
+async function readiness(deps: HttpDeps, timeoutMs: number) {
+  const results = await Promise.all(deps.healthChecks.map(async (c) => [c.name, await probe(c, timeoutMs)] as const));
+  const checks: Record<string, 'up' | 'down'> = {};
+  for (const [name, up] of results) {
+    checks[name] = up ? 'up' : 'down';
+    deps.metrics.dependencyUp.set({ dependency: name }, up ? 1 : 0);
+  }
+  const down = results.filter(([, up]) => !up).map(([name]) => name);
+  // The detector may be waiting out a dependency its own probe above still reaches (a broker that
+  // accepts connections but not writes): that is down too.
+  const progress = deps.streamProgress;
+  for (const name of progress?.waitingFor() ?? []) {
+    if (checks[name] !== 'down') {
+      checks[name] = 'down';
+      down.push(name);
+    }
+  }
+  return { checks, down, stalled: progress?.stalledPartitions() ?? [] };
 }
