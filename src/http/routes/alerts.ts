@@ -4,36 +4,36 @@ import { MODEL_ID_PATTERN, errorResponses, timeParam } from '../schemas.js';
 
 type AlertsQuery = { status?: 'FIRING' | 'RESOLVED'; modelId?: string; since?: string; limit: number; cursor?: string };
 
-export async function alertRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const { deps, guard } = ctx;
-  app.get<{ Querystring: AlertsQuery }>('/api/v1/alerts', {
-    preHandler: guard.read,
-    schema: {
-      tags: ['alerts'],
-      summary: 'Alert history, newest first, paginated with an opaque cursor',
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          status: { type: 'string', enum: ['FIRING', 'RESOLVED'] },
-          modelId: { type: 'string', pattern: MODEL_ID_PATTERN },
-          since: timeParam,
-          limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-          cursor: { type: 'string', maxLength: 512, description: 'nextCursor of the previous page' },
-        },
-      },
-      response: {
-        200: {
-          type: 'object',
-          properties: {
-            alerts: { type: 'array', items: { $ref: 'Alert#' } },
-            nextCursor: { type: ['string', 'null'], description: 'Absent or null on the last page' },
-          },
-        },
-        ...errorResponses,
+const alertsSchema = {
+  tags: ['alerts'],
+  summary: 'Alert history, newest first, paginated with an opaque cursor',
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      status: { type: 'string', enum: ['FIRING', 'RESOLVED'] },
+      modelId: { type: 'string', pattern: MODEL_ID_PATTERN },
+      since: timeParam,
+      limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+      cursor: { type: 'string', maxLength: 512, description: 'nextCursor of the previous page' },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        alerts: { type: 'array', items: { $ref: 'Alert#' } },
+        nextCursor: { type: ['string', 'null'], description: 'Absent or null on the last page' },
       },
     },
-  }, async (request) => {
+    ...errorResponses,
+  },
+} as const;
+
+/** Alert history across models. */
+export async function alertRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const { deps, guard } = ctx;
+  app.get<{ Querystring: AlertsQuery }>('/api/v1/alerts', { preHandler: guard.read, schema: alertsSchema }, async (request) => {
     const q = request.query;
     const page = await deps.results.listAlerts({ status: q.status, modelId: q.modelId, since: parseTime(q.since, 'since'), limit: q.limit, cursor: q.cursor });
     return { alerts: page.alerts, nextCursor: page.nextCursor ?? null };
