@@ -232,6 +232,9 @@ export const errorResponses = {
   '5xx': { $ref: 'Error#' },
 } as const;
 
+/** Routes that change state take an API key or a bearer token (the guards say which role). */
+export const writeSecurity = [{ apiKey: [] }, { bearer: [] }] as const;
+
 export const modelIdParams = {
   type: 'object',
   required: ['modelId'],

@@ -7,7 +7,7 @@ import { HttpError, httpError } from '../errors.js';
 import { modelView, requireModel } from '../model-view.js';
 import type { HttpDeps } from '../deps.js';
 import type { RouteContext } from '../route-context.js';
-import { errorResponses, modelIdParams } from '../schemas.js';
+import { errorResponses, modelIdParams, writeSecurity } from '../schemas.js';
 
 const MAX_DEPTH = 32;
 
@@ -57,7 +57,7 @@ const getSchema = {
 const putSchema = {
   tags: ['models'],
   summary: 'Create or replace a model configuration (editor)',
-  security: [{ apiKey: [] }, { bearer: [] }],
+  security: writeSecurity,
   params: modelIdParams,
   body: { $ref: 'ModelConfig#' },
   response: { 200: { $ref: 'Model#' }, 201: { $ref: 'Model#' }, ...errorResponses },
@@ -66,7 +66,7 @@ const putSchema = {
 const deleteSchema = {
   tags: ['models'],
   summary: 'Delete a model configuration (admin); its history stays',
-  security: [{ apiKey: [] }, { bearer: [] }],
+  security: writeSecurity,
   params: modelIdParams,
   response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses },
 } as const;

@@ -7,7 +7,7 @@ import { HttpError, httpError, type HttpErrorCode } from '../errors.js';
 import { requireModel } from '../model-view.js';
 import { createReferenceBuilder } from '../reference-builder.js';
 import type { RouteContext } from '../route-context.js';
-import { errorResponses, modelIdParams } from '../schemas.js';
+import { errorResponses, modelIdParams, writeSecurity } from '../schemas.js';
 
 const FORMATS: Record<string, SampleFormat> = {
   'text/csv': 'csv',
@@ -58,7 +58,7 @@ function uploadSchema(limit: number) {
     tags: ['models'],
     summary: 'Upload a reference sample (CSV with a header row, NDJSON, Parquet or Arrow IPC); answers the new profile (editor)',
     description: `Streamed, at most ${limit} bytes. Content-Type text/csv, application/x-ndjson, application/vnd.apache.parquet, or application/vnd.apache.arrow.file / .stream.`,
-    security: [{ apiKey: [] }, { bearer: [] }],
+    security: writeSecurity,
     params: modelIdParams,
     response: {
       201: {
