@@ -26,7 +26,7 @@ import { RedisPaneCoordinator } from '../adapters/redis/redis-pane-coordinator.j
 import { RedisAlertStateStore } from '../adapters/redis/redis-alert-state-store.js';
 import { RedisLabelJoin } from '../adapters/redis/redis-label-join.js';
 import { createPgPool, pgHealthCheck } from '../adapters/postgres/pg-pool.js';
-import { runMigrations } from '../adapters/postgres/migrate.js';
+import { migrationStatus, runMigrations, type MigrationStatus } from '../adapters/postgres/migrate.js';
 import { PostgresModelRepository } from '../adapters/postgres/postgres-model-repository.js';
 import { PostgresResultRepository } from '../adapters/postgres/postgres-result-repository.js';
 import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
@@ -184,5 +184,23 @@ export async function createAdapters(config: Config, logger: Logger, metrics: Me
       })();
       return closed;
     },
+  };
+}
+
+/** The schema migrations of one PostgreSQL database (what `driftstream migrate` lists and applies). */
+export interface DatabaseMigrations {
+  status(): Promise<MigrationStatus[]>;
+  /** Applies the pending migrations; returns the versions applied. */
+  apply(): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+/** Opens a connection pool to the database at `url` for its migrations. */
+export function openDatabaseMigrations(url: string, schema: string | undefined, logger: Logger): DatabaseMigrations {
+  const pool = createPgPool(url, { schema, logger });
+  return {
+    status: () => migrationStatus(pool, { schema }),
+    apply: () => runMigrations(pool, { schema, logger }),
+    close: () => pool.end(),
   };
 }
