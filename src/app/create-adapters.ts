@@ -26,7 +26,7 @@ import { RedisPaneCoordinator } from '../adapters/redis/redis-pane-coordinator.j
 import { RedisAlertStateStore } from '../adapters/redis/redis-alert-state-store.js';
 import { RedisLabelJoin } from '../adapters/redis/redis-label-join.js';
 import { createPgPool, pgHealthCheck } from '../adapters/postgres/pg-pool.js';
-import { runMigrations } from '../adapters/postgres/migrate.js';
+import { migrationStatus, runMigrations, type MigrationStatus } from '../adapters/postgres/migrate.js';
 import { PostgresModelRepository } from '../adapters/postgres/postgres-model-repository.js';
 import { PostgresResultRepository } from '../adapters/postgres/postgres-result-repository.js';
 import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
@@ -72,6 +72,94 @@ async function migrateWithRetry(pool: pg.Pool, config: Config, logger: Logger, t
   }
 }
 
+type StateAdapters = Pick<Adapters, 'checkpoints' | 'paneCoordinator' | 'alertState' | 'labelJoin'>;
+type HistoryAdapters = Pick<Adapters, 'models' | 'results' | 'history'>;
+
+/** What each half of the composition adds to the whole: health checks and how to close. */
+interface Opened {
+  readonly healthChecks: HealthCheck[];
+  readonly closers: (() => Promise<unknown>)[];
+}
+
+/** Checkpoints, pane coordinator, alert state and label join: in Redis when DRIFTSTREAM_REDIS_URL is set. */
+function createStateAdapters(config: Config, logger: Logger, metrics: Metrics, opened: Opened): StateAdapters & { redis?: Redis } {
+  const prefix = config.redisKeyPrefix;
+  if (!config.redisUrl) {
+    logger.warn('DRIFTSTREAM_REDIS_URL unset: state in memory, a restart loses open windows and label joins');
+    return {
+      checkpoints: new MemoryCheckpointStore(),
+      paneCoordinator: new MemoryPaneCoordinator(config.detector.paneRetentionMs),
+      alertState: new MemoryAlertStateStore(),
+      labelJoin: new MemoryLabelJoin({ horizonMs: config.detector.labelHorizonMs }),
+    };
+  }
+  const client = createRedisClient(config.redisUrl, { logger, metrics, name: `driftstream:${config.groupId}` });
+  opened.healthChecks.push(redisHealthCheck(client));
+  opened.closers.push(() => client.quit().catch(() => client.disconnect()));
+  logger.info({ redis: redactUrl(config.redisUrl) }, 'state in redis');
+  return {
+    redis: client,
+    checkpoints: new RedisCheckpointStore(client, { prefix }),
+    paneCoordinator: new RedisPaneCoordinator(client, {
+      prefix,
+      groupId: config.groupId,
+      leaseMs: config.detector.paneLeaseMs,
+      retentionMs: config.detector.paneRetentionMs,
+      logger,
+    }),
+    alertState: new RedisAlertStateStore(client, { prefix }),
+    labelJoin: new RedisLabelJoin(client, { keyPrefix: `${prefix}labels:`, horizonMs: config.detector.labelHorizonMs }),
+  };
+}
+
+/** The history port over a {@link BufferedResultWriter}: full while its buffer is. */
+function writerBackpressure(w: BufferedResultWriter): HistoryBackpressure {
+  return {
+    isFull: () => w.isFull(),
+    whenWritable: () => w.whenWritable(),
+    durable: () => w.durable(),
+    on(event, listener) {
+      w.on(event, listener);
+      return () => w.off(event, listener);
+    },
+  };
+}
+
+/**
+ * Models and history: in PostgreSQL (migrated first, history written through
+ * a bounded buffer) when DRIFTSTREAM_DATABASE_URL is set. On a failed
+ * migration the connections opened so far are closed before the error is thrown.
+ */
+async function createHistoryAdapters(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  options: CreateAdaptersOptions,
+  opened: Opened,
+): Promise<HistoryAdapters & { writer?: BufferedResultWriter }> {
+  if (!config.databaseUrl) {
+    logger.warn('DRIFTSTREAM_DATABASE_URL unset: models, references and history in memory');
+    return {
+      models: new MemoryModelRepository(),
+      results: new MemoryResultRepository(),
+      history: { isFull: () => false, whenWritable: async () => undefined, durable: async () => undefined, on: () => () => undefined },
+    };
+  }
+  const pool = createPgPool(config.databaseUrl, { schema: config.databaseSchema, logger, metrics });
+  try {
+    if (options.migrate ?? true) await migrateWithRetry(pool, config, logger, options.startupTimeoutMs ?? 60_000);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    for (const close of opened.closers) await close();
+    throw err;
+  }
+  const writer = new BufferedResultWriter(new PostgresResultRepository(pool), { capacity: config.detector.historyBuffer, logger, metrics });
+  opened.healthChecks.push(pgHealthCheck(pool, metrics));
+  opened.closers.unshift(() => pool.end());
+  logger.info({ db: redactUrl(config.databaseUrl), schema: config.databaseSchema }, 'models and history in postgres');
+  return { models: new PostgresModelRepository(pool), results: writer, history: writerBackpressure(writer), writer };
+}
+
 /**
  * The composition of the storage adapters: DRIFTSTREAM_REDIS_URL selects the
  * Redis checkpoints, pane coordinator, alert state and label join;
@@ -79,93 +167,40 @@ async function migrateWithRetry(pool: pg.Pool, config: Config, logger: Logger, t
  * at start, written through a bounded buffer). Unset, both live in memory.
  */
 export async function createAdapters(config: Config, logger: Logger, metrics: Metrics, options: CreateAdaptersOptions = {}): Promise<Adapters> {
-  const healthChecks: HealthCheck[] = [];
-  const closers: (() => Promise<unknown>)[] = [];
-
-  let redis: Redis | undefined;
-  let checkpoints: CheckpointStore;
-  let paneCoordinator: PaneCoordinator;
-  let alertState: AlertStateStore;
-  let labelJoin: LabelJoin;
-  const prefix = config.redisKeyPrefix;
-  if (config.redisUrl) {
-    redis = createRedisClient(config.redisUrl, { logger, metrics, name: `driftstream:${config.groupId}` });
-    const client = redis;
-    checkpoints = new RedisCheckpointStore(client, { prefix });
-    paneCoordinator = new RedisPaneCoordinator(client, {
-      prefix,
-      groupId: config.groupId,
-      leaseMs: config.detector.paneLeaseMs,
-      retentionMs: config.detector.paneRetentionMs,
-      logger,
-    });
-    alertState = new RedisAlertStateStore(client, { prefix });
-    labelJoin = new RedisLabelJoin(client, { keyPrefix: `${prefix}labels:`, horizonMs: config.detector.labelHorizonMs });
-    healthChecks.push(redisHealthCheck(client));
-    closers.push(() => client.quit().catch(() => client.disconnect()));
-    logger.info({ redis: redactUrl(config.redisUrl) }, 'state in redis');
-  } else {
-    checkpoints = new MemoryCheckpointStore();
-    paneCoordinator = new MemoryPaneCoordinator(config.detector.paneRetentionMs);
-    alertState = new MemoryAlertStateStore();
-    labelJoin = new MemoryLabelJoin({ horizonMs: config.detector.labelHorizonMs });
-    logger.warn('DRIFTSTREAM_REDIS_URL unset: state in memory, a restart loses open windows and label joins');
-  }
-
-  let models: ModelRepository;
-  let results: ResultRepository;
-  let history: HistoryBackpressure;
-  let writer: BufferedResultWriter | undefined;
-  if (config.databaseUrl) {
-    const pool = createPgPool(config.databaseUrl, { schema: config.databaseSchema, logger, metrics });
-    try {
-      if (options.migrate ?? true) await migrateWithRetry(pool, config, logger, options.startupTimeoutMs ?? 60_000);
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      for (const close of closers) await close();
-      throw err;
-    }
-    models = new PostgresModelRepository(pool);
-    const w = new BufferedResultWriter(new PostgresResultRepository(pool), { capacity: config.detector.historyBuffer, logger, metrics });
-    writer = w;
-    results = w;
-    history = {
-      isFull: () => w.isFull(),
-      whenWritable: () => w.whenWritable(),
-      durable: () => w.durable(),
-      on(event, listener) {
-        w.on(event, listener);
-        return () => w.off(event, listener);
-      },
-    };
-    healthChecks.push(pgHealthCheck(pool, metrics));
-    closers.unshift(() => pool.end());
-    logger.info({ db: redactUrl(config.databaseUrl), schema: config.databaseSchema }, 'models and history in postgres');
-  } else {
-    models = new MemoryModelRepository();
-    results = new MemoryResultRepository();
-    history = { isFull: () => false, whenWritable: async () => undefined, durable: async () => undefined, on: () => () => undefined };
-    logger.warn('DRIFTSTREAM_DATABASE_URL unset: models, references and history in memory');
-  }
-
+  const opened: Opened = { healthChecks: [], closers: [] };
+  const { redis, ...state } = createStateAdapters(config, logger, metrics, opened);
+  const { writer, ...history } = await createHistoryAdapters(config, logger, metrics, options, opened);
   let closed: Promise<void> | undefined;
   return {
     kind: { state: redis ? 'redis' : 'memory', history: writer ? 'postgres' : 'memory' },
-    models,
-    results,
-    history,
-    checkpoints,
-    paneCoordinator,
-    alertState,
-    labelJoin,
-    healthChecks,
+    ...history,
+    ...state,
+    healthChecks: opened.healthChecks,
     close(timeoutMs = 10_000) {
       closed ??= (async () => {
         // History first: its rows must reach PostgreSQL before the pool closes.
         if (writer) await writer.close(timeoutMs);
-        for (const close of closers) await close().catch((err) => logger.warn({ err: (err as Error).message }, 'closing a connection failed'));
+        for (const close of opened.closers) await close().catch((err) => logger.warn({ err: (err as Error).message }, 'closing a connection failed'));
       })();
       return closed;
     },
+  };
+}
+
+/** The schema migrations of one PostgreSQL database (what `driftstream migrate` lists and applies). */
+export interface DatabaseMigrations {
+  status(): Promise<MigrationStatus[]>;
+  /** Applies the pending migrations; returns the versions applied. */
+  apply(): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+/** Opens a connection pool to the database at `url` for its migrations. */
+export function openDatabaseMigrations(url: string, schema: string | undefined, logger: Logger): DatabaseMigrations {
+  const pool = createPgPool(url, { schema, logger });
+  return {
+    status: () => migrationStatus(pool, { schema }),
+    apply: () => runMigrations(pool, { schema, logger }),
+    close: () => pool.end(),
   };
 }

@@ -1,6 +1,7 @@
 import { DriftstreamError } from '../errors.js';
 import { openRowSource, SampleReadError, type RowSource, type RowSourceOptions } from '../io/sample-reader.js';
 import { cellNumber } from '../io/cell-number.js';
+import type { ColumnBatch } from '../io/row-source.js';
 import {
   createSummary,
   ReferenceProfileBuilder,
@@ -186,6 +187,164 @@ export interface CompareWindowResult {
   unknownTypes: string[];
 }
 
+/** The reference side of a comparison, with types inferred from a prefix and, if that proves wrong, from every row. */
+async function openReference(opts: CompareOptions): Promise<BuiltReference> {
+  const refSource = await openRowSource(opts.reference, opts.input);
+  try {
+    return await buildReference(opts, refSource, await inferTypes(refSource, 1000), false);
+  } catch (err) {
+    if (!(err instanceof RestartWithFullInference)) throw err;
+    return buildReference(opts, refSource, await inferTypes(refSource, Infinity), true);
+  }
+}
+
+/** What every window of one comparison shares. */
+interface CompareContext {
+  readonly opts: CompareOptions;
+  readonly ref: BuiltReference;
+  readonly numericCols: readonly string[];
+  readonly categoricalCols: readonly string[];
+  readonly thresholds: Thresholds;
+  readonly budget: number;
+  /** Sequential state carried across consecutive windows; absent with a single window. */
+  readonly sequential?: Record<string, SequentialState>;
+  /** Index of the next window. */
+  index: number;
+}
+
+/** The window of a current file being summarised, judged against the reference when it ends. */
+class CurrentWindow {
+  summaries = new Map<string, NumericSummary | CategoricalSummary>();
+  currentColumns: Set<string>;
+  curHasText = new Set<string>();
+  curHasValue = new Set<string>();
+  firstRow = 1;
+  rows = 0;
+
+  constructor(
+    private readonly ctx: CompareContext,
+    private readonly file: string,
+    private readonly headerColumns: ReadonlySet<string>,
+  ) {
+    this.currentColumns = new Set(headerColumns);
+    this.reset();
+  }
+
+  reset(): void {
+    const { columns, profile } = this.ctx.ref;
+    this.summaries = new Map();
+    for (const c of columns) this.summaries.set(c, createSummary(profile.features[c]));
+    this.currentColumns = new Set(this.headerColumns);
+    this.curHasText = new Set();
+    this.curHasValue = new Set();
+    this.rows = 0;
+  }
+
+  /** Rows [s, e) of a batch, one column's cells at a time, so they can go before the next column's are made; `row` counts the file's rows before s. */
+  accept(batch: ColumnBatch, s: number, e: number, row: number): void {
+    const { opts, ref } = this.ctx;
+    for (const c of this.ctx.numericCols) {
+      const values = batch.column(c);
+      const summary = this.summaries.get(c) as NumericSummary;
+      for (let i = s; i < e; i++) {
+        const v = values[i];
+        const x = cellNumber(v);
+        if (x === undefined) {
+          const at = row + (i - s) + 1;
+          throw new CompareInputError(
+            ref.declared.has(c)
+              ? `${this.file}: column ${c} is declared numeric but record ${at} holds ${JSON.stringify(v)}`
+              : `column ${c} is numeric in ${opts.reference} but text in ${this.file} (record ${at} holds ${JSON.stringify(v)}); declare its type with --type ${c}=categorical`,
+          );
+        }
+        summary.accept(x);
+      }
+    }
+    for (const c of this.ctx.categoricalCols) this.acceptCategorical(c, batch.column(c), s, e);
+  }
+
+  private acceptCategorical(c: string, values: ReturnType<ColumnBatch['column']>, s: number, e: number): void {
+    const summary = this.summaries.get(c) as CategoricalSummary;
+    let text = this.curHasText.has(c);
+    for (let i = s; i < e; i++) {
+      const v = values[i];
+      summary.accept(v);
+      if (v !== null && v !== undefined) {
+        this.curHasValue.add(c);
+        if (!text && cellNumber(v) === undefined) {
+          this.curHasText.add(c);
+          text = true;
+        }
+      }
+    }
+  }
+
+  /** Judges the window by the detector's rule. */
+  finish(): CompareWindowResult {
+    const { opts, ref, thresholds, budget, sequential } = this.ctx;
+    const { columns, profile, declared, textColumns } = ref;
+    const file = this.file;
+    const common = columns.filter((c) => this.currentColumns.has(c));
+    if (common.length === 0) throw noCommonColumns({ ...opts, current: file }, columns, this.currentColumns);
+    for (const c of common) {
+      if (!declared.has(c) && textColumns.has(c) && this.curHasValue.has(c) && !this.curHasText.has(c)) {
+        throw new CompareInputError(`column ${c} is text in ${opts.reference} but numeric in ${file}; declare its type with --type ${c}=categorical`);
+      }
+    }
+    const items: Record<string, JudgeItem> = {};
+    for (const c of common) items[c] = { reference: profile.features[c], current: this.summaries.get(c)!, floors: thresholds.floor, minSamples: thresholds.minSamples };
+    const evaluations = judgeFeatures(items, { budget, ...(sequential ? { sequential } : {}) });
+    const features: Record<string, CompareFeature> = {};
+    for (const c of common) features[c] = toCompareFeature(evaluations[c]);
+    const dataset = evaluateDataset(evaluations);
+    const report: CompareReport = {
+      ...(sequential ? { window: { index: this.ctx.index, file, firstRow: this.firstRow, rows: this.rows } } : {}),
+      features,
+      dataset: { driftShare: dataset.driftShare, drift: dataset.drift },
+    };
+    this.ctx.index++;
+    return {
+      report,
+      evaluations,
+      onlyInReference: columns.filter((c) => !this.currentColumns.has(c)),
+      onlyInCurrent: [...this.currentColumns].filter((c) => profile.features[c] === undefined),
+      unknownTypes: [...declared].filter((c) => profile.features[c] === undefined),
+    };
+  }
+}
+
+/** The windows of one current file. */
+async function* compareFile(ctx: CompareContext, file: string): AsyncGenerator<CompareWindowResult> {
+  const { opts } = ctx;
+  const curSource = await openRowSource(file, opts.input);
+  // CSV, Parquet and Arrow name their columns up front; NDJSON's come from its records.
+  const namedColumns = curSource.columns !== undefined;
+  const headerColumns = new Set<string>((curSource.columns ?? []).map((c) => c.name));
+  if (namedColumns && !ctx.ref.columns.some((c) => headerColumns.has(c))) throw noCommonColumns({ ...opts, current: file }, ctx.ref.columns, headerColumns);
+  const window = new CurrentWindow(ctx, file, headerColumns);
+  let row = 0;
+  // Column by column over each batch (Parquet and Arrow then never build a
+  // record per row), in segments that end where a window ends.
+  for await (const batch of curSource.columnBatches()) {
+    const n = batch.length;
+    for (let s = 0; s < n; ) {
+      const e = opts.windowRows === undefined ? n : Math.min(n, s + (opts.windowRows - window.rows));
+      if (!namedColumns) for (const k of batch.names) window.currentColumns.add(k);
+      window.accept(batch, s, e, row);
+      row += e - s;
+      window.rows += e - s;
+      s = e;
+      if (opts.windowRows !== undefined && window.rows === opts.windowRows) {
+        yield window.finish();
+        window.firstRow = row + 1;
+        window.reset();
+      }
+    }
+  }
+  // The rest of the file is one more (shorter) window; an empty file is one empty window.
+  if (window.rows > 0 || opts.windowRows === undefined || row === 0) yield window.finish();
+}
+
 /**
  * Compares sample files window by window: the reference becomes a
  * {@link ReferenceProfile}; each current file (in order) is streamed through
@@ -202,127 +361,18 @@ export async function* compareWindows(opts: CompareOptions): AsyncGenerator<Comp
   if (opts.windowRows !== undefined && !(Number.isInteger(opts.windowRows) && opts.windowRows >= 1)) {
     throw new CompareInputError(`--window-rows ${String(opts.windowRows)}: expected a whole number of rows, at least 1`);
   }
-  const refSource = await openRowSource(opts.reference, opts.input);
-  let ref: BuiltReference;
-  try {
-    ref = await buildReference(opts, refSource, await inferTypes(refSource, 1000), false);
-  } catch (err) {
-    if (!(err instanceof RestartWithFullInference)) throw err;
-    ref = await buildReference(opts, refSource, await inferTypes(refSource, Infinity), true);
-  }
-  const { profile, columns, declared, textColumns } = ref;
-  const numericCols = columns.filter((c) => profile.features[c].type === 'numeric');
-  const categoricalCols = columns.filter((c) => profile.features[c].type === 'categorical');
-  const thresholds = opts.thresholds ?? DEFAULT_THRESHOLDS;
-  const budget = opts.budget ?? DEFAULT_FALSE_ALARM_BUDGET;
-  const sequential: Record<string, SequentialState> | undefined = currents.length > 1 || opts.windowRows !== undefined ? {} : undefined;
-  let index = 0;
-
-  for (const file of currents) {
-    const curSource = await openRowSource(file, opts.input);
-    const fileOpts = { ...opts, current: file };
-    // CSV, Parquet and Arrow name their columns up front; NDJSON's come from its records.
-    const namedColumns = curSource.columns !== undefined;
-    const headerColumns = new Set<string>((curSource.columns ?? []).map((c) => c.name));
-    if (namedColumns && !columns.some((c) => headerColumns.has(c))) throw noCommonColumns(fileOpts, columns, headerColumns);
-    let summaries = new Map<string, NumericSummary | CategoricalSummary>();
-    let currentColumns = new Set(headerColumns);
-    let curHasText = new Set<string>();
-    let curHasValue = new Set<string>();
-    let firstRow = 1;
-    let rows = 0;
-    const reset = (): void => {
-      summaries = new Map();
-      for (const c of columns) summaries.set(c, createSummary(profile.features[c]));
-      currentColumns = new Set(headerColumns);
-      curHasText = new Set();
-      curHasValue = new Set();
-      rows = 0;
-    };
-    const finish = (): CompareWindowResult => {
-      const common = columns.filter((c) => currentColumns.has(c));
-      if (common.length === 0) throw noCommonColumns(fileOpts, columns, currentColumns);
-      for (const c of common) {
-        if (!declared.has(c) && textColumns.has(c) && curHasValue.has(c) && !curHasText.has(c)) {
-          throw new CompareInputError(`column ${c} is text in ${opts.reference} but numeric in ${file}; declare its type with --type ${c}=categorical`);
-        }
-      }
-      const items: Record<string, JudgeItem> = {};
-      for (const c of common) items[c] = { reference: profile.features[c], current: summaries.get(c)!, floors: thresholds.floor, minSamples: thresholds.minSamples };
-      const evaluations = judgeFeatures(items, { budget, ...(sequential ? { sequential } : {}) });
-      const features: Record<string, CompareFeature> = {};
-      for (const c of common) features[c] = toCompareFeature(evaluations[c]);
-      const dataset = evaluateDataset(evaluations);
-      const report: CompareReport = {
-        ...(sequential ? { window: { index, file, firstRow, rows } } : {}),
-        features,
-        dataset: { driftShare: dataset.driftShare, drift: dataset.drift },
-      };
-      index++;
-      return {
-        report,
-        evaluations,
-        onlyInReference: columns.filter((c) => !currentColumns.has(c)),
-        onlyInCurrent: [...currentColumns].filter((c) => profile.features[c] === undefined),
-        unknownTypes: [...declared].filter((c) => profile.features[c] === undefined),
-      };
-    };
-    reset();
-    let row = 0;
-    // Column by column over each batch (Parquet and Arrow then never build a
-    // record per row), in segments that end where a window ends.
-    for await (const batch of curSource.columnBatches()) {
-      const n = batch.length;
-      for (let s = 0; s < n; ) {
-        const e = opts.windowRows === undefined ? n : Math.min(n, s + (opts.windowRows - rows));
-        if (!namedColumns) for (const k of batch.names) currentColumns.add(k);
-        // One column's cells at a time, so they can go before the next column's are made.
-        for (const c of numericCols) {
-          const values = batch.column(c);
-          const summary = summaries.get(c) as NumericSummary;
-          for (let i = s; i < e; i++) {
-            const v = values[i];
-            const x = cellNumber(v);
-            if (x === undefined) {
-              const at = row + (i - s) + 1;
-              throw new CompareInputError(
-                declared.has(c)
-                  ? `${file}: column ${c} is declared numeric but record ${at} holds ${JSON.stringify(v)}`
-                  : `column ${c} is numeric in ${opts.reference} but text in ${file} (record ${at} holds ${JSON.stringify(v)}); declare its type with --type ${c}=categorical`,
-              );
-            }
-            summary.accept(x);
-          }
-        }
-        for (const c of categoricalCols) {
-          const values = batch.column(c);
-          const summary = summaries.get(c) as CategoricalSummary;
-          let text = curHasText.has(c);
-          for (let i = s; i < e; i++) {
-            const v = values[i];
-            summary.accept(v);
-            if (v !== null && v !== undefined) {
-              curHasValue.add(c);
-              if (!text && cellNumber(v) === undefined) {
-                curHasText.add(c);
-                text = true;
-              }
-            }
-          }
-        }
-        row += e - s;
-        rows += e - s;
-        s = e;
-        if (opts.windowRows !== undefined && rows === opts.windowRows) {
-          yield finish();
-          firstRow = row + 1;
-          reset();
-        }
-      }
-    }
-    // The rest of the file is one more (shorter) window; an empty file is one empty window.
-    if (rows > 0 || opts.windowRows === undefined || row === 0) yield finish();
-  }
+  const ref = await openReference(opts);
+  const ctx: CompareContext = {
+    opts,
+    ref,
+    numericCols: ref.columns.filter((c) => ref.profile.features[c].type === 'numeric'),
+    categoricalCols: ref.columns.filter((c) => ref.profile.features[c].type === 'categorical'),
+    thresholds: opts.thresholds ?? DEFAULT_THRESHOLDS,
+    budget: opts.budget ?? DEFAULT_FALSE_ALARM_BUDGET,
+    sequential: currents.length > 1 || opts.windowRows !== undefined ? {} : undefined,
+    index: 0,
+  };
+  for (const file of currents) yield* compareFile(ctx, file);
 }
 
 /**

@@ -11,11 +11,11 @@ import { EventCodec } from '../adapters/registry/event-codec.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { parseDuration } from '../core/duration.js';
 import type { DriftAlert } from '../core/events.js';
-import { modelConfigToJson, parseModelConfig } from '../core/model/model-config.js';
+import { modelConfigToJson, parseModelConfig, type ModelConfig } from '../core/model/model-config.js';
 import { serializeProfile } from '../core/profile/reference-profile.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { createInferenceEmitter } from '../producer/index.js';
+import { createInferenceEmitter, type InferenceEmitter } from '../producer/index.js';
 import { buildReference } from '../stream/reference-bootstrap.js';
 import { startRun, type RunHandle } from './run.js';
 import { CREDIT_RISK_FEATURES, creditApplication, seeded } from './demo-traffic.js';
@@ -107,26 +107,19 @@ async function startAlertPrinter(config: Config, logger: Logger, out: (line: str
   return consumer;
 }
 
-/**
- * `driftstream demo`: brings the local stack up, starts the detector (and the
- * HTTP service) with a credit-risk model whose reference was built from
- * undrifted traffic, produces that model's traffic in real time, shifts
- * income and the region mix for a while, and prints every alert record as it
- * arrives on the alerts topic.
- */
-export async function runDemo(opts: DemoOptions, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<{ alerts: DriftAlert[]; sent: number }> {
-  if (opts.stack) {
-    const script = stackScript();
-    if (script) {
-      out('bringing the local stack up (Kafka, schema registry) ...');
-      const r = spawnSync(process.execPath, [script, 'up', '--quiet'], { stdio: 'inherit' });
-      if (r.status !== 0) throw new ConfigError('the local stack did not come up (node scripts/stack.mjs up); start Kafka and the registry, or pass --no-stack');
-    } else out('scripts/stack.mjs not found: assuming Kafka and the schema registry are up');
+function bringStackUp(out: (line: string) => void): void {
+  const script = stackScript();
+  if (!script) {
+    out('scripts/stack.mjs not found: assuming Kafka and the schema registry are up');
+    return;
   }
-  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
-  const config = demoConfig(opts.detector !== false);
-  const logger = createLogger(config.logLevel);
+  out('bringing the local stack up (Kafka, schema registry) ...');
+  const r = spawnSync(process.execPath, [script, 'up', '--quiet'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new ConfigError('the local stack did not come up (node scripts/stack.mjs up); start Kafka and the registry, or pass --no-stack');
+}
 
+/** The credit-risk model, declared with a reference profile built from undrifted traffic and written to a file. */
+async function demoModel(r: ReturnType<typeof seeded>, out: (line: string) => void): Promise<ModelConfig> {
   const model = parseModelConfig(
     {
       modelId: MODEL_ID,
@@ -140,18 +133,97 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
     },
     { allowedLatenessMs: 2000, bootstrapEvents: 5000, bootstrapDurationMs: 600_000, resolveAfter: 3 },
   );
-  const r = seeded(20_261_126);
   const rows = Array.from({ length: 10_000 }, () => creditApplication(r, false));
   const profile = buildReference(model, { ...CREDIT_RISK_FEATURES }, rows, { hasScore: true, predictionType: 'categorical' }, { createdAt: Date.now(), id: `credit-risk-demo-${Date.now().toString(36)}` });
   const profileFile = join(tmpdir(), `${profile.id}.json`);
   await writeFile(profileFile, serializeProfile(profile));
-  const declared = parseModelConfig({ ...modelConfigToJson(model), reference: { profileFile } });
   out(`reference ${profile.id}: ${profile.rows} applications, features ${Object.keys(CREDIT_RISK_FEATURES).join(', ')}`);
+  return parseModelConfig({ ...modelConfigToJson(model), reference: { profileFile } });
+}
+
+/** What the traffic loop reads and reports to. */
+interface TrafficRun {
+  readonly opts: DemoOptions;
+  readonly r: ReturnType<typeof seeded>;
+  readonly handle?: RunHandle;
+  readonly alerts: readonly DriftAlert[];
+  readonly out: (line: string) => void;
+  readonly stopRequested: () => boolean;
+}
+
+/** Announces drift starting and ending, once each. */
+function driftAnnouncer(out: (line: string) => void): (tick: number, drift: boolean) => void {
+  let driftAnnounced = false;
+  let cleanAnnounced = false;
+  return (tick, drift) => {
+    if (drift && !driftAnnounced) {
+      driftAnnounced = true;
+      out(`${time(tick)}  >>> drift injected: income shifted down, region mix changed`);
+    }
+    if (!drift && driftAnnounced && !cleanAnnounced) {
+      cleanAnnounced = true;
+      out(`${time(tick)}  >>> drift removed: traffic back to the reference distribution`);
+    }
+  };
+}
+
+function statusLine(run: TrafficRun, tick: number, sent: number): string {
+  if (!run.handle) return `${time(tick)}  sent ${sent}, alert records seen ${run.alerts.length}`;
+  const s = run.handle.detector.state.modelStatus(MODEL_ID);
+  const c = run.handle.detector.state.counters;
+  return `${time(tick)}  status: ${s?.status ?? 'unknown'}; sent ${sent}, consumed ${c.consumed}, evaluations ${c.evaluations}, alert records ${c.alerts}`;
+}
+
+/** Produces the model's traffic in real time, in 100 ms ticks, drifted for a while; returns how many events were sent. */
+async function produceTraffic(run: TrafficRun, emitter: InferenceEmitter): Promise<number> {
+  const { opts, r } = run;
+  const announce = driftAnnouncer(run.out);
+  const started = Date.now();
+  let nextStatus = started + 10_000;
+  const tickMs = 100;
+  let carry = 0;
+  let sent = 0;
+  while (!run.stopRequested() && Date.now() - started < opts.durationMs) {
+    const tick = Date.now();
+    const elapsed = tick - started;
+    const drift = elapsed >= opts.driftAfterMs && elapsed < opts.driftAfterMs + opts.driftForMs;
+    announce(tick, drift);
+    carry += (opts.rate * tickMs) / 1000;
+    const n = Math.floor(carry);
+    carry -= n;
+    for (let i = 0; i < n; i++) {
+      const app = creditApplication(r, drift);
+      await emitter.emit({ modelId: MODEL_ID, modelVersion: 'v7', timestamp: Date.now(), features: app.features, score: app.score, prediction: app.prediction, attributes: { channel: 'web' } });
+      sent++;
+    }
+    if (tick >= nextStatus) {
+      nextStatus += 10_000;
+      run.out(statusLine(run, tick, sent));
+    }
+    const spent = Date.now() - tick;
+    if (spent < tickMs) await new Promise((res) => setTimeout(res, tickMs - spent));
+  }
+  return sent;
+}
+
+/**
+ * `driftstream demo`: brings the local stack up, starts the detector (and the
+ * HTTP service) with a credit-risk model whose reference was built from
+ * undrifted traffic, produces that model's traffic in real time, shifts
+ * income and the region mix for a while, and prints every alert record as it
+ * arrives on the alerts topic.
+ */
+export async function runDemo(opts: DemoOptions, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<{ alerts: DriftAlert[]; sent: number }> {
+  if (opts.stack) bringStackUp(out);
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+  const config = demoConfig(opts.detector !== false);
+  const logger = createLogger(config.logLevel);
+  const r = seeded(20_261_126);
+  const declared = await demoModel(r, out);
 
   const alerts: DriftAlert[] = [];
   let handle: RunHandle | undefined;
   let printer: Consumer | undefined;
-  let sent = 0;
   let stopRequested = false;
   const onSignal = () => {
     stopRequested = true;
@@ -172,43 +244,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
     });
     out(handle ? `detector running${handle.url ? `; dashboard and API at ${handle.url}` : ''}` : 'no detector here: the traffic is for the detectors consuming the topic');
     out(`producing ${opts.rate} events/s to ${config.topics.inference}; drift (income -35%, region mix) from +${opts.driftAfterMs / 1000}s for ${opts.driftForMs / 1000}s; alerts from ${config.topics.alerts}:`);
-    const started = Date.now();
-    let nextStatus = started + 10_000;
-    let driftAnnounced = false;
-    let cleanAnnounced = false;
-    const tickMs = 100;
-    let carry = 0;
-    while (!stopRequested && Date.now() - started < opts.durationMs) {
-      const tick = Date.now();
-      const elapsed = tick - started;
-      const drift = elapsed >= opts.driftAfterMs && elapsed < opts.driftAfterMs + opts.driftForMs;
-      if (drift && !driftAnnounced) {
-        driftAnnounced = true;
-        out(`${time(tick)}  >>> drift injected: income shifted down, region mix changed`);
-      }
-      if (!drift && driftAnnounced && !cleanAnnounced) {
-        cleanAnnounced = true;
-        out(`${time(tick)}  >>> drift removed: traffic back to the reference distribution`);
-      }
-      carry += (opts.rate * tickMs) / 1000;
-      const n = Math.floor(carry);
-      carry -= n;
-      for (let i = 0; i < n; i++) {
-        const app = creditApplication(r, drift);
-        await emitter.emit({ modelId: MODEL_ID, modelVersion: 'v7', timestamp: Date.now(), features: app.features, score: app.score, prediction: app.prediction, attributes: { channel: 'web' } });
-        sent++;
-      }
-      if (tick >= nextStatus) {
-        nextStatus += 10_000;
-        if (handle) {
-          const s = handle.detector.state.modelStatus(MODEL_ID);
-          const c = handle.detector.state.counters;
-          out(`${time(tick)}  status: ${s?.status ?? 'unknown'}; sent ${sent}, consumed ${c.consumed}, evaluations ${c.evaluations}, alert records ${c.alerts}`);
-        } else out(`${time(tick)}  sent ${sent}, alert records seen ${alerts.length}`);
-      }
-      const spent = Date.now() - tick;
-      if (spent < tickMs) await new Promise((res) => setTimeout(res, tickMs - spent));
-    }
+    const sent = await produceTraffic({ opts, r, handle, alerts, out, stopRequested: () => stopRequested }, emitter);
     await emitter.close();
     // Let the last pane close (pane + lateness + a little) before stopping.
     if (!stopRequested) await new Promise((res) => setTimeout(res, opts.settleMs ?? 13_000));
@@ -216,13 +252,13 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
     const resolved = alerts.filter((a) => a.status === 'RESOLVED').length;
     const consumed = handle ? `, ${handle.detector.state.counters.consumed} consumed` : '';
     out(`done: ${sent} events sent${consumed}, ${firing} FIRING and ${resolved} RESOLVED alert records`);
+    return { alerts, sent };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await printer?.disconnect().catch(() => undefined);
     await handle?.close();
   }
-  return { alerts, sent };
 }
 
 function duration(flag: string, v: string): number {

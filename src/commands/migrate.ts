@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig, redactUrl } from '../config/config.js';
 import { ConfigError } from '../errors.js';
-import { createPgPool } from '../adapters/postgres/pg-pool.js';
-import { migrationStatus, runMigrations } from '../adapters/postgres/migrate.js';
+import { openDatabaseMigrations } from '../app/create-adapters.js';
 import { createLogger } from '../observability/logger.js';
 
 interface MigrateOptions {
@@ -18,19 +17,19 @@ export async function migrateCommand(options: MigrateOptions, env: NodeJS.Proces
   if (!url) throw new ConfigError('DRIFTSTREAM_DATABASE_URL: expected a PostgreSQL URL to migrate (or pass --database-url)');
   const schema = options.schema ?? config.databaseSchema;
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const pool = createPgPool(url, { schema, logger });
+  const migrations = openDatabaseMigrations(url, schema, logger);
   try {
     if (options.status) {
-      for (const m of await migrationStatus(pool, { schema })) {
+      for (const m of await migrations.status()) {
         process.stdout.write(`${String(m.version).padStart(3, '0')}_${m.name}\t${m.appliedAt ? `applied ${m.appliedAt.toISOString()}` : 'pending'}\n`);
       }
       return;
     }
-    const applied = await runMigrations(pool, { schema, logger });
+    const applied = await migrations.apply();
     const where = `${redactUrl(url)}${schema ? ` (schema ${schema})` : ''}`;
     process.stdout.write(applied.length === 0 ? `${where}: up to date\n` : `${where}: applied ${applied.map((v) => String(v).padStart(3, '0')).join(', ')}\n`);
   } finally {
-    await pool.end();
+    await migrations.close();
   }
 }
 

@@ -9,6 +9,7 @@ import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { kafkaHealthCheck } from '../adapters/kafka/kafka-health-check.js';
 import { createReferenceBuilder } from '../http/reference-builder.js';
 import { loadModelsFile, modelDefaultsOf, startDetector, type DetectorDeps, type DetectorHandle } from '../app/detector.js';
+import { detectorDepsFrom } from '../app/detector-deps.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { ProcessingErrorPolicy } from '../stream/processing-error-policy.js';
@@ -52,19 +53,7 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
   try {
     detector = await startDetector(
       config,
-      {
-        logger,
-        metrics,
-        models: adapters.models,
-        results: adapters.results,
-        checkpoints: adapters.checkpoints,
-        coordinator: adapters.paneCoordinator,
-        alertState: adapters.alertState,
-        labelJoin: adapters.labelJoin,
-        durable: () => adapters.history.durable(),
-        backpressure: adapters.history,
-        ...options.deps,
-      },
+      { ...detectorDepsFrom(adapters, { logger, metrics }), ...options.deps },
       { models: declared, policy: options.onError, startFrom: options.startFrom },
     );
   } catch (err) {

@@ -153,43 +153,117 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+/** Typed readers of validated variables (see {@link read}). */
+interface EnvReader {
+  s(name: string): string | undefined;
+  n(name: string): number;
+  b(name: string): boolean;
+  l(name: string): string[] | undefined;
+}
+
+function envReader(env: Env): EnvReader {
+  return {
+    s: (name) => read(env, name) as string | undefined,
+    n: (name) => read(env, name) as number,
+    b: (name) => read(env, name) as boolean,
+    l: (name) => read(env, name) as string[] | undefined,
+  };
+}
+
+function kafkaSaslOf({ s }: EnvReader): KafkaConfig['sasl'] {
+  const mechanism = s('DRIFTSTREAM_KAFKA_SASL_MECHANISM') as SaslMechanism | undefined;
+  if (!mechanism) return undefined;
+  const username = s('DRIFTSTREAM_KAFKA_SASL_USERNAME');
+  const password = s('DRIFTSTREAM_KAFKA_SASL_PASSWORD');
+  if (!username || !password) {
+    throw new ConfigError('DRIFTSTREAM_KAFKA_SASL_USERNAME and DRIFTSTREAM_KAFKA_SASL_PASSWORD: expected both when DRIFTSTREAM_KAFKA_SASL_MECHANISM is set');
+  }
+  return { mechanism, username, password };
+}
+
+function kafkaSslOf({ s, b }: EnvReader): KafkaConfig['ssl'] {
+  if (!b('DRIFTSTREAM_KAFKA_SSL')) return false;
+  const caFile = s('DRIFTSTREAM_KAFKA_SSL_CA_FILE');
+  let ca: string | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`DRIFTSTREAM_KAFKA_SSL_CA_FILE: expected a readable PEM file, got ${JSON.stringify(caFile)}`, { cause: err });
+    }
+  }
+  return { ca, rejectUnauthorized: b('DRIFTSTREAM_KAFKA_SSL_REJECT_UNAUTHORIZED') };
+}
+
+function httpConfigOf({ s, n, b, l }: EnvReader): Config['http'] {
+  return {
+    host: s('DRIFTSTREAM_HTTP_HOST')!,
+    port: n('DRIFTSTREAM_HTTP_PORT'),
+    apiKeys: parseApiKeys(l('DRIFTSTREAM_API_KEYS')),
+    jwt: {
+      secret: s('DRIFTSTREAM_JWT_SECRET'),
+      jwksUrl: s('DRIFTSTREAM_JWT_JWKS_URL'),
+      issuer: s('DRIFTSTREAM_JWT_ISSUER'),
+      audience: s('DRIFTSTREAM_JWT_AUDIENCE'),
+    },
+    authReads: b('DRIFTSTREAM_AUTH_READS'),
+    corsOrigins: l('DRIFTSTREAM_CORS_ORIGINS') ?? [],
+    rateLimitWrites: n('DRIFTSTREAM_RATE_LIMIT_WRITES'),
+    bodyLimitBytes: n('DRIFTSTREAM_BODY_LIMIT_BYTES'),
+    referenceUploadLimitBytes: n('DRIFTSTREAM_REFERENCE_UPLOAD_LIMIT_BYTES'),
+    referenceMaxColumns: n('DRIFTSTREAM_REFERENCE_MAX_COLUMNS'),
+    referenceMaxCellBytes: n('DRIFTSTREAM_REFERENCE_MAX_CELL_BYTES'),
+    referenceMaxProfileBytes: n('DRIFTSTREAM_REFERENCE_MAX_PROFILE_BYTES'),
+    maxCategories: n('DRIFTSTREAM_MAX_CATEGORIES'),
+    jwtMaxLifetimeMs: n('DRIFTSTREAM_JWT_MAX_LIFETIME'),
+  };
+}
+
+function detectorConfigOf({ s, n, b }: EnvReader): Config['detector'] {
+  return {
+    modelsFile: s('DRIFTSTREAM_MODELS_FILE'),
+    autoRegister: b('DRIFTSTREAM_AUTO_REGISTER'),
+    bootstrapEvents: n('DRIFTSTREAM_BOOTSTRAP_EVENTS'),
+    bootstrapDurationMs: n('DRIFTSTREAM_BOOTSTRAP_DURATION'),
+    allowedLatenessMs: n('DRIFTSTREAM_ALLOWED_LATENESS'),
+    idleTimeoutMs: n('DRIFTSTREAM_IDLE_TIMEOUT'),
+    checkpointIntervalMs: n('DRIFTSTREAM_CHECKPOINT_INTERVAL'),
+    paneLeaseMs: n('DRIFTSTREAM_PANE_LEASE'),
+    paneRetentionMs: n('DRIFTSTREAM_PANE_RETENTION'),
+    maxMessageBytes: n('DRIFTSTREAM_MAX_MESSAGE_BYTES'),
+    labelHorizonMs: n('DRIFTSTREAM_LABEL_HORIZON'),
+    memoryLabelCapacity: n('DRIFTSTREAM_MEMORY_LABEL_CAPACITY'),
+    resolveAfter: n('DRIFTSTREAM_RESOLVE_AFTER'),
+    historyBuffer: n('DRIFTSTREAM_HISTORY_BUFFER'),
+    maxStringBytes: n('DRIFTSTREAM_MAX_STRING_BYTES'),
+    maxFutureSkewMs: n('DRIFTSTREAM_MAX_FUTURE_SKEW'),
+    maxModels: n('DRIFTSTREAM_MAX_MODELS'),
+    maxAutoRegisteredModels: n('DRIFTSTREAM_MAX_AUTO_REGISTERED_MODELS'),
+    maxAutoFeatures: n('DRIFTSTREAM_MAX_AUTO_FEATURES'),
+    maxEvaluationBytes: n('DRIFTSTREAM_MAX_EVALUATION_BYTES'),
+    dlqMaxRecordBytes: n('DRIFTSTREAM_DLQ_MAX_RECORD_BYTES'),
+    metricsMaxModels: n('DRIFTSTREAM_METRICS_MAX_MODELS'),
+    labelJoinMaxPerModel: n('DRIFTSTREAM_LABEL_JOIN_MAX_PER_MODEL'),
+    dedupWindowMs: n('DRIFTSTREAM_DEDUP_WINDOW'),
+    dedupCapacity: n('DRIFTSTREAM_DEDUP_CAPACITY'),
+    stallTimeoutMs: n('DRIFTSTREAM_STALL_TIMEOUT'),
+    shutdownGraceMs: n('DRIFTSTREAM_SHUTDOWN_GRACE'),
+  };
+}
+
 /**
  * Reads the configuration from the environment once: every variable is
  * validated against {@link CONFIG_SPEC}, and the result is deeply frozen. A
  * bad value raises a {@link ConfigError} naming the variable and what it expected.
  */
 export function loadConfig(env: Env = process.env): Config {
-  const s = (n: string) => read(env, n) as string | undefined;
-  const n = (n: string) => read(env, n) as number;
-  const b = (n: string) => read(env, n) as boolean;
-  const l = (n: string) => read(env, n) as string[] | undefined;
-
-  const mechanism = s('DRIFTSTREAM_KAFKA_SASL_MECHANISM') as SaslMechanism | undefined;
-  let sasl: KafkaConfig['sasl'];
-  if (mechanism) {
-    const username = s('DRIFTSTREAM_KAFKA_SASL_USERNAME');
-    const password = s('DRIFTSTREAM_KAFKA_SASL_PASSWORD');
-    if (!username || !password) {
-      throw new ConfigError('DRIFTSTREAM_KAFKA_SASL_USERNAME and DRIFTSTREAM_KAFKA_SASL_PASSWORD: expected both when DRIFTSTREAM_KAFKA_SASL_MECHANISM is set');
-    }
-    sasl = { mechanism, username, password };
-  }
-  let ssl: KafkaConfig['ssl'] = false;
-  if (b('DRIFTSTREAM_KAFKA_SSL')) {
-    const caFile = s('DRIFTSTREAM_KAFKA_SSL_CA_FILE');
-    let ca: string | undefined;
-    if (caFile) {
-      try {
-        ca = readFileSync(caFile, 'utf8');
-      } catch (err) {
-        throw new ConfigError(`DRIFTSTREAM_KAFKA_SSL_CA_FILE: expected a readable PEM file, got ${JSON.stringify(caFile)}`, { cause: err });
-      }
-    }
-    ssl = { ca, rejectUnauthorized: b('DRIFTSTREAM_KAFKA_SSL_REJECT_UNAUTHORIZED') };
-  }
+  const r = envReader(env);
+  const { s, n, l } = r;
+  // Read in this order so that, of several bad variables, the same one is reported first.
+  const sasl = kafkaSaslOf(r);
+  const ssl = kafkaSslOf(r);
   const regUser = s('DRIFTSTREAM_SCHEMA_REGISTRY_USERNAME');
   const regPass = s('DRIFTSTREAM_SCHEMA_REGISTRY_PASSWORD');
-
   const config: Config = {
     kafka: { brokers: l('DRIFTSTREAM_KAFKA_BROKERS')!, clientId: s('DRIFTSTREAM_KAFKA_CLIENT_ID')!, ssl, sasl, sessionTimeoutMs: n('DRIFTSTREAM_KAFKA_SESSION_TIMEOUT'),
       compression: s('DRIFTSTREAM_KAFKA_COMPRESSION') as KafkaCompression,
@@ -210,57 +284,9 @@ export function loadConfig(env: Env = process.env): Config {
       metrics: s('DRIFTSTREAM_METRICS_TOPIC')!,
       dlq: s('DRIFTSTREAM_DLQ_TOPIC')!,
     },
-    http: {
-      host: s('DRIFTSTREAM_HTTP_HOST')!,
-      port: n('DRIFTSTREAM_HTTP_PORT'),
-      apiKeys: parseApiKeys(l('DRIFTSTREAM_API_KEYS')),
-      jwt: {
-        secret: s('DRIFTSTREAM_JWT_SECRET'),
-        jwksUrl: s('DRIFTSTREAM_JWT_JWKS_URL'),
-        issuer: s('DRIFTSTREAM_JWT_ISSUER'),
-        audience: s('DRIFTSTREAM_JWT_AUDIENCE'),
-      },
-      authReads: b('DRIFTSTREAM_AUTH_READS'),
-      corsOrigins: l('DRIFTSTREAM_CORS_ORIGINS') ?? [],
-      rateLimitWrites: n('DRIFTSTREAM_RATE_LIMIT_WRITES'),
-      bodyLimitBytes: n('DRIFTSTREAM_BODY_LIMIT_BYTES'),
-      referenceUploadLimitBytes: n('DRIFTSTREAM_REFERENCE_UPLOAD_LIMIT_BYTES'),
-      referenceMaxColumns: n('DRIFTSTREAM_REFERENCE_MAX_COLUMNS'),
-      referenceMaxCellBytes: n('DRIFTSTREAM_REFERENCE_MAX_CELL_BYTES'),
-      referenceMaxProfileBytes: n('DRIFTSTREAM_REFERENCE_MAX_PROFILE_BYTES'),
-      maxCategories: n('DRIFTSTREAM_MAX_CATEGORIES'),
-      jwtMaxLifetimeMs: n('DRIFTSTREAM_JWT_MAX_LIFETIME'),
-    },
+    http: httpConfigOf(r),
     logLevel: s('DRIFTSTREAM_LOG_LEVEL')!,
-    detector: {
-      modelsFile: s('DRIFTSTREAM_MODELS_FILE'),
-      autoRegister: b('DRIFTSTREAM_AUTO_REGISTER'),
-      bootstrapEvents: n('DRIFTSTREAM_BOOTSTRAP_EVENTS'),
-      bootstrapDurationMs: n('DRIFTSTREAM_BOOTSTRAP_DURATION'),
-      allowedLatenessMs: n('DRIFTSTREAM_ALLOWED_LATENESS'),
-      idleTimeoutMs: n('DRIFTSTREAM_IDLE_TIMEOUT'),
-      checkpointIntervalMs: n('DRIFTSTREAM_CHECKPOINT_INTERVAL'),
-      paneLeaseMs: n('DRIFTSTREAM_PANE_LEASE'),
-      paneRetentionMs: n('DRIFTSTREAM_PANE_RETENTION'),
-      maxMessageBytes: n('DRIFTSTREAM_MAX_MESSAGE_BYTES'),
-      labelHorizonMs: n('DRIFTSTREAM_LABEL_HORIZON'),
-      memoryLabelCapacity: n('DRIFTSTREAM_MEMORY_LABEL_CAPACITY'),
-      resolveAfter: n('DRIFTSTREAM_RESOLVE_AFTER'),
-      historyBuffer: n('DRIFTSTREAM_HISTORY_BUFFER'),
-      maxStringBytes: n('DRIFTSTREAM_MAX_STRING_BYTES'),
-      maxFutureSkewMs: n('DRIFTSTREAM_MAX_FUTURE_SKEW'),
-      maxModels: n('DRIFTSTREAM_MAX_MODELS'),
-      maxAutoRegisteredModels: n('DRIFTSTREAM_MAX_AUTO_REGISTERED_MODELS'),
-      maxAutoFeatures: n('DRIFTSTREAM_MAX_AUTO_FEATURES'),
-      maxEvaluationBytes: n('DRIFTSTREAM_MAX_EVALUATION_BYTES'),
-      dlqMaxRecordBytes: n('DRIFTSTREAM_DLQ_MAX_RECORD_BYTES'),
-      metricsMaxModels: n('DRIFTSTREAM_METRICS_MAX_MODELS'),
-      labelJoinMaxPerModel: n('DRIFTSTREAM_LABEL_JOIN_MAX_PER_MODEL'),
-      dedupWindowMs: n('DRIFTSTREAM_DEDUP_WINDOW'),
-      dedupCapacity: n('DRIFTSTREAM_DEDUP_CAPACITY'),
-      stallTimeoutMs: n('DRIFTSTREAM_STALL_TIMEOUT'),
-      shutdownGraceMs: n('DRIFTSTREAM_SHUTDOWN_GRACE'),
-    },
+    detector: detectorConfigOf(r),
   };
   return deepFreeze(config);
 }
