@@ -1,13 +1,7 @@
 // The package's public entry (`import { ... } from 'driftstream'`).
 
-export {
-  createInferenceEmitter,
-  type EmitterStats,
-  type GroundTruthInput,
-  type InferenceEmitter,
-  type InferenceEmitterOptions,
-  type InferenceInput,
-} from './producer/index.js';
+// The producer's whole surface: the emitter and its types.
+export * from './producer/index.js';
 export { EventCodec, type DecodedValue, type EventCodecOptions, type WireFormat } from './adapters/registry/event-codec.js';
 export { loadSchema, type SchemaName } from './adapters/registry/schemas.js';
 export {

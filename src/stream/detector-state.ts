@@ -1,13 +1,12 @@
 import type { Evaluation } from '../core/drift/types.js';
 import type { ModelCatalog } from './model-catalog.js';
+import type { ModelStatus, ModelLiveStatus as ReportedLiveStatus } from '../ports/detector-state-reader.js';
 
-/** Status of a model as the detector sees it. */
-export type ModelStatusName = 'warming_up' | 'ok' | 'drifting';
+/** Status of a model as the detector sees it: the one the API reports. */
+export type ModelStatusName = ModelStatus;
 
-/** What the running detector knows about a model right now. */
-export interface ModelLiveStatus {
-  status: ModelStatusName;
-  reason?: string;
+/** What the running detector knows about a model right now: the reported status and the facts behind it. */
+export interface ModelLiveStatus extends ReportedLiveStatus {
   referenceId?: string;
   eventsConsumed: number;
   lateEvents: number;
@@ -16,7 +15,6 @@ export interface ModelLiveStatus {
   bootstrap?: { collected: number; target: number };
   /** Open incidents per window. */
   firing: Record<string, number>;
-  [key: string]: unknown;
 }
 
 /** Process-wide counters of the detector (also exported as Prometheus metrics). */

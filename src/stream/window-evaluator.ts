@@ -3,11 +3,11 @@ import type { DriftAlert } from '../core/events.js';
 import { AlertTracker } from '../core/drift/alert-tracker.js';
 import { deriveConditions } from '../core/drift/alert-conditions.js';
 import { evaluateWindow, type DetailedEvaluation } from '../core/drift/evaluate-window.js';
-import type { PaneJSON } from '../core/windows/pane.js';
+import { isPaneJson, type PaneJSON } from '../core/windows/pane.js';
 import { paneLengthOf } from '../core/windows/window-spec.js';
 import { ModelWindowCache } from '../core/windows/window-cache.js';
 import type { PaneLayout } from '../core/windows/pane-layout.js';
-import { windowsEndingAt } from '../core/windows/window-spec.js';
+import { windowsEndingAt, type WindowInstance } from '../core/windows/window-spec.js';
 import { isRetriable, UnavailableError } from '../errors.js';
 import type { StreamMetrics } from '../ports/metrics.js';
 import type { PerformanceResult } from '../core/drift/types.js';
@@ -40,8 +40,14 @@ export interface WindowEvaluatorDeps {
 const STATISTICS = ['psi', 'wassersteinNormed', 'jensenShannon', 'hellinger'] as const;
 const SEVERITY_LEVEL = { NONE: 0, WARNING: 1, CRITICAL: 2 } as const;
 
-function isPaneJson(v: unknown): v is PaneJSON {
-  return typeof v === 'object' && v !== null && (v as PaneJSON).v === 1 && typeof (v as PaneJSON).r === 'string';
+/** What evaluating one pane's windows produced. */
+interface PaneOutcome {
+  evaluations: DetailedEvaluation[];
+  /** Alerts claimed by this pane (now or by an earlier attempt of it): the ones to publish. */
+  alerts: DriftAlert[];
+  /** Every record the trackers produced, claimed now or by an earlier attempt of this pane. */
+  records: DriftAlert[];
+  trackers: [string, AlertTracker][];
 }
 
 /**
@@ -167,7 +173,7 @@ export class WindowEvaluator {
   }
 
   private async evaluatePane(cp: CompletePane, claimed: Set<string>): Promise<void> {
-    const { catalog, coordinator, logger } = this.deps;
+    const { catalog, logger } = this.deps;
     const rt = catalog.get(cp.modelId);
     if (!rt) return;
     const partials = cp.partials.filter(isPaneJson);
@@ -193,68 +199,87 @@ export class WindowEvaluator {
       windows = windows.filter((w) => w.window.sizeMs !== cache.paneMs);
     }
     if (windows.length > 0) {
-      // Panes this process did not evaluate itself (another instance did, or it restarted) come from the coordinator.
-      for (const w of windows) {
-        const gaps = cache.missing(w.window, w.end);
-        if (gaps.length === 0) continue;
-        const earlier = await coordinator.panes(cp.modelId, gaps[0][0], gaps[gaps.length - 1][1]);
-        for (const p of earlier) if (p.paneStart !== cp.paneStart) cache.addHistorical(p.paneStart, p.partials);
-        cache.markQueried(gaps);
-      }
-
-      const evaluations: DetailedEvaluation[] = [];
-      const alerts: DriftAlert[] = [];
-      /** Every record the trackers produced, claimed now or by an earlier attempt of this pane. */
-      const records: DriftAlert[] = [];
-      const trackers: [string, AlertTracker][] = [];
-      for (const w of windows) {
-        const windowPane = cache.window(w.window, w.end);
-        const tracker = AlertTracker.fromJSON(cp.modelId, w.window.name, { resolveAfter: rt.config.resolveAfter }, await this.deps.alertState.loadTracker(cp.modelId, w.window.name));
-        const evaluation = evaluateWindow({
-          model: rt.config,
-          pane: windowPane,
-          windowName: w.window.name,
-          windowStart: w.start,
-          windowEnd: w.end,
-          evaluatedAt: this.now(),
-          sequential: tracker.sequentialFor(w.end),
-        });
-        if (this.deps.performanceOf) {
-          // Labels may already have joined; later ones update the evaluation through the performance evaluator.
-          try {
-            const performance = await this.deps.performanceOf(cp.modelId, w.window, w.start);
-            if (performance) evaluation.performance = performance;
-          } catch (err) {
-            logger.warn({ err: (err as Error).message, modelId: cp.modelId, window: w.window.name }, 'window evaluated without its performance');
-          }
-        }
-        evaluations.push(evaluation);
-        const conditions = deriveConditions(evaluation, rt.config, windowPane);
-        const produced = tracker.update(evaluation, conditions, this.now());
-        records.push(...produced);
-        for (const a of produced) {
-          const key = `${a.alertId}|${a.status}|${a.severity}`;
-          if (claimed.has(key) || (await this.deps.alertState.claimAlert(a))) {
-            claimed.add(key);
-            alerts.push(a);
-          }
-        }
-        trackers.push([w.window.name, tracker]);
-      }
-      await this.publish(evaluations, alerts);
-      await this.deps.results.saveEvaluations(evaluations);
-      if (records.length > 0) {
-        // The alert history must hold these records before the trackers move on: a crash in between
-        // re-evaluates the pane on the old trackers, which produce the same records again (their
-        // claims are taken, so they are not published twice, but they are written).
-        await this.deps.results.saveAlerts(records);
-        if (this.deps.durable) await this.deps.durable();
-      }
-      for (const [name, tracker] of trackers) await this.deps.alertState.saveTracker(cp.modelId, name, tracker.toJSON());
-      this.observe(evaluations, alerts, trackers);
+      await this.fillMissingPanes(cp, cache, windows);
+      const outcome = await this.evaluateWindows(cp, rt, cache, windows, claimed);
+      await this.record(cp.modelId, outcome);
     }
     cache.markEvaluated(cp.paneStart);
     this.settle(cp);
+  }
+
+  /** Panes this process did not evaluate itself (another instance did, or it restarted) come from the coordinator. */
+  private async fillMissingPanes(cp: CompletePane, cache: ModelWindowCache, windows: readonly WindowInstance[]): Promise<void> {
+    for (const w of windows) {
+      const gaps = cache.missing(w.window, w.end);
+      if (gaps.length === 0) continue;
+      const earlier = await this.deps.coordinator.panes(cp.modelId, gaps[0][0], gaps[gaps.length - 1][1]);
+      for (const p of earlier) if (p.paneStart !== cp.paneStart) cache.addHistorical(p.paneStart, p.partials);
+      cache.markQueried(gaps);
+    }
+  }
+
+  /** Evaluates each window ending with the pane and runs its alert tracker; claims the alerts to publish. */
+  private async evaluateWindows(
+    cp: CompletePane,
+    rt: ModelRuntime,
+    cache: ModelWindowCache,
+    windows: readonly WindowInstance[],
+    claimed: Set<string>,
+  ): Promise<PaneOutcome> {
+    const outcome: PaneOutcome = { evaluations: [], alerts: [], records: [], trackers: [] };
+    for (const w of windows) {
+      const windowPane = cache.window(w.window, w.end);
+      const tracker = AlertTracker.fromJSON(cp.modelId, w.window.name, { resolveAfter: rt.config.resolveAfter }, await this.deps.alertState.loadTracker(cp.modelId, w.window.name));
+      const evaluation = evaluateWindow({
+        model: rt.config,
+        pane: windowPane,
+        windowName: w.window.name,
+        windowStart: w.start,
+        windowEnd: w.end,
+        evaluatedAt: this.now(),
+        sequential: tracker.sequentialFor(w.end),
+      });
+      await this.attachPerformance(cp.modelId, w, evaluation);
+      outcome.evaluations.push(evaluation);
+      const conditions = deriveConditions(evaluation, rt.config, windowPane);
+      const produced = tracker.update(evaluation, conditions, this.now());
+      outcome.records.push(...produced);
+      for (const a of produced) {
+        const key = `${a.alertId}|${a.status}|${a.severity}`;
+        if (claimed.has(key) || (await this.deps.alertState.claimAlert(a))) {
+          claimed.add(key);
+          outcome.alerts.push(a);
+        }
+      }
+      outcome.trackers.push([w.window.name, tracker]);
+    }
+    return outcome;
+  }
+
+  private async attachPerformance(modelId: string, w: WindowInstance, evaluation: DetailedEvaluation): Promise<void> {
+    if (!this.deps.performanceOf) return;
+    // Labels may already have joined; later ones update the evaluation through the performance evaluator.
+    try {
+      const performance = await this.deps.performanceOf(modelId, w.window, w.start);
+      if (performance) evaluation.performance = performance;
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message, modelId, window: w.window.name }, 'window evaluated without its performance');
+    }
+  }
+
+  /** Publishes and saves a pane's evaluations and alerts, then moves the trackers on. */
+  private async record(modelId: string, { evaluations, alerts, records, trackers }: PaneOutcome): Promise<void> {
+    await this.publish(evaluations, alerts);
+    await this.deps.results.saveEvaluations(evaluations);
+    if (records.length > 0) {
+      // The alert history must hold these records before the trackers move on: a crash in between
+      // re-evaluates the pane on the old trackers, which produce the same records again (their
+      // claims are taken, so they are not published twice, but they are written).
+      await this.deps.results.saveAlerts(records);
+      if (this.deps.durable) await this.deps.durable();
+    }
+    for (const [name, tracker] of trackers) await this.deps.alertState.saveTracker(modelId, name, tracker.toJSON());
+    this.observe(evaluations, alerts, trackers);
   }
 
   private async publish(evaluations: DetailedEvaluation[], alerts: DriftAlert[]): Promise<void> {

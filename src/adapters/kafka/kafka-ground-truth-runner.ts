@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import type { GroundTruthProcessor } from '../../stream/ground-truth-processor.js';
 import { ProcessingFailedError } from '../../stream/processing-error-policy.js';
-import { commitOffsetsOrRejoin, settleWithin } from './kafka-client.js';
+import { consumeManually, leaveGroup, onConsumerCrash } from './consumer-lifecycle.js';
+import { commitOffsetsOrRejoin } from './kafka-client.js';
 
 export interface KafkaGroundTruthRunnerOptions {
   /** The ground-truth topic. */
@@ -61,16 +62,10 @@ export class KafkaGroundTruthRunner {
       maxWaitTimeInMs: 100,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, (e) => {
-      const err = e.payload.error;
-      if (err instanceof ProcessingFailedError || !e.payload.restart) this.fatal(err);
-      else this.logger.warn({ err: err.message }, 'ground-truth consumer crashed; kafkajs restarts it');
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.options.topic], fromBeginning: (this.options.startFrom ?? 'earliest') === 'earliest' });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
+    onConsumerCrash(consumer, 'ground-truth consumer', this.logger, (err) => this.fatal(err));
+    await consumeManually(consumer, {
+      topic: this.options.topic,
+      startFrom: this.options.startFrom,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 2,
       eachBatch: (payload) => this.eachBatch(payload),
     });
@@ -112,11 +107,6 @@ export class KafkaGroundTruthRunner {
     if (this.timer) clearInterval(this.timer);
     const consumer = this.consumer;
     if (!consumer) return;
-    await settleWithin(
-      consumer.stop().catch((err) => this.logger.warn({ err: (err as Error).message }, 'ground-truth consumer stop failed')),
-      10_000,
-      () => this.logger.warn('ground-truth consumer did not stop within 10 s; leaving anyway'),
-    );
-    await settleWithin(consumer.disconnect(), 5_000, () => this.logger.warn('ground-truth consumer did not disconnect within 5 s; leaving anyway'));
+    await leaveGroup(consumer, 'ground-truth consumer', this.logger, { stopMs: 10_000, disconnectMs: 5_000 });
   }
 }

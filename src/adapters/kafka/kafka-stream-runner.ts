@@ -5,6 +5,7 @@ import type { InferenceProcessor } from '../../stream/inference-processor.js';
 import { ProcessingFailedError } from '../../stream/processing-error-policy.js';
 import type { Topology } from '../../stream/topology.js';
 import type { StalledPartition } from '../../ports/stream-progress.js';
+import { consumeManually, leaveGroup, onConsumerCrash } from './consumer-lifecycle.js';
 import { commitOffsetsOrRejoin, partitionCountOf, settleWithin } from './kafka-client.js';
 
 /**
@@ -117,21 +118,15 @@ export class KafkaStreamRunner {
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       void this.onJoin(e.payload.memberAssignment as Record<string, number[]>);
     });
-    consumer.on(consumer.events.CRASH, (e) => {
-      const err = e.payload.error;
-      if (err instanceof ProcessingFailedError || !e.payload.restart) this.fatal(err);
-      else this.logger.warn({ err: err.message }, 'consumer crashed; kafkajs restarts it');
-    });
+    onConsumerCrash(consumer, 'consumer', this.logger, (err) => this.fatal(err));
     consumer.on(consumer.events.FETCH, () => {
       const now = Date.now();
       if (now - this.lastFetchAt > FETCH_GAP_MS) this.fetchingSince = now;
       this.lastFetchAt = now;
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: (this.options.startFrom ?? 'earliest') === 'earliest' });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
+    await consumeManually(consumer, {
+      topic,
+      startFrom: this.options.startFrom,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
       eachBatch: (payload) => this.eachBatch(payload),
     });
@@ -406,16 +401,10 @@ export class KafkaStreamRunner {
       }
     }
     // kafkajs stops only after the batches in progress: with one stuck, waiting long is pointless.
-    const stopMs = stuck ? 2_000 : 10_000;
-    await settleWithin(
-      consumer.stop().catch((err) => this.logger.warn({ err: (err as Error).message }, 'consumer stop failed')),
-      stopMs,
-      () => this.logger.warn(`consumer did not stop within ${stopMs} ms (a rebalance or a stuck batch in progress); leaving anyway`),
-    );
-    for (const task of this.tasks.values()) await task.processor.close();
-    this.tasks.clear();
-    const disconnectMs = stuck ? 2_000 : 5_000;
-    await settleWithin(consumer.disconnect(), disconnectMs, () => this.logger.warn(`consumer did not disconnect within ${disconnectMs} ms; leaving anyway`));
+    await leaveGroup(consumer, 'consumer', this.logger, { stopMs: stuck ? 2_000 : 10_000, disconnectMs: stuck ? 2_000 : 5_000 }, async () => {
+      for (const task of this.tasks.values()) await task.processor.close();
+      this.tasks.clear();
+    });
   }
 
   /** Processors of the partitions this process owns now. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { toInferenceEvent, type InferenceEvent } from '../../core/events.js';
 import { DecodeError } from '../../errors.js';
 
@@ -21,6 +21,59 @@ export interface TopicRangeStats {
   skipped: number;
 }
 
+interface OffsetRange {
+  /** First offset in the range. */
+  from: number;
+  /** First offset after it. */
+  to: number;
+}
+
+/** The non-empty offset range of each partition whose records fall in the time range. */
+async function offsetRanges(kafka: Kafka, options: TopicRangeOptions): Promise<Map<number, OffsetRange>> {
+  const { topic } = options;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const starts = await admin.fetchTopicOffsetsByTimestamp(topic, options.startMs);
+    const ends = await admin.fetchTopicOffsetsByTimestamp(topic, options.endMs);
+    const high = await admin.fetchTopicOffsets(topic);
+    const ranges = new Map<number, OffsetRange>();
+    for (const s of starts) {
+      const hw = Number(high.find((h) => h.partition === s.partition)?.high ?? 0);
+      const e = ends.find((x) => x.partition === s.partition);
+      // -1 means no record at or after the timestamp: the range runs to the end of the partition.
+      const from = Number(s.offset) < 0 ? hw : Number(s.offset);
+      const to = !e || Number(e.offset) < 0 ? hw : Number(e.offset);
+      if (to > from) ranges.set(s.partition, { from, to });
+    }
+    return ranges;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The events of the model among a batch's messages within the range; undecodable ones are counted and skipped. */
+async function decodeInRange(messages: readonly KafkaMessage[], range: OffsetRange, options: TopicRangeOptions, stats: TopicRangeStats): Promise<InferenceEvent[]> {
+  const out: InferenceEvent[] = [];
+  for (const m of messages) {
+    const offset = Number(m.offset);
+    if (offset < range.from) continue;
+    if (offset >= range.to) break;
+    stats.records++;
+    try {
+      const ev = toInferenceEvent((await options.decoder.decode(m.value)).value);
+      if (options.modelId === undefined || ev.modelId === options.modelId) {
+        out.push(ev);
+        stats.events++;
+      }
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      stats.skipped++;
+    }
+  }
+  return out;
+}
+
 /**
  * Reads the inference events whose records were written in a time range of a
  * topic, with a throwaway consumer (a random group that commits nothing): the
@@ -30,25 +83,7 @@ export interface TopicRangeStats {
  */
 export async function* readTopicRange(kafka: Kafka, options: TopicRangeOptions, stats: TopicRangeStats = { records: 0, events: 0, skipped: 0 }): AsyncGenerator<InferenceEvent[]> {
   const { topic } = options;
-  const admin = kafka.admin();
-  await admin.connect();
-  let ranges: Map<number, { from: number; to: number }>;
-  try {
-    const starts = await admin.fetchTopicOffsetsByTimestamp(topic, options.startMs);
-    const ends = await admin.fetchTopicOffsetsByTimestamp(topic, options.endMs);
-    const high = await admin.fetchTopicOffsets(topic);
-    ranges = new Map();
-    for (const s of starts) {
-      const hw = Number(high.find((h) => h.partition === s.partition)?.high ?? 0);
-      const e = ends.find((x) => x.partition === s.partition);
-      // -1 means no record at or after the timestamp: the range runs to the end of the partition.
-      const from = Number(s.offset) < 0 ? hw : Number(s.offset);
-      const to = !e || Number(e.offset) < 0 ? hw : Number(e.offset);
-      if (to > from) ranges.set(s.partition, { from, to });
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  const ranges = await offsetRanges(kafka, options);
   if (ranges.size === 0) return;
 
   const consumer = kafka.consumer({ groupId: `driftstream-reference-${randomUUID()}`, maxWaitTimeInMs: 200 });
@@ -68,23 +103,7 @@ export async function* readTopicRange(kafka: Kafka, options: TopicRangeOptions, 
       eachBatch: async ({ batch }) => {
         const range = ranges.get(batch.partition);
         if (!range || !remaining.has(batch.partition)) return;
-        const out: InferenceEvent[] = [];
-        for (const m of batch.messages) {
-          const offset = Number(m.offset);
-          if (offset < range.from) continue;
-          if (offset >= range.to) break;
-          stats.records++;
-          try {
-            const ev = toInferenceEvent((await options.decoder.decode(m.value)).value);
-            if (options.modelId === undefined || ev.modelId === options.modelId) {
-              out.push(ev);
-              stats.events++;
-            }
-          } catch (err) {
-            if (!(err instanceof DecodeError)) throw err;
-            stats.skipped++;
-          }
-        }
+        const out = await decodeInRange(batch.messages, range, options, stats);
         if (Number(batch.lastOffset()) >= range.to - 1) remaining.delete(batch.partition);
         if (out.length > 0) queue.push(out);
         notify();

@@ -44,6 +44,98 @@ function driftRows(e: Evaluation) {
   return rows;
 }
 
+function evaluationRow(e: Evaluation) {
+  return {
+    evaluation_id: e.evaluationId,
+    model_id: e.modelId,
+    model_version: e.modelVersion,
+    window_name: e.windowName,
+    window_start: iso(e.windowStart),
+    window_end: iso(e.windowEnd),
+    sample_size: e.sampleSize,
+    reference_id: e.referenceId,
+    evaluated_at: iso(e.evaluatedAt),
+    drift_share: e.datasetDrift?.share ?? 0,
+    dataset_drift: e.datasetDrift?.drift ?? false,
+    alertable: e.alertable,
+    document: e,
+  };
+}
+
+/** An evaluation that carries its window's performance. */
+type MeasuredEvaluation = Evaluation & { performance: NonNullable<Evaluation['performance']> };
+
+function performanceRow(e: MeasuredEvaluation) {
+  return {
+    evaluation_id: e.evaluationId,
+    model_id: e.modelId,
+    window_name: e.windowName,
+    window_start: iso(e.windowStart),
+    labelled: e.performance.labelled,
+    predictions: e.performance.predictions,
+    coverage: e.performance.coverage,
+    metrics: e.performance.metrics,
+    label_delay_p50_ms: e.performance.labelDelayP50Ms ?? null,
+    label_delay_p95_ms: e.performance.labelDelayP95Ms ?? null,
+  };
+}
+
+/** Upserts the evaluations' head rows; returns the ids actually written. */
+async function upsertEvaluations(client: pg.PoolClient, evals: readonly Evaluation[]): Promise<Set<string>> {
+  const head = evals.map(evaluationRow);
+  // A stale re-evaluation (fewer samples, e.g. from before a late partial) never replaces a fuller one.
+  const { rows } = await client.query<{ evaluation_id: string }>(
+    `INSERT INTO evaluations AS t (evaluation_id, model_id, model_version, window_name, window_start, window_end,
+       sample_size, reference_id, evaluated_at, drift_share, dataset_drift, alertable, document)
+     SELECT evaluation_id, model_id, model_version, window_name, window_start, window_end,
+       sample_size, reference_id, evaluated_at, drift_share, dataset_drift, alertable, document
+     FROM jsonb_to_recordset($1::jsonb) AS x(evaluation_id text, model_id text, model_version text, window_name text,
+       window_start timestamptz, window_end timestamptz, sample_size bigint, reference_id text, evaluated_at timestamptz,
+       drift_share double precision, dataset_drift boolean, alertable boolean, document jsonb)
+     ON CONFLICT (evaluation_id) DO UPDATE SET
+       model_version = EXCLUDED.model_version, window_name = EXCLUDED.window_name, window_start = EXCLUDED.window_start,
+       window_end = EXCLUDED.window_end, sample_size = EXCLUDED.sample_size, reference_id = EXCLUDED.reference_id,
+       evaluated_at = EXCLUDED.evaluated_at, drift_share = EXCLUDED.drift_share, dataset_drift = EXCLUDED.dataset_drift,
+       alertable = EXCLUDED.alertable, document = EXCLUDED.document
+     WHERE EXCLUDED.sample_size >= t.sample_size
+     RETURNING evaluation_id`,
+    [JSON.stringify(head)],
+  );
+  return new Set(rows.map((r) => r.evaluation_id));
+}
+
+/** Replaces the per-feature drift rows and the performance row of evaluations just written. */
+async function replaceResults(client: pg.PoolClient, kept: readonly Evaluation[]): Promise<void> {
+  const ids = kept.map((e) => e.evaluationId);
+  await client.query('DELETE FROM drift_results WHERE evaluation_id = ANY($1::text[])', [ids]);
+  await client.query('DELETE FROM performance_results WHERE evaluation_id = ANY($1::text[])', [ids]);
+  const drift = kept.flatMap(driftRows);
+  if (drift.length > 0) {
+    await client.query(
+      `INSERT INTO drift_results (evaluation_id, kind, feature, model_id, window_name, window_start, feature_type, n_current,
+         missing_rate, psi, ks_statistic, ks_p_value, wasserstein_normed, jensen_shannon, hellinger, chi_square_p_value,
+         drift, severity, result)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(evaluation_id text, kind text, feature text, model_id text,
+         window_name text, window_start timestamptz, feature_type text, n_current bigint, missing_rate double precision,
+         psi double precision, ks_statistic double precision, ks_p_value double precision, wasserstein_normed double precision,
+         jensen_shannon double precision, hellinger double precision, chi_square_p_value double precision,
+         drift boolean, severity text, result jsonb)`,
+      [JSON.stringify(drift)],
+    );
+  }
+  const perf = kept.filter((e): e is MeasuredEvaluation => Boolean(e.performance)).map(performanceRow);
+  if (perf.length > 0) {
+    await client.query(
+      `INSERT INTO performance_results (evaluation_id, model_id, window_name, window_start, labelled, predictions, coverage,
+         metrics, label_delay_p50_ms, label_delay_p95_ms)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(evaluation_id text, model_id text, window_name text,
+         window_start timestamptz, labelled bigint, predictions bigint, coverage double precision, metrics jsonb,
+         label_delay_p50_ms double precision, label_delay_p95_ms double precision)`,
+      [JSON.stringify(perf)],
+    );
+  }
+}
+
 interface AlertRow {
   alert_id: string;
   status: DriftAlert['status'];
@@ -116,84 +208,10 @@ export class PostgresResultRepository implements ResultRepository {
   async saveEvaluations(evaluations: readonly Evaluation[]): Promise<void> {
     if (evaluations.length === 0) return;
     const evals = lastById(evaluations, (e) => e.evaluationId);
-    const head = evals.map((e) => ({
-      evaluation_id: e.evaluationId,
-      model_id: e.modelId,
-      model_version: e.modelVersion,
-      window_name: e.windowName,
-      window_start: iso(e.windowStart),
-      window_end: iso(e.windowEnd),
-      sample_size: e.sampleSize,
-      reference_id: e.referenceId,
-      evaluated_at: iso(e.evaluatedAt),
-      drift_share: e.datasetDrift?.share ?? 0,
-      dataset_drift: e.datasetDrift?.drift ?? false,
-      alertable: e.alertable,
-      document: e,
-    }));
     await pgTransaction(this.pool, 'save evaluations', async (client) => {
-      // A stale re-evaluation (fewer samples, e.g. from before a late partial) never replaces a fuller one.
-      const { rows } = await client.query<{ evaluation_id: string }>(
-        `INSERT INTO evaluations AS t (evaluation_id, model_id, model_version, window_name, window_start, window_end,
-           sample_size, reference_id, evaluated_at, drift_share, dataset_drift, alertable, document)
-         SELECT evaluation_id, model_id, model_version, window_name, window_start, window_end,
-           sample_size, reference_id, evaluated_at, drift_share, dataset_drift, alertable, document
-         FROM jsonb_to_recordset($1::jsonb) AS x(evaluation_id text, model_id text, model_version text, window_name text,
-           window_start timestamptz, window_end timestamptz, sample_size bigint, reference_id text, evaluated_at timestamptz,
-           drift_share double precision, dataset_drift boolean, alertable boolean, document jsonb)
-         ON CONFLICT (evaluation_id) DO UPDATE SET
-           model_version = EXCLUDED.model_version, window_name = EXCLUDED.window_name, window_start = EXCLUDED.window_start,
-           window_end = EXCLUDED.window_end, sample_size = EXCLUDED.sample_size, reference_id = EXCLUDED.reference_id,
-           evaluated_at = EXCLUDED.evaluated_at, drift_share = EXCLUDED.drift_share, dataset_drift = EXCLUDED.dataset_drift,
-           alertable = EXCLUDED.alertable, document = EXCLUDED.document
-         WHERE EXCLUDED.sample_size >= t.sample_size
-         RETURNING evaluation_id`,
-        [JSON.stringify(head)],
-      );
-      if (rows.length === 0) return;
-      const written = new Set(rows.map((r) => r.evaluation_id));
-      const ids = [...written];
-      const kept = evals.filter((e) => written.has(e.evaluationId));
-      await client.query('DELETE FROM drift_results WHERE evaluation_id = ANY($1::text[])', [ids]);
-      await client.query('DELETE FROM performance_results WHERE evaluation_id = ANY($1::text[])', [ids]);
-      const drift = kept.flatMap(driftRows);
-      if (drift.length > 0) {
-        await client.query(
-          `INSERT INTO drift_results (evaluation_id, kind, feature, model_id, window_name, window_start, feature_type, n_current,
-             missing_rate, psi, ks_statistic, ks_p_value, wasserstein_normed, jensen_shannon, hellinger, chi_square_p_value,
-             drift, severity, result)
-           SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(evaluation_id text, kind text, feature text, model_id text,
-             window_name text, window_start timestamptz, feature_type text, n_current bigint, missing_rate double precision,
-             psi double precision, ks_statistic double precision, ks_p_value double precision, wasserstein_normed double precision,
-             jensen_shannon double precision, hellinger double precision, chi_square_p_value double precision,
-             drift boolean, severity text, result jsonb)`,
-          [JSON.stringify(drift)],
-        );
-      }
-      const perf = kept
-        .filter((e) => e.performance)
-        .map((e) => ({
-          evaluation_id: e.evaluationId,
-          model_id: e.modelId,
-          window_name: e.windowName,
-          window_start: iso(e.windowStart),
-          labelled: e.performance!.labelled,
-          predictions: e.performance!.predictions,
-          coverage: e.performance!.coverage,
-          metrics: e.performance!.metrics,
-          label_delay_p50_ms: e.performance!.labelDelayP50Ms ?? null,
-          label_delay_p95_ms: e.performance!.labelDelayP95Ms ?? null,
-        }));
-      if (perf.length > 0) {
-        await client.query(
-          `INSERT INTO performance_results (evaluation_id, model_id, window_name, window_start, labelled, predictions, coverage,
-             metrics, label_delay_p50_ms, label_delay_p95_ms)
-           SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(evaluation_id text, model_id text, window_name text,
-             window_start timestamptz, labelled bigint, predictions bigint, coverage double precision, metrics jsonb,
-             label_delay_p50_ms double precision, label_delay_p95_ms double precision)`,
-          [JSON.stringify(perf)],
-        );
-      }
+      const written = await upsertEvaluations(client, evals);
+      if (written.size === 0) return;
+      await replaceResults(client, evals.filter((e) => written.has(e.evaluationId)));
     });
   }
 

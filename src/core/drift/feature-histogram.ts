@@ -1,5 +1,6 @@
 import { CategoricalSummary, OTHER_CATEGORY } from '../stats/categorical-summary.js';
 import { NumericSummary } from '../stats/numeric-summary.js';
+import { proportions } from '../stats/proportions.js';
 import type { CategoricalFeatureProfile, FeatureProfile, NumericFeatureProfile } from '../profile/reference-profile.js';
 import { alignCategories } from './severity.js';
 import type { FeatureResult } from './types.js';
@@ -9,18 +10,14 @@ export type FeatureHistogram = NonNullable<FeatureResult['histogram']>;
 /** Categories a histogram names at most; the rest fold into `__other__` (it is for plots, not statistics). */
 export const HISTOGRAM_MAX_CATEGORIES = 30;
 
-function proportions(counts: ArrayLike<number>): number[] {
-  let total = 0;
-  for (let i = 0; i < counts.length; i++) total += counts[i];
-  const out = new Array<number>(counts.length);
-  // Six decimals: exact enough for plots, and small in stored history.
-  for (let i = 0; i < counts.length; i++) out[i] = total > 0 ? Math.round((counts[i] / total) * 1e6) / 1e6 : 0;
-  return out;
+/** Shares of the counts to six decimals: exact enough for plots, and small in stored history. */
+function roundedShares(counts: ArrayLike<number>): number[] {
+  return Array.from(proportions(counts), (p) => Math.round(p * 1e6) / 1e6);
 }
 
 /** Reference and current proportions of a numeric feature on the reference's bins. */
 export function numericHistogram(reference: NumericFeatureProfile, current: NumericSummary): FeatureHistogram {
-  return { edges: [...reference.edges], reference: proportions(reference.counts), current: proportions(current.counts) };
+  return { edges: [...reference.edges], reference: roundedShares(reference.counts), current: roundedShares(current.counts) };
 }
 
 /**
@@ -30,8 +27,8 @@ export function numericHistogram(reference: NumericFeatureProfile, current: Nume
  */
 export function categoricalHistogram(reference: CategoricalFeatureProfile, current: CategoricalSummary, maxCategories = HISTOGRAM_MAX_CATEGORIES): FeatureHistogram {
   const a = alignCategories(reference, current);
-  const ref = proportions(a.reference);
-  const cur = proportions(a.current);
+  const ref = roundedShares(a.reference);
+  const cur = roundedShares(a.current);
   const order = a.categories.map((_, i) => i).filter((i) => a.categories[i] !== OTHER_CATEGORY);
   order.sort((x, y) => ref[y] + cur[y] - (ref[x] + cur[x]) || a.categories[x].localeCompare(a.categories[y]));
   const kept = order.slice(0, maxCategories);

@@ -1,4 +1,4 @@
-import { evalKnotsLeft, evalKnotsRight, mergedKnotPositions, type CdfKnots } from './merging-digest.js';
+import { evalKnotsLeft, evalKnotsRight, sumOverKnotIntervals, type CdfKnots } from './merging-digest.js';
 import type { CdfSketch } from './ks.js';
 
 /** Multiple of the no-change variance of F_cur - F_ref removed at each point by {@link wassersteinAboveNoise}. */
@@ -23,23 +23,17 @@ export function wassersteinAboveNoise(reference: CdfSketch, current: CdfSketch, 
   const b = current.knots();
   if (a.total === 0 || b.total === 0 || !(unit > 0)) return NaN;
   const noise = 1 / a.total + 1 / b.total;
-  const xs = mergedKnotPositions(a, b);
   const excess = (fa: number, fb: number): number => {
     const d = fa - fb;
     return Math.sqrt(Math.max(0, d * d - NOISE_FACTOR * Math.max(0, fa * (1 - fa)) * noise));
   };
-  let w = 0;
-  for (let i = 0; i + 1 < xs.length; i++) {
-    const x0 = xs[i];
-    const x1 = xs[i + 1];
-    const len = x1 - x0;
-    if (len <= 0) continue;
+  const w = sumOverKnotIntervals(a, b, (x0, x1) => {
     const mid = (x0 + x1) / 2;
     const g0 = excess(rightShare(a, x0), rightShare(b, x0));
     const gm = excess(rightShare(a, mid), rightShare(b, mid));
     const g1 = excess(leftShare(a, x1), leftShare(b, x1));
-    w += (len * (g0 + 4 * gm + g1)) / 6;
-  }
+    return ((x1 - x0) * (g0 + 4 * gm + g1)) / 6;
+  });
   return w / unit;
 }
 

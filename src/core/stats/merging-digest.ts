@@ -499,3 +499,20 @@ export function mergedKnotPositions(a: CdfKnots, b: CdfKnots): Float64Array {
   xs.set(b.x, a.x.length);
   return xs.sort();
 }
+
+/**
+ * The sum of `term(x0, x1)` over the non-empty intervals between consecutive
+ * knot positions of two sketches, left to right: an integral over both CDFs,
+ * piece by piece.
+ */
+export function sumOverKnotIntervals(a: CdfKnots, b: CdfKnots, term: (x0: number, x1: number) => number): number {
+  const xs = mergedKnotPositions(a, b);
+  let w = 0;
+  for (let i = 0; i + 1 < xs.length; i++) {
+    const x0 = xs[i];
+    const x1 = xs[i + 1];
+    if (x1 - x0 <= 0) continue;
+    w += term(x0, x1);
+  }
+  return w;
+}

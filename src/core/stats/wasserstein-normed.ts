@@ -1,4 +1,4 @@
-import { evalKnotsLeft, evalKnotsRight, mergedKnotPositions } from './merging-digest.js';
+import { evalKnotsLeft, evalKnotsRight, sumOverKnotIntervals } from './merging-digest.js';
 import type { CdfSketch } from './ks.js';
 
 /**
@@ -12,21 +12,14 @@ export function wasserstein1(reference: CdfSketch, current: CdfSketch): number {
   const a = reference.knots();
   const b = current.knots();
   if (a.total === 0 || b.total === 0) return NaN;
-  const xs = mergedKnotPositions(a, b);
-  let w = 0;
-  for (let i = 0; i + 1 < xs.length; i++) {
-    const x0 = xs[i];
-    const x1 = xs[i + 1];
+  return sumOverKnotIntervals(a, b, (x0, x1) => {
     const len = x1 - x0;
-    if (len <= 0) continue;
     const d0 = evalKnotsRight(a, x0) / a.total - evalKnotsRight(b, x0) / b.total;
     const d1 = evalKnotsLeft(a, x1) / a.total - evalKnotsLeft(b, x1) / b.total;
     const a0 = Math.abs(d0);
     const a1 = Math.abs(d1);
-    if (d0 * d1 >= 0) w += (len * (a0 + a1)) / 2;
-    else w += (len * (d0 * d0 + d1 * d1)) / (2 * (a0 + a1));
-  }
-  return w;
+    return d0 * d1 >= 0 ? (len * (a0 + a1)) / 2 : (len * (d0 * d0 + d1 * d1)) / (2 * (a0 + a1));
+  });
 }
 
 /**

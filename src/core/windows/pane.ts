@@ -32,6 +32,11 @@ export interface PaneJSON {
   pv?: NumericSummaryJSON;
 }
 
+/** True for a stored pane partial in the current format (version 1, binned on a named reference). */
+export function isPaneJson(v: unknown): v is PaneJSON {
+  return typeof v === 'object' && v !== null && (v as PaneJSON).v === 1 && typeof (v as PaneJSON).r === 'string';
+}
+
 /**
  * The summaries of one model over one pane `[paneStart, paneEnd)` of event
  * time, from one partition or merged from several: a {@link NumericSummary}

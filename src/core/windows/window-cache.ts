@@ -1,6 +1,6 @@
 import type { ModelConfig, WindowConfig } from '../model/model-config.js';
 import { paneLengthOf } from './window-spec.js';
-import { Pane, type PaneJSON } from './pane.js';
+import { isPaneJson, Pane, type PaneJSON } from './pane.js';
 import type { PaneLayout } from './pane-layout.js';
 import { paneStartOf } from './window-spec.js';
 
@@ -19,10 +19,6 @@ interface Block extends Merged {
 interface Raw extends Merged {
   /** True once an evaluation of every window ending with this pane was published. */
   evaluated: boolean;
-}
-
-function isPaneJson(v: unknown): v is PaneJSON {
-  return typeof v === 'object' && v !== null && (v as PaneJSON).v === 1 && typeof (v as PaneJSON).r === 'string';
 }
 
 /** Source keys of a partial: `<paneStart>|<topic/partition>` for each source it came from. */
