@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
@@ -56,7 +57,6 @@ export interface CreateAdaptersOptions {
   startupTimeoutMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function migrateWithRetry(pool: pg.Pool, config: Config, logger: Logger, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
