@@ -13,13 +13,14 @@ import pg from 'pg';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCodec } from '../../src/adapters/registry/event-codec.js';
-import { BROKERS, REGISTRY_URL, testKafka, uniqueName } from '../support/kafka.js';
+import { REGISTRY_URL, testKafka, uniqueName } from '../support/kafka.js';
 import { DATABASE_URL, uniqueSchema } from '../support/postgres.js';
-import { REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { uniquePrefix } from '../support/redis.js';
 import { AlertCollector, inference, rng, sleep } from '../integration/stream/stream-support.js';
 import { removeRunState } from '../support/run-state.js';
 import { writeModelFiles } from '../support/stream-model.js';
 import { DetectorProcess } from './detector-process.js';
+import { detectorEnv } from '../support/detector-env.js';
 
 const FULL = process.env.CHAOS_FULL === '1';
 const EVENTS = Number(process.env.CHAOS_EVENTS ?? (FULL ? 2_000_000 : 200_000));
@@ -103,19 +104,7 @@ beforeAll(async () => {
   await collector.start();
 
   const env: NodeJS.ProcessEnv = {
-    DRIFTSTREAM_KAFKA_BROKERS: BROKERS.join(','),
-    DRIFTSTREAM_SCHEMA_REGISTRY_URL: REGISTRY_URL,
-    DRIFTSTREAM_INFERENCE_TOPIC: topics.inference,
-    DRIFTSTREAM_GROUND_TRUTH_TOPIC: topics.groundTruth,
-    DRIFTSTREAM_ALERTS_TOPIC: topics.alerts,
-    DRIFTSTREAM_METRICS_TOPIC: topics.metrics,
-    DRIFTSTREAM_DLQ_TOPIC: topics.dlq,
-    DRIFTSTREAM_GROUP_ID: `${runId}-group`,
-    DRIFTSTREAM_REDIS_URL: REDIS_URL,
-    DRIFTSTREAM_REDIS_KEY_PREFIX: prefix,
-    DRIFTSTREAM_DATABASE_URL: DATABASE_URL,
-    DRIFTSTREAM_DATABASE_SCHEMA: schema,
-    DRIFTSTREAM_MODELS_FILE: modelsFile,
+    ...detectorEnv({ runId, topics, redisPrefix: prefix, databaseSchema: schema, modelsFile }),
     DRIFTSTREAM_AUTO_REGISTER: 'false',
     DRIFTSTREAM_KAFKA_SESSION_TIMEOUT: '6s',
     DRIFTSTREAM_IDLE_TIMEOUT: '25s',

@@ -8,12 +8,13 @@ import pg from 'pg';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCodec } from '../../src/adapters/registry/event-codec.js';
-import { REGISTRY_URL, consumeMessages, uniqueName } from '../support/kafka.js';
+import { consumeMessages, uniqueName } from '../support/kafka.js';
 import { DATABASE_URL, dropSchema, uniqueSchema } from '../support/postgres.js';
-import { REDIS_URL, deletePrefix, testRedis, uniquePrefix } from '../support/redis.js';
+import { deletePrefix, testRedis, uniquePrefix } from '../support/redis.js';
 import { writeModelFiles } from '../support/stream-model.js';
 import { inference, rng, sleep, waitFor } from '../integration/stream/stream-support.js';
 import { FULL, PrivateBroker, ROOT, RunProcess, freePort } from './hostile-support.js';
+import { detectorEnv } from '../support/detector-env.js';
 
 const MINUTE = 60_000;
 const MODEL = 'broker-kill';
@@ -67,19 +68,7 @@ beforeAll(async () => {
   const modelsFile = await writeModelFiles(artifacts, MODEL, { referenceId: `${runId}-ref`, resolveAfter: 2 });
   run = new RunProcess(
     {
-      DRIFTSTREAM_KAFKA_BROKERS: broker.brokers,
-      DRIFTSTREAM_SCHEMA_REGISTRY_URL: REGISTRY_URL,
-      DRIFTSTREAM_INFERENCE_TOPIC: topics.inference,
-      DRIFTSTREAM_GROUND_TRUTH_TOPIC: topics.groundTruth,
-      DRIFTSTREAM_ALERTS_TOPIC: topics.alerts,
-      DRIFTSTREAM_METRICS_TOPIC: topics.metrics,
-      DRIFTSTREAM_DLQ_TOPIC: topics.dlq,
-      DRIFTSTREAM_GROUP_ID: `${runId}-group`,
-      DRIFTSTREAM_REDIS_URL: REDIS_URL,
-      DRIFTSTREAM_REDIS_KEY_PREFIX: prefix,
-      DRIFTSTREAM_DATABASE_URL: DATABASE_URL,
-      DRIFTSTREAM_DATABASE_SCHEMA: schema,
-      DRIFTSTREAM_MODELS_FILE: modelsFile,
+      ...detectorEnv({ runId, topics, redisPrefix: prefix, databaseSchema: schema, modelsFile }, { brokers: broker.brokers }),
       DRIFTSTREAM_AUTO_REGISTER: 'false',
       DRIFTSTREAM_IDLE_TIMEOUT: '10s',
       DRIFTSTREAM_CHECKPOINT_INTERVAL: '1s',

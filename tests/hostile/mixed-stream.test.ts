@@ -11,13 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCodec } from '../../src/adapters/registry/event-codec.js';
 import { DLQ_TRUNCATED_HEADER } from '../../src/adapters/kafka/kafka-dead-letter-writer.js';
 import { DLQ_HEADERS } from '../../src/stream/processing-error-policy.js';
-import { BROKERS, REGISTRY_URL, consumeMessages, testKafka, uniqueName } from '../support/kafka.js';
+import { consumeMessages, testKafka, uniqueName } from '../support/kafka.js';
 import { DATABASE_URL, uniqueSchema } from '../support/postgres.js';
-import { REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { uniquePrefix } from '../support/redis.js';
 import { removeRunState } from '../support/run-state.js';
 import { writeModelFiles } from '../support/stream-model.js';
 import { inference, rng, waitFor } from '../integration/stream/stream-support.js';
 import { FULL, ROOT, RunProcess, freePort } from './hostile-support.js';
+import { detectorEnv } from '../support/detector-env.js';
 
 const MINUTE = 60_000;
 const MODELS = ['mixed-a', 'mixed-b', 'mixed-c'];
@@ -89,19 +90,7 @@ beforeAll(async () => {
   writeFileSync(modelsFile, JSON.stringify({ models }));
   run = new RunProcess(
     {
-      DRIFTSTREAM_KAFKA_BROKERS: BROKERS.join(','),
-      DRIFTSTREAM_SCHEMA_REGISTRY_URL: REGISTRY_URL,
-      DRIFTSTREAM_INFERENCE_TOPIC: topics.inference,
-      DRIFTSTREAM_GROUND_TRUTH_TOPIC: topics.groundTruth,
-      DRIFTSTREAM_ALERTS_TOPIC: topics.alerts,
-      DRIFTSTREAM_METRICS_TOPIC: topics.metrics,
-      DRIFTSTREAM_DLQ_TOPIC: topics.dlq,
-      DRIFTSTREAM_GROUP_ID: `${runId}-group`,
-      DRIFTSTREAM_REDIS_URL: REDIS_URL,
-      DRIFTSTREAM_REDIS_KEY_PREFIX: prefix,
-      DRIFTSTREAM_DATABASE_URL: DATABASE_URL,
-      DRIFTSTREAM_DATABASE_SCHEMA: schema,
-      DRIFTSTREAM_MODELS_FILE: modelsFile,
+      ...detectorEnv({ runId, topics, redisPrefix: prefix, databaseSchema: schema, modelsFile }),
       DRIFTSTREAM_MAX_AUTO_REGISTERED_MODELS: '0',
       DRIFTSTREAM_IDLE_TIMEOUT: '10s',
       DRIFTSTREAM_CHECKPOINT_INTERVAL: '1s',

@@ -12,13 +12,14 @@ import { EventCodec } from '../../../src/adapters/registry/event-codec.js';
 import { startRun, type RunHandle } from '../../../src/commands/run.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { REGISTRY_URL, BROKERS, testKafka, uniqueName } from '../../support/kafka.js';
+import { testKafka, uniqueName } from '../../support/kafka.js';
 import { DATABASE_URL, uniqueSchema } from '../../support/postgres.js';
 import { REDIS_URL, uniquePrefix } from '../../support/redis.js';
 import { removeRunState } from '../../support/run-state.js';
 import { writeModelFiles } from '../../support/stream-model.js';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 import { inference, rng, sleep, waitFor } from '../stream/stream-support.js';
+import { detectorEnv } from '../../support/detector-env.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 0, 2, 0, 0, 0);
@@ -82,19 +83,7 @@ beforeAll(async () => {
   redisProxy = await startTcpProxy({ port: Number(new URL(REDIS_URL).port || 6379) });
   const modelsFile = await writeModelFiles(artifacts, modelId, { referenceId: `${runId}-reference` });
   const config = loadConfig({
-    DRIFTSTREAM_KAFKA_BROKERS: BROKERS.join(','),
-    DRIFTSTREAM_SCHEMA_REGISTRY_URL: REGISTRY_URL,
-    DRIFTSTREAM_INFERENCE_TOPIC: topics.inference,
-    DRIFTSTREAM_GROUND_TRUTH_TOPIC: topics.groundTruth,
-    DRIFTSTREAM_ALERTS_TOPIC: topics.alerts,
-    DRIFTSTREAM_METRICS_TOPIC: topics.metrics,
-    DRIFTSTREAM_DLQ_TOPIC: topics.dlq,
-    DRIFTSTREAM_GROUP_ID: `${runId}-group`,
-    DRIFTSTREAM_REDIS_URL: redisProxy.url(REDIS_URL),
-    DRIFTSTREAM_REDIS_KEY_PREFIX: prefix,
-    DRIFTSTREAM_DATABASE_URL: pgProxy.url(DATABASE_URL),
-    DRIFTSTREAM_DATABASE_SCHEMA: schema,
-    DRIFTSTREAM_MODELS_FILE: modelsFile,
+    ...detectorEnv({ runId, topics, redisPrefix: prefix, databaseSchema: schema, modelsFile }, { redisUrl: redisProxy.url(REDIS_URL), databaseUrl: pgProxy.url(DATABASE_URL) }),
     DRIFTSTREAM_AUTO_REGISTER: 'false',
     DRIFTSTREAM_HISTORY_BUFFER: '10',
     DRIFTSTREAM_IDLE_TIMEOUT: '10s',
