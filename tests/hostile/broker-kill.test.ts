@@ -14,7 +14,7 @@ import { deletePrefix, testRedis, uniquePrefix } from '../support/redis.js';
 import { writeModelFiles } from '../support/stream-model.js';
 import { inference, rng, sleep, waitFor } from '../integration/stream/stream-support.js';
 import { FULL, PrivateBroker, ROOT, RunProcess, freePort } from './hostile-support.js';
-import { detectorEnv } from '../support/detector-env.js';
+import { createRunTopics, detectorEnv } from '../support/detector-env.js';
 
 const MINUTE = 60_000;
 const MODEL = 'broker-kill';
@@ -54,17 +54,7 @@ beforeAll(async () => {
   broker = await PrivateBroker.create(join(artifacts, 'broker'));
   await broker.start();
   kafka = new Kafka({ clientId: 'bkill-test', brokers: [broker.brokers], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 3_000 } });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: topics.inference, numPartitions: 3 },
-      { topic: topics.dlq, numPartitions: 3 },
-      ...[topics.groundTruth, topics.alerts, topics.metrics].map((topic) => ({ topic, numPartitions: 1 })),
-    ],
-  });
-  await admin.disconnect();
+  await createRunTopics(kafka, topics);
   const modelsFile = await writeModelFiles(artifacts, MODEL, { referenceId: `${runId}-ref`, resolveAfter: 2 });
   run = new RunProcess(
     {

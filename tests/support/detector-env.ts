@@ -1,4 +1,5 @@
-import { BROKERS, REGISTRY_URL } from './kafka.js';
+import type { Kafka } from 'kafkajs';
+import { BROKERS, REGISTRY_URL, createTopics } from './kafka.js';
 import { DATABASE_URL } from './postgres.js';
 import { REDIS_URL } from './redis.js';
 
@@ -35,4 +36,10 @@ export function detectorEnv(
     DRIFTSTREAM_DATABASE_SCHEMA: run.databaseSchema,
     DRIFTSTREAM_MODELS_FILE: run.modelsFile,
   };
+}
+
+/** Creates a run's topics: the inference and dead-letter topics with `partitions`, the others with one. */
+export async function createRunTopics(kafka: Kafka, topics: RunTopics, partitions = 3): Promise<void> {
+  await createTopics(kafka, [topics.inference, topics.dlq], partitions);
+  await createTopics(kafka, [topics.groundTruth, topics.alerts, topics.metrics], 1);
 }

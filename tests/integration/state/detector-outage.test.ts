@@ -19,7 +19,7 @@ import { removeRunState } from '../../support/run-state.js';
 import { writeModelFiles } from '../../support/stream-model.js';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 import { inference, rng, sleep, waitFor } from '../stream/stream-support.js';
-import { detectorEnv } from '../../support/detector-env.js';
+import { createRunTopics, detectorEnv } from '../../support/detector-env.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 0, 2, 0, 0, 0);
@@ -68,17 +68,7 @@ async function ready(name: string): Promise<boolean> {
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: topics.inference, numPartitions: 3 },
-      { topic: topics.dlq, numPartitions: 3 },
-      ...[topics.groundTruth, topics.alerts, topics.metrics].map((topic) => ({ topic, numPartitions: 1 })),
-    ],
-  });
-  await admin.disconnect();
+  await createRunTopics(kafka, topics);
   pgProxy = await startTcpProxy({ port: Number(new URL(DATABASE_URL).port || 5432) });
   redisProxy = await startTcpProxy({ port: Number(new URL(REDIS_URL).port || 6379) });
   const modelsFile = await writeModelFiles(artifacts, modelId, { referenceId: `${runId}-reference` });
