@@ -1,6 +1,7 @@
 import { DriftstreamError } from '../errors.js';
 import { openRowSource, SampleReadError, type RowSource, type RowSourceOptions } from '../io/sample-reader.js';
-import { cellNumber } from '../io/cell-number.js';
+import { cellNumber } from '../core/profile/cell-number.js';
+import { inferColumnTypes, type ColumnTypeInference } from '../core/profile/column-inference.js';
 import type { ColumnBatch } from '../io/row-source.js';
 import {
   createSummary,
@@ -93,32 +94,19 @@ export function parseTypeOptions(specs: readonly string[]): Record<string, Colum
 
 class RestartWithFullInference extends Error {}
 
-type Inferred = Map<string, 'numeric' | 'text' | 'unknown'>;
-
-async function inferTypes(source: RowSource, limit: number): Promise<Inferred> {
-  const seen: Inferred = new Map();
-  // A header or schema names every column, even one with no values or no rows;
-  // a schema's types are the file's word and need no inference.
-  for (const c of source.columns ?? []) seen.set(c.name, c.type === 'numeric' ? 'numeric' : c.type === 'categorical' ? 'text' : 'unknown');
-  const schemaTyped = new Set((source.columns ?? []).filter((c) => c.type !== undefined).map((c) => c.name));
-  if (source.columns && schemaTyped.size === source.columns.length) return seen;
-  for await (const batch of source.batches({ limit })) {
-    for (const rec of batch) {
-      for (const k in rec) {
-        if (schemaTyped.has(k)) continue;
-        const v = rec[k];
-        const prev = seen.get(k);
-        if (prev === 'text') continue;
-        const n = cellNumber(v);
-        if (n === null) {
-          if (prev === undefined) seen.set(k, 'unknown');
-        } else if (n === undefined) seen.set(k, 'text');
-        else if (prev !== 'numeric') seen.set(k, 'numeric');
-      }
-    }
-  }
-  return seen;
+/**
+ * The reference's column types by the one inference rule, from its first
+ * `limit` records; a header or schema names every column, even an empty one,
+ * and a schema's types need no inference.
+ */
+async function inferTypes(source: RowSource, limit: number): Promise<ColumnTypeInference> {
+  const fixed: Record<string, ColumnType> = Object.fromEntries((source.columns ?? []).filter((c) => c.type !== undefined).map((c) => [c.name, c.type!]));
+  const columns = (source.columns ?? []).map((c) => c.name);
+  const allTyped = source.columns !== undefined && source.columns.every((c) => c.type !== undefined);
+  return inferColumnTypes(allTyped ? emptyBatches() : source.batches({ limit }), { fixed, columns });
 }
+
+async function* emptyBatches(): AsyncIterable<readonly Record<string, unknown>[]> {}
 
 interface BuiltReference {
   profile: ReferenceProfile;
@@ -128,10 +116,11 @@ interface BuiltReference {
   textColumns: Set<string>;
 }
 
-async function buildReference(opts: CompareOptions, source: RowSource, inferred: Inferred, strict: boolean): Promise<BuiltReference> {
+async function buildReference(opts: CompareOptions, source: RowSource, inferred: ColumnTypeInference, strict: boolean): Promise<BuiltReference> {
   const declared = new Set(Object.keys(opts.types));
-  const types: Record<string, ColumnType> = {};
-  for (const [k, t] of inferred) types[k] = opts.types[k] ?? (t === 'text' ? 'categorical' : 'numeric');
+  const types = inferred.types();
+  // --type overrides what the reference's values imply, for the columns it has.
+  for (const k of declared) if (types[k] !== undefined) types[k] = opts.types[k];
   const columns = Object.keys(types);
   const builder = new ReferenceProfileBuilder(types);
   const numericCols = columns.filter((c) => types[c] === 'numeric');

@@ -1,6 +1,7 @@
 import type { FeatureType } from '../core/drift/types.js';
 import type { ModelConfig } from '../core/model/model-config.js';
 import { RESERVED_COLUMNS } from '../core/model/model-config.js';
+import { ColumnTypeInference, valueKind } from '../core/profile/column-inference.js';
 import { ReferenceProfileBuilder, type ColumnType, type ReferenceProfile } from '../core/profile/reference-profile.js';
 import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js';
 
@@ -11,22 +12,25 @@ export interface ReferenceRow {
   readonly prediction: number | string | null;
 }
 
-/** Type a feature value implies: numbers are numeric, strings and booleans categorical. */
-export function inferType(value: unknown): FeatureType | undefined {
-  if (typeof value === 'number') return 'numeric';
-  if (typeof value === 'string' || typeof value === 'boolean') return 'categorical';
-  return undefined;
+/** Whether a value fits a declared feature type (event values are typed: the string "3" is a category). */
+function fits(type: FeatureType, value: unknown): boolean {
+  const kind = valueKind(value, EVENT_VALUES);
+  return type === 'numeric' ? kind === 'number' : kind !== 'missing' && typeof value !== 'object';
 }
+
+const EVENT_VALUES = { textNumbers: false };
 
 /**
  * Collects a model's first events into a reference (DESIGN.md section 3):
  * until `bootstrapEvents` events, or `bootstrapDuration` of event time with
- * at least `minSamples` events. Feature types are the model's, or inferred
- * from the first value seen of each feature when the model declares none.
+ * at least `minSamples` events. Feature types are the model's, or, when it
+ * declares none, inferred by {@link ColumnTypeInference} from the event values
+ * (typed: numbers numeric, strings and booleans categorical); an event whose
+ * value contradicts a numeric type inferred so far is refused.
  */
 export class ReferenceBootstrap {
   private readonly rows: ReferenceRow[] = [];
-  private readonly types: Record<string, FeatureType>;
+  private readonly inference: ColumnTypeInference;
   private readonly infer: boolean;
   private firstTs = Infinity;
   private lastTs = -Infinity;
@@ -34,7 +38,7 @@ export class ReferenceBootstrap {
   private predictionType: ColumnType | undefined;
 
   constructor(private readonly model: ModelConfig) {
-    this.types = { ...model.features };
+    this.inference = new ColumnTypeInference({ fixed: model.features, exclude: RESERVED_COLUMNS, ...EVENT_VALUES });
     this.infer = Object.keys(model.features).length === 0;
   }
 
@@ -55,15 +59,10 @@ export class ReferenceBootstrap {
     for (const name in f) {
       const v = f[name];
       if (v === null || v === undefined) continue;
-      const known = this.types[name];
-      const t = inferType(v);
-      if (known === undefined) {
-        if (this.infer && t !== undefined && !RESERVED_COLUMNS.has(name)) this.types[name] = t;
-        continue;
-      }
-      if (known === 'numeric' && t !== 'numeric') return name;
-      if (known === 'categorical' && t === undefined) return name;
+      const declared = this.model.features[name];
+      if (declared !== undefined ? !fits(declared, v) : this.infer && this.inference.contradicts(name, v)) return name;
     }
+    if (this.infer) this.inference.observeRecord(f);
     this.rows.push(row);
     if (ts < this.firstTs) this.firstTs = ts;
     if (ts > this.lastTs) this.lastTs = ts;
@@ -82,7 +81,7 @@ export class ReferenceBootstrap {
 
   /** The feature types the reference will have. */
   featureTypes(): Record<string, FeatureType> {
-    return { ...this.types };
+    return this.inference.types();
   }
 
   /** Builds the reference profile from the collected events. */

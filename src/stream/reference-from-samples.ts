@@ -4,12 +4,15 @@ import type { ModelConfig } from '../core/model/model-config.js';
 import type { ColumnType, ReferenceProfile } from '../core/profile/reference-profile.js';
 import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js';
 import { ValidationError } from '../errors.js';
-import { buildReference, inferType, type ReferenceRow } from './reference-bootstrap.js';
+import { buildReference, type ReferenceRow } from './reference-bootstrap.js';
+import { ColumnTypeInference } from '../core/profile/column-inference.js';
 import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
 import { performanceSpecOf } from './label-records.js';
 
 /** The column of a sample that holds the true outcome; it gives the profile its reference performance. */
 export const LABEL_COLUMN = 'label';
+
+const NOT_FEATURES: ReadonlySet<string> = new Set([SCORE_COLUMN, PREDICTION_COLUMN, LABEL_COLUMN]);
 
 /** A sample record: a flat row (CSV or NDJSON) or an inference event (`features`, `score`, `prediction`). */
 export type SampleLike = Readonly<Record<string, unknown>>;
@@ -42,10 +45,10 @@ export function sampleToRow(record: SampleLike): ReferenceRow {
 /**
  * Builds a reference profile of `model` from sample records (async batches, e.g.
  * `readSampleBatches(path)` or events consumed from a topic). Feature types are
- * the model's; a model without declared features takes the types of the first
- * values seen (numbers numeric, strings and booleans categorical; CSV cells that
- * read as numbers in every row are numeric). Returns the profile and the
- * feature types it used.
+ * the model's; a model without declared features takes them from the sample by
+ * {@link ColumnTypeInference} (a column is categorical when any value is text;
+ * the sample's schema types first). Returns the profile and the feature types
+ * it used.
  */
 export async function buildReferenceFromSamples(
   model: ModelConfig,
@@ -60,7 +63,7 @@ export async function buildReferenceFromSamples(
 ): Promise<{ profile: ReferenceProfile; types: Record<string, FeatureType> }> {
   const rows: ReferenceRow[] = [];
   const declared = Object.keys(model.features).length > 0;
-  const seen: Record<string, { numeric: number; other: number }> = {};
+  const inference = new ColumnTypeInference({ fixed: meta.columnTypes, exclude: NOT_FEATURES });
   let hasScore = false;
   let predictionType: ColumnType | undefined;
   const performance = new ReferencePerformanceBuilder(performanceSpecOf(model));
@@ -73,25 +76,11 @@ export async function buildReferenceFromSamples(
       if (row.prediction !== null && predictionType === undefined) {
         predictionType = model.prediction === 'regression' && toNumber(row.prediction) !== null ? 'numeric' : 'categorical';
       }
-      if (!declared) {
-        for (const [k, v] of Object.entries(row.features)) {
-          if (k === SCORE_COLUMN || k === PREDICTION_COLUMN || k === LABEL_COLUMN || v === null || v === undefined) continue;
-          const s = (seen[k] ??= { numeric: 0, other: 0 });
-          if (inferType(v) === 'numeric' || (typeof v === 'string' && toNumber(v) !== null)) s.numeric++;
-          else s.other++;
-        }
-      }
+      if (!declared) inference.observeRecord(row.features);
     }
   }
   if (rows.length === 0) throw new ValidationError('the sample holds no records', { code: 'SAMPLE_EMPTY' });
-  const types: Record<string, FeatureType> = declared
-    ? { ...model.features }
-    : Object.fromEntries(Object.entries(seen).map(([k, s]) => [k, s.other === 0 ? 'numeric' : 'categorical'] as const));
-  if (!declared) {
-    for (const [k, t] of Object.entries(meta.columnTypes ?? {})) {
-      if (k !== SCORE_COLUMN && k !== PREDICTION_COLUMN && k !== LABEL_COLUMN) types[k] = t;
-    }
-  }
+  const types: Record<string, FeatureType> = declared ? { ...model.features } : inference.types();
   if (Object.keys(types).length === 0) throw new ValidationError('the sample has no feature columns', { code: 'SAMPLE_EMPTY' });
   if (declared) {
     const first = rows[0].features;
