@@ -2,10 +2,10 @@ import { DriftstreamError } from '../errors.js';
 import { openRowSource, SampleReadError, type RowSource, type RowSourceOptions } from '../io/sample-reader.js';
 import { cellNumber } from '../core/profile/cell-number.js';
 import { inferColumnTypes, type ColumnTypeInference } from '../core/profile/column-inference.js';
+import { SampleProfileBuilder } from '../core/profile/sample-profile.js';
 import type { ColumnBatch } from '../io/row-source.js';
 import {
   createSummary,
-  ReferenceProfileBuilder,
   type ColumnType,
   type ReferenceProfile,
 } from '../core/profile/reference-profile.js';
@@ -122,48 +122,22 @@ async function buildReference(opts: CompareOptions, source: RowSource, inferred:
   // --type overrides what the reference's values imply, for the columns it has.
   for (const k of declared) if (types[k] !== undefined) types[k] = opts.types[k];
   const columns = Object.keys(types);
-  const builder = new ReferenceProfileBuilder(types);
-  const numericCols = columns.filter((c) => types[c] === 'numeric');
-  const categoricalCols = columns.filter((c) => types[c] === 'categorical');
-  const textColumns = new Set<string>();
+  const builder = new SampleProfileBuilder({
+    columns: types,
+    onText: (c, row, v) => {
+      if (declared.has(c)) throw new CompareInputError(`${opts.reference}: column ${c} is declared numeric but record ${row} holds ${JSON.stringify(v)}`);
+      if (!strict) throw new RestartWithFullInference();
+      throw new Error(`internal: column ${c} inferred numeric but holds text`);
+    },
+  });
   // Column by column over each batch: Parquet and Arrow then never build a record per row.
-  let rowsBefore = 0;
   for await (const batch of source.columnBatches()) {
-    const n = batch.length;
-    for (let i = 0; i < n; i++) builder.countRow();
-    for (const c of numericCols) {
-      const values = batch.column(c);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        const x = cellNumber(v);
-        if (x === undefined) {
-          if (declared.has(c)) {
-            throw new CompareInputError(`${opts.reference}: column ${c} is declared numeric but record ${rowsBefore + i + 1} holds ${JSON.stringify(v)}`);
-          }
-          if (!strict) throw new RestartWithFullInference();
-          throw new Error(`internal: column ${c} inferred numeric but holds text`);
-        }
-        builder.acceptValue(c, x);
-      }
-    }
-    for (const c of categoricalCols) {
-      const values = batch.column(c);
-      let text = textColumns.has(c);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        builder.acceptValue(c, v);
-        if (!text && v !== null && v !== undefined && cellNumber(v) === undefined) {
-          textColumns.add(c);
-          text = true;
-        }
-      }
-    }
+    builder.acceptBatch(batch);
     if (!strict && source.columns === undefined) {
       for (const k of batch.names) if (types[k] === undefined && batch.column(k).some((v) => v !== null && v !== undefined)) throw new RestartWithFullInference();
     }
-    rowsBefore += n;
   }
-  return { profile: builder.build({ createdAt: Date.now(), id: 'compare-reference' }), columns, declared, textColumns };
+  return { profile: builder.build({ createdAt: Date.now(), id: 'compare-reference' }), columns, declared, textColumns: new Set(builder.textColumns) };
 }
 
 /** One compared window: its report and the per-feature evaluations behind it. */

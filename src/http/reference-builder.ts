@@ -8,12 +8,11 @@ import { pipeline } from 'node:stream/promises';
 import type { ModelConfig } from '../core/model/index.js';
 import { hasControlCharacter } from '../core/has-control-character.js';
 import { MAX_FEATURES_PER_MODEL, parseModelConfig } from '../core/model/index.js';
-import { cellNumber } from '../core/profile/cell-number.js';
 import { ColumnTypeInference } from '../core/profile/column-inference.js';
-import { ReferenceProfileBuilder, type ColumnType } from '../core/profile/reference-profile.js';
-import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
+import type { ColumnType } from '../core/profile/reference-profile.js';
+import { SampleProfileBuilder } from '../core/profile/sample-profile.js';
 import { DriftstreamError, ValidationError } from '../errors.js';
-import { openRowSource, readColumns, type RowSource, type SampleRecord } from '../io/sample-reader.js';
+import { openRowSource, readColumns, type ColumnBatch, type RowSource, type SampleRecord } from '../io/sample-reader.js';
 import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder, UploadLimits } from '../ports/reference-builder.js';
 
 function invalid(message: string): never {
@@ -36,11 +35,25 @@ function cellTooLarge(value: string, max: number): boolean {
 function checkRecord(rec: SampleRecord, row: number, limits: UploadLimits): void {
   for (const k in rec) {
     const v = rec[k];
-    if (typeof v !== 'string') continue;
-    if (limits.maxCellBytes !== undefined && cellTooLarge(v, limits.maxCellBytes)) {
-      throw new ValidationError(`row ${row}: column ${k.slice(0, 80)} holds a cell larger than ${limits.maxCellBytes} bytes`, { code: 'CELL_TOO_LARGE' });
+    if (typeof v === 'string') checkCell(k, v, row, limits);
+  }
+}
+
+function checkCell(k: string, v: string, row: number, limits: UploadLimits): void {
+  if (limits.maxCellBytes !== undefined && cellTooLarge(v, limits.maxCellBytes)) {
+    throw new ValidationError(`row ${row}: column ${k.slice(0, 80)} holds a cell larger than ${limits.maxCellBytes} bytes`, { code: 'CELL_TOO_LARGE' });
+  }
+  if (hasControlCharacter(v)) invalid(`row ${row}: column ${JSON.stringify(k.slice(0, 80))} holds a control character`);
+}
+
+/** {@link checkRecord} for a batch of columns; `before` rows came before it. */
+function checkBatch(batch: ColumnBatch, before: number, limits: UploadLimits): void {
+  for (const k of batch.names) {
+    const values = batch.column(k);
+    for (let i = 0; i < batch.length; i++) {
+      const v = values[i];
+      if (typeof v === 'string') checkCell(k, v, before + i + 1, limits);
     }
-    if (hasControlCharacter(v)) invalid(`row ${row}: column ${JSON.stringify(k.slice(0, 80))} holds a control character`);
   }
 }
 
@@ -170,34 +183,22 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
       if (Object.keys(columns).length === 0) invalid('the sample has no usable columns');
 
       const topK = limits.maxCategories === undefined ? model.topK : Math.min(model.topK, limits.maxCategories);
-      const builder = new ReferenceProfileBuilder(columns, { bins: model.bins, topK });
-      const numeric = Object.keys(columns).filter((c) => columns[c] === 'numeric');
-      const categorical = Object.keys(columns).filter((c) => columns[c] === 'categorical');
       // A label column gives the reference performance that PERFORMANCE alerts compare with.
-      const perf = keys.has('label')
-        ? new ReferencePerformanceBuilder({ kind: model.prediction, positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold })
-        : undefined;
-      let row = 0;
-      for await (const batch of source.batches()) {
-        for (const rec of batch) {
-          row++;
-          checkRecord(rec, row, limits);
-          perf?.accept(rec);
-          builder.countRow();
-          for (const c of numeric) {
-            const n = cellNumber(rec[c]);
-            if (n === undefined) invalid(`row ${row}: column ${c} is numeric but holds ${JSON.stringify(rec[c]).slice(0, 80)}`);
-            builder.acceptValue(c, n);
-          }
-          for (const c of categorical) builder.acceptValue(c, rec[c] ?? null);
-        }
+      const builder = new SampleProfileBuilder({
+        columns,
+        bins: model.bins,
+        topK,
+        performance: { kind: model.prediction, positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold },
+        onText: (c, row, v) => invalid(`row ${row}: column ${c} is numeric but holds ${JSON.stringify(v).slice(0, 80)}`),
+      });
+      for await (const batch of source.columnBatches()) {
+        checkBatch(batch, builder.rows, limits);
+        builder.acceptBatch(batch);
       }
       // Time and content: a re-upload of the same sample is a new version, yet ids stay traceable to their bytes.
       const referenceId = `${input.modelId}-${input.createdAt.toString(36)}-${digest}`;
-      const built = builder.build({ createdAt: input.createdAt, id: referenceId, modelId: input.modelId, version: input.nextVersion ?? 1 });
-      const performance = perf?.build();
-      const profile = performance ? Object.freeze({ ...built, performance }) : built;
-      return { referenceId, rows: row, profile };
+      const profile = builder.build({ createdAt: input.createdAt, id: referenceId, modelId: input.modelId, version: input.nextVersion ?? 1 });
+      return { referenceId, rows: builder.rows, profile };
     } catch (err) {
       throw withoutPath(err, file, dir);
     } finally {

@@ -2,7 +2,9 @@ import type { FeatureType } from '../core/drift/types.js';
 import type { ModelConfig } from '../core/model/model-config.js';
 import { RESERVED_COLUMNS } from '../core/model/model-config.js';
 import { ColumnTypeInference, valueKind } from '../core/profile/column-inference.js';
-import { ReferenceProfileBuilder, type ColumnType, type ReferenceProfile } from '../core/profile/reference-profile.js';
+import type { ColumnType, ReferenceProfile } from '../core/profile/reference-profile.js';
+import { rowsAsBatch, SampleProfileBuilder } from '../core/profile/sample-profile.js';
+import type { PerformanceSpec } from '../core/performance/records.js';
 import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js';
 
 /** The parts of an inference event a reference is built from. */
@@ -92,25 +94,23 @@ export class ReferenceBootstrap {
 
 /**
  * Builds a reference profile of `model` from rows: its features, and the
- * score and prediction when present (as the `score` and `prediction` columns).
+ * score and prediction when present (as the `score` and `prediction` columns),
+ * through the one sample pipeline ({@link SampleProfileBuilder}); rows with a
+ * `label` give the reference performance when `performance` is passed.
  */
 export function buildReference(
   model: ModelConfig,
   types: Record<string, FeatureType>,
-  rows: Iterable<ReferenceRow>,
-  outputs: { hasScore: boolean; predictionType: ColumnType | undefined },
+  rows: Iterable<ReferenceRow & { label?: unknown }>,
+  outputs: { hasScore: boolean; predictionType: ColumnType | undefined; performance?: PerformanceSpec },
   meta: { createdAt: number; id: string; version?: number },
 ): ReferenceProfile {
   const columns: Record<string, ColumnType> = { ...types };
   if (outputs.hasScore) columns[SCORE_COLUMN] = 'numeric';
   if (outputs.predictionType) columns[PREDICTION_COLUMN] = outputs.predictionType;
-  const builder = new ReferenceProfileBuilder(columns, { bins: model.bins, topK: model.topK });
-  const names = Object.keys(types);
-  for (const row of rows) {
-    for (const n of names) builder.acceptValue(n, row.features[n] ?? null);
-    if (outputs.hasScore) builder.acceptValue(SCORE_COLUMN, row.score);
-    if (outputs.predictionType) builder.acceptValue(PREDICTION_COLUMN, row.prediction);
-    builder.countRow();
-  }
+  const builder = new SampleProfileBuilder({ columns, bins: model.bins, topK: model.topK, performance: outputs.performance });
+  const records: Record<string, unknown>[] = [];
+  for (const row of rows) records.push({ ...row.features, [SCORE_COLUMN]: row.score, [PREDICTION_COLUMN]: row.prediction, label: row.label });
+  builder.acceptBatch(rowsAsBatch(records));
   return builder.build({ createdAt: meta.createdAt, id: meta.id, modelId: model.modelId, version: meta.version });
 }

@@ -6,7 +6,6 @@ import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js'
 import { ValidationError } from '../errors.js';
 import { buildReference, type ReferenceRow } from './reference-bootstrap.js';
 import { ColumnTypeInference } from '../core/profile/column-inference.js';
-import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
 import { performanceSpecOf } from './label-records.js';
 
 /** The column of a sample that holds the true outcome; it gives the profile its reference performance. */
@@ -61,17 +60,15 @@ export async function buildReferenceFromSamples(
     columnTypes?: Readonly<Record<string, ColumnType>>;
   },
 ): Promise<{ profile: ReferenceProfile; types: Record<string, FeatureType> }> {
-  const rows: ReferenceRow[] = [];
+  const rows: (ReferenceRow & { label?: unknown })[] = [];
   const declared = Object.keys(model.features).length > 0;
   const inference = new ColumnTypeInference({ fixed: meta.columnTypes, exclude: NOT_FEATURES });
   let hasScore = false;
   let predictionType: ColumnType | undefined;
-  const performance = new ReferencePerformanceBuilder(performanceSpecOf(model));
   for await (const batch of batches) {
     for (const rec of batch) {
       const row = sampleToRow(rec);
-      rows.push(row);
-      if (rec[LABEL_COLUMN] !== undefined) performance.accept({ prediction: row.prediction, score: row.score, label: rec[LABEL_COLUMN] });
+      rows.push(rec[LABEL_COLUMN] === undefined ? row : { ...row, label: rec[LABEL_COLUMN] });
       if (row.score !== null) hasScore = true;
       if (row.prediction !== null && predictionType === undefined) {
         predictionType = model.prediction === 'regression' && toNumber(row.prediction) !== null ? 'numeric' : 'categorical';
@@ -89,21 +86,12 @@ export async function buildReferenceFromSamples(
       throw new ValidationError(`the sample has none of the model's features (${Object.keys(types).join(', ')}); its columns are ${Object.keys(first).join(', ')}`, { code: 'SAMPLE_MISMATCH' });
     }
   }
-  // CSV cells arrive as strings: numeric columns take their numeric reading.
-  const numeric = Object.keys(types).filter((k) => types[k] === 'numeric');
-  const normalized = rows.map((r) => {
-    let f: Record<string, unknown> | undefined;
-    for (const k of numeric) {
-      const v = r.features[k];
-      if (typeof v === 'string') {
-        f ??= { ...r.features };
-        f[k] = toNumber(v);
-      }
-    }
-    const prediction = predictionType === 'numeric' ? toNumber(r.prediction) : r.prediction;
-    return f || prediction !== r.prediction ? { features: f ?? r.features, score: r.score, prediction } : r;
-  });
-  const built = buildReference(model, types, normalized, { hasScore, predictionType }, { createdAt: meta.createdAt, id: meta.id ?? randomUUID(), version: meta.version });
-  const measured = performance.build();
-  return { profile: measured ? Object.freeze({ ...built, performance: measured }) : built, types };
+  const profile = buildReference(
+    model,
+    types,
+    rows,
+    { hasScore, predictionType, performance: performanceSpecOf(model) },
+    { createdAt: meta.createdAt, id: meta.id ?? randomUUID(), version: meta.version },
+  );
+  return { profile, types };
 }

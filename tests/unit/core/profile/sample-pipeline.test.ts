@@ -76,10 +76,12 @@ describe('one inference rule for every way a sample becomes a reference', () => 
     expect(profile.features.score.type).toBe('numeric');
   });
 
-  it('`driftstream reference` from a file', async () => {
+  it('`driftstream reference` from a file, to the very profile an upload gives', async () => {
     const { profile, types } = await buildReferenceFromSamples(parseModelConfig({ modelId: 'm' }), readSampleBatches(file), { createdAt: 1 });
     expect(types).toEqual(expected);
     expect(typesOf(profile.features)).toEqual(expected);
+    const upload = await createReferenceBuilder({ tmpDir: dir })({ modelId: 'm', model: { modelId: 'm' }, format: 'csv', body: Readable.from([await readFile(file)]), createdAt: 1 });
+    expect((upload.profile as ReferenceProfile).features).toEqual(profile.features);
   });
 
   it('`driftstream compare`, whose reference is every column', async () => {
