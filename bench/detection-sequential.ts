@@ -18,17 +18,18 @@ interface Target {
   categorical?: Scenario['categorical'];
 }
 
-function windowItems(world: World, u: () => number, n: number, target: Target | undefined): Record<string, JudgeItem> {
+function windowItems(world: World, u: () => number, n: number, target: Target | Scenario | undefined): Record<string, JudgeItem> {
   const items: Record<string, JudgeItem> = {};
+  const hits = (index: number): boolean => target !== undefined && (!('index' in target) || target.index === index);
   NUMERIC.forEach((f, i) => {
     const s = createSummary(world.numericProfiles[i]);
-    const drift = target?.index === i ? target.numeric : undefined;
+    const drift = hits(i) ? target?.numeric : undefined;
     for (let k = 0; k < n; k++) s.accept(numericValue(world, u, i, drift));
     items[f.name] = { reference: world.numericProfiles[i], current: s, floors: DEFAULT_FLOORS.numeric, minSamples: 1 };
   });
   CATEGORICAL.forEach((f, j) => {
     const s = new CategoricalSummary();
-    const drift = target?.index === NUMERIC.length + j ? target.categorical : undefined;
+    const drift = hits(NUMERIC.length + j) ? target?.categorical : undefined;
     for (let k = 0; k < n; k++) s.accept(categoryValue(u, j, drift));
     items[f.name] = { reference: world.categoricalProfiles[j], current: s, floors: DEFAULT_FLOORS.categorical, minSamples: 1 };
   });
@@ -82,6 +83,23 @@ export function sequentialDetection(world: World, seed: number, trials: number, 
     fired: r.fired,
     medianDelay: r.delays.length ? r.delays.sort((a, b) => a - b)[r.delays.length >> 1] : null,
   }));
+}
+
+/** Every feature drifts at once (a drift table scenario): windows until any feature of the model is in drift. */
+export function sequentialModelDetection(world: World, seed: number, trials: number, n: number, maxWindows: number, budget: number, scenario: Scenario): SequentialRow {
+  const delays: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const u = mulberry32(seed * 53 + t);
+    const sequential: Record<string, SequentialState> = {};
+    for (let w = 1; w <= maxWindows; w++) {
+      const r = judgeFeatures(windowItems(world, u, n, scenario), { budget, sequential });
+      if (Object.values(r).some((f) => f.drift)) {
+        delays.push(w);
+        break;
+      }
+    }
+  }
+  return { kind: 'model', group: scenario.name, trials, fired: delays.length, medianDelay: delays.length ? delays.sort((a, b) => a - b)[delays.length >> 1] : null };
 }
 
 /** No drift: evaluations with any drift verdict over consecutive windows in sequential mode (the state carries on after an alarm). */

@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../src/core/random.js';
 import { DEFAULT_FLOORS } from '../src/core/drift/floors.js';
-import { WINDOW_BUDGET_SHARE, sequentialDetection, sequentialNull } from './detection-sequential.js';
+import { WINDOW_BUDGET_SHARE, sequentialDetection, sequentialModelDetection, sequentialNull } from './detection-sequential.js';
 import { CATEGORICAL, FEATURE_NAMES, NUMERIC, REFERENCE_ROWS, RULES, buildWorld, runWindow, type RuleName, type Scenario, type WindowResult } from './detection-world.js';
 
 const { values: args } = parseArgs({
@@ -215,8 +215,13 @@ if (ONLY.has('sequential')) {
     trials += r.trials;
     log(`| ${r.group} | ${r.trials} | ${pct(r.fired / r.trials)} | ${r.medianDelay ?? '-'} |`);
   }
-  log(`| all | ${trials} | ${pct(fired / trials)} | |`);
-  targets.push({ target: 'sequential: persistent drift at 1.5x floor, 200-event windows, fired within 10 windows', goal: '>= 90% of trials', measured: `${pct(fired / trials)} of ${trials}`, met: fired / trials >= 0.9 });
+  log(`| all (one feature drifted per trial) | ${trials} | ${pct(fired / trials)} | |`);
+  const modelTrials = Math.max(20, Math.round(TRIALS / 5));
+  for (const sc of SCENARIOS.filter((x) => x.relative === 1.5)) {
+    const r = sequentialModelDetection(world, SEED, modelTrials, n, maxWindows, BUDGET, sc);
+    log(`| model: every feature drifted, ${r.group} (any verdict drift) | ${r.trials} | ${pct(r.fired / r.trials)} | ${r.medianDelay ?? '-'} |`);
+  }
+  targets.push({ target: 'sequential: persistent drift at 1.5x floor on one feature, 200-event windows, fired within 10 windows', goal: '>= 90% of trials', measured: `${pct(fired / trials)} of ${trials}`, met: fired / trials >= 0.9 });
   const nullRun = sequentialNull(world, SEED, Math.max(2000, NULL_WINDOWS), n, BUDGET);
   log('');
   log(`no drift: ${nullRun.alarms} evaluations with any drift verdict (${nullRun.cusumAlarms} by a CUSUM) in ${nullRun.windows} consecutive windows of 200 events (budget: ${BUDGET * nullRun.windows} expected at most)`);
