@@ -1,4 +1,4 @@
-import { riditScores } from '../stats/binned-rank-tests.js';
+import { riditScores, scaleScores } from '../stats/binned-rank-tests.js';
 
 /**
  * What the reference says about the drift rule's units and power, stored in
@@ -26,8 +26,8 @@ export interface NumericCalibration {
   /**
    * The same for the scale test and a stretch about the median by 1 + lambda
    * (an effect of lambda): the standard deviation of the scale scores over
-   * how fast their mean moves per unit of lambda, the integral of
-   * |x - median| f(x)^2 (interior bins, ties left out as above).
+   * how fast their mean moves per unit of lambda, read on the reference's
+   * quantile grid and bins (ties stay put).
    */
   readonly scaleNoise: number;
   /**
@@ -89,16 +89,42 @@ function scoreMoments(counts: readonly number[], scores: ArrayLike<number>, m: n
  * mass, such as the zeros of a zero-inflated feature), which a small change
  * does not move across an edge. Both err on the cautious side.
  */
-function usableBins(edges: readonly number[], counts: readonly number[], m: number): { share: number; width: number; mid: number }[] {
-  const shares = counts.map((c) => c / m).sort((a, b) => a - b);
-  const median = shares[shares.length >> 1];
-  const out: { share: number; width: number; mid: number }[] = [];
+function usableBins(edges: readonly number[], counts: readonly number[], m: number): { share: number; width: number }[] {
+  const out: { share: number; width: number }[] = [];
+  const ties = tieBins(counts, m);
   for (let i = 1; i < counts.length - 1; i++) {
     const width = edges[i] - edges[i - 1];
-    const share = counts[i] / m;
-    if (width > 0 && share <= 1.5 * median) out.push({ share, width, mid: (edges[i] + edges[i - 1]) / 2 });
+    if (width > 0 && !ties[i]) out.push({ share: counts[i] / m, width });
   }
   return out;
+}
+
+/** Bins holding more than 1.5 times the median bin's share: ties (point masses). */
+function tieBins(counts: readonly number[], m: number): boolean[] {
+  const shares = counts.map((c) => c / m).sort((a, b) => a - b);
+  const median = shares[shares.length >> 1];
+  return counts.map((c) => c / m > 1.5 * median);
+}
+
+/** The stretch {@link NumericCalibration.scaleNoise} differentiates at: 10% (an effect of 0.1, the default WARNING floor). */
+const STRETCH = 0.1;
+
+/**
+ * How fast the mean scale score moves per unit of stretch about the median,
+ * read from the quantile grid as the test scores it: (mean score after a
+ * stretch by 1 + {@link STRETCH} - mean score before) / STRETCH. Values in
+ * tie bins stay where they are (a point mass does not spread).
+ */
+function stretchSensitivity(edges: readonly number[], counts: readonly number[], m: number, grid: readonly number[], median: number): number {
+  const scores = scaleScores(counts);
+  const ties = tieBins(counts, m);
+  let moved = 0;
+  for (const x of grid) {
+    const from = binOf(edges, x);
+    if (ties[from]) continue;
+    moved += scores[binOf(edges, median + (x - median) * (1 + STRETCH))] - scores[from];
+  }
+  return moved / grid.length / STRETCH;
 }
 
 function binOf(edges: readonly number[], x: number): number {
@@ -163,23 +189,19 @@ export function computeNumericCalibration(source: CalibrationSource, quantile: Q
   const none = { spread, locationNoise: Infinity, scaleNoise: Infinity, shapeNoise: Infinity, effectNoise: { location: Infinity, scale: Infinity } };
   if (m === 0 || !(spread > 0)) return none;
   const ridits = riditScores(counts);
-  const scaleScores = ridits.map((r) => Math.abs(r - 0.5));
   const loc = scoreMoments(counts, ridits, m);
-  const scale = scoreMoments(counts, scaleScores, m);
+  const scale = scoreMoments(counts, scaleScores(counts), m);
   const median = quantile(0.5);
   let densitySq = 0;
-  let spreadDensitySq = 0;
-  for (const b of usableBins(edges, counts, m)) {
-    densitySq += b.share ** 2 / b.width;
-    spreadDensitySq += (b.share ** 2 / b.width) * Math.abs(b.mid - median);
-  }
+  for (const b of usableBins(edges, counts, m)) densitySq += b.share ** 2 / b.width;
   const grid = Array.from({ length: GRID }, (_, i) => quantile((i + 0.5) / GRID));
+  const stretch = stretchSensitivity(edges, counts, m, grid, median);
   const bump = bumpDivergence(edges, counts, m, grid, SHAPE_BUMP_OFFSET * spread);
   const dev = gridDeviations(grid, median);
   return {
     spread,
     locationNoise: noiseOf(loc.sd, spread * densitySq),
-    scaleNoise: noiseOf(scale.sd, spreadDensitySq),
+    scaleNoise: noiseOf(scale.sd, stretch),
     shapeNoise: bump > 0 ? SHAPE_BUMP_OFFSET / Math.sqrt(bump) : Infinity,
     effectNoise: { location: dev.sd / spread, scale: dev.sdAbs / spread },
   };
