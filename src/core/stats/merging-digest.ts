@@ -15,6 +15,8 @@
  * Wasserstein work on those knots directly.
  */
 
+import { base64ToFloat64, float64ToBase64 } from './float64-base64.js';
+
 /** Compact serialized form of a {@link MergingDigest}. */
 export interface DigestJSON {
   /** Compression (delta). */
@@ -31,6 +33,18 @@ export interface DigestJSON {
   m: number[];
   /** Centroid weights. */
   w: number[];
+}
+
+/**
+ * Smaller serialized form of a {@link MergingDigest}, for what is written
+ * often (pane partials, checkpoints): the means as base64 of their bytes
+ * (exact, ~11 characters a value), the weights left out when all are 1.
+ */
+export interface CompactDigestJSON extends Omit<DigestJSON, 'm' | 'w'> {
+  /** Centroid means, ascending: base64 of little-endian doubles, or numbers (a big-endian writer). */
+  m: string | number[];
+  /** Centroid weights; absent when every weight is 1. */
+  w?: number[];
 }
 
 /** Knots of the piecewise-linear CDF: cumulative weight `y[i]` at `x[i]`; `x` is non-decreasing. */
@@ -82,8 +96,12 @@ export class MergingDigest {
   readonly exactLimit: number;
 
   private means: Float64Array;
-  /** Centroid weights; null while every weight is 1 (distinct values in exact mode), which halves a small digest. */
-  private weights: Float64Array | null;
+  /**
+   * Centroid weights; null while every weight is 1 (distinct values in exact
+   * mode), which halves a small digest. {@link trim} stores whole weights
+   * below 2^24 (exact in single precision) as a Float32Array.
+   */
+  private weights: Float64Array | Float32Array | null;
   private size = 0;
   /** Pending values; allocated as they come, up to {@link bufCap}. */
   private buffer: Float64Array;
@@ -179,7 +197,7 @@ export class MergingDigest {
   /** Sorted centroids, copied. */
   centroids(): { means: Float64Array; weights: Float64Array } {
     this.flush();
-    const weights = this.weights === null ? new Float64Array(this.size).fill(1) : this.weights.slice(0, this.size);
+    const weights = this.weights === null ? new Float64Array(this.size).fill(1) : Float64Array.from(this.weights.subarray(0, this.size));
     return { means: this.means.slice(0, this.size), weights };
   }
 
@@ -296,15 +314,26 @@ export class MergingDigest {
     };
   }
 
-  /** Restores a digest written by {@link toJSON}; throws on a malformed value. */
-  static fromJSON(json: DigestJSON): MergingDigest {
-    if (!json || !Array.isArray(json.m) || !Array.isArray(json.w) || json.m.length !== json.w.length) {
+  /** The {@link CompactDigestJSON} form; round-trips through {@link MergingDigest.fromJSON}. */
+  toCompactJSON(): CompactDigestJSON {
+    const { m: _m, w: _w, ...rest } = this.toJSON();
+    const means = this.means.subarray(0, this.size);
+    const out: CompactDigestJSON = { ...rest, m: float64ToBase64(means) ?? Array.from(means) };
+    if (this.weights !== null) out.w = Array.from(this.weights.subarray(0, this.size));
+    return out;
+  }
+
+  /** Restores a digest written by {@link toJSON} or {@link toCompactJSON}; throws TypeError on a malformed value. */
+  static fromJSON(json: DigestJSON | CompactDigestJSON): MergingDigest {
+    const means = json && (typeof json.m === 'string' ? base64ToFloat64(json.m) : Array.isArray(json.m) ? Float64Array.from(json.m) : undefined);
+    const w = json?.w;
+    if (!means || (w !== undefined && (!Array.isArray(w) || w.length !== means.length))) {
       throw new TypeError('malformed digest: m and w must be arrays of equal length');
     }
     const d = new MergingDigest({ compression: json.c, exactLimit: json.x });
-    const n = json.m.length;
-    d.means = Float64Array.from(json.m);
-    const weights = Float64Array.from(json.w);
+    const n = means.length;
+    d.means = means;
+    const weights = w === undefined ? new Float64Array(n).fill(1) : Float64Array.from(w);
     d.size = n;
     let total = 0;
     for (let i = 0; i < n; i++) {
@@ -343,10 +372,9 @@ export class MergingDigest {
     this.cachedKnots = null;
     this.buffer = NO_BUFFER;
     this.bufCap = MIN_BUFFER;
-    if (this.means.length > this.size) {
-      this.means = this.means.slice(0, this.size);
-      if (this.weights !== null) this.weights = this.weights.slice(0, this.size);
-    }
+    if (this.means.length > this.size) this.means = this.means.slice(0, this.size);
+    const w = this.weights;
+    if (w !== null && (w.length > this.size || w instanceof Float64Array)) this.weights = compactWeights(w.subarray(0, this.size));
   }
 
   /** Merges a full buffer (and doubles the capacity), or allocates more room up to the capacity. */
@@ -362,7 +390,7 @@ export class MergingDigest {
   }
 
   /** Merges an ascending run of (mean, weight) into the centroids; weights null means all 1. */
-  private mergeSorted(inMeans: Float64Array, inWeights: Float64Array | null, inLen: number, inExact: boolean): void {
+  private mergeSorted(inMeans: Float64Array, inWeights: Float64Array | Float32Array | null, inLen: number, inExact: boolean): void {
     const cap = this.size + inLen;
     ensureScratch(cap);
     const sm = scratchMeans;
@@ -416,7 +444,7 @@ export class MergingDigest {
     this.means.set(sm.subarray(0, k));
     if (unit) this.weights = null;
     else {
-      if (this.weights === null || this.weights.length < k) this.weights = new Float64Array(this.means.length);
+      if (!(this.weights instanceof Float64Array) || this.weights.length < k) this.weights = new Float64Array(this.means.length);
       this.weights.set(sw.subarray(0, k));
     }
     this.size = k;
@@ -428,7 +456,7 @@ export class MergingDigest {
     const delta = this.compression;
     const outCap = Math.min(k, Math.ceil(delta) + 8);
     let om = this.means.length >= outCap && this.means.length <= 4 * outCap ? this.means : new Float64Array(outCap);
-    let ow = om === this.means && this.weights !== null && this.weights.length === om.length ? this.weights : new Float64Array(om.length);
+    let ow = om === this.means && this.weights instanceof Float64Array && this.weights.length === om.length ? this.weights : new Float64Array(om.length);
     let last = 0;
     om[0] = sm[0];
     ow[0] = sw[0];
@@ -472,6 +500,18 @@ export class MergingDigest {
     }
     return this.means[this.size - 1];
   }
+}
+
+/** Largest whole number single precision holds exactly, with every smaller one. */
+const FLOAT32_EXACT = 2 ** 24;
+
+/** The weights in single precision when that holds each exactly (whole numbers below 2^24), else a copy. */
+function compactWeights(w: Float64Array | Float32Array): Float64Array | Float32Array {
+  for (let i = 0; i < w.length; i++) {
+    const x = w[i];
+    if (!(x <= FLOAT32_EXACT) || x !== Math.floor(x)) return Float64Array.from(w);
+  }
+  return Float32Array.from(w);
 }
 
 function k1(q: number, delta: number): number {
