@@ -3,10 +3,11 @@
  * plus off-heap bytes (typed arrays, buffers) after a full collection (run
  * with --expose-gc; `npm run load` does it in a child process):
  *
- * - a pane as an object: open (taking events), closed and trimmed (the
- *   evaluator's merged panes), a slide-long block of five panes, and per
- *   summary (bytes per feature and pane); a partial as JSON text (what
- *   checkpoints and the in-memory pane coordinator keep);
+ * - a pane: open (taking events), closed (an object, until evaluated),
+ *   kept (packed, as the window cache keeps it after its evaluation), a
+ *   slide-long block of five panes as kept, and per summary (bytes per
+ *   feature and pane); a partial as JSON text (what checkpoints and the
+ *   in-memory pane coordinator keep);
  * - an inference waiting in the in-memory label join (one per event, kept
  *   for the label horizon);
  * - an evaluation kept by the in-memory result repository.
@@ -20,6 +21,7 @@ import { MemoryResultRepository } from '../src/adapters/memory/memory-result-rep
 import { evaluateWindow } from '../src/core/drift/evaluate-window.js';
 import { parseModelConfig } from '../src/core/model/model-config.js';
 import { toInferenceRecord } from '../src/core/performance/records.js';
+import { KeptPane } from '../src/core/windows/kept-pane.js';
 import { Pane, type PaneJSON } from '../src/core/windows/pane.js';
 import { createPaneLayout } from '../src/core/windows/pane-layout.js';
 import { paneSizesOf, performanceSpecOf } from '../src/stream/label-records.js';
@@ -33,12 +35,15 @@ export interface Footprint {
   summariesPerPane: number;
   /** Bytes of a pane still taking events (open, in a partition's windows). */
   openPaneBytes: number;
-  /** Bytes of a closed pane as the window cache keeps it (trimmed). */
+  /** Bytes of a closed pane as an object (trimmed), as the evaluator holds it until evaluated. */
   paneObjectBytes: number;
-  /** Bytes of a 5-minute slide block (five panes merged, trimmed), as the window cache keeps it. */
+  /** Bytes of an evaluated pane as the window cache keeps it (packed). */
+  keptPaneBytes: number;
+  /** Bytes of a 5-minute slide block (five panes merged) as the window cache keeps it (packed). */
   blockBytes: number;
-  /** {@link paneObjectBytes} and {@link blockBytes} per summary: bytes per (feature, pane) and (feature, block). */
-  bytesPerFeaturePane: number;
+  /** Per summary: bytes per (feature, pane) taking events, per (feature, pane) kept, per (feature, block) kept. */
+  bytesPerFeatureOpenPane: number;
+  bytesPerFeatureKeptPane: number;
   bytesPerFeatureBlock: number;
   /** Bytes of one pane partial as JSON text (checkpoints, the coordinator's payloads). */
   paneJsonBytes: number;
@@ -87,13 +92,19 @@ export async function measureFootprint(eventsPerPane = 200): Promise<Footprint> 
   const panes = 100;
   const openPaneBytes = perItem(panes, filled, keep);
   const paneObjectBytes = perItem(panes, (p) => filled(p).trim(), keep);
+  const packed = (pane: Pane): KeptPane => {
+    const kept = new KeptPane(pane);
+    kept.pack();
+    return kept;
+  };
+  const keptPaneBytes = perItem(panes, (p) => packed(filled(p)), keep);
   const texts = Array.from({ length: panes }, (_, p) => JSON.stringify(filled(p).toJSON()));
   const paneJsonBytes = perItem(panes, (p) => JSON.stringify(filled(p).toJSON()), keep);
-  // A slide block as the window cache builds it: the partials of five panes merged into one pane.
+  // A slide block as the window cache builds it: the partials of five panes merged into one pane, packed.
   const blockBytes = perItem(40, (b) => {
     const block = Pane.empty(layout, 0, 300_000);
     for (let k = 0; k < 5; k++) block.merge(Pane.fromJSON(JSON.parse(texts[(5 * b + k) % panes]) as PaneJSON, layout)).trim();
-    return block;
+    return packed(block);
   }, keep);
 
   // Label join: every valid inference is recorded and kept for the horizon (7 days by default).
@@ -127,15 +138,17 @@ export async function measureFootprint(eventsPerPane = 200): Promise<Footprint> 
   const evaluationBytes = (used() - before) / evaluations;
   // Everything measured stays reachable until here, so no earlier structure is collected inside a later measurement.
   keep.push(texts, join, repo);
-  if (keep.length !== 7) throw new Error('unreachable');
+  if (keep.length !== 8) throw new Error('unreachable');
   const r = Math.round;
   return {
     eventsPerPane,
     summariesPerPane,
     openPaneBytes: r(openPaneBytes),
     paneObjectBytes: r(paneObjectBytes),
+    keptPaneBytes: r(keptPaneBytes),
     blockBytes: r(blockBytes),
-    bytesPerFeaturePane: r(paneObjectBytes / summariesPerPane),
+    bytesPerFeatureOpenPane: r(openPaneBytes / summariesPerPane),
+    bytesPerFeatureKeptPane: r(keptPaneBytes / summariesPerPane),
     bytesPerFeatureBlock: r(blockBytes / summariesPerPane),
     paneJsonBytes: r(paneJsonBytes),
     labelJoinBytesPerEvent: r(labelJoinBytesPerEvent),

@@ -696,7 +696,7 @@ async function memoryPhase(h: Harness, s: MemoryScenario): Promise<MemoryResult>
       projection: {
         // The evaluator's window cache: 12 slide-long blocks of the 1h window and about 3 merged panes per model;
         // the partitions' open panes: about 2 per model.
-        windowCacheMb: round((s.models * (12 * f.blockBytes + 3 * f.paneObjectBytes)) / 1e6, 1),
+        windowCacheMb: round((s.models * (12 * f.blockBytes + 3 * f.keptPaneBytes)) / 1e6, 1),
         openPanesMb: round((s.models * 2 * f.openPaneBytes) / 1e6, 1),
         coordinatorPayloadMbPer10Min: round((10 * panesPerHour / 60 * f.paneJsonBytes) / 1e6, 1),
         evaluationsMbPerHour: round((evalsPerHour * f.evaluationBytes) / 1e6, 1),
@@ -880,8 +880,8 @@ function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; 
     rows.push([`  after ${m.minutesProcessed} of ${m.eventTimeMinutes} min of event time`, m.complete ? 'caught up' : `stopped: ${m.stopReason}`, '', '']);
     if (m.footprint) {
       const f = m.footprint;
-      rows.push([`  bytes per (feature, pane) / (feature, 5-min block), ${f.eventsPerPane} events a pane`, `${n(f.bytesPerFeaturePane)} / ${n(f.bytesPerFeatureBlock)} B`, '', '']);
-      rows.push(['  open pane / closed pane / block / pane JSON', `${n(f.openPaneBytes)} / ${n(f.paneObjectBytes)} / ${n(f.blockBytes)} / ${n(f.paneJsonBytes)} B`, '', '']);
+      rows.push([`  bytes per (feature, pane) open / kept, per (feature, 5-min block); ${f.eventsPerPane} events a pane`, `${n(f.bytesPerFeatureOpenPane)} / ${n(f.bytesPerFeatureKeptPane)}, ${n(f.bytesPerFeatureBlock)} B`, '', '']);
+      rows.push(['  pane open / closed / kept, block kept, pane JSON', `${n(f.openPaneBytes)} / ${n(f.paneObjectBytes)} / ${n(f.keptPaneBytes)}, ${n(f.blockBytes)}, ${n(f.paneJsonBytes)} B`, '', '']);
       rows.push(['  evaluation kept / label-join event', `${n(f.evaluationBytes)} / ${n(f.labelJoinBytesPerEvent)} B`, '', '']);
       rows.push(['  window cache / open panes (projected)', `${f.projection.windowCacheMb} / ${f.projection.openPanesMb} MB`, '', '']);
       rows.push([`  evaluations per hour / kept (${DEFAULT_EVALUATIONS_PER_WINDOW} per model and window)`, `${f.projection.evaluationsMbPerHour} / ${n(f.projection.evaluationsMbAtRepositoryCap)} MB`, '', '']);
