@@ -229,9 +229,18 @@ export function createSummary(feature: CategoricalFeatureProfile): CategoricalSu
 export function createSummary(feature: FeatureProfile): NumericSummary | CategoricalSummary;
 export function createSummary(feature: FeatureProfile): NumericSummary | CategoricalSummary {
   if (feature.type === 'numeric') {
-    return new NumericSummary(feature.edges, { compression: feature.digest.c, exactLimit: feature.digest.x });
+    return new NumericSummary(profileEdges(feature), { compression: feature.digest.c, exactLimit: feature.digest.x });
   }
   return new CategoricalSummary({ topK: feature.topK });
+}
+
+const edgesCache = new WeakMap<NumericFeatureProfile, Float64Array>();
+
+/** The profile's bin edges as one Float64Array per profile object, shared by every summary on it (do not mutate it). */
+export function profileEdges(feature: NumericFeatureProfile): Float64Array {
+  let edges = edgesCache.get(feature);
+  if (!edges) edgesCache.set(feature, (edges = Float64Array.from(feature.edges)));
+  return edges;
 }
 
 const digestCache = new WeakMap<NumericFeatureProfile, MergingDigest>();
