@@ -13,6 +13,8 @@ import { detectorDepsFrom } from '../app/detector-deps.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { ProcessingErrorPolicy } from '../stream/processing-error-policy.js';
+import { startNotifierService, type NotifierService } from '../app/notifier.js';
+import { loadChannelsFile } from './notify.js';
 
 export interface RunOptions {
   /** Models file (YAML or JSON); default DRIFTSTREAM_MODELS_FILE. */
@@ -32,6 +34,8 @@ export interface RunOptions {
 export interface RunHandle {
   detector: DetectorHandle;
   adapters: Adapters;
+  /** The notifier, when DRIFTSTREAM_NOTIFY is on. */
+  notifier?: NotifierService;
   app?: FastifyInstance;
   url?: string;
   close(): Promise<void>;
@@ -61,6 +65,18 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
     throw err;
   }
 
+  let notifier: NotifierService | undefined;
+  if (config.notify.enabled) {
+    try {
+      const declaredChannels = file ? await loadChannelsFile(file) : [];
+      notifier = await startNotifierService(config, { notifications: adapters.notifications, channels: adapters.channels, logger, registry: metrics.registry, declared: declaredChannels });
+    } catch (err) {
+      await detector.stop().catch(() => undefined);
+      await adapters.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
   let app: FastifyInstance | undefined;
   let url: string | undefined;
   // /readyz names Kafka too; the probe uses its own admin client so it never waits behind the consumer.
@@ -72,6 +88,8 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
       results: adapters.results,
       state: detector.state,
       performance: detector.performance,
+      notifications: adapters.notifications,
+      channels: adapters.channels,
       healthChecks: [kafkaCheck, ...adapters.healthChecks],
       streamProgress: detector.progress,
       metrics,
@@ -84,6 +102,7 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
     } catch (err) {
       await app.close().catch(() => undefined);
       await kafkaCheck.close();
+      await notifier?.close().catch(() => undefined);
       await detector.stop().catch(() => undefined);
       await adapters.close().catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
@@ -95,12 +114,14 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
   return {
     detector,
     adapters,
+    notifier,
     app,
     url,
     close: () =>
       (closing ??= (async () => {
         if (app) await app.close().catch(() => undefined);
         await kafkaCheck.close();
+        await notifier?.close();
         await detector.stop();
         await adapters.close();
       })()),
@@ -145,6 +166,10 @@ export function registerRunCommand(program: Command): void {
       process.once('SIGINT', () => stop('SIGINT', 0));
       handle.detector.done.catch((err: Error) => {
         logger.fatal({ err: err.message }, 'detector stopped');
+        stop('fatal', 1);
+      });
+      handle.notifier?.done.catch((err: Error) => {
+        logger.fatal({ err: err.message }, 'notifier consumer stopped');
         stop('fatal', 1);
       });
     });
