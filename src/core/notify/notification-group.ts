@@ -21,7 +21,7 @@ export function messageIdOf(channelId: string, deliveryKeys: readonly string[]):
 /** The report of the record's model at the end of its window. */
 export function reportUrlOf(base: string | undefined, r: AlertRecord): string | undefined {
   if (!base) return undefined;
-  const url = new URL(`/api/v1/models/${encodeURIComponent(r.modelId)}/report`, base.endsWith('/') ? base : `${base}/`);
+  const url = new URL(`api/v1/models/${encodeURIComponent(r.modelId)}/report`, base.endsWith('/') ? base : `${base}/`);
   if (r.windowName) url.searchParams.set('window', r.windowName);
   url.searchParams.set('at', new Date(r.windowEnd ?? r.detectedAt).toISOString());
   return url.toString();
