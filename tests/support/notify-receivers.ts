@@ -35,8 +35,9 @@ export class HttpReceiver {
   ) {}
 
   static async start(check?: (req: ReceivedRequest) => string[]): Promise<HttpReceiver> {
-    let self: HttpReceiver | undefined;
+    const ref: { self?: HttpReceiver } = {};
     const server = createServer((req, res) => {
+      const self = ref.self;
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -60,8 +61,8 @@ export class HttpReceiver {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    self = new HttpReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
-    return self;
+    ref.self = new HttpReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
+    return ref.self;
   }
 
   async close(): Promise<void> {
@@ -88,7 +89,7 @@ export class MailReceiver {
   ) {}
 
   static async start(): Promise<MailReceiver> {
-    let self: MailReceiver | undefined;
+    const ref: { self?: MailReceiver } = {};
     const server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
@@ -101,6 +102,7 @@ export class MailReceiver {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
+          const self = ref.self;
           const refusal = self!.reject(++self!.attempts);
           if (refusal) return callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
           self!.mails.push({
@@ -114,8 +116,8 @@ export class MailReceiver {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.server.address() as AddressInfo).port;
-    self = new MailReceiver(server, port);
-    return self;
+    ref.self = new MailReceiver(server, port);
+    return ref.self;
   }
 
   async close(): Promise<void> {
