@@ -15,12 +15,15 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { ProcessingErrorPolicy } from '../stream/processing-error-policy.js';
 import { startNotifierService, type NotifierService } from '../app/notifier.js';
 import { loadChannelsFile } from './notify.js';
+import type { ChannelConfig } from '../core/notify/channel-config.js';
 
 export interface RunOptions {
   /** Models file (YAML or JSON); default DRIFTSTREAM_MODELS_FILE. */
   models?: string;
   /** Declared models given directly (the demo). */
   modelConfigs?: readonly ModelConfig[];
+  /** Notification channels given directly (the demo), besides the models file's; used when DRIFTSTREAM_NOTIFY is on. */
+  channels?: readonly ChannelConfig[];
   onError?: ProcessingErrorPolicy;
   startFrom?: 'earliest' | 'latest';
   /** Serve the HTTP API next to the detector. Default true. */
@@ -68,8 +71,8 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
   let notifier: NotifierService | undefined;
   if (config.notify.enabled) {
     try {
-      const declaredChannels = file ? await loadChannelsFile(file) : [];
-      notifier = await startNotifierService(config, { notifications: adapters.notifications, channels: adapters.channels, logger, registry: metrics.registry, declared: declaredChannels });
+      const declaredChannels = [...(options.channels ?? []), ...(file ? await loadChannelsFile(file) : [])];
+      notifier = await startNotifierService(config, { notifications: adapters.notifications, channels: adapters.channels, logger, registry: metrics.registry, declared: declaredChannels, startFrom: 'latest' });
     } catch (err) {
       await detector.stop().catch(() => undefined);
       await adapters.close().catch(() => undefined);
