@@ -15,6 +15,8 @@ import { modelRepositoryConformance } from './model-repository.conformance.js';
 import { paneCoordinatorConformance } from './pane-coordinator.conformance.js';
 import { resultRepositoryConformance } from './result-repository.conformance.js';
 import { makeAlert, makeEvaluation, T0 } from '../support/fixtures.js';
+import { MemoryChannelRepository, MemoryNotificationLog } from '../../src/adapters/memory/memory-notification-log.js';
+import { channelRepositoryConformance, notificationLogConformance } from './notification-log.conformance.js';
 
 checkpointStoreConformance('memory', async () => new MemoryCheckpointStore());
 modelRepositoryConformance('memory', async () => new MemoryModelRepository());
@@ -22,6 +24,8 @@ resultRepositoryConformance('memory', async () => new MemoryResultRepository());
 paneCoordinatorConformance('memory', async () => new MemoryPaneCoordinator());
 alertStateStoreConformance('memory', async () => new MemoryAlertStateStore());
 labelJoinConformance('memory', async (options) => new MemoryLabelJoin(options));
+notificationLogConformance('memory', async () => new MemoryNotificationLog());
+channelRepositoryConformance('memory', async () => new MemoryChannelRepository());
 
 describe('MemoryResultRepository bounds', () => {
   it('keeps the newest evaluations per (model, window) by window end, whatever the write order', async () => {
