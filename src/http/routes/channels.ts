@@ -44,7 +44,7 @@ export async function channelRoutes(app: FastifyInstance, ctx: RouteContext, cha
 
   app.put<Params & { Body: Record<string, unknown> }>(
     '/api/v1/channels/:channelId',
-    { preHandler: [guard.edit, ctx.writeLimit], schema: { tags: ['notifications'], summary: 'Create or replace a notification channel (editor)', security: writeSecurity, params, body: channelBody, response: { 200: ChannelSchema, 201: ChannelSchema, ...errorResponses } } },
+    { preValidation: [guard.edit, ctx.writeLimit], schema: { tags: ['notifications'], summary: 'Create or replace a notification channel (editor)', security: writeSecurity, params, body: channelBody, response: { 200: ChannelSchema, 201: ChannelSchema, ...errorResponses } } },
     async (request, reply) => {
       const { channelId } = request.params;
       const body = request.body;
@@ -56,7 +56,7 @@ export async function channelRoutes(app: FastifyInstance, ctx: RouteContext, cha
     },
   );
 
-  app.delete<Params>('/api/v1/channels/:channelId', { preHandler: [guard.edit, ctx.writeLimit], schema: { tags: ['notifications'], summary: 'Delete a notification channel (editor); its delivery log stays', security: writeSecurity, params, response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses } } }, async (request, reply) => {
+  app.delete<Params>('/api/v1/channels/:channelId', { preValidation: [guard.edit, ctx.writeLimit], schema: { tags: ['notifications'], summary: 'Delete a notification channel (editor); its delivery log stays', security: writeSecurity, params, response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses } } }, async (request, reply) => {
     if (!(await channels.delete(request.params.channelId))) throw httpError('CHANNEL_NOT_FOUND', `channel ${request.params.channelId} does not exist`);
     request.log.info({ channelId: request.params.channelId, principal: request.principal?.subject }, 'channel deleted');
     return reply.status(204).send();

@@ -65,14 +65,14 @@ const retrySchema = {
   response: { 200: { type: 'object', properties: { requeued: { type: 'integer' } } }, ...errorResponses },
 } as const;
 
-/** The delivery log of the notifications, and the dead letters sent again. */
+/** The delivery log of the notifications, and the dead letters sent again (credentials checked before the body). */
 export async function notificationRoutes(app: FastifyInstance, ctx: RouteContext, log: NotificationLog): Promise<void> {
   const { guard } = ctx;
   app.get<{ Querystring: ListQuery }>('/api/v1/notifications', { preHandler: guard.read, schema: listSchema }, async (request) => {
     const page = await log.list(request.query);
     return { notifications: page.notifications, nextCursor: page.nextCursor ?? null };
   });
-  app.post<{ Body: { channelId?: string; ids?: string[] } }>('/api/v1/notifications/retry', { preHandler: [guard.edit, ctx.writeLimit], schema: retrySchema }, async (request) => {
+  app.post<{ Body: { channelId?: string; ids?: string[] } }>('/api/v1/notifications/retry', { preValidation: [guard.edit, ctx.writeLimit], schema: retrySchema }, async (request) => {
     const requeued = await log.retryDead(ctx.now(), request.body?.channelId, request.body?.ids);
     request.log.info({ requeued, channelId: request.body?.channelId, principal: request.principal?.subject }, 'dead notifications requeued');
     return { requeued };
