@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { startHttp, type HttpHandle } from './serve.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
 /** The channels a models file declares (its `channels` list). */
 export async function loadChannelsFile(path: string): Promise<ChannelConfig[]> {
@@ -89,26 +90,6 @@ export function registerNotifyCommand(program: Command): void {
       const config = loadConfig(process.env);
       const logger = createLogger(config.logLevel);
       const handle = await startNotify(config, { models: opts.models, startFrom: opts.startFrom, http: opts.http, logger });
-      let exiting = false;
-      const stop = (signal: string, code: number) => {
-        if (exiting) return;
-        exiting = true;
-        logger.info({ signal }, 'shutting down');
-        const grace = setTimeout(() => process.exit(code === 0 ? 1 : code), config.detector.shutdownGraceMs);
-        grace.unref();
-        handle.close().then(
-          () => process.exit(code),
-          (err) => {
-            logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => stop('SIGTERM', 0));
-      process.once('SIGINT', () => stop('SIGINT', 0));
-      handle.service.done.catch((err: Error) => {
-        logger.fatal({ err: err.message }, 'notifier consumer stopped');
-        stop('fatal', 1);
-      });
+      stopOnSignals(handle, logger, config.detector.shutdownGraceMs, [{ what: 'notifier consumer', done: handle.service.done }]);
     });
 }

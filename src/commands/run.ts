@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { ProcessingErrorPolicy } from '../stream/processing-error-policy.js';
 import { startNotifierService, type NotifierService } from '../app/notifier.js';
 import { loadChannelsFile } from './notify.js';
+import { stopOnSignals } from './stop-on-signals.js';
 import type { ChannelConfig } from '../core/notify/channel-config.js';
 
 export interface RunOptions {
@@ -145,35 +146,10 @@ export function registerRunCommand(program: Command): void {
       const config = loadConfig(process.env);
       const logger = createLogger(config.logLevel);
       const handle = await startRun(config, { models: opts.models, onError: opts.onError, startFrom: opts.startFrom, http: opts.http, logger });
-      let exiting = false;
-      const stop = (signal: string, code: number) => {
-        if (exiting) return;
-        exiting = true;
-        logger.info({ signal, graceMs: config.detector.shutdownGraceMs }, 'shutting down');
-        // Whatever is still waiting when the grace ends (a dependency that stays down) is left: the
-        // checkpoints written so far are where the next start replays from.
-        const grace = setTimeout(() => {
-          logger.error({ graceMs: config.detector.shutdownGraceMs }, 'shutdown did not finish within the grace; exiting');
-          process.exit(code === 0 ? 1 : code);
-        }, config.detector.shutdownGraceMs);
-        grace.unref();
-        handle.close().then(
-          () => process.exit(code),
-          (err) => {
-            logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => stop('SIGTERM', 0));
-      process.once('SIGINT', () => stop('SIGINT', 0));
-      handle.detector.done.catch((err: Error) => {
-        logger.fatal({ err: err.message }, 'detector stopped');
-        stop('fatal', 1);
-      });
-      handle.notifier?.done.catch((err: Error) => {
-        logger.fatal({ err: err.message }, 'notifier consumer stopped');
-        stop('fatal', 1);
-      });
+      // Checkpoints written before a shutdown that outlasts its grace are where the next start replays from.
+      stopOnSignals(handle, logger, config.detector.shutdownGraceMs, [
+        { what: 'detector', done: handle.detector.done },
+        { what: 'notifier consumer', done: handle.notifier?.done },
+      ]);
     });
 }
