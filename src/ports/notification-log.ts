@@ -59,6 +59,8 @@ export interface NotificationPage {
  *   owners never hold the same notification at once. A lease that expires
  *   (its owner died) makes the notification claimable again: delivery is at
  *   least once, and a receiver de-duplicates a resend by its message id.
+ * - A RESOLVED notification is not claimed while the FIRING one of its incident is still pending
+ *   on the same channel, so a receiver never hears of the end before the start.
  * - The `mark*` and `release` calls change only notifications leased to `owner`.
  */
 export interface NotificationLog {

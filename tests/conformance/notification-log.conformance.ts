@@ -30,6 +30,16 @@ export function notificationLogConformance(name: string, make: () => Promise<Not
       expect(again.map((r) => r.alertId).sort()).toEqual(['a', 'b', 'x']);
     });
 
+    it('holds a RESOLVED back while its FIRING is pending on the channel', async () => {
+      const log = await make();
+      await log.enqueue([item('c', 'a', {}, 'firing', T0 + 60_000), item('c', 'a', { status: 'RESOLVED' }, 'resolved', T0), item('d', 'a', { status: 'RESOLVED' }, 'resolved', T0)]);
+      expect((await log.claimDue(['c', 'd'], 'o1', T0, 1_000, 10)).map((r) => `${r.channelId}:${r.status}`)).toEqual(['d:RESOLVED']);
+      const both = await log.claimDue(['c'], 'o1', T0 + 60_000, 1_000, 10);
+      expect(both.map((r) => r.status)).toEqual(['FIRING']);
+      await log.markDead(both.map((r) => r.id), 'o1', 'refused');
+      expect((await log.claimDue(['c'], 'o1', T0 + 60_001, 1_000, 10)).map((r) => r.status)).toEqual(['RESOLVED']);
+    });
+
     it('grants concurrent claims disjointly', async () => {
       const log = await make();
       await log.enqueue(Array.from({ length: 40 }, (_, i) => item('c', `a${i}`, {}, `g${i}`)));

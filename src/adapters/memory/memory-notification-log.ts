@@ -12,11 +12,29 @@ import type {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Entry = Mutable<ClaimedNotification> & { leaseOwner: string | null; leaseUntil: number };
 
-/** The delivery log in one process (tests, and a notifier without PostgreSQL: a restart forgets what was sent). */
+/**
+ * The delivery log in one process (tests, and a notifier without PostgreSQL: a restart forgets what
+ * was sent). Past `maxSettled` delivered or dead entries the oldest are forgotten, and with them
+ * their de-duplication.
+ */
 export class MemoryNotificationLog implements NotificationLog {
   private readonly entries = new Map<string, Entry>();
   private readonly byKey = new Map<string, string>();
   private nextId = 1;
+
+  constructor(private readonly maxSettled = 10_000) {}
+
+  private forgetSettled(): void {
+    let settled = 0;
+    for (const e of this.entries.values()) if (e.state !== 'pending') settled++;
+    for (const [id, e] of this.entries) {
+      if (settled <= this.maxSettled) return;
+      if (e.state === 'pending') continue;
+      this.entries.delete(id);
+      this.byKey.delete(`${e.channelId}|${e.alertId}|${e.status}|${e.severity}`);
+      settled--;
+    }
+  }
 
   async enqueue(items: readonly NewNotification[]): Promise<string[]> {
     const added: string[] = [];
@@ -33,11 +51,14 @@ export class MemoryNotificationLog implements NotificationLog {
       });
       added.push(n.channelId);
     }
+    if (added.length > 0) this.forgetSettled();
     return added;
   }
 
   async claimDue(channelIds: readonly string[], owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedNotification[]> {
-    const free = (e: Entry) => e.state === 'pending' && channelIds.includes(e.channelId) && e.leaseUntil < now;
+    const firingPending = (e: Entry) =>
+      e.status === 'RESOLVED' && [...this.entries.values()].some((f) => f.channelId === e.channelId && f.alertId === e.alertId && f.status === 'FIRING' && f.state === 'pending');
+    const free = (e: Entry) => e.state === 'pending' && channelIds.includes(e.channelId) && e.leaseUntil < now && !firingPending(e);
     const groups = new Set<string>();
     for (const e of this.entries.values()) {
       if (groups.size >= limit) break;

@@ -54,6 +54,10 @@ function entryOf(r: Row): NotificationEntry {
 }
 
 const ts = (ms: number) => new Date(ms);
+
+/** A RESOLVED notification waits while its incident's FIRING one is still pending on the same channel. */
+const FIRING_PENDING = (row: string) =>
+  `(${row}.status = 'RESOLVED' AND EXISTS (SELECT 1 FROM notification_deliveries f WHERE f.channel_id = ${row}.channel_id AND f.alert_id = ${row}.alert_id AND f.status = 'FIRING' AND f.state = 'pending'))`;
 const MAX_ERROR = 1000;
 
 /** The delivery log in PostgreSQL (migration 004): the unique key is (channel, alert, status, severity); leases by row locks. */
@@ -84,10 +88,12 @@ export class PostgresNotificationLog implements NotificationLog {
         `WITH due AS (
            SELECT DISTINCT channel_id, group_key FROM notification_deliveries
             WHERE state = 'pending' AND channel_id = ANY($1) AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
+              AND NOT ${FIRING_PENDING('notification_deliveries')}
             LIMIT $5),
          picked AS (
            SELECT x.id FROM notification_deliveries x JOIN due USING (channel_id, group_key)
             WHERE x.state = 'pending' AND (x.next_attempt_at <= $2 OR x.attempts = 0) AND (x.lease_until IS NULL OR x.lease_until < $2)
+              AND NOT ${FIRING_PENDING('x')}
             FOR UPDATE OF x SKIP LOCKED)
          UPDATE notification_deliveries d SET lease_owner = $3, lease_until = $4
            FROM picked WHERE d.id = picked.id
