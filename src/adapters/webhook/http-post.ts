@@ -27,7 +27,7 @@ export async function postJson(d: HttpDelivery): Promise<void> {
     res = await fetch(d.url, { method: 'POST', headers: d.headers, body: d.body, signal: AbortSignal.timeout(d.timeoutMs), redirect: 'manual' });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${d.timeoutMs} ms` : (e.cause?.code ?? e.message);
+    const why = e.name === 'TimeoutError' ? `no answer within ${d.timeoutMs} ms` : (e.cause?.code ?? e.message.replaceAll(d.url, '<url>'));
     throw new DeliveryError(`receiver unreachable: ${why}`, { retriable: true, cause: err });
   }
   const text = (await res.text().catch(() => '')).slice(0, 200).replace(/\s+/g, ' ');
