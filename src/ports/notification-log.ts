@@ -69,7 +69,8 @@ export interface NotificationLog {
   /**
    * Leases to `owner` until `now + leaseMs` the pending notifications of the
    * given channels that are due, with the not yet attempted ones of the same
-   * groups (so a burst goes as one message); at most `limit` groups.
+   * groups (so a burst goes as one message); at most `limit` groups. Concurrent
+   * claimers take whole groups: a burst is never split between them.
    */
   claimDue(channelIds: readonly string[], owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedNotification[]>;
   /**

@@ -40,12 +40,15 @@ export function notificationLogConformance(name: string, make: () => Promise<Not
       expect((await log.claimDue(['c'], 'o1', T0 + 60_001, 1_000, 10)).map((r) => r.status)).toEqual(['RESOLVED']);
     });
 
-    it('grants concurrent claims disjointly', async () => {
+    it('grants concurrent claims disjointly, whole bursts to one claimer', async () => {
       const log = await make();
-      await log.enqueue(Array.from({ length: 40 }, (_, i) => item('c', `a${i}`, {}, `g${i}`)));
-      const claims = await Promise.all(['o1', 'o2', 'o3', 'o4'].map((o) => log.claimDue(['c'], o, T0, 10_000, 15)));
+      await log.enqueue(Array.from({ length: 600 }, (_, i) => item('c', `a${i}`, {}, `g${i % 30}`)));
+      const claims = await Promise.all(Array.from({ length: 8 }, (_, o) => log.claimDue(['c'], `o${o}`, T0, 10_000, 30)));
       const ids = claims.flat().map((r) => r.id);
       expect(new Set(ids).size).toBe(ids.length);
+      const owners = new Map<string, Set<number>>();
+      claims.forEach((rows, owner) => rows.forEach((r) => owners.set(r.groupKey, (owners.get(r.groupKey) ?? new Set()).add(owner))));
+      expect([...owners.values()].every((o) => o.size === 1)).toBe(true);
     });
 
     it('changes only what the owner holds: message, delivered, failed with backoff, dead, released', async () => {

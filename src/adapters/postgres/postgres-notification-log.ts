@@ -85,10 +85,14 @@ export class PostgresNotificationLog implements NotificationLog {
     if (channelIds.length === 0) return [];
     return pgCall('claim notifications', async () => {
       const { rows } = await this.pool.query<Row>(
-        `WITH due AS (
+        `WITH groups AS (
            SELECT DISTINCT channel_id, group_key FROM notification_deliveries
             WHERE state = 'pending' AND channel_id = ANY($1) AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
-              AND NOT ${FIRING_PENDING('notification_deliveries')}
+              AND NOT ${FIRING_PENDING('notification_deliveries')}),
+         due AS (
+           -- One claimer per burst at a time, so two replicas never split a burst into two messages.
+           SELECT channel_id, group_key FROM groups
+            WHERE pg_try_advisory_xact_lock(hashtext(current_schema() || '|notify|' || channel_id || '|' || group_key))
             LIMIT $5),
          picked AS (
            SELECT x.id FROM notification_deliveries x JOIN due USING (channel_id, group_key)
