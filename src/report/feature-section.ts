@@ -11,7 +11,7 @@ function verdictRows(f: FeatureResult): StatRow[] {
   const v = f.verdict;
   if (!v) return [];
   const rows: StatRow[] = [
-    ['verdict', v.verdict, v.verdict === 'insufficient' ? `needs about ${formatNumber(v.nNeeded ?? null, 0)} values` : ''],
+    ['verdict', v.verdict, v.verdict !== 'insufficient' || v.nNeeded === undefined ? '' : v.nNeeded === null ? 'no window could see the floor against this reference' : `needs about ${formatNumber(v.nNeeded, 0)} values`],
     ['deciding test', v.test ?? '-', v.pValue === null ? 'sequential' : `p = ${formatNumber(v.pValue)} vs level ${formatNumber(v.level)}`],
     [`effect (${v.metric})`, formatNumber(v.effect), `floors ${formatNumber(v.floor.warning, 3)} warning, ${formatNumber(v.floor.critical, 3)} critical`],
     ['minimum detectable effect', formatNumber(v.mde), `at n = ${v.n}`],

@@ -12,9 +12,9 @@ export function binLabels(h: Histogram): string[] {
   if (h.categories) return h.categories;
   const e = h.edges ?? [];
   if (e.length === 0) return ['all'];
-  const labels = [`< ${formatNumber(e[0], 3)}`];
-  for (let i = 1; i < e.length; i++) labels.push(`${formatNumber(e[i - 1], 3)} – ${formatNumber(e[i], 3)}`);
-  labels.push(`≥ ${formatNumber(e[e.length - 1], 3)}`);
+  const labels = [`< ${compact(e[0])}`];
+  for (let i = 1; i < e.length; i++) labels.push(`${compact(e[i - 1])} – ${compact(e[i])}`);
+  labels.push(`≥ ${compact(e[e.length - 1])}`);
   return labels;
 }
 
@@ -94,6 +94,11 @@ export function trendSvg(series: TrendSeries, size: { width: number; height: num
     : '';
   const axis = `<text x="${pad.left - 4}" y="${pad.top + 8}" font-size="10" text-anchor="end">${formatNumber(max, 2)}</text><text x="${pad.left - 4}" y="${height - pad.bottom}" font-size="10" text-anchor="end">0</text>`;
   return `<svg class="trend" role="img" aria-label="${escapeHtml(series.label)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${axis}${threshold}${lines}${dots}${labels}</svg>`;
+}
+
+/** An edge with four significant digits and no trailing zeros: 21000, 0.1235, 1.5e-7. */
+function compact(v: number): string {
+  return String(Number(v.toPrecision(4)));
 }
 
 function shorten(s: string, max: number): string {

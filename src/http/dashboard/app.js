@@ -241,6 +241,7 @@ async function renderModel(modelId, params) {
           <span>Reference <b>${ref ? `v${esc(ref.version)}` : 'none'}</b>${ref ? ` · ${esc(fmt(ref.rows))} rows · <span class="mono">${esc(ref.referenceId)}</span>` : ''}</span>
           <span>Prediction <b>${esc(model.prediction ?? '–')}</b></span>
           ${model.statusReason ? `<span>${esc(model.statusReason)}</span>` : ''}
+          ${evaluation ? `<a id="report-link" href="api/v1/models/${esc(encodeURIComponent(modelId))}/report?${esc(q)}" target="_blank" rel="noopener">HTML report</a>` : ''}
         </div>
       </div>
       <div class="tabs" role="tablist" aria-label="Window">${tabs}</div>

@@ -21,6 +21,7 @@ describe('OpenAPI', () => {
         '/api/v1/models/{modelId}/features/{feature}',
         '/api/v1/models/{modelId}/performance',
         '/api/v1/models/{modelId}/reference',
+        '/api/v1/models/{modelId}/report',
         '/api/v1/models/{modelId}/windows',
         '/healthz',
         '/metrics',
