@@ -4,6 +4,7 @@ import { hasControlCharacter } from '../has-control-character.js';
 import type { FeatureType } from '../drift/types.js';
 import type { ThresholdOverrides } from '../drift/thresholds.js';
 import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from './performance-config.js';
+import { parseRetrainConfig, retrainConfigToJson, type RetrainConfig } from './retrain-config.js';
 
 /** How a model's output is summarized for prediction drift. */
 export type PredictionKind = 'score' | 'class' | 'regression';
@@ -85,6 +86,8 @@ export interface ModelConfig {
   readonly importance?: Readonly<Record<string, number>>;
   /** Importance-weighted share of drifting features at which the dataset drifts too (unset: only the plain share decides). */
   readonly datasetDriftWeightedShare?: number;
+  /** When the model signals RETRAIN_RECOMMENDED (src/core/drift/retrain-gate.ts); absent: never. */
+  readonly retrain?: RetrainConfig;
 }
 
 /** Defaults that come from the environment (src/config) rather than from the model. */
@@ -149,6 +152,7 @@ const MODEL_KEYS = new Set([
   'performance',
   'importance',
   'datasetDriftWeightedShare',
+  'retrain',
   'description',
   'owner',
   'tags',
@@ -381,6 +385,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   const autoRegistered = input.autoRegistered === undefined ? false : bool('autoRegistered', input.autoRegistered);
   const performance = parsePerformanceConfig(input.performance);
   const importance = parseImportance(input.importance, features);
+  const retrain = parseRetrainConfig(input.retrain, windows.map((w) => w.name), resolveAfter);
   const weightedShare = input.datasetDriftWeightedShare === undefined ? undefined : num('datasetDriftWeightedShare', input.datasetDriftWeightedShare, 0.01, 1);
   return deepFreeze({
     modelId,
@@ -404,6 +409,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
     performance,
     ...(importance ? { importance } : {}),
     ...(weightedShare !== undefined ? { datasetDriftWeightedShare: weightedShare } : {}),
+    ...(retrain ? { retrain } : {}),
   });
 }
 
@@ -441,6 +447,7 @@ export function modelConfigToJson(config: ModelConfig): Record<string, unknown> 
     performance: performanceConfigToJson(config.performance),
     ...(config.importance ? { importance: { ...config.importance } } : {}),
     ...(config.datasetDriftWeightedShare !== undefined ? { datasetDriftWeightedShare: config.datasetDriftWeightedShare } : {}),
+    ...(config.retrain ? { retrain: retrainConfigToJson(config.retrain) } : {}),
   };
 }
 
