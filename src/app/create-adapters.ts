@@ -30,6 +30,9 @@ import { createPgPool, pgHealthCheck } from '../adapters/postgres/pg-pool.js';
 import { migrationStatus, runMigrations, type MigrationStatus } from '../adapters/postgres/migrate.js';
 import { PostgresModelRepository } from '../adapters/postgres/postgres-model-repository.js';
 import { PostgresResultRepository } from '../adapters/postgres/postgres-result-repository.js';
+import { PostgresAnalysisRepository } from '../adapters/postgres/postgres-analysis-repository.js';
+import { MemoryAnalysisRepository } from '../adapters/memory/memory-analysis-repository.js';
+import type { AnalysisRepository } from '../ports/analysis-repository.js';
 import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
 import type { HistoryBackpressure } from '../ports/history-backpressure.js';
 
@@ -45,6 +48,8 @@ export interface Adapters {
   readonly paneCoordinator: PaneCoordinator;
   readonly alertState: AlertStateStore;
   readonly labelJoin: LabelJoin;
+  /** Backfill analyses and their windows. */
+  readonly analyses: AnalysisRepository;
   readonly healthChecks: readonly HealthCheck[];
   /** Writes what is buffered (bounded by `timeoutMs`), then closes the connections. */
   close(timeoutMs?: number): Promise<void>;
@@ -73,7 +78,7 @@ async function migrateWithRetry(pool: pg.Pool, config: Config, logger: Logger, t
 }
 
 type StateAdapters = Pick<Adapters, 'checkpoints' | 'paneCoordinator' | 'alertState' | 'labelJoin'>;
-type HistoryAdapters = Pick<Adapters, 'models' | 'results' | 'history'>;
+type HistoryAdapters = Pick<Adapters, 'models' | 'results' | 'history' | 'analyses'>;
 
 /** What each half of the composition adds to the whole: health checks and how to close. */
 interface Opened {
@@ -142,6 +147,7 @@ async function createHistoryAdapters(
     return {
       models: new MemoryModelRepository(),
       results: new MemoryResultRepository(),
+      analyses: new MemoryAnalysisRepository(),
       history: { isFull: () => false, whenWritable: async () => undefined, durable: async () => undefined, on: () => () => undefined },
     };
   }
@@ -157,7 +163,7 @@ async function createHistoryAdapters(
   opened.healthChecks.push(pgHealthCheck(pool, metrics));
   opened.closers.unshift(() => pool.end());
   logger.info({ db: redactUrl(config.databaseUrl), schema: config.databaseSchema }, 'models and history in postgres');
-  return { models: new PostgresModelRepository(pool), results: writer, history: writerBackpressure(writer), writer };
+  return { models: new PostgresModelRepository(pool), results: writer, history: writerBackpressure(writer), writer, analyses: new PostgresAnalysisRepository(pool) };
 }
 
 /**

@@ -79,6 +79,11 @@ export interface Config {
     readonly stallTimeoutMs: number;
     readonly shutdownGraceMs: number;
   };
+  /** Backfill analyses (src/stream/analysis-runner.ts). */
+  readonly analyses: {
+    readonly concurrency: number;
+    readonly chunkWindows: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -287,6 +292,7 @@ export function loadConfig(env: Env = process.env): Config {
     http: httpConfigOf(r),
     logLevel: s('DRIFTSTREAM_LOG_LEVEL')!,
     detector: detectorConfigOf(r),
+    analyses: { concurrency: n('DRIFTSTREAM_ANALYSIS_CONCURRENCY'), chunkWindows: n('DRIFTSTREAM_ANALYSIS_CHUNK_WINDOWS') },
   };
   return deepFreeze(config);
 }

@@ -23,6 +23,7 @@ import { modelRoutes } from './routes/models.js';
 import { referenceRoutes } from './routes/reference.js';
 import { resultRoutes } from './routes/results.js';
 import { reportRoutes } from './routes/report.js';
+import { analysisRoutes } from './routes/analyses.js';
 
 /** Where the dashboard's static files are: beside this module, or in src/ when running the compiled dist/. */
 export function dashboardRoot(): string {
@@ -285,6 +286,7 @@ async function registerRoutes(app: FastifyInstance, ctx: RouteContext): Promise<
   await app.register(async (scope) => modelRoutes(scope, ctx));
   await app.register(async (scope) => resultRoutes(scope, ctx));
   await app.register(async (scope) => reportRoutes(scope, ctx));
+  await app.register(async (scope) => analysisRoutes(scope, ctx));
   await app.register(async (scope) => alertRoutes(scope, ctx));
   await app.register(async (scope) => referenceRoutes(scope, ctx));
 }

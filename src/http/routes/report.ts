@@ -59,7 +59,7 @@ async function modelReport(deps: HttpDeps, modelId: string, q: { window?: string
   return renderEvaluationReport(evaluation, reportContext(config, history, reference, now));
 }
 
-function reportContext(config: ModelConfigJson, history: readonly Evaluation[], reference: StoredReference | undefined, now: number): EvaluationReportContext {
+export function reportContext(config: ModelConfigJson, history: readonly Evaluation[], reference: StoredReference | undefined, now: number): EvaluationReportContext {
   const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
   const importance = importanceOf(config);
   return {
@@ -76,7 +76,7 @@ function reportContext(config: ModelConfigJson, history: readonly Evaluation[], 
 }
 
 /** Rows and labelled performance of the reference the evaluation was judged against; nothing when it cannot be read. */
-function referenceFacts(ref: StoredReference | undefined): EvaluationReportContext['reference'] {
+export function referenceFacts(ref: StoredReference | undefined): EvaluationReportContext['reference'] {
   if (!ref) return {};
   try {
     const p = parseProfile(ref.profile);
