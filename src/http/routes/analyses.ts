@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Analysis, AnalysisState } from '../../core/analysis/analysis.js';
 import type { AnalysisRepository } from '../../ports/analysis-repository.js';
+import { parseUploadEvents } from '../../core/analysis/upload-events.js';
 import { renderEvaluationReport } from '../../report/evaluation-report.js';
 import type { HttpDeps } from '../deps.js';
 import { httpError } from '../errors.js';
@@ -126,7 +127,8 @@ function checkedBody(body: unknown): Partial<AnalysisParams> {
 async function createAnalysis(deps: HttpDeps, analyses: AnalysisRepository, modelId: string, body: AnalysisParams | Buffer | undefined, query: { window?: string; referenceId?: string; tags?: string }, now: number): Promise<Analysis> {
   const config = await requireModel(deps.models, modelId);
   const upload = Buffer.isBuffer(body) ? body : undefined;
-  if (upload && upload.length === 0) throw httpError('VALIDATION_FAILED', 'the uploaded file is empty');
+  // An upload is read now, so a bad file is refused with its first bad line rather than failing later.
+  if (upload && parseUploadEvents(upload, config.modelId).events.length === 0) throw httpError('VALIDATION_FAILED', `the uploaded file holds no events of model ${config.modelId}`);
   const params = upload ? { window: query.window, referenceId: query.referenceId, tags: query.tags } : checkedBody(body);
   if (typeof params.window !== 'string') throw httpError('VALIDATION_FAILED', 'window: required (in the JSON body, or in the query with an upload)');
   const { analysisId, request } = await analysisRequestOf(deps.models, config.modelId, params as AnalysisParams, upload ? { upload: upload.length } : { defaultTopic: deps.analysisTopic ?? 'inference-events' });
