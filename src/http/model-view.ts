@@ -39,15 +39,6 @@ export function featuresOf(config: ModelConfigJson): Record<string, string> {
   return {};
 }
 
-/** The model's declared feature importance, when it declares any. */
-export function importanceOf(config: ModelConfigJson): Record<string, number> | undefined {
-  const v = config.importance;
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
-  const out: Record<string, number> = {};
-  for (const [k, w] of Object.entries(v as Record<string, unknown>)) if (typeof w === 'number') out[k] = w;
-  return out;
-}
-
 export async function requireModel(models: ModelRepository, modelId: string): Promise<ModelConfigJson> {
   const m = await models.getModel(modelId);
   if (!m) throw httpError('MODEL_NOT_FOUND', `model ${modelId} is not registered`);

@@ -23,8 +23,8 @@ export interface AnalysisRepository {
   /** The uploaded file of an analysis, if it has one. */
   upload(analysisId: string): Promise<Uint8Array | undefined>;
   list(query: AnalysisQuery): Promise<{ analyses: Analysis[]; nextCursor?: string }>;
-  /** Moves the oldest queued analysis to `running` and returns it (atomic: one taker). */
-  claimNext(now: number): Promise<Analysis | undefined>;
+  /** Moves the oldest queued analysis (or the one named, if queued) to `running` and returns it (atomic: one taker). */
+  claimNext(now: number, analysisId?: string): Promise<Analysis | undefined>;
   /** Running analyses back to `queued` (after a restart, their runner is gone); returns how many. */
   requeueRunning(now: number): Promise<number>;
   /** Stores windows and the progress after them; false when the analysis is no longer running (cancelled). */

@@ -16,6 +16,8 @@ export interface AnalysisRunnerOptions {
   /** How often queued analyses are looked for when nothing wakes the runner (another process may have queued them). */
   pollMs?: number;
   now?: () => number;
+  /** Takes only this analysis, and leaves analyses running elsewhere alone (`driftstream analyze`). */
+  only?: string;
   /** Told when a run ends (tests, logs). */
   onOutcome?: (analysisId: string, outcome: RunOutcome) => void;
 }
@@ -39,7 +41,7 @@ export class AnalysisRunner {
   }
 
   async start(): Promise<void> {
-    const requeued = await this.options.analyses.requeueRunning(this.now());
+    const requeued = this.options.only === undefined ? await this.options.analyses.requeueRunning(this.now()) : 0;
     if (requeued > 0) this.options.logger.info({ requeued }, 'analyses interrupted by a restart queued again');
     this.timer = setInterval(() => this.wake(), this.options.pollMs ?? 5000);
     this.timer.unref();
@@ -61,7 +63,7 @@ export class AnalysisRunner {
 
   private async fill(): Promise<void> {
     while (!this.stopping && this.running.size < this.options.concurrency) {
-      const a = await this.options.analyses.claimNext(this.now());
+      const a = await this.options.analyses.claimNext(this.now(), this.options.only);
       if (!a) return;
       const run = runAnalysis(a, { ...this.options, now: this.now, stopping: () => this.stopping })
         .then((outcome) => this.options.onOutcome?.(a.analysisId, outcome))

@@ -44,8 +44,8 @@ export class MemoryAnalysisRepository implements AnalysisRepository {
     return all.length > limit && last ? { analyses, nextCursor: encodeAnalysisCursor(last) } : { analyses };
   }
 
-  async claimNext(now: number): Promise<Analysis | undefined> {
-    const next = [...this.analyses.values()].filter((a) => a.state === 'queued').sort((a, b) => a.createdAt - b.createdAt || a.analysisId.localeCompare(b.analysisId))[0];
+  async claimNext(now: number, analysisId?: string): Promise<Analysis | undefined> {
+    const next = [...this.analyses.values()].filter((a) => a.state === 'queued' && (analysisId === undefined || a.analysisId === analysisId)).sort((a, b) => a.createdAt - b.createdAt || a.analysisId.localeCompare(b.analysisId))[0];
     if (!next) return undefined;
     return structuredClone(this.update(next.analysisId, { state: 'running', updatedAt: now, startedAt: next.startedAt ?? now }));
   }

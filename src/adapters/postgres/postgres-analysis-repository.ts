@@ -89,14 +89,14 @@ export class PostgresAnalysisRepository implements AnalysisRepository {
     return rows.length > limit && last ? { analyses, nextCursor: encodeAnalysisCursor(last) } : { analyses };
   }
 
-  claimNext(now: number): Promise<Analysis | undefined> {
+  claimNext(now: number, analysisId?: string): Promise<Analysis | undefined> {
     // SKIP LOCKED: runners in several processes each take a different analysis.
     return this.one(
       'claim analysis',
       `UPDATE analyses SET state = 'running', updated_at = $1, started_at = COALESCE(started_at, $1)
-       WHERE analysis_id = (SELECT analysis_id FROM analyses WHERE state = 'queued' ORDER BY created_at, analysis_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       WHERE analysis_id = (SELECT analysis_id FROM analyses WHERE state = 'queued' AND ($2::text IS NULL OR analysis_id = $2) ORDER BY created_at, analysis_id LIMIT 1 FOR UPDATE SKIP LOCKED)
        RETURNING ${COLUMNS}`,
-      [iso(now)],
+      [iso(now), analysisId ?? null],
     );
   }
 

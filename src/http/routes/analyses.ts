@@ -2,14 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Analysis, AnalysisState } from '../../core/analysis/analysis.js';
 import type { AnalysisRepository } from '../../ports/analysis-repository.js';
 import { parseUploadEvents } from '../../core/analysis/upload-events.js';
-import { renderEvaluationReport } from '../../report/evaluation-report.js';
+import { renderAnalysisReport, reportedWindow } from '../../report/report-context.js';
 import type { HttpDeps } from '../deps.js';
 import { httpError } from '../errors.js';
 import { requireModel } from '../model-view.js';
 import type { RouteContext } from '../route-context.js';
 import { errorResponses, modelIdParams, timeParam, writeSecurity } from '../schemas.js';
 import { analysisRequestOf, parseTags, type AnalysisParams } from './analysis-request.js';
-import { reportContext } from './report.js';
 
 const NDJSON = 'application/x-ndjson';
 const STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'];
@@ -101,12 +100,11 @@ function registerResultRoutes(app: FastifyInstance, ctx: RouteContext, analyses:
     const a = await requireAnalysis(analyses, request.params.modelId, request.params.analysisId);
     const windows = await analyses.windows(a.analysisId, { limit: 100_000 });
     const at = request.query.window === undefined ? undefined : Number.isNaN(Number(request.query.window)) ? Date.parse(request.query.window) : Number(request.query.window);
-    const chosen = at !== undefined ? windows.find((w) => w.windowStart === at) : ([...windows].reverse().find((w) => w.drift) ?? windows[windows.length - 1]);
+    const chosen = reportedWindow(windows, at);
     if (!chosen) throw httpError('NO_EVALUATION', at !== undefined ? `analysis ${a.analysisId} has no window starting at ${request.query.window}` : `analysis ${a.analysisId} has no window yet (state ${a.state})`);
     const config = await requireModel(deps.models, a.modelId);
     const reference = await deps.models.getReference(chosen.evaluation.referenceId);
-    const base = reportContext(config, windows.map((w) => w.evaluation), reference, ctx.now());
-    const html = renderEvaluationReport(chosen.evaluation, { ...base, title: `Analysis ${a.analysisId}: ${a.modelId}, window ${chosen.evaluation.windowName}`, source: `analysis ${a.analysisId}${a.request.tags.length ? ` (tags ${a.request.tags.join(', ')})` : ''}` });
+    const html = renderAnalysisReport(a, windows, chosen, config, reference?.profile, ctx.now());
     return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:").send(html);
   });
 }

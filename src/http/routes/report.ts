@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type { Evaluation } from '../../core/drift/types.js';
 import { parseDuration } from '../../core/duration.js';
-import { parseProfile } from '../../core/profile/reference-profile.js';
-import type { ModelConfigJson, StoredReference } from '../../ports/model-repository.js';
-import { REPORT_TREND_WINDOWS, renderEvaluationReport, type EvaluationReportContext } from '../../report/evaluation-report.js';
+import { REPORT_TREND_WINDOWS, renderEvaluationReport } from '../../report/evaluation-report.js';
+import { reportContext } from '../../report/report-context.js';
 import type { HttpDeps } from '../deps.js';
 import { httpError } from '../errors.js';
-import { importanceOf, requireModel, resolveWindow, type WindowSpec } from '../model-view.js';
+import { requireModel, resolveWindow, type WindowSpec } from '../model-view.js';
 import { parseTime, type RouteContext } from '../route-context.js';
 import { errorResponses, modelIdParams, timeParam } from '../schemas.js';
 
@@ -56,32 +54,5 @@ async function modelReport(deps: HttpDeps, modelId: string, q: { window?: string
     throw httpError('NO_EVALUATION', `window ${window.name} of model ${config.modelId} has no evaluation${at !== undefined ? ` that ended by ${new Date(at).toISOString()}` : ' yet'}`);
   }
   const reference = await deps.models.getReference(evaluation.referenceId);
-  return renderEvaluationReport(evaluation, reportContext(config, history, reference, now));
-}
-
-export function reportContext(config: ModelConfigJson, history: readonly Evaluation[], reference: StoredReference | undefined, now: number): EvaluationReportContext {
-  const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-  const importance = importanceOf(config);
-  return {
-    history,
-    ...(importance ? { importance } : {}),
-    rule: {
-      ...(num(config.falseAlarmBudget) !== undefined ? { falseAlarmBudget: num(config.falseAlarmBudget) } : {}),
-      ...(num(config.datasetDriftShare) !== undefined ? { datasetDriftShare: num(config.datasetDriftShare) } : {}),
-      ...(num(config.datasetDriftWeightedShare) !== undefined ? { datasetDriftWeightedShare: num(config.datasetDriftWeightedShare) } : {}),
-    },
-    reference: referenceFacts(reference),
-    generatedAt: now,
-  };
-}
-
-/** Rows and labelled performance of the reference the evaluation was judged against; nothing when it cannot be read. */
-export function referenceFacts(ref: StoredReference | undefined): EvaluationReportContext['reference'] {
-  if (!ref) return {};
-  try {
-    const p = parseProfile(ref.profile);
-    return { rows: p.rows, ...(p.performance ? { performance: { labelled: p.performance.labelled, metrics: p.performance.metrics } } : {}) };
-  } catch {
-    return {};
-  }
+  return renderEvaluationReport(evaluation, reportContext(config, history, reference?.profile, now));
 }

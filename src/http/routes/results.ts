@@ -5,7 +5,8 @@ import { proportions } from '../../core/stats/proportions.js';
 import type { StoredReference } from '../../ports/model-repository.js';
 import type { HttpDeps } from '../deps.js';
 import { httpError } from '../errors.js';
-import { featuresOf, importanceOf, latestEvaluation, requireModel, resolveWindow } from '../model-view.js';
+import { featuresOf, latestEvaluation, requireModel, resolveWindow } from '../model-view.js';
+import { importanceOfJson } from '../../report/report-context.js';
 import { byImportance } from '../../core/model/feature-importance.js';
 import type { ModelConfigJson } from '../../ports/model-repository.js';
 import { parseTime, type RouteContext } from '../route-context.js';
@@ -30,7 +31,7 @@ function lean(e: Evaluation): Evaluation {
 
 /** The features of an evaluation keyed most important first (as the model declares importance); JSON keeps that order. */
 function byImportanceOf(config: ModelConfigJson, e: Evaluation): Evaluation {
-  const importance = importanceOf(config);
+  const importance = importanceOfJson(config);
   if (!importance) return e;
   const features: Record<string, FeatureResult> = {};
   for (const name of byImportance(Object.keys(e.features), importance)) features[name] = e.features[name];

@@ -16,7 +16,12 @@ import { createMetrics } from '../../../src/observability/metrics.js';
 import { AnalysisRunner } from '../../../src/stream/analysis-runner.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 import { createTopics, REGISTRY_URL, testKafka, uniqueName } from '../../support/kafka.js';
-import { testDatabase, type TestDatabase } from '../../support/postgres.js';
+import { DATABASE_URL, testDatabase, type TestDatabase } from '../../support/postgres.js';
+import { analyzeCommand } from '../../../src/commands/analyze.js';
+import { loadConfig } from '../../../src/config/config.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { textSink } from '../../support/text-sink.js';
 import { KEYS, httpConfig } from '../../unit/http/fixtures.js';
 import { CATEGORICAL, NUMERIC, inference, rng, sleep, writeReferenceSample } from '../stream/stream-support.js';
@@ -176,6 +181,25 @@ describe('backfill analyses (real Kafka and PostgreSQL)', () => {
     expect(done.state).toBe('cancelled');
     expect(done.progress.windows).toBeLessThan(6);
     expect((await analyses.windows(analysisId)).length).toBe(done.progress.windows);
+  }, 60_000);
+
+  it('driftstream analyze runs one in this process against the configured store and writes its report', async () => {
+    const config = loadConfig({ DRIFTSTREAM_DATABASE_URL: DATABASE_URL, DRIFTSTREAM_DATABASE_SCHEMA: db.schema, DRIFTSTREAM_INFERENCE_TOPIC: topic, DRIFTSTREAM_SCHEMA_REGISTRY_URL: REGISTRY_URL, DRIFTSTREAM_LOG_LEVEL: 'silent' });
+    const dir = mkdtempSync(join(tmpdir(), 'driftstream-analyze-'));
+    const out = textSink();
+    const err = textSink();
+    const output = join(dir, 'report.html');
+    const code = await analyzeCommand({ model: modelId, window: '10s', from: String(base), to: String(base + 6 * WINDOW_MS), tag: ['cli'], output }, config, { out, err });
+    expect(err.text()).toContain(`report written to ${output}`);
+    expect(code).toBe(0);
+    const printed = JSON.parse(out.text()) as { analysisId: string; state: string; summary: { windows: number; driftWindows: number } };
+    expect(printed).toMatchObject({ state: 'completed', summary: { windows: 6, driftWindows: 3 } });
+    expect(readFileSync(output, 'utf8')).toContain(`Analysis ${printed.analysisId}`);
+    expect((await analyses.get(printed.analysisId))!.request.tags).toEqual(['cli']);
+    const bad = await analyzeCommand({ model: 'no-such-model', window: '10s', from: String(base), to: String(base + 1), tag: [] }, config, { out: textSink(), err });
+    expect(bad).toBe(2);
+    expect(err.text()).toContain('no-such-model is not registered');
+    rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('answers bad requests with a clear 4xx', async () => {
