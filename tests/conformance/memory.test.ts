@@ -14,6 +14,8 @@ import { labelJoinConformance } from './label-join.conformance.js';
 import { modelRepositoryConformance } from './model-repository.conformance.js';
 import { paneCoordinatorConformance } from './pane-coordinator.conformance.js';
 import { resultRepositoryConformance } from './result-repository.conformance.js';
+import { analysisRepositoryConformance } from './analysis-repository.conformance.js';
+import { MemoryAnalysisRepository } from '../../src/adapters/memory/memory-analysis-repository.js';
 import { makeAlert, makeEvaluation, T0 } from '../support/fixtures.js';
 
 checkpointStoreConformance('memory', async () => new MemoryCheckpointStore());
@@ -22,6 +24,7 @@ resultRepositoryConformance('memory', async () => new MemoryResultRepository());
 paneCoordinatorConformance('memory', async () => new MemoryPaneCoordinator());
 alertStateStoreConformance('memory', async () => new MemoryAlertStateStore());
 labelJoinConformance('memory', async (options) => new MemoryLabelJoin(options));
+analysisRepositoryConformance('memory', async () => new MemoryAnalysisRepository());
 
 describe('MemoryResultRepository bounds', () => {
   it('keeps the newest evaluations per (model, window) by window end, whatever the write order', async () => {

@@ -9,6 +9,8 @@ import { testDatabase, type TestDatabase } from '../support/postgres.js';
 import { makeEvaluation } from '../support/fixtures.js';
 import { modelRepositoryConformance } from './model-repository.conformance.js';
 import { resultRepositoryConformance } from './result-repository.conformance.js';
+import { analysisRepositoryConformance } from './analysis-repository.conformance.js';
+import { PostgresAnalysisRepository } from '../../src/adapters/postgres/postgres-analysis-repository.js';
 
 const dbs: TestDatabase[] = [];
 const writers: BufferedResultWriter[] = [];
@@ -25,6 +27,7 @@ afterAll(async () => {
 
 modelRepositoryConformance('postgres', async () => new PostgresModelRepository((await db()).pool));
 resultRepositoryConformance('postgres', async () => new PostgresResultRepository((await db()).pool));
+analysisRepositoryConformance('postgres', async () => new PostgresAnalysisRepository((await db()).pool));
 resultRepositoryConformance(
   'postgres behind BufferedResultWriter',
   async () => {
