@@ -21,7 +21,8 @@ export async function compareHtmlReport(opts: Omit<CompareOptions, 'format'>, wi
   for await (const w of windows) {
     if (index === 0 && w.onlyInReference.length > 0) err.write(`note: only in the reference, not compared: ${w.onlyInReference.join(', ')}\n`);
     const n = Object.values(w.evaluations)[0]?.nCurrent ?? 0;
-    trend.push(trendPointOf({ windowStart: index, windowEnd: index + 1, sampleSize: n, datasetDrift: { share: w.report.dataset.driftShare, drift: w.report.dataset.drift }, features: w.evaluations }));
+    const point = trendPointOf({ windowStart: index, windowEnd: index + 1, sampleSize: n, datasetDrift: { share: w.report.dataset.driftShare, drift: w.report.dataset.drift }, features: w.evaluations });
+    trend.push({ ...point, label: label(w, index) });
     last = w;
     index++;
   }

@@ -52,7 +52,7 @@ export function featureSection(name: string, f: FeatureResult, importance: numbe
   const id = `${kind}-${encodeURIComponent(name)}`;
   const head = `<h3>${escapeHtml(name)} ${verdictBadge(f)}</h3><p class="meta">${escapeHtml(f.type)} · n current ${f.nCurrent} · n reference ${f.nReference}${importance !== undefined ? ` · importance ${formatNumber(importance, 3)}` : ''}</p>`;
   const chart = f.histogram ? histogramSvg(f.histogram, name) : '<p class="note">No distribution kept for this feature.</p>';
-  const points = (trend ?? []).map((p) => ({ t: p.windowEnd, value: p.features[name]?.effect ?? null, drift: p.features[name]?.drift ?? false }));
+  const points = (trend ?? []).map((p) => ({ t: p.windowEnd, value: p.features[name]?.effect ?? null, drift: p.features[name]?.drift ?? false, ...(p.label ? { label: p.label } : {}) }));
   const trendChart = points.filter((p) => p.value !== null).length > 1
     ? `<h4>Effect over recent windows</h4>${trendSvg({ label: `effect of ${name} over recent windows`, points, threshold: f.verdict?.floor.warning })}`
     : '';

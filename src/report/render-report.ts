@@ -41,10 +41,10 @@ function summarySection(r: DriftReportInput, order: readonly string[]): string {
 function trendSection(r: DriftReportInput): string {
   const t = r.trend ?? [];
   if (t.length < 2) return '';
-  const share = trendSvg({ label: 'share of drifting features over recent windows', points: t.map((p) => ({ t: p.windowEnd, value: p.share, drift: p.drift })), threshold: r.rule.datasetDriftShare });
+  const share = trendSvg({ label: 'share of drifting features over recent windows', points: t.map((p) => ({ t: p.windowEnd, value: p.share, drift: p.drift, ...(p.label ? { label: p.label } : {}) })), threshold: r.rule.datasetDriftShare });
   const hasWeighted = t.some((p) => p.weightedShare !== undefined);
   const weighted = hasWeighted
-    ? `<h4>Importance-weighted share</h4>${trendSvg({ label: 'importance-weighted share over recent windows', points: t.map((p) => ({ t: p.windowEnd, value: p.weightedShare ?? null, drift: p.drift })), threshold: r.rule.datasetDriftWeightedShare })}`
+    ? `<h4>Importance-weighted share</h4>${trendSvg({ label: 'importance-weighted share over recent windows', points: t.map((p) => ({ t: p.windowEnd, value: p.weightedShare ?? null, drift: p.drift, ...(p.label ? { label: p.label } : {}) })), threshold: r.rule.datasetDriftWeightedShare })}`
     : '';
   return `<section id="trend"><h2>Trend over the last ${t.length} windows</h2><div class="card"><h4>Share of drifting features</h4>${share}${weighted}</div></section>`;
 }

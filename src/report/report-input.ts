@@ -4,6 +4,8 @@ import type { Evaluation, FeatureResult, PerformanceResult } from '../core/drift
 export interface TrendPoint {
   readonly windowStart: number;
   readonly windowEnd: number;
+  /** How the window is named on the trend's axis (default: its end time). */
+  readonly label?: string;
   readonly sampleSize: number;
   readonly share: number;
   readonly weightedShare?: number;

@@ -57,7 +57,7 @@ export function histogramSvg(h: Histogram, feature: string): string {
 /** A value over windows, oldest first; `null` values leave a gap; drifted windows are marked red. */
 export interface TrendSeries {
   readonly label: string;
-  readonly points: readonly { readonly t: number; readonly value: number | null; readonly drift: boolean }[];
+  readonly points: readonly { readonly t: number; readonly value: number | null; readonly drift: boolean; readonly label?: string }[];
   /** A horizontal line (a threshold or floor). */
   readonly threshold?: number;
 }
@@ -84,13 +84,13 @@ export function trendSvg(series: TrendSeries, size: { width: number; height: num
   if (path) segments.push(path);
   const lines = segments.map((d) => `<path d="${d}" fill="none" stroke="${LINE_COLOR}" stroke-width="2"/>`).join('');
   const dots = series.points
-    .map((p, i) => (p.value === null || !Number.isFinite(p.value) ? '' : `<circle cx="${x(i).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3.5" fill="${p.drift ? CURRENT_COLOR : LINE_COLOR}"><title>${escapeHtml(formatTime(p.t))}: ${formatNumber(p.value, 3)}${p.drift ? ' (drift)' : ''}</title></circle>`))
+    .map((p, i) => (p.value === null || !Number.isFinite(p.value) ? '' : `<circle cx="${x(i).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3.5" fill="${p.drift ? CURRENT_COLOR : LINE_COLOR}"><title>${escapeHtml(p.label ?? formatTime(p.t))}: ${formatNumber(p.value, 3)}${p.drift ? ' (drift)' : ''}</title></circle>`))
     .join('');
   const threshold = series.threshold === undefined ? '' : `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(series.threshold).toFixed(1)}" y2="${y(series.threshold).toFixed(1)}" stroke="#999" stroke-dasharray="4 3"><title>threshold ${formatNumber(series.threshold, 3)}</title></line>`;
   const first = series.points[0];
   const last = series.points[n - 1];
   const labels = first && last
-    ? `<text x="${pad.left}" y="${height - 6}" font-size="10">${escapeHtml(formatTime(first.t))}</text><text x="${width - pad.right}" y="${height - 6}" font-size="10" text-anchor="end">${escapeHtml(formatTime(last.t))}</text>`
+    ? `<text x="${pad.left}" y="${height - 6}" font-size="10">${escapeHtml(first.label ?? formatTime(first.t))}</text><text x="${width - pad.right}" y="${height - 6}" font-size="10" text-anchor="end">${escapeHtml(last.label ?? formatTime(last.t))}</text>`
     : '';
   const axis = `<text x="${pad.left - 4}" y="${pad.top + 8}" font-size="10" text-anchor="end">${formatNumber(max, 2)}</text><text x="${pad.left - 4}" y="${height - pad.bottom}" font-size="10" text-anchor="end">0</text>`;
   return `<svg class="trend" role="img" aria-label="${escapeHtml(series.label)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${axis}${threshold}${lines}${dots}${labels}</svg>`;
