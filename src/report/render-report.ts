@@ -67,6 +67,24 @@ function outputsSection(r: DriftReportInput): string {
   return `<section id="outputs"><h2>Model outputs</h2>${outputs.map(([n, f]) => featureSection(n, f, undefined, undefined, 'output')).join('')}</section>`;
 }
 
+/**
+ * Features drawn in full at most (every drifting one always is): a model with
+ * hundreds of features still makes a report small enough to attach.
+ */
+export const MAX_FEATURE_SECTIONS = 60;
+
+/** The features beyond the drawn ones, one line each. */
+function restSection(r: DriftReportInput, rest: readonly string[]): string {
+  if (rest.length === 0) return '';
+  const rows = rest
+    .map((n) => {
+      const f = r.features[n];
+      return `<tr data-feature="${escapeHtml(n)}"><td>${escapeHtml(n)}</td><td class="num">${formatNumber(r.importance?.[n], 3)}</td><td>${verdictBadge(f)}</td><td class="num">${formatNumber(f.verdict?.effect)}</td><td class="num">${formatNumber(f.verdict?.mde ?? null)}</td><td class="num">${formatNumber(f.psi)}</td><td class="num">${f.nCurrent}</td></tr>`;
+    })
+    .join('');
+  return `<section id="other-features" class="card"><h3>${rest.length} more features, none drifting</h3><table><thead><tr><th>feature</th><th>importance</th><th>verdict</th><th>effect</th><th>detectable</th><th>PSI</th><th>n</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
 function headerOf(r: DriftReportInput): string {
   const where = [
     r.modelId ? `model ${escapeHtml(r.modelId)}` : '',
@@ -86,7 +104,8 @@ function headerOf(r: DriftReportInput): string {
  */
 export function renderDriftReport(r: DriftReportInput): string {
   const order = reportOrder(r.features, r.importance);
-  const features = order.map((n) => featureSection(n, r.features[n], r.importance?.[n], r.trend)).join('');
+  const detailed = order.slice(0, Math.max(MAX_FEATURE_SECTIONS, order.filter((n) => r.features[n].drift).length));
+  const features = detailed.map((n) => featureSection(n, r.features[n], r.importance?.[n], r.trend)).join('') + restSection(r, order.slice(detailed.length));
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',

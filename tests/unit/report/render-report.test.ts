@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { renderEvaluationReport } from '../../../src/report/evaluation-report.js';
 import { reportOrder } from '../../../src/report/report-order.js';
 import { escapeHtml } from '../../../src/report/html.js';
+import { MAX_FEATURE_SECTIONS } from '../../../src/report/render-report.js';
+import { reportPathOf } from '../../../src/report/report-link.js';
 import { creditEvaluations, T0 } from '../http/fixtures.js';
 
 describe('drift report', () => {
@@ -41,5 +43,28 @@ describe('drift report', () => {
     expect(html).not.toContain('<img');
     expect(html).not.toContain('<b>x</b>');
     expect(html).toContain(escapeHtml('<b>x</b>'));
+  });
+});
+
+describe('drift report of a wide model', () => {
+  it('draws every drifting feature and the most important others in full, and lists the rest one line each', () => {
+    const e = creditEvaluations()[9];
+    const features: Record<string, (typeof e.features)[string]> = {};
+    for (let i = 0; i < 200; i++) features[`f${i}`] = i % 50 === 0 ? e.features.income : e.features.region;
+    const importance = Object.fromEntries(Object.keys(features).map((n, i) => [n, 1 / (i + 1)]));
+    const html = renderEvaluationReport({ ...e, features }, { importance, generatedAt: T0 });
+    const drawn = [...html.matchAll(/<section class="feature" id="[^"]+" data-feature="([^"]+)"/g)].map((m) => m[1]);
+    expect(drawn).toHaveLength(MAX_FEATURE_SECTIONS);
+    expect(drawn.slice(0, 4)).toEqual(['f0', 'f50', 'f100', 'f150']);
+    expect(drawn[4]).toBe('f1');
+    expect(html).toContain(`${200 - MAX_FEATURE_SECTIONS} more features, none drifting`);
+    expect(html.length).toBeLessThan(2_000_000);
+  });
+});
+
+describe('reportPathOf', () => {
+  it('names the window and the instant of the evaluation, escaped', () => {
+    expect(reportPathOf({ modelId: 'credit-risk', windowName: '1h/5m', windowEnd: 123 })).toBe('/api/v1/models/credit-risk/report?window=1h%2F5m&at=123');
+    expect(reportPathOf({ modelId: 'a:b', windowName: '1m' })).toBe('/api/v1/models/a%3Ab/report?window=1m');
   });
 });
