@@ -8,7 +8,7 @@ import { parseModelConfig, type ModelConfig } from '../core/model/model-config.j
 import { parseProfile } from '../core/profile/reference-profile.js';
 import { createPaneLayout, type PaneLayout } from '../core/windows/pane-layout.js';
 import { Pane } from '../core/windows/pane.js';
-import { ValidationError } from '../errors.js';
+import { isRetriable, ValidationError } from '../errors.js';
 import type { AnalysisEventSource } from '../ports/analysis-event-source.js';
 import type { AnalysisRepository } from '../ports/analysis-repository.js';
 import type { ModelRepository } from '../ports/model-repository.js';
@@ -120,34 +120,56 @@ async function runStep(ctx: RunContext, deps: AnalysisRunDeps, cs: number, ce: n
   return (await deps.analyses.saveWindows(ctx.analysis.analysisId, windows, next, deps.now())) ? next : undefined;
 }
 
+/** Runs the analysis's steps from its stored progress to the end; throws what a step throws. */
+async function runSteps(a: Analysis, deps: AnalysisRunDeps): Promise<RunOutcome> {
+  const ctx = await contextOf(a, deps);
+  const step = deps.chunkWindows * a.request.windowMs;
+  let progress = a.progress;
+  for (let cs = progress.resumeFrom ?? windowStartOf(ctx.from, a.request.windowMs); cs < ctx.to; cs += step) {
+    if (deps.stopping()) return 'interrupted';
+    const next = await runStep(ctx, deps, cs, cs + step, progress);
+    if (!next) {
+      // Cancelled meanwhile: the windows of this step were not stored.
+      await deps.analyses.finish(a.analysisId, 'cancelled', deps.now(), {});
+      return 'cancelled';
+    }
+    progress = next;
+  }
+  const windows = await deps.analyses.windows(a.analysisId, { limit: 100_000 });
+  return (await deps.analyses.finish(a.analysisId, 'completed', deps.now(), { summary: summarize(windows, ctx.layout.referenceId) })) ? 'completed' : 'cancelled';
+}
+
+/** Longest wait between two attempts of an analysis whose dependency is down. */
+const MAX_RETRY_DELAY_MS = 5000;
+
 /**
  * Runs one claimed analysis step by step from where it stands (its
  * `resumeFrom`), each step a run of `chunkWindows` windows read, evaluated by
  * the detector's rule and stored with the progress after it; then stores the
  * summary. Stops early when cancelled (between steps) or when the runner
- * stops (the analysis stays running and resumes after the restart).
+ * stops (the analysis stays running and resumes after the restart). A
+ * dependency that is down (a retriable error) is waited out with backoff,
+ * resuming from the stored progress; any other error fails the analysis
+ * with its message.
  */
 export async function runAnalysis(a: Analysis, deps: AnalysisRunDeps): Promise<RunOutcome> {
-  try {
-    const ctx = await contextOf(a, deps);
-    const step = deps.chunkWindows * a.request.windowMs;
-    let progress = a.progress;
-    for (let cs = progress.resumeFrom ?? windowStartOf(ctx.from, a.request.windowMs); cs < ctx.to; cs += step) {
+  let current = a;
+  let delay = 500;
+  for (;;) {
+    try {
+      return await runSteps(current, deps);
+    } catch (err) {
       if (deps.stopping()) return 'interrupted';
-      const next = await runStep(ctx, deps, cs, cs + step, progress);
-      if (!next) {
-        // Cancelled meanwhile: the windows of this step were not stored.
-        await deps.analyses.finish(a.analysisId, 'cancelled', deps.now(), {});
-        return 'cancelled';
+      if (!isRetriable(err)) {
+        deps.logger.warn({ err: (err as Error).message, analysisId: a.analysisId }, 'analysis failed');
+        await deps.analyses.finish(a.analysisId, 'failed', deps.now(), { error: (err as Error).message });
+        return 'failed';
       }
-      progress = next;
+      deps.logger.warn({ err: (err as Error).message, analysisId: a.analysisId, retryInMs: delay }, 'analysis waiting for a dependency');
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);
+      current = (await deps.analyses.get(a.analysisId).catch(() => undefined)) ?? current;
+      if (current.state !== 'running') return 'cancelled';
     }
-    const windows = await deps.analyses.windows(a.analysisId, { limit: 100_000 });
-    return (await deps.analyses.finish(a.analysisId, 'completed', deps.now(), { summary: summarize(windows, ctx.layout.referenceId) })) ? 'completed' : 'cancelled';
-  } catch (err) {
-    if (deps.stopping()) return 'interrupted';
-    deps.logger.warn({ err: (err as Error).message, analysisId: a.analysisId }, 'analysis failed');
-    await deps.analyses.finish(a.analysisId, 'failed', deps.now(), { error: (err as Error).message });
-    return 'failed';
   }
 }
