@@ -58,7 +58,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('HTML drift reports in
     const results = new PostgresResultRepository(db.pool);
     await models.putModel({ ...CREDIT_MODEL, importance: { age: 0.6, income: 0.3, region: 0.1 } });
     await models.addReference('credit-risk', 'ref-credit-1', creditProfile());
-    await results.saveEvaluations(creditEvaluations());
+    // The newest window carries its importance-weighted share, as the detector computes it.
+    await results.saveEvaluations(creditEvaluations().map((e, i) => (i === 9 ? { ...e, datasetDrift: { ...e.datasetDrift, weightedShare: 0.9 } } : e)));
     app = await buildApp({
       config: httpConfig(),
       models,
@@ -112,6 +113,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('HTML drift reports in
     await link.waitFor();
     const href = await link.getAttribute('href');
     expect(href).toBe('api/v1/models/credit-risk/report?window=1m');
+    expect(await page.textContent('#view')).toContain('90% by importance');
     const res = await fetch(`${base}/${href}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/html');
@@ -131,6 +133,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('HTML drift reports in
       ]);
       expect(await opened.page.locator('table.drifting tbody tr').count()).toBe(2);
       expect(await opened.page.textContent('#performance')).toContain('coverage 60.0%');
+      expect(await opened.page.textContent('#summary')).toContain('90.0%');
       expect(await opened.page.locator('#trend svg.trend circle').count()).toBeGreaterThanOrEqual(10);
       expect(opened.consoleErrors).toEqual([]);
       expect(opened.requests).toEqual([`file://${file}`]);
