@@ -37,6 +37,23 @@ describe('MemoryResultRepository bounds', () => {
     expect(await repo.listEvaluations({ modelId: 'other' })).toHaveLength(1);
   });
 
+  it('keeps evaluations packed and hands out independent copies with every value intact', async () => {
+    const repo = new MemoryResultRepository();
+    const e = makeEvaluation();
+    const feature = Object.keys(e.features)[0];
+    e.features[feature].psi = Number.NaN;
+    e.features[feature].histogram = { edges: [0.5], reference: [0.25, 0.75], current: [0.5, 0.5] };
+    await repo.saveEvaluations([e]);
+    e.sampleSize = -1;
+    const first = (await repo.latestEvaluation(e.modelId, e.windowName))!;
+    expect(first.sampleSize).not.toBe(-1);
+    expect(first.features[feature].psi).toBeNaN();
+    expect(first.features[feature].histogram).toEqual({ edges: [0.5], reference: [0.25, 0.75], current: [0.5, 0.5] });
+    first.features[feature].histogram!.current[0] = 9;
+    const again = (await repo.listEvaluations({ modelId: e.modelId }))[0];
+    expect(again.features[feature].histogram!.current[0]).toBe(0.5);
+  });
+
   it('keeps the newest alert records', async () => {
     const repo = new MemoryResultRepository({ maxAlerts: 2 });
     await repo.saveAlerts([1, 2, 3].map((i) => makeAlert({ alertId: `a${i}`, detectedAt: T0 + i })));
