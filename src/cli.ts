@@ -10,6 +10,7 @@ import { registerRunCommand } from './commands/run.js';
 import { registerReferenceCommand } from './commands/reference.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerAnalyzeCommand } from './commands/analyze.js';
+import { registerNotifyCommand } from './commands/notify.js';
 
 // Each command lives in src/commands/<name>.ts and registers itself here.
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerReferenceCommand(program);
   registerDemoCommand(program);
   registerAnalyzeCommand(program);
+  registerNotifyCommand(program);
   return program;
 }
 

@@ -35,6 +35,10 @@ import { MemoryAnalysisRepository } from '../adapters/memory/memory-analysis-rep
 import type { AnalysisRepository } from '../ports/analysis-repository.js';
 import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
 import type { HistoryBackpressure } from '../ports/history-backpressure.js';
+import type { ChannelRepository, NotificationLog } from '../ports/notification-log.js';
+import { MemoryChannelRepository, MemoryNotificationLog } from '../adapters/memory/memory-notification-log.js';
+import { PostgresChannelRepository } from '../adapters/postgres/postgres-channel-repository.js';
+import { PostgresNotificationLog } from '../adapters/postgres/postgres-notification-log.js';
 
 
 /** Every port implementation the detector and the HTTP service need, chosen by configuration. */
@@ -50,6 +54,9 @@ export interface Adapters {
   readonly labelJoin: LabelJoin;
   /** Backfill analyses and their windows. */
   readonly analyses: AnalysisRepository;
+  /** The notifications' delivery log and channels (PostgreSQL with the history). */
+  readonly notifications: NotificationLog;
+  readonly channels: ChannelRepository;
   readonly healthChecks: readonly HealthCheck[];
   /** Writes what is buffered (bounded by `timeoutMs`), then closes the connections. */
   close(timeoutMs?: number): Promise<void>;
@@ -78,7 +85,7 @@ async function migrateWithRetry(pool: pg.Pool, config: Config, logger: Logger, t
 }
 
 type StateAdapters = Pick<Adapters, 'checkpoints' | 'paneCoordinator' | 'alertState' | 'labelJoin'>;
-type HistoryAdapters = Pick<Adapters, 'models' | 'results' | 'history' | 'analyses'>;
+type HistoryAdapters = Pick<Adapters, 'models' | 'results' | 'history' | 'analyses' | 'notifications' | 'channels'>;
 
 /** What each half of the composition adds to the whole: health checks and how to close. */
 interface Opened {
@@ -149,6 +156,8 @@ async function createHistoryAdapters(
       results: new MemoryResultRepository(),
       analyses: new MemoryAnalysisRepository(),
       history: { isFull: () => false, whenWritable: async () => undefined, durable: async () => undefined, on: () => () => undefined },
+      notifications: new MemoryNotificationLog(),
+      channels: new MemoryChannelRepository(),
     };
   }
   const pool = createPgPool(config.databaseUrl, { schema: config.databaseSchema, logger, metrics });
@@ -163,7 +172,15 @@ async function createHistoryAdapters(
   opened.healthChecks.push(pgHealthCheck(pool, metrics));
   opened.closers.unshift(() => pool.end());
   logger.info({ db: redactUrl(config.databaseUrl), schema: config.databaseSchema }, 'models and history in postgres');
-  return { models: new PostgresModelRepository(pool), results: writer, history: writerBackpressure(writer), writer, analyses: new PostgresAnalysisRepository(pool) };
+  return {
+    models: new PostgresModelRepository(pool),
+    analyses: new PostgresAnalysisRepository(pool),
+    results: writer,
+    history: writerBackpressure(writer),
+    notifications: new PostgresNotificationLog(pool),
+    channels: new PostgresChannelRepository(pool),
+    writer,
+  };
 }
 
 /**

@@ -16,11 +16,14 @@ import type { ModelRepository } from '../ports/model-repository.js';
 import type { ResultRepository } from '../ports/result-repository.js';
 import type { AnalysisRepository } from '../ports/analysis-repository.js';
 import { startAnalysisRunner } from '../app/analysis-runner.js';
+import type { ChannelRepository, NotificationLog } from '../ports/notification-log.js';
 
 /** The state `serve` reads: the shared Redis and PostgreSQL state in production. */
 export interface ServeState {
   models: ModelRepository;
   results: ResultRepository;
+  notifications?: NotificationLog;
+  channels?: ChannelRepository;
   healthChecks: readonly HealthCheck[];
   performance?: PerformanceReader;
   /** Backfill analyses, run by this process too. */
@@ -36,6 +39,8 @@ async function openState(config: Config, logger: Logger, metrics: Metrics): Prom
   return {
     models: adapters.models,
     results: adapters.results,
+    notifications: adapters.notifications,
+    channels: adapters.channels,
     healthChecks: adapters.healthChecks,
     // Performance as fresh as the last joined label, read from the shared label-join state.
     performance: new LabelJoinPerformanceReader(adapters.labelJoin, adapters.models),
@@ -62,6 +67,9 @@ export interface HttpServerDeps {
   performance?: PerformanceReader;
   analyses?: AnalysisRepository;
   analysisQueue?: { wake(): void };
+  /** The delivery log and channels of the notifications. */
+  notifications?: NotificationLog;
+  channels?: ChannelRepository;
 }
 
 /**
@@ -77,6 +85,8 @@ export async function buildHttpApp(config: Config, deps: HttpServerDeps): Promis
     state: deps.state,
     healthChecks: deps.healthChecks,
     performance: deps.performance,
+    notifications: deps.notifications,
+    channels: deps.channels,
     metrics: deps.metrics,
     logger: deps.logger,
     parseModelConfig: (value) => modelConfigToJson(parseModelConfig(value, defaults)),
@@ -125,6 +135,7 @@ export async function startServe(config: Config, deps: { logger?: Logger; metric
   const runner = analyses ? await startAnalysisRunner(config, { analyses, models: state.models }, logger) : undefined;
   try {
     http = await startHttp(config, { logger, metrics, models: state.models, results: state.results, healthChecks: state.healthChecks, performance: state.performance, analyses, analysisQueue: runner });
+    http = await startHttp(config, { logger, metrics, models: state.models, results: state.results, healthChecks: state.healthChecks, performance: state.performance, notifications: state.notifications, channels: state.channels });
   } catch (err) {
     await runner?.stop().catch(() => undefined);
     await state.close().catch(() => undefined);

@@ -85,5 +85,11 @@ export const CONFIG_SPEC: readonly VarSpec[] = [
   { name: 'DRIFTSTREAM_LABEL_HORIZON', kind: 'duration', default: '7d', description: 'How long an inference waits for its label (and a label for its inference).' },
   { name: 'DRIFTSTREAM_MEMORY_LABEL_CAPACITY', kind: 'int', default: '100000', min: 1, description: 'Without Redis: most inferences kept in memory waiting for their label (and labels waiting for their inference); when full the oldest go first, counted in driftstream_label_join_evicted_total (inferences) and as expired (labels).' },
   { name: 'DRIFTSTREAM_RESOLVE_AFTER', kind: 'int', default: '3', min: 1, description: 'Clean evaluations before a firing alert resolves.' },
+  { name: 'DRIFTSTREAM_NOTIFY', kind: 'bool', default: 'false', description: 'Run the notifier inside `driftstream run` (as `driftstream notify` does on its own): alerts routed to the channels of the models file and of the API.' },
+  { name: 'DRIFTSTREAM_NOTIFY_GROUP_ID', kind: 'string', description: 'Kafka consumer group of the notifier on the alerts topic; unset: `<DRIFTSTREAM_GROUP_ID>-notify`.' },
+  { name: 'DRIFTSTREAM_NOTIFY_POLL_INTERVAL', kind: 'duration', default: '500ms', description: 'How often the notifier looks for due notifications in the delivery log.' },
+  { name: 'DRIFTSTREAM_NOTIFY_RELOAD_INTERVAL', kind: 'duration', default: '5s', description: 'How often the notifier reloads the channels (changes made through the API show after at most this long).' },
+  { name: 'DRIFTSTREAM_NOTIFY_SECRETS_DIR', kind: 'string', default: '/run/secrets', description: 'Directory of the mounted files a channel\'s `{file: ...}` secrets may name; secrets in the environment are read from variables named `DRIFTSTREAM_NOTIFY_<NAME>`.' },
+  { name: 'DRIFTSTREAM_PUBLIC_URL', kind: 'url', description: 'Base URL of the HTTP service as people reach it, for the report links in notifications; unset: http://DRIFTSTREAM_HTTP_HOST:DRIFTSTREAM_HTTP_PORT.' },
   { name: 'DRIFTSTREAM_HISTORY_BUFFER', kind: 'int', default: '10000', min: 10, description: 'Rows buffered for PostgreSQL before the consumer pauses.' },
 ] as const;

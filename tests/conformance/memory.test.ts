@@ -17,6 +17,9 @@ import { resultRepositoryConformance } from './result-repository.conformance.js'
 import { analysisRepositoryConformance } from './analysis-repository.conformance.js';
 import { MemoryAnalysisRepository } from '../../src/adapters/memory/memory-analysis-repository.js';
 import { makeAlert, makeEvaluation, T0 } from '../support/fixtures.js';
+import { MemoryChannelRepository, MemoryNotificationLog } from '../../src/adapters/memory/memory-notification-log.js';
+import { channelRepositoryConformance, notificationLogConformance } from './notification-log.conformance.js';
+import { toAlertRecord } from '../../src/core/notify/alert-record.js';
 
 checkpointStoreConformance('memory', async () => new MemoryCheckpointStore());
 modelRepositoryConformance('memory', async () => new MemoryModelRepository());
@@ -25,6 +28,21 @@ paneCoordinatorConformance('memory', async () => new MemoryPaneCoordinator());
 alertStateStoreConformance('memory', async () => new MemoryAlertStateStore());
 labelJoinConformance('memory', async (options) => new MemoryLabelJoin(options));
 analysisRepositoryConformance('memory', async () => new MemoryAnalysisRepository());
+notificationLogConformance('memory', async () => new MemoryNotificationLog());
+channelRepositoryConformance('memory', async () => new MemoryChannelRepository());
+
+describe('MemoryNotificationLog bounds', () => {
+  it('forgets the oldest settled notifications beyond its bound, never a pending one', async () => {
+    const log = new MemoryNotificationLog(2);
+    const item = (alertId: string) => ({ channelId: 'c', groupKey: alertId, dueAt: T0, record: toAlertRecord({ alertId, modelId: 'm' }, T0) });
+    await log.enqueue(['a', 'b', 'c', 'd'].map(item));
+    const claimed = await log.claimDue(['c'], 'o', T0, 1000, 10);
+    await log.markDelivered(claimed.filter((r) => r.alertId !== 'd').map((r) => r.id), 'o', 'm', T0);
+    await log.enqueue([item('e')]);
+    const left = (await log.list({ limit: 10 })).notifications.map((n) => `${n.alertId}:${n.state}`);
+    expect(left).toEqual(['e:pending', 'd:pending', 'c:delivered', 'b:delivered']);
+  });
+});
 
 describe('MemoryResultRepository bounds', () => {
   it('keeps the newest evaluations per (model, window) by window end, whatever the write order', async () => {

@@ -11,6 +11,9 @@ import { modelRepositoryConformance } from './model-repository.conformance.js';
 import { resultRepositoryConformance } from './result-repository.conformance.js';
 import { analysisRepositoryConformance } from './analysis-repository.conformance.js';
 import { PostgresAnalysisRepository } from '../../src/adapters/postgres/postgres-analysis-repository.js';
+import { PostgresChannelRepository } from '../../src/adapters/postgres/postgres-channel-repository.js';
+import { PostgresNotificationLog } from '../../src/adapters/postgres/postgres-notification-log.js';
+import { channelRepositoryConformance, notificationLogConformance } from './notification-log.conformance.js';
 
 const dbs: TestDatabase[] = [];
 const writers: BufferedResultWriter[] = [];
@@ -28,6 +31,8 @@ afterAll(async () => {
 modelRepositoryConformance('postgres', async () => new PostgresModelRepository((await db()).pool));
 resultRepositoryConformance('postgres', async () => new PostgresResultRepository((await db()).pool));
 analysisRepositoryConformance('postgres', async () => new PostgresAnalysisRepository((await db()).pool));
+notificationLogConformance('postgres', async () => new PostgresNotificationLog((await db()).pool));
+channelRepositoryConformance('postgres', async () => new PostgresChannelRepository((await db()).pool));
 resultRepositoryConformance(
   'postgres behind BufferedResultWriter',
   async () => {
