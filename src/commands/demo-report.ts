@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { modelConfigToJson, type ModelConfig } from '../core/model/model-config.js';
 import { renderEvaluationReport } from '../report/evaluation-report.js';
 import { reportContext } from '../report/report-context.js';
-import { reportPathOf } from '../report/report-link.js';
 import type { RunHandle } from './run.js';
 
 /** Where the demo's report is served: the report route of the model's first window. */
 export function demoReportUrl(url: string, model: ModelConfig): string {
-  return `${url}${reportPathOf({ modelId: model.modelId, windowName: model.windows[0].name })}`;
+  return `${url}/api/v1/models/${encodeURIComponent(model.modelId)}/report?window=${encodeURIComponent(model.windows[0].name)}`;
 }
 
 /**

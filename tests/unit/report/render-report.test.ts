@@ -3,7 +3,6 @@ import { renderEvaluationReport } from '../../../src/report/evaluation-report.js
 import { reportOrder } from '../../../src/report/report-order.js';
 import { escapeHtml } from '../../../src/report/html.js';
 import { MAX_FEATURE_SECTIONS } from '../../../src/report/render-report.js';
-import { reportPathOf } from '../../../src/report/report-link.js';
 import { creditEvaluations, T0 } from '../http/fixtures.js';
 
 describe('drift report', () => {
@@ -59,12 +58,5 @@ describe('drift report of a wide model', () => {
     expect(drawn[4]).toBe('f1');
     expect(html).toContain(`${200 - MAX_FEATURE_SECTIONS} more features, none drifting`);
     expect(html.length).toBeLessThan(2_000_000);
-  });
-});
-
-describe('reportPathOf', () => {
-  it('names the window and the instant of the evaluation, escaped', () => {
-    expect(reportPathOf({ modelId: 'credit-risk', windowName: '1h/5m', windowEnd: 123 })).toBe('/api/v1/models/credit-risk/report?window=1h%2F5m&at=123');
-    expect(reportPathOf({ modelId: 'a:b', windowName: '1m' })).toBe('/api/v1/models/a%3Ab/report?window=1m');
   });
 });
