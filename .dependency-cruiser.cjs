@@ -2,6 +2,7 @@
 // Run by `npm run lint:deps`, which `npm run lint` includes.
 //
 //   core  <-  stream, notify  <-  adapters, http, io, producer  <-  app (composition), commands  <-  cli
+//   core  <-  report (HTML)  <-  http, commands
 //
 // Layers only import downward; nothing imports in a loop.
 
@@ -74,6 +75,13 @@ module.exports = {
       comment: 'Sample readers parse files; they know nothing above the error root.',
       from: { path: '^src/io/' },
       to: { path: '^src/', pathNot: ['^src/io/', '^src/errors\\.ts$'] },
+    },
+    {
+      name: 'report-renders-core-values',
+      comment: 'Reports turn core values into HTML; they know nothing of the stream, the ports or any I/O.',
+      severity: 'error',
+      from: { path: '^src/report/' },
+      to: { path: ['^src/', IO_BUILTINS, IO_PACKAGES], pathNot: ['^src/report/', CORE, '^src/errors\\.ts$'] },
     },
     {
       name: 'nothing-imports-the-cli',

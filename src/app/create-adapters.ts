@@ -30,6 +30,9 @@ import { createPgPool, pgHealthCheck } from '../adapters/postgres/pg-pool.js';
 import { migrationStatus, runMigrations, type MigrationStatus } from '../adapters/postgres/migrate.js';
 import { PostgresModelRepository } from '../adapters/postgres/postgres-model-repository.js';
 import { PostgresResultRepository } from '../adapters/postgres/postgres-result-repository.js';
+import { PostgresAnalysisRepository } from '../adapters/postgres/postgres-analysis-repository.js';
+import { MemoryAnalysisRepository } from '../adapters/memory/memory-analysis-repository.js';
+import type { AnalysisRepository } from '../ports/analysis-repository.js';
 import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
 import type { HistoryBackpressure } from '../ports/history-backpressure.js';
 import type { ChannelRepository, NotificationLog } from '../ports/notification-log.js';
@@ -49,6 +52,8 @@ export interface Adapters {
   readonly paneCoordinator: PaneCoordinator;
   readonly alertState: AlertStateStore;
   readonly labelJoin: LabelJoin;
+  /** Backfill analyses and their windows. */
+  readonly analyses: AnalysisRepository;
   /** The notifications' delivery log and channels (PostgreSQL with the history). */
   readonly notifications: NotificationLog;
   readonly channels: ChannelRepository;
@@ -80,7 +85,7 @@ async function migrateWithRetry(pool: pg.Pool, config: Config, logger: Logger, t
 }
 
 type StateAdapters = Pick<Adapters, 'checkpoints' | 'paneCoordinator' | 'alertState' | 'labelJoin'>;
-type HistoryAdapters = Pick<Adapters, 'models' | 'results' | 'history' | 'notifications' | 'channels'>;
+type HistoryAdapters = Pick<Adapters, 'models' | 'results' | 'history' | 'analyses' | 'notifications' | 'channels'>;
 
 /** What each half of the composition adds to the whole: health checks and how to close. */
 interface Opened {
@@ -149,6 +154,7 @@ async function createHistoryAdapters(
     return {
       models: new MemoryModelRepository(),
       results: new MemoryResultRepository(),
+      analyses: new MemoryAnalysisRepository(),
       history: { isFull: () => false, whenWritable: async () => undefined, durable: async () => undefined, on: () => () => undefined },
       notifications: new MemoryNotificationLog(),
       channels: new MemoryChannelRepository(),
@@ -168,6 +174,7 @@ async function createHistoryAdapters(
   logger.info({ db: redactUrl(config.databaseUrl), schema: config.databaseSchema }, 'models and history in postgres');
   return {
     models: new PostgresModelRepository(pool),
+    analyses: new PostgresAnalysisRepository(pool),
     results: writer,
     history: writerBackpressure(writer),
     notifications: new PostgresNotificationLog(pool),

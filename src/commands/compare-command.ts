@@ -1,5 +1,20 @@
 import { Option, type Command } from 'commander';
-import { compareCommand, parseTypeOptions, CompareInputError, COMPARE_EXIT } from './compare.js';
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { compareCommand, parseTypeOptions, CompareInputError, COMPARE_EXIT, type CompareOptions } from './compare.js';
+import { compareHtmlCommand } from './compare-html.js';
+
+/** Runs the comparison in its format, to the output file when one is named (else stdout). */
+async function runInFormat(opts: CompareOptions | (Omit<CompareOptions, 'format'> & { format: 'html' }), output: string | undefined): Promise<number> {
+  const out = output ? createWriteStream(output) : process.stdout;
+  const code = opts.format === 'html' ? await compareHtmlCommand(opts, out, process.stderr) : await compareCommand(opts, out, process.stderr);
+  if (output) {
+    out.end();
+    await finished(out);
+    if (code === COMPARE_EXIT.ok) process.stderr.write(`report written to ${output}\n`);
+  }
+  return code;
+}
 
 export function registerCompareCommand(program: Command): void {
   program
@@ -9,14 +24,16 @@ export function registerCompareCommand(program: Command): void {
     .requiredOption('-c, --current <file...>', 'current sample, in any of the same formats (format from the extension, else the first bytes); repeat for consecutive windows')
     .option('-w, --window-rows <n>', 'cut each current file into consecutive windows of n rows (one evaluation per window)')
     .option('-b, --budget <p>', 'false-alarm budget: largest probability of any false drift verdict per window (default 0.001)')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['json', 'table']).default('table'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['json', 'table', 'html']).default('table'))
+    .option('-o, --output <file>', 'write the output to this file instead of stdout (an HTML report is one self-contained file)')
     .option('-t, --type <name=type...>', 'force a column type: NAME=numeric or NAME=categorical (repeatable)', [])
     .option('--csv-delimiter <char>', 'CSV field delimiter (default: the one of , ; tab | the header row holds most of)')
     .option('--csv-encoding <label>', 'CSV text encoding, e.g. windows-1252 (default: UTF-8, or UTF-16 by its byte order mark)')
     .action(async (opts: {
       reference: string;
       current: string[];
-      format: 'json' | 'table';
+      format: 'json' | 'table' | 'html';
+      output?: string;
       type: string[];
       windowRows?: string;
       budget?: string;
@@ -42,7 +59,7 @@ export function registerCompareCommand(program: Command): void {
         process.exitCode = COMPARE_EXIT.badInput;
         return;
       }
-      process.exitCode = await compareCommand(
+      process.exitCode = await runInFormat(
         {
           reference: opts.reference,
           current: opts.current.length === 1 ? opts.current[0] : opts.current,
@@ -52,8 +69,7 @@ export function registerCompareCommand(program: Command): void {
           ...(windowRows !== undefined ? { windowRows } : {}),
           ...(budget !== undefined ? { budget } : {}),
         },
-        process.stdout,
-        process.stderr,
+        opts.output,
       );
     });
 }

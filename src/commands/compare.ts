@@ -17,6 +17,7 @@ import type { SequentialState } from '../core/drift/sequential.js';
 import type { FeatureVerdictSummary } from '../core/drift/types.js';
 import type { CategoricalSummary } from '../core/stats/categorical-summary.js';
 import type { NumericSummary } from '../core/stats/numeric-summary.js';
+import { featureHistogram } from '../core/drift/feature-histogram.js';
 
 /** Options of `driftstream compare`, as parsed by the CLI. */
 export interface CompareOptions {
@@ -148,6 +149,8 @@ export interface CompareWindowResult {
   onlyInCurrent: string[];
   /** Columns given a type that the reference does not have. */
   unknownTypes: string[];
+  /** Rows of the reference sample. */
+  referenceRows: number;
 }
 
 /** The reference side of a comparison, with types inferred from a prefix and, if that proves wrong, from every row. */
@@ -259,6 +262,8 @@ class CurrentWindow {
     const evaluations = judgeFeatures(items, { budget, ...(sequential ? { sequential } : {}) });
     const features: Record<string, CompareFeature> = {};
     for (const c of common) features[c] = toCompareFeature(evaluations[c]);
+    // Both distributions on the reference's bins, for the HTML report's plots.
+    for (const c of common) evaluations[c].histogram = featureHistogram(profile.features[c], this.summaries.get(c)!);
     const dataset = evaluateDataset(evaluations);
     const report: CompareReport = {
       ...(sequential ? { window: { index: this.ctx.index, file, firstRow: this.firstRow, rows: this.rows } } : {}),
@@ -272,6 +277,7 @@ class CurrentWindow {
       onlyInReference: columns.filter((c) => !this.currentColumns.has(c)),
       onlyInCurrent: [...this.currentColumns].filter((c) => profile.features[c] === undefined),
       unknownTypes: [...declared].filter((c) => profile.features[c] === undefined),
+      referenceRows: profile.rows,
     };
   }
 }
@@ -409,13 +415,18 @@ export async function compareCommand(
     }
     return COMPARE_EXIT.ok;
   } catch (e) {
-    if (e instanceof SampleReadError || e instanceof CompareInputError) {
-      err.write(`driftstream compare: ${e.message}\n`);
-      return COMPARE_EXIT.badInput;
-    }
-    err.write(`driftstream compare: ${(e as Error).stack ?? String(e)}\n`);
-    return COMPARE_EXIT.failure;
+    return compareFailure(e, err);
   }
+}
+
+/** Writes why a comparison failed and returns its exit code: 2 for bad input, 1 for anything else. */
+export function compareFailure(e: unknown, err: NodeJS.WritableStream): number {
+  if (e instanceof SampleReadError || e instanceof CompareInputError) {
+    err.write(`driftstream compare: ${e.message}\n`);
+    return COMPARE_EXIT.badInput;
+  }
+  err.write(`driftstream compare: ${(e as Error).stack ?? String(e)}\n`);
+  return COMPARE_EXIT.failure;
 }
 
 /** {@link compareCommand} with its streams bundled: `runCompare(args, { out, err })`. */

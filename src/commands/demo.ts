@@ -16,6 +16,7 @@ import { serializeProfile } from '../core/profile/reference-profile.js';
 import { ConfigError } from '../errors.js';
 import { parseChannelConfig, type ChannelConfig } from '../core/notify/channel-config.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { demoReportUrl, writeDemoReport } from './demo-report.js';
 import { createInferenceEmitter, type InferenceEmitter } from '../producer/index.js';
 import { buildReference } from '../stream/reference-bootstrap.js';
 import { startRun, type RunHandle } from './run.js';
@@ -248,6 +249,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
       lingerMs: 20,
     });
     out(handle ? `detector running${handle.url ? `; dashboard and API at ${handle.url}` : ''}` : 'no detector here: the traffic is for the detectors consuming the topic');
+    if (handle?.url) out(`drift report (HTML) of the latest ${declared.windows[0].name} window: ${demoReportUrl(handle.url, declared)}`);
     out(`producing ${opts.rate} events/s to ${config.topics.inference}; drift (income -35%, region mix) from +${opts.driftAfterMs / 1000}s for ${opts.driftForMs / 1000}s; alerts from ${config.topics.alerts}:`);
     const sent = await produceTraffic({ opts, r, handle, alerts, out, stopRequested: () => stopRequested }, emitter);
     await emitter.close();
@@ -257,6 +259,8 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
     const resolved = alerts.filter((a) => a.status === 'RESOLVED').length;
     const consumed = handle ? `, ${handle.detector.state.counters.consumed} consumed` : '';
     out(`done: ${sent} events sent${consumed}, ${firing} FIRING and ${resolved} RESOLVED alert records`);
+    const report = handle ? await writeDemoReport(handle, declared, Date.now()) : undefined;
+    if (report) out(`drift report written to ${report} (self-contained HTML: open it offline or attach it to a message)`);
     if (handle && opts.notifyWebhook) out(await notificationSummary(handle, opts.notifyWebhook));
     return { alerts, sent };
   } finally {

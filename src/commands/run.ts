@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../config/config.js';
 import { modelConfigToJson, parseModelConfig, type ModelConfig } from '../core/model/model-config.js';
 import { ConfigError } from '../errors.js';
 import { buildApp } from '../http/app.js';
+import { startAnalysisRunner } from '../app/analysis-runner.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { kafkaHealthCheck } from '../adapters/kafka/kafka-health-check.js';
 import { createReferenceBuilder } from '../http/reference-builder.js';
@@ -81,6 +82,8 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
     }
   }
 
+  const analysisRunner = await startAnalysisRunner(config, adapters, logger);
+
   let app: FastifyInstance | undefined;
   let url: string | undefined;
   // /readyz names Kafka too; the probe uses its own admin client so it never waits behind the consumer.
@@ -100,12 +103,16 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
       logger,
       referenceBuilder: createReferenceBuilder(),
       parseModelConfig: (value) => modelConfigToJson(parseModelConfig(value, defaults)),
+      analyses: adapters.analyses,
+      analysisQueue: analysisRunner,
+      analysisTopic: config.topics.inference,
     });
     try {
       url = await app.listen({ host: config.http.host, port: config.http.port });
     } catch (err) {
       await app.close().catch(() => undefined);
       await kafkaCheck.close();
+      await analysisRunner.stop().catch(() => undefined);
       await notifier?.close().catch(() => undefined);
       await detector.stop().catch(() => undefined);
       await adapters.close().catch(() => undefined);
@@ -125,6 +132,7 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
       (closing ??= (async () => {
         if (app) await app.close().catch(() => undefined);
         await kafkaCheck.close();
+        await analysisRunner.stop();
         await notifier?.close();
         await detector.stop();
         await adapters.close();

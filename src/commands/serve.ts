@@ -14,6 +14,8 @@ import { LabelJoinPerformanceReader } from '../stream/performance-reader.js';
 import type { HealthCheck } from '../ports/health-check.js';
 import type { ModelRepository } from '../ports/model-repository.js';
 import type { ResultRepository } from '../ports/result-repository.js';
+import type { AnalysisRepository } from '../ports/analysis-repository.js';
+import { startAnalysisRunner } from '../app/analysis-runner.js';
 import type { ChannelRepository, NotificationLog } from '../ports/notification-log.js';
 
 /** The state `serve` reads: the shared Redis and PostgreSQL state in production. */
@@ -24,6 +26,8 @@ export interface ServeState {
   channels?: ChannelRepository;
   healthChecks: readonly HealthCheck[];
   performance?: PerformanceReader;
+  /** Backfill analyses, run by this process too. */
+  analyses?: AnalysisRepository;
   close(): Promise<void>;
 }
 
@@ -40,6 +44,7 @@ async function openState(config: Config, logger: Logger, metrics: Metrics): Prom
     healthChecks: adapters.healthChecks,
     // Performance as fresh as the last joined label, read from the shared label-join state.
     performance: new LabelJoinPerformanceReader(adapters.labelJoin, adapters.models),
+    analyses: adapters.analyses,
     close: () => adapters.close(),
   };
 }
@@ -60,6 +65,8 @@ export interface HttpServerDeps {
   /** The running detector's read model (`driftstream run`); absent under `serve`. */
   state?: DetectorStateReader;
   performance?: PerformanceReader;
+  analyses?: AnalysisRepository;
+  analysisQueue?: { wake(): void };
   /** The delivery log and channels of the notifications. */
   notifications?: NotificationLog;
   channels?: ChannelRepository;
@@ -83,6 +90,9 @@ export async function buildHttpApp(config: Config, deps: HttpServerDeps): Promis
     metrics: deps.metrics,
     logger: deps.logger,
     parseModelConfig: (value) => modelConfigToJson(parseModelConfig(value, defaults)),
+    analyses: deps.analyses,
+    analysisQueue: deps.analysisQueue,
+    analysisTopic: config.topics.inference,
   });
 }
 
@@ -121,9 +131,13 @@ export async function startServe(config: Config, deps: { logger?: Logger; metric
   const metrics = deps.metrics ?? createMetrics();
   const state = deps.state ?? (await openState(config, logger, metrics));
   let http: HttpHandle;
+  const analyses = state.analyses;
+  const runner = analyses ? await startAnalysisRunner(config, { analyses, models: state.models }, logger) : undefined;
   try {
+    http = await startHttp(config, { logger, metrics, models: state.models, results: state.results, healthChecks: state.healthChecks, performance: state.performance, analyses, analysisQueue: runner });
     http = await startHttp(config, { logger, metrics, models: state.models, results: state.results, healthChecks: state.healthChecks, performance: state.performance, notifications: state.notifications, channels: state.channels });
   } catch (err) {
+    await runner?.stop().catch(() => undefined);
     await state.close().catch(() => undefined);
     throw err;
   }
@@ -134,6 +148,7 @@ export async function startServe(config: Config, deps: { logger?: Logger; metric
     close: () =>
       (closing ??= (async () => {
         await http.close();
+        await runner?.stop();
         await state.close();
       })()),
   };

@@ -89,6 +89,11 @@ export interface Config {
     readonly stallTimeoutMs: number;
     readonly shutdownGraceMs: number;
   };
+  /** Backfill analyses (src/stream/analysis-runner.ts). */
+  readonly analyses: {
+    readonly concurrency: number;
+    readonly chunkWindows: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -310,6 +315,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: s('DRIFTSTREAM_LOG_LEVEL')!,
     notify: notifyConfigOf(r, s('DRIFTSTREAM_GROUP_ID')!),
     detector: detectorConfigOf(r),
+    analyses: { concurrency: n('DRIFTSTREAM_ANALYSIS_CONCURRENCY'), chunkWindows: n('DRIFTSTREAM_ANALYSIS_CHUNK_WINDOWS') },
   };
   return deepFreeze(config);
 }

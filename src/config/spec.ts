@@ -57,6 +57,8 @@ export const CONFIG_SPEC: readonly VarSpec[] = [
   { name: 'DRIFTSTREAM_MAX_CATEGORIES', kind: 'int', default: '1000', min: 1, description: 'Most categories a model may keep by name per categorical feature (its `topK`; a higher one answers 400 `TOO_MANY_CATEGORIES`).' },
   { name: 'DRIFTSTREAM_JWT_MAX_LIFETIME', kind: 'duration', default: '24h', description: 'Longest lifetime a JWT may have (`exp` minus `iat`, or minus now without `iat`); tokens without `exp` or living longer answer 401.' },
   { name: 'DRIFTSTREAM_LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'pino log level.' },
+  { name: 'DRIFTSTREAM_ANALYSIS_CONCURRENCY', kind: 'int', default: '2', min: 1, description: 'Backfill analyses one process runs at once; more wait queued.' },
+  { name: 'DRIFTSTREAM_ANALYSIS_CHUNK_WINDOWS', kind: 'int', default: '24', min: 1, description: 'Windows a backfill analysis reads, evaluates and stores per step: the grain of its progress, cancellation and resumption after a restart.' },
   { name: 'DRIFTSTREAM_MODELS_FILE', kind: 'string', description: 'YAML or JSON file of model configurations (`{"models": [...]}`) loaded at start.' },
   { name: 'DRIFTSTREAM_AUTO_REGISTER', kind: 'bool', default: 'true', description: 'Register unknown modelIds from their first events.' },
   { name: 'DRIFTSTREAM_BOOTSTRAP_EVENTS', kind: 'int', default: '5000', min: 1, description: 'Events of an auto-registered model that make its bootstrap reference.' },

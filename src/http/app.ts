@@ -22,6 +22,8 @@ import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { referenceRoutes } from './routes/reference.js';
 import { resultRoutes } from './routes/results.js';
+import { reportRoutes } from './routes/report.js';
+import { analysisRoutes } from './routes/analyses.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { channelRoutes } from './routes/channels.js';
 
@@ -286,6 +288,8 @@ async function registerRoutes(app: FastifyInstance, ctx: RouteContext): Promise<
   await app.register(async (scope) => healthRoutes(scope, ctx));
   await app.register(async (scope) => modelRoutes(scope, ctx));
   await app.register(async (scope) => resultRoutes(scope, ctx));
+  await app.register(async (scope) => reportRoutes(scope, ctx));
+  await app.register(async (scope) => analysisRoutes(scope, ctx));
   await app.register(async (scope) => alertRoutes(scope, ctx));
   await app.register(async (scope) => referenceRoutes(scope, ctx));
   const { notifications, channels } = ctx.deps;

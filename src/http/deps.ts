@@ -8,6 +8,7 @@ import type { ResultRepository } from '../ports/result-repository.js';
 import type { DetectorStateReader } from '../ports/detector-state-reader.js';
 import type { PerformanceReader } from '../ports/performance-reader.js';
 import type { ReferenceBuilder } from '../ports/reference-builder.js';
+import type { AnalysisRepository } from '../ports/analysis-repository.js';
 import type { ChannelRepository, NotificationLog } from '../ports/notification-log.js';
 
 export type HttpConfig = Config['http'];
@@ -41,4 +42,10 @@ export interface HttpDeps {
    * at most this long). Default 1000 ms; 0 disables.
    */
   readCacheMs?: number;
+  /** Backfill analyses; their routes are served only when given. */
+  analyses?: AnalysisRepository;
+  /** Told when an analysis is queued, so a runner takes it at once. */
+  analysisQueue?: { wake(): void };
+  /** The topic a topic-range analysis reads when it names none (the inference topic). */
+  analysisTopic?: string;
 }

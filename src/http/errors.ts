@@ -22,6 +22,7 @@ export const HTTP_ERROR_CODES = {
   WINDOW_NOT_FOUND: { status: 404, description: 'The model has no window with this name.' },
   FEATURE_NOT_FOUND: { status: 404, description: 'The model has no feature with this name.' },
   NO_EVALUATION: { status: 404, description: 'The window has not been evaluated yet.' },
+  ANALYSIS_NOT_FOUND: { status: 404, description: 'The model has no analysis with this id.' },
   CHANNEL_NOT_FOUND: { status: 404, description: 'No notification channel with this id.' },
   ROUTE_NOT_FOUND: { status: 404, description: 'No route matches the method and path.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body is larger than the configured limit.' },

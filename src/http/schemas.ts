@@ -48,6 +48,7 @@ export const FeatureResultSchema = {
     newCategories: { type: 'array', items: { type: 'string' } },
     drift: { type: 'boolean' },
     severity: { type: 'string', enum: ['NONE', 'WARNING', 'CRITICAL'] },
+    importance: { type: 'number', description: "The feature's declared importance (when the model declares any)" },
     verdict: {
       type: 'object',
       description: 'The verdict and its evidence (docs/detector.md); numbers that are not finite are null',
@@ -88,7 +89,11 @@ export const EvaluationSchema = {
     datasetDrift: {
       type: 'object',
       required: ['share', 'drift'],
-      properties: { share: num, drift: { type: 'boolean' } },
+      properties: {
+        share: num,
+        weightedShare: { type: 'number', description: 'Importance-weighted share of drifting features' },
+        drift: { type: 'boolean' },
+      },
     },
     features: { type: 'object', additionalProperties: { $ref: 'FeatureResult#' } },
     prediction: { type: 'object', additionalProperties: { $ref: 'FeatureResult#' } },
@@ -120,7 +125,7 @@ export const AlertSchema = {
     alertId: { type: 'string' },
     modelId: { type: 'string' },
     modelVersion: { type: ['string', 'null'] },
-    kind: { type: 'string', enum: ['FEATURE_DRIFT', 'PREDICTION_DRIFT', 'DATASET_DRIFT', 'PERFORMANCE', 'DATA_QUALITY'] },
+    kind: { type: 'string', enum: ['FEATURE_DRIFT', 'PREDICTION_DRIFT', 'DATASET_DRIFT', 'PERFORMANCE', 'DATA_QUALITY', 'RETRAIN_RECOMMENDED'] },
     feature: { type: ['string', 'null'] },
     statistic: { type: 'string' },
     value: num,
@@ -176,6 +181,8 @@ export const ModelConfigSchema = {
     thresholds: thresholdSet,
     featureThresholds: { type: 'object', additionalProperties: thresholdSet },
     reference: { type: 'object', additionalProperties: true },
+    importance: { type: 'object', additionalProperties: { type: 'number', minimum: 0 }, description: 'How much the model relies on each feature; weighs the dataset drift share' },
+    datasetDriftWeightedShare: { type: 'number', minimum: 0.01, maximum: 1, description: 'Importance-weighted share of drifting features at which the dataset drifts' },
   },
 } as const;
 

@@ -18,6 +18,8 @@ import type { AlertSink } from '../ports/alert-sink.js';
 import type { AlertStateStore } from '../ports/alert-state-store.js';
 import type { CompletePane, PaneCoordinator } from '../ports/pane-coordinator.js';
 import type { ResultRepository } from '../ports/result-repository.js';
+import { advanceRetrainGate, retrainStateOf, type RetrainGateState } from '../core/drift/retrain-gate.js';
+import type { ReferencePerformance } from '../core/performance/reference-performance.js';
 
 export interface WindowEvaluatorDeps {
   catalog: ModelCatalog;
@@ -48,6 +50,13 @@ interface PaneOutcome {
   /** Every record the trackers produced, claimed now or by an earlier attempt of this pane. */
   records: DriftAlert[];
   trackers: [string, AlertTracker][];
+  /** Retrain gates moved on by this pane, by window name. */
+  retrain: [string, RetrainGateState][];
+}
+
+/** Where a window's retrain gate is kept in the AlertStateStore (beside the window's tracker). */
+export function retrainStateKey(windowName: string): string {
+  return `${windowName}#retrain`;
 }
 
 /**
@@ -226,7 +235,7 @@ export class WindowEvaluator {
     windows: readonly WindowInstance[],
     claimed: Set<string>,
   ): Promise<PaneOutcome> {
-    const outcome: PaneOutcome = { evaluations: [], alerts: [], records: [], trackers: [] };
+    const outcome: PaneOutcome = { evaluations: [], alerts: [], records: [], trackers: [], retrain: [] };
     for (const w of windows) {
       const windowPane = cache.window(w.window, w.end);
       const tracker = AlertTracker.fromJSON(cp.modelId, w.window.name, { resolveAfter: rt.config.resolveAfter }, await this.deps.alertState.loadTracker(cp.modelId, w.window.name));
@@ -243,6 +252,7 @@ export class WindowEvaluator {
       outcome.evaluations.push(evaluation);
       const conditions = deriveConditions(evaluation, rt.config, windowPane);
       const produced = tracker.update(evaluation, conditions, this.now());
+      produced.push(...(await this.retrainSignal(rt, w.window.name, evaluation, windowPane.layout.profile.performance, outcome)));
       outcome.records.push(...produced);
       for (const a of produced) {
         const key = `${a.alertId}|${a.status}|${a.severity}`;
@@ -254,6 +264,17 @@ export class WindowEvaluator {
       outcome.trackers.push([w.window.name, tracker]);
     }
     return outcome;
+  }
+
+  /** Moves the model's retrain gate on when this is its retrain window; the RETRAIN_RECOMMENDED record it yields, if any. */
+  private async retrainSignal(rt: ModelRuntime, windowName: string, evaluation: DetailedEvaluation, reference: ReferencePerformance | undefined, outcome: PaneOutcome): Promise<DriftAlert[]> {
+    const retrain = rt.config.retrain;
+    if (!retrain || windowName !== (retrain.window ?? rt.config.windows[0]?.name)) return [];
+    const key = retrainStateKey(windowName);
+    const state = retrainStateOf(await this.deps.alertState.loadTracker(rt.config.modelId, key));
+    const next = advanceRetrainGate(state, evaluation, rt.config, reference, this.now());
+    outcome.retrain.push([key, next.state]);
+    return next.record ? [next.record] : [];
   }
 
   private async attachPerformance(modelId: string, w: WindowInstance, evaluation: DetailedEvaluation): Promise<void> {
@@ -268,7 +289,7 @@ export class WindowEvaluator {
   }
 
   /** Publishes and saves a pane's evaluations and alerts, then moves the trackers on. */
-  private async record(modelId: string, { evaluations, alerts, records, trackers }: PaneOutcome): Promise<void> {
+  private async record(modelId: string, { evaluations, alerts, records, trackers, retrain }: PaneOutcome): Promise<void> {
     await this.publish(evaluations, alerts);
     await this.deps.results.saveEvaluations(evaluations);
     if (records.length > 0) {
@@ -279,6 +300,7 @@ export class WindowEvaluator {
       if (this.deps.durable) await this.deps.durable();
     }
     for (const [name, tracker] of trackers) await this.deps.alertState.saveTracker(modelId, name, tracker.toJSON());
+    for (const [key, state] of retrain) await this.deps.alertState.saveTracker(modelId, key, state);
     this.observe(evaluations, alerts, trackers);
   }
 

@@ -14,6 +14,8 @@ import { labelJoinConformance } from './label-join.conformance.js';
 import { modelRepositoryConformance } from './model-repository.conformance.js';
 import { paneCoordinatorConformance } from './pane-coordinator.conformance.js';
 import { resultRepositoryConformance } from './result-repository.conformance.js';
+import { analysisRepositoryConformance } from './analysis-repository.conformance.js';
+import { MemoryAnalysisRepository } from '../../src/adapters/memory/memory-analysis-repository.js';
 import { makeAlert, makeEvaluation, T0 } from '../support/fixtures.js';
 import { MemoryChannelRepository, MemoryNotificationLog } from '../../src/adapters/memory/memory-notification-log.js';
 import { channelRepositoryConformance, notificationLogConformance } from './notification-log.conformance.js';
@@ -25,6 +27,7 @@ resultRepositoryConformance('memory', async () => new MemoryResultRepository());
 paneCoordinatorConformance('memory', async () => new MemoryPaneCoordinator());
 alertStateStoreConformance('memory', async () => new MemoryAlertStateStore());
 labelJoinConformance('memory', async (options) => new MemoryLabelJoin(options));
+analysisRepositoryConformance('memory', async () => new MemoryAnalysisRepository());
 notificationLogConformance('memory', async () => new MemoryNotificationLog());
 channelRepositoryConformance('memory', async () => new MemoryChannelRepository());
 

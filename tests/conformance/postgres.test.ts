@@ -9,6 +9,8 @@ import { testDatabase, type TestDatabase } from '../support/postgres.js';
 import { makeEvaluation } from '../support/fixtures.js';
 import { modelRepositoryConformance } from './model-repository.conformance.js';
 import { resultRepositoryConformance } from './result-repository.conformance.js';
+import { analysisRepositoryConformance } from './analysis-repository.conformance.js';
+import { PostgresAnalysisRepository } from '../../src/adapters/postgres/postgres-analysis-repository.js';
 import { PostgresChannelRepository } from '../../src/adapters/postgres/postgres-channel-repository.js';
 import { PostgresNotificationLog } from '../../src/adapters/postgres/postgres-notification-log.js';
 import { channelRepositoryConformance, notificationLogConformance } from './notification-log.conformance.js';
@@ -28,6 +30,7 @@ afterAll(async () => {
 
 modelRepositoryConformance('postgres', async () => new PostgresModelRepository((await db()).pool));
 resultRepositoryConformance('postgres', async () => new PostgresResultRepository((await db()).pool));
+analysisRepositoryConformance('postgres', async () => new PostgresAnalysisRepository((await db()).pool));
 notificationLogConformance('postgres', async () => new PostgresNotificationLog((await db()).pool));
 channelRepositoryConformance('postgres', async () => new PostgresChannelRepository((await db()).pool));
 resultRepositoryConformance(

@@ -5,6 +5,7 @@ import type { FeatureEvaluation, StatisticName } from './severity.js';
 import type { DetailedEvaluation } from './evaluate-window.js';
 import { thresholdsOf } from './evaluate-window.js';
 import type { Severity } from './types.js';
+import { byImportance } from '../model/feature-importance.js';
 
 /** One measured value of a condition with its WARNING and CRITICAL levels. */
 export interface Measure {
@@ -81,6 +82,7 @@ function featureMeasures(model: ModelConfig, name: string, r: FeatureEvaluation)
     }
     if (r.wassersteinNormed !== undefined && fin(r.wassersteinNormed)) details.wassersteinNormed = String(r.wassersteinNormed);
     if (fin(r.psi)) details.psi = String(r.psi);
+    if (r.importance !== undefined) details.importance = String(r.importance);
     m[v.metric] = { value: v.effect, warning: v.floor.warning, critical: v.floor.critical, details };
   }
   return m;
@@ -107,6 +109,32 @@ function quality(key: string, feature: string | null, statistic: string, value: 
 }
 
 /**
+ * DATASET_DRIFT: WARNING when the share of drifting features (or, when the
+ * model sets `datasetDriftWeightedShare`, their importance-weighted share)
+ * reaches its threshold, CRITICAL when the share of CRITICAL features reaches
+ * `datasetDriftShare`. Drifting features are listed most important first.
+ */
+function datasetCondition(evaluation: DetailedEvaluation, model: ModelConfig, criticalShare: number): AlertCondition {
+  const names = Object.keys(evaluation.features);
+  const { share, weightedShare } = evaluation.datasetDrift;
+  const severity: Severity = !evaluation.datasetDrift.drift ? 'NONE' : criticalShare >= model.datasetDriftShare ? 'CRITICAL' : 'WARNING';
+  const details: Record<string, string> = {
+    driftingFeatures: byImportance(names.filter((n) => evaluation.features[n].drift), model.importance).join(','),
+    criticalShare: String(criticalShare),
+    ...(weightedShare !== undefined ? { weightedShare: String(weightedShare) } : {}),
+  };
+  const measures: Record<string, Measure> = { driftShare: { value: share, warning: model.datasetDriftShare, critical: model.datasetDriftShare, details } };
+  const weightedThreshold = model.datasetDriftWeightedShare;
+  const weightedReached = weightedThreshold !== undefined && weightedShare !== undefined && weightedShare >= weightedThreshold;
+  if (weightedThreshold !== undefined && weightedShare !== undefined) {
+    measures.weightedShare = { value: weightedShare, warning: weightedThreshold, critical: weightedThreshold, details };
+  }
+  // The plain share names the incident when it reached its threshold (as before importance existed).
+  const triggered = severity === 'NONE' ? [] : share >= model.datasetDriftShare || !weightedReached ? ['driftShare'] : ['weightedShare'];
+  return { key: 'DATASET_DRIFT|', kind: 'DATASET_DRIFT', feature: null, severity, triggered, measures };
+}
+
+/**
  * Every alert condition of an evaluation: FEATURE_DRIFT per feature,
  * PREDICTION_DRIFT for the score and the prediction, DATASET_DRIFT (WARNING
  * when the share of drifting features reaches the model's `datasetDriftShare`,
@@ -128,29 +156,7 @@ export function deriveConditions(evaluation: DetailedEvaluation, model: ModelCon
   for (const [name, r] of Object.entries(evaluation.prediction ?? {})) {
     out.push({ key: `PREDICTION_DRIFT|${name}`, kind: 'PREDICTION_DRIFT', feature: name, severity: r.severity, triggered: triggeredOf(r), measures: featureMeasures(model, name, r) });
   }
-  if (names.length > 0) {
-    const share = evaluation.datasetDrift.share;
-    const criticalShare = critical / names.length;
-    const severity: Severity = !evaluation.datasetDrift.drift ? 'NONE' : criticalShare >= model.datasetDriftShare ? 'CRITICAL' : 'WARNING';
-    out.push({
-      key: 'DATASET_DRIFT|',
-      kind: 'DATASET_DRIFT',
-      feature: null,
-      severity,
-      triggered: severity === 'NONE' ? [] : ['driftShare'],
-      measures: {
-        driftShare: {
-          value: share,
-          warning: model.datasetDriftShare,
-          critical: model.datasetDriftShare,
-          details: {
-            driftingFeatures: names.filter((n) => evaluation.features[n].drift).join(','),
-            criticalShare: String(criticalShare),
-          },
-        },
-      },
-    });
-  }
+  if (names.length > 0) out.push(datasetCondition(evaluation, model, critical / names.length));
   const dq = model.dataQuality;
   const q = evaluation.dataQuality;
   if (dq.enabled && q) {

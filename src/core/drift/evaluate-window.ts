@@ -8,6 +8,8 @@ import { resolveThresholds, type Thresholds } from './thresholds.js';
 import { evaluationIdOf } from './ids.js';
 import { featureHistogram } from './feature-histogram.js';
 import { OTHER_CATEGORY } from '../stats/categorical-summary.js';
+import { weightedDriftShare } from '../stats/dataset-drift.js';
+import { importanceWeights } from '../model/feature-importance.js';
 
 /** What {@link evaluateWindow} compares: a window's merged pane and where it sits. */
 export interface WindowEvaluationInput {
@@ -102,6 +104,7 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
     if (fresh && fresh.length > 0) newCategories[name] = fresh;
   }
   const dataset = evaluateDataset(features, model.datasetDriftShare);
+  const datasetDrift = withImportance(model, features, dataset);
   // Reference and current proportions on the same bins, for plots (the API's feature route, the dashboard).
   for (let i = 0; i < layout.numericNames.length; i++) features[layout.numericNames[i]].histogram = featureHistogram(layout.numericProfiles[i], pane.numeric[i]);
   for (let i = 0; i < layout.categoricalNames.length; i++) {
@@ -121,13 +124,32 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
     sampleSize: pane.count,
     referenceId: layout.referenceId,
     evaluatedAt: input.evaluatedAt,
-    datasetDrift: { share: dataset.driftShare, drift: dataset.drift },
+    datasetDrift,
     features,
     ...(prediction ? { prediction } : {}),
     dataQuality: { missingRate, outOfRange, newCategories, typeErrors: pane.typeErrors },
     proxy: proxyMetrics(pane),
     alertable: pane.count >= model.minSamples,
   };
+}
+
+/**
+ * Dataset drift with its importance-weighted share, which also decides when
+ * the model sets `datasetDriftWeightedShare`; each feature result carries its
+ * declared importance.
+ */
+function withImportance(
+  model: ModelConfig,
+  features: Record<string, FeatureEvaluation>,
+  dataset: { driftShare: number; drift: boolean },
+): Evaluation['datasetDrift'] {
+  const names = Object.keys(features);
+  const drifting = names.map((n) => features[n].drift);
+  const weightedShare = weightedDriftShare(drifting, importanceWeights(names, model.importance));
+  if (model.importance) for (const n of names) features[n].importance = model.importance[n] ?? 0;
+  const threshold = model.datasetDriftWeightedShare;
+  const weightedDrift = threshold !== undefined && weightedShare > 0 && weightedShare >= threshold;
+  return { share: dataset.driftShare, drift: dataset.drift || weightedDrift, weightedShare };
 }
 
 /** Label-free signals of the model's behaviour: positive rate, score mean and std, prediction entropy. */

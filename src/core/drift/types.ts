@@ -19,6 +19,8 @@ export interface FeatureResult {
   newCategories?: string[];
   drift: boolean;
   severity: Severity;
+  /** The feature's declared importance (when the model declares any). */
+  importance?: number;
   /** The verdict and its evidence (docs/detector.md): what decided, at which level, how big, and what the window could see. */
   verdict?: FeatureVerdictSummary;
   /**
@@ -91,7 +93,12 @@ export interface Evaluation {
   sampleSize: number;
   referenceId: string;
   evaluatedAt: number;
-  datasetDrift: { share: number; drift: boolean };
+  /**
+   * Share of features in drift; `weightedShare` weighs each by its importance
+   * (src/core/model/feature-importance.ts). `drift` holds when either reaches
+   * its threshold.
+   */
+  datasetDrift: { share: number; drift: boolean; weightedShare?: number };
   features: Record<string, FeatureResult>;
   /** Score and predicted-class drift, keyed `score` / `prediction`. */
   prediction?: Record<string, FeatureResult>;

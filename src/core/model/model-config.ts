@@ -4,6 +4,7 @@ import { hasControlCharacter } from '../has-control-character.js';
 import type { FeatureType } from '../drift/types.js';
 import type { ThresholdOverrides } from '../drift/thresholds.js';
 import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from './performance-config.js';
+import { parseRetrainConfig, retrainConfigToJson, type RetrainConfig } from './retrain-config.js';
 
 /** How a model's output is summarized for prediction drift. */
 export type PredictionKind = 'score' | 'class' | 'regression';
@@ -81,6 +82,12 @@ export interface ModelConfig {
   readonly autoRegistered: boolean;
   /** Performance alert levels once labels join (src/core/drift/performance-alerts.ts). */
   readonly performance: PerformanceConfig;
+  /** How much the model relies on each feature (any non-negative scale); weighs the dataset drift share. */
+  readonly importance?: Readonly<Record<string, number>>;
+  /** Importance-weighted share of drifting features at which the dataset drifts too (unset: only the plain share decides). */
+  readonly datasetDriftWeightedShare?: number;
+  /** When the model signals RETRAIN_RECOMMENDED (src/core/drift/retrain-gate.ts); absent: never. */
+  readonly retrain?: RetrainConfig;
 }
 
 /** Defaults that come from the environment (src/config) rather than from the model. */
@@ -143,6 +150,9 @@ const MODEL_KEYS = new Set([
   'reference',
   'autoRegistered',
   'performance',
+  'importance',
+  'datasetDriftWeightedShare',
+  'retrain',
   'description',
   'owner',
   'tags',
@@ -207,6 +217,18 @@ function parseFeatures(v: unknown): Record<string, FeatureType> {
     if (RESERVED_COLUMNS.has(name)) fail(`features.${name}`, 'the names score and prediction are reserved for the model outputs');
     if (type !== 'numeric' && type !== 'categorical') fail(`features.${name}`, `expected "numeric" or "categorical", got ${JSON.stringify(type)}`);
     out[name] = type;
+  }
+  return out;
+}
+
+function parseImportance(v: unknown, features: Readonly<Record<string, FeatureType>>): Record<string, number> | undefined {
+  if (v === undefined) return undefined;
+  if (!isObject(v)) fail('importance', 'expected an object mapping feature names to non-negative numbers');
+  const declared = Object.keys(features).length > 0;
+  const out: Record<string, number> = {};
+  for (const [name, w] of Object.entries(v)) {
+    if (declared && !(name in features)) fail(`importance.${name}`, 'is not a declared feature');
+    out[name] = num(`importance.${name}`, w, 0);
   }
   return out;
 }
@@ -362,6 +384,9 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   const reference = parseReference(input.reference, defaults);
   const autoRegistered = input.autoRegistered === undefined ? false : bool('autoRegistered', input.autoRegistered);
   const performance = parsePerformanceConfig(input.performance);
+  const importance = parseImportance(input.importance, features);
+  const retrain = parseRetrainConfig(input.retrain, windows.map((w) => w.name), resolveAfter);
+  const weightedShare = input.datasetDriftWeightedShare === undefined ? undefined : num('datasetDriftWeightedShare', input.datasetDriftWeightedShare, 0.01, 1);
   return deepFreeze({
     modelId,
     features,
@@ -382,6 +407,9 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
     reference,
     autoRegistered,
     performance,
+    ...(importance ? { importance } : {}),
+    ...(weightedShare !== undefined ? { datasetDriftWeightedShare: weightedShare } : {}),
+    ...(retrain ? { retrain } : {}),
   });
 }
 
@@ -417,6 +445,9 @@ export function modelConfigToJson(config: ModelConfig): Record<string, unknown> 
     },
     autoRegistered: config.autoRegistered,
     performance: performanceConfigToJson(config.performance),
+    ...(config.importance ? { importance: { ...config.importance } } : {}),
+    ...(config.datasetDriftWeightedShare !== undefined ? { datasetDriftWeightedShare: config.datasetDriftWeightedShare } : {}),
+    ...(config.retrain ? { retrain: retrainConfigToJson(config.retrain) } : {}),
   };
 }
 

@@ -17,3 +17,19 @@ export function datasetDrift(featureDrift: readonly boolean[], shareThreshold = 
   const driftShare = k / featureDrift.length;
   return { driftShare, drift: k > 0 && driftShare >= shareThreshold };
 }
+
+/**
+ * Importance-weighted share of features in drift: the summed weight of the
+ * drifting features over the summed weight of all of them (0 when the
+ * weights sum to 0). `weights[i]` belongs to `featureDrift[i]`.
+ */
+export function weightedDriftShare(featureDrift: readonly boolean[], weights: readonly number[]): number {
+  let total = 0;
+  let drifting = 0;
+  for (let i = 0; i < featureDrift.length; i++) {
+    const w = weights[i] ?? 0;
+    total += w;
+    if (featureDrift[i]) drifting += w;
+  }
+  return total > 0 ? drifting / total : 0;
+}

@@ -241,6 +241,7 @@ async function renderModel(modelId, params) {
           <span>Reference <b>${ref ? `v${esc(ref.version)}` : 'none'}</b>${ref ? ` · ${esc(fmt(ref.rows))} rows · <span class="mono">${esc(ref.referenceId)}</span>` : ''}</span>
           <span>Prediction <b>${esc(model.prediction ?? '–')}</b></span>
           ${model.statusReason ? `<span>${esc(model.statusReason)}</span>` : ''}
+          ${evaluation ? `<a id="report-link" href="api/v1/models/${esc(encodeURIComponent(modelId))}/report?${esc(q)}" target="_blank" rel="noopener">HTML report</a>` : ''}
         </div>
       </div>
       <div class="tabs" role="tablist" aria-label="Window">${tabs}</div>
@@ -251,7 +252,7 @@ async function renderModel(modelId, params) {
   }
   const cards = `
     <div class="grid cards">
-      <div class="panel card ${evaluation.datasetDrift.drift ? 'crit' : 'ok'}"><div class="label">Dataset drift</div><div class="value">${esc(pct(evaluation.datasetDrift.share))}</div><div class="hint">${evaluation.datasetDrift.drift ? 'of features drift: dataset in drift' : 'of features drift'}</div></div>
+      <div class="panel card ${evaluation.datasetDrift.drift ? 'crit' : 'ok'}"><div class="label">Dataset drift</div><div class="value">${esc(pct(evaluation.datasetDrift.share))}</div><div class="hint">${evaluation.datasetDrift.drift ? 'of features drift: dataset in drift' : 'of features drift'}${evaluation.datasetDrift.weightedShare !== undefined && model.config?.importance ? ` · ${esc(pct(evaluation.datasetDrift.weightedShare))} by importance` : ''}</div></div>
       <div class="panel card ${drifting ? 'crit' : 'ok'}"><div class="label">Drifting features</div><div class="value">${drifting} <span class="muted">/ ${total}</span></div><div class="hint">warning or critical</div></div>
       <div class="panel card info"><div class="label">Events in window</div><div class="value">${esc(fmt(evaluation.sampleSize))}</div><div class="hint">${evaluation.alertable ? 'enough to alert' : 'below minSamples: reported, never alerted'}</div></div>
       <div class="panel card info"><div class="label">Window (UTC)</div><div class="value mono">${esc(utc(evaluation.windowStart, false))}–${esc(utc(evaluation.windowEnd, false))}</div><div class="hint">${esc(utc(evaluation.windowStart).slice(0, 10))} · evaluated ${esc(utc(evaluation.evaluatedAt, false))}</div></div>

@@ -7,6 +7,7 @@ import { HttpError, httpError, type HttpErrorCode } from '../errors.js';
 import { requireModel } from '../model-view.js';
 import { createReferenceBuilder } from '../reference-builder.js';
 import type { RouteContext } from '../route-context.js';
+import { modelWithImportance, parseImportanceQuery } from './reference-importance.js';
 import { errorResponses, modelIdParams, writeSecurity } from '../schemas.js';
 
 const FORMATS: Record<string, SampleFormat> = {
@@ -60,6 +61,11 @@ function uploadSchema(limit: number) {
     description: `Streamed, at most ${limit} bytes. Content-Type text/csv, application/x-ndjson, application/vnd.apache.parquet, or application/vnd.apache.arrow.file / .stream.`,
     security: writeSecurity,
     params: modelIdParams,
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { importance: { type: 'string', maxLength: 65_536, description: 'Feature importance uploaded with the reference, `name:weight` pairs comma-separated; stored in the model (docs/reports.md)' } },
+    },
     response: {
       201: {
         type: 'object',
@@ -70,6 +76,7 @@ function uploadSchema(limit: number) {
           createdAt: { type: 'integer' },
           rows: { type: 'integer' },
           features: { type: 'array', items: { type: 'string' } },
+          importance: { type: 'object', additionalProperties: { type: 'number' } },
         },
       },
       ...errorResponses,
@@ -77,7 +84,7 @@ function uploadSchema(limit: number) {
   } as const;
 }
 
-type UploadRequest = FastifyRequest<{ Params: { modelId: string } }>;
+type UploadRequest = FastifyRequest<{ Params: { modelId: string }; Querystring: { importance?: string } }>;
 
 /** Reference sample uploads: streamed, bounded, profiled and stored as the model's next reference. */
 export async function referenceRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
@@ -89,7 +96,7 @@ export async function referenceRoutes(app: FastifyInstance, ctx: RouteContext): 
     scope.addContentTypeParser(Object.keys(FORMATS), (_request: unknown, payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) => {
       done(null, payload);
     });
-    scope.post<{ Params: { modelId: string } }>('/api/v1/models/:modelId/reference', {
+    scope.post<{ Params: { modelId: string }; Querystring: { importance?: string } }>('/api/v1/models/:modelId/reference', {
       preHandler: [ctx.guard.edit, ctx.writeLimit],
       bodyLimit: limit,
       // Documents the streamed body in OpenAPI (app.ts); Fastify does not validate it.
@@ -113,6 +120,7 @@ function uploadHandler(ctx: RouteContext) {
   return async (request: UploadRequest, reply: FastifyReply) => {
     const { modelId } = request.params;
     const format = sampleFormat(request, limit);
+    const importance = parseImportanceQuery(request.query.importance);
     const model = await requireModel(deps.models, modelId);
     const source = request.body as IncomingMessage;
     const limited = new ByteLimit(limit);
@@ -139,10 +147,12 @@ function uploadHandler(ctx: RouteContext) {
     if (profileBytes > maxProfileBytes) {
       throw httpError('REFERENCE_TOO_LARGE', `reference sample rejected: its profile would take ${profileBytes} bytes; at most ${maxProfileBytes} are stored (fewer columns or a lower topK make it smaller)`);
     }
-    const stored = await deps.models.addReference(modelId, built.referenceId, built.profile);
     const features = Object.keys((built.profile as { features?: Record<string, unknown> })?.features ?? {});
+    const withImportance = importance ? modelWithImportance(deps, model, importance, features) : undefined;
+    const stored = await deps.models.addReference(modelId, built.referenceId, built.profile);
+    if (withImportance) await deps.models.putModel(withImportance);
     request.log.info({ modelId, referenceId: stored.referenceId, version: stored.version, rows: built.rows, bytes: limited.bytes }, 'reference stored');
-    return reply.status(201).send({ referenceId: stored.referenceId, modelId, version: stored.version, createdAt: stored.createdAt, rows: built.rows, features });
+    return reply.status(201).send({ referenceId: stored.referenceId, modelId, version: stored.version, createdAt: stored.createdAt, rows: built.rows, features, ...(importance ? { importance } : {}) });
   };
 }
 

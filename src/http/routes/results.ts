@@ -6,6 +6,9 @@ import type { StoredReference } from '../../ports/model-repository.js';
 import type { HttpDeps } from '../deps.js';
 import { httpError } from '../errors.js';
 import { featuresOf, latestEvaluation, requireModel, resolveWindow } from '../model-view.js';
+import { importanceOfJson } from '../../report/report-context.js';
+import { byImportance } from '../../core/model/feature-importance.js';
+import type { ModelConfigJson } from '../../ports/model-repository.js';
 import { parseTime, type RouteContext } from '../route-context.js';
 import { errorResponses, modelIdParams, timeParam } from '../schemas.js';
 
@@ -24,6 +27,15 @@ function lean(e: Evaluation): Evaluation {
     return out;
   };
   return { ...e, features: strip(e.features)!, ...(e.prediction ? { prediction: strip(e.prediction) } : {}) };
+}
+
+/** The features of an evaluation keyed most important first (as the model declares importance); JSON keeps that order. */
+function byImportanceOf(config: ModelConfigJson, e: Evaluation): Evaluation {
+  const importance = importanceOfJson(config);
+  if (!importance) return e;
+  const features: Record<string, FeatureResult> = {};
+  for (const name of byImportance(Object.keys(e.features), importance)) features[name] = e.features[name];
+  return { ...e, features };
 }
 
 interface Histogram {
@@ -203,7 +215,7 @@ async function latestDrift(deps: HttpDeps, modelId: string, windowName: string |
   const window = resolveWindow(config, windowName);
   const e = await latestEvaluation(deps, config.modelId, window.name);
   if (!e) notEvaluated(config.modelId, window.name);
-  return lean(e);
+  return lean(byImportanceOf(config, e));
 }
 
 async function evaluationHistory(deps: HttpDeps, modelId: string, q: HistoryQuery) {
@@ -213,7 +225,7 @@ async function evaluationHistory(deps: HttpDeps, modelId: string, q: HistoryQuer
   const to = parseTime(q.to, 'to');
   if (from !== undefined && to !== undefined && from > to) throw httpError('VALIDATION_FAILED', 'from must not be after to');
   const evaluations = await deps.results.listEvaluations({ modelId: config.modelId, windowName, from, to, limit: q.limit });
-  return { modelId: config.modelId, window: windowName ?? null, evaluations: evaluations.map(lean) };
+  return { modelId: config.modelId, window: windowName ?? null, evaluations: evaluations.map((e) => lean(byImportanceOf(config, e))) };
 }
 
 function windowEvaluations(deps: HttpDeps, modelId: string, windowName: string, q: HistoryQuery): Promise<Evaluation[]> {

@@ -1,3 +1,4 @@
+import { readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../../src/commands/demo.js';
 import { uniqueName } from '../../support/kafka.js';
@@ -19,6 +20,13 @@ describe('driftstream demo', () => {
     const fired = new Set(alerts.filter((a) => a.status === 'FIRING' && a.kind === 'FEATURE_DRIFT').map((a) => a.feature));
     expect(fired).toEqual(new Set(['income', 'region']));
     expect(lines.some((l) => /FIRING\s+(WARNING|CRITICAL)\s+FEATURE_DRIFT\s+income/.test(l))).toBe(true);
+    // The demo says where its drift report is, and the file is a report of the model.
+    const report = lines.map((l) => /^drift report written to (\S+)/.exec(l)?.[1]).find(Boolean);
+    expect(report).toBeDefined();
+    const html = readFileSync(report!, 'utf8');
+    expect(html).toContain('<section class="feature"');
+    expect(html).toContain('model credit-risk');
+    rmSync(report!);
     // --notify-webhook: every alert record reached the webhook through the notifier, once.
     const delivered = hook.accepted.flatMap((r) => (r.json as { data: { alerts: { alertId: string; status: string; severity: string }[] } }).data.alerts.map((a) => `${a.alertId}|${a.status}|${a.severity}`));
     expect(new Set(delivered).size).toBe(delivered.length);

@@ -1,10 +1,11 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, it } from 'vitest';
 import { seededApp } from './fixtures.js';
+import { MemoryAnalysisRepository } from '../../../src/adapters/memory/memory-analysis-repository.js';
 
 describe('OpenAPI', () => {
   it('serves a valid OpenAPI 3 document at /openapi.json covering every API route', async () => {
-    const { app } = await seededApp();
+    const { app } = await seededApp({ analyses: new MemoryAnalysisRepository() });
     const r = await app.inject({ url: '/openapi.json' });
     expect(r.statusCode).toBe(200);
     const doc = r.json();
@@ -17,10 +18,16 @@ describe('OpenAPI', () => {
         '/api/v1/alerts',
         '/api/v1/models',
         '/api/v1/models/{modelId}',
+        '/api/v1/models/{modelId}/analyses',
+        '/api/v1/models/{modelId}/analyses/{analysisId}',
+        '/api/v1/models/{modelId}/analyses/{analysisId}/cancel',
+        '/api/v1/models/{modelId}/analyses/{analysisId}/report',
+        '/api/v1/models/{modelId}/analyses/{analysisId}/windows',
         '/api/v1/models/{modelId}/drift',
         '/api/v1/models/{modelId}/features/{feature}',
         '/api/v1/models/{modelId}/performance',
         '/api/v1/models/{modelId}/reference',
+        '/api/v1/models/{modelId}/report',
         '/api/v1/models/{modelId}/windows',
         '/healthz',
         '/metrics',

@@ -37,6 +37,22 @@ describe('POST /api/v1/models/{modelId}/reference', () => {
     expect(m.reference).toMatchObject({ referenceId: body.referenceId, version: 2, rows: 2000 });
   });
 
+  it('stores feature importance uploaded with the reference in the model, or refuses the upload whole', async () => {
+    const { app, models } = await seededApp();
+    const url = '/api/v1/models/credit-risk/reference';
+    const r = await app.inject({ method: 'POST', url: `${url}?importance=income:0.6,age:0.3,region:0.1`, headers: headers('text/csv'), payload: csvSample(500) });
+    expect(r.statusCode).toBe(201);
+    expect(r.json().importance).toEqual({ income: 0.6, age: 0.3, region: 0.1 });
+    expect((await models.getModel('credit-risk'))!.importance).toEqual({ income: 0.6, age: 0.3, region: 0.1 });
+    const before = (await models.latestReference('credit-risk'))!.referenceId;
+    for (const q of ['income:-1', 'income', 'nope:1']) {
+      const bad = await app.inject({ method: 'POST', url: `${url}?importance=${q}`, headers: headers('text/csv'), payload: csvSample(500) });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().message).toMatch(/^importance: /);
+    }
+    expect((await models.latestReference('credit-risk'))!.referenceId).toBe(before);
+  });
+
   it('profiles an NDJSON sample streamed without a Content-Length', async () => {
     const { app } = await seededApp();
     const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ age: 30 + (i % 20), income: 40000 + i, region: i % 3 ? 'north' : 'south' }) + '\n');

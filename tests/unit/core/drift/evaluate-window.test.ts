@@ -32,7 +32,7 @@ describe('evaluateWindow', () => {
     expect(e.modelVersion).toBe('v2');
     expect(e.referenceId).toBe('ref-1');
     for (const f of ['x', 'y', 'region']) expect(e.features[f].severity).toBe('NONE');
-    expect(e.datasetDrift).toEqual({ share: 0, drift: false });
+    expect(e.datasetDrift).toEqual({ share: 0, drift: false, weightedShare: 0 });
     expect(e.prediction?.score.severity).toBe('NONE');
     expect(e.prediction?.prediction.severity).toBe('NONE');
     expect(e.proxy?.positiveRate).toBeGreaterThan(0.4);
