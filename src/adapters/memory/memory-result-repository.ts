@@ -1,6 +1,7 @@
 import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation } from '../../core/drift/types.js';
-import type { AlertQuery, ResultRepository, WindowQuery } from '../../ports/result-repository.js';
+import { bucketStartOf, onlyFeatures, rollup } from '../../core/history/rollup.js';
+import type { AlertQuery, EvaluationRollup, ResultRepository, RollupQuery, WindowQuery } from '../../ports/result-repository.js';
 
 function alertKey(a: DriftAlert): string {
   return `${a.alertId}|${a.status}|${a.severity}`;
@@ -88,6 +89,13 @@ export class MemoryResultRepository implements ResultRepository {
     const out = this.evaluationsOf(q.modelId, q.windowName).filter((e) => (q.from === undefined || e.windowEnd > q.from) && (q.to === undefined || e.windowStart < q.to));
     out.sort((a, b) => b.windowEnd - a.windowEnd || a.windowName.localeCompare(b.windowName));
     return out.slice(0, q.limit ?? 100).map((e) => structuredClone(e));
+  }
+
+  async listRollups(q: RollupQuery): Promise<EvaluationRollup[]> {
+    // Computed from the kept windows: a window counts in the bucket of its start.
+    const first = bucketStartOf(q.from, q.resolution);
+    const evals = this.evaluationsOf(q.modelId, q.windowName).filter((e) => e.windowStart >= first && e.windowStart < q.to);
+    return rollup(evals, q.resolution).map((r) => onlyFeatures(r, q.features));
   }
 
   async listAlerts(q: AlertQuery): Promise<{ alerts: DriftAlert[]; nextCursor?: string }> {
