@@ -18,7 +18,7 @@ import { makeAlert, makeEvaluation, T0 } from '../support/fixtures.js';
 
 checkpointStoreConformance('memory', async () => new MemoryCheckpointStore());
 modelRepositoryConformance('memory', async () => new MemoryModelRepository());
-resultRepositoryConformance('memory', async () => new MemoryResultRepository());
+resultRepositoryConformance('memory', async () => new MemoryResultRepository({ evaluationsPerWindow: 1_000 }));
 paneCoordinatorConformance('memory', async () => new MemoryPaneCoordinator());
 alertStateStoreConformance('memory', async () => new MemoryAlertStateStore());
 labelJoinConformance('memory', async (options) => new MemoryLabelJoin(options));

@@ -1,6 +1,6 @@
 import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation } from '../../core/drift/types.js';
-import { bucketStartOf, onlyFeatures, rollup } from '../../core/history/rollup.js';
+import { bucketStartOf, onlyFeatures, RESOLUTION_MS, rollup } from '../../core/history/rollup.js';
 import type { AlertQuery, EvaluationRollup, ResultRepository, RollupQuery, WindowQuery } from '../../ports/result-repository.js';
 
 function alertKey(a: DriftAlert): string {
@@ -92,9 +92,10 @@ export class MemoryResultRepository implements ResultRepository {
   }
 
   async listRollups(q: RollupQuery): Promise<EvaluationRollup[]> {
-    // Computed from the kept windows: a window counts in the bucket of its start.
+    // Computed from the kept windows: a window counts in the bucket of its start, and a bucket overlapping [from, to) is whole.
     const first = bucketStartOf(q.from, q.resolution);
-    const evals = this.evaluationsOf(q.modelId, q.windowName).filter((e) => e.windowStart >= first && e.windowStart < q.to);
+    const end = bucketStartOf(q.to - 1, q.resolution) + RESOLUTION_MS[q.resolution];
+    const evals = this.evaluationsOf(q.modelId, q.windowName).filter((e) => e.windowStart >= first && e.windowStart < end);
     return rollup(evals, q.resolution).map((r) => onlyFeatures(r, q.features));
   }
 
