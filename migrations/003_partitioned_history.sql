@@ -1,13 +1,13 @@
 -- driftstream schema, version 3: evaluation history that scales.
 --
--- * Evaluations live in `evaluations`, range-partitioned by window start (one partition per UTC day),
+-- * Evaluations live in `evaluation_rows`, range-partitioned by window start (one partition per UTC day),
 --   one compact row per (series, window start): a series is a (model, window name) pair
 --   (`history_series`), and what consecutive windows share (reference, model version, feature names,
 --   types, reference counts) is stored once in `history_layouts`. The statistics people query are
 --   columns: scalars per window, and one real[] per statistic with one element per layout name.
 -- * The whole evaluation (histograms, verdict evidence) is kept as `detail` only for windows that
 --   drifted (or every window, by setting), and for the newest window of each series in
---   `evaluation_latest`.
+--   `evaluation_latest`. The view `evaluations` adds each row's model and window name.
 -- * Hourly and daily roll-ups (`evaluation_rollups_hourly` by month, `evaluation_rollups_daily` by
 --   year) answer long ranges; `evaluation_rollups_pending` lists the hours whose windows changed.
 -- * Partitions are created ahead and dropped by retention with the two functions below; they need
@@ -90,7 +90,7 @@ CREATE TABLE history_layouts (
   names     text[] NOT NULL
 );
 
-CREATE TABLE evaluations (
+CREATE TABLE evaluation_rows (
   series_id      integer NOT NULL,
   window_start   timestamptz NOT NULL,
   window_end     timestamptz NOT NULL,
@@ -122,7 +122,7 @@ CREATE TABLE evaluations (
   performance    jsonb,
   evaluation_id  text,                     -- only when it is not the one derived from model, window and start
   detail         jsonb,                    -- the whole evaluation, for windows that drifted
-  CONSTRAINT evaluations_pkey PRIMARY KEY (series_id, window_start)
+  CONSTRAINT evaluation_rows_pkey PRIMARY KEY (series_id, window_start)
 ) PARTITION BY RANGE (window_start);
 
 CREATE TABLE evaluation_latest (
@@ -183,10 +183,14 @@ SELECT DISTINCT ON (md5(layout::text)) md5(layout::text), layout,
   ARRAY(SELECT n ->> 0 FROM jsonb_array_elements((layout -> 'features') || (layout -> 'outputs')) AS x(n))
 FROM moving;
 
-SELECT driftstream_partition('evaluations', 'day', d)
+SELECT driftstream_partition('evaluation_rows', 'day', d)
 FROM generate_series((SELECT date_trunc('day', min(window_start)) FROM moving), (SELECT max(window_start) FROM moving), interval '1 day') AS d;
+SELECT driftstream_partition('evaluation_rollups_hourly', 'month', d)
+FROM generate_series((SELECT date_trunc('month', min(window_start)) FROM moving), (SELECT max(window_start) FROM moving), interval '1 month') AS d;
+SELECT driftstream_partition('evaluation_rollups_daily', 'year', d)
+FROM generate_series((SELECT date_trunc('year', min(window_start)) FROM moving), (SELECT max(window_start) FROM moving), interval '1 year') AS d;
 
-INSERT INTO evaluations (series_id, window_start, window_end, evaluated_at, sample_size, layout_id, drift_share, dataset_drift,
+INSERT INTO evaluation_rows (series_id, window_start, window_end, evaluated_at, sample_size, layout_id, drift_share, dataset_drift,
   alertable, max_severity, flags, n_current, missing, psi, ks, ks_p, ks_error, wasserstein, jensen_shannon, hellinger, chi_square,
   chi_square_p, chi_square_dof, out_of_range, proxy, type_errors, new_categories, performance, evaluation_id, detail)
 SELECT m.series_id, m.window_start, m.window_end, m.evaluated_at, m.sample_size, l.layout_id, m.drift_share, m.dataset_drift,
@@ -239,3 +243,7 @@ SELECT DISTINCT series_id, date_trunc('hour', window_start AT TIME ZONE 'UTC') A
 DROP TABLE performance_results;
 DROP TABLE drift_results;
 DROP TABLE evaluations_v2;
+
+-- Evaluations by model and window name, as SQL readers of version 2 queried them (the partitions are pruned through it).
+CREATE VIEW evaluations AS
+  SELECT s.model_id, s.window_name, e.* FROM evaluation_rows e JOIN history_series s USING (series_id);

@@ -30,6 +30,7 @@ import { createPgPool, pgHealthCheck } from '../adapters/postgres/pg-pool.js';
 import { migrationStatus, runMigrations, type MigrationStatus } from '../adapters/postgres/migrate.js';
 import { PostgresModelRepository } from '../adapters/postgres/postgres-model-repository.js';
 import { PostgresResultRepository } from '../adapters/postgres/postgres-result-repository.js';
+import { HistoryMaintenance } from '../adapters/postgres/history-maintenance.js';
 import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
 import type { HistoryBackpressure } from '../ports/history-backpressure.js';
 
@@ -125,6 +126,19 @@ function writerBackpressure(w: BufferedResultWriter): HistoryBackpressure {
   };
 }
 
+/** Partitions ahead, roll-ups and retention of the history tables, run every DRIFTSTREAM_HISTORY_MAINTENANCE_INTERVAL. */
+function historyMaintenance(pool: pg.Pool, config: Config, logger: Logger): HistoryMaintenance {
+  const h = config.history;
+  const maintenance = new HistoryMaintenance(pool, {
+    retention: { evaluation_rows: h.retentionMs, evaluation_rollups_hourly: h.hourlyRetentionMs, evaluation_rollups_daily: h.dailyRetentionMs },
+    partitionsAhead: h.partitionsAhead,
+    intervalMs: h.maintenanceIntervalMs,
+    logger,
+  });
+  maintenance.start();
+  return maintenance;
+}
+
 /**
  * Models and history: in PostgreSQL (migrated first, history written through
  * a bounded buffer) when DRIFTSTREAM_DATABASE_URL is set. On a failed
@@ -153,9 +167,11 @@ async function createHistoryAdapters(
     for (const close of opened.closers) await close();
     throw err;
   }
-  const writer = new BufferedResultWriter(new PostgresResultRepository(pool), { capacity: config.detector.historyBuffer, logger, metrics });
+  const writer = new BufferedResultWriter(new PostgresResultRepository(pool, { detail: config.history.detail }), { capacity: config.detector.historyBuffer, logger, metrics });
+  const maintenance = historyMaintenance(pool, config, logger);
   opened.healthChecks.push(pgHealthCheck(pool, metrics));
   opened.closers.unshift(() => pool.end());
+  opened.closers.unshift(() => maintenance.close());
   logger.info({ db: redactUrl(config.databaseUrl), schema: config.databaseSchema }, 'models and history in postgres');
   return { models: new PostgresModelRepository(pool), results: writer, history: writerBackpressure(writer), writer };
 }

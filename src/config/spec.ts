@@ -84,4 +84,10 @@ export const CONFIG_SPEC: readonly VarSpec[] = [
   { name: 'DRIFTSTREAM_MEMORY_LABEL_CAPACITY', kind: 'int', default: '100000', min: 1, description: 'Without Redis: most inferences kept in memory waiting for their label (and labels waiting for their inference); when full the oldest go first, counted in driftstream_label_join_evicted_total (inferences) and as expired (labels).' },
   { name: 'DRIFTSTREAM_RESOLVE_AFTER', kind: 'int', default: '3', min: 1, description: 'Clean evaluations before a firing alert resolves.' },
   { name: 'DRIFTSTREAM_HISTORY_BUFFER', kind: 'int', default: '10000', min: 10, description: 'Rows buffered for PostgreSQL before the consumer pauses.' },
+  { name: 'DRIFTSTREAM_HISTORY_DETAIL', kind: 'enum', default: 'drift', values: ['drift', 'all'], description: 'Which evaluations PostgreSQL keeps whole (histograms, verdict evidence) besides their statistics: `drift` (windows that drifted, and the newest window of each model and window) or `all` (about 10x the storage).' },
+  { name: 'DRIFTSTREAM_HISTORY_RETENTION', kind: 'duration', default: '30d', description: 'How long PostgreSQL keeps evaluations of single windows (dropped a day partition at a time); 0 keeps them forever.' },
+  { name: 'DRIFTSTREAM_HISTORY_HOURLY_RETENTION', kind: 'duration', default: '400d', description: 'How long PostgreSQL keeps hourly roll-ups (dropped a month partition at a time); 0 keeps them forever.' },
+  { name: 'DRIFTSTREAM_HISTORY_DAILY_RETENTION', kind: 'duration', default: '0', description: 'How long PostgreSQL keeps daily roll-ups (dropped a year partition at a time); 0 keeps them forever.' },
+  { name: 'DRIFTSTREAM_HISTORY_PARTITIONS_AHEAD', kind: 'int', default: '3', min: 1, description: 'Partitions of each history table created ahead of time (days of evaluations, months of hourly and years of daily roll-ups).' },
+  { name: 'DRIFTSTREAM_HISTORY_MAINTENANCE_INTERVAL', kind: 'duration', default: '1m', description: 'How often a detector creates partitions ahead, drops expired ones and rolls new windows up (one process at a time does it).' },
 ] as const;

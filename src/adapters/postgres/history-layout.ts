@@ -22,16 +22,28 @@ export interface HistoryLayout {
   dataQuality: boolean;
 }
 
+/** jsonb's order of object keys (shorter first, then bytewise), so a layout the migrations built from stored JSON matches this one. */
+function jsonbOrder(a: string, b: string): number {
+  const ba = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ba.length - bb.length || Buffer.compare(ba, bb);
+}
+
+const keysOf = (r: object) => Object.keys(r).sort(jsonbOrder);
+
 const entries = (r: Evaluation['features'] | undefined): LayoutEntry[] =>
-  Object.entries(r ?? {}).map(([name, f]) => [name, f.type, Number.isFinite(f.nReference) ? f.nReference : null]);
+  keysOf(r ?? {}).map((name) => {
+    const f = r![name];
+    return [name, f.type, Number.isFinite(f.nReference) ? f.nReference : null];
+  });
 
 /** The layout of an evaluation. */
 export function layoutOf(e: Evaluation): HistoryLayout {
   const layout: HistoryLayout = { features: entries(e.features), outputs: entries(e.prediction), dataQuality: e.dataQuality !== undefined };
   if (e.referenceId !== undefined && e.referenceId !== null) layout.referenceId = e.referenceId;
   if (e.modelVersion !== undefined && e.modelVersion !== null) layout.modelVersion = e.modelVersion;
-  if (e.proxy) layout.proxy = Object.keys(e.proxy);
-  if (e.dataQuality) layout.outOfRange = Object.keys(e.dataQuality.outOfRange ?? {});
+  if (e.proxy) layout.proxy = keysOf(e.proxy);
+  if (e.dataQuality) layout.outOfRange = keysOf(e.dataQuality.outOfRange ?? {});
   return layout;
 }
 

@@ -6,7 +6,7 @@ export type PartitionPeriod = 'day' | 'month' | 'year';
 
 /** The partitioned history tables and their partition periods. */
 export const PARTITIONED_TABLES = {
-  evaluations: 'day',
+  evaluation_rows: 'day',
   evaluation_rollups_hourly: 'month',
   evaluation_rollups_daily: 'year',
 } as const satisfies Record<string, PartitionPeriod>;

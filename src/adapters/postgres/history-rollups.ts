@@ -6,7 +6,7 @@ import type { HistoryDictionary } from './history-dictionary.js';
 import { pgCall, pgTransaction } from './pg-pool.js';
 
 /** Evaluation rows with their series' model and window name. */
-export const EVALUATION_SELECT = 'SELECT s.model_id, s.window_name, e.* FROM evaluations e JOIN history_series s USING (series_id)';
+export const EVALUATION_SELECT = 'SELECT s.model_id, s.window_name, e.* FROM evaluation_rows e JOIN history_series s USING (series_id)';
 
 /** Evaluations of stored rows: whole when the row kept its detail, else from the compact columns. */
 export async function decodeRows(dict: HistoryDictionary, rows: readonly StoredEvaluationRow[]): Promise<Evaluation[]> {

@@ -32,7 +32,7 @@ const UPDATES = ROW_COLUMNS.filter((c) => c !== 'series_id' && c !== 'window_sta
 /** Upserts the rows (a staler re-evaluation, with fewer samples, never replaces a fuller one); returns the keys written. */
 async function upsertRows(client: pg.PoolClient, rows: readonly EvaluationRow[]): Promise<Set<string>> {
   const { rows: written } = await client.query<{ series_id: number; window_start: Date }>(
-    `INSERT INTO evaluations AS t (${ROW_COLUMNS.join(', ')})
+    `INSERT INTO evaluation_rows AS t (${ROW_COLUMNS.join(', ')})
      SELECT ${ROW_COLUMNS.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${ROW_TYPES})
      ON CONFLICT (series_id, window_start) DO UPDATE SET ${UPDATES}
      WHERE EXCLUDED.sample_size >= t.sample_size
@@ -65,7 +65,7 @@ async function afterWrite(client: pg.PoolClient, written: readonly { seriesId: n
 /**
  * Drift, performance and alert history in PostgreSQL.
  *
- * Evaluations are compact rows of the day-partitioned `evaluations` table,
+ * Evaluations are compact rows of the day-partitioned `evaluation_rows` table,
  * keyed by (series, window start), where a series is a (model, window name):
  * the statistics as real[] columns on a layout shared by consecutive windows,
  * the whole evaluation only for windows that drifted (or all, with detail
@@ -96,7 +96,7 @@ export class PostgresResultRepository implements ResultRepository {
     const layouts = evals.map(layoutOf);
     const layoutIds = await this.dict.layoutIdsOf(layouts);
     const starts = evals.map((e) => e.windowStart);
-    await this.partitions.ensure('evaluations', starts);
+    await this.partitions.ensure('evaluation_rows', starts);
     await this.partitions.ensure('evaluation_rollups_hourly', starts);
     await this.partitions.ensure('evaluation_rollups_daily', starts);
     const items = evals
