@@ -152,6 +152,14 @@ export function rollupOfEvaluation(e: Evaluation, resolution: RollupResolution):
   };
 }
 
+/** A point of a history: one bucket of a roll-up, or one window (resolution `window`, its bounds the window's). */
+export type HistoryPoint = Omit<EvaluationRollup, 'resolution'> & { resolution: RollupResolution | 'window' };
+
+/** One evaluation as a history point of its own window. */
+export function pointOfEvaluation(e: Evaluation): HistoryPoint {
+  return { ...rollupOfEvaluation(e, 'hour'), resolution: 'window', bucketStart: e.windowStart, bucketEnd: e.windowEnd };
+}
+
 /** Two buckets of one series as one (counts add, means weigh by windows, maxima and severities take the larger). */
 export function mergeRollups(a: EvaluationRollup, b: EvaluationRollup): EvaluationRollup {
   const windows = a.windows + b.windows;
@@ -194,7 +202,7 @@ function rebucket(r: EvaluationRollup, resolution: RollupResolution): Evaluation
 const pick = <T>(r: Record<string, T>, names: ReadonlySet<string>): Record<string, T> => Object.fromEntries(Object.entries(r).filter(([k]) => names.has(k)));
 
 /** The roll-up with only the named features (and score / prediction); all of them when `names` is unset. */
-export function onlyFeatures(r: EvaluationRollup, names: readonly string[] | undefined): EvaluationRollup {
+export function onlyFeatures<T extends Pick<EvaluationRollup, 'features' | 'prediction'>>(r: T, names: readonly string[] | undefined): T {
   if (!names) return r;
   const keep = new Set(names);
   return { ...r, features: pick(r.features, keep), ...(r.prediction ? { prediction: pick(r.prediction, keep) } : {}) };

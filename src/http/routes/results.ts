@@ -8,6 +8,7 @@ import { httpError } from '../errors.js';
 import { featuresOf, latestEvaluation, requireModel, resolveWindow } from '../model-view.js';
 import { parseTime, type RouteContext } from '../route-context.js';
 import { errorResponses, modelIdParams, timeParam } from '../schemas.js';
+import { historyRoutes } from './history.js';
 
 /** Evaluations without their plot histograms: the drift and windows answers stay small. */
 function lean(e: Evaluation): Evaluation {
@@ -192,6 +193,7 @@ export async function resultRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   app.get<FeatureParams & { Querystring: HistoryQuery }>('/api/v1/models/:modelId/features/:feature', { preHandler: guard.read, schema: featureSchema }, (request) =>
     featureView(deps, request.params.modelId, request.params.feature, request.query),
   );
+  await historyRoutes(app, ctx);
 }
 
 function notEvaluated(modelId: string, windowName: string): never {
