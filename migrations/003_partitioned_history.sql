@@ -103,12 +103,11 @@ CREATE TABLE evaluation_rows (
   max_severity   smallint NOT NULL,        -- 0 NONE, 1 WARNING, 2 CRITICAL
   -- One element per layout name:
   flags          smallint[] NOT NULL,      -- severity (bits 0-1), drift (bit 2), below minSamples (bit 3)
-  n_current      integer[] NOT NULL,
+  n_current      integer[],                -- NULL when present + missing = sample_size for every name
   missing        integer[],                -- NULL when nothing was missing
   psi            real[],
   ks             real[],
   ks_p           real[],
-  ks_error       real[],
   wasserstein    real[],
   jensen_shannon real[],
   hellinger      real[],
@@ -191,7 +190,7 @@ SELECT driftstream_partition('evaluation_rollups_daily', 'year', d)
 FROM generate_series((SELECT date_trunc('year', min(window_start)) FROM moving), (SELECT max(window_start) FROM moving), interval '1 year') AS d;
 
 INSERT INTO evaluation_rows (series_id, window_start, window_end, evaluated_at, sample_size, layout_id, drift_share, dataset_drift,
-  alertable, max_severity, flags, n_current, missing, psi, ks, ks_p, ks_error, wasserstein, jensen_shannon, hellinger, chi_square,
+  alertable, max_severity, flags, n_current, missing, psi, ks, ks_p, wasserstein, jensen_shannon, hellinger, chi_square,
   chi_square_p, chi_square_dof, out_of_range, proxy, type_errors, new_categories, performance, evaluation_id, detail)
 SELECT m.series_id, m.window_start, m.window_end, m.evaluated_at, m.sample_size, l.layout_id, m.drift_share, m.dataset_drift,
   m.alertable,
@@ -200,13 +199,14 @@ SELECT m.series_id, m.window_start, m.window_end, m.evaluated_at, m.sample_size,
                 + CASE WHEN (r ->> 'drift')::boolean THEN 4 ELSE 0 END
                 + CASE WHEN (r ->> 'belowMinSamples')::boolean THEN 8 ELSE 0 END)::smallint
         FROM jsonb_array_elements(r.results) WITH ORDINALITY AS x(r, i) ORDER BY i),
-  ARRAY(SELECT coalesce((r ->> 'nCurrent')::integer, 0) FROM jsonb_array_elements(r.results) WITH ORDINALITY AS x(r, i) ORDER BY i),
+  CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(r.results) AS x(r)
+                   WHERE coalesce((r ->> 'nCurrent')::bigint, 0) + coalesce((r ->> 'missing')::bigint, 0) <> m.sample_size)
+    THEN ARRAY(SELECT coalesce((r ->> 'nCurrent')::integer, 0) FROM jsonb_array_elements(r.results) WITH ORDINALITY AS x(r, i) ORDER BY i) END,
   CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(r.results) AS x(r) WHERE coalesce((r ->> 'missing')::integer, 0) <> 0)
     THEN ARRAY(SELECT coalesce((r ->> 'missing')::integer, 0) FROM jsonb_array_elements(r.results) WITH ORDINALITY AS x(r, i) ORDER BY i) END,
   ARRAY(SELECT driftstream_real((r ->> 'psi')::float8) FROM jsonb_array_elements(r.results) WITH ORDINALITY AS x(r, i) ORDER BY i),
   ARRAY(SELECT driftstream_real((r -> 'ks' ->> 'statistic')::float8) FROM jsonb_array_elements(r.results) WITH ORDINALITY AS x(r, i) ORDER BY i),
   ARRAY(SELECT driftstream_real((r -> 'ks' ->> 'pValue')::float8) FROM jsonb_array_elements(r.results) WITH ORDINALITY AS x(r, i) ORDER BY i),
-  ARRAY(SELECT driftstream_real((r -> 'ks' ->> 'errorBound')::float8) FROM jsonb_array_elements(r.results) WITH ORDINALITY AS x(r, i) ORDER BY i),
   ARRAY(SELECT driftstream_real((r ->> 'wassersteinNormed')::float8) FROM jsonb_array_elements(r.results) WITH ORDINALITY AS x(r, i) ORDER BY i),
   ARRAY(SELECT driftstream_real((r ->> 'jensenShannon')::float8) FROM jsonb_array_elements(r.results) WITH ORDINALITY AS x(r, i) ORDER BY i),
   ARRAY(SELECT driftstream_real((r ->> 'hellinger')::float8) FROM jsonb_array_elements(r.results) WITH ORDINALITY AS x(r, i) ORDER BY i),

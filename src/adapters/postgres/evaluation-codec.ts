@@ -22,7 +22,6 @@ const REAL_COLUMNS = {
   psi: (f: FeatureResult) => f.psi,
   ks: (f: FeatureResult) => f.ks?.statistic,
   ks_p: (f: FeatureResult) => f.ks?.pValue,
-  ks_error: (f: FeatureResult) => f.ks?.errorBound,
   wasserstein: (f: FeatureResult) => f.wassersteinNormed,
   jensen_shannon: (f: FeatureResult) => f.jensenShannon,
   hellinger: (f: FeatureResult) => f.hellinger,
@@ -46,7 +45,7 @@ export interface EvaluationRow extends Record<RealColumn, (number | string | nul
   alertable: boolean;
   max_severity: number;
   flags: number[];
-  n_current: number[];
+  n_current: number[] | null;
   missing: number[] | null;
   chi_square_dof: (number | null)[] | null;
   out_of_range: (number | string | null)[] | null;
@@ -99,7 +98,8 @@ export function encodeEvaluation(e: Evaluation, ids: { seriesId: number; layoutI
     alertable: e.alertable,
     max_severity: results.reduce((m, f) => Math.max(m, severityOf(f)), 0),
     flags: results.map(flagsOf),
-    n_current: results.map((f) => f.nCurrent ?? 0),
+    // Values present and missing add up to the window's events for every feature unless a caller says otherwise.
+    n_current: results.every((f) => f.nCurrent + (f.missing ?? 0) === e.sampleSize) ? null : results.map((f) => f.nCurrent ?? 0),
     missing: results.some((f) => (f.missing ?? 0) !== 0) ? results.map((f) => f.missing ?? 0) : null,
     chi_square_dof: dof.every((d) => d === null) ? null : dof,
     out_of_range: layout.outOfRange?.map((n) => toReal(e.dataQuality?.outOfRange[n])) ?? null,
@@ -128,8 +128,8 @@ const at = (a: readonly (number | null)[] | null, i: number): number | undefined
 
 function decodeFeature(row: StoredEvaluationRow, i: number, entry: LayoutEntry): FeatureResult {
   const [name, type, nReference] = entry;
-  const nCurrent = row.n_current[i];
   const missing = row.missing?.[i] ?? 0;
+  const nCurrent = row.n_current?.[i] ?? Number(row.sample_size) - missing;
   const flags = row.flags[i];
   const f: FeatureResult = {
     type,
@@ -142,7 +142,8 @@ function decodeFeature(row: StoredEvaluationRow, i: number, entry: LayoutEntry):
   };
   const v = (c: RealColumn) => at(row[c], i);
   if (v('psi') !== undefined) f.psi = v('psi');
-  if (v('ks') !== undefined) f.ks = { statistic: v('ks')!, pValue: v('ks_p') ?? NaN, errorBound: v('ks_error') ?? NaN };
+  // The error bound of KS (from the digests' ranks) is kept only with the whole evaluation.
+  if (v('ks') !== undefined) f.ks = { statistic: v('ks')!, pValue: v('ks_p') ?? NaN, errorBound: NaN };
   if (v('wasserstein') !== undefined) f.wassersteinNormed = v('wasserstein');
   if (v('jensen_shannon') !== undefined) f.jensenShannon = v('jensen_shannon');
   if (v('hellinger') !== undefined) f.hellinger = v('hellinger');

@@ -94,12 +94,12 @@ export class HistoryDictionary {
     return new Map(layouts.map((l) => [JSON.stringify(l), this.layoutIds.get(JSON.stringify(l))!]));
   }
 
-  /** The layouts of these ids. */
-  async layoutsOf(ids: Iterable<number>): Promise<Map<number, HistoryLayout>> {
+  /** The layouts of these ids (read on `db`: a transaction's client, so it needs no second connection). */
+  async layoutsOf(ids: Iterable<number>, db: Pick<pg.Pool, 'query'> = this.pool): Promise<Map<number, HistoryLayout>> {
     const missing = [...new Set(ids)].filter((id) => !this.layouts.has(id));
     if (missing.length > 0) {
       const { rows } = await pgCall('read history layouts', () =>
-        this.pool.query<{ layout_id: number; layout: HistoryLayout }>('SELECT layout_id, layout FROM history_layouts WHERE layout_id = ANY($1::int[])', [missing]),
+        db.query<{ layout_id: number; layout: HistoryLayout }>('SELECT layout_id, layout FROM history_layouts WHERE layout_id = ANY($1::int[])', [missing]),
       );
       for (const r of rows) this.layouts.set(r.layout_id, r.layout);
     }

@@ -9,8 +9,8 @@ import { pgCall, pgTransaction } from './pg-pool.js';
 export const EVALUATION_SELECT = 'SELECT s.model_id, s.window_name, e.* FROM evaluation_rows e JOIN history_series s USING (series_id)';
 
 /** Evaluations of stored rows: whole when the row kept its detail, else from the compact columns. */
-export async function decodeRows(dict: HistoryDictionary, rows: readonly StoredEvaluationRow[]): Promise<Evaluation[]> {
-  const layouts = await dict.layoutsOf(rows.filter((r) => !r.detail).map((r) => r.layout_id));
+export async function decodeRows(dict: HistoryDictionary, rows: readonly StoredEvaluationRow[], db?: pg.PoolClient): Promise<Evaluation[]> {
+  const layouts = await dict.layoutsOf(rows.filter((r) => !r.detail).map((r) => r.layout_id), db);
   return rows.map((r) => r.detail ?? decodeEvaluation(r, layouts.get(r.layout_id)!));
 }
 
@@ -54,6 +54,9 @@ function fromRollupRow(r: RollupRow, resolution: RollupResolution): EvaluationRo
   };
 }
 
+/** Fractions at the precision of `real` (7 significant digits): a roll-up's JSON is half as long. */
+const toRealPrecision = (_key: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v) ? Number(v.toPrecision(7)) : v);
+
 function toRollupRow(seriesId: number, r: EvaluationRollup) {
   return {
     series_id: seriesId,
@@ -82,7 +85,7 @@ async function writeRollups(client: pg.PoolClient, resolution: RollupResolution,
        max_severity, features, prediction, performance)
      SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(series_id int, bucket_start timestamptz, windows int, alertable_windows int, drift_windows int,
        sample_size bigint, drift_share_mean real, drift_share_max real, max_severity smallint, features jsonb, prediction jsonb, performance jsonb)`,
-    [JSON.stringify(computed.map((c) => toRollupRow(c.seriesId, c.r)))],
+    [JSON.stringify(computed.map((c) => toRollupRow(c.seriesId, c.r)), toRealPrecision)],
   );
 }
 
@@ -105,7 +108,7 @@ async function rollHours(client: pg.PoolClient, dict: HistoryDictionary, hours: 
      WHERE e.window_start >= $3 AND e.window_start < $4`,
     [hours.map((h) => h.series_id), hours.map((h) => h.hour.toISOString()), new Date(Math.min(...times)).toISOString(), new Date(Math.max(...times) + RESOLUTION_MS.hour).toISOString()],
   );
-  const evals = await decodeRows(dict, rows);
+  const evals = await decodeRows(dict, rows, client);
   const seriesOfRow = new Map(evals.map((e, i) => [e, rows[i].series_id]));
   const computed = [...groupBySeries(evals, (e) => seriesOfRow.get(e)!)].flatMap(([seriesId, list]) => rollup(list, 'hour').map((r) => ({ seriesId, r })));
   await writeRollups(client, 'hour', hours.map((h) => ({ seriesId: h.series_id, start: h.hour.getTime() })), computed);
