@@ -171,7 +171,7 @@ async function generateFleet(pool: pg.Pool, repo: PostgresResultRepository, end:
   await pool.query(
     `INSERT INTO evaluation_rollups_daily
      SELECT series_id, date_trunc('day', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1440, 1440, 30, 1440000, 0.05, 0.3, 1, features, prediction, performance
-     FROM evaluation_rollups_hourly WHERE extract(hour FROM bucket_start AT TIME ZONE 'UTC') = 0`,
+     FROM evaluation_rollups_hourly WHERE extract(hour FROM bucket_start AT TIME ZONE 'UTC') = 0 ON CONFLICT DO NOTHING`,
   );
   const tr = Date.now();
   const minuteRows = async (where: string, from: number) =>
