@@ -28,6 +28,8 @@ import { Pane } from '../src/core/windows/pane.js';
 import { createPaneLayout } from '../src/core/windows/pane-layout.js';
 import { cleanProfile } from '../load-tests/scenario.js';
 import { TrafficGenerator, featureTypes } from '../load-tests/traffic.js';
+
+const FEATURE_NAMES = [...Object.keys(featureTypes()), 'score'];
 import { saveVersion2Evaluations } from '../tests/support/legacy-history.js';
 
 const MINUTE = 60_000;
@@ -161,16 +163,17 @@ async function generateFleet(pool: pg.Pool, repo: PostgresResultRepository, end:
   await pool.query(
     `INSERT INTO evaluation_rollups_hourly
      SELECT s.series_id, h, 60, 60, (random() < 0.02)::int, 60000 + (random() * 1000)::int, random() * 0.1, random() * 0.3, (random() < 0.05)::int,
-            r.features, r.prediction, r.performance
+            r.feature_names, r.output_names, r.feature_windows, r.feature_drift_windows, r.feature_severity, r.features, r.prediction, r.performance
      FROM history_series s CROSS JOIN generate_series($1::timestamptz, $2::timestamptz - interval '1 hour', interval '1 hour') AS h
-     CROSS JOIN (SELECT features, prediction, performance FROM evaluation_rollups_hourly LIMIT 1) AS r
+     CROSS JOIN (SELECT * FROM evaluation_rollups_hourly LIMIT 1) AS r
      WHERE NOT (s.model_id = 'm0000' AND h = $1::timestamptz)`,
     [new Date(start).toISOString(), new Date(end).toISOString()],
   );
   log(pad(`generated hourly roll-ups: ${models} models x ${days * 24} hours`) + `${((Date.now() - t) / 1000).toFixed(1)} s`);
   await pool.query(
     `INSERT INTO evaluation_rollups_daily
-     SELECT series_id, date_trunc('day', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1440, 1440, 30, 1440000, 0.05, 0.3, 1, features, prediction, performance
+     SELECT series_id, date_trunc('day', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1440, 1440, 30, 1440000, 0.05, 0.3, 1,
+            feature_names, output_names, feature_windows, feature_drift_windows, feature_severity, features, prediction, performance
      FROM evaluation_rollups_hourly WHERE extract(hour FROM bucket_start AT TIME ZONE 'UTC') = 0 ON CONFLICT DO NOTHING`,
   );
   const tr = Date.now();
@@ -230,9 +233,11 @@ async function queries(): Promise<void> {
     const q = { modelId: 'm0000', windowName: '1m', from, to: end };
     let points = 0;
     const hourly = await timed(repeats, async () => (points = (await repo.listRollups({ ...q, resolution: 'hour' })).length));
-    log(pad(`hourly roll-ups, ${points} points, every feature (what /history answers)`) + fmt(hourly));
+    log(pad(`hourly roll-ups, ${points} points, every feature's counts (/history)`) + fmt(hourly));
     const one = await timed(repeats, () => repo.listRollups({ ...q, resolution: 'hour', features: ['f00'] }));
-    log(pad('hourly roll-ups, one feature') + fmt(one));
+    log(pad('hourly roll-ups, one feature\'s statistics (/history?feature=f00)') + fmt(one));
+    const all = await timed(Math.min(repeats, 5), () => repo.listRollups({ ...q, resolution: 'hour', features: FEATURE_NAMES }));
+    log(pad('hourly roll-ups, every feature\'s statistics') + fmt(all));
     const daily = await timed(repeats, async () => (points = (await repo.listRollups({ ...q, resolution: 'day' })).length));
     log(pad(`daily roll-ups, ${points} points`) + fmt(daily));
     const raw = await timed(Math.min(repeats, 3), async () => (points = (await repo.listEvaluations({ ...q, limit: days * 1_440 })).length));

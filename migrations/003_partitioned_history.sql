@@ -140,6 +140,12 @@ CREATE TABLE evaluation_rollups_hourly (
   drift_share_mean  real NOT NULL,
   drift_share_max   real NOT NULL,
   max_severity      smallint NOT NULL,
+  -- Per feature then output, in these names' order, what a long-range overview reads without the JSON below:
+  feature_names     text[] NOT NULL,
+  output_names      text[] NOT NULL,
+  feature_windows   integer[] NOT NULL,
+  feature_drift_windows integer[] NOT NULL,
+  feature_severity  smallint[] NOT NULL,
   features          jsonb NOT NULL,        -- {feature: {windows, driftWindows, severity, psi: {n, mean, max}, ...}}
   prediction        jsonb,
   performance       jsonb,

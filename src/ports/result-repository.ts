@@ -29,7 +29,10 @@ export interface RollupQuery {
   resolution: RollupResolution;
   from: number;
   to: number;
-  /** Features (and score / prediction) to include; all when unset. */
+  /**
+   * Features (and score / prediction) to include with their statistics; unset, every feature with
+   * its window counts and severity only.
+   */
   features?: readonly string[];
 }
 

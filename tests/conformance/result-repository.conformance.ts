@@ -97,7 +97,17 @@ export function resultRepositoryConformance(
       await repo.saveEvaluations([{ ...evals[5], sampleSize: 2_000 }]);
       await repo.saveEvaluations([makeEvaluation({ modelId: 'other', windowStart: T0 })]);
       await settle(repo);
-      const hours = await repo.listRollups({ modelId: 'credit-risk', windowName: '1m', resolution: 'hour', from: T0, to: T0 + 2 * HOUR });
+      const overview = await repo.listRollups({ modelId: 'credit-risk', windowName: '1m', resolution: 'hour', from: T0, to: T0 + 2 * HOUR });
+      // Without features named, every feature comes with its counts and severity only.
+      expect(overview[1].features).toEqual({
+        age: { windows: 30, driftWindows: 1, severity: 'CRITICAL' },
+        region: { windows: 30, driftWindows: 0, severity: 'NONE' },
+      });
+      expect(overview[1].prediction).toEqual({ score: { windows: 30, driftWindows: 0, severity: 'NONE' } });
+      const hours = await repo.listRollups({ modelId: 'credit-risk', windowName: '1m', resolution: 'hour', from: T0, to: T0 + 2 * HOUR, features: ['age'] });
+      expect(hours.map((h) => Object.keys(h.features))).toEqual([['age'], ['age']]);
+      expect(hours[0].prediction).toEqual({});
+      expect(overview.map((h) => [h.bucketStart, h.windows, h.sampleSize])).toEqual(hours.map((h) => [h.bucketStart, h.windows, h.sampleSize]));
       expect(hours.map((h) => [h.bucketStart - T0, h.bucketEnd - T0, h.windows, h.driftWindows, h.severity])).toEqual([
         [0, HOUR, 60, 0, 'NONE'],
         [HOUR, 2 * HOUR, 30, 1, 'CRITICAL'],
@@ -105,7 +115,7 @@ export function resultRepositoryConformance(
       expect(hours[0].sampleSize).toBe(59 * 1_234 + 2_000);
       expect(hours[0].features.age.psi?.max).toBeCloseTo(0.01 + 59 / 1_000, 6);
       expect(hours[0].features.age.psi?.mean).toBeCloseTo(0.01 + 29.5 / 1_000, 6);
-      expect(hours[1].features.age).toMatchObject({ windows: 30, driftWindows: 1, severity: 'CRITICAL' });
+      expect(hours[1].features.age).toMatchObject({ windows: 30, driftWindows: 1, severity: 'CRITICAL', ksPValueMin: 1e-9 });
       expect(hours[1].performance).toMatchObject({ windows: 30, labelled: 30 * 600 });
       const days = await repo.listRollups({ modelId: 'credit-risk', windowName: '1m', resolution: 'day', from: T0, to: T0 + HOUR, features: ['region'] });
       expect(days).toHaveLength(1);

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Evaluation } from '../../core/drift/types.js';
-import { onlyFeatures, rollup, RESOLUTION_MS, type EvaluationRollup, type RollupResolution } from '../../core/history/rollup.js';
+import { rollup, RESOLUTION_MS, type EvaluationRollup, type RollupResolution } from '../../core/history/rollup.js';
 import { decodeEvaluation, type StoredEvaluationRow } from './evaluation-codec.js';
 import type { HistoryDictionary } from './history-dictionary.js';
 import { pgCall, pgTransaction } from './pg-pool.js';
@@ -16,6 +16,15 @@ export async function decodeRows(dict: HistoryDictionary, rows: readonly StoredE
 
 const TABLES: Record<RollupResolution, string> = { hour: 'evaluation_rollups_hourly', day: 'evaluation_rollups_daily' };
 const SEVERITY_RANK = { NONE: 0, WARNING: 1, CRITICAL: 2 } as const;
+const SEVERITIES = ['NONE', 'WARNING', 'CRITICAL'] as const;
+
+/** Every feature's counts and severity from the overview arrays (no JSON read). */
+function overviewOf(r: RollupRow): Pick<EvaluationRollup, 'features' | 'prediction'> {
+  const at = (i: number) => ({ windows: r.feature_windows[i], driftWindows: r.feature_drift_windows[i], severity: SEVERITIES[r.feature_severity[i]] });
+  const features = Object.fromEntries(r.feature_names.map((n, i) => [n, at(i)]));
+  const prediction = Object.fromEntries(r.output_names.map((n, i) => [n, at(r.feature_names.length + i)]));
+  return { features, ...(r.output_names.length > 0 ? { prediction } : {}) };
+}
 
 interface RollupRow {
   model_id: string;
@@ -29,8 +38,14 @@ interface RollupRow {
   drift_share_mean: number;
   drift_share_max: number;
   max_severity: number;
-  features: EvaluationRollup['features'];
-  prediction: EvaluationRollup['prediction'] | null;
+  feature_names: string[];
+  output_names: string[];
+  feature_windows: number[];
+  feature_drift_windows: number[];
+  feature_severity: number[];
+  /** Absent when a read asked for the overview only. */
+  features?: EvaluationRollup['features'];
+  prediction?: EvaluationRollup['prediction'] | null;
   performance: EvaluationRollup['performance'] | null;
 }
 
@@ -47,9 +62,8 @@ function fromRollupRow(r: RollupRow, resolution: RollupResolution): EvaluationRo
     driftWindows: r.drift_windows,
     sampleSize: Number(r.sample_size),
     driftShare: { mean: r.drift_share_mean, max: r.drift_share_max },
-    severity: (['NONE', 'WARNING', 'CRITICAL'] as const)[r.max_severity],
-    features: r.features,
-    ...(r.prediction ? { prediction: r.prediction } : {}),
+    severity: SEVERITIES[r.max_severity],
+    ...(r.features ? { features: r.features, ...(r.prediction ? { prediction: r.prediction } : {}) } : overviewOf(r)),
     ...(r.performance ? { performance: r.performance } : {}),
   };
 }
@@ -58,7 +72,13 @@ function fromRollupRow(r: RollupRow, resolution: RollupResolution): EvaluationRo
 const toRealPrecision = (_key: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v) ? Number(v.toPrecision(7)) : v);
 
 function toRollupRow(seriesId: number, r: EvaluationRollup) {
+  const all = [...Object.values(r.features), ...Object.values(r.prediction ?? {})];
   return {
+    feature_names: Object.keys(r.features),
+    output_names: Object.keys(r.prediction ?? {}),
+    feature_windows: all.map((f) => f.windows),
+    feature_drift_windows: all.map((f) => f.driftWindows),
+    feature_severity: all.map((f) => SEVERITY_RANK[f.severity]),
     series_id: seriesId,
     bucket_start: new Date(r.bucketStart).toISOString(),
     windows: r.windows,
@@ -82,9 +102,12 @@ async function writeRollups(client: pg.PoolClient, resolution: RollupResolution,
   if (computed.length === 0) return;
   await client.query(
     `INSERT INTO ${table} (series_id, bucket_start, windows, alertable_windows, drift_windows, sample_size, drift_share_mean, drift_share_max,
-       max_severity, features, prediction, performance)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(series_id int, bucket_start timestamptz, windows int, alertable_windows int, drift_windows int,
-       sample_size bigint, drift_share_mean real, drift_share_max real, max_severity smallint, features jsonb, prediction jsonb, performance jsonb)`,
+       max_severity, feature_names, output_names, feature_windows, feature_drift_windows, feature_severity, features, prediction, performance)
+     SELECT series_id, bucket_start, windows, alertable_windows, drift_windows, sample_size, drift_share_mean, drift_share_max,
+       max_severity, feature_names, output_names, feature_windows, feature_drift_windows, feature_severity, features, prediction, performance
+     FROM jsonb_to_recordset($1::jsonb) AS x(series_id int, bucket_start timestamptz, windows int, alertable_windows int, drift_windows int,
+       sample_size bigint, drift_share_mean real, drift_share_max real, max_severity smallint, feature_names text[], output_names text[],
+       feature_windows int[], feature_drift_windows int[], feature_severity smallint[], features jsonb, prediction jsonb, performance jsonb)`,
     [JSON.stringify(computed.map((c) => toRollupRow(c.seriesId, c.r)), toRealPrecision)],
   );
 }
@@ -165,19 +188,34 @@ export function refreshRollups(pool: pg.Pool, dict: HistoryDictionary, scope: Re
   });
 }
 
-/** Stored roll-ups of one series overlapping [from, to), oldest first, with only the named features when given. */
+const OVERVIEW_COLUMNS = `series_id, bucket_start, windows, alertable_windows, drift_windows, sample_size, drift_share_mean, drift_share_max,
+  max_severity, feature_names, output_names, feature_windows, feature_drift_windows, feature_severity, performance`;
+
+/**
+ * Stored roll-ups of one series overlapping [from, to), oldest first. Without
+ * `features` only the overview columns are read (the per-feature JSON is never
+ * fetched); with them, only those features' JSON is sent.
+ */
 export async function readRollups(
   pool: pg.Pool,
   series: { seriesId: number; modelId: string; windowName: string },
   q: { resolution: RollupResolution; from: number; to: number; features?: readonly string[] },
 ): Promise<EvaluationRollup[]> {
   const from = Math.floor(q.from / RESOLUTION_MS[q.resolution]) * RESOLUTION_MS[q.resolution];
+  const detail = q.features
+    ? `, (SELECT coalesce(jsonb_object_agg(key, value), '{}') FROM jsonb_each(t.features) WHERE key = ANY($6)) AS features,
+         (SELECT jsonb_object_agg(key, value) FROM jsonb_each(t.prediction) WHERE key = ANY($6)) AS prediction`
+    : '';
   const { rows } = await pgCall('list roll-ups', () =>
     pool.query<RollupRow>(
-      `SELECT $1::text AS model_id, $2::text AS window_name, t.* FROM ${TABLES[q.resolution]} t
-       WHERE series_id = $3 AND bucket_start >= $4 AND bucket_start < $5 ORDER BY bucket_start`,
-      [series.modelId, series.windowName, series.seriesId, new Date(from).toISOString(), new Date(q.to).toISOString()],
+      `SELECT $1::text AS model_id, $2::text AS window_name, ${OVERVIEW_COLUMNS}${detail} FROM ${TABLES[q.resolution]} t
+       WHERE series_id = $3 AND bucket_start >= $4 AND bucket_start < $5 ${q.features ? '' : 'AND $6::text[] IS NULL'} ORDER BY bucket_start`,
+      [series.modelId, series.windowName, series.seriesId, new Date(from).toISOString(), new Date(q.to).toISOString(), q.features ?? null],
     ),
   );
-  return rows.map((r) => onlyFeatures(fromRollupRow(r, q.resolution), q.features));
+  return rows.map((r) => {
+    const rollup = fromRollupRow(r, q.resolution);
+    // Outputs not asked for leave an empty prediction out, as the memory adapter does.
+    return q.features && r.prediction === null && r.output_names.length > 0 ? { ...rollup, prediction: {} } : rollup;
+  });
 }

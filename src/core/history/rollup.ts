@@ -201,9 +201,15 @@ function rebucket(r: EvaluationRollup, resolution: RollupResolution): Evaluation
 
 const pick = <T>(r: Record<string, T>, names: ReadonlySet<string>): Record<string, T> => Object.fromEntries(Object.entries(r).filter(([k]) => names.has(k)));
 
-/** The roll-up with only the named features (and score / prediction); all of them when `names` is unset. */
+const summaryOf = (f: FeatureRollup): FeatureRollup => ({ windows: f.windows, driftWindows: f.driftWindows, severity: f.severity });
+
+/**
+ * The roll-up with the named features (and score / prediction) and their
+ * statistics; with `names` unset, every feature with its counts and
+ * severity only (what an overview of a long range needs).
+ */
 export function onlyFeatures<T extends Pick<EvaluationRollup, 'features' | 'prediction'>>(r: T, names: readonly string[] | undefined): T {
-  if (!names) return r;
+  if (!names) return { ...r, features: mapValues(r.features, summaryOf), ...(r.prediction ? { prediction: mapValues(r.prediction, summaryOf) } : {}) };
   const keep = new Set(names);
   return { ...r, features: pick(r.features, keep), ...(r.prediction ? { prediction: pick(r.prediction, keep) } : {}) };
 }

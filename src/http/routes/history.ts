@@ -13,6 +13,7 @@ type HistoryQuery = { window?: string; from?: string; to?: string; resolution: R
 /** The default range when `from` is not given. */
 const DEFAULT_RANGE_MS = 86_400_000;
 
+const ROLLED_UP_STATISTICS = ['psi', 'ks', 'wassersteinNormed', 'jensenShannon', 'hellinger', 'missingRate'] as const;
 const statistic = { type: 'object', properties: { n: { type: 'integer' }, mean: { type: 'number' }, max: { type: 'number' } } } as const;
 const featureRollup = {
   type: 'object',
@@ -21,12 +22,7 @@ const featureRollup = {
     windows: { type: 'integer' },
     driftWindows: { type: 'integer' },
     severity: { type: 'string' },
-    psi: statistic,
-    ks: statistic,
-    wassersteinNormed: statistic,
-    jensenShannon: statistic,
-    hellinger: statistic,
-    missingRate: statistic,
+    ...Object.fromEntries(ROLLED_UP_STATISTICS.map((name) => [name, statistic])),
     ksPValueMin: { type: 'number' },
     chiSquarePValueMin: { type: 'number' },
   },
@@ -62,7 +58,8 @@ const historySchema = {
   summary: 'A window\'s history over a range, oldest first: per window, or hourly / daily roll-ups for long ranges',
   description:
     'With resolution `auto` (the default) the finest of window, hour and day that answers in at most `points` points: ' +
-    'a month of 1-minute windows comes from the hourly roll-ups. `feature` keeps one feature (or score / prediction) in each point.',
+    'a month of 1-minute windows comes from the hourly roll-ups. Each point gives every feature\'s window counts and severity; ' +
+    '`feature` gives one feature (or score / prediction) with its statistics instead.',
   params: modelIdParams,
   querystring: {
     type: 'object',

@@ -6,7 +6,7 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 describe('GET /api/v1/models/:modelId/history', () => {
-  it('serves a day of 1-minute windows (the default range) from hourly roll-ups', async () => {
+  it('serves a day of 1-minute windows (the default range) from hourly roll-ups: every feature\'s counts, one feature\'s statistics', async () => {
     const { app } = await seededApp();
     const r = await app.inject({ url: '/api/v1/models/credit-risk/history?window=1m' });
     expect(r.statusCode).toBe(200);
@@ -15,10 +15,13 @@ describe('GET /api/v1/models/:modelId/history', () => {
     expect(body.points).toHaveLength(1);
     const [hour] = body.points;
     expect(hour).toMatchObject({ bucketStart: T0, bucketEnd: T0 + HOUR, windows: 10, driftWindows: 1, sampleSize: 10_000, severity: 'CRITICAL' });
-    expect(hour.features.income).toMatchObject({ windows: 10, driftWindows: 4, severity: 'CRITICAL' });
+    expect(hour.features.income).toEqual({ windows: 10, driftWindows: 4, severity: 'CRITICAL' });
+    const withIncome = await app.inject({ url: '/api/v1/models/credit-risk/history?window=1m&feature=income' });
+    const [hourOfIncome] = withIncome.json().points;
+    expect(Object.keys(hourOfIncome.features)).toEqual(['income']);
     const psis = creditEvaluations().map((e) => e.features.income.psi!);
-    expect(hour.features.income.psi.max).toBeCloseTo(Math.max(...psis), 9);
-    expect(hour.features.income.psi.mean).toBeCloseTo(psis.reduce((a, b) => a + b) / psis.length, 9);
+    expect(hourOfIncome.features.income.psi.max).toBeCloseTo(Math.max(...psis), 9);
+    expect(hourOfIncome.features.income.psi.mean).toBeCloseTo(psis.reduce((a, b) => a + b) / psis.length, 9);
   });
 
   it('serves each window of a short range, oldest first, with one feature when asked', async () => {
