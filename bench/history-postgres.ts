@@ -201,21 +201,35 @@ interface Timing {
   p90: number;
   min: number;
   max: number;
+  /** This process's CPU per call (parsing and decoding), median. */
+  cpu: number;
 }
 
 async function timed(repeats: number, fn: () => Promise<unknown>): Promise<Timing> {
   await fn();
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const t = process.hrtime.bigint();
+    const c = process.cpuUsage();
     await fn();
+    const used = process.cpuUsage(c);
     ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+    cpu.push((used.user + used.system) / 1e3);
   }
   ms.sort((a, b) => a - b);
-  return { median: ms[Math.floor(ms.length / 2)], p90: ms[Math.floor(ms.length * 0.9)], min: ms[0], max: ms[ms.length - 1] };
+  cpu.sort((a, b) => a - b);
+  return { median: ms[Math.floor(ms.length / 2)], p90: ms[Math.floor(ms.length * 0.9)], min: ms[0], max: ms[ms.length - 1], cpu: cpu[Math.floor(cpu.length / 2)] };
 }
 
-const fmt = (t: Timing) => `${t.median.toFixed(1)} ms median  (p90 ${t.p90.toFixed(1)}, min ${t.min.toFixed(1)}, max ${t.max.toFixed(1)})`;
+const fmt = (t: Timing) =>
+  `${t.median.toFixed(1)} ms median  (p90 ${t.p90.toFixed(1)}, min ${t.min.toFixed(1)}, max ${t.max.toFixed(1)}; client CPU ${t.cpu.toFixed(1)} ms)`;
+
+/** The machine's load while the figures were taken (the host is shared: wall times stretch with it). */
+async function loadAverage(): Promise<string> {
+  const { loadavg, cpus } = await import('node:os');
+  return `load average ${loadavg().map((x) => x.toFixed(1)).join(' / ')} on ${cpus().length} cores`;
+}
 
 async function queries(): Promise<void> {
   const { models, days, repeats } = OPTIONS;
@@ -231,6 +245,8 @@ async function queries(): Promise<void> {
     log(pad('data generated') + Object.entries(bytes).map(([k, v]) => `${k} ${(v / 1024 ** 2).toFixed(0)} MB`).join(', '));
     const from = end - days * DAY;
     const q = { modelId: 'm0000', windowName: '1m', from, to: end };
+    const roundTrip = await timed(repeats, () => pool.query('SELECT 1'));
+    log(pad('baseline: a SELECT 1 round trip') + `${fmt(roundTrip)}  (${await loadAverage()})`);
     let points = 0;
     const hourly = await timed(repeats, async () => (points = (await repo.listRollups({ ...q, resolution: 'hour' })).length));
     log(pad(`hourly roll-ups, ${points} points, every feature's counts (/history)`) + fmt(hourly));

@@ -51,6 +51,11 @@ export class HistoryDictionary {
     return new Map(wanted.map((w) => [seriesKey(w.modelId, w.windowName), this.series.get(seriesKey(w.modelId, w.windowName))!.seriesId]));
   }
 
+  /** The series of (model, window) if this process has met it. */
+  known(modelId: string, windowName: string): Series | undefined {
+    return this.series.get(seriesKey(modelId, windowName));
+  }
+
   /** The stored series of a model (one window, or all of them); none when it has no history. */
   async seriesOf(modelId: string, windowName?: string): Promise<Series[]> {
     const { rows } = await pgCall('read history series', () =>

@@ -5,7 +5,7 @@ import { decodeEvaluation, type StoredEvaluationRow } from './evaluation-codec.j
 import type { HistoryDictionary } from './history-dictionary.js';
 import { pgCall, pgTransaction } from './pg-pool.js';
 
-/** Evaluation rows with their series' model and window name. */
+/** Evaluation rows with their series' model and window name (read them as `to_json` of the row: {@link StoredEvaluationRow}). */
 export const EVALUATION_SELECT = 'SELECT s.model_id, s.window_name, e.* FROM evaluation_rows e JOIN history_series s USING (series_id)';
 
 /** Evaluations of stored rows: whole when the row kept its detail, else from the compact columns. */
@@ -125,12 +125,13 @@ function groupBySeries<T>(items: readonly T[], seriesOf: (t: T) => number): Map<
 
 async function rollHours(client: pg.PoolClient, dict: HistoryDictionary, hours: { series_id: number; hour: Date }[]): Promise<void> {
   const times = hours.map((h) => h.hour.getTime());
-  const { rows } = await client.query<StoredEvaluationRow>(
-    `${EVALUATION_SELECT} JOIN unnest($1::int[], $2::timestamptz[]) AS p(series_id, hour)
+  const { rows: read } = await client.query<{ row: StoredEvaluationRow }>(
+    `SELECT to_json(x) AS row FROM (${EVALUATION_SELECT} JOIN unnest($1::int[], $2::timestamptz[]) AS p(series_id, hour)
        ON e.series_id = p.series_id AND e.window_start >= p.hour AND e.window_start < p.hour + interval '1 hour'
-     WHERE e.window_start >= $3 AND e.window_start < $4`,
+     WHERE e.window_start >= $3 AND e.window_start < $4) x`,
     [hours.map((h) => h.series_id), hours.map((h) => h.hour.toISOString()), new Date(Math.min(...times)).toISOString(), new Date(Math.max(...times) + RESOLUTION_MS.hour).toISOString()],
   );
+  const rows = read.map((r) => r.row);
   const evals = await decodeRows(dict, rows, client);
   const seriesOfRow = new Map(evals.map((e, i) => [e, rows[i].series_id]));
   const computed = [...groupBySeries(evals, (e) => seriesOfRow.get(e)!)].flatMap(([seriesId, list]) => rollup(list, 'hour').map((r) => ({ seriesId, r })));
@@ -165,6 +166,21 @@ export interface RefreshScope {
   skipLocked: boolean;
 }
 
+const IN_SCOPE = '($1::int IS NULL OR series_id = $1) AND ($2::timestamptz IS NULL OR hour >= $2) AND ($3::timestamptz IS NULL OR hour < $3)';
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+const scopeParams = (scope: RefreshScope) => [scope.seriesId ?? null, iso(scope.from), iso(scope.to)];
+
+/** True when hours of the scope wait for their roll-ups (one cheap read, before a refresh's transaction). */
+export async function hasPendingRollups(pool: pg.Pool, scope: RefreshScope): Promise<boolean> {
+  const { rows } = await pgCall('read pending roll-ups', () =>
+    pool.query(
+      `SELECT 1 FROM evaluation_rollups_pending WHERE ${IN_SCOPE} LIMIT 1`,
+      scopeParams(scope),
+    ),
+  );
+  return rows.length > 0;
+}
+
 /**
  * Recomputes the hourly roll-ups of pending hours from their windows, and
  * the daily roll-ups of their days from the hourly ones, in one transaction
@@ -174,12 +190,11 @@ export function refreshRollups(pool: pg.Pool, dict: HistoryDictionary, scope: Re
   return pgTransaction(pool, 'refresh roll-ups', async (client) => {
     const { rows: hours } = await client.query<{ series_id: number; hour: Date }>(
       `DELETE FROM evaluation_rollups_pending p USING (
-         SELECT series_id, hour FROM evaluation_rollups_pending
-         WHERE ($1::int IS NULL OR series_id = $1) AND ($2::timestamptz IS NULL OR hour >= $2) AND ($3::timestamptz IS NULL OR hour < $3)
+         SELECT series_id, hour FROM evaluation_rollups_pending WHERE ${IN_SCOPE}
          ORDER BY series_id, hour LIMIT $4 FOR UPDATE ${scope.skipLocked ? 'SKIP LOCKED' : ''}) AS due
        WHERE p.series_id = due.series_id AND p.hour = due.hour
        RETURNING p.series_id, p.hour`,
-      [scope.seriesId ?? null, scope.from === undefined ? null : new Date(scope.from).toISOString(), scope.to === undefined ? null : new Date(scope.to).toISOString(), scope.limit],
+      [...scopeParams(scope), scope.limit],
     );
     if (hours.length === 0) return 0;
     await rollHours(client, dict, hours);
@@ -203,8 +218,8 @@ export async function readRollups(
 ): Promise<EvaluationRollup[]> {
   const from = Math.floor(q.from / RESOLUTION_MS[q.resolution]) * RESOLUTION_MS[q.resolution];
   const detail = q.features
-    ? `, (SELECT coalesce(jsonb_object_agg(key, value), '{}') FROM jsonb_each(t.features) WHERE key = ANY($6)) AS features,
-         (SELECT jsonb_object_agg(key, value) FROM jsonb_each(t.prediction) WHERE key = ANY($6)) AS prediction`
+    ? `, (SELECT coalesce(jsonb_object_agg(n, t.features -> n), '{}') FROM unnest($6::text[]) AS n WHERE t.features ? n) AS features,
+         (SELECT jsonb_object_agg(n, t.prediction -> n) FROM unnest($6::text[]) AS n WHERE t.prediction ? n) AS prediction`
     : '';
   const { rows } = await pgCall('list roll-ups', () =>
     pool.query<RollupRow>(

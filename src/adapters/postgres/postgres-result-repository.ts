@@ -6,7 +6,7 @@ import { encodeEvaluation, REAL_COLUMN_NAMES, type DetailMode, type EvaluationRo
 import { HistoryDictionary } from './history-dictionary.js';
 import { layoutOf } from './history-layout.js';
 import { PartitionKeeper } from './history-partitions.js';
-import { decodeRows, EVALUATION_SELECT, readRollups, refreshRollups } from './history-rollups.js';
+import { decodeRows, EVALUATION_SELECT, hasPendingRollups, readRollups, refreshRollups } from './history-rollups.js';
 import { lastById, listAlerts, saveAlerts } from './postgres-alert-history.js';
 import { pgCall, pgTransaction } from './pg-pool.js';
 
@@ -134,8 +134,8 @@ export class PostgresResultRepository implements ResultRepository {
     // Per series, newest first by start (the partition key) so only the partitions in range are read; a window
     // ending after `from` started at most the series' longest window before it.
     const { rows } = await pgCall('list evaluations', () =>
-      this.pool.query<StoredEvaluationRow & { latest: Evaluation | null }>(
-        `SELECT r.*, CASE WHEN l.window_start = r.window_start THEN l.document END AS latest
+      this.pool.query<{ row: StoredEvaluationRow; latest: Evaluation | null }>(
+        `SELECT to_json(r) AS row, CASE WHEN l.window_start = r.window_start THEN l.document END AS latest
          FROM unnest($1::int[], $2::bigint[]) AS q(series_id, max_ms)
          CROSS JOIN LATERAL (
            ${EVALUATION_SELECT}
@@ -149,16 +149,17 @@ export class PostgresResultRepository implements ResultRepository {
         [series.map((s) => s.seriesId), series.map((s) => s.maxWindowMs), q.from === undefined ? null : iso(q.from), q.to === undefined ? null : iso(q.to), limit],
       ),
     );
-    const whole = await decodeRows(this.dict, rows);
+    const whole = await decodeRows(this.dict, rows.map((r) => r.row));
     return rows.map((r, i) => r.latest ?? whole[i]);
   }
 
   async listRollups(q: RollupQuery): Promise<EvaluationRollup[]> {
-    const [series] = await this.dict.seriesOf(q.modelId, q.windowName);
+    // A series, once known, stays (its id never changes).
+    const series = this.dict.known(q.modelId, q.windowName) ?? (await this.dict.seriesOf(q.modelId, q.windowName))[0];
     if (!series) return [];
     // Hours written since the last refresh are rolled up first, so an answer never lags the windows stored.
     const scope = { seriesId: series.seriesId, from: q.from - 86_400_000, to: q.to, limit: 500, skipLocked: false };
-    while ((await refreshRollups(this.pool, this.dict, scope)) === scope.limit);
+    if (await hasPendingRollups(this.pool, scope)) while ((await refreshRollups(this.pool, this.dict, scope)) === scope.limit);
     return readRollups(this.pool, series, q);
   }
 
