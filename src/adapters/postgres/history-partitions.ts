@@ -65,12 +65,17 @@ export class PartitionKeeper {
     }
   }
 
+  /** Forgets which partitions exist (another process may have dropped some). */
+  forget(): void {
+    this.known.clear();
+  }
+
   /** Drops the partitions of `table` whose whole span ended at or before `before`; returns their names. */
   async dropBefore(table: PartitionedTable, before: number): Promise<string[]> {
     const { rows } = await pgCall('drop history partitions', () =>
       this.pool.query<{ name: string }>('SELECT driftstream_drop_partitions($1, $2) AS name', [table, new Date(before).toISOString()]),
     );
-    if (rows.length > 0) this.known.clear();
+    if (rows.length > 0) this.forget();
     return rows.map((r) => r.name);
   }
 }

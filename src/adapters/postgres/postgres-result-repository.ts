@@ -12,6 +12,8 @@ import { pgCall, pgTransaction } from './pg-pool.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const HOUR = 3_600_000;
+/** SQLSTATE of "no partition of relation found for row". */
+const NO_PARTITION = '23514';
 
 export interface PostgresResultRepositoryOptions {
   /** Which windows keep their whole evaluation beside the compact columns (DRIFTSTREAM_HISTORY_DETAIL). */
@@ -92,25 +94,46 @@ export class PostgresResultRepository implements ResultRepository {
   async saveEvaluations(evaluations: readonly Evaluation[]): Promise<void> {
     if (evaluations.length === 0) return;
     const evals = lastById(evaluations, (e) => `${e.modelId.length}:${e.modelId}:${e.windowName}:${e.windowStart}`);
+    const items = await this.encode(evals);
+    const write = () =>
+      pgTransaction(this.pool, 'save evaluations', async (client) => {
+        const written = await upsertRows(client, items.map((it) => it.row));
+        const kept = items.filter((it) => written.has(`${it.seriesId}:${it.e.windowStart}`));
+        if (kept.length > 0) await afterWrite(client, kept);
+      });
+    try {
+      await write();
+    } catch (err) {
+      // Another process dropped a partition this one remembered (retention): make it again, once.
+      if ((err as { cause?: { code?: string } }).cause?.code !== NO_PARTITION) throw err;
+      this.partitions.forget();
+      await this.ensurePartitions(evals);
+      await write();
+    }
+  }
+
+  /** Series and layout ids, partitions, and the rows of the evaluations, in the one order every writer uses. */
+  private async encode(evals: readonly Evaluation[]) {
     const series = await this.dict.seriesIds(evals.map((e) => ({ modelId: e.modelId, windowName: e.windowName, windowMs: e.windowEnd - e.windowStart })));
     const layouts = evals.map(layoutOf);
     const layoutIds = await this.dict.layoutIdsOf(layouts);
+    await this.ensurePartitions(evals);
+    return (
+      evals
+        .map((e, i) => {
+          const seriesId = series.get(`${e.modelId.length}:${e.modelId}:${e.windowName}`)!;
+          return { seriesId, e, row: encodeEvaluation(e, { seriesId, layoutId: layoutIds.get(JSON.stringify(layouts[i]))! }, layouts[i], this.detail) };
+        })
+        // One order for every writer, so two batches never wait on each other's rows in a cycle.
+        .sort((a, b) => a.seriesId - b.seriesId || a.e.windowStart - b.e.windowStart)
+    );
+  }
+
+  private async ensurePartitions(evals: readonly Evaluation[]): Promise<void> {
     const starts = evals.map((e) => e.windowStart);
     await this.partitions.ensure('evaluation_rows', starts);
     await this.partitions.ensure('evaluation_rollups_hourly', starts);
     await this.partitions.ensure('evaluation_rollups_daily', starts);
-    const items = evals
-      .map((e, i) => {
-        const seriesId = series.get(`${e.modelId.length}:${e.modelId}:${e.windowName}`)!;
-        return { seriesId, e, row: encodeEvaluation(e, { seriesId, layoutId: layoutIds.get(JSON.stringify(layouts[i]))! }, layouts[i], this.detail) };
-      })
-      // One order for every writer, so two batches never wait on each other's rows in a cycle.
-      .sort((a, b) => a.seriesId - b.seriesId || a.e.windowStart - b.e.windowStart);
-    await pgTransaction(this.pool, 'save evaluations', async (client) => {
-      const written = await upsertRows(client, items.map((it) => it.row));
-      const kept = items.filter((it) => written.has(`${it.seriesId}:${it.e.windowStart}`));
-      if (kept.length > 0) await afterWrite(client, kept);
-    });
   }
 
   saveAlerts(alerts: readonly DriftAlert[]): Promise<void> {

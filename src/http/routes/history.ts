@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { onlyFeatures, pointOfEvaluation, RESOLUTION_MS, type HistoryPoint, type RollupResolution } from '../../core/history/rollup.js';
 import { parseDuration } from '../../core/duration.js';
+import { hasControlCharacter } from '../../core/has-control-character.js';
 import type { HttpDeps } from '../deps.js';
 import { httpError } from '../errors.js';
 import { requireModel, resolveWindow } from '../model-view.js';
@@ -105,6 +106,7 @@ async function history(deps: HttpDeps, modelId: string, q: HistoryQuery, now: nu
   // A window spec that does not parse counts as one minute apart (the finest the detector uses by default).
   const slideMs = parseDuration(window.slide ?? window.size) || 60_000;
   const resolution = q.resolution === 'auto' ? autoResolution(from, to, slideMs, q.points) : q.resolution;
+  if (q.feature !== undefined && hasControlCharacter(q.feature)) throw httpError('VALIDATION_FAILED', 'feature must not hold a control character');
   const features = q.feature === undefined ? undefined : [q.feature];
   let points: HistoryPoint[];
   if (resolution === 'window') {

@@ -97,12 +97,30 @@ describe('partitioned history', () => {
     await maintenance.close();
   });
 
-  it('one maintenance run at a time: a concurrent run skips', async () => {
+  it('a writer whose remembered partition was dropped by retention elsewhere makes it again', async () => {
+    const d = await db();
+    const repo = new PostgresResultRepository(d.pool);
+    await repo.saveEvaluations([quiet(0)]);
+    const none = { evaluation_rollups_hourly: 0, evaluation_rollups_daily: 0 };
+    const maintenance = new HistoryMaintenance(d.pool, { retention: { evaluation_rows: DAY, ...none }, partitionsAhead: 0, intervalMs: 60_000, now: () => T0 + 3 * DAY });
+    expect((await maintenance.runOnce())?.dropped).toEqual(['evaluation_rows_p20260101']);
+    await repo.saveEvaluations([quiet(1)]);
+    expect((await repo.listEvaluations({ modelId: 'credit-risk' })).map((e) => e.windowStart)).toEqual([T0 + MINUTE]);
+  });
+
+  it('one maintenance run at a time: while another process holds the run, a run skips', async () => {
     const d = await db();
     const options = { retention: { evaluation_rows: 0, evaluation_rollups_hourly: 0, evaluation_rollups_daily: 0 }, partitionsAhead: 1, intervalMs: 60_000 };
-    const results = await Promise.all([new HistoryMaintenance(d.pool, options).runOnce(), new HistoryMaintenance(d.pool, options).runOnce()]);
-    expect(results.filter((r) => r === undefined).length + results.filter((r) => r !== undefined).length).toBe(2);
-    expect(results.some((r) => r !== undefined)).toBe(true);
+    const maintenance = new HistoryMaintenance(d.pool, options);
+    const other = await d.pool.connect();
+    try {
+      await other.query("SELECT pg_advisory_lock(hashtext('driftstream-history-maintenance' || current_schema()))");
+      expect(await maintenance.runOnce()).toBeUndefined();
+      await other.query("SELECT pg_advisory_unlock(hashtext('driftstream-history-maintenance' || current_schema()))");
+      expect(await maintenance.runOnce()).toEqual({ rolledUp: 0, dropped: [] });
+    } finally {
+      other.release();
+    }
   });
 });
 

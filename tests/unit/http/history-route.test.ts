@@ -55,6 +55,8 @@ describe('GET /api/v1/models/:modelId/history', () => {
     expect(r.json().code).toBe('WINDOW_NOT_FOUND');
     r = await app.inject({ url: '/api/v1/models/credit-risk/history?resolution=minute' });
     expect(r.statusCode).toBe(400);
+    r = await app.inject({ url: `/api/v1/models/credit-risk/history?feature=${encodeURIComponent('in\u0001come')}` });
+    expect(r.statusCode).toBe(400);
     r = await app.inject({ url: '/api/v1/models/nobody/history' });
     expect(r.statusCode).toBe(404);
   });
