@@ -218,8 +218,8 @@ export async function readRollups(
 ): Promise<EvaluationRollup[]> {
   const from = Math.floor(q.from / RESOLUTION_MS[q.resolution]) * RESOLUTION_MS[q.resolution];
   const detail = q.features
-    ? `, (SELECT coalesce(jsonb_object_agg(n, t.features -> n), '{}') FROM unnest($6::text[]) AS n WHERE t.features ? n) AS features,
-         (SELECT jsonb_object_agg(n, t.prediction -> n) FROM unnest($6::text[]) AS n WHERE t.prediction ? n) AS prediction`
+    ? `, (SELECT coalesce(jsonb_object_agg(n, v), '{}') FROM unnest($6::text[]) AS n, LATERAL (SELECT t.features -> n AS v) x WHERE v IS NOT NULL) AS features,
+         (SELECT jsonb_object_agg(n, v) FROM unnest($6::text[]) AS n, LATERAL (SELECT t.prediction -> n AS v) x WHERE v IS NOT NULL) AS prediction`
     : '';
   const { rows } = await pgCall('list roll-ups', () =>
     pool.query<RollupRow>(

@@ -10,6 +10,10 @@ import type { Evaluation } from '../../../src/core/drift/types.js';
 import { DATABASE_URL, dropSchema, testDatabase, uniqueSchema, type TestDatabase } from '../../support/postgres.js';
 import { makeAlert, makeEvaluation, T0 } from '../../support/fixtures.js';
 import { saveVersion2Evaluations } from '../../support/legacy-history.js';
+import { evaluateWindow } from '../../../src/core/drift/evaluate-window.js';
+import type { FeatureResult } from '../../../src/core/drift/types.js';
+import { Pane } from '../../../src/core/windows/pane.js';
+import { rng, row, testLayout, testModel } from '../../unit/core/windows/fixtures.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -34,6 +38,55 @@ function quiet(minutes: number, modelId = 'credit-risk'): Evaluation {
   const e = makeEvaluation({ modelId, windowStart, evaluationId: evaluationIdOf(modelId, '1m', windowStart), datasetDrift: { share: 0, drift: false } });
   e.features.age = { ...e.features.age, missingRate: 4 / 1_238, psi: 0.05, drift: false, severity: 'NONE' };
   return e;
+}
+
+/** Evaluations of the detector itself (numeric and categorical features, score, prediction, data quality, proxies) that did not drift. */
+function detectorEvaluations(count: number): Evaluation[] {
+  const model = testModel();
+  const layout = testLayout(model);
+  return Array.from({ length: count }, (_, i) => {
+    const r = rng(100 + i);
+    const pane = new Pane(layout, T0 + i * 10_000, T0 + (i + 1) * 10_000);
+    for (let n = 0; n < 400; n++) {
+      const e = row(r);
+      if (n % 50 === 0) e.features.y = null;
+      if (n === 7) e.features.region = 'mars';
+      pane.accept(e.features, e.score, e.prediction, 'v2');
+    }
+    return evaluateWindow({ model, pane, windowName: '10s', windowStart: T0 + i * 10_000, windowEnd: T0 + (i + 1) * 10_000, evaluatedAt: T0 + (i + 2) * 10_000 });
+  });
+}
+
+/** `kept` holds what `whole` says, to real precision, without histograms and verdict evidence. */
+function expectCompact(kept: Evaluation, whole: Evaluation): void {
+  const close = (a: number | undefined | null, b: number | undefined | null) => (b === undefined || b === null || Number.isNaN(b) ? expect(a ?? NaN).toBeNaN() : expect(a).toBeCloseTo(b, 6));
+  const sameResult = (k: FeatureResult, w: FeatureResult) => {
+    expect([k.type, k.severity, k.drift, k.nCurrent, k.missing, k.nReference]).toEqual([w.type, w.severity, w.drift, w.nCurrent, w.missing, w.nReference]);
+    close(k.missingRate, w.missingRate);
+    close(k.psi, w.psi);
+    for (const f of ['wassersteinNormed', 'jensenShannon', 'hellinger'] as const) if (w[f] !== undefined) close(k[f], w[f]);
+    if (w.ks) {
+      close(k.ks?.statistic, w.ks.statistic);
+      close(k.ks?.pValue, w.ks.pValue);
+    }
+    if (w.chiSquare) {
+      close(k.chiSquare?.statistic, w.chiSquare.statistic);
+      close(k.chiSquare?.pValue, w.chiSquare.pValue);
+      expect(k.chiSquare?.dof).toBe(w.chiSquare.dof);
+    }
+    if (w.type === 'categorical') expect(k.newCategories).toEqual(w.newCategories);
+  };
+  expect([kept.evaluationId, kept.modelVersion, kept.referenceId, kept.sampleSize, kept.windowEnd, kept.alertable]).toEqual([
+    whole.evaluationId, whole.modelVersion, whole.referenceId, whole.sampleSize, whole.windowEnd, whole.alertable,
+  ]);
+  expect(Object.keys(kept.features).sort()).toEqual(Object.keys(whole.features).sort());
+  for (const [name, f] of Object.entries(whole.features)) sameResult(kept.features[name], f);
+  for (const [name, f] of Object.entries(whole.prediction ?? {})) sameResult(kept.prediction![name], f);
+  for (const [k, v] of Object.entries(whole.proxy ?? {})) close(kept.proxy?.[k], v);
+  const [dk, dw] = [kept.dataQuality!, whole.dataQuality!];
+  expect([dk.typeErrors, dk.newCategories]).toEqual([dw.typeErrors, dw.newCategories]);
+  for (const [k, v] of Object.entries(dw.outOfRange)) close(dk.outOfRange[k], v);
+  for (const [k, v] of Object.entries(dw.missingRate)) close(dk.missingRate[k], v);
 }
 
 async function partitionsOf(d: TestDatabase, table: string): Promise<string[]> {
@@ -120,6 +173,35 @@ describe('partitioned history', () => {
       expect(await maintenance.runOnce()).toEqual({ rolledUp: 0, dropped: [] });
     } finally {
       other.release();
+    }
+  });
+});
+
+describe('compact rows of the detector\'s evaluations', () => {
+  it('keep every statistic, data quality and proxy to real precision, written directly or moved by migration 003', async () => {
+    const evals = detectorEvaluations(4);
+    expect(evals.every((e) => !e.datasetDrift.drift && Object.values(e.features).every((f) => f.severity === 'NONE'))).toBe(true);
+    expect(evals[0].dataQuality?.newCategories).toEqual({ region: ['mars'] });
+    const d = await db();
+    const repo = new PostgresResultRepository(d.pool);
+    await repo.saveEvaluations(evals);
+    const direct = await repo.listEvaluations({ modelId: 'm1', windowName: '10s' });
+    expect(direct[0]).toEqual(evals[3]);
+    direct.slice(1).forEach((kept, i) => expectCompact(kept, evals[2 - i]));
+    expect(direct[1].features.x.histogram).toBeUndefined();
+
+    const schema = uniqueSchema('mig3real');
+    schemas.push(schema);
+    const pool = createPgPool(DATABASE_URL, { schema });
+    try {
+      await runMigrations(pool, { schema, until: 2 });
+      await saveVersion2Evaluations(pool, evals);
+      await runMigrations(pool, { schema });
+      const moved = await new PostgresResultRepository(pool).listEvaluations({ modelId: 'm1', windowName: '10s' });
+      expect(moved[0]).toEqual(evals[3]);
+      moved.slice(1).forEach((kept, i) => expectCompact(kept, evals[2 - i]));
+    } finally {
+      await pool.end();
     }
   });
 });
