@@ -1,7 +1,7 @@
 // Layer and cycle rules for src/ (docs/architecture.md has the picture).
 // Run by `npm run lint:deps`, which `npm run lint` includes.
 //
-//   core  <-  stream  <-  adapters, http, io, producer  <-  app (composition), commands  <-  cli
+//   core  <-  stream, notify  <-  adapters, http, io, producer  <-  app (composition), commands  <-  cli
 //
 // Layers only import downward; nothing imports in a loop.
 
@@ -46,6 +46,13 @@ module.exports = {
       comment: 'The stream layer sees core and the ports, never an adapter, the HTTP app, a command or the config reader.',
       from: { path: '^src/stream/' },
       to: { path: '^src/(adapters|http|commands|config|observability|io|producer)/|^src/app/|^src/(cli|index)\\.ts$' },
+    },
+    {
+      name: 'notify-below-the-edges',
+      severity: 'error',
+      comment: 'The notifier routes and delivers through core and the ports; the transports, the log\'s storage and the configuration reader are handed to it.',
+      from: { path: '^src/notify/' },
+      to: { path: '^src/(adapters|http|commands|config|observability|io|producer|stream)/|^src/app/|^src/(cli|index)\\.ts$' },
     },
     {
       name: 'adapters-never-up',

@@ -7,7 +7,10 @@
  *    group), each from its first record to the last; their ratio.
  * 2. memory: 50 models x 25 features x the default 2 windows (1m tumbling,
  *    1h sliding by 5m), 65 minutes of event time so the sliding window is
- *    full; peak RSS (VmHWM) of the detector process.
+ *    full; peak RSS (VmHWM) of the detector process, and what one pane,
+ *    slide block, evaluation and label-join record cost (bytes per feature
+ *    and pane). memory-large: the same with 1,000 models (not in the
+ *    default phases: about 10 minutes).
  * 3. live: traffic at a target rate with event time = now, drift injected
  *    into f00 and c0 of every model at known times; delay from each model's
  *    first drifted event to the first FIRING alert of each drifted feature on
@@ -34,7 +37,7 @@ import { DRIFTED_FEATURES, modelIds } from './traffic.js';
 
 const HELP = `npm run load -- [options]
 
-  --phases LIST          throughput,memory,live (default: all three)
+  --phases LIST          throughput,memory,live (default: all three), and memory-large
   --events N             throughput: events pre-filled and consumed  [1000000]
   --models N             throughput: models  [10]
   --format F             avro or json  [avro]
@@ -45,6 +48,9 @@ const HELP = `npm run load -- [options]
   --memory-minutes N     memory: minutes of event time  [65]
   --memory-per-minute N  memory: events per model per minute of event time  [200]
   --memory-timeout D     memory: longest catch-up measured; RSS is reported either way  [90s]
+  --large-models N       memory-large: models  [1000]
+  --large-per-minute N   memory-large: events per model per minute of event time  [10]
+  --large-timeout D      memory-large: longest catch-up measured  [10m]
   --live-models N        live: models  [20]
   --live-rate N          live: events/s  [5000]
   --live-pane D          live: tumbling window and slide of the sliding window  [10s]
@@ -61,7 +67,7 @@ const HELP = `npm run load -- [options]
   --registry URL         [DRIFTSTREAM_SCHEMA_REGISTRY_URL or http://127.0.0.1:8081/apis/ccompat/v7]
 `;
 
-const TARGETS = { ratio: 0.6, eventsPerSecond: 50_000, rssMb: 300, delaySlackMs: 2000 };
+const TARGETS = { ratio: 0.6, eventsPerSecond: 50_000, rssMb: 200, largeRssMb: 1500, delaySlackMs: 2000 };
 
 interface Options {
   phases: Set<string>;
@@ -74,6 +80,9 @@ interface Options {
   memoryMinutes: number;
   memoryPerMinute: number;
   memoryTimeoutMs: number;
+  largeModels: number;
+  largePerMinute: number;
+  largeTimeoutMs: number;
   liveModels: number;
   liveRate: number;
   livePaneMs: number;
@@ -100,6 +109,9 @@ function parseOptions(): Options | undefined {
       'memory-minutes': { type: 'string', default: '65' },
       'memory-per-minute': { type: 'string', default: '200' },
       'memory-timeout': { type: 'string', default: '90s' },
+      'large-models': { type: 'string', default: '1000' },
+      'large-per-minute': { type: 'string', default: '10' },
+      'large-timeout': { type: 'string', default: '10m' },
       'live-models': { type: 'string', default: '20' },
       'live-rate': { type: 'string', default: '5000' },
       'live-pane': { type: 'string', default: '10s' },
@@ -130,7 +142,7 @@ function parseOptions(): Options | undefined {
   };
   if (values.format !== 'avro' && values.format !== 'json') throw new Error(`--format: expected avro or json, got ${values.format}`);
   const phases = new Set(values.phases!.split(',').map((s) => s.trim()).filter(Boolean));
-  for (const p of phases) if (!['throughput', 'memory', 'live'].includes(p)) throw new Error(`--phases: unknown phase ${p}`);
+  for (const p of phases) if (!['throughput', 'memory', 'memory-large', 'live'].includes(p)) throw new Error(`--phases: unknown phase ${p}`);
   return {
     phases,
     events: int('events', values.events),
@@ -142,6 +154,9 @@ function parseOptions(): Options | undefined {
     memoryMinutes: int('memory-minutes', values['memory-minutes']),
     memoryPerMinute: int('memory-per-minute', values['memory-per-minute']),
     memoryTimeoutMs: dur('memory-timeout', values['memory-timeout']),
+    largeModels: int('large-models', values['large-models']),
+    largePerMinute: int('large-per-minute', values['large-per-minute']),
+    largeTimeoutMs: dur('large-timeout', values['large-timeout']),
     liveModels: int('live-models', values['live-models']),
     liveRate: int('live-rate', values['live-rate']),
     livePaneMs: dur('live-pane', values['live-pane']),
@@ -566,7 +581,24 @@ async function throughputPhase(h: Harness): Promise<ThroughputResult> {
 
 // ---------------------------------------------------------------------------- memory
 
+/** One memory scenario: N models x 25 features x the default windows. */
+interface MemoryScenario {
+  name: 'memory' | 'memory-large';
+  models: number;
+  perMinute: number;
+  minutes: number;
+  timeoutMs: number;
+  targetMb: number;
+}
+
+function memoryScenario(o: Options, name: MemoryScenario['name']): MemoryScenario {
+  return name === 'memory'
+    ? { name, models: o.memoryModels, perMinute: o.memoryPerMinute, minutes: o.memoryMinutes, timeoutMs: o.memoryTimeoutMs, targetMb: TARGETS.rssMb }
+    : { name, models: o.largeModels, perMinute: o.largePerMinute, minutes: o.memoryMinutes, timeoutMs: o.largeTimeoutMs, targetMb: TARGETS.largeRssMb };
+}
+
 interface MemoryResult {
+  targetMb: number;
   models: number;
   features: number;
   windows: string;
@@ -589,20 +621,21 @@ interface MemoryResult {
   loadavg: number[];
 }
 
-async function memoryPhase(h: Harness): Promise<MemoryResult> {
+async function memoryPhase(h: Harness, s: MemoryScenario): Promise<MemoryResult> {
   const o = h.options;
-  const models = modelIds('mem', o.memoryModels);
-  const modelsFile = await writeScenario(h.workDir, 'memory', models);
-  const topic = `load-memory-${h.runId}`;
-  const perSecond = (o.memoryModels * o.memoryPerMinute) / 60;
-  const events = o.memoryModels * o.memoryPerMinute * o.memoryMinutes;
-  const start = Math.floor((Date.now() - (o.memoryMinutes + 10) * 60_000) / 60_000) * 60_000;
+  const name = s.name;
+  const models = modelIds(name === 'memory' ? 'mem' : 'memlg', s.models);
+  const modelsFile = await writeScenario(h.workDir, name, models);
+  const topic = `load-${name}-${h.runId}`;
+  const perSecond = (s.models * s.perMinute) / 60;
+  const events = s.models * s.perMinute * s.minutes;
+  const start = Math.floor((Date.now() - (s.minutes + 10) * 60_000) / 60_000) * 60_000;
   const load0 = loadavg()[0];
-  log(`memory: producing ${events} events of ${o.memoryModels} models over ${o.memoryMinutes} min of event time to ${topic}`);
+  log(`${name}: producing ${events} events of ${s.models} models over ${s.minutes} min of event time to ${topic}`);
   await produce({ brokers: o.brokers, registryUrl: o.registry, topic, format: o.format, models, count: events, eventTimeStart: start, eventTimeRate: perSecond, partitions: o.partitions });
-  log(`memory: detector with the default windows (1m tumbling, 1h sliding by 5m), at most ${o.memoryTimeoutMs / 1000} s`);
-  const run = await h.startDetector('memory', topic, modelsFile);
-  const m = await h.measureConsumption(run, events, o.memoryTimeoutMs, 45_000);
+  log(`${name}: detector with the default windows (1m tumbling, 1h sliding by 5m), at most ${s.timeoutMs / 1000} s`);
+  const run = await h.startDetector(name, topic, modelsFile);
+  const m = await h.measureConsumption(run, events, s.timeoutMs, 45_000);
   if (m.complete) {
     // Let the last evaluations finish, then read the settled RSS.
     await new Promise((r) => setTimeout(r, 3000));
@@ -620,12 +653,12 @@ async function memoryPhase(h: Harness): Promise<MemoryResult> {
     // the detector may have stopped
   }
   await run.child.stop(10_000);
-  const detectorErrors = await h.detectorErrors('memory');
-  log(`memory: peak RSS ${round(run.child.peakRssMb)} MB after ${m.counted} of ${events} events${m.complete ? '' : ` (${m.stopReason})`}`);
+  const detectorErrors = await h.detectorErrors(name);
+  log(`${name}: peak RSS ${round(run.child.peakRssMb)} MB after ${m.counted} of ${events} events${m.complete ? '' : ` (${m.stopReason})`}`);
   let variant: MemoryResult['variant'];
   if (o.variant) {
-    const v = await h.startDetector(`memory-${o.variant}`, topic, modelsFile, {}, undefined, o.variant);
-    const vm = await h.measureConsumption(v, events, o.memoryTimeoutMs, 45_000);
+    const v = await h.startDetector(`${name}-${o.variant}`, topic, modelsFile, {}, undefined, o.variant);
+    const vm = await h.measureConsumption(v, events, s.timeoutMs, 45_000);
     if (vm.complete) await new Promise((r) => setTimeout(r, 3000));
     v.child.sample();
     const rssAtEndMb = round(v.child.lastRssMb, 1);
@@ -642,44 +675,47 @@ async function memoryPhase(h: Harness): Promise<MemoryResult> {
       rssAtEndMb,
       heap: heap ? (JSON.parse(heap) as Record<string, number>) : undefined,
     };
-    log(`memory: variant ${o.variant} peak RSS ${variant.peakRssMb} MB`);
+    log(`${name}: variant ${o.variant} peak RSS ${variant.peakRssMb} MB`);
   }
   await h.deleteTopics([topic]);
 
-  log('memory: per-item footprint (child process with --expose-gc)');
+  log(`${name}: per-item footprint (child process with --expose-gc)`);
   let footprint: MemoryResult['footprint'];
   const fp = new NodeChild({
-    args: ['--expose-gc', 'load-tests/memory-footprint.ts', String(o.memoryPerMinute)],
+    args: ['--expose-gc', 'load-tests/memory-footprint.ts', String(s.perMinute)],
     env: {},
-    logFile: join(h.logDir, 'memory-footprint.log'),
+    logFile: join(h.logDir, `${name}-footprint.log`),
     captureStdout: true,
   });
   if ((await fp.exited) === 0) {
     const f = JSON.parse(fp.stdout.trim().split('\n').pop()!) as Footprint;
-    const panesPerHour = 60 * o.memoryModels;
-    const evalsPerHour = o.memoryModels * (60 + 12); // 1m window every minute, 1h window every 5 minutes
+    const panesPerHour = 60 * s.models;
+    const evalsPerHour = s.models * (60 + 12); // 1m window every minute, 1h window every 5 minutes
     footprint = {
       ...f,
       projection: {
-        // The evaluator's window cache: 12 slide-long blocks of the 1h window and the latest merged pane per model.
-        windowCacheMb: round((o.memoryModels * 13 * f.paneObjectBytes) / 1e6, 1),
+        // The evaluator's window cache: 12 slide-long blocks of the 1h window and about 3 merged panes per model;
+        // the partitions' open panes: about 2 per model.
+        windowCacheMb: round((s.models * (12 * f.blockBytes + 3 * f.keptPaneBytes)) / 1e6, 1),
+        openPanesMb: round((s.models * 2 * f.openPaneBytes) / 1e6, 1),
         coordinatorPayloadMbPer10Min: round((10 * panesPerHour / 60 * f.paneJsonBytes) / 1e6, 1),
         evaluationsMbPerHour: round((evalsPerHour * f.evaluationBytes) / 1e6, 1),
-        evaluationsMbAtRepositoryCap: round((o.memoryModels * 2 * DEFAULT_EVALUATIONS_PER_WINDOW * f.evaluationBytes) / 1e6),
+        evaluationsMbAtRepositoryCap: round((s.models * 2 * DEFAULT_EVALUATIONS_PER_WINDOW * f.evaluationBytes) / 1e6),
         labelJoinMbPerMillionEvents: round((1e6 * f.labelJoinBytesPerEvent) / 1e6),
       },
     };
   }
   return {
-    models: o.memoryModels,
+    targetMb: s.targetMb,
+    models: s.models,
     features: 25,
     windows: '1m tumbling + 1h sliding by 5m',
-    eventTimeMinutes: o.memoryMinutes,
+    eventTimeMinutes: s.minutes,
     events,
     complete: m.complete,
     stopReason: m.stopReason,
     counted: m.counted,
-    minutesProcessed: round((m.counted / events) * o.memoryMinutes, 1),
+    minutesProcessed: round((m.counted / events) * s.minutes, 1),
     peakRssMb: round(run.child.peakRssMb, 1),
     rssAtEndMb: round(rssAtEndMb, 1),
     catchUpEventsPerSecond: round(m.eventsPerSecond),
@@ -825,7 +861,7 @@ async function livePhase(h: Harness): Promise<LiveResult> {
 
 // ---------------------------------------------------------------------------- report
 
-function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; live?: LiveResult }): string {
+function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; memoryLarge?: MemoryResult; live?: LiveResult }): string {
   const rows: [string, string, string, string][] = [];
   const mark = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? 'PASS' : 'MISS');
   const n = (x: number) => x.toLocaleString('en-US');
@@ -838,13 +874,16 @@ function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; 
     rows.push(['  detector peak RSS (throughput run)', `${t.detector.peakRssMb} MB`, '', '']);
     if (t.variant) rows.push([`  variant ${t.variant.name}`, `${n(t.variant.eventsPerSecond)} events/s, ${n(t.variant.eventsPerCpuSecond)} per CPU-s, ${t.variant.peakRssMb} MB`, '', '']);
   }
-  const m = results.memory;
-  if (m) {
-    rows.push([`peak RSS, ${m.models} models x ${m.features} features x 2 windows`, `${m.peakRssMb} MB`, `< ${TARGETS.rssMb} MB`, mark(m.peakRssMb < TARGETS.rssMb)]);
+  for (const m of [results.memory, results.memoryLarge]) {
+    if (!m) continue;
+    rows.push([`peak RSS, ${n(m.models)} models x ${m.features} features x 2 windows`, `${m.peakRssMb} MB`, `< ${n(m.targetMb)} MB`, mark(m.peakRssMb < m.targetMb)]);
     rows.push([`  after ${m.minutesProcessed} of ${m.eventTimeMinutes} min of event time`, m.complete ? 'caught up' : `stopped: ${m.stopReason}`, '', '']);
     if (m.footprint) {
       const f = m.footprint;
-      rows.push(['  pane object / pane JSON / evaluation / label-join event', `${n(f.paneObjectBytes)} / ${n(f.paneJsonBytes)} / ${n(f.evaluationBytes)} / ${n(f.labelJoinBytesPerEvent)} B`, '', '']);
+      rows.push([`  bytes per (feature, pane) open / kept, per (feature, 5-min block); ${f.eventsPerPane} events a pane`, `${n(f.bytesPerFeatureOpenPane)} / ${n(f.bytesPerFeatureKeptPane)}, ${n(f.bytesPerFeatureBlock)} B`, '', '']);
+      rows.push(['  pane open / closed / kept, block kept, pane JSON', `${n(f.openPaneBytes)} / ${n(f.paneObjectBytes)} / ${n(f.keptPaneBytes)}, ${n(f.blockBytes)}, ${n(f.paneJsonBytes)} B`, '', '']);
+      rows.push(['  evaluation kept / label-join event', `${n(f.evaluationBytes)} / ${n(f.labelJoinBytesPerEvent)} B`, '', '']);
+      rows.push(['  window cache / open panes (projected)', `${f.projection.windowCacheMb} / ${f.projection.openPanesMb} MB`, '', '']);
       rows.push([`  evaluations per hour / kept (${DEFAULT_EVALUATIONS_PER_WINDOW} per model and window)`, `${f.projection.evaluationsMbPerHour} / ${n(f.projection.evaluationsMbAtRepositoryCap)} MB`, '', '']);
       rows.push(['  label join per million events', `${f.projection.labelJoinMbPerMillionEvents} MB`, '', '']);
     }
@@ -892,7 +931,7 @@ async function main(): Promise<void> {
     h.compiledCli = await h.buildCompiled();
     if (!h.compiledCli) log('compile failed; running src/cli.ts through tsx');
   }
-  const results: { throughput?: ThroughputResult; memory?: MemoryResult; live?: LiveResult } = {};
+  const results: { throughput?: ThroughputResult; memory?: MemoryResult; memoryLarge?: MemoryResult; live?: LiveResult } = {};
   const errors: Record<string, string> = {};
   // A phase that fails is reported and the next one still runs.
   const phase = async <T>(name: string, fn: (h: Harness) => Promise<T>): Promise<T | undefined> => {
@@ -908,7 +947,8 @@ async function main(): Promise<void> {
     }
   };
   results.throughput = await phase('throughput', throughputPhase);
-  results.memory = await phase('memory', memoryPhase);
+  results.memory = await phase('memory', (h) => memoryPhase(h, memoryScenario(options, 'memory')));
+  results.memoryLarge = await phase('memory-large', (h) => memoryPhase(h, memoryScenario(options, 'memory-large')));
   results.live = await phase('live', livePhase);
   if (Object.keys(errors).length > 0) process.exitCode = 1;
   const report = {

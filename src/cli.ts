@@ -9,6 +9,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerReferenceCommand } from './commands/reference.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerNotifyCommand } from './commands/notify.js';
 
 // Each command lives in src/commands/<name>.ts and registers itself here.
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerReferenceCommand(program);
   registerDemoCommand(program);
+  registerNotifyCommand(program);
   return program;
 }
 

@@ -33,6 +33,10 @@ import { PostgresResultRepository } from '../adapters/postgres/postgres-result-r
 import { HistoryMaintenance } from '../adapters/postgres/history-maintenance.js';
 import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
 import type { HistoryBackpressure } from '../ports/history-backpressure.js';
+import type { ChannelRepository, NotificationLog } from '../ports/notification-log.js';
+import { MemoryChannelRepository, MemoryNotificationLog } from '../adapters/memory/memory-notification-log.js';
+import { PostgresChannelRepository } from '../adapters/postgres/postgres-channel-repository.js';
+import { PostgresNotificationLog } from '../adapters/postgres/postgres-notification-log.js';
 
 
 /** Every port implementation the detector and the HTTP service need, chosen by configuration. */
@@ -46,6 +50,9 @@ export interface Adapters {
   readonly paneCoordinator: PaneCoordinator;
   readonly alertState: AlertStateStore;
   readonly labelJoin: LabelJoin;
+  /** The notifications' delivery log and channels (PostgreSQL with the history). */
+  readonly notifications: NotificationLog;
+  readonly channels: ChannelRepository;
   readonly healthChecks: readonly HealthCheck[];
   /** Writes what is buffered (bounded by `timeoutMs`), then closes the connections. */
   close(timeoutMs?: number): Promise<void>;
@@ -74,7 +81,7 @@ async function migrateWithRetry(pool: pg.Pool, config: Config, logger: Logger, t
 }
 
 type StateAdapters = Pick<Adapters, 'checkpoints' | 'paneCoordinator' | 'alertState' | 'labelJoin'>;
-type HistoryAdapters = Pick<Adapters, 'models' | 'results' | 'history'>;
+type HistoryAdapters = Pick<Adapters, 'models' | 'results' | 'history' | 'notifications' | 'channels'>;
 
 /** What each half of the composition adds to the whole: health checks and how to close. */
 interface Opened {
@@ -157,6 +164,8 @@ async function createHistoryAdapters(
       models: new MemoryModelRepository(),
       results: new MemoryResultRepository(),
       history: { isFull: () => false, whenWritable: async () => undefined, durable: async () => undefined, on: () => () => undefined },
+      notifications: new MemoryNotificationLog(),
+      channels: new MemoryChannelRepository(),
     };
   }
   const pool = createPgPool(config.databaseUrl, { schema: config.databaseSchema, logger, metrics });
@@ -173,7 +182,14 @@ async function createHistoryAdapters(
   opened.closers.unshift(() => pool.end());
   opened.closers.unshift(() => maintenance.close());
   logger.info({ db: redactUrl(config.databaseUrl), schema: config.databaseSchema }, 'models and history in postgres');
-  return { models: new PostgresModelRepository(pool), results: writer, history: writerBackpressure(writer), writer };
+  return {
+    models: new PostgresModelRepository(pool),
+    results: writer,
+    history: writerBackpressure(writer),
+    notifications: new PostgresNotificationLog(pool),
+    channels: new PostgresChannelRepository(pool),
+    writer,
+  };
 }
 
 /**

@@ -1,10 +1,11 @@
 import { DriftstreamError } from '../errors.js';
 import { openRowSource, SampleReadError, type RowSource, type RowSourceOptions } from '../io/sample-reader.js';
-import { cellNumber } from '../io/cell-number.js';
+import { cellNumber } from '../core/profile/cell-number.js';
+import { inferColumnTypes, type ColumnTypeInference } from '../core/profile/column-inference.js';
+import { SampleProfileBuilder } from '../core/profile/sample-profile.js';
 import type { ColumnBatch } from '../io/row-source.js';
 import {
   createSummary,
-  ReferenceProfileBuilder,
   type ColumnType,
   type ReferenceProfile,
 } from '../core/profile/reference-profile.js';
@@ -93,32 +94,19 @@ export function parseTypeOptions(specs: readonly string[]): Record<string, Colum
 
 class RestartWithFullInference extends Error {}
 
-type Inferred = Map<string, 'numeric' | 'text' | 'unknown'>;
-
-async function inferTypes(source: RowSource, limit: number): Promise<Inferred> {
-  const seen: Inferred = new Map();
-  // A header or schema names every column, even one with no values or no rows;
-  // a schema's types are the file's word and need no inference.
-  for (const c of source.columns ?? []) seen.set(c.name, c.type === 'numeric' ? 'numeric' : c.type === 'categorical' ? 'text' : 'unknown');
-  const schemaTyped = new Set((source.columns ?? []).filter((c) => c.type !== undefined).map((c) => c.name));
-  if (source.columns && schemaTyped.size === source.columns.length) return seen;
-  for await (const batch of source.batches({ limit })) {
-    for (const rec of batch) {
-      for (const k in rec) {
-        if (schemaTyped.has(k)) continue;
-        const v = rec[k];
-        const prev = seen.get(k);
-        if (prev === 'text') continue;
-        const n = cellNumber(v);
-        if (n === null) {
-          if (prev === undefined) seen.set(k, 'unknown');
-        } else if (n === undefined) seen.set(k, 'text');
-        else if (prev !== 'numeric') seen.set(k, 'numeric');
-      }
-    }
-  }
-  return seen;
+/**
+ * The reference's column types by the one inference rule, from its first
+ * `limit` records; a header or schema names every column, even an empty one,
+ * and a schema's types need no inference.
+ */
+async function inferTypes(source: RowSource, limit: number): Promise<ColumnTypeInference> {
+  const fixed: Record<string, ColumnType> = Object.fromEntries((source.columns ?? []).filter((c) => c.type !== undefined).map((c) => [c.name, c.type!]));
+  const columns = (source.columns ?? []).map((c) => c.name);
+  const allTyped = source.columns !== undefined && source.columns.every((c) => c.type !== undefined);
+  return inferColumnTypes(allTyped ? emptyBatches() : source.batches({ limit }), { fixed, columns });
 }
+
+async function* emptyBatches(): AsyncIterable<readonly Record<string, unknown>[]> {}
 
 interface BuiltReference {
   profile: ReferenceProfile;
@@ -128,53 +116,28 @@ interface BuiltReference {
   textColumns: Set<string>;
 }
 
-async function buildReference(opts: CompareOptions, source: RowSource, inferred: Inferred, strict: boolean): Promise<BuiltReference> {
+async function buildReference(opts: CompareOptions, source: RowSource, inferred: ColumnTypeInference, strict: boolean): Promise<BuiltReference> {
   const declared = new Set(Object.keys(opts.types));
-  const types: Record<string, ColumnType> = {};
-  for (const [k, t] of inferred) types[k] = opts.types[k] ?? (t === 'text' ? 'categorical' : 'numeric');
+  const types = inferred.types();
+  // --type overrides what the reference's values imply, for the columns it has.
+  for (const k of declared) if (types[k] !== undefined) types[k] = opts.types[k];
   const columns = Object.keys(types);
-  const builder = new ReferenceProfileBuilder(types);
-  const numericCols = columns.filter((c) => types[c] === 'numeric');
-  const categoricalCols = columns.filter((c) => types[c] === 'categorical');
-  const textColumns = new Set<string>();
+  const builder = new SampleProfileBuilder({
+    columns: types,
+    onText: (c, row, v) => {
+      if (declared.has(c)) throw new CompareInputError(`${opts.reference}: column ${c} is declared numeric but record ${row} holds ${JSON.stringify(v)}`);
+      if (!strict) throw new RestartWithFullInference();
+      throw new Error(`internal: column ${c} inferred numeric but holds text`);
+    },
+  });
   // Column by column over each batch: Parquet and Arrow then never build a record per row.
-  let rowsBefore = 0;
   for await (const batch of source.columnBatches()) {
-    const n = batch.length;
-    for (let i = 0; i < n; i++) builder.countRow();
-    for (const c of numericCols) {
-      const values = batch.column(c);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        const x = cellNumber(v);
-        if (x === undefined) {
-          if (declared.has(c)) {
-            throw new CompareInputError(`${opts.reference}: column ${c} is declared numeric but record ${rowsBefore + i + 1} holds ${JSON.stringify(v)}`);
-          }
-          if (!strict) throw new RestartWithFullInference();
-          throw new Error(`internal: column ${c} inferred numeric but holds text`);
-        }
-        builder.acceptValue(c, x);
-      }
-    }
-    for (const c of categoricalCols) {
-      const values = batch.column(c);
-      let text = textColumns.has(c);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        builder.acceptValue(c, v);
-        if (!text && v !== null && v !== undefined && cellNumber(v) === undefined) {
-          textColumns.add(c);
-          text = true;
-        }
-      }
-    }
+    builder.acceptBatch(batch);
     if (!strict && source.columns === undefined) {
       for (const k of batch.names) if (types[k] === undefined && batch.column(k).some((v) => v !== null && v !== undefined)) throw new RestartWithFullInference();
     }
-    rowsBefore += n;
   }
-  return { profile: builder.build({ createdAt: Date.now(), id: 'compare-reference' }), columns, declared, textColumns };
+  return { profile: builder.build({ createdAt: Date.now(), id: 'compare-reference' }), columns, declared, textColumns: new Set(builder.textColumns) };
 }
 
 /** One compared window: its report and the per-feature evaluations behind it. */

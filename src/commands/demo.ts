@@ -14,6 +14,7 @@ import type { DriftAlert } from '../core/events.js';
 import { modelConfigToJson, parseModelConfig, type ModelConfig } from '../core/model/model-config.js';
 import { serializeProfile } from '../core/profile/reference-profile.js';
 import { ConfigError } from '../errors.js';
+import { parseChannelConfig, type ChannelConfig } from '../core/notify/channel-config.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createInferenceEmitter, type InferenceEmitter } from '../producer/index.js';
 import { buildReference } from '../stream/reference-bootstrap.js';
@@ -31,6 +32,8 @@ export interface DemoOptions {
   settleMs?: number;
   /** false: only produce the traffic (and print alerts), for detectors that run elsewhere (docker-compose.yml's demo profile). */
   detector?: boolean;
+  /** A webhook URL the detector's notifier delivers the alerts to (CloudEvents, unsigned). */
+  notifyWebhook?: string;
 }
 
 const MODEL_ID = 'credit-risk';
@@ -66,8 +69,9 @@ export function formatAlert(a: DriftAlert): string {
   ].join('  ');
 }
 
-function demoConfig(ownTopics: boolean): Config {
+function demoConfig(ownTopics: boolean, notify: boolean): Config {
   const env = { ...process.env };
+  if (notify) env.DRIFTSTREAM_NOTIFY = 'true';
   // With its own detector the demo keeps to its own topics and group, so it neither reads nor
   // disturbs real traffic; without one, its traffic is for the detectors on the configured topics.
   if (ownTopics) {
@@ -216,7 +220,8 @@ async function produceTraffic(run: TrafficRun, emitter: InferenceEmitter): Promi
 export async function runDemo(opts: DemoOptions, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<{ alerts: DriftAlert[]; sent: number }> {
   if (opts.stack) bringStackUp(out);
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
-  const config = demoConfig(opts.detector !== false);
+  const config = demoConfig(opts.detector !== false, opts.notifyWebhook !== undefined);
+  const channels = opts.notifyWebhook ? [demoWebhook(opts.notifyWebhook)] : [];
   const logger = createLogger(config.logLevel);
   const r = seeded(20_261_126);
   const declared = await demoModel(r, out);
@@ -231,7 +236,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    if (opts.detector !== false) handle = await startRun(config, { modelConfigs: [declared], startFrom: 'latest', http: opts.http, logger });
+    if (opts.detector !== false) handle = await startRun(config, { modelConfigs: [declared], channels, startFrom: 'latest', http: opts.http, logger });
     printer = await startAlertPrinter(config, logger, out, alerts);
     await handle?.detector.joined;
     const emitter = createInferenceEmitter({
@@ -252,6 +257,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
     const resolved = alerts.filter((a) => a.status === 'RESOLVED').length;
     const consumed = handle ? `, ${handle.detector.state.counters.consumed} consumed` : '';
     out(`done: ${sent} events sent${consumed}, ${firing} FIRING and ${resolved} RESOLVED alert records`);
+    if (handle && opts.notifyWebhook) out(await notificationSummary(handle, opts.notifyWebhook));
     return { alerts, sent };
   } finally {
     process.off('SIGINT', onSignal);
@@ -259,6 +265,25 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
     await printer?.disconnect().catch(() => undefined);
     await handle?.close();
   }
+}
+
+/** The webhook channel of `--notify-webhook`: every alert, bursts grouped for a second. */
+function demoWebhook(url: string): ChannelConfig {
+  try {
+    return parseChannelConfig({ id: 'demo-webhook', type: 'webhook', url, groupWait: '1s', timeout: '5s', retry: { maxAttempts: 5, baseDelay: '500ms', maxDelay: '5s' } });
+  } catch (err) {
+    throw new ConfigError(`--notify-webhook: ${(err as Error).message.replace(/^channel\.url: /, '')}`, { cause: err });
+  }
+}
+
+/** Waits (at most 15 s) for the notifications still pending, then says what reached the webhook. */
+async function notificationSummary(handle: RunHandle, url: string): Promise<string> {
+  const log = handle.adapters.notifications;
+  const count = async (state: 'pending' | 'delivered' | 'dead') => (await log.list({ channelId: 'demo-webhook', state, limit: 500 })).notifications.length;
+  const deadline = Date.now() + 15_000;
+  while ((await count('pending')) > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+  const [delivered, pending, dead] = [await count('delivered'), await count('pending'), await count('dead')];
+  return `notifications to ${url}: ${delivered} delivered, ${pending} pending, ${dead} dead-lettered (GET /api/v1/notifications while it runs)`;
 }
 
 function duration(flag: string, v: string): number {
@@ -277,8 +302,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--duration <duration>', 'how long the demo produces traffic', '3m')
     .option('--no-stack', 'do not run scripts/stack.mjs up (Kafka and the registry are already up)')
     .option('--no-http', 'do not start the HTTP service')
+    .option('--notify-webhook <url>', 'deliver the alerts to this webhook (CloudEvents JSON) through the notifier')
     .option('--no-detector', 'only produce the traffic (to DRIFTSTREAM_INFERENCE_TOPIC, default inference-events) and print the alerts, for detectors running elsewhere')
-    .action(async (o: { rate: string; driftAfter: string; driftFor: string; duration: string; stack: boolean; http: boolean; detector: boolean }) => {
+    .action(async (o: { rate: string; driftAfter: string; driftFor: string; duration: string; stack: boolean; http: boolean; detector: boolean; notifyWebhook?: string }) => {
       const rate = Number(o.rate);
       if (!Number.isFinite(rate) || rate <= 0 || rate > 100_000) throw new ConfigError(`--rate: expected events per second between 1 and 100000, got ${JSON.stringify(o.rate)}`);
       await runDemo({
@@ -289,6 +315,7 @@ export function registerDemoCommand(program: Command): void {
         stack: o.stack,
         http: o.http,
         detector: o.detector,
+        notifyWebhook: o.notifyWebhook,
       });
     });
 }

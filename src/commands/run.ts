@@ -13,12 +13,18 @@ import { detectorDepsFrom } from '../app/detector-deps.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { ProcessingErrorPolicy } from '../stream/processing-error-policy.js';
+import { startNotifierService, type NotifierService } from '../app/notifier.js';
+import { loadChannelsFile } from './notify.js';
+import { stopOnSignals } from './stop-on-signals.js';
+import type { ChannelConfig } from '../core/notify/channel-config.js';
 
 export interface RunOptions {
   /** Models file (YAML or JSON); default DRIFTSTREAM_MODELS_FILE. */
   models?: string;
   /** Declared models given directly (the demo). */
   modelConfigs?: readonly ModelConfig[];
+  /** Notification channels given directly (the demo), besides the models file's; used when DRIFTSTREAM_NOTIFY is on. */
+  channels?: readonly ChannelConfig[];
   onError?: ProcessingErrorPolicy;
   startFrom?: 'earliest' | 'latest';
   /** Serve the HTTP API next to the detector. Default true. */
@@ -32,6 +38,8 @@ export interface RunOptions {
 export interface RunHandle {
   detector: DetectorHandle;
   adapters: Adapters;
+  /** The notifier, when DRIFTSTREAM_NOTIFY is on. */
+  notifier?: NotifierService;
   app?: FastifyInstance;
   url?: string;
   close(): Promise<void>;
@@ -61,6 +69,18 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
     throw err;
   }
 
+  let notifier: NotifierService | undefined;
+  if (config.notify.enabled) {
+    try {
+      const declaredChannels = [...(options.channels ?? []), ...(file ? await loadChannelsFile(file) : [])];
+      notifier = await startNotifierService(config, { notifications: adapters.notifications, channels: adapters.channels, logger, registry: metrics.registry, declared: declaredChannels, startFrom: 'latest' });
+    } catch (err) {
+      await detector.stop().catch(() => undefined);
+      await adapters.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
   let app: FastifyInstance | undefined;
   let url: string | undefined;
   // /readyz names Kafka too; the probe uses its own admin client so it never waits behind the consumer.
@@ -72,6 +92,8 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
       results: adapters.results,
       state: detector.state,
       performance: detector.performance,
+      notifications: adapters.notifications,
+      channels: adapters.channels,
       healthChecks: [kafkaCheck, ...adapters.healthChecks],
       streamProgress: detector.progress,
       metrics,
@@ -84,6 +106,7 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
     } catch (err) {
       await app.close().catch(() => undefined);
       await kafkaCheck.close();
+      await notifier?.close().catch(() => undefined);
       await detector.stop().catch(() => undefined);
       await adapters.close().catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
@@ -95,12 +118,14 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
   return {
     detector,
     adapters,
+    notifier,
     app,
     url,
     close: () =>
       (closing ??= (async () => {
         if (app) await app.close().catch(() => undefined);
         await kafkaCheck.close();
+        await notifier?.close();
         await detector.stop();
         await adapters.close();
       })()),
@@ -121,31 +146,10 @@ export function registerRunCommand(program: Command): void {
       const config = loadConfig(process.env);
       const logger = createLogger(config.logLevel);
       const handle = await startRun(config, { models: opts.models, onError: opts.onError, startFrom: opts.startFrom, http: opts.http, logger });
-      let exiting = false;
-      const stop = (signal: string, code: number) => {
-        if (exiting) return;
-        exiting = true;
-        logger.info({ signal, graceMs: config.detector.shutdownGraceMs }, 'shutting down');
-        // Whatever is still waiting when the grace ends (a dependency that stays down) is left: the
-        // checkpoints written so far are where the next start replays from.
-        const grace = setTimeout(() => {
-          logger.error({ graceMs: config.detector.shutdownGraceMs }, 'shutdown did not finish within the grace; exiting');
-          process.exit(code === 0 ? 1 : code);
-        }, config.detector.shutdownGraceMs);
-        grace.unref();
-        handle.close().then(
-          () => process.exit(code),
-          (err) => {
-            logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => stop('SIGTERM', 0));
-      process.once('SIGINT', () => stop('SIGINT', 0));
-      handle.detector.done.catch((err: Error) => {
-        logger.fatal({ err: err.message }, 'detector stopped');
-        stop('fatal', 1);
-      });
+      // Checkpoints written before a shutdown that outlasts its grace are where the next start replays from.
+      stopOnSignals(handle, logger, config.detector.shutdownGraceMs, [
+        { what: 'detector', done: handle.detector.done },
+        { what: 'notifier consumer', done: handle.notifier?.done },
+      ]);
     });
 }

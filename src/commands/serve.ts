@@ -14,11 +14,14 @@ import { LabelJoinPerformanceReader } from '../stream/performance-reader.js';
 import type { HealthCheck } from '../ports/health-check.js';
 import type { ModelRepository } from '../ports/model-repository.js';
 import type { ResultRepository } from '../ports/result-repository.js';
+import type { ChannelRepository, NotificationLog } from '../ports/notification-log.js';
 
 /** The state `serve` reads: the shared Redis and PostgreSQL state in production. */
 export interface ServeState {
   models: ModelRepository;
   results: ResultRepository;
+  notifications?: NotificationLog;
+  channels?: ChannelRepository;
   healthChecks: readonly HealthCheck[];
   performance?: PerformanceReader;
   close(): Promise<void>;
@@ -32,6 +35,8 @@ async function openState(config: Config, logger: Logger, metrics: Metrics): Prom
   return {
     models: adapters.models,
     results: adapters.results,
+    notifications: adapters.notifications,
+    channels: adapters.channels,
     healthChecks: adapters.healthChecks,
     // Performance as fresh as the last joined label, read from the shared label-join state.
     performance: new LabelJoinPerformanceReader(adapters.labelJoin, adapters.models),
@@ -55,6 +60,9 @@ export interface HttpServerDeps {
   /** The running detector's read model (`driftstream run`); absent under `serve`. */
   state?: DetectorStateReader;
   performance?: PerformanceReader;
+  /** The delivery log and channels of the notifications. */
+  notifications?: NotificationLog;
+  channels?: ChannelRepository;
 }
 
 /**
@@ -70,6 +78,8 @@ export async function buildHttpApp(config: Config, deps: HttpServerDeps): Promis
     state: deps.state,
     healthChecks: deps.healthChecks,
     performance: deps.performance,
+    notifications: deps.notifications,
+    channels: deps.channels,
     metrics: deps.metrics,
     logger: deps.logger,
     parseModelConfig: (value) => modelConfigToJson(parseModelConfig(value, defaults)),
@@ -112,7 +122,7 @@ export async function startServe(config: Config, deps: { logger?: Logger; metric
   const state = deps.state ?? (await openState(config, logger, metrics));
   let http: HttpHandle;
   try {
-    http = await startHttp(config, { logger, metrics, models: state.models, results: state.results, healthChecks: state.healthChecks, performance: state.performance });
+    http = await startHttp(config, { logger, metrics, models: state.models, results: state.results, healthChecks: state.healthChecks, performance: state.performance, notifications: state.notifications, channels: state.channels });
   } catch (err) {
     await state.close().catch(() => undefined);
     throw err;

@@ -59,6 +59,16 @@ export interface Config {
     readonly partitionsAhead: number;
     readonly maintenanceIntervalMs: number;
   };
+  readonly notify: {
+    /** Run the notifier inside `run`. */
+    readonly enabled: boolean;
+    readonly groupId: string;
+    readonly pollMs: number;
+    readonly reloadMs: number;
+    readonly secretsDir: string;
+    /** Base of report links. */
+    readonly publicUrl: string;
+  };
   readonly detector: {
     readonly modelsFile?: string;
     readonly autoRegister: boolean;
@@ -229,6 +239,18 @@ function httpConfigOf({ s, n, b, l }: EnvReader): Config['http'] {
   };
 }
 
+function notifyConfigOf({ s, n, b }: EnvReader, groupId: string): Config['notify'] {
+  const host = s('DRIFTSTREAM_HTTP_HOST')!;
+  return {
+    enabled: b('DRIFTSTREAM_NOTIFY'),
+    groupId: s('DRIFTSTREAM_NOTIFY_GROUP_ID') ?? `${groupId}-notify`,
+    pollMs: n('DRIFTSTREAM_NOTIFY_POLL_INTERVAL'),
+    reloadMs: n('DRIFTSTREAM_NOTIFY_RELOAD_INTERVAL'),
+    secretsDir: s('DRIFTSTREAM_NOTIFY_SECRETS_DIR')!,
+    publicUrl: s('DRIFTSTREAM_PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${n('DRIFTSTREAM_HTTP_PORT')}`,
+  };
+}
+
 function detectorConfigOf({ s, n, b }: EnvReader): Config['detector'] {
   return {
     modelsFile: s('DRIFTSTREAM_MODELS_FILE'),
@@ -304,6 +326,7 @@ export function loadConfig(env: Env = process.env): Config {
       partitionsAhead: n('DRIFTSTREAM_HISTORY_PARTITIONS_AHEAD'),
       maintenanceIntervalMs: n('DRIFTSTREAM_HISTORY_MAINTENANCE_INTERVAL'),
     },
+    notify: notifyConfigOf(r, s('DRIFTSTREAM_GROUP_ID')!),
     detector: detectorConfigOf(r),
   };
   return deepFreeze(config);

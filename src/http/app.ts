@@ -22,6 +22,8 @@ import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { referenceRoutes } from './routes/reference.js';
 import { resultRoutes } from './routes/results.js';
+import { notificationRoutes } from './routes/notifications.js';
+import { channelRoutes } from './routes/channels.js';
 
 /** Where the dashboard's static files are: beside this module, or in src/ when running the compiled dist/. */
 export function dashboardRoot(): string {
@@ -244,6 +246,7 @@ function openapiDocument(): FastifyDynamicSwaggerOptions['openapi'] {
       { name: 'drift', description: 'Evaluations and per-feature statistics' },
       { name: 'performance', description: 'Performance once labels join' },
       { name: 'alerts', description: 'Alert history' },
+      { name: 'notifications', description: 'Notification channels and the delivery log' },
       { name: 'operations', description: 'Health, readiness and metrics' },
     ],
     components: {
@@ -285,6 +288,9 @@ async function registerRoutes(app: FastifyInstance, ctx: RouteContext): Promise<
   await app.register(async (scope) => resultRoutes(scope, ctx));
   await app.register(async (scope) => alertRoutes(scope, ctx));
   await app.register(async (scope) => referenceRoutes(scope, ctx));
+  const { notifications, channels } = ctx.deps;
+  if (notifications) await app.register(async (scope) => notificationRoutes(scope, ctx, notifications));
+  if (channels) await app.register(async (scope) => channelRoutes(scope, ctx, channels));
 }
 
 const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";

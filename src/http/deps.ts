@@ -8,6 +8,7 @@ import type { ResultRepository } from '../ports/result-repository.js';
 import type { DetectorStateReader } from '../ports/detector-state-reader.js';
 import type { PerformanceReader } from '../ports/performance-reader.js';
 import type { ReferenceBuilder } from '../ports/reference-builder.js';
+import type { ChannelRepository, NotificationLog } from '../ports/notification-log.js';
 
 export type HttpConfig = Config['http'];
 
@@ -24,6 +25,10 @@ export interface HttpDeps {
   logger: Logger;
   referenceBuilder?: ReferenceBuilder;
   performance?: PerformanceReader;
+  /** The notifications' delivery log (GET /api/v1/notifications); absent: the routes answer 404. */
+  notifications?: NotificationLog;
+  /** Notification channels (GET/PUT/DELETE /api/v1/channels). */
+  channels?: ChannelRepository;
   /** Validates and normalizes a model configuration from PUT; throws a DriftstreamError when invalid. */
   parseModelConfig?: (value: unknown) => ModelConfigJson;
   /** Clock for created-at stamps; tests pass a fixed one. */

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { cellNumber } from '../io/cell-number.js';
 import type { ModelConfig } from '../core/model/index.js';
 import { hasControlCharacter } from '../core/has-control-character.js';
 import { MAX_FEATURES_PER_MODEL, parseModelConfig } from '../core/model/index.js';
-import { ReferenceProfileBuilder, type ColumnType } from '../core/profile/reference-profile.js';
-import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
+import { ColumnTypeInference } from '../core/profile/column-inference.js';
+import type { ColumnType } from '../core/profile/reference-profile.js';
+import { SampleProfileBuilder } from '../core/profile/sample-profile.js';
 import { DriftstreamError, ValidationError } from '../errors.js';
-import { openRowSource, readColumns, type SampleColumn, type SampleRecord } from '../io/sample-reader.js';
+import { openRowSource, readColumns, type ColumnBatch, type RowSource, type SampleRecord } from '../io/sample-reader.js';
 import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder, UploadLimits } from '../ports/reference-builder.js';
 
 function invalid(message: string): never {
@@ -35,11 +35,25 @@ function cellTooLarge(value: string, max: number): boolean {
 function checkRecord(rec: SampleRecord, row: number, limits: UploadLimits): void {
   for (const k in rec) {
     const v = rec[k];
-    if (typeof v !== 'string') continue;
-    if (limits.maxCellBytes !== undefined && cellTooLarge(v, limits.maxCellBytes)) {
-      throw new ValidationError(`row ${row}: column ${k.slice(0, 80)} holds a cell larger than ${limits.maxCellBytes} bytes`, { code: 'CELL_TOO_LARGE' });
+    if (typeof v === 'string') checkCell(k, v, row, limits);
+  }
+}
+
+function checkCell(k: string, v: string, row: number, limits: UploadLimits): void {
+  if (limits.maxCellBytes !== undefined && cellTooLarge(v, limits.maxCellBytes)) {
+    throw new ValidationError(`row ${row}: column ${k.slice(0, 80)} holds a cell larger than ${limits.maxCellBytes} bytes`, { code: 'CELL_TOO_LARGE' });
+  }
+  if (hasControlCharacter(v)) invalid(`row ${row}: column ${JSON.stringify(k.slice(0, 80))} holds a control character`);
+}
+
+/** {@link checkRecord} for a batch of columns; `before` rows came before it. */
+function checkBatch(batch: ColumnBatch, before: number, limits: UploadLimits): void {
+  for (const k of batch.names) {
+    const values = batch.column(k);
+    for (let i = 0; i < batch.length; i++) {
+      const v = values[i];
+      if (typeof v === 'string') checkCell(k, v, before + i + 1, limits);
     }
-    if (hasControlCharacter(v)) invalid(`row ${row}: column ${JSON.stringify(k.slice(0, 80))} holds a control character`);
   }
 }
 
@@ -88,34 +102,44 @@ function withoutPath(err: unknown, file: string, dir: string): unknown {
   return new ValidationError(message, { code, cause: err });
 }
 
-/** The profile's columns: the model's features plus its output column, typed by the prediction kind. */
-function columnsOf(model: ModelConfig, first: SampleRecord[], schema: readonly SampleColumn[] | undefined): Record<string, ColumnType> {
-  const columns: Record<string, ColumnType> = { ...model.features };
-  if (Object.keys(columns).length === 0) {
-    // No declared features: a Parquet or Arrow schema says, else infer from the
-    // first rows, as auto-registration does from events.
-    const typed = new Map((schema ?? []).filter((c) => c.type !== undefined).map((c) => [c.name, c.type!]));
-    const seen = new Map<string, ColumnType | 'unknown'>(typed);
-    for (const rec of first) {
-      for (const k in rec) {
-        if (k === 'score' || k === 'prediction' || k === 'label' || k === 'eventId' || k === 'timestamp') continue;
-        if (typed.has(k)) continue;
-        const n = cellNumber(rec[k]);
-        if (seen.get(k) === 'categorical') continue;
-        if (n === null) {
-          if (!seen.has(k)) seen.set(k, 'unknown');
-        } else seen.set(k, n === undefined ? 'categorical' : 'numeric');
-      }
-    }
-    for (const [k, t] of seen) {
-      if (k === 'score' || k === 'prediction' || k === 'label' || k === 'eventId' || k === 'timestamp') continue;
-      columns[k] = t === 'unknown' ? 'numeric' : t;
-    }
-  }
-  const keys = new Set(first.flatMap((r) => Object.keys(r)));
+/** Columns of a sample that are never features: the model's outputs, the label, ids and times. */
+const NOT_FEATURES: ReadonlySet<string> = new Set(['score', 'prediction', 'label', 'eventId', 'timestamp']);
+
+/**
+ * The profile's columns: the model's features (or, when it declares none, the
+ * sample's columns typed by {@link ColumnTypeInference}, a Parquet or Arrow
+ * schema's types first) plus its output columns, typed by the prediction kind.
+ */
+function columnsOf(model: ModelConfig, inference: ColumnTypeInference, keys: ReadonlySet<string>): Record<string, ColumnType> {
+  const columns: Record<string, ColumnType> = Object.keys(model.features).length > 0 ? { ...model.features } : inference.types();
   if (keys.has('score')) columns.score = 'numeric';
   if (keys.has('prediction')) columns.prediction = model.prediction === 'regression' ? 'numeric' : 'categorical';
   return columns;
+}
+
+/**
+ * The sample's column names and, for a model that declares no features, its
+ * column types. A model with features needs only the first `prefixRows` rows
+ * (which columns exist); inference reads every row, so that a later text cell
+ * makes its column categorical instead of failing the upload.
+ */
+async function scanSample(source: RowSource, model: ModelConfig, limits: UploadLimits, prefixRows: number): Promise<{ keys: Set<string>; inference: ColumnTypeInference }> {
+  const fixed = Object.fromEntries((source.columns ?? []).filter((c) => c.type !== undefined).map((c) => [c.name, c.type!]));
+  const inference = new ColumnTypeInference({ fixed, exclude: NOT_FEATURES });
+  const infer = Object.keys(model.features).length === 0;
+  const keys = new Set<string>();
+  let row = 0;
+  for await (const batch of source.batches({ limit: infer ? Infinity : prefixRows })) {
+    const known = keys.size;
+    for (const rec of batch) {
+      checkRecord(rec, ++row, limits);
+      for (const k in rec) keys.add(k);
+      if (infer) inference.observeRecord(rec);
+    }
+    if (keys.size > known) checkColumns([...keys], limits);
+  }
+  if (row === 0) invalid('the sample holds no rows');
+  return { keys, inference };
 }
 
 /**
@@ -147,16 +171,9 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
 
       // The columns first (a CSV header, the first NDJSON record), before any rows are held.
       checkColumns(await readColumns(file, { format: input.format, peek: 1 }), limits);
-      const first: SampleRecord[] = [];
       const source = await openRowSource(file, { format: input.format });
-      for await (const batch of source.batches({ limit: options.inferRows ?? 1000 })) {
-        for (const rec of batch) checkRecord(rec, first.length + 1, limits);
-        first.push(...batch);
-      }
-      if (first.length === 0) invalid('the sample holds no rows');
-      const keys = new Set(first.flatMap((r) => Object.keys(r)));
-      checkColumns([...keys], limits);
-      const columns = columnsOf(model, first, source.columns);
+      const { keys, inference } = await scanSample(source, model, limits, options.inferRows ?? 1000);
+      const columns = columnsOf(model, inference, keys);
       const featureCount = Object.keys(columns).filter((c) => c !== 'score' && c !== 'prediction').length;
       if (featureCount > MAX_FEATURES_PER_MODEL) {
         throw new ValidationError(`the sample has ${featureCount} feature columns; a model may have at most ${MAX_FEATURES_PER_MODEL}`, { code: 'TOO_MANY_FEATURES' });
@@ -166,34 +183,22 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
       if (Object.keys(columns).length === 0) invalid('the sample has no usable columns');
 
       const topK = limits.maxCategories === undefined ? model.topK : Math.min(model.topK, limits.maxCategories);
-      const builder = new ReferenceProfileBuilder(columns, { bins: model.bins, topK });
-      const numeric = Object.keys(columns).filter((c) => columns[c] === 'numeric');
-      const categorical = Object.keys(columns).filter((c) => columns[c] === 'categorical');
       // A label column gives the reference performance that PERFORMANCE alerts compare with.
-      const perf = keys.has('label')
-        ? new ReferencePerformanceBuilder({ kind: model.prediction, positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold })
-        : undefined;
-      let row = 0;
-      for await (const batch of source.batches()) {
-        for (const rec of batch) {
-          row++;
-          checkRecord(rec, row, limits);
-          perf?.accept(rec);
-          builder.countRow();
-          for (const c of numeric) {
-            const n = cellNumber(rec[c]);
-            if (n === undefined) invalid(`row ${row}: column ${c} is numeric but holds ${JSON.stringify(rec[c]).slice(0, 80)}`);
-            builder.acceptValue(c, n);
-          }
-          for (const c of categorical) builder.acceptValue(c, rec[c] ?? null);
-        }
+      const builder = new SampleProfileBuilder({
+        columns,
+        bins: model.bins,
+        topK,
+        performance: { kind: model.prediction, positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold },
+        onText: (c, row, v) => invalid(`row ${row}: column ${c} is numeric but holds ${JSON.stringify(v).slice(0, 80)}`),
+      });
+      for await (const batch of source.columnBatches()) {
+        checkBatch(batch, builder.rows, limits);
+        builder.acceptBatch(batch);
       }
       // Time and content: a re-upload of the same sample is a new version, yet ids stay traceable to their bytes.
       const referenceId = `${input.modelId}-${input.createdAt.toString(36)}-${digest}`;
-      const built = builder.build({ createdAt: input.createdAt, id: referenceId, modelId: input.modelId, version: input.nextVersion ?? 1 });
-      const performance = perf?.build();
-      const profile = performance ? Object.freeze({ ...built, performance }) : built;
-      return { referenceId, rows: row, profile };
+      const profile = builder.build({ createdAt: input.createdAt, id: referenceId, modelId: input.modelId, version: input.nextVersion ?? 1 });
+      return { referenceId, rows: builder.rows, profile };
     } catch (err) {
       throw withoutPath(err, file, dir);
     } finally {

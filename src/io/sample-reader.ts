@@ -5,6 +5,7 @@ export {
   detectFormat,
   SampleReadError,
   SAMPLE_FORMATS,
+  type ColumnBatch,
   type RowSource,
   type RowSourceOptions,
   type SampleColumn,

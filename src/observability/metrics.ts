@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StreamMetrics } from '../ports/metrics.js';
+import { ModelSeriesAdmission } from './model-series.js';
 
 /**
  * The prom-client registry and every metric driftstream exports. Names carry
@@ -33,11 +34,13 @@ export interface Metrics extends StreamMetrics {
   readonly limitHits: Counter<'limit'>;
   readonly duplicates: Counter;
   readonly partitionStalled: Gauge<'topic' | 'partition'>;
+  readonly modelsBeyondSeriesLimit: Gauge;
   /**
-   * The `model` label value of a model: its id for the first `maxModelSeries` models that report,
-   * {@link OTHER_MODEL} for the rest (their counters add up there; gauges of theirs are not exported).
+   * The `model` label value of a model: its id for the `maxModelSeries` models with the most
+   * traffic ({@link ModelSeriesAdmission}), {@link OTHER_MODEL} for the rest (their counters add
+   * up there; gauges of theirs are not exported). `events` is the traffic being reported.
    */
-  modelLabel(modelId: string): string;
+  modelLabel(modelId: string, events?: number): string;
 }
 
 /** The `model` label of the models beyond the per-model series limit. */
@@ -46,22 +49,45 @@ export const OTHER_MODEL = '__other__';
 /** Models with their own series by default (DRIFTSTREAM_METRICS_MAX_MODELS). */
 export const DEFAULT_MAX_MODEL_SERIES = 100;
 
-export function createMetrics(options: { defaultMetrics?: boolean; maxModelSeries?: number } = {}): Metrics {
+/** How often the models with their own series are re-ranked by traffic. */
+export const MODEL_SERIES_RERANK_MS = 60_000;
+
+export interface MetricsOptions {
+  defaultMetrics?: boolean;
+  maxModelSeries?: number;
+  /** Re-ranking period of the per-model series (default {@link MODEL_SERIES_RERANK_MS}). */
+  rerankMs?: number;
+  now?: () => number;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  const maxModelSeries = options.maxModelSeries ?? DEFAULT_MAX_MODEL_SERIES;
-  // Admission is first come: a model keeps its series for the life of the process, so no series moves.
-  const admitted = new Set<string>();
-  const modelLabel = (modelId: string): string => {
-    if (admitted.has(modelId)) return modelId;
-    if (admitted.size >= maxModelSeries) return OTHER_MODEL;
-    admitted.add(modelId);
-    return modelId;
-  };
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'driftstream_process_' });
-  const registers = [registry];
+  const metrics = createMetricSet([registry]);
+  const admission = new ModelSeriesAdmission(options.maxModelSeries ?? DEFAULT_MAX_MODEL_SERIES, options.rerankMs ?? MODEL_SERIES_RERANK_MS, options.now);
+  const modelLabel = (modelId: string, events = 0): string => {
+    admission.note(modelId, events);
+    const { demoted } = admission.rerank();
+    if (demoted.length > 0) void removeModelSeries(metrics, new Set(demoted));
+    metrics.modelsBeyondSeriesLimit.set(admission.beyond);
+    return admission.has(modelId) ? modelId : OTHER_MODEL;
+  };
+  return { registry, modelLabel, ...metrics };
+}
+
+/** Removes every series of the demoted models; their counts go on under {@link OTHER_MODEL}. */
+async function removeModelSeries(metrics: MetricSet, models: ReadonlySet<string>): Promise<void> {
+  const withModel = [metrics.eventsConsumed, metrics.eventsLate, metrics.alerts, metrics.driftStatistic, metrics.driftSeverity, metrics.evaluations, metrics.labelsJoined, metrics.labelJoinEvicted, metrics.labelCoverage, metrics.performanceMetric] as (Counter<string> | Gauge<string>)[];
+  for (const metric of withModel) {
+    const { values } = await metric.get();
+    for (const v of values) if (models.has(String(v.labels.model))) metric.remove(v.labels as Record<string, string>);
+  }
+}
+
+type MetricSet = Omit<Metrics, 'registry' | 'modelLabel'>;
+
+function createMetricSet(registers: Registry[]): MetricSet {
   return {
-    registry,
-    modelLabel,
     eventsConsumed: new Counter({ name: 'driftstream_events_consumed_total', help: 'Inference events counted into windows.', labelNames: ['model'], registers }),
     eventsInvalid: new Counter({ name: 'driftstream_events_invalid_total', help: 'Records that could not be decoded or validated.', labelNames: ['reason'], registers }),
     eventsLate: new Counter({ name: 'driftstream_events_late_total', help: 'Events that arrived after their pane closed.', labelNames: ['model'], registers }),
@@ -87,5 +113,6 @@ export function createMetrics(options: { defaultMetrics?: boolean; maxModelSerie
     limitHits: new Counter({ name: 'driftstream_limit_hits_total', help: 'Times a configured limit refused or cut something, by limit (docs/operations.md).', labelNames: ['limit'], registers }),
     duplicates: new Counter({ name: 'driftstream_duplicate_events_total', help: 'Inference events dropped as duplicates of an eventId seen within the de-duplication window.', registers }),
     partitionStalled: new Gauge({ name: 'driftstream_partition_stalled', help: '1 while a partition has records waiting and has made no progress for the stall timeout.', labelNames: ['topic', 'partition'], registers }),
+    modelsBeyondSeriesLimit: new Gauge({ name: 'driftstream_models_beyond_series_limit', help: 'Models with recent traffic that report under model="__other__" because more models report than DRIFTSTREAM_METRICS_MAX_MODELS.', registers }),
   };
 }

@@ -41,6 +41,9 @@ export interface StreamMetrics {
   readonly performanceMetric: GaugeMetric<'model' | 'window' | 'metric'>;
   readonly limitHits: CounterMetric<'limit'>;
   readonly duplicates: UnlabelledCounterMetric;
-  /** The `model` label value of a model: bounded, so many models do not mean unbounded series. */
-  modelLabel(modelId: string): string;
+  /**
+   * The `model` label value of a model: bounded, so many models do not mean unbounded series.
+   * `events` is the traffic being reported with it, by which the models with series are chosen.
+   */
+  modelLabel(modelId: string, events?: number): string;
 }

@@ -1,8 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { ModelConfigJson } from './model-repository.js';
 
-/** A sample file's format. */
-export type SampleFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow';
+import type { SampleFormat } from '../io/row-source.js';
+
+/** A sample file's format, as the sample readers define it. */
+export type { SampleFormat };
 
 /** Limits of an upload; each has its own error code. Absent ones are not checked. */
 export interface UploadLimits {

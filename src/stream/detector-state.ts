@@ -1,4 +1,5 @@
 import type { Evaluation } from '../core/drift/types.js';
+import { packEvaluation, unpackEvaluation, type PackedEvaluation } from '../core/drift/packed-evaluation.js';
 import type { ModelCatalog } from './model-catalog.js';
 import type { ModelStatus, ModelLiveStatus as ReportedLiveStatus } from '../ports/detector-state-reader.js';
 
@@ -31,7 +32,8 @@ interface ModelCounters {
   late: number;
   lastEventTime: number;
   firing: Map<string, number>;
-  latest: Map<string, Evaluation>;
+  /** Latest evaluation per window, packed (at 1,000 models the objects alone would be ~100 MB). */
+  latest: Map<string, { windowEnd: number; packed: PackedEvaluation }>;
 }
 
 /**
@@ -74,7 +76,7 @@ export class DetectorState {
     const m = this.of(evaluation.modelId);
     const prev = m.latest.get(evaluation.windowName);
     if (!prev || prev.windowEnd <= evaluation.windowEnd) {
-      m.latest.set(evaluation.windowName, evaluation);
+      m.latest.set(evaluation.windowName, { windowEnd: evaluation.windowEnd, packed: packEvaluation(evaluation) });
       m.firing.set(evaluation.windowName, openIncidents);
     }
     this.counters.evaluations++;
@@ -107,9 +109,9 @@ export class DetectorState {
     };
   }
 
-  /** Latest evaluation of each window of a model. */
+  /** Latest evaluation of each window of a model (fresh copies). */
   latestEvaluations(modelId: string): Evaluation[] {
-    return [...(this.models.get(modelId)?.latest.values() ?? [])];
+    return [...(this.models.get(modelId)?.latest.values() ?? [])].map((l) => unpackEvaluation(l.packed));
   }
 
   /** Ids of every model the detector runs. */

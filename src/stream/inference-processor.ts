@@ -296,7 +296,7 @@ export class InferenceProcessor {
   private recordBatch(now: number): void {
     const { metrics, state } = this.ctx;
     for (const [model, b] of this.batch) {
-      const label = metrics.modelLabel(model);
+      const label = metrics.modelLabel(model, b.consumed + b.late);
       if (b.consumed > 0) metrics.eventsConsumed.inc({ model: label }, b.consumed);
       if (b.late > 0) metrics.eventsLate.inc({ model: label }, b.late);
       state.recordConsumed(model, b.consumed, b.late, b.lastTs);

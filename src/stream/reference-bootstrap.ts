@@ -1,7 +1,10 @@
 import type { FeatureType } from '../core/drift/types.js';
 import type { ModelConfig } from '../core/model/model-config.js';
 import { RESERVED_COLUMNS } from '../core/model/model-config.js';
-import { ReferenceProfileBuilder, type ColumnType, type ReferenceProfile } from '../core/profile/reference-profile.js';
+import { ColumnTypeInference, valueKind } from '../core/profile/column-inference.js';
+import type { ColumnType, ReferenceProfile } from '../core/profile/reference-profile.js';
+import { rowsAsBatch, SampleProfileBuilder } from '../core/profile/sample-profile.js';
+import type { PerformanceSpec } from '../core/performance/records.js';
 import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js';
 
 /** The parts of an inference event a reference is built from. */
@@ -11,22 +14,25 @@ export interface ReferenceRow {
   readonly prediction: number | string | null;
 }
 
-/** Type a feature value implies: numbers are numeric, strings and booleans categorical. */
-export function inferType(value: unknown): FeatureType | undefined {
-  if (typeof value === 'number') return 'numeric';
-  if (typeof value === 'string' || typeof value === 'boolean') return 'categorical';
-  return undefined;
+/** Whether a value fits a declared feature type (event values are typed: the string "3" is a category). */
+function fits(type: FeatureType, value: unknown): boolean {
+  const kind = valueKind(value, EVENT_VALUES);
+  return type === 'numeric' ? kind === 'number' : kind !== 'missing' && typeof value !== 'object';
 }
+
+const EVENT_VALUES = { textNumbers: false };
 
 /**
  * Collects a model's first events into a reference (DESIGN.md section 3):
  * until `bootstrapEvents` events, or `bootstrapDuration` of event time with
- * at least `minSamples` events. Feature types are the model's, or inferred
- * from the first value seen of each feature when the model declares none.
+ * at least `minSamples` events. Feature types are the model's, or, when it
+ * declares none, inferred by {@link ColumnTypeInference} from the event values
+ * (typed: numbers numeric, strings and booleans categorical); an event whose
+ * value contradicts a numeric type inferred so far is refused.
  */
 export class ReferenceBootstrap {
   private readonly rows: ReferenceRow[] = [];
-  private readonly types: Record<string, FeatureType>;
+  private readonly inference: ColumnTypeInference;
   private readonly infer: boolean;
   private firstTs = Infinity;
   private lastTs = -Infinity;
@@ -34,7 +40,7 @@ export class ReferenceBootstrap {
   private predictionType: ColumnType | undefined;
 
   constructor(private readonly model: ModelConfig) {
-    this.types = { ...model.features };
+    this.inference = new ColumnTypeInference({ fixed: model.features, exclude: RESERVED_COLUMNS, ...EVENT_VALUES });
     this.infer = Object.keys(model.features).length === 0;
   }
 
@@ -55,15 +61,10 @@ export class ReferenceBootstrap {
     for (const name in f) {
       const v = f[name];
       if (v === null || v === undefined) continue;
-      const known = this.types[name];
-      const t = inferType(v);
-      if (known === undefined) {
-        if (this.infer && t !== undefined && !RESERVED_COLUMNS.has(name)) this.types[name] = t;
-        continue;
-      }
-      if (known === 'numeric' && t !== 'numeric') return name;
-      if (known === 'categorical' && t === undefined) return name;
+      const declared = this.model.features[name];
+      if (declared !== undefined ? !fits(declared, v) : this.infer && this.inference.contradicts(name, v)) return name;
     }
+    if (this.infer) this.inference.observeRecord(f);
     this.rows.push(row);
     if (ts < this.firstTs) this.firstTs = ts;
     if (ts > this.lastTs) this.lastTs = ts;
@@ -82,7 +83,7 @@ export class ReferenceBootstrap {
 
   /** The feature types the reference will have. */
   featureTypes(): Record<string, FeatureType> {
-    return { ...this.types };
+    return this.inference.types();
   }
 
   /** Builds the reference profile from the collected events. */
@@ -93,25 +94,23 @@ export class ReferenceBootstrap {
 
 /**
  * Builds a reference profile of `model` from rows: its features, and the
- * score and prediction when present (as the `score` and `prediction` columns).
+ * score and prediction when present (as the `score` and `prediction` columns),
+ * through the one sample pipeline ({@link SampleProfileBuilder}); rows with a
+ * `label` give the reference performance when `performance` is passed.
  */
 export function buildReference(
   model: ModelConfig,
   types: Record<string, FeatureType>,
-  rows: Iterable<ReferenceRow>,
-  outputs: { hasScore: boolean; predictionType: ColumnType | undefined },
+  rows: Iterable<ReferenceRow & { label?: unknown }>,
+  outputs: { hasScore: boolean; predictionType: ColumnType | undefined; performance?: PerformanceSpec },
   meta: { createdAt: number; id: string; version?: number },
 ): ReferenceProfile {
   const columns: Record<string, ColumnType> = { ...types };
   if (outputs.hasScore) columns[SCORE_COLUMN] = 'numeric';
   if (outputs.predictionType) columns[PREDICTION_COLUMN] = outputs.predictionType;
-  const builder = new ReferenceProfileBuilder(columns, { bins: model.bins, topK: model.topK });
-  const names = Object.keys(types);
-  for (const row of rows) {
-    for (const n of names) builder.acceptValue(n, row.features[n] ?? null);
-    if (outputs.hasScore) builder.acceptValue(SCORE_COLUMN, row.score);
-    if (outputs.predictionType) builder.acceptValue(PREDICTION_COLUMN, row.prediction);
-    builder.countRow();
-  }
+  const builder = new SampleProfileBuilder({ columns, bins: model.bins, topK: model.topK, performance: outputs.performance });
+  const records: Record<string, unknown>[] = [];
+  for (const row of rows) records.push({ ...row.features, [SCORE_COLUMN]: row.score, [PREDICTION_COLUMN]: row.prediction, label: row.label });
+  builder.acceptBatch(rowsAsBatch(records));
   return builder.build({ createdAt: meta.createdAt, id: meta.id, modelId: model.modelId, version: meta.version });
 }

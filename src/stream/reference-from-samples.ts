@@ -4,12 +4,14 @@ import type { ModelConfig } from '../core/model/model-config.js';
 import type { ColumnType, ReferenceProfile } from '../core/profile/reference-profile.js';
 import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js';
 import { ValidationError } from '../errors.js';
-import { buildReference, inferType, type ReferenceRow } from './reference-bootstrap.js';
-import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
+import { buildReference, type ReferenceRow } from './reference-bootstrap.js';
+import { ColumnTypeInference } from '../core/profile/column-inference.js';
 import { performanceSpecOf } from './label-records.js';
 
 /** The column of a sample that holds the true outcome; it gives the profile its reference performance. */
 export const LABEL_COLUMN = 'label';
+
+const NOT_FEATURES: ReadonlySet<string> = new Set([SCORE_COLUMN, PREDICTION_COLUMN, LABEL_COLUMN]);
 
 /** A sample record: a flat row (CSV or NDJSON) or an inference event (`features`, `score`, `prediction`). */
 export type SampleLike = Readonly<Record<string, unknown>>;
@@ -42,10 +44,10 @@ export function sampleToRow(record: SampleLike): ReferenceRow {
 /**
  * Builds a reference profile of `model` from sample records (async batches, e.g.
  * `readSampleBatches(path)` or events consumed from a topic). Feature types are
- * the model's; a model without declared features takes the types of the first
- * values seen (numbers numeric, strings and booleans categorical; CSV cells that
- * read as numbers in every row are numeric). Returns the profile and the
- * feature types it used.
+ * the model's; a model without declared features takes them from the sample by
+ * {@link ColumnTypeInference} (a column is categorical when any value is text;
+ * the sample's schema types first). Returns the profile and the feature types
+ * it used.
  */
 export async function buildReferenceFromSamples(
   model: ModelConfig,
@@ -58,40 +60,24 @@ export async function buildReferenceFromSamples(
     columnTypes?: Readonly<Record<string, ColumnType>>;
   },
 ): Promise<{ profile: ReferenceProfile; types: Record<string, FeatureType> }> {
-  const rows: ReferenceRow[] = [];
+  const rows: (ReferenceRow & { label?: unknown })[] = [];
   const declared = Object.keys(model.features).length > 0;
-  const seen: Record<string, { numeric: number; other: number }> = {};
+  const inference = new ColumnTypeInference({ fixed: meta.columnTypes, exclude: NOT_FEATURES });
   let hasScore = false;
   let predictionType: ColumnType | undefined;
-  const performance = new ReferencePerformanceBuilder(performanceSpecOf(model));
   for await (const batch of batches) {
     for (const rec of batch) {
       const row = sampleToRow(rec);
-      rows.push(row);
-      if (rec[LABEL_COLUMN] !== undefined) performance.accept({ prediction: row.prediction, score: row.score, label: rec[LABEL_COLUMN] });
+      rows.push(rec[LABEL_COLUMN] === undefined ? row : { ...row, label: rec[LABEL_COLUMN] });
       if (row.score !== null) hasScore = true;
       if (row.prediction !== null && predictionType === undefined) {
         predictionType = model.prediction === 'regression' && toNumber(row.prediction) !== null ? 'numeric' : 'categorical';
       }
-      if (!declared) {
-        for (const [k, v] of Object.entries(row.features)) {
-          if (k === SCORE_COLUMN || k === PREDICTION_COLUMN || k === LABEL_COLUMN || v === null || v === undefined) continue;
-          const s = (seen[k] ??= { numeric: 0, other: 0 });
-          if (inferType(v) === 'numeric' || (typeof v === 'string' && toNumber(v) !== null)) s.numeric++;
-          else s.other++;
-        }
-      }
+      if (!declared) inference.observeRecord(row.features);
     }
   }
   if (rows.length === 0) throw new ValidationError('the sample holds no records', { code: 'SAMPLE_EMPTY' });
-  const types: Record<string, FeatureType> = declared
-    ? { ...model.features }
-    : Object.fromEntries(Object.entries(seen).map(([k, s]) => [k, s.other === 0 ? 'numeric' : 'categorical'] as const));
-  if (!declared) {
-    for (const [k, t] of Object.entries(meta.columnTypes ?? {})) {
-      if (k !== SCORE_COLUMN && k !== PREDICTION_COLUMN && k !== LABEL_COLUMN) types[k] = t;
-    }
-  }
+  const types: Record<string, FeatureType> = declared ? { ...model.features } : inference.types();
   if (Object.keys(types).length === 0) throw new ValidationError('the sample has no feature columns', { code: 'SAMPLE_EMPTY' });
   if (declared) {
     const first = rows[0].features;
@@ -100,21 +86,12 @@ export async function buildReferenceFromSamples(
       throw new ValidationError(`the sample has none of the model's features (${Object.keys(types).join(', ')}); its columns are ${Object.keys(first).join(', ')}`, { code: 'SAMPLE_MISMATCH' });
     }
   }
-  // CSV cells arrive as strings: numeric columns take their numeric reading.
-  const numeric = Object.keys(types).filter((k) => types[k] === 'numeric');
-  const normalized = rows.map((r) => {
-    let f: Record<string, unknown> | undefined;
-    for (const k of numeric) {
-      const v = r.features[k];
-      if (typeof v === 'string') {
-        f ??= { ...r.features };
-        f[k] = toNumber(v);
-      }
-    }
-    const prediction = predictionType === 'numeric' ? toNumber(r.prediction) : r.prediction;
-    return f || prediction !== r.prediction ? { features: f ?? r.features, score: r.score, prediction } : r;
-  });
-  const built = buildReference(model, types, normalized, { hasScore, predictionType }, { createdAt: meta.createdAt, id: meta.id ?? randomUUID(), version: meta.version });
-  const measured = performance.build();
-  return { profile: measured ? Object.freeze({ ...built, performance: measured }) : built, types };
+  const profile = buildReference(
+    model,
+    types,
+    rows,
+    { hasScore, predictionType, performance: performanceSpecOf(model) },
+    { createdAt: meta.createdAt, id: meta.id ?? randomUUID(), version: meta.version },
+  );
+  return { profile, types };
 }

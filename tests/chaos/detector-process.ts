@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * One `driftstream run` process the chaos test starts, SIGKILLs and restarts.
+ * One `driftstream run` process (or another subcommand, `args`) the chaos tests start, SIGKILL and restart.
  * Its output goes straight to `logFile` (appended across restarts): the child
  * writes the file itself, so nothing is lost when this process exits first and
  * a slow reader never blocks the child's logging.
@@ -22,6 +22,8 @@ export class DetectorProcess {
     readonly logFile: string,
     /** Where a process that does not stop on SIGTERM writes its diagnostic report. */
     private readonly reportDir?: string,
+    /** The subcommand and its options. */
+    private readonly args: readonly string[] = ['run', '--no-http'],
   ) {}
 
   get running(): boolean {
@@ -40,7 +42,7 @@ export class DetectorProcess {
     let child: ChildProcess;
     try {
       const diagnostics = this.reportDir ? ['--report-on-signal', `--report-directory=${this.reportDir}`] : [];
-      child = spawn(process.execPath, [...diagnostics, '--import', 'tsx', 'src/cli.ts', 'run', '--no-http'], {
+      child = spawn(process.execPath, [...diagnostics, '--import', 'tsx', 'src/cli.ts', ...this.args], {
         cwd: ROOT,
         env: { ...process.env, ...this.env },
         stdio: ['ignore', fd, fd],

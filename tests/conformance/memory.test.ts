@@ -15,6 +15,9 @@ import { modelRepositoryConformance } from './model-repository.conformance.js';
 import { paneCoordinatorConformance } from './pane-coordinator.conformance.js';
 import { resultRepositoryConformance } from './result-repository.conformance.js';
 import { makeAlert, makeEvaluation, T0 } from '../support/fixtures.js';
+import { MemoryChannelRepository, MemoryNotificationLog } from '../../src/adapters/memory/memory-notification-log.js';
+import { channelRepositoryConformance, notificationLogConformance } from './notification-log.conformance.js';
+import { toAlertRecord } from '../../src/core/notify/alert-record.js';
 
 checkpointStoreConformance('memory', async () => new MemoryCheckpointStore());
 modelRepositoryConformance('memory', async () => new MemoryModelRepository());
@@ -22,6 +25,21 @@ resultRepositoryConformance('memory', async () => new MemoryResultRepository({ e
 paneCoordinatorConformance('memory', async () => new MemoryPaneCoordinator());
 alertStateStoreConformance('memory', async () => new MemoryAlertStateStore());
 labelJoinConformance('memory', async (options) => new MemoryLabelJoin(options));
+notificationLogConformance('memory', async () => new MemoryNotificationLog());
+channelRepositoryConformance('memory', async () => new MemoryChannelRepository());
+
+describe('MemoryNotificationLog bounds', () => {
+  it('forgets the oldest settled notifications beyond its bound, never a pending one', async () => {
+    const log = new MemoryNotificationLog(2);
+    const item = (alertId: string) => ({ channelId: 'c', groupKey: alertId, dueAt: T0, record: toAlertRecord({ alertId, modelId: 'm' }, T0) });
+    await log.enqueue(['a', 'b', 'c', 'd'].map(item));
+    const claimed = await log.claimDue(['c'], 'o', T0, 1000, 10);
+    await log.markDelivered(claimed.filter((r) => r.alertId !== 'd').map((r) => r.id), 'o', 'm', T0);
+    await log.enqueue([item('e')]);
+    const left = (await log.list({ limit: 10 })).notifications.map((n) => `${n.alertId}:${n.state}`);
+    expect(left).toEqual(['e:pending', 'd:pending', 'c:delivered', 'b:delivered']);
+  });
+});
 
 describe('MemoryResultRepository bounds', () => {
   it('keeps the newest evaluations per (model, window) by window end, whatever the write order', async () => {
@@ -32,6 +50,23 @@ describe('MemoryResultRepository bounds', () => {
     const kept = await repo.listEvaluations({ modelId: 'credit-risk', windowName: '1m' });
     expect(kept.map((e) => (e.windowStart - T0) / 60_000)).toEqual([5, 4, 3]);
     expect(await repo.listEvaluations({ modelId: 'other' })).toHaveLength(1);
+  });
+
+  it('keeps evaluations packed and hands out independent copies with every value intact', async () => {
+    const repo = new MemoryResultRepository();
+    const e = makeEvaluation();
+    const feature = Object.keys(e.features)[0];
+    e.features[feature].psi = Number.NaN;
+    e.features[feature].histogram = { edges: [0.5], reference: [0.25, 0.75], current: [0.5, 0.5] };
+    await repo.saveEvaluations([e]);
+    e.sampleSize = -1;
+    const first = (await repo.latestEvaluation(e.modelId, e.windowName))!;
+    expect(first.sampleSize).not.toBe(-1);
+    expect(first.features[feature].psi).toBeNaN();
+    expect(first.features[feature].histogram).toEqual({ edges: [0.5], reference: [0.25, 0.75], current: [0.5, 0.5] });
+    first.features[feature].histogram!.current[0] = 9;
+    const again = (await repo.listEvaluations({ modelId: e.modelId }))[0];
+    expect(again.features[feature].histogram!.current[0]).toBe(0.5);
   });
 
   it('keeps the newest alert records', async () => {

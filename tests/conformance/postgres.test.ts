@@ -9,6 +9,9 @@ import { testDatabase, type TestDatabase } from '../support/postgres.js';
 import { makeEvaluation } from '../support/fixtures.js';
 import { modelRepositoryConformance } from './model-repository.conformance.js';
 import { resultRepositoryConformance } from './result-repository.conformance.js';
+import { PostgresChannelRepository } from '../../src/adapters/postgres/postgres-channel-repository.js';
+import { PostgresNotificationLog } from '../../src/adapters/postgres/postgres-notification-log.js';
+import { channelRepositoryConformance, notificationLogConformance } from './notification-log.conformance.js';
 
 const dbs: TestDatabase[] = [];
 const writers: BufferedResultWriter[] = [];
@@ -25,6 +28,8 @@ afterAll(async () => {
 
 modelRepositoryConformance('postgres', async () => new PostgresModelRepository((await db()).pool));
 resultRepositoryConformance('postgres', async () => new PostgresResultRepository((await db()).pool));
+notificationLogConformance('postgres', async () => new PostgresNotificationLog((await db()).pool));
+channelRepositoryConformance('postgres', async () => new PostgresChannelRepository((await db()).pool));
 resultRepositoryConformance(
   'postgres behind BufferedResultWriter',
   async () => {

@@ -309,6 +309,8 @@ describe('hostile walk over every HTTP route (PostgreSQL and Redis)', () => {
       results: adapters.results,
       healthChecks: adapters.healthChecks,
       performance: new LabelJoinPerformanceReader(adapters.labelJoin, adapters.models),
+      notifications: adapters.notifications,
+      channels: adapters.channels,
     });
     const put = await app.inject({ method: 'PUT', url: `/api/v1/models/${MODEL}`, headers: editor, payload: { features: { age: 'numeric', region: 'categorical' } } });
     expect(put.statusCode).toBe(201);

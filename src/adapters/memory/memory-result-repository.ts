@@ -1,5 +1,6 @@
 import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation } from '../../core/drift/types.js';
+import { packEvaluation, unpackEvaluation, type PackedEvaluation as Packed } from '../../core/drift/packed-evaluation.js';
 import { bucketStartOf, onlyFeatures, RESOLUTION_MS, rollup } from '../../core/history/rollup.js';
 import type { AlertQuery, EvaluationRollup, ResultRepository, RollupQuery, WindowQuery } from '../../ports/result-repository.js';
 
@@ -14,8 +15,9 @@ function windowKey(modelId: string, windowName: string): string {
 
 /**
  * Evaluations kept per (model, window) by default. An evaluation holds every
- * feature's histograms (~41 KB at 25 features): 50 models x 2 windows x 10
- * is ~41 MB.
+ * feature's statistics, verdict and histograms: ~53 KB as objects at 25
+ * features, ~9 KB as kept here (see {@link MemoryResultRepository}), so
+ * 50 models x 2 windows x 10 is ~9 MB.
  */
 export const DEFAULT_EVALUATIONS_PER_WINDOW = 10;
 
@@ -27,15 +29,34 @@ export interface MemoryResultRepositoryOptions {
   readonly maxAlerts?: number;
 }
 
+/** An evaluation as kept: the fields the repository sorts by, and the whole of it packed. */
+interface PackedEvaluation {
+  readonly evaluationId: string;
+  readonly modelId: string;
+  readonly windowName: string;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly packed: Packed;
+}
+
+function pack(e: Evaluation): PackedEvaluation {
+  const { evaluationId, modelId, windowName, windowStart, windowEnd } = e;
+  return { evaluationId, modelId, windowName, windowStart, windowEnd, packed: packEvaluation(e) };
+}
+
+function unpack(p: PackedEvaluation): Evaluation {
+  return unpackEvaluation(p.packed);
+}
+
 /**
  * Drift history in process memory, for the mode without PostgreSQL: only the
- * recent evaluations of each (model, window) and the newest alerts. An
- * evaluation holds every feature's histograms (tens of KB), so an unbounded
- * history would grow by ~150 MB an hour at 50 models; the full history
- * belongs in PostgreSQL.
+ * recent evaluations of each (model, window) and the newest alerts. Each
+ * evaluation is kept packed ({@link packEvaluation}: ~6x smaller than the
+ * objects) and read back as a fresh copy. An unbounded history would still grow by ~25 MB an hour at 50
+ * models; the full history belongs in PostgreSQL.
  */
 export class MemoryResultRepository implements ResultRepository {
-  private readonly byWindow = new Map<string, Map<string, Evaluation>>();
+  private readonly byWindow = new Map<string, Map<string, PackedEvaluation>>();
   private readonly alerts = new Map<string, DriftAlert>();
   private readonly evaluationsPerWindow: number;
   private readonly maxAlerts: number;
@@ -50,10 +71,10 @@ export class MemoryResultRepository implements ResultRepository {
       const key = windowKey(e.modelId, e.windowName);
       let kept = this.byWindow.get(key);
       if (!kept) this.byWindow.set(key, (kept = new Map()));
-      kept.set(e.evaluationId, structuredClone(e));
+      kept.set(e.evaluationId, pack(e));
       if (kept.size > this.evaluationsPerWindow) {
         // Replays may write an older window late, so the oldest is found by window end, not by insertion.
-        let oldest: Evaluation | undefined;
+        let oldest: PackedEvaluation | undefined;
         for (const x of kept.values()) if (!oldest || x.windowEnd < oldest.windowEnd) oldest = x;
         if (oldest) kept.delete(oldest.evaluationId);
       }
@@ -72,23 +93,23 @@ export class MemoryResultRepository implements ResultRepository {
     }
   }
 
-  private evaluationsOf(modelId: string, windowName?: string): Evaluation[] {
+  private evaluationsOf(modelId: string, windowName?: string): PackedEvaluation[] {
     if (windowName !== undefined) return [...(this.byWindow.get(windowKey(modelId, windowName))?.values() ?? [])];
-    const out: Evaluation[] = [];
+    const out: PackedEvaluation[] = [];
     for (const kept of this.byWindow.values()) for (const e of kept.values()) if (e.modelId === modelId) out.push(e);
     return out;
   }
 
   async latestEvaluation(modelId: string, windowName: string): Promise<Evaluation | undefined> {
-    let best: Evaluation | undefined;
+    let best: PackedEvaluation | undefined;
     for (const e of this.evaluationsOf(modelId, windowName)) if (!best || e.windowEnd > best.windowEnd) best = e;
-    return best && structuredClone(best);
+    return best && unpack(best);
   }
 
   async listEvaluations(q: WindowQuery): Promise<Evaluation[]> {
     const out = this.evaluationsOf(q.modelId, q.windowName).filter((e) => (q.from === undefined || e.windowEnd > q.from) && (q.to === undefined || e.windowStart < q.to));
     out.sort((a, b) => b.windowEnd - a.windowEnd || a.windowName.localeCompare(b.windowName));
-    return out.slice(0, q.limit ?? 100).map((e) => structuredClone(e));
+    return out.slice(0, q.limit ?? 100).map(unpack);
   }
 
   async listRollups(q: RollupQuery): Promise<EvaluationRollup[]> {
@@ -96,7 +117,7 @@ export class MemoryResultRepository implements ResultRepository {
     const first = bucketStartOf(q.from, q.resolution);
     const end = bucketStartOf(q.to - 1, q.resolution) + RESOLUTION_MS[q.resolution];
     const evals = this.evaluationsOf(q.modelId, q.windowName).filter((e) => e.windowStart >= first && e.windowStart < end);
-    return rollup(evals, q.resolution).map((r) => onlyFeatures(r, q.features));
+    return rollup(evals.map(unpack), q.resolution).map((r) => onlyFeatures(r, q.features));
   }
 
   async listAlerts(q: AlertQuery): Promise<{ alerts: DriftAlert[]; nextCursor?: string }> {

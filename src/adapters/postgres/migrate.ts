@@ -33,7 +33,7 @@ export interface MigrateOptions {
   until?: number;
 }
 
-/** Reads `NNN_name.sql` files in version order; a gap or a duplicate version is an error. */
+/** Reads `NNN_name.sql` files in version order; versions must be unique and increasing (a number may be skipped). */
 export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
   const out: Migration[] = [];
@@ -44,7 +44,8 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
     out.push({ version: Number(m[1]), name: m[2], sql, checksum: createHash('sha256').update(sql).digest('hex') });
   }
   out.forEach((m, i) => {
-    if (m.version !== i + 1) throw new DriftstreamError('MIGRATION_INVALID', `migration versions must run 1, 2, 3, ...; found ${m.version} at position ${i + 1}`);
+    const previous = i === 0 ? 0 : out[i - 1].version;
+    if (m.version <= previous) throw new DriftstreamError('MIGRATION_INVALID', `migration versions must be unique and increasing from 1; found ${m.version} after ${previous}`);
   });
   return out;
 }

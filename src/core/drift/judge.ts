@@ -1,10 +1,10 @@
 import { CategoricalSummary } from '../stats/categorical-summary.js';
 import { NumericSummary } from '../stats/numeric-summary.js';
-import { numericCalibration } from '../profile/calibration.js';
 import { referenceDigest, type FeatureProfile } from '../profile/reference-profile.js';
 import { alignCategories, featureStatistics, type FeatureEvaluation } from './severity.js';
-import { categoricalEvidence, decideVerdicts, numericEvidence, type EffectFloors, type FeatureEvidence, type VerdictInput } from './verdict.js';
+import { categoricalEvidence, decideVerdicts, numericEvidence, type EffectFloors, type FeatureEvidence, type FeatureVerdict, type VerdictInput } from './verdict.js';
 import { sequentialReferenceValue, sequentialStep, sequentialThreshold, DEFAULT_SEQUENTIAL_K, type SequentialState } from './sequential.js';
+import type { Severity } from './severity.js';
 import type { FeatureVerdictSummary } from './types.js';
 
 /** One feature (or `score` / `prediction`) to judge: its reference, its window summary, its floors. */
@@ -76,40 +76,18 @@ export function judgeFeatures(items: Readonly<Record<string, JudgeItem>>, option
   }
   const windowBudget = options.sequential ? options.budget * WINDOW_BUDGET_SHARE : options.budget;
   const verdicts = decideVerdicts(inputs, windowBudget);
-
-  const sequentialNames = options.sequential ? Object.keys(items).filter((n) => items[n].reference.type === 'numeric') : [];
-  const h = sequentialNames.length > 0 ? sequentialThreshold(options.budget * (1 - WINDOW_BUDGET_SHARE), 2 * sequentialNames.length, DEFAULT_SEQUENTIAL_K) : Infinity;
-
+  const cusum = options.sequential ? sequentialPlan(evidence, inputs, options.budget * (1 - WINDOW_BUDGET_SHARE)) : undefined;
   const out: Record<string, FeatureEvaluation> = {};
   for (const name of Object.keys(items)) {
     const v = verdicts[name];
-    const item = items[name];
-    let summary: FeatureVerdictSummary = {
-      verdict: v.verdict,
-      test: v.test,
-      pValue: finiteOrNull(v.pValue),
-      level: v.level,
-      metric: v.metric,
-      effect: v.effect,
-      floor: { warning: v.floor.warning, critical: v.floor.critical },
-      n: v.n,
-      mde: finiteOrNull(v.mde),
-      tests: Object.fromEntries(v.tests.map((t) => [t.name, t.pValue])),
-    };
-    if (v.verdict === 'insufficient' && v.n > 0) summary.nNeeded = finiteOrNull(windowSizeNeeded(v.n, item.reference.count, v.mde, v.floor.warning));
-    let severity = v.severity;
-    if (options.sequential && item.reference.type === 'numeric' && inputs[name].eligible) {
-      // The location z of every window feeds the CUSUM; it decides only where the window alone cannot.
-      const z = evidence[name].tests[0]?.statistic ?? NaN;
-      const n = item.current.count;
-      const step = sequentialStep(options.sequential[name] ?? { up: 0, down: 0 }, z, sequentialReferenceValue(n, item.reference.count), h);
-      options.sequential[name] = step.state;
-      const se = numericCalibration(item.reference, (q) => referenceDigest(item.reference as Extract<FeatureProfile, { type: 'numeric' }>).quantile(q)).locationNoise * Math.sqrt(1 / n + 1 / item.reference.count);
-      const estimate = step.fired && step.meanZ !== undefined ? Math.abs(step.meanZ) * se : 0;
-      summary = { ...summary, sequential: { statistic: step.statistic, threshold: h, effect: estimate } };
-      if (v.verdict !== 'drift' && step.fired && estimate >= item.floors.warning) {
-        severity = estimate >= item.floors.critical ? 'CRITICAL' : 'WARNING';
-        summary = { ...summary, verdict: 'drift', test: 'cusum', effect: estimate, pValue: null, level: options.budget * (1 - WINDOW_BUDGET_SHARE) / (2 * sequentialNames.length) };
+    let summary = verdictSummary(v, items[name].reference.count);
+    let severity: Severity = v.severity;
+    if (cusum && options.sequential && inputs[name].eligible) {
+      const seq = sequentialVerdict(options.sequential, name, evidence[name], items[name], cusum);
+      summary = { ...summary, sequential: seq.summary };
+      if (v.verdict !== 'drift' && seq.severity !== 'NONE') {
+        severity = seq.severity;
+        summary = { ...summary, verdict: 'drift', test: 'cusum', effect: seq.summary.effect, pValue: null, level: cusum.level };
       }
     }
     out[name] = {
@@ -122,4 +100,65 @@ export function judgeFeatures(items: Readonly<Record<string, JudgeItem>>, option
     };
   }
   return out;
+}
+
+function verdictSummary(v: FeatureVerdict, m: number): FeatureVerdictSummary {
+  const summary: FeatureVerdictSummary = {
+    verdict: v.verdict,
+    test: v.test,
+    pValue: finiteOrNull(v.pValue),
+    level: v.level,
+    metric: v.metric,
+    effect: v.effect,
+    floor: { warning: v.floor.warning, critical: v.floor.critical },
+    n: v.n,
+    mde: finiteOrNull(v.mde),
+    mdes: Object.fromEntries(Object.entries(v.mdes).map(([k, x]) => [k, finiteOrNull(x)])),
+    tests: Object.fromEntries(v.tests.map((t) => [t.name, t.pValue])),
+  };
+  if (v.verdict === 'insufficient' && v.n > 0) summary.nNeeded = finiteOrNull(windowSizeNeeded(v.n, m, v.mde, v.floor.warning));
+  return summary;
+}
+
+/** The CUSUM's threshold and per-statistic level for one evaluation. */
+interface SequentialPlan {
+  readonly h: number;
+  readonly level: number;
+}
+
+/**
+ * Every eligible feature's trend statistics share the sequential part of the
+ * budget: each is two-sided, so 2 one-sided CUSUMs per statistic, and h holds
+ * each to a null run length of (number of CUSUMs) / budget windows.
+ */
+function sequentialPlan(evidence: Record<string, FeatureEvidence>, inputs: Record<string, VerdictInput>, budget: number): SequentialPlan {
+  let statistics = 0;
+  for (const [name, ev] of Object.entries(evidence)) if (inputs[name].eligible) statistics += 2 * (ev.trends?.length ?? 0);
+  const h = statistics > 0 ? sequentialThreshold(budget, statistics, DEFAULT_SEQUENTIAL_K) : Infinity;
+  return { h, level: budget / Math.max(1, statistics) };
+}
+
+/** Key of a trend statistic's CUSUM state (the location one keeps the feature's name, as older states stored it). */
+export function sequentialKey(feature: string, kind: string): string {
+  return kind === 'location' ? feature : `${feature}#${kind}`;
+}
+
+/**
+ * Steps every trend CUSUM of one feature and returns the strongest verdict
+ * among those that fired: the run's mean z times the window's standard error
+ * of the effect estimates the persistent effect, which must reach the floor.
+ */
+function sequentialVerdict(states: Record<string, SequentialState>, name: string, ev: FeatureEvidence, item: JudgeItem, plan: SequentialPlan): { severity: Severity; summary: { statistic: number; threshold: number; effect: number } } {
+  const k = sequentialReferenceValue(ev.n, ev.m);
+  let statistic = 0;
+  let estimate = 0;
+  for (const trend of ev.trends ?? []) {
+    const key = sequentialKey(name, trend.kind);
+    const step = sequentialStep(states[key] ?? { up: 0, down: 0 }, trend.z, k, plan.h);
+    states[key] = step.state;
+    statistic = Math.max(statistic, step.statistic);
+    if (step.fired && step.meanZ !== undefined && Number.isFinite(trend.se)) estimate = Math.max(estimate, Math.abs(step.meanZ) * trend.se);
+  }
+  const severity: Severity = estimate >= item.floors.critical ? 'CRITICAL' : estimate >= item.floors.warning ? 'WARNING' : 'NONE';
+  return { severity, summary: { statistic, threshold: plan.h, effect: estimate } };
 }

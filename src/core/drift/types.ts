@@ -55,6 +55,8 @@ export interface FeatureVerdictSummary {
   n: number;
   /** Minimum detectable effect (metric units) at 80% power and the budget's per-test level. */
   mde: number | null;
+  /** Minimum detectable effect per kind of change (location, scale, shape; categoryMass, newCategory); the largest is `mde`. */
+  mdes?: Record<string, number | null>;
   /**
    * Values a window would need for its minimum detectable effect to reach the
    * WARNING floor (present when the verdict is `insufficient`; null when
@@ -63,7 +65,7 @@ export interface FeatureVerdictSummary {
   nNeeded?: number | null;
   /** Unadjusted p-value of every test of the feature. */
   tests: Record<string, number>;
-  /** The CUSUM of the location statistic across consecutive windows, when sequential mode runs. */
+  /** The CUSUMs of the trend statistics (location and scale, or the largest category's share) across consecutive windows, when sequential mode runs: the largest sum, its threshold and the effect a fired run estimates. */
   sequential?: { statistic: number; threshold: number; effect: number };
 }
 

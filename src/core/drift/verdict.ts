@@ -5,6 +5,7 @@ import { ks as ksTest, ksPValue } from '../stats/ks.js';
 import type { MergingDigest } from '../stats/merging-digest.js';
 import type { NumericSummary } from '../stats/numeric-summary.js';
 import { normalUpperQuantile } from '../stats/normal.js';
+import { noncentralityForPower } from '../stats/chi-square-power.js';
 import type { NumericFeatureProfile } from '../profile/reference-profile.js';
 import { numericCalibration } from '../profile/calibration.js';
 
@@ -41,10 +42,42 @@ export interface FeatureEvidence {
   /** Values in the reference. */
   readonly m: number;
   /**
-   * Minimum detectable effect (in the floor's units) at 80% power when each
-   * test runs at level `alpha` (two-sided); Infinity when nothing can be seen.
+   * Minimum detectable effect (in the floor's units) of each kind of change
+   * the rule is promised to see ({@link DriftKind}), at 80% power when each
+   * test runs at level `alpha` (two-sided); Infinity when nothing can be
+   * seen. The feature's MDE is the largest of them.
    */
-  mde(alpha: number): number;
+  mdes(alpha: number): Partial<Record<DriftKind, number>>;
+  /** Signed per-window statistics the sequential mode accumulates across windows. */
+  readonly trends?: readonly TrendStatistic[];
+}
+
+/**
+ * One signed, standard-normal-under-no-change statistic of a window that the
+ * CUSUM accumulates (src/core/drift/sequential.ts), with the standard error
+ * of the effect it measures, so a run's mean z converts to an effect.
+ */
+export interface TrendStatistic {
+  readonly kind: 'location' | 'scale' | 'categoryMass';
+  readonly z: number;
+  /** Standard error of the effect (floor units) per unit of z. */
+  readonly se: number;
+}
+
+/**
+ * Kinds of change a minimum detectable effect is computed for: a shift, a
+ * stretch of the spread and a new bump (numeric); mass moved out of or into
+ * the largest category, and a new category (categorical).
+ */
+export type DriftKind = 'location' | 'scale' | 'shape' | 'categoryMass' | 'newCategory';
+
+/** The largest of a feature's minimum detectable effects: what the window can promise to see whatever the kind of change. */
+export function largestMde(mdes: Partial<Record<DriftKind, number>>): number {
+  const values = Object.values(mdes);
+  if (values.length === 0) return Infinity;
+  let worst = 0;
+  for (const v of values) worst = Number.isNaN(v) ? Infinity : Math.max(worst, v);
+  return worst;
 }
 
 /** WARNING and CRITICAL effect floors of a feature, in its metric's units. */
@@ -70,8 +103,10 @@ export interface FeatureVerdict {
   effect: number;
   floor: EffectFloors;
   n: number;
-  /** Minimum detectable effect at 80% power and the budget's per-test level. */
+  /** Minimum detectable effect at 80% power and the budget's per-test level: the largest over the kinds of change. */
   mde: number;
+  /** Minimum detectable effect per kind of change. */
+  mdes: Partial<Record<DriftKind, number>>;
   /** Every test of the feature with its p-value. */
   tests: DriftTest[];
 }
@@ -80,15 +115,36 @@ export interface FeatureVerdict {
 export const POWER_Z = normalUpperQuantile(0.2);
 
 /**
+ * z of the effect estimate's precision: an effect counts as measurable when
+ * the estimate's 90% interval (+-1.645 standard errors) is within half of it,
+ * so an effect of 1.5 floors measures above the floor, and one of 0.5 floors
+ * below it, in 95% of windows.
+ */
+export const EFFECT_PRECISION_Z = 2 * normalUpperQuantile(0.05);
+
+/**
+ * Minimum detectable effect of one kind of change: the larger of the test's
+ * ((z at alpha / 2 + z of 80% power) times the test's standard error of the
+ * effect) and the effect estimate's precision ({@link EFFECT_PRECISION_Z}
+ * times its standard error). Standard errors are per unit of
+ * sqrt(1/n + 1/m).
+ */
+export function kindMde(alpha: number, testNoise: number, effectNoise: number, n: number, m: number): number {
+  const root = Math.sqrt(1 / n + 1 / m);
+  return Math.max((normalUpperQuantile(alpha / 2) + POWER_Z) * testNoise * root, EFFECT_PRECISION_Z * effectNoise * root);
+}
+
+/**
  * Evidence of a numeric feature: a location test and a scale test on the
  * reference's quantile bins (distribution-free, powerful against the shifts
  * the floors are about), a chi-square on the same bins and KS from the
  * digests as omnibus tests, and the Wasserstein distance above noise in
  * units of the reference's typical deviation (mean absolute deviation from
  * the median, {@link numericCalibration}) as the effect. KS is judged at
- * D minus the sketches' error bound (conservative). The minimum
- * detectable effect is that of a location shift, from the reference's
- * calibration ({@link numericCalibration}).
+ * D minus the sketches' error bound (conservative). Minimum detectable
+ * effects for a shift (location test), a stretch (scale test) and a new bump
+ * (location test), each no smaller than the effect estimate's precision,
+ * from the reference's calibration ({@link numericCalibration}).
  */
 export function numericEvidence(reference: NumericFeatureProfile, refDigest: MergingDigest, current: NumericSummary, ks = ksTest(refDigest, current.digest)): FeatureEvidence {
   const n = current.count;
@@ -107,14 +163,24 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
   ];
   const cal = numericCalibration(reference, (q) => refDigest.quantile(q));
   const effect = wassersteinAboveNoise(refDigest, current.digest, cal.spread);
-  const se = cal.locationNoise * Math.sqrt(1 / n + 1 / m);
   return {
     tests,
     effect: Number.isNaN(effect) ? 0 : effect,
     metric: 'wasserstein',
     n,
     m,
-    mde: (alpha) => (normalUpperQuantile(alpha / 2) + POWER_Z) * se,
+    trends: [
+      { kind: 'location', z: loc.z, se: cal.locationNoise * Math.sqrt(1 / n + 1 / m) },
+      { kind: 'scale', z: scale.z, se: cal.scaleNoise * Math.sqrt(1 / n + 1 / m) },
+    ],
+    mdes: (alpha) => ({
+      location: kindMde(alpha, cal.locationNoise, cal.effectNoise.location, n, m),
+      scale: kindMde(alpha, cal.scaleNoise, cal.effectNoise.scale, n, m),
+      shape: Math.max(
+        cal.shapeNoise * Math.sqrt(noncentralityForPower(alpha, Math.max(1, bins.dof)) * (1 / n + 1 / m)),
+        kindMde(alpha, 0, cal.effectNoise.location, n, m),
+      ),
+    }),
   };
 }
 
@@ -126,9 +192,10 @@ export const CATEGORY_MIN_EXPECTED = 5;
  * an exact per-category share test (max-type, Bonferroni over the cells) and
  * a chi-square on the table pooled to expected counts of at least 10; the
  * effect is the total variation distance above noise on the table pooled to
- * expected counts of at least {@link CATEGORY_MIN_EXPECTED}. The minimum
- * detectable effect is that of moving mass into or out of the largest
- * category.
+ * expected counts of at least {@link CATEGORY_MIN_EXPECTED}. Minimum
+ * detectable effects: mass moved into or out of the largest category, and
+ * mass moved into a new category (the pooled cell, where new categories
+ * land), both by the share test at its Bonferroni level over the cells.
  */
 export function categoricalEvidence(reference: readonly number[], current: readonly number[]): FeatureEvidence {
   let n = 0;
@@ -146,23 +213,63 @@ export function categoricalEvidence(reference: readonly number[], current: reado
     { name: 'chiSquare', statistic: chi.statistic, pValue: chi.pValue },
   ];
   const effect = totalVariationAboveNoise(pooled.reference, pooled.current);
-  let top = 0;
-  for (const r of pooled.reference) top = Math.max(top, r / m);
-  const p = Math.min(0.5, top);
-  const se = Math.sqrt(p * (1 - p) * (1 / n + 1 / m));
-  const cells = Math.max(1, share.cells);
   return {
     tests,
     effect: Number.isNaN(effect) ? 0 : effect,
     metric: 'totalVariation',
     n,
     m,
-    mde: (alpha) => (cells < 2 ? Infinity : (normalUpperQuantile(alpha / (2 * cells)) + POWER_Z) * se),
+    mdes: (alpha) => categoricalMdes(alpha, pooled, n, m),
+    trends: [largestCellTrend(pooled.reference, pooled.current, n, m)],
   };
 }
 
+/**
+ * Standard error of a cell's share difference when its pooled share is p:
+ * sqrt(p (1 - p) (1/n + 1/m)), with p taken no further from 0.5 than the
+ * share itself (mass moved into a cell raises its variance).
+ */
+export function cellShareMde(alpha: number, cells: number, share: number, effect: number, n: number, m: number): number {
+  const p = Math.min(0.5, share + effect);
+  return (normalUpperQuantile(alpha / (2 * cells)) + POWER_Z) * Math.sqrt(p * (1 - p) * (1 / n + 1 / m));
+}
+
+/**
+ * {@link DriftKind} MDEs of a pooled categorical table: mass out of the
+ * largest category (its share's standard error at its own share), and a new
+ * category (the pooled cell's, or an empty cell's when nothing was pooled),
+ * solved as the effect d at which (z + z_power) se(share + d) = d.
+ */
+function categoricalMdes(alpha: number, pooled: { reference: number[]; pooledIndex: number }, n: number, m: number): Partial<Record<DriftKind, number>> {
+  const cells = Math.max(1, pooled.reference.length + (pooled.pooledIndex < 0 ? 1 : 0));
+  if (pooled.reference.length < 2) return { categoryMass: Infinity, newCategory: Infinity };
+  let top = 0;
+  for (const r of pooled.reference) top = Math.max(top, r / m);
+  const pool = pooled.pooledIndex < 0 ? 0 : pooled.reference[pooled.pooledIndex] / m;
+  let d = cellShareMde(alpha, cells, 0.25, 0, n, m);
+  for (let i = 0; i < 50; i++) d = cellShareMde(alpha, cells, pool, d, n, m);
+  return { categoryMass: cellShareMde(alpha, cells, top, 0, n, m), newCategory: d };
+}
+
+/**
+ * Signed z of the largest reference category's share (current minus
+ * reference over its standard error at the pooled share): the statistic the
+ * sequential mode accumulates for a categorical feature; its effect unit is
+ * the share moved (total variation when the mass leaves or joins that
+ * category).
+ */
+export function largestCellTrend(reference: readonly number[], current: readonly number[], n: number, m: number): TrendStatistic {
+  let top = 0;
+  for (let i = 1; i < reference.length; i++) if (reference[i] > reference[top]) top = i;
+  const p = (reference[top] + current[top]) / (n + m);
+  const se = Math.sqrt(p * (1 - p) * (1 / n + 1 / m));
+  const d = current[top] / n - reference[top] / m;
+  return { kind: 'categoryMass', z: se > 0 ? d / se : NaN, se };
+}
+
 function emptyEvidence(metric: EffectMetric, n: number, m: number): FeatureEvidence {
-  return { tests: [], effect: 0, metric, n, m, mde: () => Infinity };
+  const none = metric === 'wasserstein' ? { location: Infinity, scale: Infinity, shape: Infinity } : { categoryMass: Infinity, newCategory: Infinity };
+  return { tests: [], effect: 0, metric, n, m, mdes: () => none };
 }
 
 function nanToOne(p: number): number {
@@ -218,7 +325,8 @@ export function decideVerdicts<K extends string>(inputs: Readonly<Record<K, Verd
       if (significant.has(t)) sig = true;
     }
     if (sig) best = evidence.tests.filter((t) => significant.has(t)).sort((a, b) => a.pValue - b.pValue)[0];
-    const mde = evidence.mde(bonferroni);
+    const mdes = evidence.mdes(bonferroni);
+    const mde = largestMde(mdes);
     const effect = evidence.effect;
     const inDrift = eligible && sig;
     const severity = inDrift && effect >= floors.critical ? 'CRITICAL' : inDrift && effect >= floors.warning ? 'WARNING' : 'NONE';
@@ -235,6 +343,7 @@ export function decideVerdicts<K extends string>(inputs: Readonly<Record<K, Verd
       floor: floors,
       n: evidence.n,
       mde,
+      mdes,
       tests: [...evidence.tests],
     };
   }

@@ -6,7 +6,7 @@ import { quantileEdges } from '../stats/quantile-edges.js';
 import { binIndex } from '../stats/bin-index.js';
 import { sortFloat64 } from '../stats/sort-float64.js';
 import type { ReferencePerformance } from '../performance/reference-performance.js';
-import { computeNumericCalibration, type NumericCalibration } from './calibration.js';
+import { computeNumericCalibration, storedCalibration, type StoredCalibration } from './calibration.js';
 
 /** Type of a profiled column. */
 export type ColumnType = 'numeric' | 'categorical';
@@ -33,7 +33,7 @@ export interface NumericFeatureProfile {
   /** Sample standard deviation (ddof 1); 0 below two values. */
   readonly std: number;
   /** Power calibration of the drift tests (profiles built before it compute it on first use). */
-  readonly calibration?: Partial<NumericCalibration>;
+  readonly calibration?: StoredCalibration;
 }
 
 /** Reference distribution of one categorical column. */
@@ -215,8 +215,7 @@ export function profileFromSummary(summary: NumericSummary): NumericFeatureProfi
     max: empty ? 0 : summary.max,
     mean: summary.mean,
     std,
-    // JSON has no Infinity: a location test that cannot see a shift stores no locationNoise.
-    calibration: Number.isFinite(calibration.locationNoise) ? calibration : { spread: calibration.spread },
+    calibration: storedCalibration(calibration),
   } satisfies NumericFeatureProfile);
 }
 
@@ -230,9 +229,18 @@ export function createSummary(feature: CategoricalFeatureProfile): CategoricalSu
 export function createSummary(feature: FeatureProfile): NumericSummary | CategoricalSummary;
 export function createSummary(feature: FeatureProfile): NumericSummary | CategoricalSummary {
   if (feature.type === 'numeric') {
-    return new NumericSummary(feature.edges, { compression: feature.digest.c, exactLimit: feature.digest.x });
+    return new NumericSummary(profileEdges(feature), { compression: feature.digest.c, exactLimit: feature.digest.x });
   }
   return new CategoricalSummary({ topK: feature.topK });
+}
+
+const edgesCache = new WeakMap<NumericFeatureProfile, Float64Array>();
+
+/** The profile's bin edges as one Float64Array per profile object, shared by every summary on it (do not mutate it). */
+export function profileEdges(feature: NumericFeatureProfile): Float64Array {
+  let edges = edgesCache.get(feature);
+  if (!edges) edgesCache.set(feature, (edges = Float64Array.from(feature.edges)));
+  return edges;
 }
 
 const digestCache = new WeakMap<NumericFeatureProfile, MergingDigest>();

@@ -67,12 +67,24 @@ export function binnedLocationTest(reference: ArrayLike<number>, current: ArrayL
 }
 
 /**
- * Scale test on the reference's quantile bins (a grouped Ansari-Bradley
- * type test): scores are the distance of each bin's ridit from the
- * reference's median, so a wider current distribution scores higher.
+ * Scale scores of the reference's bins: the squared distance of each bin's
+ * ridit from the reference's median, (ridit - 0.5)^2 (Mood's scores).
+ */
+export function scaleScores(referenceCounts: ArrayLike<number>): Float64Array {
+  const r = riditScores(referenceCounts);
+  for (let i = 0; i < r.length; i++) r[i] = (r[i] - 0.5) ** 2;
+  return r;
+}
+
+/**
+ * Scale test on the reference's quantile bins (a grouped Mood test): scores
+ * are {@link scaleScores}, so a wider current distribution scores higher.
+ * On ten bins it is more powerful than the Ansari-Bradley scores
+ * |ridit - 0.5| for normal, heavy-tailed (Student t3), skewed and flat
+ * features alike; its scores are mildly skewed, which moves the two tails of
+ * the normal approximation in opposite directions and leaves the two-sided
+ * level in place.
  */
 export function binnedScaleTest(reference: ArrayLike<number>, current: ArrayLike<number>): ZTestResult {
-  const r = riditScores(reference);
-  for (let i = 0; i < r.length; i++) r[i] = Math.abs(r[i] - 0.5);
-  return linearRankTest(reference, current, r);
+  return linearRankTest(reference, current, scaleScores(reference));
 }

@@ -15,6 +15,8 @@
  * Wasserstein work on those knots directly.
  */
 
+import { base64ToFloat64, float64ToBase64 } from './float64-base64.js';
+
 /** Compact serialized form of a {@link MergingDigest}. */
 export interface DigestJSON {
   /** Compression (delta). */
@@ -31,6 +33,18 @@ export interface DigestJSON {
   m: number[];
   /** Centroid weights. */
   w: number[];
+}
+
+/**
+ * Smaller serialized form of a {@link MergingDigest}, for what is written
+ * often (pane partials, checkpoints): the means as base64 of their bytes
+ * (exact, ~11 characters a value), the weights left out when all are 1.
+ */
+export interface CompactDigestJSON extends Omit<DigestJSON, 'm' | 'w'> {
+  /** Centroid means, ascending: base64 of little-endian doubles, or numbers (a big-endian writer). */
+  m: string | number[];
+  /** Centroid weights; absent when every weight is 1. */
+  w?: number[];
 }
 
 /** Knots of the piecewise-linear CDF: cumulative weight `y[i]` at `x[i]`; `x` is non-decreasing. */
@@ -50,8 +64,13 @@ export interface MergingDigestOptions {
 
 /** Default compression: CDF error about 1e-3 on smooth data, at most about 300 centroids. */
 export const DEFAULT_COMPRESSION = 300;
+/** Values buffered before the first merge; the capacity doubles after each merge up to {@link MAX_BUFFER}. */
 const MIN_BUFFER = 64;
 const MAX_BUFFER = 512;
+/** The first allocation of the insert buffer; it grows by doubling up to the capacity. */
+const FIRST_ALLOCATION = 16;
+/** The insert buffer of a digest that holds no pending value: allocated on the first value. */
+const NO_BUFFER = new Float64Array(0);
 
 // Merge scratch space shared by all digests: JavaScript is single-threaded and
 // a merge never re-enters, so one growable pair is enough and saves garbage.
@@ -77,10 +96,23 @@ export class MergingDigest {
   readonly exactLimit: number;
 
   private means: Float64Array;
-  private weights: Float64Array;
+  /**
+   * Centroid weights; null while every weight is 1 (distinct values in exact
+   * mode), which halves a small digest. {@link trim} stores whole weights
+   * below 2^24 (exact in single precision) as a Float32Array.
+   */
+  private weights: Float64Array | Float32Array | null;
   private size = 0;
+  /** Pending values; allocated as they come, up to {@link bufCap}. */
   private buffer: Float64Array;
   private bufLen = 0;
+  /**
+   * Values buffered before the next merge. Where merges happen decides where
+   * centroids are cut once the digest compresses, so this schedule (64, 128,
+   * ... 512, back to 64 after {@link trim}) is kept apart from how much room
+   * is allocated: a digest of a few values holds a few values.
+   */
+  private bufCap = MIN_BUFFER;
   private merged = 0;
   private lo = Infinity;
   private hi = -Infinity;
@@ -92,13 +124,13 @@ export class MergingDigest {
     if (!(this.compression >= 10)) throw new RangeError('compression must be >= 10');
     this.exactLimit = options.exactLimit ?? this.compression;
     this.means = new Float64Array(0);
-    this.weights = new Float64Array(0);
-    this.buffer = new Float64Array(MIN_BUFFER);
+    this.weights = null;
+    this.buffer = NO_BUFFER;
   }
 
   /** Adds one finite value (callers filter missing and non-finite values). */
   accept(x: number): void {
-    if (this.bufLen === this.buffer.length) this.flushAndGrow();
+    if (this.bufLen === this.buffer.length) this.makeRoom();
     this.buffer[this.bufLen++] = x;
     if (x < this.lo) this.lo = x;
     if (x > this.hi) this.hi = x;
@@ -165,7 +197,8 @@ export class MergingDigest {
   /** Sorted centroids, copied. */
   centroids(): { means: Float64Array; weights: Float64Array } {
     this.flush();
-    return { means: this.means.slice(0, this.size), weights: this.weights.slice(0, this.size) };
+    const weights = this.weights === null ? new Float64Array(this.size).fill(1) : Float64Array.from(this.weights.subarray(0, this.size));
+    return { means: this.means.slice(0, this.size), weights };
   }
 
   /**
@@ -222,7 +255,7 @@ export class MergingDigest {
    */
   rankErrorBound(): number {
     this.flush();
-    if (this.exactMode || this.merged === 0) return 0;
+    if (this.exactMode || this.merged === 0 || this.weights === null) return 0;
     let maxW = 0;
     for (let i = 0; i < this.size; i++) {
       const w = this.weights[i];
@@ -243,9 +276,10 @@ export class MergingDigest {
       xs[k] = this.lo;
       ys[k++] = 0;
       let cum = 0;
+      const weights = this.weights;
       for (let i = 0; i < n; i++) {
         const m = this.means[i];
-        const w = this.weights[i];
+        const w = weights === null ? 1 : weights[i];
         if (this.exactMode || w === 1) {
           xs[k] = m;
           ys[k++] = cum;
@@ -276,27 +310,39 @@ export class MergingDigest {
       min: this.merged === 0 ? 0 : this.lo,
       max: this.merged === 0 ? 0 : this.hi,
       m: Array.from(this.means.subarray(0, this.size)),
-      w: Array.from(this.weights.subarray(0, this.size)),
+      w: this.weights === null ? new Array<number>(this.size).fill(1) : Array.from(this.weights.subarray(0, this.size)),
     };
   }
 
-  /** Restores a digest written by {@link toJSON}; throws on a malformed value. */
-  static fromJSON(json: DigestJSON): MergingDigest {
-    if (!json || !Array.isArray(json.m) || !Array.isArray(json.w) || json.m.length !== json.w.length) {
+  /** The {@link CompactDigestJSON} form; round-trips through {@link MergingDigest.fromJSON}. */
+  toCompactJSON(): CompactDigestJSON {
+    const { m: _m, w: _w, ...rest } = this.toJSON();
+    const means = this.means.subarray(0, this.size);
+    const out: CompactDigestJSON = { ...rest, m: float64ToBase64(means) ?? Array.from(means) };
+    if (this.weights !== null) out.w = Array.from(this.weights.subarray(0, this.size));
+    return out;
+  }
+
+  /** Restores a digest written by {@link toJSON} or {@link toCompactJSON}; throws TypeError on a malformed value. */
+  static fromJSON(json: DigestJSON | CompactDigestJSON): MergingDigest {
+    const means = json && (typeof json.m === 'string' ? base64ToFloat64(json.m) : Array.isArray(json.m) ? Float64Array.from(json.m) : undefined);
+    const w = json?.w;
+    if (!means || (w !== undefined && (!Array.isArray(w) || w.length !== means.length))) {
       throw new TypeError('malformed digest: m and w must be arrays of equal length');
     }
     const d = new MergingDigest({ compression: json.c, exactLimit: json.x });
-    const n = json.m.length;
-    d.means = Float64Array.from(json.m);
-    d.weights = Float64Array.from(json.w);
+    const n = means.length;
+    d.means = means;
+    const weights = w === undefined ? new Float64Array(n).fill(1) : Float64Array.from(w);
     d.size = n;
     let total = 0;
     for (let i = 0; i < n; i++) {
-      if (!(d.weights[i] > 0) || (i > 0 && d.means[i] < d.means[i - 1])) {
+      if (!(weights[i] > 0) || (i > 0 && d.means[i] < d.means[i - 1])) {
         throw new TypeError('malformed digest: weights must be positive and means ascending');
       }
-      total += d.weights[i];
+      total += weights[i];
     }
+    d.weights = weights.every((w) => w === 1) ? null : weights;
     d.merged = total;
     d.exactMode = json.e;
     if (n > 0) {
@@ -316,28 +362,35 @@ export class MergingDigest {
   }
 
   /**
-   * Flushes, shrinks the insert buffer to its minimum (64 values) and the
-   * centroid arrays to their size, and drops the cached CDF knots (about as
-   * large as the centroids again), for digests that will not take more values
-   * or queries soon (a closed or evaluated pane).
+   * Flushes, releases the insert buffer (a later value allocates a small
+   * one again), cuts the centroid arrays to their size, and drops the cached
+   * CDF knots (about as large as the centroids again), for digests that will
+   * not take more values or queries soon (a closed or evaluated pane).
    */
   trim(): void {
     this.flush();
     this.cachedKnots = null;
-    if (this.buffer.length > MIN_BUFFER) this.buffer = new Float64Array(MIN_BUFFER);
-    if (this.means.length > this.size + 8) {
-      this.means = this.means.slice(0, this.size);
-      this.weights = this.weights.slice(0, this.size);
-    }
+    this.buffer = NO_BUFFER;
+    this.bufCap = MIN_BUFFER;
+    if (this.means.length > this.size) this.means = this.means.slice(0, this.size);
+    const w = this.weights;
+    if (w !== null && (w.length > this.size || w instanceof Float64Array)) this.weights = compactWeights(w.subarray(0, this.size));
   }
 
-  private flushAndGrow(): void {
-    this.flush();
-    if (this.buffer.length < MAX_BUFFER) this.buffer = new Float64Array(this.buffer.length * 2);
+  /** Merges a full buffer (and doubles the capacity), or allocates more room up to the capacity. */
+  private makeRoom(): void {
+    if (this.bufLen >= this.bufCap) {
+      this.flush();
+      if (this.bufCap < MAX_BUFFER) this.bufCap *= 2;
+      return;
+    }
+    const room = new Float64Array(Math.min(this.bufCap, Math.max(FIRST_ALLOCATION, 2 * this.buffer.length)));
+    room.set(this.buffer.subarray(0, this.bufLen));
+    this.buffer = room;
   }
 
   /** Merges an ascending run of (mean, weight) into the centroids; weights null means all 1. */
-  private mergeSorted(inMeans: Float64Array, inWeights: Float64Array | null, inLen: number, inExact: boolean): void {
+  private mergeSorted(inMeans: Float64Array, inWeights: Float64Array | Float32Array | null, inLen: number, inExact: boolean): void {
     const cap = this.size + inLen;
     ensureScratch(cap);
     const sm = scratchMeans;
@@ -349,12 +402,14 @@ export class MergingDigest {
     let j = 0;
     let k = 0;
     let added = 0;
+    // Every merged weight is 1 as long as no input weight differs from 1 and no two means tie.
+    let unit = true;
     while (i < size || j < inLen) {
       let m: number;
       let w: number;
       if (j >= inLen || (i < size && means[i] <= inMeans[j])) {
         m = means[i];
-        w = weights[i];
+        w = weights === null ? 1 : weights[i];
         i++;
       } else {
         m = inMeans[j];
@@ -363,28 +418,36 @@ export class MergingDigest {
         j++;
       }
       // Equal means combine without loss, which keeps ties as one point mass.
-      if (k > 0 && sm[k - 1] === m) sw[k - 1] += w;
-      else {
+      if (k > 0 && sm[k - 1] === m) {
+        sw[k - 1] += w;
+        unit = false;
+      } else {
         sm[k] = m;
         sw[k] = w;
+        if (w !== 1) unit = false;
         k++;
       }
     }
     this.merged += added;
     this.cachedKnots = null;
     if (this.exactMode && inExact && k <= this.exactLimit) {
-      if (this.means.length < k) {
-        const size2 = Math.min(this.exactLimit, Math.max(k, 2 * this.means.length));
-        this.means = new Float64Array(size2);
-        this.weights = new Float64Array(size2);
-      }
-      this.means.set(sm.subarray(0, k));
-      this.weights.set(sw.subarray(0, k));
-      this.size = k;
+      this.keepExact(sm, sw, k, unit);
       return;
     }
     this.exactMode = false;
     this.compress(sm, sw, k);
+  }
+
+  /** Copies `k` merged items into the centroid arrays; the weights only when some is not 1. */
+  private keepExact(sm: Float64Array, sw: Float64Array, k: number, unit: boolean): void {
+    if (this.means.length < k) this.means = new Float64Array(Math.min(this.exactLimit, Math.max(k, 2 * this.means.length)));
+    this.means.set(sm.subarray(0, k));
+    if (unit) this.weights = null;
+    else {
+      if (!(this.weights instanceof Float64Array) || this.weights.length < k) this.weights = new Float64Array(this.means.length);
+      this.weights.set(sw.subarray(0, k));
+    }
+    this.size = k;
   }
 
   /** One k1-scale merge pass over the sorted scratch items into the centroid arrays. */
@@ -393,7 +456,7 @@ export class MergingDigest {
     const delta = this.compression;
     const outCap = Math.min(k, Math.ceil(delta) + 8);
     let om = this.means.length >= outCap && this.means.length <= 4 * outCap ? this.means : new Float64Array(outCap);
-    let ow = om === this.means ? this.weights : new Float64Array(outCap);
+    let ow = om === this.means && this.weights instanceof Float64Array && this.weights.length === om.length ? this.weights : new Float64Array(om.length);
     let last = 0;
     om[0] = sm[0];
     ow[0] = sw[0];
@@ -428,13 +491,27 @@ export class MergingDigest {
 
   /** Value at 0-based rank `r` of the expanded exact sample. */
   private valueAtRank(r: number): number {
+    const weights = this.weights;
+    if (weights === null) return this.means[Math.min(r, this.size - 1)];
     let cum = 0;
     for (let i = 0; i < this.size; i++) {
-      cum += this.weights[i];
+      cum += weights[i];
       if (r < cum) return this.means[i];
     }
     return this.means[this.size - 1];
   }
+}
+
+/** Largest whole number single precision holds exactly, with every smaller one. */
+const FLOAT32_EXACT = 2 ** 24;
+
+/** The weights in single precision when that holds each exactly (whole numbers below 2^24), else a copy. */
+function compactWeights(w: Float64Array | Float32Array): Float64Array | Float32Array {
+  for (let i = 0; i < w.length; i++) {
+    const x = w[i];
+    if (!(x <= FLOAT32_EXACT) || x !== Math.floor(x)) return Float64Array.from(w);
+  }
+  return Float32Array.from(w);
 }
 
 function k1(q: number, delta: number): number {

@@ -1,4 +1,4 @@
-import { MergingDigest, type DigestJSON, type MergingDigestOptions } from './merging-digest.js';
+import { MergingDigest, type CompactDigestJSON, type DigestJSON, type MergingDigestOptions } from './merging-digest.js';
 import { binIndex } from './bin-index.js';
 
 /** Compact serialized form of a {@link NumericSummary}. */
@@ -17,6 +17,14 @@ export interface NumericSummaryJSON {
   /** Sum of squared deviations from the mean. */
   m2: number;
   d: DigestJSON;
+}
+
+/**
+ * Smaller serialized form of a {@link NumericSummary} whose bin edges the
+ * reader knows (a pane's come from its layout): no edges, a compact digest.
+ */
+export interface CompactNumericSummaryJSON extends Omit<NumericSummaryJSON, 'e' | 'd'> {
+  d: CompactDigestJSON;
 }
 
 /** Options of a {@link NumericSummary}. */
@@ -47,8 +55,12 @@ export class NumericSummary {
   /** Sum of squared deviations from the mean. */
   m2 = 0;
 
+  /**
+   * @param edges interior bin edges; a Float64Array is kept, not copied (the
+   *   summaries of one reference share its edges), and must not change.
+   */
   constructor(edges: ArrayLike<number> = [], options: NumericSummaryOptions = {}) {
-    this.edges = Float64Array.from(edges);
+    this.edges = edges instanceof Float64Array ? edges : Float64Array.from(edges);
     for (let i = 1; i < this.edges.length; i++) {
       if (!(this.edges[i] > this.edges[i - 1])) throw new RangeError('bin edges must be strictly ascending');
     }
@@ -172,13 +184,34 @@ export class NumericSummary {
     };
   }
 
-  /** Restores a summary written by {@link toJSON}. */
-  static fromJSON(json: NumericSummaryJSON): NumericSummary {
+  /** The {@link CompactNumericSummaryJSON} form; read back with {@link NumericSummary.fromCompactJSON} on the same edges. */
+  toCompactJSON(): CompactNumericSummaryJSON {
+    const { e: _e, d: _d, ...rest } = this.toJSON();
+    return { ...rest, d: this.digest.toCompactJSON() };
+  }
+
+  /** Restores a summary written by {@link toCompactJSON} onto `edges` (kept, not copied). */
+  static fromCompactJSON(json: CompactNumericSummaryJSON, edges: Float64Array): NumericSummary {
+    if (!json || !Array.isArray(json.h) || json.h.length !== edges.length + 1) {
+      throw new TypeError(`malformed numeric summary: h must have ${edges.length + 1} counts`);
+    }
+    return NumericSummary.restore(json, MergingDigest.fromJSON(json.d), edges);
+  }
+
+  /**
+   * Restores a summary written by {@link toJSON}. `edges`, when given and
+   * equal to the written ones, is shared instead of a copy.
+   */
+  static fromJSON(json: NumericSummaryJSON, edges?: Float64Array): NumericSummary {
     if (!json || !Array.isArray(json.e) || !Array.isArray(json.h) || json.h.length !== json.e.length + 1) {
       throw new TypeError('malformed numeric summary: h must have e.length + 1 counts');
     }
-    const digest = MergingDigest.fromJSON(json.d);
-    const s = new NumericSummary(json.e, { compression: digest.compression, exactLimit: digest.exactLimit });
+    const shared = edges !== undefined && sameEdges(edges, json.e) ? edges : json.e;
+    return NumericSummary.restore(json, MergingDigest.fromJSON(json.d), shared);
+  }
+
+  private static restore(json: Omit<NumericSummaryJSON, 'd' | 'e'>, digest: MergingDigest, edges: ArrayLike<number>): NumericSummary {
+    const s = new NumericSummary(edges, { compression: digest.compression, exactLimit: digest.exactLimit });
     (s as { digest: MergingDigest }).digest = digest;
     s.counts.set(json.h);
     s.count = json.n;
@@ -205,7 +238,8 @@ function lowerBound(values: Float64Array, x: number): number {
   return lo;
 }
 
-function sameEdges(a: Float64Array, b: Float64Array): boolean {
+function sameEdges(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -1,11 +1,10 @@
 import { CategoricalSummary, type CategoricalSummaryJSON } from '../stats/categorical-summary.js';
-import { NumericSummary, type NumericSummaryJSON } from '../stats/numeric-summary.js';
+import { NumericSummary, type CompactNumericSummaryJSON, type NumericSummaryJSON } from '../stats/numeric-summary.js';
 import { createSummary } from '../profile/reference-profile.js';
 import { typeMismatchOf, type PaneLayout } from './pane-layout.js';
 
-/** Serialized {@link Pane}: the one form panes take in checkpoints and between processes. */
-export interface PaneJSON {
-  v: 1;
+/** What both versions of {@link PaneJSON} hold alike. */
+interface PaneJSONCommon {
   /** Model. */
   m: string;
   /** Reference the pane is binned on. */
@@ -21,20 +20,44 @@ export interface PaneJSON {
   mv: string | null;
   /** Sources merged into this pane (`topic/partition`), so a re-delivered partial is not counted twice. */
   src: string[];
-  /** Numeric summaries, in layout order. */
-  num: NumericSummaryJSON[];
   /** Numeric values outside the reference's [min, max], in layout order. */
   oor: number[];
   /** Categorical summaries, in layout order. */
   cat: CategoricalSummaryJSON[];
-  sc?: NumericSummaryJSON;
   pc?: CategoricalSummaryJSON;
+}
+
+/** Version 1: every numeric summary with its bin edges and its digest as number arrays. Still read. */
+export interface PaneJSONV1 extends PaneJSONCommon {
+  v: 1;
+  /** Numeric summaries, in layout order. */
+  num: NumericSummaryJSON[];
+  sc?: NumericSummaryJSON;
   pv?: NumericSummaryJSON;
 }
 
-/** True for a stored pane partial in the current format (version 1, binned on a named reference). */
+/**
+ * Version 2 (written): numeric summaries without their bin edges (the
+ * layout's, from the reference) and with compact digests (means as base64
+ * of their bytes, weights left out while all are 1): about half the text of
+ * version 1, the same state.
+ */
+export interface PaneJSONV2 extends PaneJSONCommon {
+  v: 2;
+  /** Numeric summaries, in layout order. */
+  num: CompactNumericSummaryJSON[];
+  sc?: CompactNumericSummaryJSON;
+  pv?: CompactNumericSummaryJSON;
+}
+
+/** Serialized {@link Pane}: the one form panes take in checkpoints and between processes. */
+export type PaneJSON = PaneJSONV1 | PaneJSONV2;
+
+/** True for a stored pane partial in a format this version reads (1 or 2, binned on a named reference). */
 export function isPaneJson(v: unknown): v is PaneJSON {
-  return typeof v === 'object' && v !== null && (v as PaneJSON).v === 1 && typeof (v as PaneJSON).r === 'string';
+  if (typeof v !== 'object' || v === null) return false;
+  const p = v as PaneJSON;
+  return (p.v === 1 || p.v === 2) && typeof p.r === 'string';
 }
 
 /**
@@ -160,10 +183,10 @@ export class Pane {
     return this;
   }
 
-  /** Compact JSON form; round-trips through {@link Pane.fromJSON}. */
-  toJSON(): PaneJSON {
-    const out: PaneJSON = {
-      v: 1,
+  /** Compact JSON form (version 2); round-trips through {@link Pane.fromJSON}. */
+  toJSON(): PaneJSONV2 {
+    const out: PaneJSONV2 = {
+      v: 2,
       m: this.layout.modelId,
       r: this.layout.referenceId,
       s: this.paneStart,
@@ -172,23 +195,23 @@ export class Pane {
       te: this.typeErrors,
       mv: this.modelVersion,
       src: [...this.sources],
-      num: this.numeric.map((s) => s.toJSON()),
+      num: this.numeric.map((s) => s.toCompactJSON()),
       oor: Array.from(this.outOfRange),
       cat: this.categorical.map((s) => s.toJSON()),
     };
-    if (this.score) out.sc = this.score.toJSON();
+    if (this.score) out.sc = this.score.toCompactJSON();
     if (this.predictionClass) out.pc = this.predictionClass.toJSON();
-    if (this.predictionValue) out.pv = this.predictionValue.toJSON();
+    if (this.predictionValue) out.pv = this.predictionValue.toCompactJSON();
     return out;
   }
 
   /**
-   * Restores a pane written by {@link toJSON} onto `layout` (the layout of
-   * model `json.m` on reference `json.r`). Throws TypeError when the JSON does
-   * not match the layout.
+   * Restores a pane written by {@link toJSON} (or in version 1) onto
+   * `layout` (the layout of model `json.m` on reference `json.r`). Throws
+   * TypeError when the JSON does not match the layout.
    */
   static fromJSON(json: PaneJSON, layout: PaneLayout): Pane {
-    if (!json || json.v !== 1) throw new TypeError('pane: unsupported format');
+    if (!json || (json.v !== 1 && json.v !== 2)) throw new TypeError('pane: unsupported format');
     if (json.m !== layout.modelId || json.r !== layout.referenceId) throw new TypeError(`pane: layout is ${layout.modelId}@${layout.referenceId}, pane is ${json.m}@${json.r}`);
     if (json.num.length !== layout.numericNames.length || json.cat.length !== layout.categoricalNames.length) {
       throw new TypeError('pane: feature count does not match the layout');
@@ -198,15 +221,18 @@ export class Pane {
     p.typeErrors = json.te;
     p.modelVersion = json.mv;
     for (const s of json.src) p.sources.add(s);
+    // The empty summaries hold the layout's edges; restored ones share them.
+    const numeric = (s: NumericSummaryJSON | CompactNumericSummaryJSON, empty: NumericSummary): NumericSummary =>
+      json.v === 1 ? NumericSummary.fromJSON(s as NumericSummaryJSON, empty.edges) : NumericSummary.fromCompactJSON(s as CompactNumericSummaryJSON, empty.edges);
     const num = p.numeric as NumericSummary[];
-    for (let i = 0; i < num.length; i++) num[i] = NumericSummary.fromJSON(json.num[i]);
+    for (let i = 0; i < num.length; i++) num[i] = numeric(json.num[i], num[i]);
     p.outOfRange.set(json.oor);
     const cat = p.categorical as CategoricalSummary[];
     for (let i = 0; i < cat.length; i++) cat[i] = CategoricalSummary.fromJSON(json.cat[i]);
     const mutable = p as unknown as { score?: NumericSummary; predictionClass?: CategoricalSummary; predictionValue?: NumericSummary };
-    if (json.sc && p.score) mutable.score = NumericSummary.fromJSON(json.sc);
+    if (json.sc && p.score) mutable.score = numeric(json.sc, p.score);
     if (json.pc && p.predictionClass) mutable.predictionClass = CategoricalSummary.fromJSON(json.pc);
-    if (json.pv && p.predictionValue) mutable.predictionValue = NumericSummary.fromJSON(json.pv);
+    if (json.pv && p.predictionValue) mutable.predictionValue = numeric(json.pv, p.predictionValue);
     return p;
   }
 

@@ -1,12 +1,13 @@
 import type { ModelConfig, WindowConfig } from '../model/model-config.js';
 import { paneLengthOf } from './window-spec.js';
 import { isPaneJson, Pane, type PaneJSON } from './pane.js';
+import { KeptPane } from './kept-pane.js';
 import type { PaneLayout } from './pane-layout.js';
 import { paneStartOf } from './window-spec.js';
 
 /** A merged run of panes, and which (pane, source) partials it holds. */
 interface Merged {
-  pane: Pane;
+  kept: KeptPane;
   /** `<paneStart>|<topic/partition>` of every partial merged in. */
   sources: Set<string>;
 }
@@ -32,6 +33,11 @@ function keysOf(paneStart: number, p: PaneJSON): string[] {
  * tumbling) windows use, the panes rolled up into slide-long blocks. A 1-hour
  * window sliding by 5 minutes over 1-minute panes is then 12 blocks, not 60
  * panes times the partition count.
+ *
+ * Panes and blocks that are only read (an evaluated pane kept for late
+ * partials, a block the windows have moved past) are kept packed
+ * ({@link KeptPane}); the block still filling and a pane until its
+ * evaluation stay objects.
  *
  * Every block and pane remembers which (pane, partition) partials it holds,
  * so a partial delivered again (a replay, a coordinator that hands out the
@@ -79,9 +85,10 @@ export class ModelWindowCache {
     const stale = raw === undefined && paneEnd <= this.latestEnd - Math.max(this.rawKeepMs, 2 * this.paneMs);
     let changed = false;
     if (!raw) {
-      raw = { pane: Pane.empty(this.layout, paneStart, paneEnd), sources: new Set(), evaluated: false };
+      raw = { kept: new KeptPane(Pane.empty(this.layout, paneStart, paneEnd)), sources: new Set(), evaluated: false };
       this.raw.set(paneStart, raw);
     }
+    const pane = raw.kept.open(this.layout);
     const decoded = new Map<PaneJSON, Pane>();
     const decode = (p: PaneJSON): Pane => {
       let pane = decoded.get(p);
@@ -91,13 +98,13 @@ export class ModelWindowCache {
     for (const p of parts) {
       const keys = keysOf(paneStart, p);
       if (keys.every((k) => raw.sources.has(k))) continue;
-      raw.pane.merge(decode(p));
+      pane.merge(decode(p));
       for (const k of keys) raw.sources.add(k);
       changed = true;
     }
     // Kept merged panes and blocks are most of the detector's memory (50 models x 25 features:
     // ~13 blocks and a few panes per model); their digests need no room to grow.
-    if (changed) raw.pane.trim();
+    if (changed) pane.trim();
     for (const s of this.slides) this.addToBlock(s, paneStart, parts, decode);
     if (changed) raw.evaluated = false;
     if (paneEnd > this.latestEnd) {
@@ -105,7 +112,9 @@ export class ModelWindowCache {
       this.prune();
     }
     if (stale) this.raw.delete(paneStart);
-    return { pane: raw.pane, changed: changed || !raw.evaluated, stale };
+    // Not yet evaluated again (a duplicate delivery), it goes back to its packed form.
+    if (!changed && raw.evaluated) raw.kept.pack();
+    return { pane, changed: changed || !raw.evaluated, stale };
   }
 
   /** Merges an earlier pane (from the coordinator) into the blocks only. */
@@ -126,17 +135,21 @@ export class ModelWindowCache {
     let byStart = this.blocks.get(slide);
     if (!byStart) this.blocks.set(slide, (byStart = new Map()));
     let block = byStart.get(start);
-    if (!block) byStart.set(start, (block = { pane: Pane.empty(this.layout, start, start + slide), sources: new Set(), panes: new Set() }));
+    if (!block) byStart.set(start, (block = { kept: new KeptPane(Pane.empty(this.layout, start, start + slide)), sources: new Set(), panes: new Set() }));
     block.panes.add(paneStart);
-    let changed = false;
+    let pane: Pane | undefined;
     for (const p of parts) {
       const keys = keysOf(paneStart, p);
       if (keys.every((k) => block.sources.has(k))) continue;
-      block.pane.merge(decode(p));
+      pane ??= block.kept.open(this.layout);
+      pane.merge(decode(p));
       for (const k of keys) block.sources.add(k);
-      changed = true;
     }
-    if (changed) block.pane.trim();
+    if (pane) pane.trim();
+    // Only the newest block still fills as panes arrive in order; the others are packed (a late partial unpacks one).
+    let newest = -Infinity;
+    for (const s of byStart.keys()) if (s > newest) newest = s;
+    for (const [s, b] of byStart) if (s !== newest) b.kept.pack();
   }
 
   /** Marks the pane's windows as published (a later identical delivery is then a duplicate). */
@@ -144,8 +157,8 @@ export class ModelWindowCache {
     const raw = this.raw.get(paneStart);
     if (!raw) return;
     raw.evaluated = true;
-    // The evaluation left CDF knots cached on the pane's digests; it is not queried again unless it changes.
-    raw.pane.trim();
+    // Kept for late partials only: read again only if one arrives.
+    raw.kept.pack();
   }
 
   /**
@@ -176,12 +189,12 @@ export class ModelWindowCache {
 
   /** The merged window `[end - size, end)`: the pane itself for a pane-long window, else its blocks. */
   window(window: WindowConfig, end: number): Pane {
-    if (window.sizeMs === this.paneMs) return this.raw.get(end - this.paneMs)?.pane ?? Pane.empty(this.layout, end - this.paneMs, end);
+    if (window.sizeMs === this.paneMs) return this.raw.get(end - this.paneMs)?.kept.view(this.layout) ?? Pane.empty(this.layout, end - this.paneMs, end);
     const byStart = this.blocks.get(window.slideMs);
     const out = Pane.empty(this.layout, end - window.sizeMs, end);
     for (let b = end - window.sizeMs; b < end; b += window.slideMs) {
       const block = byStart?.get(b);
-      if (block) out.merge(block.pane);
+      if (block) out.merge(block.kept.view(this.layout));
     }
     return out;
   }
@@ -198,10 +211,15 @@ export class ModelWindowCache {
     for (const p of this.queried) if (p + longest + this.paneMs <= this.latestEnd) this.queried.delete(p);
   }
 
-  /** Merged panes and blocks held (for tests and memory accounting). */
-  get size(): { panes: number; blocks: number } {
+  /** Merged panes and blocks held, and how many of them are packed (for tests and memory accounting). */
+  get size(): { panes: number; blocks: number; packed: number } {
     let blocks = 0;
-    for (const b of this.blocks.values()) blocks += b.size;
-    return { panes: this.raw.size, blocks };
+    let packed = 0;
+    for (const r of this.raw.values()) if (r.kept.packed) packed++;
+    for (const byStart of this.blocks.values()) {
+      blocks += byStart.size;
+      for (const b of byStart.values()) if (b.kept.packed) packed++;
+    }
+    return { panes: this.raw.size, blocks, packed };
   }
 }

@@ -223,7 +223,7 @@ describe('migration 003', () => {
         window_end, sample_size, reference_id, detected_at) VALUES ('a1', 'FIRING', 'CRITICAL', 'credit-risk', 'FEATURE_DRIFT', 'psi', 0.3, 0.25,
         '1m', now(), now(), 10, 'ref-1', now())`);
 
-      expect(await runMigrations(pool, { schema })).toEqual([3]);
+      expect(await runMigrations(pool, { schema })).toContain(3);
 
       const repo = new PostgresResultRepository(pool);
       const listed = await repo.listEvaluations({ modelId: 'credit-risk', windowName: '1m' });

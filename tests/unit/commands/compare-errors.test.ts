@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { textSink as sink } from '../../support/text-sink.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cellNumber } from '../../../src/io/cell-number.js';
+import { cellNumber } from '../../../src/core/profile/cell-number.js';
 import { compareCommand, compareFiles, parseTypeOptions, runCompare, CompareInputError } from '../../../src/commands/compare.js';
 import { readSamples, SampleReadError } from '../../../src/io/sample-reader.js';
 

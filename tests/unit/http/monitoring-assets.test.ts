@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { createNotifyMetrics } from '../../../src/observability/notify-metrics.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -20,6 +21,7 @@ const PROMTOOL = (): string => {
 /** Series names the service exports (histograms add _bucket, _count, _sum), plus Prometheus' own `up`. */
 async function knownSeries(): Promise<Set<string>> {
   const metrics = createMetrics({ defaultMetrics: true });
+  createNotifyMetrics(metrics.registry);
   const out = new Set<string>(['up']);
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     out.add(m.name);
@@ -77,6 +79,8 @@ describe('Prometheus alerting rules', () => {
               { series: 'driftstream_dependency_up{dependency="redis",instance="d1"}', values: '1 1 0 0 0 0 0 0' },
               { series: 'driftstream_events_consumed_total{model="fraud"}', values: '0+100x60 6000x30' },
               { series: 'driftstream_dlq_records_total{topic="inference-events",reason="bad_json"}', values: '0 0 3 3 3' },
+              { series: 'driftstream_notifications_total{channel="ml-oncall",outcome="dead",instance="n1"}', values: '0 0 0 4 4 4' },
+              { series: 'driftstream_notification_breaker_open{channel="ml-oncall",instance="n1"}', values: '0 1 1 1 1 1 1 1 1 1 1 1 1 1 1' },
             ],
             alert_rule_test: [
               {
@@ -94,6 +98,10 @@ describe('Prometheus alerting rules', () => {
               },
               { eval_time: '3m', alertname: 'DriftstreamFeatureDriftCritical', exp_alerts: [] },
               { eval_time: '6m', alertname: 'DriftstreamDependencyDown', exp_alerts: [{ exp_labels: { severity: 'critical', dependency: 'redis', instance: 'd1' }, exp_annotations: { summary: 'driftstream cannot reach redis', description: 'd1 reports redis unreachable for 2 minutes. The detector pauses rather than lose data; /readyz answers 503.' } }] },
+              { eval_time: '2m', alertname: 'DriftstreamNotificationsDeadLettered', exp_alerts: [] },
+              { eval_time: '5m', alertname: 'DriftstreamNotificationsDeadLettered', exp_alerts: [{ exp_labels: { severity: 'warning', channel: 'ml-oncall' }, exp_annotations: { summary: '4 notifications to channel ml-oncall were dead-lettered', description: "The channel's receiver kept failing or refused them. List them with GET /api/v1/notifications?state=dead&channelId=ml-oncall; POST /api/v1/notifications/retry sends them again." } }] },
+              { eval_time: '8m', alertname: 'DriftstreamNotificationChannelDown', exp_alerts: [] },
+              { eval_time: '12m', alertname: 'DriftstreamNotificationChannelDown', exp_alerts: [{ exp_labels: { severity: 'warning', channel: 'ml-oncall' }, exp_annotations: { summary: 'Notification channel ml-oncall has been failing for 10 minutes', description: 'Its circuit breaker stays open: the receiver is unreachable or failing. Notifications wait in the delivery log and go out when it recovers.' } }] },
               { eval_time: '50m', alertname: 'DriftstreamModelSilent', exp_alerts: [] },
               { eval_time: '80m', alertname: 'DriftstreamModelSilent', exp_alerts: [{ exp_labels: { severity: 'warning', model: 'fraud' }, exp_annotations: { summary: 'No events for model fraud in 15 minutes', description: 'Model fraud had traffic in the two hours before but none for 15 minutes: the prediction service may have stopped emitting.' } }] },
             ],

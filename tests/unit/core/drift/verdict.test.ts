@@ -5,7 +5,7 @@ import { ReferenceProfileBuilder, createSummary, type FeatureProfile } from '../
 import { mulberry32 } from '../../../../src/core/random.js';
 
 function evidence(pValues: number[], effect: number, mde = 0.05): FeatureEvidence {
-  return { tests: pValues.map((p, i) => ({ name: i === 0 ? 'location' : 'ks', statistic: 0, pValue: p })), effect, metric: 'wasserstein', n: 1000, m: 10000, mde: () => mde };
+  return { tests: pValues.map((p, i) => ({ name: i === 0 ? 'location' : 'ks', statistic: 0, pValue: p })), effect, metric: 'wasserstein', n: 1000, m: 10000, mdes: () => ({ location: mde }) };
 }
 const floors = { warning: 0.1, critical: 0.2 };
 const input = (e: FeatureEvidence, eligible = true): VerdictInput => ({ evidence: e, floors, eligible });
@@ -53,11 +53,11 @@ describe('judgeFeatures on generated windows', () => {
   };
   for (let i = 0; i < 10_000; i++) b.accept({ x: normal(), c: cat() });
   const profile = b.build({ createdAt: 0 });
-  function items(n: number, shift = 0, mass = 0): Record<string, JudgeItem> {
+  function items(n: number, shift = 0, mass = 0, stretch = 1): Record<string, JudgeItem> {
     const x = createSummary(profile.features.x as Extract<FeatureProfile, { type: 'numeric' }>);
     const c = createSummary(profile.features.c as Extract<FeatureProfile, { type: 'categorical' }>);
     for (let i = 0; i < n; i++) {
-      x.accept(normal() + shift);
+      x.accept(normal() * stretch + shift);
       c.accept(cat(mass));
     }
     return {
@@ -96,5 +96,34 @@ describe('judgeFeatures on generated windows', () => {
     }
     expect(fired).toBeGreaterThan(1);
     expect(fired).toBeLessThanOrEqual(10);
+  });
+
+  it('reports an MDE per kind of change and says insufficient when any kind is out of sight', () => {
+    const r = judgeFeatures(items(5000), { budget: 0.001 });
+    const x = r.x.verdict!;
+    expect(Object.keys(x.mdes!).sort()).toEqual(['location', 'scale', 'shape']);
+    expect(x.mde).toBe(Math.max(...Object.values(x.mdes!).map(Number)));
+    expect(Object.keys(r.c.verdict!.mdes!).sort()).toEqual(['categoryMass', 'newCategory']);
+    // A normal feature at n = 5000 sees a shift of 0.1 typical deviations but not a bump of that size.
+    expect(x.mdes!.location!).toBeGreaterThan(0.1);
+    expect(x.verdict).toBe('insufficient');
+    expect(x.nNeeded).toBeGreaterThan(5000);
+  });
+
+  it('accumulates a persistent stretch of the spread (scale CUSUM) and a moved category share', () => {
+    const sequential = {};
+    let scaleAt = 0;
+    let massAt = 0;
+    for (let w = 1; w <= 25 && (scaleAt === 0 || massAt === 0); w++) {
+      // x1.3 on a normal feature: 3 floors in typical deviations; 25 points of mass into b.
+      const r = judgeFeatures(items(200, 0, 0.25, 1.3), { budget: 0.001, sequential });
+      if (scaleAt === 0 && r.x.drift) scaleAt = w;
+      if (massAt === 0 && r.c.drift) massAt = w;
+      if (r.x.drift && r.x.verdict!.test === 'cusum') expect(r.x.verdict!.sequential!.effect).toBeGreaterThanOrEqual(0.1);
+    }
+    expect(scaleAt).toBeGreaterThan(0);
+    expect(scaleAt).toBeLessThanOrEqual(15);
+    expect(massAt).toBeGreaterThan(0);
+    expect(Object.keys(sequential)).toEqual(expect.arrayContaining(['x', 'x#scale', 'c#categoryMass']));
   });
 });

@@ -13,7 +13,7 @@ import {
 } from '../../../../src/core/profile/reference-profile.js';
 import { NumericSummary } from '../../../../src/core/stats/numeric-summary.js';
 import { CategoricalSummary } from '../../../../src/core/stats/categorical-summary.js';
-import { cellNumber } from '../../../../src/io/cell-number.js';
+import { cellNumber } from '../../../../src/core/profile/cell-number.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
 const fixtures = resolve(repoRoot, '../shared/fixtures/stats');

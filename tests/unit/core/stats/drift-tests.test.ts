@@ -56,8 +56,8 @@ describe('null distributions pinned to scipy', () => {
     expect(rel(loc.z, 2.7366517781041364)).toBeLessThan(1e-9);
     expect(rel(loc.pValue, 0.0062067955388465604)).toBeLessThan(1e-7);
     const scale = binnedScaleTest(flat, [15, 12, 9, 8, 6, 6, 8, 9, 12, 15]);
-    expect(rel(scale.z, 3.0950777902627307)).toBeLessThan(1e-9);
-    expect(rel(scale.pValue, 0.0019676128468023705)).toBeLessThan(1e-7);
+    expect(rel(scale.z, 3.119579218348181)).toBeLessThan(1e-9);
+    expect(rel(scale.pValue, 0.001811095538355486)).toBeLessThan(1e-7);
     // Uneven bins from ties (a zero-inflated reference) and an empty outer bin.
     const ties = binnedLocationTest([0, 7000, 1000, 1000, 1000], [0, 60, 20, 10, 10]);
     expect(rel(ties.z, 1.7042073661334736)).toBeLessThan(1e-9);

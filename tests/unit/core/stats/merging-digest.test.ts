@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MergingDigest } from '../../../../src/core/stats/merging-digest.js';
+import { MergingDigest, type DigestJSON } from '../../../../src/core/stats/merging-digest.js';
 import { numpyQuantile } from '../../../../src/core/stats/quantile-edges.js';
 import { GENERATORS, SIZES, exactCdf, sortedCopy } from './generators.js';
 
@@ -118,5 +118,45 @@ describe('MergingDigest', () => {
   it('rejects malformed JSON', () => {
     expect(() => MergingDigest.fromJSON({ c: 100, x: 10, e: true, n: 1, min: 0, max: 0, m: [1, 0], w: [1, 1] })).toThrow(TypeError);
     expect(() => MergingDigest.fromJSON({ c: 100, x: 10, e: true, n: 1, min: 0, max: 0, m: [1], w: [] })).toThrow(TypeError);
+  });
+});
+
+describe('MergingDigest compact representation', () => {
+  const probes = [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99];
+  const state = (d: MergingDigest) => ({ json: d.toJSON(), q: probes.map((q) => d.quantile(q)), cdf: probes.map((q) => d.cdf(d.quantile(q))), bound: d.rankErrorBound() });
+
+  for (const [name, gen] of Object.entries(GENERATORS)) {
+    for (const n of [7, 300, 5_000]) {
+      it(`${name} x ${n}: trimming (weights in single precision, buffer released) changes no answer, nor what it merges into`, () => {
+        const values = gen(n, 11);
+        const a = new MergingDigest();
+        const b = new MergingDigest();
+        for (const x of values) {
+          a.accept(x);
+          b.accept(x);
+        }
+        const before = state(a);
+        a.trim();
+        expect(state(a)).toEqual(before);
+        const into = (d: MergingDigest) => digestOf(gen(50, 12)).merge(d);
+        expect(state(into(a))).toEqual(state(into(b)));
+        expect(state(MergingDigest.fromJSON(a.toCompactJSON()))).toEqual(before);
+        expect(state(MergingDigest.fromJSON(JSON.parse(JSON.stringify(a.toCompactJSON())) as DigestJSON))).toEqual(JSON.parse(JSON.stringify(before)));
+      });
+    }
+  }
+
+  it('leaves the weights out of the compact form while every weight is 1, and keeps them otherwise', () => {
+    const distinct = new MergingDigest();
+    for (let i = 0; i < 100; i++) distinct.accept(i / 7);
+    expect(distinct.toCompactJSON().w).toBeUndefined();
+    expect(distinct.toJSON().w).toEqual(new Array(100).fill(1));
+    const ties = new MergingDigest();
+    for (let i = 0; i < 100; i++) ties.accept(i % 10);
+    expect(ties.toCompactJSON().w).toEqual(new Array(10).fill(10));
+  });
+
+  it('refuses compact means that are not whole doubles', () => {
+    expect(() => MergingDigest.fromJSON({ c: 300, x: 300, e: true, n: 1, min: 0, max: 0, m: 'AAAA' })).toThrow(TypeError);
   });
 });

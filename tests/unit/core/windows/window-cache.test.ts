@@ -48,6 +48,8 @@ describe('ModelWindowCache', () => {
     // Only what the windows still need is kept.
     expect(cache.size.blocks).toBeLessThanOrEqual(4);
     expect(cache.size.panes).toBeLessThanOrEqual(4);
+    // Evaluated panes and the blocks the windows moved past are packed; the block still filling is not.
+    expect(cache.size.packed).toBe(cache.size.panes + cache.size.blocks - 1);
   });
 
   it('merges a late partial into its pane and block, once', () => {

@@ -1,11 +1,12 @@
-import type { SampleValue } from './sample-reader.js';
+/** A cell of a sample: typed (Parquet, Arrow, JSON) or text (CSV). */
+export type CellValue = string | number | boolean | null | undefined;
 
 // A plain decimal or scientific number; excludes hex, "Infinity" and blanks,
 // which Number() would accept.
 const NUMERIC_RE = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
 /** The number a cell holds: null when missing, undefined when it is text. */
-export function cellNumber(v: SampleValue | undefined): number | null | undefined {
+export function cellNumber(v: CellValue): number | null | undefined {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (typeof v !== 'string' || v.length === 0) return undefined;
