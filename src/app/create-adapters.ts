@@ -33,6 +33,7 @@ import { PostgresResultRepository } from '../adapters/postgres/postgres-result-r
 import { PostgresAnalysisRepository } from '../adapters/postgres/postgres-analysis-repository.js';
 import { MemoryAnalysisRepository } from '../adapters/memory/memory-analysis-repository.js';
 import type { AnalysisRepository } from '../ports/analysis-repository.js';
+import { HistoryMaintenance } from '../adapters/postgres/history-maintenance.js';
 import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
 import type { HistoryBackpressure } from '../ports/history-backpressure.js';
 import type { ChannelRepository, NotificationLog } from '../ports/notification-log.js';
@@ -137,6 +138,19 @@ function writerBackpressure(w: BufferedResultWriter): HistoryBackpressure {
   };
 }
 
+/** Partitions ahead, roll-ups and retention of the history tables, run every DRIFTSTREAM_HISTORY_MAINTENANCE_INTERVAL. */
+function historyMaintenance(pool: pg.Pool, config: Config, logger: Logger): HistoryMaintenance {
+  const h = config.history;
+  const maintenance = new HistoryMaintenance(pool, {
+    retention: { evaluation_rows: h.retentionMs, evaluation_rollups_hourly: h.hourlyRetentionMs, evaluation_rollups_daily: h.dailyRetentionMs },
+    partitionsAhead: h.partitionsAhead,
+    intervalMs: h.maintenanceIntervalMs,
+    logger,
+  });
+  maintenance.start();
+  return maintenance;
+}
+
 /**
  * Models and history: in PostgreSQL (migrated first, history written through
  * a bounded buffer) when DRIFTSTREAM_DATABASE_URL is set. On a failed
@@ -168,9 +182,11 @@ async function createHistoryAdapters(
     for (const close of opened.closers) await close();
     throw err;
   }
-  const writer = new BufferedResultWriter(new PostgresResultRepository(pool), { capacity: config.detector.historyBuffer, logger, metrics });
+  const writer = new BufferedResultWriter(new PostgresResultRepository(pool, { detail: config.history.detail }), { capacity: config.detector.historyBuffer, logger, metrics });
+  const maintenance = historyMaintenance(pool, config, logger);
   opened.healthChecks.push(pgHealthCheck(pool, metrics));
   opened.closers.unshift(() => pool.end());
+  opened.closers.unshift(() => maintenance.close());
   logger.info({ db: redactUrl(config.databaseUrl), schema: config.databaseSchema }, 'models and history in postgres');
   return {
     models: new PostgresModelRepository(pool),

@@ -49,6 +49,16 @@ export interface Config {
     readonly jwtMaxLifetimeMs: number;
   };
   readonly logLevel: string;
+  /** Evaluation history in PostgreSQL: what is kept whole, for how long, and how often it is maintained. */
+  readonly history: {
+    readonly detail: 'drift' | 'all';
+    /** Retention per table, ms; 0 keeps everything. */
+    readonly retentionMs: number;
+    readonly hourlyRetentionMs: number;
+    readonly dailyRetentionMs: number;
+    readonly partitionsAhead: number;
+    readonly maintenanceIntervalMs: number;
+  };
   readonly notify: {
     /** Run the notifier inside `run`. */
     readonly enabled: boolean;
@@ -313,6 +323,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     http: httpConfigOf(r),
     logLevel: s('DRIFTSTREAM_LOG_LEVEL')!,
+    history: {
+      detail: s('DRIFTSTREAM_HISTORY_DETAIL') as 'drift' | 'all',
+      retentionMs: n('DRIFTSTREAM_HISTORY_RETENTION'),
+      hourlyRetentionMs: n('DRIFTSTREAM_HISTORY_HOURLY_RETENTION'),
+      dailyRetentionMs: n('DRIFTSTREAM_HISTORY_DAILY_RETENTION'),
+      partitionsAhead: n('DRIFTSTREAM_HISTORY_PARTITIONS_AHEAD'),
+      maintenanceIntervalMs: n('DRIFTSTREAM_HISTORY_MAINTENANCE_INTERVAL'),
+    },
     notify: notifyConfigOf(r, s('DRIFTSTREAM_GROUP_ID')!),
     detector: detectorConfigOf(r),
     analyses: { concurrency: n('DRIFTSTREAM_ANALYSIS_CONCURRENCY'), chunkWindows: n('DRIFTSTREAM_ANALYSIS_CHUNK_WINDOWS') },

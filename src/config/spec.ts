@@ -92,4 +92,10 @@ export const CONFIG_SPEC: readonly VarSpec[] = [
   { name: 'DRIFTSTREAM_NOTIFY_SECRETS_DIR', kind: 'string', default: '/run/secrets', description: 'Directory of the mounted files a channel\'s `{file: ...}` secrets may name; secrets in the environment are read from variables named `DRIFTSTREAM_NOTIFY_<NAME>`.' },
   { name: 'DRIFTSTREAM_PUBLIC_URL', kind: 'url', description: 'Base URL of the HTTP service as people reach it, for the report links in notifications; unset: http://DRIFTSTREAM_HTTP_HOST:DRIFTSTREAM_HTTP_PORT.' },
   { name: 'DRIFTSTREAM_HISTORY_BUFFER', kind: 'int', default: '10000', min: 10, description: 'Rows buffered for PostgreSQL before the consumer pauses.' },
+  { name: 'DRIFTSTREAM_HISTORY_DETAIL', kind: 'enum', default: 'drift', values: ['drift', 'all'], description: 'Which evaluations PostgreSQL keeps whole (histograms, verdict evidence) besides their statistics: `drift` (windows that drifted, and the newest window of each model and window) or `all` (about 10x the storage).' },
+  { name: 'DRIFTSTREAM_HISTORY_RETENTION', kind: 'duration', default: '30d', description: 'How long PostgreSQL keeps evaluations of single windows (dropped a day partition at a time); 0 keeps them forever.' },
+  { name: 'DRIFTSTREAM_HISTORY_HOURLY_RETENTION', kind: 'duration', default: '400d', description: 'How long PostgreSQL keeps hourly roll-ups (dropped a month partition at a time); 0 keeps them forever.' },
+  { name: 'DRIFTSTREAM_HISTORY_DAILY_RETENTION', kind: 'duration', default: '0', description: 'How long PostgreSQL keeps daily roll-ups (dropped a year partition at a time); 0 keeps them forever.' },
+  { name: 'DRIFTSTREAM_HISTORY_PARTITIONS_AHEAD', kind: 'int', default: '3', min: 1, description: 'Partitions of each history table created ahead of time (days of evaluations, months of hourly and years of daily roll-ups).' },
+  { name: 'DRIFTSTREAM_HISTORY_MAINTENANCE_INTERVAL', kind: 'duration', default: '1m', description: 'How often a detector creates partitions ahead, drops expired ones and rolls new windows up (one process at a time does it).' },
 ] as const;

@@ -1,5 +1,5 @@
 import type { DriftAlert, Evaluation } from '../core/drift/types.js';
-import type { AlertQuery, ResultRepository, WindowQuery } from '../ports/result-repository.js';
+import type { AlertQuery, EvaluationRollup, ResultRepository, RollupQuery, WindowQuery } from '../ports/result-repository.js';
 import type { ModelConfigJson, ModelEntry, ModelRepository, StoredReference } from '../ports/model-repository.js';
 import { latestReferenceSummary } from './model-view.js';
 import type { ReferenceSummary } from '../ports/model-repository.js';
@@ -116,6 +116,10 @@ export class CachedResultRepository implements ResultRepository {
 
   listEvaluations(query: WindowQuery): Promise<Evaluation[]> {
     return this.inner.listEvaluations(query);
+  }
+
+  listRollups(query: RollupQuery): Promise<EvaluationRollup[]> {
+    return this.inner.listRollups(query);
   }
 
   listAlerts(query: AlertQuery): Promise<{ alerts: DriftAlert[]; nextCursor?: string }> {

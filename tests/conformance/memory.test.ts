@@ -23,7 +23,7 @@ import { toAlertRecord } from '../../src/core/notify/alert-record.js';
 
 checkpointStoreConformance('memory', async () => new MemoryCheckpointStore());
 modelRepositoryConformance('memory', async () => new MemoryModelRepository());
-resultRepositoryConformance('memory', async () => new MemoryResultRepository());
+resultRepositoryConformance('memory', async () => new MemoryResultRepository({ evaluationsPerWindow: 1_000 }));
 paneCoordinatorConformance('memory', async () => new MemoryPaneCoordinator());
 alertStateStoreConformance('memory', async () => new MemoryAlertStateStore());
 labelJoinConformance('memory', async (options) => new MemoryLabelJoin(options));

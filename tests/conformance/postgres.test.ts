@@ -66,20 +66,18 @@ describe('PostgreSQL schema', () => {
     await expect(d.pool.query(`UPDATE reference_profiles SET profile = '{}' WHERE reference_id = 'ref-1'`)).rejects.toThrow(/immutable/);
   });
 
-  it('stores drift per window and feature, performance per window, and keeps the fuller of two evaluations', async () => {
+  it('stores a window as one row with its statistics per feature, and keeps the fuller of two evaluations', async () => {
     const d = await db();
     const repo = new PostgresResultRepository(d.pool);
     const e = makeEvaluation();
     await repo.saveEvaluations([e]);
     await repo.saveEvaluations([{ ...e, sampleSize: 10, features: {} }]);
-    const drift = await d.pool.query('SELECT kind, feature, psi, severity FROM drift_results ORDER BY kind, feature');
-    expect(drift.rows).toEqual([
-      { kind: 'feature', feature: 'age', psi: 0.31, severity: 'CRITICAL' },
-      { kind: 'feature', feature: 'region', psi: 0.01, severity: 'NONE' },
-      { kind: 'prediction', feature: 'score', psi: 0.02, severity: 'NONE' },
-    ]);
-    const perf = await d.pool.query('SELECT labelled, coverage FROM performance_results');
-    expect(perf.rows).toEqual([{ labelled: '600', coverage: 600 / 1_234 }]);
+    const { rows } = await d.pool.query(
+      `SELECT l.names, e.psi, e.flags, e.sample_size, e.performance->>'labelled' AS labelled
+       FROM evaluations e JOIN history_layouts l USING (layout_id)`,
+    );
+    // One row per window, its statistics as arrays on the layout's names, severity in the flags' low bits.
+    expect(rows).toEqual([{ names: ['age', 'region', 'score'], psi: [0.31, 0.01, 0.02], flags: [2 | 4, 0, 0], sample_size: '1234', labelled: '600' }]);
     expect((await repo.latestEvaluation(e.modelId, e.windowName))?.sampleSize).toBe(1_234);
   });
 

@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import type { Evaluation } from '../../src/core/drift/types.js';
 import type { DriftAlert } from '../../src/core/events.js';
 import type { ResultRepository } from '../../src/ports/result-repository.js';
 import { makeAlert, makeEvaluation, T0 } from '../support/fixtures.js';
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** An evaluation of a window that did not drift, with statistics that vary by `i`. */
+function quiet(i: number, over: Partial<Evaluation> = {}): Evaluation {
+  const e = makeEvaluation({ windowStart: T0 + i * MINUTE, datasetDrift: { share: 0, drift: false }, ...over });
+  e.features.age = { ...e.features.age, missingRate: 4 / 1_238, psi: 0.01 + i / 1_000, drift: false, severity: 'NONE' };
+  return e;
+}
 
 /** What every ResultRepository must do. `make` returns a fresh, empty repository; `settle` waits for buffered writes. */
 export function resultRepositoryConformance(
@@ -52,6 +61,69 @@ export function resultRepositoryConformance(
       const both = await repo.listEvaluations({ modelId: 'credit-risk', from: T0 + 9 * MINUTE });
       expect(both.map((e) => e.windowName)).toEqual(['1h', '1m']);
       expect(await repo.listEvaluations({ modelId: 'nobody' })).toEqual([]);
+    });
+
+    it('keeps a window that did not drift at least as its statistics, and the newest one whole', async () => {
+      const repo = await make();
+      const older = quiet(1);
+      const newest = quiet(2);
+      await repo.saveEvaluations([older, newest]);
+      await settle(repo);
+      const [second, first] = await repo.listEvaluations({ modelId: 'credit-risk', windowName: '1m' });
+      expect(second).toEqual(newest);
+      expect(await repo.latestEvaluation('credit-risk', '1m')).toEqual(newest);
+      expect(first.evaluationId).toBe(older.evaluationId);
+      expect(first.sampleSize).toBe(older.sampleSize);
+      expect(first.performance).toEqual(older.performance);
+      for (const [name, f] of Object.entries(older.features)) {
+        const kept = first.features[name];
+        expect(kept.severity).toBe(f.severity);
+        expect(kept.drift).toBe(f.drift);
+        expect(kept.nCurrent).toBe(f.nCurrent);
+        expect(kept.missingRate).toBeCloseTo(f.missingRate, 9);
+        expect(kept.psi).toBeCloseTo(f.psi!, 6);
+        if (f.ks) expect(kept.ks?.pValue).toBeCloseTo(f.ks.pValue, 12);
+        if (f.chiSquare) expect(kept.chiSquare?.pValue).toBeCloseTo(f.chiSquare.pValue, 6);
+      }
+      expect(first.prediction?.score.psi).toBeCloseTo(older.prediction!.score.psi!, 6);
+      expect(first.proxy?.positiveRate).toBeCloseTo(older.proxy!.positiveRate!, 6);
+    });
+
+    it('rolls windows up by hour and by day, after replacements too', async () => {
+      const repo = await make();
+      const evals = Array.from({ length: 90 }, (_, i) => quiet(i));
+      evals[70] = makeEvaluation({ windowStart: T0 + 70 * MINUTE });
+      await repo.saveEvaluations(evals);
+      await repo.saveEvaluations([{ ...evals[5], sampleSize: 2_000 }]);
+      await repo.saveEvaluations([makeEvaluation({ modelId: 'other', windowStart: T0 })]);
+      await settle(repo);
+      const overview = await repo.listRollups({ modelId: 'credit-risk', windowName: '1m', resolution: 'hour', from: T0, to: T0 + 2 * HOUR });
+      // Without features named, every feature comes with its counts and severity only.
+      expect(overview[1].features).toEqual({
+        age: { windows: 30, driftWindows: 1, severity: 'CRITICAL' },
+        region: { windows: 30, driftWindows: 0, severity: 'NONE' },
+      });
+      expect(overview[1].prediction).toEqual({ score: { windows: 30, driftWindows: 0, severity: 'NONE' } });
+      const hours = await repo.listRollups({ modelId: 'credit-risk', windowName: '1m', resolution: 'hour', from: T0, to: T0 + 2 * HOUR, features: ['age'] });
+      expect(hours.map((h) => Object.keys(h.features))).toEqual([['age'], ['age']]);
+      expect(hours[0].prediction).toEqual({});
+      expect(overview.map((h) => [h.bucketStart, h.windows, h.sampleSize])).toEqual(hours.map((h) => [h.bucketStart, h.windows, h.sampleSize]));
+      expect(hours.map((h) => [h.bucketStart - T0, h.bucketEnd - T0, h.windows, h.driftWindows, h.severity])).toEqual([
+        [0, HOUR, 60, 0, 'NONE'],
+        [HOUR, 2 * HOUR, 30, 1, 'CRITICAL'],
+      ]);
+      expect(hours[0].sampleSize).toBe(59 * 1_234 + 2_000);
+      expect(hours[0].features.age.psi?.max).toBeCloseTo(0.01 + 59 / 1_000, 6);
+      expect(hours[0].features.age.psi?.mean).toBeCloseTo(0.01 + 29.5 / 1_000, 6);
+      expect(hours[1].features.age).toMatchObject({ windows: 30, driftWindows: 1, severity: 'CRITICAL', ksPValueMin: 1e-9 });
+      expect(hours[1].performance).toMatchObject({ windows: 30, labelled: 30 * 600 });
+      const days = await repo.listRollups({ modelId: 'credit-risk', windowName: '1m', resolution: 'day', from: T0, to: T0 + HOUR, features: ['region'] });
+      expect(days).toHaveLength(1);
+      expect(days[0]).toMatchObject({ resolution: 'day', windows: 90, driftWindows: 1, alertableWindows: 90 });
+      expect(Object.keys(days[0].features)).toEqual(['region']);
+      expect(days[0].features.region.psi?.mean).toBeCloseTo(0.01, 6);
+      expect(await repo.listRollups({ modelId: 'credit-risk', windowName: '1m', resolution: 'hour', from: T0 + 3 * HOUR, to: T0 + 4 * HOUR })).toEqual([]);
+      expect(await repo.listRollups({ modelId: 'nobody', windowName: '1m', resolution: 'hour', from: T0, to: T0 + HOUR })).toEqual([]);
     });
 
     it('writes each alert record (alertId, status, severity) once and keeps the history', async () => {

@@ -1,7 +1,8 @@
 import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation } from '../../core/drift/types.js';
 import { packEvaluation, unpackEvaluation, type PackedEvaluation as Packed } from '../../core/drift/packed-evaluation.js';
-import type { AlertQuery, ResultRepository, WindowQuery } from '../../ports/result-repository.js';
+import { bucketStartOf, onlyFeatures, RESOLUTION_MS, rollup } from '../../core/history/rollup.js';
+import type { AlertQuery, EvaluationRollup, ResultRepository, RollupQuery, WindowQuery } from '../../ports/result-repository.js';
 
 function alertKey(a: DriftAlert): string {
   return `${a.alertId}|${a.status}|${a.severity}`;
@@ -109,6 +110,14 @@ export class MemoryResultRepository implements ResultRepository {
     const out = this.evaluationsOf(q.modelId, q.windowName).filter((e) => (q.from === undefined || e.windowEnd > q.from) && (q.to === undefined || e.windowStart < q.to));
     out.sort((a, b) => b.windowEnd - a.windowEnd || a.windowName.localeCompare(b.windowName));
     return out.slice(0, q.limit ?? 100).map(unpack);
+  }
+
+  async listRollups(q: RollupQuery): Promise<EvaluationRollup[]> {
+    // Computed from the kept windows: a window counts in the bucket of its start, and a bucket overlapping [from, to) is whole.
+    const first = bucketStartOf(q.from, q.resolution);
+    const end = bucketStartOf(q.to - 1, q.resolution) + RESOLUTION_MS[q.resolution];
+    const evals = this.evaluationsOf(q.modelId, q.windowName).filter((e) => e.windowStart >= first && e.windowStart < end);
+    return rollup(evals.map(unpack), q.resolution).map((r) => onlyFeatures(r, q.features));
   }
 
   async listAlerts(q: AlertQuery): Promise<{ alerts: DriftAlert[]; nextCursor?: string }> {

@@ -5,7 +5,7 @@ import type { Evaluation } from '../../core/drift/types.js';
 import { isRetriable } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { AlertQuery, ResultRepository, WindowQuery } from '../../ports/result-repository.js';
+import type { AlertQuery, EvaluationRollup, ResultRepository, RollupQuery, WindowQuery } from '../../ports/result-repository.js';
 
 export interface BufferedResultWriterOptions {
   /** Rows held before the writer reports itself full (DRIFTSTREAM_HISTORY_BUFFER). */
@@ -144,6 +144,11 @@ export class BufferedResultWriter extends EventEmitter implements ResultReposito
     }
     const out = [...byId.values()].sort((a, b) => b.windowEnd - a.windowEnd || (a.windowName < b.windowName ? -1 : a.windowName > b.windowName ? 1 : 0));
     return out.slice(0, query.limit ?? 100);
+  }
+
+  /** Roll-ups of what reached the target (rows still buffered count once they are written). */
+  listRollups(query: RollupQuery): Promise<EvaluationRollup[]> {
+    return this.target.listRollups(query);
   }
 
   listAlerts(query: AlertQuery): Promise<{ alerts: DriftAlert[]; nextCursor?: string }> {

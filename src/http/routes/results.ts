@@ -11,6 +11,7 @@ import { byImportance } from '../../core/model/feature-importance.js';
 import type { ModelConfigJson } from '../../ports/model-repository.js';
 import { parseTime, type RouteContext } from '../route-context.js';
 import { errorResponses, modelIdParams, timeParam } from '../schemas.js';
+import { historyRoutes } from './history.js';
 
 /** Evaluations without their plot histograms: the drift and windows answers stay small. */
 function lean(e: Evaluation): Evaluation {
@@ -204,6 +205,7 @@ export async function resultRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   app.get<FeatureParams & { Querystring: HistoryQuery }>('/api/v1/models/:modelId/features/:feature', { preHandler: guard.read, schema: featureSchema }, (request) =>
     featureView(deps, request.params.modelId, request.params.feature, request.query),
   );
+  await historyRoutes(app, ctx);
 }
 
 function notEvaluated(modelId: string, windowName: string): never {

@@ -25,6 +25,7 @@ describe('OpenAPI', () => {
         '/api/v1/models/{modelId}/analyses/{analysisId}/windows',
         '/api/v1/models/{modelId}/drift',
         '/api/v1/models/{modelId}/features/{feature}',
+        '/api/v1/models/{modelId}/history',
         '/api/v1/models/{modelId}/performance',
         '/api/v1/models/{modelId}/reference',
         '/api/v1/models/{modelId}/report',

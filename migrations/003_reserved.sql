@@ -1,2 +1,0 @@
--- Reserved: this version belongs to a schema change made alongside; it changes nothing here.
-SELECT 1;
