@@ -11,12 +11,12 @@ import type { PaneCoordinator, PanePartial } from '../ports/pane-coordinator.js'
 import { ProcessingFailedError, type ProcessingErrorPolicy } from './processing-error-policy.js';
 import { type DeadLetter, type DeadLetterSink, type SourceMessage } from '../ports/dead-letter-sink.js';
 import type { WindowEvaluator } from './window-evaluator.js';
-import { validateInference } from './validate-inference.js';
+import { stringChecksFor, validateInference } from './validate-inference.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
 import { EventDeduplicator } from './event-deduplicator.js';
 import { describeUndecodableBatch, undecodableBatchOf, UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
 import type { BatchControl, InferenceSink } from '../ports/inference-sink.js';
-import type { ValueDecoder } from '../ports/value-decoder.js';
+import type { Decoded, ValueDecoder } from '../ports/value-decoder.js';
 
 /** Everything the processors of one detector share. */
 export interface ProcessorContext {
@@ -168,7 +168,7 @@ export class InferenceProcessor {
         this.next = offset + 1;
         continue;
       }
-      let decoded: { value: unknown } | undefined;
+      let decoded: Decoded | undefined;
       try {
         decoded = this.ctx.decoder.decodeCached(r.value);
         if (decoded === undefined) decoded = await this.decodeSlow(r, control);
@@ -178,7 +178,7 @@ export class InferenceProcessor {
         this.next = offset + 1;
         continue;
       }
-      this.handle(r, decoded.value, now);
+      this.handle(r, decoded, now);
       this.next = offset + 1;
       if ((i & (HEARTBEAT_EVERY - 1)) === HEARTBEAT_EVERY - 1) await control.heartbeat();
     }
@@ -189,7 +189,7 @@ export class InferenceProcessor {
   }
 
   // A schema id not yet cached: fetch it; while the registry is down, wait (never dead-letter for that).
-  private async decodeSlow(r: SourceMessage, control: BatchControl): Promise<{ value: unknown }> {
+  private async decodeSlow(r: SourceMessage, control: BatchControl): Promise<Decoded> {
     let delay = 200;
     for (;;) {
       try {
@@ -212,10 +212,11 @@ export class InferenceProcessor {
     this.dead.push(letter);
   }
 
-  private handle(r: SourceMessage, value: unknown, now: number): void {
+  private handle(r: SourceMessage, decoded: Decoded, now: number): void {
     let ev: InferenceEvent;
+    const max = this.limits.maxStringBytes;
     try {
-      ev = validateInference(value, this.limits.maxStringBytes);
+      ev = validateInference(decoded.value, max, stringChecksFor(decoded, r.value?.length ?? 0, max));
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       this.reject(r, err.reason, err.message);

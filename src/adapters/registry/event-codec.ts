@@ -9,6 +9,8 @@ export interface DecodedValue {
   readonly value: unknown;
   readonly format: WireFormat;
   readonly schemaId?: number;
+  /** True when no string in the value can hold a NUL character (judged from the raw text, once). */
+  readonly nulFree?: boolean;
 }
 
 export interface EventCodecOptions {
@@ -101,7 +103,7 @@ export class EventCodec {
     if (!buf || buf.length === 0) throw new DecodeError('empty_value', 'record has no value');
     if (buf.length > this.maxBytes) throw new DecodeError('oversize', `value of ${buf.length} bytes exceeds ${this.maxBytes}`);
     const first = buf[0];
-    if (first === 0x7b) return { value: parseJson(buf), format: 'json' };
+    if (first === 0x7b) return parseJson(buf);
     if (first !== 0) throw new DecodeError('bad_wire_format', `value starts with byte 0x${first.toString(16).padStart(2, '0')}, neither Avro wire format (0x00) nor JSON ('{')`);
     if (buf.length < 5) throw new DecodeError('bad_wire_format', 'Avro value shorter than its 5-byte header');
     const schemaId = buf.readUInt32BE(1);
@@ -156,9 +158,13 @@ export class EventCodec {
   }
 }
 
-function parseJson(buf: Buffer): unknown {
+// JSON carries U+0000 in a string only as this escape: a raw NUL byte is not valid JSON.
+const JSON_NUL_ESCAPE = '\\u0000';
+
+function parseJson(buf: Buffer): DecodedValue {
   try {
-    return JSON.parse(buf.toString('utf8'));
+    const text = buf.toString('utf8');
+    return { value: JSON.parse(text), format: 'json', nulFree: !text.includes(JSON_NUL_ESCAPE) };
   } catch (err) {
     throw new DecodeError('bad_json', `invalid JSON: ${(err as Error).message}`, { cause: err });
   }
