@@ -2,6 +2,7 @@ import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { DecodeError, DriftstreamError, UnavailableError } from '../../errors.js';
 import { loadSchema, type SchemaName } from './schemas.js';
+import { AvroBodyError, InferenceEventReader } from './inference-event-reader.js';
 
 export type WireFormat = 'avro' | 'json';
 
@@ -34,6 +35,9 @@ type AvroType = ReturnType<typeof avro.Type.forSchema>;
 export class EventCodec {
   private readonly registry: SchemaRegistry;
   private readonly types = new Map<number, AvroType>();
+  /** Schema ids whose writer schema is the project's InferenceEvent: read by {@link InferenceEventReader}. */
+  private readonly inferenceIds = new Set<number>();
+  private readonly inferenceReader = new InferenceEventReader();
   private readonly pending = new Map<number, Promise<AvroType>>();
   private readonly unknownIds = new Map<number, number>();
   private readonly maxBytes: number;
@@ -52,7 +56,7 @@ export class EventCodec {
         { type: SchemaType.AVRO, schema: JSON.stringify(loadSchema(name)) },
         { subject },
       );
-      this.types.set(id, avro.Type.forSchema(loadSchema(name) as avro.Schema));
+      this.cacheType(id, avro.Type.forSchema(loadSchema(name) as avro.Schema));
       return id;
     } catch (err) {
       // 409/422: the subject holds an incompatible schema, or the schema is
@@ -116,7 +120,21 @@ export class EventCodec {
     return this.decodeAvro(buf, schemaId, type);
   }
 
+  private cacheType(id: number, type: AvroType): void {
+    this.types.set(id, type);
+    if (type.fingerprint().equals(inferenceFingerprint())) this.inferenceIds.add(id);
+  }
+
   private decodeAvro(buf: Buffer, schemaId: number, type: AvroType): DecodedValue {
+    if (this.inferenceIds.has(schemaId)) {
+      try {
+        const { value, nulFree } = this.inferenceReader.read(buf, 5);
+        return { value, format: 'avro', schemaId, nulFree };
+      } catch (err) {
+        if (!(err instanceof AvroBodyError)) throw err;
+        throw new DecodeError('avro_decode', `cannot decode Avro body with schema ${schemaId}: ${err.message}`, { cause: err });
+      }
+    }
     let value: unknown;
     try {
       const res = type.decode(buf, 5);
@@ -139,7 +157,7 @@ export class EventCodec {
         .getSchema(id)
         .then((schema) => {
           const type = schema as unknown as AvroType;
-          this.types.set(id, type);
+          this.cacheType(id, type);
           return type;
         })
         .finally(() => this.pending.delete(id));
@@ -156,6 +174,13 @@ export class EventCodec {
       throw new UnavailableError('schema-registry', `schema registry unavailable while fetching id ${id}: ${(err as Error).message}`, { cause: err });
     }
   }
+}
+
+let inferencePrint: Buffer | undefined;
+
+/** The fingerprint of the project's InferenceEvent schema (names, types and field order). */
+function inferenceFingerprint(): Buffer {
+  return (inferencePrint ??= avro.Type.forSchema(loadSchema('InferenceEvent') as avro.Schema).fingerprint());
 }
 
 // JSON carries U+0000 in a string only as this escape: a raw NUL byte is not valid JSON.
