@@ -13,6 +13,7 @@ const SUITES: [string, () => BenchLine[] | Promise<BenchLine[]>][] = [
   ['checkpoint', async () => (await import('./checkpoint.js')).benchCheckpoint()],
   ['labels', () => benchLabels()],
   ['processor', async () => (await import('./processor.js')).benchProcessor()],
+  ['decode', async () => (await import('./decode.js')).benchDecode()],
 ];
 
 const only = process.argv.slice(2);

@@ -74,6 +74,9 @@ export interface DetectorHandle {
   stop(): Promise<void>;
 }
 
+/** Closed panes queued for evaluation before a partition waits for them (each holds its merged partials). */
+const EVALUATIONS_QUEUED_MAX = 64;
+
 /** Environment defaults a model configuration takes from {@link Config}. */
 export function modelDefaultsOf(config: Config): ModelDefaults {
   return {
@@ -179,6 +182,8 @@ function createTopology(config: Config, deps: ResolvedDetectorDeps, options: Det
       maxAutoFeatures: Math.min(config.detector.maxAutoFeatures, MAX_FEATURES_PER_MODEL),
     },
     dedup: { windowMs: config.detector.dedupWindowMs, capacity: config.detector.dedupCapacity },
+    // A closed pane's evaluation does not hold the partition's next batch back.
+    evaluation: { mode: 'background', maxPending: EVALUATIONS_QUEUED_MAX },
   };
   return new Topology(context, {
     sourceTopic: config.topics.inference,

@@ -7,16 +7,16 @@ import type { StreamMetrics } from '../ports/metrics.js';
 import type { DetectorState } from './detector-state.js';
 import type { ModelCatalog } from './model-catalog.js';
 import type { CheckpointStore, PartitionCheckpoint } from '../ports/checkpoint-store.js';
-import type { PaneCoordinator, PanePartial } from '../ports/pane-coordinator.js';
+import type { CompletePane, PaneCoordinator, PanePartial } from '../ports/pane-coordinator.js';
 import { ProcessingFailedError, type ProcessingErrorPolicy } from './processing-error-policy.js';
 import { type DeadLetter, type DeadLetterSink, type SourceMessage } from '../ports/dead-letter-sink.js';
 import type { WindowEvaluator } from './window-evaluator.js';
-import { validateInference } from './validate-inference.js';
+import { stringChecksFor, validateInference } from './validate-inference.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
 import { EventDeduplicator } from './event-deduplicator.js';
 import { describeUndecodableBatch, undecodableBatchOf, UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
 import type { BatchControl, InferenceSink } from '../ports/inference-sink.js';
-import type { ValueDecoder } from '../ports/value-decoder.js';
+import type { Decoded, ValueDecoder } from '../ports/value-decoder.js';
 
 /** Everything the processors of one detector share. */
 export interface ProcessorContext {
@@ -39,6 +39,16 @@ export interface ProcessorContext {
   readonly limits?: StreamLimits;
   /** Drop eventIds seen again within `windowMs` (processing time), per partition; off when absent. */
   readonly dedup?: { windowMs: number; capacity: number };
+  /**
+   * How closed panes are evaluated. `inline` (the default): a batch ends when
+   * its panes are evaluated. `background`: the batch goes on while they are;
+   * it waits only while more than `maxPending` panes are queued. Either way
+   * the partials are with the coordinator before the next checkpoint, and an
+   * elected pane whose evaluation a crash cut short is handed out again.
+   */
+  readonly evaluation?: { mode: 'inline' | 'background'; maxPending: number };
+  /** A batch hands the event loop back (to HTTP, other partitions, evaluations) after holding it this long. Default 10 ms. */
+  readonly yieldAfterMs?: number;
 }
 
 
@@ -55,6 +65,12 @@ interface ModelBatch {
 }
 
 const HEARTBEAT_EVERY = 4096;
+/** Records between two looks at the clock for {@link ProcessorContext.yieldAfterMs}. */
+const YIELD_CHECK_EVERY = 128;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** Awaits `work`, heartbeating every second while it takes long. */
 async function withHeartbeats<T>(work: Promise<T>, control: BatchControl | undefined): Promise<T> {
@@ -153,7 +169,13 @@ export class InferenceProcessor {
   async process(records: readonly SourceMessage[], control: BatchControl, partitionCount = this.partitionCount): Promise<void> {
     this.partitionCount = partitionCount;
     const now = this.ctx.now();
+    const yieldAfterMs = this.ctx.yieldAfterMs ?? 10;
+    let heldSince = performance.now();
     for (let i = 0; i < records.length; i++) {
+      if ((i & (YIELD_CHECK_EVERY - 1)) === YIELD_CHECK_EVERY - 1 && performance.now() - heldSince > yieldAfterMs) {
+        await nextTurn();
+        heldSince = performance.now();
+      }
       const r = records[i];
       const offset = Number(r.offset);
       if (this.next !== undefined && offset < this.next) continue;
@@ -168,7 +190,7 @@ export class InferenceProcessor {
         this.next = offset + 1;
         continue;
       }
-      let decoded: { value: unknown } | undefined;
+      let decoded: Decoded | undefined;
       try {
         decoded = this.ctx.decoder.decodeCached(r.value);
         if (decoded === undefined) decoded = await this.decodeSlow(r, control);
@@ -178,7 +200,7 @@ export class InferenceProcessor {
         this.next = offset + 1;
         continue;
       }
-      this.handle(r, decoded.value, now);
+      this.handle(r, decoded, now);
       this.next = offset + 1;
       if ((i & (HEARTBEAT_EVERY - 1)) === HEARTBEAT_EVERY - 1) await control.heartbeat();
     }
@@ -189,7 +211,7 @@ export class InferenceProcessor {
   }
 
   // A schema id not yet cached: fetch it; while the registry is down, wait (never dead-letter for that).
-  private async decodeSlow(r: SourceMessage, control: BatchControl): Promise<{ value: unknown }> {
+  private async decodeSlow(r: SourceMessage, control: BatchControl): Promise<Decoded> {
     let delay = 200;
     for (;;) {
       try {
@@ -212,10 +234,11 @@ export class InferenceProcessor {
     this.dead.push(letter);
   }
 
-  private handle(r: SourceMessage, value: unknown, now: number): void {
+  private handle(r: SourceMessage, decoded: Decoded, now: number): void {
     let ev: InferenceEvent;
+    const max = this.limits.maxStringBytes;
     try {
-      ev = validateInference(value, this.limits.maxStringBytes);
+      ev = validateInference(decoded.value, max, stringChecksFor(decoded, r.value?.length ?? 0, max));
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       this.reject(r, err.reason, err.message);
@@ -353,8 +376,15 @@ export class InferenceProcessor {
       idle: this.windows.idle,
       partials,
     });
+    if (complete.length > 0) await this.evaluate(complete, control);
+  }
+
+  private async evaluate(complete: CompletePane[], control: BatchControl | undefined): Promise<void> {
+    const { evaluator, evaluation } = this.ctx;
     // Evaluation waits out a dependency that is down; the group must not think this consumer died meanwhile.
-    if (complete.length > 0) await withHeartbeats(this.ctx.evaluator.evaluate(complete), control);
+    if (evaluation?.mode !== 'background') return withHeartbeats(evaluator.evaluate(complete), control);
+    evaluator.evaluate(complete).catch((err: unknown) => this.ctx.logger.error({ err, topic: this.topic, partition: this.partition }, 'evaluation failed'));
+    if (evaluator.pending > evaluation.maxPending) await withHeartbeats(evaluator.whenPendingAtMost(evaluation.maxPending), control);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { InferenceEvent } from '../core/events.js';
 import { DecodeError } from '../errors.js';
+import type { Decoded } from '../ports/value-decoder.js';
 
 // The same bounds as src/core/events.ts (toInferenceEvent): epoch milliseconds between 2000 and 2200.
 const MIN_TS = 946_684_800_000;
@@ -10,23 +11,39 @@ function invalid(message: string): never {
   throw new DecodeError('invalid_event', message);
 }
 
-function id(o: Record<string, unknown>, field: 'eventId' | 'modelId'): void {
+/** Which per-string checks {@link validateInference} runs: both unless the raw record rules one out. */
+export const CHECK_SIZE = 1;
+export const CHECK_NUL = 2;
+export const CHECK_STRINGS = CHECK_SIZE | CHECK_NUL;
+
+/**
+ * The per-string checks a record still needs, judged once from the record
+ * instead of once per string: no string decoded from a value is longer in
+ * UTF-8 than the value's raw bytes (Avro stores strings as raw UTF-8, JSON
+ * escapes only lengthen them), and a decoder that saw no NUL in the raw
+ * value says so (`nulFree`).
+ */
+export function stringChecksFor(decoded: Decoded, rawBytes: number, maxStringBytes: number): number {
+  return (rawBytes > maxStringBytes ? CHECK_SIZE : 0) | (decoded.nulFree === true ? 0 : CHECK_NUL);
+}
+
+function id(o: Record<string, unknown>, field: 'eventId' | 'modelId', checks: number): void {
   const v = o[field];
   if (typeof v !== 'string' || v.length === 0) invalid(`${field} must be a non-empty string`);
   if (v.length > 256) invalid(`${field} is longer than 256 characters`);
-  if (v.includes('\u0000')) throw new DecodeError('control_character', `${field} contains a NUL character`);
+  if (checks & CHECK_NUL && v.includes('\u0000')) throw new DecodeError('control_character', `${field} contains a NUL character`);
 }
 
 /**
  * A string value must fit `maxBytes` (UTF-8) and hold no NUL: PostgreSQL
  * cannot store one in a reference or history row, so it is refused here.
  */
-function text(v: string, what: string, maxBytes: number): void {
+function text(v: string, what: string, maxBytes: number, checks: number): void {
   // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need counting.
-  if (v.length * 3 > maxBytes && Buffer.byteLength(v) > maxBytes) {
+  if (checks & CHECK_SIZE && v.length * 3 > maxBytes && Buffer.byteLength(v) > maxBytes) {
     throw new DecodeError('value_too_long', `${what} is ${Buffer.byteLength(v)} bytes long, more than the limit of ${maxBytes}`);
   }
-  if (v.includes('\u0000')) throw new DecodeError('control_character', `${what} contains a NUL character`);
+  if (checks & CHECK_NUL && v.includes('\u0000')) throw new DecodeError('control_character', `${what} contains a NUL character`);
 }
 
 function timestamp(v: unknown): number {
@@ -46,13 +63,14 @@ function timestamp(v: unknown): number {
  * The hot-path twin of `toInferenceEvent`: the same checks and error
  * messages, but the freshly decoded value is normalized in place instead of
  * copied (no allocation per event or per feature). Only for values nobody
- * else holds, such as what the codec just decoded.
+ * else holds, such as what the codec just decoded. `checks` may leave out the
+ * string checks the raw record already ruled out ({@link stringChecksFor}).
  */
-export function validateInference(value: unknown, maxStringBytes = Infinity): InferenceEvent {
+export function validateInference(value: unknown, maxStringBytes = Infinity, checks = CHECK_STRINGS): InferenceEvent {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('value must be an object');
   const o = value as Record<string, unknown>;
-  id(o, 'eventId');
-  id(o, 'modelId');
+  id(o, 'eventId', checks);
+  id(o, 'modelId', checks);
   o.timestamp = timestamp(o.timestamp);
   const mv = o.modelVersion;
   if (mv === undefined) o.modelVersion = null;
@@ -62,11 +80,11 @@ export function validateInference(value: unknown, maxStringBytes = Infinity): In
   else if (typeof f !== 'object' || Array.isArray(f)) invalid('features must be an object');
   const features = f as Record<string, unknown>;
   for (const k in features) {
-    if (k.includes('\u0000')) throw new DecodeError('control_character', 'a feature name contains a NUL character');
+    if (checks & CHECK_NUL && k.includes('\u0000')) throw new DecodeError('control_character', 'a feature name contains a NUL character');
     const v = features[k];
     if (v === null || typeof v === 'boolean') continue;
     if (typeof v === 'string') {
-      text(v, `feature ${k}`, maxStringBytes);
+      text(v, `feature ${k}`, maxStringBytes, checks);
       continue;
     }
     if (typeof v === 'number') {
@@ -76,7 +94,7 @@ export function validateInference(value: unknown, maxStringBytes = Infinity): In
   }
   const p = o.prediction;
   if (p === undefined) o.prediction = null;
-  else if (typeof p === 'string') text(p, 'prediction', maxStringBytes);
+  else if (typeof p === 'string') text(p, 'prediction', maxStringBytes, checks);
   else if (p !== null && !(typeof p === 'number' && p - p === 0)) invalid('prediction must be a finite number, a string or null');
   const s = o.score;
   if (s === undefined) o.score = null;
@@ -88,7 +106,7 @@ export function validateInference(value: unknown, maxStringBytes = Infinity): In
     for (const k in a as Record<string, unknown>) {
       const av = (a as Record<string, unknown>)[k];
       if (typeof av !== 'string') invalid(`attribute ${k} must be a string`);
-      text(av, `attribute ${k}`, maxStringBytes);
+      text(av, `attribute ${k}`, maxStringBytes, checks);
     }
   }
   return o as unknown as InferenceEvent;

@@ -75,6 +75,8 @@ export class WindowEvaluator {
   private readonly caches = new Map<string, Map<string, ModelWindowCache>>();
   private readonly now: () => number;
   private stopped = false;
+  /** Panes handed to {@link evaluate} and not yet done. */
+  private queued = 0;
   /** Dependencies being waited out, with how many evaluations wait for each. */
   private readonly waiting = new Map<string, number>();
 
@@ -92,6 +94,7 @@ export class WindowEvaluator {
       else byModel.set(p.modelId, [p]);
     }
     const waits: Promise<void>[] = [];
+    this.queued += panes.length;
     for (const [modelId, list] of byModel) {
       list.sort((a, b) => a.paneEnd - b.paneEnd);
       const prev = this.chains.get(modelId) ?? Promise.resolve();
@@ -99,7 +102,11 @@ export class WindowEvaluator {
         for (const p of list) {
           // Claims won by an earlier attempt of this pane still entitle it to publish.
           const claimed = new Set<string>();
-          await this.withRetry(() => this.evaluatePane(p, claimed), `${modelId} pane ${p.paneStart}`);
+          try {
+            await this.withRetry(() => this.evaluatePane(p, claimed), `${modelId} pane ${p.paneStart}`);
+          } finally {
+            this.queued--;
+          }
         }
       });
       const tail = next.catch(() => {});
@@ -110,6 +117,16 @@ export class WindowEvaluator {
       waits.push(next);
     }
     await Promise.all(waits);
+  }
+
+  /** Panes handed over and not yet evaluated (or given up). */
+  get pending(): number {
+    return this.queued;
+  }
+
+  /** Resolves once at most `n` panes wait for evaluation: how a caller that does not await {@link evaluate} bounds the queue. */
+  async whenPendingAtMost(n: number): Promise<void> {
+    while (this.queued > n && this.chains.size > 0) await Promise.race(this.chains.values());
   }
 
   /** Stops retrying (shutdown); pending evaluations give up after their current attempt. */

@@ -214,10 +214,15 @@ describe('Dockerfile', () => {
   });
 
   it('sets only variables the config module reads', () => {
-    const names = instr(runtime, 'ENV').flatMap((e) => [...e.args.matchAll(/(\w+)=/g)].map((m) => m[1]));
+    const names = instr(runtime, 'ENV').flatMap((e) => [...e.args.matchAll(/(?:^|\s)(\w+)=/g)].map((m) => m[1]));
     expect(names).toContain('DRIFTSTREAM_HTTP_HOST');
     expect(unknownEnvNames(names)).toEqual([]);
     expect(readText('Dockerfile')).toMatch(/DRIFTSTREAM_HTTP_HOST=0\.0\.0\.0/);
+  });
+
+  it('runs Node with the measured young-generation size', () => {
+    const env = instr(runtime, 'ENV').map((e) => e.args).join(' ');
+    expect(env).toMatch(/(?:^|\s)NODE_OPTIONS=--max-semi-space-size=8(?:\s|$)/);
   });
 });
 

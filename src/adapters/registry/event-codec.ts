@@ -2,6 +2,7 @@ import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { DecodeError, DriftstreamError, UnavailableError } from '../../errors.js';
 import { loadSchema, type SchemaName } from './schemas.js';
+import { AvroBodyError, InferenceEventReader } from './inference-event-reader.js';
 
 export type WireFormat = 'avro' | 'json';
 
@@ -9,6 +10,8 @@ export interface DecodedValue {
   readonly value: unknown;
   readonly format: WireFormat;
   readonly schemaId?: number;
+  /** True when no string in the value can hold a NUL character (judged from the raw text, once). */
+  readonly nulFree?: boolean;
 }
 
 export interface EventCodecOptions {
@@ -32,6 +35,9 @@ type AvroType = ReturnType<typeof avro.Type.forSchema>;
 export class EventCodec {
   private readonly registry: SchemaRegistry;
   private readonly types = new Map<number, AvroType>();
+  /** Schema ids whose writer schema is the project's InferenceEvent: read by {@link InferenceEventReader}. */
+  private readonly inferenceIds = new Set<number>();
+  private readonly inferenceReader = new InferenceEventReader();
   private readonly pending = new Map<number, Promise<AvroType>>();
   private readonly unknownIds = new Map<number, number>();
   private readonly maxBytes: number;
@@ -50,7 +56,7 @@ export class EventCodec {
         { type: SchemaType.AVRO, schema: JSON.stringify(loadSchema(name)) },
         { subject },
       );
-      this.types.set(id, avro.Type.forSchema(loadSchema(name) as avro.Schema));
+      this.cacheType(id, avro.Type.forSchema(loadSchema(name) as avro.Schema));
       return id;
     } catch (err) {
       // 409/422: the subject holds an incompatible schema, or the schema is
@@ -101,7 +107,7 @@ export class EventCodec {
     if (!buf || buf.length === 0) throw new DecodeError('empty_value', 'record has no value');
     if (buf.length > this.maxBytes) throw new DecodeError('oversize', `value of ${buf.length} bytes exceeds ${this.maxBytes}`);
     const first = buf[0];
-    if (first === 0x7b) return { value: parseJson(buf), format: 'json' };
+    if (first === 0x7b) return parseJson(buf);
     if (first !== 0) throw new DecodeError('bad_wire_format', `value starts with byte 0x${first.toString(16).padStart(2, '0')}, neither Avro wire format (0x00) nor JSON ('{')`);
     if (buf.length < 5) throw new DecodeError('bad_wire_format', 'Avro value shorter than its 5-byte header');
     const schemaId = buf.readUInt32BE(1);
@@ -114,7 +120,21 @@ export class EventCodec {
     return this.decodeAvro(buf, schemaId, type);
   }
 
+  private cacheType(id: number, type: AvroType): void {
+    this.types.set(id, type);
+    if (type.fingerprint().equals(inferenceFingerprint())) this.inferenceIds.add(id);
+  }
+
   private decodeAvro(buf: Buffer, schemaId: number, type: AvroType): DecodedValue {
+    if (this.inferenceIds.has(schemaId)) {
+      try {
+        const { value, nulFree } = this.inferenceReader.read(buf, 5);
+        return { value, format: 'avro', schemaId, nulFree };
+      } catch (err) {
+        if (!(err instanceof AvroBodyError)) throw err;
+        throw new DecodeError('avro_decode', `cannot decode Avro body with schema ${schemaId}: ${err.message}`, { cause: err });
+      }
+    }
     let value: unknown;
     try {
       const res = type.decode(buf, 5);
@@ -137,7 +157,7 @@ export class EventCodec {
         .getSchema(id)
         .then((schema) => {
           const type = schema as unknown as AvroType;
-          this.types.set(id, type);
+          this.cacheType(id, type);
           return type;
         })
         .finally(() => this.pending.delete(id));
@@ -156,9 +176,20 @@ export class EventCodec {
   }
 }
 
-function parseJson(buf: Buffer): unknown {
+let inferencePrint: Buffer | undefined;
+
+/** The fingerprint of the project's InferenceEvent schema (names, types and field order). */
+function inferenceFingerprint(): Buffer {
+  return (inferencePrint ??= avro.Type.forSchema(loadSchema('InferenceEvent') as avro.Schema).fingerprint());
+}
+
+// JSON carries U+0000 in a string only as this escape: a raw NUL byte is not valid JSON.
+const JSON_NUL_ESCAPE = '\\u0000';
+
+function parseJson(buf: Buffer): DecodedValue {
   try {
-    return JSON.parse(buf.toString('utf8'));
+    const text = buf.toString('utf8');
+    return { value: JSON.parse(text), format: 'json', nulFree: !text.includes(JSON_NUL_ESCAPE) };
   } catch (err) {
     throw new DecodeError('bad_json', `invalid JSON: ${(err as Error).message}`, { cause: err });
   }

@@ -81,4 +81,15 @@ describe('EventCodec against the real registry and broker', () => {
       expect((err as DecodeError).reason).toBe(reason);
     }
   });
+
+  it('reads values whose writer schema it fetched with the InferenceEvent reader, to the same events as avsc', async () => {
+    const fresh = new EventCodec({ registryUrl: REGISTRY_URL });
+    const withNul = { ...event(7), features: { ...event(7).features, region: 'no\u0000rth' } };
+    const plain = await fresh.decode(codec.encode(schemaId, event(3)));
+    const nul = await fresh.decode(codec.encode(schemaId, withNul));
+    expect(plain).toMatchObject({ format: 'avro', schemaId, nulFree: true });
+    expect(toInferenceEvent(plain.value)).toEqual(event(3));
+    expect(nul.nulFree).toBe(false);
+    expect((nul.value as InferenceEvent).features.region).toBe('no\u0000rth');
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toInferenceEvent } from '../../../src/core/events.js';
-import { validateInference } from '../../../src/stream/validate-inference.js';
+import { EventCodec } from '../../../src/adapters/registry/event-codec.js';
+import { stringChecksFor, validateInference } from '../../../src/stream/validate-inference.js';
 import { rng } from '../core/windows/fixtures.js';
 
 const T = 1_764_000_000_000;
@@ -77,5 +78,46 @@ describe('validateInference', () => {
 
   it('rejects what is not an object', () => {
     for (const v of [null, 3, 'x', [1]]) expect(() => validateInference(v)).toThrow('value must be an object');
+  });
+
+  describe('string checks judged from the raw record', () => {
+    const codec = new EventCodec({ registryUrl: 'http://127.0.0.1:9/none' });
+    const STRINGS: ((v: Record<string, unknown>, s: string) => void)[] = [
+      (v, s) => (v.eventId = `e${s}`),
+      (v, s) => (v.modelId = `m${s}`),
+      (v, s) => ((v.features as Record<string, unknown>)[`f${s}`] = 1),
+      (v, s) => ((v.features as Record<string, unknown>).b = s),
+      (v, s) => (v.prediction = s),
+      (v, s) => ((v.attributes as Record<string, unknown>).seg = s),
+    ];
+    const PIECES = ['', 'x', '\u0000', 'a\u0000b', '\\u0000', '\\', 'é'.repeat(40), '\n', 'z'.repeat(90), '\u2028'];
+
+    it('reject and accept exactly as checking every string', () => {
+      const r = rng(9);
+      for (let i = 0; i < 3000; i++) {
+        const v = base() as Record<string, unknown>;
+        const n = 1 + Math.floor(r() * 3);
+        for (let k = 0; k < n; k++) STRINGS[Math.floor(r() * STRINGS.length)](v, PIECES[Math.floor(r() * PIECES.length)]);
+        const raw = EventCodec.encodeJson(v);
+        const max = [64, 128, 1024][Math.floor(r() * 3)];
+        const fast = () => {
+          const d = codec.decodeCached(raw)!;
+          return validateInference(d.value, max, stringChecksFor(d, raw.length, max));
+        };
+        const full = () => validateInference(codec.decodeCached(raw)!.value, max);
+        expect(outcome(fast), raw.toString()).toEqual(outcome(full));
+      }
+    });
+
+    it('skip the NUL search only when the JSON text has no NUL escape, and the size check only for short records', () => {
+      const clean = EventCodec.encodeJson(base());
+      const d = codec.decodeCached(clean)!;
+      expect(d.nulFree).toBe(true);
+      expect(stringChecksFor(d, clean.length, 1024)).toBe(0);
+      expect(stringChecksFor(d, 2000, 1024)).not.toBe(0);
+      const nul = EventCodec.encodeJson({ ...base(), eventId: 'a\u0000' });
+      expect(codec.decodeCached(nul)!.nulFree).toBe(false);
+      expect(() => validateInference(codec.decodeCached(nul)!.value, 1024, stringChecksFor(codec.decodeCached(nul)!, nul.length, 1024))).toThrow('eventId contains a NUL character');
+    });
   });
 });

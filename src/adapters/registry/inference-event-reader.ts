@@ -1,0 +1,206 @@
+/**
+ * A reader of Avro bodies written with the project's InferenceEvent schema
+ * (schemas/InferenceEvent.avsc), for the hot path. It yields what avsc's
+ * decoder yields for that schema, with two savings: the strings that repeat
+ * from event to event (feature names, categories, model ids, classes,
+ * attribute values) are taken from a small table of strings already seen
+ * instead of being decoded and allocated again, and it notes on the way
+ * whether any string holds a NUL byte, so the validator does not search each
+ * one. Only used for a writer schema with the same fingerprint as the
+ * project's; any other writer schema goes through avsc.
+ */
+
+/** Strings at most this long are looked up in the table; longer ones are decoded. */
+const INTERN_MAX_BYTES = 48;
+const TABLE_BITS = 12;
+const TABLE_SIZE = 1 << TABLE_BITS;
+
+/** Thrown for a body that does not hold an InferenceEvent; the codec reports it as `avro_decode`. */
+export class AvroBodyError extends Error {}
+
+function truncated(): never {
+  throw new AvroBodyError('truncated Avro body');
+}
+
+/** The decoded event, shaped as avsc returns it (maps as plain objects, unions unwrapped). */
+export interface RawInferenceEvent {
+  eventId: string;
+  modelId: string;
+  modelVersion: string | null;
+  timestamp: number;
+  features: Record<string, number | string | boolean | null>;
+  prediction: number | string | null;
+  score: number | null;
+  attributes: Record<string, string>;
+}
+
+/** One reader per codec; not reentrant (it keeps its position in fields), which the synchronous decode never needs. */
+export class InferenceEventReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private end = 0;
+  /** True once a string of the current body held a NUL byte. */
+  private nul = false;
+  private readonly bytes: (Buffer | undefined)[] = new Array(TABLE_SIZE);
+  private readonly strings: string[] = new Array(TABLE_SIZE);
+  private readonly nuls = new Uint8Array(TABLE_SIZE);
+
+  /** Reads the body `buf[offset..]`; throws {@link AvroBodyError} when it is not exactly one event. */
+  read(buf: Buffer, offset: number): { value: RawInferenceEvent; nulFree: boolean } {
+    this.buf = buf;
+    this.pos = offset;
+    this.end = buf.length;
+    this.nul = false;
+    const value: RawInferenceEvent = {
+      eventId: this.string(false),
+      modelId: this.string(true),
+      modelVersion: this.union2() === 0 ? null : this.string(true),
+      timestamp: this.safeLong(),
+      features: this.features(),
+      prediction: null,
+      score: null,
+      attributes: {},
+    };
+    const p = this.union3();
+    value.prediction = p === 0 ? null : p === 1 ? this.double() : this.string(true);
+    value.score = this.union2() === 0 ? null : this.double();
+    value.attributes = this.attributes();
+    if (this.pos !== this.end) throw new AvroBodyError(`${this.end - this.pos} trailing bytes after the Avro body`);
+    this.buf = Buffer.alloc(0);
+    return { value, nulFree: !this.nul };
+  }
+
+  private features(): Record<string, number | string | boolean | null> {
+    const out: Record<string, number | string | boolean | null> = {};
+    for (let n = this.blockSize(); n > 0; n = this.blockSize()) {
+      for (; n > 0; n--) {
+        const key = this.string(true);
+        const branch = this.long();
+        if (branch === 0) out[key] = null;
+        else if (branch === 1) out[key] = this.double();
+        else if (branch === 2) out[key] = this.string(true);
+        else if (branch === 3) out[key] = this.boolean();
+        else throw new AvroBodyError(`invalid union index: ${branch}`);
+      }
+    }
+    return out;
+  }
+
+  private attributes(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (let n = this.blockSize(); n > 0; n = this.blockSize()) {
+      for (; n > 0; n--) {
+        const key = this.string(true);
+        out[key] = this.string(true);
+      }
+    }
+    return out;
+  }
+
+  /** A map block's item count; a negative count is followed by the block's size in bytes, skipped. */
+  private blockSize(): number {
+    const n = this.long();
+    if (n >= 0) return n;
+    this.long();
+    return -n;
+  }
+
+  private union2(): number {
+    const i = this.long();
+    if (i !== 0 && i !== 1) throw new AvroBodyError(`invalid union index: ${i}`);
+    return i;
+  }
+
+  private union3(): number {
+    const i = this.long();
+    if (i !== 0 && i !== 1 && i !== 2) throw new AvroBodyError(`invalid union index: ${i}`);
+    return i;
+  }
+
+  private boolean(): boolean {
+    if (this.pos >= this.end) truncated();
+    return this.buf[this.pos++] !== 0;
+  }
+
+  private double(): number {
+    const p = this.pos;
+    if (p + 8 > this.end) truncated();
+    this.pos = p + 8;
+    return this.buf.readDoubleLE(p);
+  }
+
+  private safeLong(): number {
+    const n = this.long();
+    if (!Number.isSafeInteger(n)) throw new AvroBodyError('potential precision loss');
+    return n;
+  }
+
+  /** A zig-zag varint, as avsc reads it (integer arithmetic for 4 bytes, floating point past them). */
+  private long(): number {
+    const buf = this.buf;
+    let n = 0;
+    let k = 0;
+    let b: number;
+    do {
+      if (this.pos >= this.end) truncated();
+      b = buf[this.pos++];
+      n |= (b & 0x7f) << k;
+      k += 7;
+    } while (b & 0x80 && k < 28);
+    if (b & 0x80) {
+      let f = n;
+      let fk = 268435456;
+      do {
+        if (this.pos >= this.end || fk > 2 ** 70) truncated();
+        b = buf[this.pos++];
+        f += (b & 0x7f) * fk;
+        fk *= 128;
+      } while (b & 0x80);
+      return (f % 2 ? -(f + 1) : f) / 2;
+    }
+    return (n >> 1) ^ -(n & 1);
+  }
+
+  private string(intern: boolean): string {
+    const len = this.long();
+    const start = this.pos;
+    if (len < 0 || start + len > this.end) truncated();
+    this.pos = start + len;
+    const buf = this.buf;
+    if (!intern || len > INTERN_MAX_BYTES) {
+      if (hasZero(buf, start, len)) this.nul = true;
+      return buf.toString('utf8', start, start + len);
+    }
+    // FNV-1a over the bytes picks the slot; the slot holds the last string that hashed there.
+    let h = 0x811c9dc5 ^ len;
+    for (let i = start; i < start + len; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+    const slot = (h ^ (h >>> TABLE_BITS)) & (TABLE_SIZE - 1);
+    const known = this.bytes[slot];
+    if (known !== undefined && known.length === len && sameBytes(known, buf, start, len)) {
+      if (this.nuls[slot] === 1) this.nul = true;
+      return this.strings[slot];
+    }
+    const copy = Buffer.from(buf.subarray(start, start + len));
+    const s = copy.toString('utf8');
+    const hasNul = copy.indexOf(0) !== -1;
+    if (hasNul) this.nul = true;
+    this.bytes[slot] = copy;
+    this.strings[slot] = s;
+    this.nuls[slot] = hasNul ? 1 : 0;
+    return s;
+  }
+}
+
+function hasZero(buf: Buffer, start: number, len: number): boolean {
+  if (len > INTERN_MAX_BYTES) {
+    const at = buf.indexOf(0, start);
+    return at !== -1 && at < start + len;
+  }
+  for (let i = start; i < start + len; i++) if (buf[i] === 0) return true;
+  return false;
+}
+
+function sameBytes(known: Buffer, buf: Buffer, start: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (known[i] !== buf[start + i]) return false;
+  return true;
+}
