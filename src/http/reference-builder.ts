@@ -10,6 +10,7 @@ import type { ModelConfig } from '../core/model/index.js';
 import { hasControlCharacter } from '../core/has-control-character.js';
 import { MAX_FEATURES_PER_MODEL, parseModelConfig } from '../core/model/index.js';
 import { ReferenceProfileBuilder, type ColumnType } from '../core/profile/reference-profile.js';
+import { multivariateBuilderFor, withMultivariate } from '../core/profile/multivariate-profile.js';
 import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
 import { DriftstreamError, ValidationError } from '../errors.js';
 import { openRowSource, readColumns, type SampleColumn, type SampleRecord } from '../io/sample-reader.js';
@@ -167,6 +168,7 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
 
       const topK = limits.maxCategories === undefined ? model.topK : Math.min(model.topK, limits.maxCategories);
       const builder = new ReferenceProfileBuilder(columns, { bins: model.bins, topK });
+      const multivariate = multivariateBuilderFor(Object.fromEntries(Object.entries(columns).filter(([c]) => c !== 'score' && c !== 'prediction')), { varianceShare: model.multivariate.varianceShare });
       const numeric = Object.keys(columns).filter((c) => columns[c] === 'numeric');
       const categorical = Object.keys(columns).filter((c) => columns[c] === 'categorical');
       // A label column gives the reference performance that PERFORMANCE alerts compare with.
@@ -174,6 +176,7 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
         ? new ReferencePerformanceBuilder({ kind: model.prediction, positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold })
         : undefined;
       let row = 0;
+      const cells: Record<string, unknown> = {};
       for await (const batch of source.batches()) {
         for (const rec of batch) {
           row++;
@@ -184,13 +187,15 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
             const n = cellNumber(rec[c]);
             if (n === undefined) invalid(`row ${row}: column ${c} is numeric but holds ${JSON.stringify(rec[c]).slice(0, 80)}`);
             builder.acceptValue(c, n);
+            cells[c] = n;
           }
           for (const c of categorical) builder.acceptValue(c, rec[c] ?? null);
+          multivariate?.acceptRecord(cells);
         }
       }
       // Time and content: a re-upload of the same sample is a new version, yet ids stay traceable to their bytes.
       const referenceId = `${input.modelId}-${input.createdAt.toString(36)}-${digest}`;
-      const built = builder.build({ createdAt: input.createdAt, id: referenceId, modelId: input.modelId, version: input.nextVersion ?? 1 });
+      const built = withMultivariate(builder.build({ createdAt: input.createdAt, id: referenceId, modelId: input.modelId, version: input.nextVersion ?? 1 }), multivariate);
       const performance = perf?.build();
       const profile = performance ? Object.freeze({ ...built, performance }) : built;
       return { referenceId, rows: row, profile };

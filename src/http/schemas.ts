@@ -120,7 +120,7 @@ export const AlertSchema = {
     alertId: { type: 'string' },
     modelId: { type: 'string' },
     modelVersion: { type: ['string', 'null'] },
-    kind: { type: 'string', enum: ['FEATURE_DRIFT', 'PREDICTION_DRIFT', 'DATASET_DRIFT', 'PERFORMANCE', 'DATA_QUALITY'] },
+    kind: { type: 'string', enum: ['FEATURE_DRIFT', 'PREDICTION_DRIFT', 'DATASET_DRIFT', 'PERFORMANCE', 'DATA_QUALITY', 'MULTIVARIATE_DRIFT', 'ESTIMATED_PERFORMANCE'] },
     feature: { type: ['string', 'null'] },
     statistic: { type: 'string' },
     value: num,

@@ -1,6 +1,7 @@
 import type { FeatureType } from '../core/drift/types.js';
 import type { ModelConfig } from '../core/model/model-config.js';
 import { RESERVED_COLUMNS } from '../core/model/model-config.js';
+import { multivariateBuilderFor, withMultivariate } from '../core/profile/multivariate-profile.js';
 import { ReferenceProfileBuilder, type ColumnType, type ReferenceProfile } from '../core/profile/reference-profile.js';
 import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js';
 
@@ -106,12 +107,14 @@ export function buildReference(
   if (outputs.hasScore) columns[SCORE_COLUMN] = 'numeric';
   if (outputs.predictionType) columns[PREDICTION_COLUMN] = outputs.predictionType;
   const builder = new ReferenceProfileBuilder(columns, { bins: model.bins, topK: model.topK });
+  const multivariate = multivariateBuilderFor(types, { varianceShare: model.multivariate.varianceShare });
   const names = Object.keys(types);
   for (const row of rows) {
+    multivariate?.acceptRecord(row.features);
     for (const n of names) builder.acceptValue(n, row.features[n] ?? null);
     if (outputs.hasScore) builder.acceptValue(SCORE_COLUMN, row.score);
     if (outputs.predictionType) builder.acceptValue(PREDICTION_COLUMN, row.prediction);
     builder.countRow();
   }
-  return builder.build({ createdAt: meta.createdAt, id: meta.id, modelId: model.modelId, version: meta.version });
+  return withMultivariate(builder.build({ createdAt: meta.createdAt, id: meta.id, modelId: model.modelId, version: meta.version }), multivariate);
 }

@@ -8,6 +8,7 @@ import { resolveThresholds, type Thresholds } from './thresholds.js';
 import { evaluationIdOf } from './ids.js';
 import { featureHistogram } from './feature-histogram.js';
 import { OTHER_CATEGORY } from '../stats/categorical-summary.js';
+import { evaluateMultivariate, multivariateBudgetShare } from './multivariate-evaluation.js';
 
 /** What {@link evaluateWindow} compares: a window's merged pane and where it sits. */
 export interface WindowEvaluationInput {
@@ -93,7 +94,9 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
   for (const [k, v] of Object.entries(outputs)) all[`\u0000${k}`] = v;
   const window = model.windows.find((w) => w.name === input.windowName);
   const sequential = input.sequential && window && window.sizeMs === window.slideMs ? input.sequential : undefined;
-  const judged = judgeFeatures(all, { budget: model.falseAlarmBudget, ...(sequential ? { sequential } : {}) });
+  const mvShare = multivariateBudgetShare(pane, Object.keys(all).length);
+  const judged = judgeFeatures(all, { budget: model.falseAlarmBudget * (1 - mvShare), ...(sequential ? { sequential } : {}) });
+  const multivariate = evaluateMultivariate(model, pane, mvShare);
 
   const features: Record<string, FeatureEvaluation> = {};
   for (const name of Object.keys(items)) {
@@ -124,6 +127,7 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
     datasetDrift: { share: dataset.driftShare, drift: dataset.drift },
     features,
     ...(prediction ? { prediction } : {}),
+    ...(multivariate ? { multivariate } : {}),
     dataQuality: { missingRate, outOfRange, newCategories, typeErrors: pane.typeErrors },
     proxy: proxyMetrics(pane),
     alertable: pane.count >= model.minSamples,

@@ -67,6 +67,29 @@ export interface FeatureVerdictSummary {
   sequential?: { statistic: number; threshold: number; effect: number };
 }
 
+/** The multivariate verdict of one window, JSON-safe (numbers that are not finite are null). */
+export interface MultivariateResult {
+  /** `drift`, `ok`, or `insufficient`: not significant, and the window could not have seen a rise at the WARNING floor. */
+  verdict: 'ok' | 'drift' | 'insufficient';
+  severity: Severity;
+  /** Rows whose error was counted, and rows left out because a reconstructed feature was missing. */
+  n: number;
+  incomplete: number;
+  /** The window's mean and standard deviation of the squared reconstruction error (standardized units). */
+  meanError: number | null;
+  stdError: number | null;
+  /** The reference's (held-out rows). */
+  reference: { mean: number; std: number; rows: number; components: number; features: number; explained: number };
+  /** Relative rise of the mean error over the reference's: meanError / reference.mean - 1. */
+  effect: number | null;
+  /** One-sided p-value of a rise (moment-matched gamma law of the mean at the window's and the reference's sizes). */
+  pValue: number | null;
+  level: number;
+  floor: { warning: number; critical: number };
+  /** Smallest relative rise detectable at 80% power at this n and level. */
+  mde: number | null;
+}
+
 /** Performance of a window once labels have joined (classification or regression). */
 export interface PerformanceResult {
   labelled: number;
@@ -96,6 +119,8 @@ export interface Evaluation {
   dataQuality?: { missingRate: Record<string, number>; outOfRange: Record<string, number>; newCategories: Record<string, string[]>; typeErrors: number };
   proxy?: Record<string, number | null>;
   performance?: PerformanceResult;
+  /** Multivariate drift: the numeric features' reconstruction error against the reference's (when enabled and fitted). */
+  multivariate?: MultivariateResult;
   /** False when the window had fewer than minSamples events: reported, never alerted on. */
   alertable: boolean;
 }

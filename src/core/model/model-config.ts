@@ -4,6 +4,7 @@ import { hasControlCharacter } from '../has-control-character.js';
 import type { FeatureType } from '../drift/types.js';
 import type { ThresholdOverrides } from '../drift/thresholds.js';
 import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from './performance-config.js';
+import { multivariateConfigToJson, parseMultivariateConfig, type MultivariateConfig } from './multivariate-config.js';
 
 /** How a model's output is summarized for prediction drift. */
 export type PredictionKind = 'score' | 'class' | 'regression';
@@ -81,6 +82,8 @@ export interface ModelConfig {
   readonly autoRegistered: boolean;
   /** Performance alert levels once labels join (src/core/drift/performance-alerts.ts). */
   readonly performance: PerformanceConfig;
+  /** Multivariate drift on the numeric features' reconstruction error (src/core/model/multivariate-config.ts). */
+  readonly multivariate: MultivariateConfig;
 }
 
 /** Defaults that come from the environment (src/config) rather than from the model. */
@@ -143,6 +146,7 @@ const MODEL_KEYS = new Set([
   'reference',
   'autoRegistered',
   'performance',
+  'multivariate',
   'description',
   'owner',
   'tags',
@@ -362,6 +366,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   const reference = parseReference(input.reference, defaults);
   const autoRegistered = input.autoRegistered === undefined ? false : bool('autoRegistered', input.autoRegistered);
   const performance = parsePerformanceConfig(input.performance);
+  const multivariate = parseMultivariateConfig(input.multivariate);
   return deepFreeze({
     modelId,
     features,
@@ -382,6 +387,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
     reference,
     autoRegistered,
     performance,
+    multivariate,
   });
 }
 
@@ -417,6 +423,7 @@ export function modelConfigToJson(config: ModelConfig): Record<string, unknown> 
     },
     autoRegistered: config.autoRegistered,
     performance: performanceConfigToJson(config.performance),
+    multivariate: multivariateConfigToJson(config.multivariate),
   };
 }
 

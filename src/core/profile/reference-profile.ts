@@ -7,6 +7,7 @@ import { binIndex } from '../stats/bin-index.js';
 import { sortFloat64 } from '../stats/sort-float64.js';
 import type { ReferencePerformance } from '../performance/reference-performance.js';
 import { computeNumericCalibration, type NumericCalibration } from './calibration.js';
+import { checkMultivariateProfile, type MultivariateProfile } from './multivariate-profile.js';
 
 /** Type of a profiled column. */
 export type ColumnType = 'numeric' | 'categorical';
@@ -68,6 +69,8 @@ export interface ReferenceProfile {
   readonly features: Readonly<Record<string, FeatureProfile>>;
   /** Model performance on the sample, when it had a label column (src/core/performance/). */
   readonly performance?: ReferencePerformance;
+  /** Reconstruction of the numeric features and its error's null distribution, when fitted (multivariate drift). */
+  readonly multivariate?: MultivariateProfile;
 }
 
 /** Options of a {@link ReferenceProfileBuilder}. */
@@ -284,6 +287,7 @@ export function parseProfile(input: string | unknown): ReferenceProfile {
       if (!f.categories || typeof f.categories !== 'object') throw new TypeError(`reference profile: categorical feature ${name} is malformed`);
     } else throw new TypeError(`reference profile: feature ${name} has an unknown type`);
   }
+  if (raw.multivariate !== undefined) checkMultivariateProfile(raw.multivariate);
   return freezeDeep({ modelId: null, rows: 0, ...raw } as ReferenceProfile);
 }
 

@@ -5,6 +5,8 @@ import type {
   NumericFeatureProfile,
   ReferenceProfile,
 } from '../profile/reference-profile.js';
+import { reconstructionOf } from './reconstruction-layout.js';
+import type { Reconstruction } from '../stats/reconstruction-error.js';
 
 /**
  * What a pane of one model holds, fixed by the model and its reference: the
@@ -30,6 +32,8 @@ export interface PaneLayout {
   readonly scratchNumeric: Float64Array;
   /** Scratch space of {@link gatherFeatures}: the categorical values of the event being counted. */
   readonly scratchCategorical: unknown[];
+  /** Reconstruction of the numeric features (indices into {@link numericNames}), when multivariate drift is on and the reference has one. */
+  readonly reconstruction?: Reconstruction;
 }
 
 /** Column names of the model outputs inside a reference profile. */
@@ -74,6 +78,7 @@ export function createPaneLayout(model: ModelConfig, referenceId: string, profil
     positiveClass: model.positiveClass,
     scratchNumeric: new Float64Array(numericNames.length),
     scratchCategorical: new Array<unknown>(categoricalNames.length).fill(null),
+    reconstruction: model.multivariate.enabled ? reconstructionOf(profile.multivariate, numericNames) : undefined,
   });
 }
 

@@ -1,6 +1,7 @@
 import { CategoricalSummary, type CategoricalSummaryJSON } from '../stats/categorical-summary.js';
 import { NumericSummary, type NumericSummaryJSON } from '../stats/numeric-summary.js';
 import { createSummary } from '../profile/reference-profile.js';
+import { ReconstructionSummary, type ReconstructionSummaryJSON } from '../stats/reconstruction-error.js';
 import { typeMismatchOf, type PaneLayout } from './pane-layout.js';
 
 /** Serialized {@link Pane}: the one form panes take in checkpoints and between processes. */
@@ -30,6 +31,8 @@ export interface PaneJSON {
   sc?: NumericSummaryJSON;
   pc?: CategoricalSummaryJSON;
   pv?: NumericSummaryJSON;
+  /** Reconstruction-error sums (multivariate drift), when the layout reconstructs. */
+  re?: ReconstructionSummaryJSON;
 }
 
 /** True for a stored pane partial in the current format (version 1, binned on a named reference). */
@@ -55,6 +58,7 @@ export class Pane {
   readonly score: NumericSummary | undefined;
   readonly predictionClass: CategoricalSummary | undefined;
   readonly predictionValue: NumericSummary | undefined;
+  readonly reconstruction: ReconstructionSummary | undefined;
   readonly sources = new Set<string>();
   private readonly refMin: Float64Array;
   private readonly refMax: Float64Array;
@@ -73,6 +77,7 @@ export class Pane {
     const pred = layout.prediction;
     this.predictionClass = pred?.type === 'categorical' ? createSummary(pred) : undefined;
     this.predictionValue = pred?.type === 'numeric' ? createSummary(pred) : undefined;
+    this.reconstruction = layout.reconstruction ? new ReconstructionSummary() : undefined;
   }
 
   get modelId(): string {
@@ -103,6 +108,7 @@ export class Pane {
     if (this.score !== undefined) this.score.accept(score);
     if (this.predictionClass !== undefined) this.predictionClass.accept(prediction);
     else if (this.predictionValue !== undefined) this.predictionValue.accept(typeof prediction === 'number' ? prediction : null);
+    if (this.reconstruction !== undefined) this.reconstruction.accept(this.layout.reconstruction!.errorOfRecord(nn, features));
   }
 
   /** Counts the event whose features {@link gatherFeatures} just read into the layout's scratch space. */
@@ -121,6 +127,7 @@ export class Pane {
     if (this.score !== undefined) this.score.accept(score);
     if (this.predictionClass !== undefined) this.predictionClass.accept(prediction);
     else if (this.predictionValue !== undefined) this.predictionValue.accept(typeof prediction === 'number' ? prediction : null);
+    if (this.reconstruction !== undefined) this.reconstruction.accept(this.layout.reconstruction!.error(num));
   }
 
   /** Counts an event rejected for a type contradiction (data quality). */
@@ -144,6 +151,7 @@ export class Pane {
     if (this.score && other.score) this.score.merge(other.score);
     if (this.predictionClass && other.predictionClass) this.predictionClass.merge(other.predictionClass);
     if (this.predictionValue && other.predictionValue) this.predictionValue.merge(other.predictionValue);
+    if (this.reconstruction && other.reconstruction) this.reconstruction.merge(other.reconstruction);
     for (const s of other.sources) this.sources.add(s);
     return this;
   }
@@ -179,6 +187,7 @@ export class Pane {
     if (this.score) out.sc = this.score.toJSON();
     if (this.predictionClass) out.pc = this.predictionClass.toJSON();
     if (this.predictionValue) out.pv = this.predictionValue.toJSON();
+    if (this.reconstruction) out.re = this.reconstruction.toJSON();
     return out;
   }
 
@@ -203,10 +212,11 @@ export class Pane {
     p.outOfRange.set(json.oor);
     const cat = p.categorical as CategoricalSummary[];
     for (let i = 0; i < cat.length; i++) cat[i] = CategoricalSummary.fromJSON(json.cat[i]);
-    const mutable = p as unknown as { score?: NumericSummary; predictionClass?: CategoricalSummary; predictionValue?: NumericSummary };
+    const mutable = p as unknown as { score?: NumericSummary; predictionClass?: CategoricalSummary; predictionValue?: NumericSummary; reconstruction?: ReconstructionSummary };
     if (json.sc && p.score) mutable.score = NumericSummary.fromJSON(json.sc);
     if (json.pc && p.predictionClass) mutable.predictionClass = CategoricalSummary.fromJSON(json.pc);
     if (json.pv && p.predictionValue) mutable.predictionValue = NumericSummary.fromJSON(json.pv);
+    if (json.re && p.reconstruction) mutable.reconstruction = ReconstructionSummary.fromJSON(json.re);
     return p;
   }
 
