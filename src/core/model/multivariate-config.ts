@@ -12,7 +12,8 @@ export interface MultivariateConfig {
   readonly varianceShare: number;
   /**
    * Floors on the relative rise of the window's mean reconstruction error
-   * over the reference's (0.25 is a quarter more error): WARNING and CRITICAL.
+   * over the reference's (0.1 is a tenth more error): WARNING and CRITICAL.
+   * Defaults 0.1 and 0.5.
    */
   readonly floor: { readonly warning: number; readonly critical: number };
 }
@@ -20,7 +21,7 @@ export interface MultivariateConfig {
 export const DEFAULT_MULTIVARIATE_CONFIG: MultivariateConfig = Object.freeze({
   enabled: false,
   varianceShare: 0.65,
-  floor: Object.freeze({ warning: 0.25, critical: 1 }),
+  floor: Object.freeze({ warning: 0.1, critical: 0.5 }),
 });
 
 const KEYS = ['enabled', 'varianceShare', 'floor'];

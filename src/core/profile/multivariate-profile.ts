@@ -1,5 +1,6 @@
 import { PCA } from 'ml-pca';
 import { mulberry32 } from '../random.js';
+import { sortFloat64 } from '../stats/sort-float64.js';
 
 /**
  * The linear reconstruction of a model's standardized numeric features fitted
@@ -21,11 +22,14 @@ export interface MultivariateProfile {
   /** Rows the components were fitted on (complete rows only). */
   readonly fitRows: number;
   /**
-   * Squared reconstruction error per row (sum over features of the squared
-   * standardized residual) on held-out reference rows, which the fit never
-   * saw: its count, mean and variance.
+   * Reconstruction error per row (the Euclidean distance between the
+   * standardized row and its projection, capped at `cap`) on held-out
+   * reference rows, which the fit never saw: its count, mean and variance,
+   * and the cap, the held-out distances' {@link ERROR_CAP_QUANTILE} quantile.
+   * The cap bounds what one row can add, so the window's mean obeys the
+   * central limit theorem even for heavy-tailed features.
    */
-  readonly error: { readonly rows: number; readonly mean: number; readonly variance: number };
+  readonly error: { readonly rows: number; readonly mean: number; readonly variance: number; readonly cap: number };
 }
 
 /** Options of a {@link MultivariateProfileBuilder}. */
@@ -37,6 +41,9 @@ export interface MultivariateProfileOptions {
   /** Seed of the reservoir sample, so a build repeats. */
   seed?: number;
 }
+
+/** Quantile of the held-out reference errors at which one row's error is capped. */
+export const ERROR_CAP_QUANTILE = 0.995;
 
 /** Fewest complete rows a fit needs (half fit the components, half measure the error). */
 export const MIN_MULTIVARIATE_ROWS = 200;
@@ -116,10 +123,12 @@ export class MultivariateProfileBuilder {
     }
     const { components, explained } = principalAxes(fitRows, this.varianceShare);
     const axes = components.map((c) => Float64Array.from(c));
+    const distances = sortFloat64(Float64Array.from(heldOut, (z) => Math.sqrt(residualOfStandardized(z, axes))));
+    const cap = distances[Math.min(distances.length - 1, Math.floor(ERROR_CAP_QUANTILE * distances.length))];
     let sum = 0;
     let sumSq = 0;
-    for (const z of heldOut) {
-      const e = residualOfStandardized(z, axes);
+    for (const d of distances) {
+      const e = Math.min(d, cap);
       sum += e;
       sumSq += e * e;
     }
@@ -133,7 +142,7 @@ export class MultivariateProfileBuilder {
       varianceShare: this.varianceShare,
       explained,
       fitRows: fitRows.length,
-      error: Object.freeze({ rows: heldOut.length, mean: errMean, variance }),
+      error: Object.freeze({ rows: heldOut.length, mean: errMean, variance, cap }),
     });
   }
 
@@ -192,7 +201,7 @@ export function checkMultivariateProfile(mv: unknown): asserts mv is Multivariat
     m.components.every((c) => numbers(c, p)) &&
     typeof m.error === 'object' &&
     m.error !== null &&
-    numbers([m.error.rows, m.error.mean, m.error.variance], 3);
+    numbers([m.error.rows, m.error.mean, m.error.variance, m.error.cap], 4);
   if (!ok) throw new TypeError('reference profile: multivariate is malformed');
 }
 

@@ -13,22 +13,24 @@ export class Reconstruction {
    * @param mean per reconstructed feature
    * @param std per reconstructed feature (positive)
    * @param components unit, orthogonal axes in standardized coordinates
+   * @param cap largest error one row counts for (finite)
    */
   constructor(
     readonly indices: Int32Array,
     private readonly mean: Float64Array,
     private readonly std: Float64Array,
     components: readonly ArrayLike<number>[],
+    private readonly cap: number,
   ) {
     this.z = new Float64Array(indices.length);
     this.axes = components.map((c) => Float64Array.from(c as ArrayLike<number>));
   }
 
   /**
-   * Squared reconstruction error of one row (`values` indexed as
-   * {@link indices} says), NaN when a reconstructed value is missing or not
-   * finite. Capped at {@link MAX_RECONSTRUCTION_ERROR} so one absurd value
-   * cannot make a window's sums infinite.
+   * Reconstruction error of one row (`values` indexed as {@link indices}
+   * says): the Euclidean distance between the standardized row and its
+   * projection, capped at `cap`; NaN when a reconstructed value is missing
+   * or not finite.
    */
   error(values: ArrayLike<number>): number {
     const z = this.z;
@@ -60,13 +62,11 @@ export class Reconstruction {
       for (let i = 0; i < z.length; i++) dot += axis[i] * z[i];
       total -= dot * dot;
     }
-    if (!(total < MAX_RECONSTRUCTION_ERROR)) return MAX_RECONSTRUCTION_ERROR;
-    return total > 0 ? total : 0;
+    const d = total > 0 ? Math.sqrt(total) : 0;
+    // An absurd value (1e300) gives an infinite or NaN total: it is an error at the cap, not a missing row.
+    return d < this.cap ? d : this.cap;
   }
 }
-
-/** Largest squared error one row contributes (in standardized units). */
-export const MAX_RECONSTRUCTION_ERROR = 1e9;
 
 /** Serialized {@link ReconstructionSummary}: [rows, sum, sum of squares, rows left out as incomplete]. */
 export type ReconstructionSummaryJSON = [number, number, number, number];

@@ -16,5 +16,5 @@ export function reconstructionOf(mv: MultivariateProfile | undefined, numericNam
     if (at === undefined) return undefined;
     indices[i] = at;
   }
-  return new Reconstruction(indices, Float64Array.from(mv.mean), Float64Array.from(mv.std), mv.components);
+  return new Reconstruction(indices, Float64Array.from(mv.mean), Float64Array.from(mv.std), mv.components, mv.error.cap);
 }

@@ -57,9 +57,12 @@ describe('MultivariateProfileBuilder', () => {
     expect(Math.abs(mv.components[0][0])).toBeCloseTo(Math.SQRT1_2, 2);
     expect(mv.explained).toBeCloseTo(0.9, 2);
     expect(mv.fitRows + mv.error.rows).toBe(20_000);
-    // The residual along (1, -1)/sqrt(2) of standardized a, b has variance 1 - rho; squared, a chi-square(1) times 0.2.
-    expect(mv.error.mean).toBeCloseTo(0.2, 1);
-    expect(Math.sqrt(mv.error.variance)).toBeCloseTo(0.2 * Math.SQRT2, 1);
+    // The residual along (1, -1)/sqrt(2) of standardized a, b is normal with variance 1 - rho = 0.2: its
+    // distance is half-normal, mean sqrt(0.2 * 2 / pi), sd sqrt(0.2 * (1 - 2 / pi)) (a little less, capped).
+    expect(mv.error.mean).toBeCloseTo(Math.sqrt(0.4 / Math.PI), 2);
+    expect(Math.sqrt(mv.error.variance)).toBeCloseTo(Math.sqrt(0.2 * (1 - 2 / Math.PI)), 1);
+    expect(mv.error.cap).toBeGreaterThan(2.5 * Math.sqrt(0.2)); // the 99.5% quantile of the half-normal: 2.81 sd
+    expect(mv.error.cap).toBeLessThan(3.1 * Math.sqrt(0.2));
     expect(() => checkMultivariateProfile(JSON.parse(JSON.stringify(mv)))).not.toThrow();
   });
 
@@ -82,8 +85,8 @@ describe('MultivariateProfileBuilder', () => {
   });
 
   it('refuses a malformed stored multivariate profile', () => {
-    expect(() => checkMultivariateProfile({ features: ['a'], mean: [0], std: [1], components: [[1]], error: { rows: 1, mean: 1, variance: 1 } })).toThrow(/malformed/);
-    expect(() => checkMultivariateProfile({ features: ['a', 'b'], mean: [0, 0], std: [1, 0], components: [[1, 0]], error: { rows: 1, mean: 1, variance: 1 } })).toThrow(/malformed/);
+    expect(() => checkMultivariateProfile({ features: ['a'], mean: [0], std: [1], components: [[1]], error: { rows: 1, mean: 1, variance: 1, cap: 3 } })).toThrow(/malformed/);
+    expect(() => checkMultivariateProfile({ features: ['a', 'b'], mean: [0, 0], std: [1, 0], components: [[1, 0]], error: { rows: 1, mean: 1, variance: 1, cap: 3 } })).toThrow(/malformed/);
     expect(() => checkMultivariateProfile(null)).toThrow(/malformed/);
   });
 });
