@@ -95,6 +95,12 @@ export const EvaluationSchema = {
     dataQuality: { type: 'object', additionalProperties: true },
     proxy: { type: 'object', additionalProperties: nullableNum },
     performance: { $ref: 'Performance#' },
+    multivariate: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'Multivariate drift: the reconstruction error of the standardized numeric features against the reference (docs/detector.md)',
+      properties: { verdict: { type: 'string', enum: ['ok', 'drift', 'insufficient'] }, severity: { type: 'string' }, effect: nullableNum, pValue: nullableNum, meanError: nullableNum, n: num },
+    },
   },
 } as const;
 
