@@ -11,6 +11,7 @@ import { hasControlCharacter } from '../core/has-control-character.js';
 import { MAX_FEATURES_PER_MODEL, parseModelConfig } from '../core/model/index.js';
 import { ReferenceProfileBuilder, type ColumnType } from '../core/profile/reference-profile.js';
 import { multivariateBuilderFor, withMultivariate } from '../core/profile/multivariate-profile.js';
+import { estimationBuilderFor, withEstimation } from '../core/profile/estimation-profile.js';
 import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
 import { DriftstreamError, ValidationError } from '../errors.js';
 import { openRowSource, readColumns, type SampleColumn, type SampleRecord } from '../io/sample-reader.js';
@@ -175,6 +176,7 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
       const perf = keys.has('label')
         ? new ReferencePerformanceBuilder({ kind: model.prediction, positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold })
         : undefined;
+      const estimation = keys.has('label') ? estimationBuilderFor(model) : undefined;
       let row = 0;
       const cells: Record<string, unknown> = {};
       for await (const batch of source.batches()) {
@@ -182,6 +184,7 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
           row++;
           checkRecord(rec, row, limits);
           perf?.accept(rec);
+          estimation?.accept(cellNumber(rec.score) ?? null, rec.label);
           builder.countRow();
           for (const c of numeric) {
             const n = cellNumber(rec[c]);
@@ -197,7 +200,7 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
       const referenceId = `${input.modelId}-${input.createdAt.toString(36)}-${digest}`;
       const built = withMultivariate(builder.build({ createdAt: input.createdAt, id: referenceId, modelId: input.modelId, version: input.nextVersion ?? 1 }), multivariate);
       const performance = perf?.build();
-      const profile = performance ? Object.freeze({ ...built, performance }) : built;
+      const profile = withEstimation(performance ? Object.freeze({ ...built, performance }) : built, estimation);
       return { referenceId, rows: row, profile };
     } catch (err) {
       throw withoutPath(err, file, dir);

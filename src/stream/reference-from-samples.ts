@@ -7,6 +7,7 @@ import { ValidationError } from '../errors.js';
 import { buildReference, inferType, type ReferenceRow } from './reference-bootstrap.js';
 import { ReferencePerformanceBuilder } from '../core/performance/reference-performance.js';
 import { performanceSpecOf } from './label-records.js';
+import { estimationBuilderFor, withEstimation } from '../core/profile/estimation-profile.js';
 
 /** The column of a sample that holds the true outcome; it gives the profile its reference performance. */
 export const LABEL_COLUMN = 'label';
@@ -64,11 +65,15 @@ export async function buildReferenceFromSamples(
   let hasScore = false;
   let predictionType: ColumnType | undefined;
   const performance = new ReferencePerformanceBuilder(performanceSpecOf(model));
+  const estimation = estimationBuilderFor(model);
   for await (const batch of batches) {
     for (const rec of batch) {
       const row = sampleToRow(rec);
       rows.push(row);
-      if (rec[LABEL_COLUMN] !== undefined) performance.accept({ prediction: row.prediction, score: row.score, label: rec[LABEL_COLUMN] });
+      if (rec[LABEL_COLUMN] !== undefined) {
+        performance.accept({ prediction: row.prediction, score: row.score, label: rec[LABEL_COLUMN] });
+        estimation?.accept(row.score, rec[LABEL_COLUMN]);
+      }
       if (row.score !== null) hasScore = true;
       if (row.prediction !== null && predictionType === undefined) {
         predictionType = model.prediction === 'regression' && toNumber(row.prediction) !== null ? 'numeric' : 'categorical';
@@ -116,5 +121,5 @@ export async function buildReferenceFromSamples(
   });
   const built = buildReference(model, types, normalized, { hasScore, predictionType }, { createdAt: meta.createdAt, id: meta.id ?? randomUUID(), version: meta.version });
   const measured = performance.build();
-  return { profile: measured ? Object.freeze({ ...built, performance: measured }) : built, types };
+  return { profile: withEstimation(measured ? Object.freeze({ ...built, performance: measured }) : built, estimation), types };
 }

@@ -8,7 +8,8 @@ import { resolveThresholds, type Thresholds } from './thresholds.js';
 import { evaluationIdOf } from './ids.js';
 import { featureHistogram } from './feature-histogram.js';
 import { OTHER_CATEGORY } from '../stats/categorical-summary.js';
-import { evaluateMultivariate, multivariateBudgetShare } from './multivariate-evaluation.js';
+import { evaluateMultivariate, hasMultivariate } from './multivariate-evaluation.js';
+import { estimateWindow, estimatedAlertMetrics, judgeEstimatedPerformance } from './estimated-performance-verdict.js';
 
 /** What {@link evaluateWindow} compares: a window's merged pane and where it sits. */
 export interface WindowEvaluationInput {
@@ -94,9 +95,13 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
   for (const [k, v] of Object.entries(outputs)) all[`\u0000${k}`] = v;
   const window = model.windows.find((w) => w.name === input.windowName);
   const sequential = input.sequential && window && window.sizeMs === window.slideMs ? input.sequential : undefined;
-  const mvShare = multivariateBudgetShare(pane, Object.keys(all).length);
-  const judged = judgeFeatures(all, { budget: model.falseAlarmBudget * (1 - mvShare), ...(sequential ? { sequential } : {}) });
-  const multivariate = evaluateMultivariate(model, pane, mvShare);
+  // The multivariate test and each alerting estimated metric are one more test of the family: the budget is split evenly.
+  const estimate = estimateWindow(pane);
+  const tests = Object.keys(all).length;
+  const perTest = model.falseAlarmBudget / Math.max(1, tests + (hasMultivariate(pane) ? 1 : 0) + estimatedAlertMetrics(model, layout.profile, estimate).length);
+  const judged = judgeFeatures(all, { budget: perTest * tests, ...(sequential ? { sequential } : {}) });
+  const multivariate = evaluateMultivariate(model, pane, perTest);
+  const estimatedPerformance = judgeEstimatedPerformance(model, layout.profile, estimate, perTest);
 
   const features: Record<string, FeatureEvaluation> = {};
   for (const name of Object.keys(items)) {
@@ -128,6 +133,7 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
     features,
     ...(prediction ? { prediction } : {}),
     ...(multivariate ? { multivariate } : {}),
+    ...(estimatedPerformance ? { estimatedPerformance } : {}),
     dataQuality: { missingRate, outOfRange, newCategories, typeErrors: pane.typeErrors },
     proxy: proxyMetrics(pane),
     alertable: pane.count >= model.minSamples,

@@ -90,6 +90,42 @@ export interface MultivariateResult {
   mde: number | null;
 }
 
+/** Metrics estimated without labels (confidence-based, as in CBPE). */
+export type EstimatedMetric = 'accuracy' | 'precision' | 'recall' | 'f1' | 'rocAuc';
+
+/** A window's estimated performance, JSON-safe; `status: unavailable` says why there is no estimate. */
+export type EstimatedPerformance =
+  | {
+      status: 'estimated';
+      /** Scored events the estimate is made from. */
+      n: number;
+      /** Expected confusion matrix: sums of calibrated probabilities split by predicted class. */
+      confusion: { tp: number; fp: number; fn: number; tn: number };
+      metrics: Record<EstimatedMetric, number | null>;
+      /** Standard error of the realized metric around the estimate at this n (binomial; Hanley-McNeil for ROC AUC). */
+      standardError: Record<EstimatedMetric, number | null>;
+      /** 95% interval of the realized metric: estimate +- 1.96 standard errors, within [0, 1]. */
+      interval: Record<EstimatedMetric, [number, number] | null>;
+      /** Calibration the estimate rests on. */
+      calibration: { labelled: number; calibrationError: number };
+    }
+  | { status: 'unavailable'; reason: string };
+
+/** The verdict on one estimated metric against the reference's realized value. */
+export interface EstimatedMetricVerdict {
+  estimate: number;
+  reference: number;
+  /** Drop below the reference's realized value. */
+  degradation: number;
+  /** One-sided p-value of a drop, from the window's and the reference's standard errors. */
+  pValue: number;
+  level: number;
+  severity: Severity;
+}
+
+/** A window's estimated performance with, when estimated, the verdict on each alerting metric. */
+export type EstimatedPerformanceResult = EstimatedPerformance & { verdicts?: Partial<Record<EstimatedMetric, EstimatedMetricVerdict>> };
+
 /** Performance of a window once labels have joined (classification or regression). */
 export interface PerformanceResult {
   labelled: number;
@@ -121,6 +157,8 @@ export interface Evaluation {
   performance?: PerformanceResult;
   /** Multivariate drift: the numeric features' reconstruction error against the reference's (when enabled and fitted). */
   multivariate?: MultivariateResult;
+  /** Performance estimated without labels from calibrated scores (CBPE), with its verdicts; `status: unavailable` says why not. */
+  estimatedPerformance?: EstimatedPerformanceResult;
   /** False when the window had fewer than minSamples events: reported, never alerted on. */
   alertable: boolean;
 }

@@ -8,6 +8,7 @@ import { sortFloat64 } from '../stats/sort-float64.js';
 import type { ReferencePerformance } from '../performance/reference-performance.js';
 import { computeNumericCalibration, type NumericCalibration } from './calibration.js';
 import { checkMultivariateProfile, type MultivariateProfile } from './multivariate-profile.js';
+import { checkEstimationProfile, type EstimationProfile } from './estimation-profile.js';
 
 /** Type of a profiled column. */
 export type ColumnType = 'numeric' | 'categorical';
@@ -71,6 +72,8 @@ export interface ReferenceProfile {
   readonly performance?: ReferencePerformance;
   /** Reconstruction of the numeric features and its error's null distribution, when fitted (multivariate drift). */
   readonly multivariate?: MultivariateProfile;
+  /** Score calibration on the labelled rows, when the sample had labels and scores (estimated performance). */
+  readonly estimation?: EstimationProfile;
 }
 
 /** Options of a {@link ReferenceProfileBuilder}. */
@@ -288,6 +291,7 @@ export function parseProfile(input: string | unknown): ReferenceProfile {
     } else throw new TypeError(`reference profile: feature ${name} has an unknown type`);
   }
   if (raw.multivariate !== undefined) checkMultivariateProfile(raw.multivariate);
+  if (raw.estimation !== undefined) checkEstimationProfile(raw.estimation);
   return freezeDeep({ modelId: null, rows: 0, ...raw } as ReferenceProfile);
 }
 

@@ -7,6 +7,7 @@ import type {
 } from '../profile/reference-profile.js';
 import { reconstructionOf } from './reconstruction-layout.js';
 import type { Reconstruction } from '../stats/reconstruction-error.js';
+import type { EstimationSpec } from '../performance/estimation-summary.js';
 
 /**
  * What a pane of one model holds, fixed by the model and its reference: the
@@ -34,6 +35,8 @@ export interface PaneLayout {
   readonly scratchCategorical: unknown[];
   /** Reconstruction of the numeric features (indices into {@link numericNames}), when multivariate drift is on and the reference has one. */
   readonly reconstruction?: Reconstruction;
+  /** Score calibration of the reference, when it has one and the model scores (estimated performance). */
+  readonly estimation?: EstimationSpec;
 }
 
 /** Column names of the model outputs inside a reference profile. */
@@ -79,6 +82,7 @@ export function createPaneLayout(model: ModelConfig, referenceId: string, profil
     scratchNumeric: new Float64Array(numericNames.length),
     scratchCategorical: new Array<unknown>(categoricalNames.length).fill(null),
     reconstruction: model.multivariate.enabled ? reconstructionOf(profile.multivariate, numericNames) : undefined,
+    estimation: profile.estimation && model.prediction !== 'regression' ? { profile: profile.estimation, kind: model.prediction } : undefined,
   });
 }
 

@@ -2,6 +2,7 @@ import { CategoricalSummary, type CategoricalSummaryJSON } from '../stats/catego
 import { NumericSummary, type NumericSummaryJSON } from '../stats/numeric-summary.js';
 import { createSummary } from '../profile/reference-profile.js';
 import { ReconstructionSummary, type ReconstructionSummaryJSON } from '../stats/reconstruction-error.js';
+import { EstimationSummary, type EstimationSummaryJSON } from '../performance/estimation-summary.js';
 import { typeMismatchOf, type PaneLayout } from './pane-layout.js';
 
 /** Serialized {@link Pane}: the one form panes take in checkpoints and between processes. */
@@ -33,6 +34,8 @@ export interface PaneJSON {
   pv?: NumericSummaryJSON;
   /** Reconstruction-error sums (multivariate drift), when the layout reconstructs. */
   re?: ReconstructionSummaryJSON;
+  /** Scored events by calibration bin and predicted class (estimated performance), when the layout estimates. */
+  es?: EstimationSummaryJSON;
 }
 
 /** True for a stored pane partial in the current format (version 1, binned on a named reference). */
@@ -59,6 +62,7 @@ export class Pane {
   readonly predictionClass: CategoricalSummary | undefined;
   readonly predictionValue: NumericSummary | undefined;
   readonly reconstruction: ReconstructionSummary | undefined;
+  readonly estimation: EstimationSummary | undefined;
   readonly sources = new Set<string>();
   private readonly refMin: Float64Array;
   private readonly refMax: Float64Array;
@@ -78,6 +82,7 @@ export class Pane {
     this.predictionClass = pred?.type === 'categorical' ? createSummary(pred) : undefined;
     this.predictionValue = pred?.type === 'numeric' ? createSummary(pred) : undefined;
     this.reconstruction = layout.reconstruction ? new ReconstructionSummary() : undefined;
+    this.estimation = layout.estimation ? new EstimationSummary(layout.estimation) : undefined;
   }
 
   get modelId(): string {
@@ -109,6 +114,7 @@ export class Pane {
     if (this.predictionClass !== undefined) this.predictionClass.accept(prediction);
     else if (this.predictionValue !== undefined) this.predictionValue.accept(typeof prediction === 'number' ? prediction : null);
     if (this.reconstruction !== undefined) this.reconstruction.accept(this.layout.reconstruction!.errorOfRecord(nn, features));
+    if (this.estimation !== undefined) this.estimation.accept(score, prediction);
   }
 
   /** Counts the event whose features {@link gatherFeatures} just read into the layout's scratch space. */
@@ -128,6 +134,7 @@ export class Pane {
     if (this.predictionClass !== undefined) this.predictionClass.accept(prediction);
     else if (this.predictionValue !== undefined) this.predictionValue.accept(typeof prediction === 'number' ? prediction : null);
     if (this.reconstruction !== undefined) this.reconstruction.accept(this.layout.reconstruction!.error(num));
+    if (this.estimation !== undefined) this.estimation.accept(score, prediction);
   }
 
   /** Counts an event rejected for a type contradiction (data quality). */
@@ -152,6 +159,7 @@ export class Pane {
     if (this.predictionClass && other.predictionClass) this.predictionClass.merge(other.predictionClass);
     if (this.predictionValue && other.predictionValue) this.predictionValue.merge(other.predictionValue);
     if (this.reconstruction && other.reconstruction) this.reconstruction.merge(other.reconstruction);
+    if (this.estimation && other.estimation) this.estimation.merge(other.estimation);
     for (const s of other.sources) this.sources.add(s);
     return this;
   }
@@ -188,6 +196,7 @@ export class Pane {
     if (this.predictionClass) out.pc = this.predictionClass.toJSON();
     if (this.predictionValue) out.pv = this.predictionValue.toJSON();
     if (this.reconstruction) out.re = this.reconstruction.toJSON();
+    if (this.estimation) out.es = this.estimation.toJSON();
     return out;
   }
 
@@ -212,11 +221,12 @@ export class Pane {
     p.outOfRange.set(json.oor);
     const cat = p.categorical as CategoricalSummary[];
     for (let i = 0; i < cat.length; i++) cat[i] = CategoricalSummary.fromJSON(json.cat[i]);
-    const mutable = p as unknown as { score?: NumericSummary; predictionClass?: CategoricalSummary; predictionValue?: NumericSummary; reconstruction?: ReconstructionSummary };
+    const mutable = p as unknown as { score?: NumericSummary; predictionClass?: CategoricalSummary; predictionValue?: NumericSummary; reconstruction?: ReconstructionSummary; estimation?: EstimationSummary };
     if (json.sc && p.score) mutable.score = NumericSummary.fromJSON(json.sc);
     if (json.pc && p.predictionClass) mutable.predictionClass = CategoricalSummary.fromJSON(json.pc);
     if (json.pv && p.predictionValue) mutable.predictionValue = NumericSummary.fromJSON(json.pv);
     if (json.re && p.reconstruction) mutable.reconstruction = ReconstructionSummary.fromJSON(json.re);
+    if (json.es && layout.estimation) mutable.estimation = EstimationSummary.fromJSON(json.es, layout.estimation);
     return p;
   }
 
