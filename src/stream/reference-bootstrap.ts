@@ -2,6 +2,7 @@ import type { FeatureType } from '../core/drift/types.js';
 import type { ModelConfig } from '../core/model/model-config.js';
 import { RESERVED_COLUMNS } from '../core/model/model-config.js';
 import { multivariateBuilderFor, withMultivariate } from '../core/profile/multivariate-profile.js';
+import { buildSegmentProfiles } from '../core/profile/segment-profiles.js';
 import { ReferenceProfileBuilder, type ColumnType, type ReferenceProfile } from '../core/profile/reference-profile.js';
 import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js';
 
@@ -10,6 +11,8 @@ export interface ReferenceRow {
   readonly features: Readonly<Record<string, unknown>>;
   readonly score: number | null;
   readonly prediction: number | string | null;
+  /** The event's attributes (and `modelVersion`), or a flat row's columns: where segment values are read. */
+  readonly segment?: Readonly<Record<string, unknown>>;
 }
 
 /** Type a feature value implies: numbers are numeric, strings and booleans categorical. */
@@ -106,15 +109,23 @@ export function buildReference(
   const columns: Record<string, ColumnType> = { ...types };
   if (outputs.hasScore) columns[SCORE_COLUMN] = 'numeric';
   if (outputs.predictionType) columns[PREDICTION_COLUMN] = outputs.predictionType;
-  const builder = new ReferenceProfileBuilder(columns, { bins: model.bins, topK: model.topK });
+  const newBuilder = (): ReferenceProfileBuilder => new ReferenceProfileBuilder(columns, { bins: model.bins, topK: model.topK });
+  const builder = newBuilder();
   const multivariate = multivariateBuilderFor(types, { varianceShare: model.multivariate.varianceShare });
   const names = Object.keys(types);
-  for (const row of rows) {
+  const feed = (b: ReferenceProfileBuilder, row: ReferenceRow): void => {
+    for (const n of names) b.acceptValue(n, row.features[n] ?? null);
+    if (outputs.hasScore) b.acceptValue(SCORE_COLUMN, row.score);
+    if (outputs.predictionType) b.acceptValue(PREDICTION_COLUMN, row.prediction);
+    b.countRow();
+  };
+  const list = Array.isArray(rows) ? (rows as readonly ReferenceRow[]) : [...rows];
+  for (const row of list) {
     multivariate?.acceptRecord(row.features);
-    for (const n of names) builder.acceptValue(n, row.features[n] ?? null);
-    if (outputs.hasScore) builder.acceptValue(SCORE_COLUMN, row.score);
-    if (outputs.predictionType) builder.acceptValue(PREDICTION_COLUMN, row.prediction);
-    builder.countRow();
+    feed(builder, row);
   }
-  return withMultivariate(builder.build({ createdAt: meta.createdAt, id: meta.id, modelId: model.modelId, version: meta.version }), multivariate);
+  const profileMeta = { createdAt: meta.createdAt, id: meta.id, modelId: model.modelId, version: meta.version };
+  const profile = withMultivariate(builder.build(profileMeta), multivariate);
+  const segments = buildSegmentProfiles<ReferenceRow, ReferenceProfile, ReferenceProfileBuilder>(list, model.segments.attributes, model.segments.topK, (r) => r.segment, newBuilder, feed, profileMeta);
+  return segments ? Object.freeze({ ...profile, segments }) : profile;
 }

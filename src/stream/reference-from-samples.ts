@@ -35,9 +35,10 @@ export function sampleToRow(record: SampleLike): ReferenceRow {
       features: record.features,
       score: toNumber(record.score),
       prediction: (record.prediction as number | string | null | undefined) ?? null,
+      segment: { ...(isObject(record.attributes) ? record.attributes : {}), modelVersion: record.modelVersion },
     };
   }
-  return { features: record, score: toNumber(record[SCORE_COLUMN]), prediction: (record[PREDICTION_COLUMN] as number | string | null | undefined) ?? null };
+  return { features: record, score: toNumber(record[SCORE_COLUMN]), prediction: (record[PREDICTION_COLUMN] as number | string | null | undefined) ?? null, segment: record };
 }
 
 /**
@@ -117,7 +118,7 @@ export async function buildReferenceFromSamples(
       }
     }
     const prediction = predictionType === 'numeric' ? toNumber(r.prediction) : r.prediction;
-    return f || prediction !== r.prediction ? { features: f ?? r.features, score: r.score, prediction } : r;
+    return f || prediction !== r.prediction ? { ...r, features: f ?? r.features, prediction } : r;
   });
   const built = buildReference(model, types, normalized, { hasScore, predictionType }, { createdAt: meta.createdAt, id: meta.id ?? randomUUID(), version: meta.version });
   const measured = performance.build();

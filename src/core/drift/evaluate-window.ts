@@ -10,6 +10,7 @@ import { featureHistogram } from './feature-histogram.js';
 import { OTHER_CATEGORY } from '../stats/categorical-summary.js';
 import { evaluateMultivariate, hasMultivariate } from './multivariate-evaluation.js';
 import { estimateWindow, estimatedAlertMetrics, judgeEstimatedPerformance } from './estimated-performance-verdict.js';
+import { SEGMENT_BUDGET_SHARE, attributeChange, evaluateSegments } from './segment-evaluation.js';
 
 /** What {@link evaluateWindow} compares: a window's merged pane and where it sits. */
 export interface WindowEvaluationInput {
@@ -98,7 +99,10 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
   // The multivariate test and each alerting estimated metric are one more test of the family: the budget is split evenly.
   const estimate = estimateWindow(pane);
   const tests = Object.keys(all).length;
-  const perTest = model.falseAlarmBudget / Math.max(1, tests + (hasMultivariate(pane) ? 1 : 0) + estimatedAlertMetrics(model, layout.profile, estimate).length);
+  // With segments, half the budget goes to them (split evenly), half to the window as a whole.
+  const segmented = pane.segments !== undefined;
+  const budget = model.falseAlarmBudget * (segmented ? 1 - SEGMENT_BUDGET_SHARE : 1);
+  const perTest = budget / Math.max(1, tests + (hasMultivariate(pane) ? 1 : 0) + estimatedAlertMetrics(model, layout.profile, estimate).length);
   const judged = judgeFeatures(all, { budget: perTest * tests, ...(sequential ? { sequential } : {}) });
   const multivariate = evaluateMultivariate(model, pane, perTest);
   const estimatedPerformance = judgeEstimatedPerformance(model, layout.profile, estimate, perTest);
@@ -134,6 +138,7 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
     ...(prediction ? { prediction } : {}),
     ...(multivariate ? { multivariate } : {}),
     ...(estimatedPerformance ? { estimatedPerformance } : {}),
+    ...(segmented ? { segments: { results: evaluateSegments(model, pane, model.falseAlarmBudget * SEGMENT_BUDGET_SHARE, (m, p) => evaluateWindow({ ...input, model: m, pane: p, sequential: undefined })), attribution: attributeChange(pane) } } : {}),
     dataQuality: { missingRate, outOfRange, newCategories, typeErrors: pane.typeErrors },
     proxy: proxyMetrics(pane),
     alertable: pane.count >= model.minSamples,

@@ -126,6 +126,34 @@ export interface EstimatedMetricVerdict {
 /** A window's estimated performance with, when estimated, the verdict on each alerting metric. */
 export type EstimatedPerformanceResult = EstimatedPerformance & { verdicts?: Partial<Record<EstimatedMetric, EstimatedMetricVerdict>> };
 
+/** The verdicts of one segment of a window, in brief. */
+export interface SegmentResult {
+  attribute: string;
+  /** The segment value, or `__other__` for the values pooled beyond the reference's top K. */
+  value: string;
+  n: number;
+  /** Share of the window's events, and of the reference's rows. */
+  share: number;
+  referenceShare: number;
+  /** Budget of this segment's evaluation (the segments' share split evenly). */
+  level: number;
+  features: Record<string, { severity: Severity; verdict: string | null; effect: number | null; pValue: number | null }>;
+}
+
+/** Where a numeric feature's change of mean comes from, across one attribute's segments (in reference standard deviations). */
+export interface AttributionResult {
+  attribute: string;
+  feature: string;
+  /** Current mean minus reference mean, over the window. */
+  change: number;
+  /** Part due to the segments' shares moving. */
+  mix: number;
+  /** Part due to the segments' own means moving. */
+  within: number;
+  /** Largest contributions first (top 5). */
+  segments: { value: string; mix: number; within: number; contribution: number }[];
+}
+
 /** Performance of a window once labels have joined (classification or regression). */
 export interface PerformanceResult {
   labelled: number;
@@ -159,6 +187,8 @@ export interface Evaluation {
   multivariate?: MultivariateResult;
   /** Performance estimated without labels from calibrated scores (CBPE), with its verdicts; `status: unavailable` says why not. */
   estimatedPerformance?: EstimatedPerformanceResult;
+  /** Verdicts per segment (model `segments`), and the attribution of each numeric feature's change to them. */
+  segments?: { results: SegmentResult[]; attribution: AttributionResult[] };
   /** False when the window had fewer than minSamples events: reported, never alerted on. */
   alertable: boolean;
 }

@@ -5,6 +5,7 @@ import type { FeatureType } from '../drift/types.js';
 import type { ThresholdOverrides } from '../drift/thresholds.js';
 import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from './performance-config.js';
 import { multivariateConfigToJson, parseMultivariateConfig, type MultivariateConfig } from './multivariate-config.js';
+import { parseSegmentsConfig, segmentsConfigToJson, type SegmentsConfig } from './segments-config.js';
 
 /** How a model's output is summarized for prediction drift. */
 export type PredictionKind = 'score' | 'class' | 'regression';
@@ -84,6 +85,8 @@ export interface ModelConfig {
   readonly performance: PerformanceConfig;
   /** Multivariate drift on the numeric features' reconstruction error (src/core/model/multivariate-config.ts). */
   readonly multivariate: MultivariateConfig;
+  /** Segments judged apart, with attribution of global drift (src/core/model/segments-config.ts). */
+  readonly segments: SegmentsConfig;
 }
 
 /** Defaults that come from the environment (src/config) rather than from the model. */
@@ -147,6 +150,7 @@ const MODEL_KEYS = new Set([
   'autoRegistered',
   'performance',
   'multivariate',
+  'segments',
   'description',
   'owner',
   'tags',
@@ -367,6 +371,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   const autoRegistered = input.autoRegistered === undefined ? false : bool('autoRegistered', input.autoRegistered);
   const performance = parsePerformanceConfig(input.performance);
   const multivariate = parseMultivariateConfig(input.multivariate);
+  const segments = parseSegmentsConfig(input.segments);
   return deepFreeze({
     modelId,
     features,
@@ -388,6 +393,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
     autoRegistered,
     performance,
     multivariate,
+    segments,
   });
 }
 
@@ -424,6 +430,7 @@ export function modelConfigToJson(config: ModelConfig): Record<string, unknown> 
     autoRegistered: config.autoRegistered,
     performance: performanceConfigToJson(config.performance),
     multivariate: multivariateConfigToJson(config.multivariate),
+    segments: segmentsConfigToJson(config.segments),
   };
 }
 

@@ -3,6 +3,7 @@ import { NumericSummary, type NumericSummaryJSON } from '../stats/numeric-summar
 import { createSummary } from '../profile/reference-profile.js';
 import { ReconstructionSummary, type ReconstructionSummaryJSON } from '../stats/reconstruction-error.js';
 import { EstimationSummary, type EstimationSummaryJSON } from '../performance/estimation-summary.js';
+import { SegmentPanes } from './segment-panes.js';
 import { typeMismatchOf, type PaneLayout } from './pane-layout.js';
 
 /** Serialized {@link Pane}: the one form panes take in checkpoints and between processes. */
@@ -36,6 +37,8 @@ export interface PaneJSON {
   re?: ReconstructionSummaryJSON;
   /** Scored events by calibration bin and predicted class (estimated performance), when the layout estimates. */
   es?: EstimationSummaryJSON;
+  /** Segment panes by attribute and value (`__other__` pooled), when the layout segments. */
+  sg?: Record<string, Record<string, PaneJSON>>;
 }
 
 /** True for a stored pane partial in the current format (version 1, binned on a named reference). */
@@ -63,6 +66,7 @@ export class Pane {
   readonly predictionValue: NumericSummary | undefined;
   readonly reconstruction: ReconstructionSummary | undefined;
   readonly estimation: EstimationSummary | undefined;
+  readonly segments: SegmentPanes<Pane> | undefined;
   readonly sources = new Set<string>();
   private readonly refMin: Float64Array;
   private readonly refMax: Float64Array;
@@ -83,6 +87,7 @@ export class Pane {
     this.predictionValue = pred?.type === 'numeric' ? createSummary(pred) : undefined;
     this.reconstruction = layout.reconstruction ? new ReconstructionSummary() : undefined;
     this.estimation = layout.estimation ? new EstimationSummary(layout.estimation) : undefined;
+    this.segments = layout.segments ? new SegmentPanes<Pane>(layout.segments, (l) => new Pane(l, paneStart, paneEnd)) : undefined;
   }
 
   get modelId(): string {
@@ -160,6 +165,7 @@ export class Pane {
     if (this.predictionValue && other.predictionValue) this.predictionValue.merge(other.predictionValue);
     if (this.reconstruction && other.reconstruction) this.reconstruction.merge(other.reconstruction);
     if (this.estimation && other.estimation) this.estimation.merge(other.estimation);
+    if (this.segments && other.segments) this.segments.merge(other.segments);
     for (const s of other.sources) this.sources.add(s);
     return this;
   }
@@ -197,6 +203,7 @@ export class Pane {
     if (this.predictionValue) out.pv = this.predictionValue.toJSON();
     if (this.reconstruction) out.re = this.reconstruction.toJSON();
     if (this.estimation) out.es = this.estimation.toJSON();
+    if (this.segments) out.sg = this.segments.toJSON() as Record<string, Record<string, PaneJSON>>;
     return out;
   }
 
@@ -227,6 +234,7 @@ export class Pane {
     if (json.pv && p.predictionValue) mutable.predictionValue = NumericSummary.fromJSON(json.pv);
     if (json.re && p.reconstruction) mutable.reconstruction = ReconstructionSummary.fromJSON(json.re);
     if (json.es && layout.estimation) mutable.estimation = EstimationSummary.fromJSON(json.es, layout.estimation);
+    if (json.sg && p.segments) p.segments.restore(json.sg, (j, l) => Pane.fromJSON(j, l));
     return p;
   }
 
