@@ -55,8 +55,9 @@ const HELP = `npm run load -- [options]
                          (quicker to start; tsx adds about 35 MB of RSS)
   --variant NAME         throughput and memory: also measure a detector variant
                          (load-tests/run-variant.ts), e.g. no-label-join
-  --extras               throughput: models with multivariate drift on and references with labels
-                         (so performance is estimated from calibrated scores)
+  --extras               throughput: models with multivariate drift on, references with labels
+                         (so performance is estimated from calibrated scores), segmented by the
+                         events' segment attribute
   --detector-env K=V,..  extra environment of the detector processes (e.g. DRIFTSTREAM_LABEL_HORIZON=1m)
   --out FILE             JSON results  [load-tests/results/latest.json]
   --brokers B            [DRIFTSTREAM_KAFKA_BROKERS or 127.0.0.1:9092]
@@ -430,8 +431,8 @@ async function largestProfile(dir: string): Promise<ProfileSummary | undefined> 
 async function throughputPhase(h: Harness): Promise<ThroughputResult> {
   const o = h.options;
   const models = modelIds('load', o.models);
-  const modelsFile = await writeScenario(h.workDir, 'throughput', models, o.extras ? { multivariate: true, labelledReference: true } : {});
-  if (o.extras) log('throughput: models with multivariate drift and estimated performance');
+  const modelsFile = await writeScenario(h.workDir, 'throughput', models, o.extras ? { multivariate: true, labelledReference: true, segments: true } : {});
+  if (o.extras) log('throughput: models with multivariate drift, estimated performance and segments (attribute segment)');
   const topic = o.reuseTopic ?? `load-throughput-${h.runId}`;
   let produced: ProduceResult | undefined;
   let events: number;

@@ -23,6 +23,8 @@ export interface ScenarioModels {
   readonly referenceEvents?: number;
   /** Models judge multivariate drift (their references fit the reconstruction either way). */
   readonly multivariate?: boolean;
+  /** Models segment by the events' `segment` attribute (web / mobile). */
+  readonly segments?: boolean;
   /** The reference sample carries labels drawn from the score, so its profile calibrates scores (estimated performance). */
   readonly labelledReference?: boolean;
 }
@@ -41,6 +43,7 @@ export async function writeScenario(dir: string, name: string, modelIds: readonl
     ...(options.allowedLateness ? { allowedLateness: options.allowedLateness } : {}),
     ...(options.minSamples !== undefined ? { minSamples: options.minSamples } : {}),
     ...(options.multivariate ? { multivariate: { enabled: true } } : {}),
+    ...(options.segments ? { segments: { attributes: ['segment'] } } : {}),
   };
   const template = parseModelConfig({ modelId: 'reference-template', ...base });
   const profile = await cleanProfile(template, options.referenceEvents ?? 20_000, options.labelledReference);

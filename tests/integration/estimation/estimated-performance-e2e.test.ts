@@ -99,7 +99,7 @@ describe('estimated performance end to end (real Kafka, registry and Redis)', ()
       await traffic.send(events, r);
     }
     const shiftStart = first + 2 * PANE_MS;
-    await waitFor(() => collector.alerts.some((a) => a.alert.kind === 'ESTIMATED_PERFORMANCE'), 30_000, 'an ESTIMATED_PERFORMANCE alert');
+    await waitFor(() => collector.alerts.some((a) => a.alert.kind === 'ESTIMATED_PERFORMANCE'), 60_000, 'an ESTIMATED_PERFORMANCE alert');
     // No label has been sent yet.
     expect((await join.stats(modelId)).joined).toBe(0);
     const estimated = collector.alerts.filter((a) => a.alert.kind === 'ESTIMATED_PERFORMANCE' && a.alert.status === 'FIRING').map((a) => a.alert);

@@ -81,7 +81,7 @@ describe('multivariate drift end to end (real Kafka and registry)', () => {
       await traffic.send(events, r);
     }
     const flipStart = first + 4 * PANE_MS;
-    await waitFor(async () => (await results.listEvaluations({ modelId })).filter((e) => e.windowStart >= first).length >= rhos.length, 30_000, 'six evaluations');
+    await waitFor(async () => (await results.listEvaluations({ modelId })).filter((e) => e.windowStart >= first).length >= rhos.length, 60_000, 'six evaluations');
     await waitFor(() => collector.alerts.some((a) => a.alert.kind === 'MULTIVARIATE_DRIFT'), 10_000, 'a MULTIVARIATE_DRIFT alert');
 
     const evaluations = (await results.listEvaluations({ modelId })).sort((x, y) => x.windowStart - y.windowStart);
