@@ -1,4 +1,4 @@
-import { ValidationError } from '../../errors.js';
+import { fail, isObject, number } from './config-checks.js';
 
 /** A model's `multivariate` block, with defaults filled in (docs/detector.md, "Multivariate drift"). */
 export interface MultivariateConfig {
@@ -25,19 +25,6 @@ export const DEFAULT_MULTIVARIATE_CONFIG: MultivariateConfig = Object.freeze({
 });
 
 const KEYS = ['enabled', 'varianceShare', 'floor'];
-
-function fail(field: string, message: string): never {
-  throw new ValidationError(`${field}: ${message}`, { code: 'MODEL_INVALID' });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function number(field: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(field, `expected a number between ${min} and ${max}, got ${JSON.stringify(v)}`);
-  return v;
-}
 
 function parseFloor(v: unknown): MultivariateConfig['floor'] {
   const base = DEFAULT_MULTIVARIATE_CONFIG.floor;

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../errors.js';
+import { fail, isObject } from './config-checks.js';
 
 /** A model's `segments` block (docs/detector.md, "Segments and attribution"). */
 export interface SegmentsConfig {
@@ -10,15 +10,11 @@ export interface SegmentsConfig {
 
 export const DEFAULT_SEGMENTS_CONFIG: SegmentsConfig = Object.freeze({ attributes: Object.freeze([]), topK: 10 });
 
-function fail(field: string, message: string): never {
-  throw new ValidationError(`${field}: ${message}`, { code: 'MODEL_INVALID' });
-}
-
 /** Validates a model's `segments` block: `{attributes: [name, ...], topK?}` (at most 5 attributes, topK 1-50). */
 export function parseSegmentsConfig(v: unknown): SegmentsConfig {
   if (v === undefined) return DEFAULT_SEGMENTS_CONFIG;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('segments', 'expected an object {attributes, topK?}');
-  const o = v as Record<string, unknown>;
+  if (!isObject(v)) fail('segments', 'expected an object {attributes, topK?}');
+  const o = v;
   for (const k of Object.keys(o)) if (k !== 'attributes' && k !== 'topK') fail(`segments.${k}`, 'unknown field (expected one of attributes, topK)');
   const attributes = o.attributes ?? [];
   if (!Array.isArray(attributes) || attributes.length > 5 || !attributes.every((a) => typeof a === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(a))) {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model-repository.js';
 import { MemoryAlertStateStore } from '../../../src/adapters/memory/memory-alert-state-store.js';
@@ -10,19 +9,19 @@ import { EventCodec } from '../../../src/adapters/registry/event-codec.js';
 import type { GroundTruthEvent, InferenceEvent } from '../../../src/core/events.js';
 import { parseModelConfig } from '../../../src/core/model/model-config.js';
 import { buildApp } from '../../../src/http/app.js';
-import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
+import { startDetector } from '../../../src/app/detector.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 import { LabelJoinPerformanceReader } from '../../../src/stream/performance-reader.js';
-import { REGISTRY_URL, createTopics, testKafka, uniqueName } from '../../support/kafka.js';
-import { AlertCollector, TrafficProducer, createStreamTopics, rng, streamConfig, waitFor, type StreamTopics } from '../stream/stream-support.js';
+import { REGISTRY_URL, createTopics, uniqueName } from '../../support/kafka.js';
+import { rng, streamConfig, waitFor } from '../stream/stream-support.js';
+import { useStreamHarness } from '../stream/stream-harness.js';
 import { scoredRows, type ScoredRow } from '../../unit/core/estimation/support.js';
 
 const REDIS_URL = process.env.DRIFTSTREAM_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PANE_MS = 2000;
 const PER_WINDOW = 2000;
-const kafka = testKafka();
 const modelId = uniqueName('cbpe');
 const model = parseModelConfig({
   modelId,
@@ -33,38 +32,24 @@ const model = parseModelConfig({
   performance: { minLabelled: 100 },
 });
 
-let producer: Producer;
-let topics: StreamTopics & { groundTruth: string };
+const h = useStreamHarness('cbpe');
+let groundTruth: string;
 let redis: Redis;
 let join: RedisLabelJoin;
-let collector: AlertCollector;
-let traffic: TrafficProducer;
 const keyPrefix = `dstest:cbpe:${randomUUID()}:`;
-const handles: DetectorHandle[] = [];
 
 beforeAll(async () => {
-  producer = kafka.producer();
-  await producer.connect();
-  const base = await createStreamTopics(kafka, 'cbpe');
-  topics = { ...base, groundTruth: uniqueName('cbpe-ground-truth') };
-  await createTopics(kafka, [topics.groundTruth], 3);
+  groundTruth = uniqueName('cbpe-ground-truth');
+  await createTopics(h.kafka, [groundTruth], 3);
   redis = new Redis(REDIS_URL);
   join = new RedisLabelJoin(redis, { keyPrefix, horizonMs: 600_000 });
-  collector = new AlertCollector(kafka, topics.alerts);
-  await collector.start();
-  traffic = new TrafficProducer(producer, topics.inference);
-  await traffic.init();
 });
 
 afterAll(async () => {
-  for (const h of handles) await h.stop().catch(() => {});
-  await collector?.stop();
-  await producer?.disconnect();
-  if (redis) {
-    const stream = redis.scanStream({ match: `${keyPrefix}*`, count: 1000 });
-    for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
-    await redis.quit();
-  }
+  if (!redis) return;
+  const stream = redis.scanStream({ match: `${keyPrefix}*`, count: 1000 });
+  for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
+  await redis.quit();
 });
 
 function toEvent(r: ScoredRow, ts: number, i: number): InferenceEvent {
@@ -82,9 +67,9 @@ describe('estimated performance end to end (real Kafka, registry and Redis)', ()
     await models.putModel({ modelId });
     await models.addReference(modelId, profile.id, profile);
     const results = new MemoryResultRepository();
-    const config = streamConfig(topics, { DRIFTSTREAM_GROUND_TRUTH_TOPIC: topics.groundTruth, DRIFTSTREAM_LABEL_HORIZON: '10m' });
+    const config = streamConfig(h.topics, { DRIFTSTREAM_GROUND_TRUTH_TOPIC: groundTruth, DRIFTSTREAM_LABEL_HORIZON: '10m' });
     const detector = await startDetector(config, { models, alertState: new MemoryAlertStateStore(), results, labelJoin: join }, { models: [model], performanceIntervalMs: 500 });
-    handles.push(detector);
+    h.handles.push(detector);
     await detector.joined;
 
     // Two windows like the reference, then three under a covariate shift that costs the model 0.08 accuracy.
@@ -96,22 +81,22 @@ describe('estimated performance end to end (real Kafka, registry and Redis)', ()
       const rows = scoredRows(100 + w, PER_WINDOW, sds[w]);
       const events = rows.map((row, i) => toEvent(row, first + w * PANE_MS + Math.floor((i * PANE_MS) / PER_WINDOW), i));
       rows.forEach((row, i) => sent.push({ event: events[i], label: row.label }));
-      await traffic.send(events, r);
+      await h.traffic.send(events, r);
     }
     const shiftStart = first + 2 * PANE_MS;
-    await waitFor(() => collector.alerts.some((a) => a.alert.kind === 'ESTIMATED_PERFORMANCE'), 60_000, 'an ESTIMATED_PERFORMANCE alert');
+    await waitFor(() => h.collector.alerts.some((a) => a.alert.kind === 'ESTIMATED_PERFORMANCE'), 60_000, 'an ESTIMATED_PERFORMANCE alert');
     // No label has been sent yet.
     expect((await join.stats(modelId)).joined).toBe(0);
-    const estimated = collector.alerts.filter((a) => a.alert.kind === 'ESTIMATED_PERFORMANCE' && a.alert.status === 'FIRING').map((a) => a.alert);
+    const estimated = h.collector.alerts.filter((a) => a.alert.kind === 'ESTIMATED_PERFORMANCE' && a.alert.status === 'FIRING').map((a) => a.alert);
     expect(estimated.every((a) => a.windowStart >= shiftStart)).toBe(true);
     expect(estimated.map((a) => a.statistic)).toContain('accuracy');
 
     // Now the labels.
     const codec = new EventCodec({ registryUrl: REGISTRY_URL });
-    const labelSchema = await codec.register(`${topics.groundTruth}-value`, 'GroundTruthEvent');
+    const labelSchema = await codec.register(`${groundTruth}-value`, 'GroundTruthEvent');
     const labels: GroundTruthEvent[] = sent.map(({ event, label }) => ({ eventId: event.eventId, modelId, timestamp: event.timestamp + 1000, label }));
     for (let i = 0; i < labels.length; i += 1000) {
-      await producer.send({ topic: topics.groundTruth, messages: labels.slice(i, i + 1000).map((l) => ({ key: modelId, value: codec.encode(labelSchema, l) })) });
+      await h.producer.send({ topic: groundTruth, messages: labels.slice(i, i + 1000).map((l) => ({ key: modelId, value: codec.encode(labelSchema, l) })) });
     }
     await waitFor(async () => (await join.stats(modelId)).joined >= sent.length, 60_000, 'every label joined');
 

@@ -1,18 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Producer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model-repository.js';
 import { MemoryAlertStateStore } from '../../../src/adapters/memory/memory-alert-state-store.js';
 import { MemoryResultRepository } from '../../../src/adapters/memory/memory-result-repository.js';
 import type { InferenceEvent } from '../../../src/core/events.js';
 import { parseModelConfig } from '../../../src/core/model/model-config.js';
-import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
+import { startDetector } from '../../../src/app/detector.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
-import { testKafka, uniqueName } from '../../support/kafka.js';
-import { AlertCollector, TrafficProducer, createStreamTopics, rng, streamConfig, waitFor, type StreamTopics } from '../stream/stream-support.js';
+import { uniqueName } from '../../support/kafka.js';
+import { rng, streamConfig, waitFor } from '../stream/stream-support.js';
+import { useStreamHarness } from '../stream/stream-harness.js';
 
 const PANE_MS = 2000;
 const PER_WINDOW = 1000;
-const kafka = testKafka();
 const modelId = uniqueName('mv');
 const model = parseModelConfig({
   modelId,
@@ -23,27 +22,7 @@ const model = parseModelConfig({
   multivariate: { enabled: true },
 });
 
-let producer: Producer;
-let topics: StreamTopics;
-let collector: AlertCollector;
-let traffic: TrafficProducer;
-const handles: DetectorHandle[] = [];
-
-beforeAll(async () => {
-  producer = kafka.producer();
-  await producer.connect();
-  topics = await createStreamTopics(kafka, 'mv');
-  collector = new AlertCollector(kafka, topics.alerts);
-  await collector.start();
-  traffic = new TrafficProducer(producer, topics.inference);
-  await traffic.init();
-});
-
-afterAll(async () => {
-  for (const h of handles) await h.stop().catch(() => {});
-  await collector?.stop();
-  await producer?.disconnect();
-});
+const h = useStreamHarness('mv');
 
 function normal(r: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());
@@ -69,8 +48,8 @@ describe('multivariate drift end to end (real Kafka and registry)', () => {
     await models.putModel({ modelId });
     await models.addReference(modelId, profile.id, profile);
     const results = new MemoryResultRepository();
-    const detector = await startDetector(streamConfig(topics), { models, alertState: new MemoryAlertStateStore(), results }, { models: [model] });
-    handles.push(detector);
+    const detector = await startDetector(streamConfig(h.topics), { models, alertState: new MemoryAlertStateStore(), results }, { models: [model] });
+    h.handles.push(detector);
     await detector.joined;
 
     // Six closed 2 s windows of event time: four as the reference, then two with the correlation flipped.
@@ -78,11 +57,11 @@ describe('multivariate drift end to end (real Kafka and registry)', () => {
     const rhos = [0.8, 0.8, 0.8, 0.8, -0.8, -0.8];
     for (let w = 0; w < rhos.length; w++) {
       const events = Array.from({ length: PER_WINDOW }, (_, i) => event(r, first + w * PANE_MS + Math.floor((i * PANE_MS) / PER_WINDOW), rhos[w], i));
-      await traffic.send(events, r);
+      await h.traffic.send(events, r);
     }
     const flipStart = first + 4 * PANE_MS;
     await waitFor(async () => (await results.listEvaluations({ modelId })).filter((e) => e.windowStart >= first).length >= rhos.length, 60_000, 'six evaluations');
-    await waitFor(() => collector.alerts.some((a) => a.alert.kind === 'MULTIVARIATE_DRIFT'), 10_000, 'a MULTIVARIATE_DRIFT alert');
+    await waitFor(() => h.collector.alerts.some((a) => a.alert.kind === 'MULTIVARIATE_DRIFT'), 10_000, 'a MULTIVARIATE_DRIFT alert');
 
     const evaluations = (await results.listEvaluations({ modelId })).sort((x, y) => x.windowStart - y.windowStart);
     for (const e of evaluations) {
@@ -94,12 +73,12 @@ describe('multivariate drift end to end (real Kafka and registry)', () => {
       // The marginals are unchanged: no feature verdict anywhere.
       for (const f of Object.values(e.features)) expect(f.drift).toBe(false);
     }
-    const mv = collector.alerts.filter((a) => a.alert.kind === 'MULTIVARIATE_DRIFT' && a.alert.status === 'FIRING');
+    const mv = h.collector.alerts.filter((a) => a.alert.kind === 'MULTIVARIATE_DRIFT' && a.alert.status === 'FIRING');
     expect(mv).toHaveLength(1);
     expect(mv[0].alert.windowStart).toBe(flipStart);
     expect(mv[0].alert.statistic).toBe('reconstructionError');
     expect(mv[0].alert.feature).toBeNull();
     expect(Number(mv[0].alert.details.pValue)).toBeLessThan(Number(mv[0].alert.details.level));
-    expect(collector.alerts.filter((a) => a.alert.kind !== 'MULTIVARIATE_DRIFT')).toEqual([]);
+    expect(h.collector.alerts.filter((a) => a.alert.kind !== 'MULTIVARIATE_DRIFT')).toEqual([]);
   });
 });

@@ -1,19 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Producer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model-repository.js';
 import { MemoryAlertStateStore } from '../../../src/adapters/memory/memory-alert-state-store.js';
 import { MemoryResultRepository } from '../../../src/adapters/memory/memory-result-repository.js';
 import type { InferenceEvent } from '../../../src/core/events.js';
 import { parseModelConfig } from '../../../src/core/model/model-config.js';
-import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
+import { startDetector } from '../../../src/app/detector.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
-import { testKafka, uniqueName } from '../../support/kafka.js';
-import { AlertCollector, TrafficProducer, createStreamTopics, rng, streamConfig, waitFor, type StreamTopics } from '../stream/stream-support.js';
+import { uniqueName } from '../../support/kafka.js';
+import { rng, streamConfig, waitFor } from '../stream/stream-support.js';
+import { useStreamHarness } from '../stream/stream-harness.js';
 import { regionEvents } from '../../unit/core/segments/support.js';
 
 const PANE_MS = 2000;
 const PER_WINDOW = 5000;
-const kafka = testKafka();
 const modelId = uniqueName('seg');
 const model = parseModelConfig({
   modelId,
@@ -24,40 +23,20 @@ const model = parseModelConfig({
   dataQuality: { enabled: false },
 });
 
-let producer: Producer;
-let topics: StreamTopics;
-let collector: AlertCollector;
-let traffic: TrafficProducer;
-const handles: DetectorHandle[] = [];
-
-beforeAll(async () => {
-  producer = kafka.producer();
-  await producer.connect();
-  topics = await createStreamTopics(kafka, 'seg');
-  collector = new AlertCollector(kafka, topics.alerts);
-  await collector.start();
-  traffic = new TrafficProducer(producer, topics.inference);
-  await traffic.init();
-});
-
-afterAll(async () => {
-  for (const h of handles) await h.stop().catch(() => {});
-  await collector?.stop();
-  await producer?.disconnect();
-});
+const h = useStreamHarness('seg');
 
 describe('segments end to end (real Kafka and registry)', () => {
   it('fires for the one drifting segment (10% of the traffic) that the global verdict cannot see, and ranks it first', async () => {
     const { profile } = await buildReferenceFromSamples(model, (async function* () {
-      yield regionEvents(1, 20_000) as unknown as Record<string, unknown>[];
+      yield regionEvents(1, 10_000) as unknown as Record<string, unknown>[];
     })(), { createdAt: Date.now() });
     expect(Object.keys(profile.segments!.region.profiles)).toHaveLength(11);
     const models = new MemoryModelRepository();
     await models.putModel({ modelId });
     await models.addReference(modelId, profile.id, profile);
     const results = new MemoryResultRepository();
-    const detector = await startDetector(streamConfig(topics), { models, alertState: new MemoryAlertStateStore(), results }, { models: [model] });
-    handles.push(detector);
+    const detector = await startDetector(streamConfig(h.topics), { models, alertState: new MemoryAlertStateStore(), results }, { models: [model] });
+    h.handles.push(detector);
     await detector.joined;
 
     // Two windows like the reference, then two where region big (10% of the events) has f0 shifted by 0.5 sd.
@@ -71,13 +50,13 @@ describe('segments end to end (real Kafka and registry)', () => {
         modelId,
         timestamp: first + w * PANE_MS + Math.floor((i * PANE_MS) / PER_WINDOW),
       }));
-      await traffic.send(events, r);
+      await h.traffic.send(events, r);
     }
     const driftStart = first + 2 * PANE_MS;
     await waitFor(async () => (await results.listEvaluations({ modelId })).filter((e) => e.windowStart >= first).length >= shifts.length, 60_000, 'four evaluations');
-    await waitFor(() => collector.alerts.some((a) => a.alert.feature === 'f0 [region=big]'), 10_000, 'the segment alert');
+    await waitFor(() => h.collector.alerts.some((a) => a.alert.feature === 'f0 [region=big]'), 10_000, 'the segment alert');
 
-    const firing = collector.alerts.filter((a) => a.alert.status === 'FIRING').map((a) => a.alert);
+    const firing = h.collector.alerts.filter((a) => a.alert.status === 'FIRING').map((a) => a.alert);
     expect(firing.map((a) => a.feature)).toEqual(['f0 [region=big]']);
     expect(firing[0].windowStart).toBe(driftStart);
     expect(firing[0].details).toMatchObject({ segment: 'region=big', segmentFeature: 'f0', attributionRank: '1' });
@@ -87,5 +66,5 @@ describe('segments end to end (real Kafka and registry)', () => {
       const f0 = e.segments!.attribution.find((a) => a.feature === 'f0')!;
       expect(f0.segments[0].value).toBe('big');
     }
-  });
+  }, 120_000);
 });
