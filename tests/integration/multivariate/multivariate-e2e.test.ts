@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model-repository.js';
-import { MemoryAlertStateStore } from '../../../src/adapters/memory/memory-alert-state-store.js';
-import { MemoryResultRepository } from '../../../src/adapters/memory/memory-result-repository.js';
 import type { InferenceEvent } from '../../../src/core/events.js';
 import { parseModelConfig } from '../../../src/core/model/model-config.js';
-import { startDetector } from '../../../src/app/detector.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 import { uniqueName } from '../../support/kafka.js';
-import { rng, streamConfig, waitFor } from '../stream/stream-support.js';
-import { useStreamHarness } from '../stream/stream-harness.js';
+import { rng, waitFor } from '../stream/stream-support.js';
+import { startWithReference, useStreamHarness } from '../stream/stream-harness.js';
 
 const PANE_MS = 2000;
 const PER_WINDOW = 1000;
@@ -44,13 +40,7 @@ describe('multivariate drift end to end (real Kafka and registry)', () => {
       yield sample.map((e) => ({ ...e.features, score: e.score, prediction: e.prediction }));
     })(), { createdAt: Date.now() });
     expect(profile.multivariate?.features).toEqual(['a', 'b', 'c']);
-    const models = new MemoryModelRepository();
-    await models.putModel({ modelId });
-    await models.addReference(modelId, profile.id, profile);
-    const results = new MemoryResultRepository();
-    const detector = await startDetector(streamConfig(h.topics), { models, alertState: new MemoryAlertStateStore(), results }, { models: [model] });
-    h.handles.push(detector);
-    await detector.joined;
+    const { results } = await startWithReference(h, model, profile);
 
     // Six closed 2 s windows of event time: four as the reference, then two with the correlation flipped.
     const first = Math.floor(Date.now() / PANE_MS) * PANE_MS - 20 * PANE_MS;

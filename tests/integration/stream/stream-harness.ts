@@ -1,8 +1,13 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { Producer } from 'kafkajs';
-import type { DetectorHandle } from '../../../src/app/detector.js';
+import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
+import { MemoryAlertStateStore } from '../../../src/adapters/memory/memory-alert-state-store.js';
+import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model-repository.js';
+import { MemoryResultRepository } from '../../../src/adapters/memory/memory-result-repository.js';
+import type { ModelConfig } from '../../../src/core/model/model-config.js';
+import type { ReferenceProfile } from '../../../src/core/profile/reference-profile.js';
 import { testKafka } from '../../support/kafka.js';
-import { AlertCollector, TrafficProducer, createStreamTopics, type StreamTopics } from './stream-support.js';
+import { AlertCollector, TrafficProducer, createStreamTopics, streamConfig, type StreamTopics } from './stream-support.js';
 
 /** What a stream test shares: its producer, topics, alert collector, traffic producer and the detectors it started. */
 export interface StreamHarness {
@@ -37,4 +42,20 @@ export function useStreamHarness(prefix: string): StreamHarness {
     await h.producer?.disconnect();
   });
   return h;
+}
+
+/**
+ * Starts a detector of `model` on the harness's topics with `profile` as its
+ * stored reference (memory model, alert-state and result repositories) and
+ * waits until it joined its group; returns it and its result repository.
+ */
+export async function startWithReference(h: StreamHarness, model: ModelConfig, profile: ReferenceProfile): Promise<{ detector: DetectorHandle; results: MemoryResultRepository }> {
+  const models = new MemoryModelRepository();
+  await models.putModel({ modelId: model.modelId });
+  await models.addReference(model.modelId, profile.id, profile);
+  const results = new MemoryResultRepository();
+  const detector = await startDetector(streamConfig(h.topics), { models, alertState: new MemoryAlertStateStore(), results }, { models: [model] });
+  h.handles.push(detector);
+  await detector.joined;
+  return { detector, results };
 }
