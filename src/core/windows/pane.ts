@@ -179,6 +179,10 @@ export class Pane {
     for (const s of this.numeric) s.digest.trim();
     this.score?.digest.trim();
     this.predictionValue?.digest.trim();
+    for (const a of this.segments?.attributes ?? []) {
+      for (const p of a.values.values()) p.trim();
+      a.other?.trim();
+    }
     return this;
   }
 
