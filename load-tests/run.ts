@@ -61,6 +61,9 @@ const HELP = `npm run load -- [options]
                          (quicker to start; tsx adds about 35 MB of RSS)
   --variant NAME         throughput and memory: also measure a detector variant
                          (load-tests/run-variant.ts), e.g. no-label-join
+  --extras               throughput: models with multivariate drift on, references with labels
+                         (so performance is estimated from calibrated scores), segmented by the
+                         events' segment attribute
   --detector-env K=V,..  extra environment of the detector processes (e.g. DRIFTSTREAM_LABEL_HORIZON=1m)
   --out FILE             JSON results  [load-tests/results/latest.json]
   --brokers B            [DRIFTSTREAM_KAFKA_BROKERS or 127.0.0.1:9092]
@@ -90,6 +93,7 @@ interface Options {
   profile: boolean;
   tsx: boolean;
   variant?: string;
+  extras: boolean;
   detectorEnv: Record<string, string>;
   out: string;
   brokers: string[];
@@ -119,6 +123,7 @@ function parseOptions(): Options | undefined {
       profile: { type: 'boolean', default: false },
       tsx: { type: 'boolean', default: false },
       variant: { type: 'string' },
+      extras: { type: 'boolean', default: false },
       'detector-env': { type: 'string', default: '' },
       out: { type: 'string', default: join(REPO_ROOT, 'load-tests/results/latest.json') },
       brokers: { type: 'string', default: process.env.DRIFTSTREAM_KAFKA_BROKERS ?? '127.0.0.1:9092' },
@@ -164,6 +169,7 @@ function parseOptions(): Options | undefined {
     profile: values.profile!,
     tsx: values.tsx!,
     variant: values.variant,
+    extras: values.extras!,
     detectorEnv: Object.fromEntries(
       values['detector-env']!
         .split(',')
@@ -440,7 +446,8 @@ async function largestProfile(dir: string): Promise<ProfileSummary | undefined> 
 async function throughputPhase(h: Harness): Promise<ThroughputResult> {
   const o = h.options;
   const models = modelIds('load', o.models);
-  const modelsFile = await writeScenario(h.workDir, 'throughput', models);
+  const modelsFile = await writeScenario(h.workDir, 'throughput', models, o.extras ? { multivariate: true, labelledReference: true, segments: true } : {});
+  if (o.extras) log('throughput: models with multivariate drift, estimated performance and segments (attribute segment)');
   const topic = o.reuseTopic ?? `load-throughput-${h.runId}`;
   let produced: ProduceResult | undefined;
   let events: number;

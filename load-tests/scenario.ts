@@ -12,6 +12,7 @@ import { Pane } from '../src/core/windows/pane.js';
 import { createPaneLayout } from '../src/core/windows/pane-layout.js';
 import { buildReferenceFromSamples, type SampleLike } from '../src/stream/reference-from-samples.js';
 import { TrafficGenerator, featureTypes } from './traffic.js';
+import { mulberry32 } from '../src/core/random.js';
 
 export interface ScenarioModels {
   /** Models as written in the models file (durations as strings). */
@@ -20,6 +21,12 @@ export interface ScenarioModels {
   readonly minSamples?: number;
   /** Clean events the reference is built from. Default 20,000. */
   readonly referenceEvents?: number;
+  /** Models judge multivariate drift (their references fit the reconstruction either way). */
+  readonly multivariate?: boolean;
+  /** Models segment by the events' `segment` attribute (web / mobile). */
+  readonly segments?: boolean;
+  /** The reference sample carries labels drawn from the score, so its profile calibrates scores (estimated performance). */
+  readonly labelledReference?: boolean;
 }
 
 /**
@@ -35,9 +42,11 @@ export async function writeScenario(dir: string, name: string, modelIds: readonl
     ...(options.windows ? { windows: options.windows } : {}),
     ...(options.allowedLateness ? { allowedLateness: options.allowedLateness } : {}),
     ...(options.minSamples !== undefined ? { minSamples: options.minSamples } : {}),
+    ...(options.multivariate ? { multivariate: { enabled: true } } : {}),
+    ...(options.segments ? { segments: { attributes: ['segment'] } } : {}),
   };
   const template = parseModelConfig({ modelId: 'reference-template', ...base });
-  const profile = await cleanProfile(template, options.referenceEvents ?? 20_000);
+  const profile = await cleanProfile(template, options.referenceEvents ?? 20_000, options.labelledReference);
   const models = [];
   for (const modelId of modelIds) {
     const file = join(dir, `${name}-${modelId}.profile.json`);
@@ -50,13 +59,17 @@ export async function writeScenario(dir: string, name: string, modelIds: readonl
 }
 
 /** A reference profile of `model` built from `events` clean events. */
-export async function cleanProfile(model: ModelConfig, events: number): Promise<ReferenceProfile> {
+export async function cleanProfile(model: ModelConfig, events: number, labelled = false): Promise<ReferenceProfile> {
   const gen = new TrafficGenerator(424242, 'reference');
+  const coin = mulberry32(99);
   async function* batches(): AsyncGenerator<SampleLike[]> {
     for (let done = 0; done < events; ) {
       const n = Math.min(5000, events - done);
       const batch: SampleLike[] = [];
-      for (let i = 0; i < n; i++) batch.push({ ...gen.event(model.modelId, 0, false) });
+      for (let i = 0; i < n; i++) {
+        const e = gen.event(model.modelId, 0, false);
+        batch.push(labelled ? { ...e, label: coin() < (e.score ?? 0) ? 1 : 0 } : { ...e });
+      }
       done += n;
       yield batch;
     }

@@ -24,7 +24,7 @@ export interface GroundTruthEvent {
   label: number | string | boolean;
 }
 
-export type AlertKind = 'FEATURE_DRIFT' | 'PREDICTION_DRIFT' | 'DATASET_DRIFT' | 'PERFORMANCE' | 'DATA_QUALITY' | 'RETRAIN_RECOMMENDED';
+export type AlertKind = 'FEATURE_DRIFT' | 'PREDICTION_DRIFT' | 'DATASET_DRIFT' | 'PERFORMANCE' | 'DATA_QUALITY' | 'RETRAIN_RECOMMENDED' | 'MULTIVARIATE_DRIFT' | 'ESTIMATED_PERFORMANCE';
 export type AlertSeverity = 'WARNING' | 'CRITICAL';
 export type AlertStatus = 'FIRING' | 'RESOLVED';
 

@@ -11,6 +11,8 @@ import { MAX_FEATURES_PER_MODEL, parseModelConfig } from '../core/model/index.js
 import { ColumnTypeInference } from '../core/profile/column-inference.js';
 import type { ColumnType } from '../core/profile/reference-profile.js';
 import { SampleProfileBuilder } from '../core/profile/sample-profile.js';
+import { multivariateBuilderFor } from '../core/profile/multivariate-profile.js';
+import { estimationBuilderFor } from '../core/profile/estimation-profile.js';
 import { DriftstreamError, ValidationError } from '../errors.js';
 import { openRowSource, readColumns, type ColumnBatch, type RowSource, type SampleRecord } from '../io/sample-reader.js';
 import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder, UploadLimits } from '../ports/reference-builder.js';
@@ -117,6 +119,11 @@ function columnsOf(model: ModelConfig, inference: ColumnTypeInference, keys: Rea
   return columns;
 }
 
+/** The feature columns of a profile's columns (not the model's outputs). */
+function featuresOnly(columns: Readonly<Record<string, ColumnType>>): Record<string, ColumnType> {
+  return Object.fromEntries(Object.entries(columns).filter(([c]) => c !== 'score' && c !== 'prediction'));
+}
+
 /**
  * The sample's column names and, for a model that declares no features, its
  * column types. A model with features needs only the first `prefixRows` rows
@@ -190,6 +197,8 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
         topK,
         performance: { kind: model.prediction, positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold },
         onText: (c, row, v) => invalid(`row ${row}: column ${c} is numeric but holds ${JSON.stringify(v).slice(0, 80)}`),
+        multivariate: multivariateBuilderFor(featuresOnly(columns), { varianceShare: model.multivariate.varianceShare }),
+        estimation: keys.has('label') ? estimationBuilderFor(model) : undefined,
       });
       for await (const batch of source.columnBatches()) {
         checkBatch(batch, builder.rows, limits);

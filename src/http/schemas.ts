@@ -100,6 +100,31 @@ export const EvaluationSchema = {
     dataQuality: { type: 'object', additionalProperties: true },
     proxy: { type: 'object', additionalProperties: nullableNum },
     performance: { $ref: 'Performance#' },
+    estimatedPerformance: { $ref: 'EstimatedPerformance#' },
+    multivariate: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'Multivariate drift: the reconstruction error of the standardized numeric features against the reference (docs/detector.md)',
+      properties: { verdict: { type: 'string', enum: ['ok', 'drift', 'insufficient'] }, severity: { type: 'string' }, effect: nullableNum, pValue: nullableNum, meanError: nullableNum, n: num },
+    },
+  },
+} as const;
+
+export const EstimatedPerformanceSchema = {
+  $id: 'EstimatedPerformance',
+  type: 'object',
+  additionalProperties: true,
+  description: 'Performance estimated without labels from the calibrated scores (docs/detector.md); status unavailable says why not',
+  properties: {
+    status: { type: 'string', enum: ['estimated', 'unavailable'] },
+    reason: { type: 'string' },
+    n: num,
+    metrics: { type: 'object', additionalProperties: nullableNum },
+    standardError: { type: 'object', additionalProperties: nullableNum },
+    interval: { type: 'object', additionalProperties: { anyOf: [{ type: 'array', items: num }, { type: 'null' }] } },
+    confusion: { type: 'object', additionalProperties: num },
+    calibration: { type: 'object', additionalProperties: num },
+    verdicts: { type: 'object', additionalProperties: { type: 'object', additionalProperties: true } },
   },
 } as const;
 
@@ -125,7 +150,7 @@ export const AlertSchema = {
     alertId: { type: 'string' },
     modelId: { type: 'string' },
     modelVersion: { type: ['string', 'null'] },
-    kind: { type: 'string', enum: ['FEATURE_DRIFT', 'PREDICTION_DRIFT', 'DATASET_DRIFT', 'PERFORMANCE', 'DATA_QUALITY', 'RETRAIN_RECOMMENDED'] },
+    kind: { type: 'string', enum: ['FEATURE_DRIFT', 'PREDICTION_DRIFT', 'DATASET_DRIFT', 'PERFORMANCE', 'DATA_QUALITY', 'RETRAIN_RECOMMENDED', 'MULTIVARIATE_DRIFT', 'ESTIMATED_PERFORMANCE'] },
     feature: { type: ['string', 'null'] },
     statistic: { type: 'string' },
     value: num,
@@ -232,7 +257,7 @@ export const ModelViewSchema = {
   },
 } as const;
 
-export const SHARED_SCHEMAS = [ErrorSchema, FeatureResultSchema, PerformanceSchema, EvaluationSchema, AlertSchema, ModelConfigSchema, ModelViewSchema];
+export const SHARED_SCHEMAS = [ErrorSchema, FeatureResultSchema, PerformanceSchema, EstimatedPerformanceSchema, EvaluationSchema, AlertSchema, ModelConfigSchema, ModelViewSchema];
 
 export const errorResponses = {
   '4xx': { $ref: 'Error#' },

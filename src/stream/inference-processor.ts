@@ -276,7 +276,8 @@ export class InferenceProcessor {
     const layout = rt.layout;
     if (layout === undefined) {
       const bootstrap = rt.bootstrap;
-      const bad = bootstrap?.add({ features: ev.features, score: ev.score, prediction: ev.prediction }, ts);
+      const segment = rt.config.segments.attributes.length > 0 ? { segment: { ...ev.attributes, modelVersion: ev.modelVersion } } : {};
+      const bad = bootstrap?.add({ features: ev.features, score: ev.score, prediction: ev.prediction, ...segment }, ts);
       if (bad !== undefined) {
         this.reject(r, 'type_mismatch', `feature ${JSON.stringify(bad)} has a type that contradicts model ${ev.modelId}`);
         return;
@@ -302,6 +303,7 @@ export class InferenceProcessor {
       return;
     }
     pane.acceptGathered(ev.score, ev.prediction, ev.modelVersion);
+    pane.segments?.acceptGathered(ev.attributes, ev.score, ev.prediction, ev.modelVersion);
     this.count(ev.modelId, ts, false);
   }
 

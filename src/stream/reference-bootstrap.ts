@@ -5,6 +5,10 @@ import { ColumnTypeInference, valueKind } from '../core/profile/column-inference
 import type { ColumnType, ReferenceProfile } from '../core/profile/reference-profile.js';
 import { rowsAsBatch, SampleProfileBuilder } from '../core/profile/sample-profile.js';
 import type { PerformanceSpec } from '../core/performance/records.js';
+import { multivariateBuilderFor } from '../core/profile/multivariate-profile.js';
+import { estimationBuilderFor } from '../core/profile/estimation-profile.js';
+import { buildSegmentProfiles } from '../core/profile/segment-profiles.js';
+import { ReferenceProfileBuilder } from '../core/profile/reference-profile.js';
 import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js';
 
 /** The parts of an inference event a reference is built from. */
@@ -12,6 +16,8 @@ export interface ReferenceRow {
   readonly features: Readonly<Record<string, unknown>>;
   readonly score: number | null;
   readonly prediction: number | string | null;
+  /** The event's attributes (and `modelVersion`), or a flat row's columns: where segment values are read. */
+  readonly segment?: Readonly<Record<string, unknown>>;
 }
 
 /** Whether a value fits a declared feature type (event values are typed: the string "3" is a category). */
@@ -108,9 +114,27 @@ export function buildReference(
   const columns: Record<string, ColumnType> = { ...types };
   if (outputs.hasScore) columns[SCORE_COLUMN] = 'numeric';
   if (outputs.predictionType) columns[PREDICTION_COLUMN] = outputs.predictionType;
-  const builder = new SampleProfileBuilder({ columns, bins: model.bins, topK: model.topK, performance: outputs.performance });
-  const records: Record<string, unknown>[] = [];
-  for (const row of rows) records.push({ ...row.features, [SCORE_COLUMN]: row.score, [PREDICTION_COLUMN]: row.prediction, label: row.label });
-  builder.acceptBatch(rowsAsBatch(records));
-  return builder.build({ createdAt: meta.createdAt, id: meta.id, modelId: model.modelId, version: meta.version });
+  const builder = new SampleProfileBuilder({
+    columns,
+    bins: model.bins,
+    topK: model.topK,
+    performance: outputs.performance,
+    multivariate: multivariateBuilderFor(types, { varianceShare: model.multivariate.varianceShare }),
+    estimation: outputs.performance ? estimationBuilderFor(model) : undefined,
+  });
+  const list = Array.isArray(rows) ? (rows as readonly (ReferenceRow & { label?: unknown })[]) : [...rows];
+  builder.acceptBatch(rowsAsBatch(list.map((row) => ({ ...row.features, [SCORE_COLUMN]: row.score, [PREDICTION_COLUMN]: row.prediction, label: row.label }))));
+  const profileMeta = { createdAt: meta.createdAt, id: meta.id, modelId: model.modelId, version: meta.version };
+  const profile = builder.build(profileMeta);
+  // Each segment's own profile (no multivariate fit, no performance): the top values by traffic, the rest pooled.
+  const names = Object.keys(types);
+  const newBuilder = (): ReferenceProfileBuilder => new ReferenceProfileBuilder(columns, { bins: model.bins, topK: model.topK });
+  const feed = (b: ReferenceProfileBuilder, row: ReferenceRow): void => {
+    for (const n of names) b.acceptValue(n, row.features[n] ?? null);
+    if (outputs.hasScore) b.acceptValue(SCORE_COLUMN, row.score);
+    if (outputs.predictionType) b.acceptValue(PREDICTION_COLUMN, row.prediction);
+    b.countRow();
+  };
+  const segments = buildSegmentProfiles<ReferenceRow, ReferenceProfile, ReferenceProfileBuilder>(list, model.segments.attributes, model.segments.topK, (r) => r.segment, newBuilder, feed, profileMeta);
+  return segments ? Object.freeze({ ...profile, segments }) : profile;
 }

@@ -36,9 +36,10 @@ export function sampleToRow(record: SampleLike): ReferenceRow {
       features: record.features,
       score: toNumber(record.score),
       prediction: (record.prediction as number | string | null | undefined) ?? null,
+      segment: { ...(isObject(record.attributes) ? record.attributes : {}), modelVersion: record.modelVersion },
     };
   }
-  return { features: record, score: toNumber(record[SCORE_COLUMN]), prediction: (record[PREDICTION_COLUMN] as number | string | null | undefined) ?? null };
+  return { features: record, score: toNumber(record[SCORE_COLUMN]), prediction: (record[PREDICTION_COLUMN] as number | string | null | undefined) ?? null, segment: record };
 }
 
 /**

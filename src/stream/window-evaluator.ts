@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { DriftAlert } from '../core/events.js';
 import { AlertTracker } from '../core/drift/alert-tracker.js';
 import { deriveConditions } from '../core/drift/alert-conditions.js';
+import { multivariateConditions } from '../core/drift/multivariate-conditions.js';
+import { estimatedPerformanceConditions } from '../core/drift/estimated-performance-conditions.js';
+import { segmentConditions } from '../core/drift/segment-conditions.js';
 import { evaluateWindow, type DetailedEvaluation } from '../core/drift/evaluate-window.js';
 import { isPaneJson, type PaneJSON } from '../core/windows/pane.js';
 import { paneLengthOf } from '../core/windows/window-spec.js';
@@ -267,7 +270,7 @@ export class WindowEvaluator {
       });
       await this.attachPerformance(cp.modelId, w, evaluation);
       outcome.evaluations.push(evaluation);
-      const conditions = deriveConditions(evaluation, rt.config, windowPane);
+      const conditions = [...deriveConditions(evaluation, rt.config, windowPane), ...multivariateConditions(evaluation), ...estimatedPerformanceConditions(evaluation, rt.config), ...segmentConditions(evaluation, rt.config)];
       const produced = tracker.update(evaluation, conditions, this.now());
       produced.push(...(await this.retrainSignal(rt, w.window.name, evaluation, windowPane.layout.profile.performance, outcome)));
       outcome.records.push(...produced);

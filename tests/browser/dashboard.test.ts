@@ -68,6 +68,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in headless
     // Performance once labels joined: the fixture's accuracy and coverage.
     expect(await page.textContent('#performance-panel')).toContain('Accuracy');
     expect(await page.textContent('#performance-panel')).toContain('60%');
+    // Estimated before labels, beside the realized figures, with its interval.
+    expect(await page.textContent('#performance-panel')).toContain('Estimated Accuracy');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-model.png'), fullPage: true });
 
     // Selecting a categorical feature redraws the distribution by category.

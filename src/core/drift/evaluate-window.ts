@@ -10,6 +10,9 @@ import { featureHistogram } from './feature-histogram.js';
 import { OTHER_CATEGORY } from '../stats/categorical-summary.js';
 import { weightedDriftShare } from '../stats/dataset-drift.js';
 import { importanceWeights } from '../model/feature-importance.js';
+import { evaluateMultivariate, hasMultivariate } from './multivariate-evaluation.js';
+import { estimateWindow, estimatedAlertMetrics, judgeEstimatedPerformance } from './estimated-performance-verdict.js';
+import { SEGMENT_BUDGET_SHARE, attributeChange, evaluateSegments } from './segment-evaluation.js';
 
 /** What {@link evaluateWindow} compares: a window's merged pane and where it sits. */
 export interface WindowEvaluationInput {
@@ -95,7 +98,16 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
   for (const [k, v] of Object.entries(outputs)) all[`\u0000${k}`] = v;
   const window = model.windows.find((w) => w.name === input.windowName);
   const sequential = input.sequential && window && window.sizeMs === window.slideMs ? input.sequential : undefined;
-  const judged = judgeFeatures(all, { budget: model.falseAlarmBudget, ...(sequential ? { sequential } : {}) });
+  // The multivariate test and each alerting estimated metric are one more test of the family: the budget is split evenly.
+  const estimate = estimateWindow(pane);
+  const tests = Object.keys(all).length;
+  // With segments, half the budget goes to them (split evenly), half to the window as a whole.
+  const segmented = pane.segments !== undefined;
+  const budget = model.falseAlarmBudget * (segmented ? 1 - SEGMENT_BUDGET_SHARE : 1);
+  const perTest = budget / Math.max(1, tests + (hasMultivariate(pane) ? 1 : 0) + estimatedAlertMetrics(model, layout.profile, estimate).length);
+  const judged = judgeFeatures(all, { budget: perTest * tests, ...(sequential ? { sequential } : {}) });
+  const multivariate = evaluateMultivariate(model, pane, perTest);
+  const estimatedPerformance = judgeEstimatedPerformance(model, layout.profile, estimate, perTest);
 
   const features: Record<string, FeatureEvaluation> = {};
   for (const name of Object.keys(items)) {
@@ -127,6 +139,9 @@ export function evaluateWindow(input: WindowEvaluationInput): DetailedEvaluation
     datasetDrift,
     features,
     ...(prediction ? { prediction } : {}),
+    ...(multivariate ? { multivariate } : {}),
+    ...(estimatedPerformance ? { estimatedPerformance } : {}),
+    ...(segmented ? { segments: { results: evaluateSegments(model, pane, model.falseAlarmBudget * SEGMENT_BUDGET_SHARE, (m, p) => evaluateWindow({ ...input, model: m, pane: p, sequential: undefined })), attribution: attributeChange(pane) } } : {}),
     dataQuality: { missingRate, outOfRange, newCategories, typeErrors: pane.typeErrors },
     proxy: proxyMetrics(pane),
     alertable: pane.count >= model.minSamples,

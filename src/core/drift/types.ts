@@ -71,6 +71,93 @@ export interface FeatureVerdictSummary {
   sequential?: { statistic: number; threshold: number; effect: number };
 }
 
+/** The multivariate verdict of one window, JSON-safe (numbers that are not finite are null). */
+export interface MultivariateResult {
+  /** `drift`, `ok`, or `insufficient`: not significant, and the window could not have seen a rise at the WARNING floor. */
+  verdict: 'ok' | 'drift' | 'insufficient';
+  severity: Severity;
+  /** Rows whose error was counted, and rows left out because a reconstructed feature was missing. */
+  n: number;
+  incomplete: number;
+  /** The window's mean and standard deviation of the squared reconstruction error (standardized units). */
+  meanError: number | null;
+  stdError: number | null;
+  /** The reference's (held-out rows). */
+  reference: { mean: number; std: number; rows: number; components: number; features: number; explained: number };
+  /** Relative rise of the mean error over the reference's: meanError / reference.mean - 1. */
+  effect: number | null;
+  /** One-sided p-value of a rise (moment-matched gamma law of the mean at the window's and the reference's sizes). */
+  pValue: number | null;
+  level: number;
+  floor: { warning: number; critical: number };
+  /** Smallest relative rise detectable at 80% power at this n and level. */
+  mde: number | null;
+}
+
+/** Metrics estimated without labels (confidence-based, as in CBPE). */
+export type EstimatedMetric = 'accuracy' | 'precision' | 'recall' | 'f1' | 'rocAuc';
+
+/** A window's estimated performance, JSON-safe; `status: unavailable` says why there is no estimate. */
+export type EstimatedPerformance =
+  | {
+      status: 'estimated';
+      /** Scored events the estimate is made from. */
+      n: number;
+      /** Expected confusion matrix: sums of calibrated probabilities split by predicted class. */
+      confusion: { tp: number; fp: number; fn: number; tn: number };
+      metrics: Record<EstimatedMetric, number | null>;
+      /** Standard error of the realized metric around the estimate at this n (binomial; Hanley-McNeil for ROC AUC). */
+      standardError: Record<EstimatedMetric, number | null>;
+      /** 95% interval of the realized metric: estimate +- 1.96 standard errors, within [0, 1]. */
+      interval: Record<EstimatedMetric, [number, number] | null>;
+      /** Calibration the estimate rests on. */
+      calibration: { labelled: number; calibrationError: number };
+    }
+  | { status: 'unavailable'; reason: string };
+
+/** The verdict on one estimated metric against the reference's realized value. */
+export interface EstimatedMetricVerdict {
+  estimate: number;
+  reference: number;
+  /** Drop below the reference's realized value. */
+  degradation: number;
+  /** One-sided p-value of a drop, from the window's and the reference's standard errors. */
+  pValue: number;
+  level: number;
+  severity: Severity;
+}
+
+/** A window's estimated performance with, when estimated, the verdict on each alerting metric. */
+export type EstimatedPerformanceResult = EstimatedPerformance & { verdicts?: Partial<Record<EstimatedMetric, EstimatedMetricVerdict>> };
+
+/** The verdicts of one segment of a window, in brief. */
+export interface SegmentResult {
+  attribute: string;
+  /** The segment value, or `__other__` for the values pooled beyond the reference's top K. */
+  value: string;
+  n: number;
+  /** Share of the window's events, and of the reference's rows. */
+  share: number;
+  referenceShare: number;
+  /** Budget of this segment's evaluation (the segments' share split evenly). */
+  level: number;
+  features: Record<string, { severity: Severity; verdict: string | null; effect: number | null; pValue: number | null }>;
+}
+
+/** Where a numeric feature's change of mean comes from, across one attribute's segments (in reference standard deviations). */
+export interface AttributionResult {
+  attribute: string;
+  feature: string;
+  /** Current mean minus reference mean, over the window. */
+  change: number;
+  /** Part due to the segments' shares moving. */
+  mix: number;
+  /** Part due to the segments' own means moving. */
+  within: number;
+  /** Largest contributions first (top 5). */
+  segments: { value: string; mix: number; within: number; contribution: number }[];
+}
+
 /** Performance of a window once labels have joined (classification or regression). */
 export interface PerformanceResult {
   labelled: number;
@@ -105,6 +192,12 @@ export interface Evaluation {
   dataQuality?: { missingRate: Record<string, number>; outOfRange: Record<string, number>; newCategories: Record<string, string[]>; typeErrors: number };
   proxy?: Record<string, number | null>;
   performance?: PerformanceResult;
+  /** Multivariate drift: the numeric features' reconstruction error against the reference's (when enabled and fitted). */
+  multivariate?: MultivariateResult;
+  /** Performance estimated without labels from calibrated scores (CBPE), with its verdicts; `status: unavailable` says why not. */
+  estimatedPerformance?: EstimatedPerformanceResult;
+  /** Verdicts per segment (model `segments`), and the attribution of each numeric feature's change to them. */
+  segments?: { results: SegmentResult[]; attribution: AttributionResult[] };
   /** False when the window had fewer than minSamples events: reported, never alerted on. */
   alertable: boolean;
 }

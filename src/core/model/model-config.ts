@@ -5,6 +5,8 @@ import type { FeatureType } from '../drift/types.js';
 import type { ThresholdOverrides } from '../drift/thresholds.js';
 import { parsePerformanceConfig, performanceConfigToJson, type PerformanceConfig } from './performance-config.js';
 import { parseRetrainConfig, retrainConfigToJson, type RetrainConfig } from './retrain-config.js';
+import { multivariateConfigToJson, parseMultivariateConfig, type MultivariateConfig } from './multivariate-config.js';
+import { parseSegmentsConfig, segmentsConfigToJson, type SegmentsConfig } from './segments-config.js';
 
 /** How a model's output is summarized for prediction drift. */
 export type PredictionKind = 'score' | 'class' | 'regression';
@@ -88,6 +90,10 @@ export interface ModelConfig {
   readonly datasetDriftWeightedShare?: number;
   /** When the model signals RETRAIN_RECOMMENDED (src/core/drift/retrain-gate.ts); absent: never. */
   readonly retrain?: RetrainConfig;
+  /** Multivariate drift on the numeric features' reconstruction error (src/core/model/multivariate-config.ts). */
+  readonly multivariate: MultivariateConfig;
+  /** Segments judged apart, with attribution of global drift (src/core/model/segments-config.ts). */
+  readonly segments: SegmentsConfig;
 }
 
 /** Defaults that come from the environment (src/config) rather than from the model. */
@@ -153,6 +159,8 @@ const MODEL_KEYS = new Set([
   'importance',
   'datasetDriftWeightedShare',
   'retrain',
+  'multivariate',
+  'segments',
   'description',
   'owner',
   'tags',
@@ -387,6 +395,8 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   const importance = parseImportance(input.importance, features);
   const retrain = parseRetrainConfig(input.retrain, windows.map((w) => w.name), resolveAfter);
   const weightedShare = input.datasetDriftWeightedShare === undefined ? undefined : num('datasetDriftWeightedShare', input.datasetDriftWeightedShare, 0.01, 1);
+  const multivariate = parseMultivariateConfig(input.multivariate);
+  const segments = parseSegmentsConfig(input.segments);
   return deepFreeze({
     modelId,
     features,
@@ -410,6 +420,8 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
     ...(importance ? { importance } : {}),
     ...(weightedShare !== undefined ? { datasetDriftWeightedShare: weightedShare } : {}),
     ...(retrain ? { retrain } : {}),
+    multivariate,
+    segments,
   });
 }
 
@@ -448,6 +460,8 @@ export function modelConfigToJson(config: ModelConfig): Record<string, unknown> 
     ...(config.importance ? { importance: { ...config.importance } } : {}),
     ...(config.datasetDriftWeightedShare !== undefined ? { datasetDriftWeightedShare: config.datasetDriftWeightedShare } : {}),
     ...(config.retrain ? { retrain: retrainConfigToJson(config.retrain) } : {}),
+    multivariate: multivariateConfigToJson(config.multivariate),
+    segments: segmentsConfigToJson(config.segments),
   };
 }
 

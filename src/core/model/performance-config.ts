@@ -1,4 +1,4 @@
-import { ValidationError } from '../../errors.js';
+import { fail, isObject, number } from './config-checks.js';
 
 /**
  * How a metric is compared with the reference: `drop` alerts when
@@ -68,19 +68,6 @@ export const DEFAULT_PERFORMANCE_CONFIG: PerformanceConfig = Object.freeze({
   decisionThreshold: 0.5,
   thresholds: DEFAULT_PERFORMANCE_THRESHOLDS,
 });
-
-function fail(field: string, message: string): never {
-  throw new ValidationError(`${field}: ${message}`, { code: 'MODEL_INVALID' });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function number(field: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(field, `expected a number between ${min} and ${max}, got ${JSON.stringify(v)}`);
-  return v;
-}
 
 /**
  * Validates a model's `performance` block:

@@ -7,6 +7,9 @@ import { binIndex } from '../stats/bin-index.js';
 import { sortFloat64 } from '../stats/sort-float64.js';
 import type { ReferencePerformance } from '../performance/reference-performance.js';
 import { computeNumericCalibration, storedCalibration, type StoredCalibration } from './calibration.js';
+import { checkMultivariateProfile, type MultivariateProfile } from './multivariate-profile.js';
+import { checkEstimationProfile, type EstimationProfile } from './estimation-profile.js';
+import type { SegmentProfiles } from './segment-profiles.js';
 
 /** Type of a profiled column. */
 export type ColumnType = 'numeric' | 'categorical';
@@ -68,6 +71,12 @@ export interface ReferenceProfile {
   readonly features: Readonly<Record<string, FeatureProfile>>;
   /** Model performance on the sample, when it had a label column (src/core/performance/). */
   readonly performance?: ReferencePerformance;
+  /** Reconstruction of the numeric features and its error's null distribution, when fitted (multivariate drift). */
+  readonly multivariate?: MultivariateProfile;
+  /** Score calibration on the labelled rows, when the sample had labels and scores (estimated performance). */
+  readonly estimation?: EstimationProfile;
+  /** Per segment attribute, a profile per kept value and `__other__` (segments and attribution). */
+  readonly segments?: SegmentProfiles<ReferenceProfile>;
 }
 
 /** Options of a {@link ReferenceProfileBuilder}. */
@@ -292,7 +301,22 @@ export function parseProfile(input: string | unknown): ReferenceProfile {
       if (!f.categories || typeof f.categories !== 'object') throw new TypeError(`reference profile: categorical feature ${name} is malformed`);
     } else throw new TypeError(`reference profile: feature ${name} has an unknown type`);
   }
-  return freezeDeep({ modelId: null, rows: 0, ...raw } as ReferenceProfile);
+  if (raw.multivariate !== undefined) checkMultivariateProfile(raw.multivariate);
+  if (raw.estimation !== undefined) checkEstimationProfile(raw.estimation);
+  const segments = raw.segments === undefined ? undefined : parseSegments(raw.segments);
+  return freezeDeep({ modelId: null, rows: 0, ...raw, ...(segments ? { segments } : {}) } as ReferenceProfile);
+}
+
+function parseSegments(raw: unknown): SegmentProfiles<ReferenceProfile> {
+  if (!raw || typeof raw !== 'object') throw new TypeError('reference profile: segments is malformed');
+  const out: Record<string, { counts: Record<string, number>; profiles: Record<string, ReferenceProfile> }> = {};
+  for (const [attribute, a] of Object.entries(raw as Record<string, { counts?: unknown; profiles?: unknown }>)) {
+    if (!a || typeof a.counts !== 'object' || !a.profiles || typeof a.profiles !== 'object') throw new TypeError(`reference profile: segment ${attribute} is malformed`);
+    const profiles: Record<string, ReferenceProfile> = {};
+    for (const [v, p] of Object.entries(a.profiles as Record<string, unknown>)) profiles[v] = parseProfile(p);
+    out[attribute] = { counts: a.counts as Record<string, number>, profiles };
+  }
+  return out;
 }
 
 /** Names of the categories a categorical profile knows by name (without `__other__`). */

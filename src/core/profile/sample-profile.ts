@@ -2,6 +2,8 @@ import { ReferencePerformanceBuilder, type ReferencePerformance } from '../perfo
 import type { PerformanceSpec } from '../performance/records.js';
 import { cellNumber, type CellValue } from './cell-number.js';
 import { ReferenceProfileBuilder, type ColumnType, type ProfileMeta, type ReferenceProfile } from './reference-profile.js';
+import { withMultivariate, type MultivariateProfileBuilder } from './multivariate-profile.js';
+import { withEstimation, type EstimationProfileBuilder } from './estimation-profile.js';
 
 /**
  * Rows `[0, length)` of a sample, column by column: `column(name)` holds one
@@ -30,6 +32,10 @@ export interface SampleProfileOptions {
    * missing.
    */
   readonly onText?: (column: string, row: number, value: unknown) => void;
+  /** Fits the multivariate reconstruction on the rows of its features (numbers read as numeric columns are). */
+  readonly multivariate?: MultivariateProfileBuilder;
+  /** Calibrates scores against the `label` column for estimated performance. */
+  readonly estimation?: EstimationProfileBuilder;
 }
 
 /**
@@ -70,15 +76,17 @@ export class SampleProfileBuilder {
     for (const c of this.numeric) this.acceptNumeric(c, batch.column(c), n);
     for (const c of this.categorical) this.acceptCategorical(c, batch.column(c), n);
     if (this.performance !== undefined && batch.names.includes(OUTCOME_COLUMNS.label)) this.acceptOutcomes(batch, n);
+    if (this.options.estimation !== undefined && batch.names.includes(OUTCOME_COLUMNS.label)) this.acceptEstimation(batch, n);
+    if (this.options.multivariate !== undefined) this.acceptMultivariate(this.options.multivariate, batch, n);
     for (let i = 0; i < n; i++) this.builder.countRow();
     this.rowCount += n;
   }
 
   /** The profile, with the sample's performance when it had labels. */
   build(meta: ProfileMeta): ReferenceProfile & { performance?: ReferencePerformance } {
-    const built = this.builder.build(meta);
+    const built = withMultivariate(this.builder.build(meta), this.options.multivariate);
     const performance = this.performance?.build();
-    return performance ? Object.freeze({ ...built, performance }) : built;
+    return withEstimation(performance ? Object.freeze({ ...built, performance }) : built, this.options.estimation);
   }
 
   private acceptNumeric(c: string, values: readonly unknown[], n: number): void {
@@ -102,12 +110,33 @@ export class SampleProfileBuilder {
     }
   }
 
+  private acceptEstimation(batch: ValueBatch, n: number): void {
+    const label = batch.column(OUTCOME_COLUMNS.label);
+    const score = batch.names.includes(OUTCOME_COLUMNS.score) ? batch.column(OUTCOME_COLUMNS.score) : [];
+    for (let i = 0; i < n; i++) this.options.estimation!.accept(numberOf(score[i]), label[i]);
+  }
+
+  private acceptMultivariate(mv: MultivariateProfileBuilder, batch: ValueBatch, n: number): void {
+    const columns = mv.features.map((f) => batch.column(f));
+    const row = new Array<number | null>(columns.length);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < columns.length; j++) row[j] = numberOf(columns[j][i]);
+      mv.accept(row);
+    }
+  }
+
   private acceptOutcomes(batch: ValueBatch, n: number): void {
     const label = batch.column(OUTCOME_COLUMNS.label);
     const score = batch.names.includes(OUTCOME_COLUMNS.score) ? batch.column(OUTCOME_COLUMNS.score) : [];
     const prediction = batch.names.includes(OUTCOME_COLUMNS.prediction) ? batch.column(OUTCOME_COLUMNS.prediction) : [];
     for (let i = 0; i < n; i++) this.performance!.accept({ label: label[i], score: score[i], prediction: prediction[i] });
   }
+}
+
+/** A number as a numeric column reads it (text cells that hold numbers), else null. */
+function numberOf(v: unknown): number | null {
+  if (typeof v === 'number') return v - v === 0 ? v : null;
+  return cellNumber(v as CellValue) ?? null;
 }
 
 /** Records as one {@link ValueBatch} (for samples held as rows, such as a model's first events). */

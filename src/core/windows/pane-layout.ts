@@ -5,6 +5,10 @@ import type {
   NumericFeatureProfile,
   ReferenceProfile,
 } from '../profile/reference-profile.js';
+import { reconstructionOf } from './reconstruction-layout.js';
+import { OTHER_SEGMENT } from '../profile/segment-profiles.js';
+import type { Reconstruction } from '../stats/reconstruction-error.js';
+import type { EstimationSpec } from '../performance/estimation-summary.js';
 
 /**
  * What a pane of one model holds, fixed by the model and its reference: the
@@ -30,6 +34,19 @@ export interface PaneLayout {
   readonly scratchNumeric: Float64Array;
   /** Scratch space of {@link gatherFeatures}: the categorical values of the event being counted. */
   readonly scratchCategorical: unknown[];
+  /** Reconstruction of the numeric features (indices into {@link numericNames}), when multivariate drift is on and the reference has one. */
+  readonly reconstruction?: Reconstruction;
+  /** Score calibration of the reference, when it has one and the model scores (estimated performance). */
+  readonly estimation?: EstimationSpec;
+  /** Per segment attribute, the layouts of its kept values and of `__other__`, sharing this layout's scratch space. */
+  readonly segments?: readonly SegmentLayout[];
+}
+
+/** The panes of one segment attribute: a layout per kept value, and one for the pooled rest. */
+export interface SegmentLayout {
+  readonly attribute: string;
+  readonly values: ReadonlyMap<string, PaneLayout>;
+  readonly other: PaneLayout;
 }
 
 /** Column names of the model outputs inside a reference profile. */
@@ -61,7 +78,7 @@ export function createPaneLayout(model: ModelConfig, referenceId: string, profil
   }
   const score = profile.features[SCORE_COLUMN];
   const prediction = profile.features[PREDICTION_COLUMN];
-  return Object.freeze({
+  const layout: PaneLayout = {
     modelId: model.modelId,
     referenceId,
     profile,
@@ -74,7 +91,40 @@ export function createPaneLayout(model: ModelConfig, referenceId: string, profil
     positiveClass: model.positiveClass,
     scratchNumeric: new Float64Array(numericNames.length),
     scratchCategorical: new Array<unknown>(categoricalNames.length).fill(null),
-  });
+    reconstruction: model.multivariate.enabled ? reconstructionOf(profile.multivariate, numericNames) : undefined,
+    estimation: profile.estimation && model.prediction !== 'regression' ? { profile: profile.estimation, kind: model.prediction } : undefined,
+  };
+  return Object.freeze({ ...layout, segments: segmentLayouts(model, layout) });
+}
+
+/**
+ * The segment layouts of a model's layout, from its reference's segment
+ * profiles (none when the model segments nothing or the reference has no
+ * segments). Segment panes count the same gathered event, so their layouts
+ * share the parent's scratch space and must list the same features in the
+ * same order; an attribute whose profiles do not is left out.
+ */
+function segmentLayouts(model: ModelConfig, parent: PaneLayout): SegmentLayout[] | undefined {
+  const segments = parent.profile.segments;
+  if (model.segments.attributes.length === 0 || !segments) return undefined;
+  const plain: ModelConfig = { ...model, segments: { attributes: [], topK: model.segments.topK }, multivariate: { ...model.multivariate, enabled: false } };
+  const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((n, i) => n === b[i]);
+  const out: SegmentLayout[] = [];
+  for (const attribute of model.segments.attributes) {
+    const a = segments[attribute];
+    if (!a) continue;
+    const values = new Map<string, PaneLayout>();
+    for (const [v, p] of Object.entries(a.profiles)) {
+      const l = createPaneLayout(plain, p.id, p);
+      if (!same(l.numericNames, parent.numericNames) || !same(l.categoricalNames, parent.categoricalNames)) break;
+      values.set(v, Object.freeze({ ...l, scratchNumeric: parent.scratchNumeric, scratchCategorical: parent.scratchCategorical }));
+    }
+    const other = values.get(OTHER_SEGMENT);
+    if (!other || values.size !== Object.keys(a.profiles).length) continue;
+    values.delete(OTHER_SEGMENT);
+    out.push(Object.freeze({ attribute, values, other }));
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 /** Names and types of the features a layout compares. */

@@ -1,6 +1,9 @@
 import { CategoricalSummary, type CategoricalSummaryJSON } from '../stats/categorical-summary.js';
 import { NumericSummary, type CompactNumericSummaryJSON, type NumericSummaryJSON } from '../stats/numeric-summary.js';
 import { createSummary } from '../profile/reference-profile.js';
+import { ReconstructionSummary, type ReconstructionSummaryJSON } from '../stats/reconstruction-error.js';
+import { EstimationSummary, type EstimationSummaryJSON } from '../performance/estimation-summary.js';
+import { SegmentPanes } from './segment-panes.js';
 import { typeMismatchOf, type PaneLayout } from './pane-layout.js';
 
 /** What both versions of {@link PaneJSON} hold alike. */
@@ -25,6 +28,12 @@ interface PaneJSONCommon {
   /** Categorical summaries, in layout order. */
   cat: CategoricalSummaryJSON[];
   pc?: CategoricalSummaryJSON;
+  /** Reconstruction-error sums (multivariate drift), when the layout reconstructs. */
+  re?: ReconstructionSummaryJSON;
+  /** Scored events by calibration bin and predicted class (estimated performance), when the layout estimates. */
+  es?: EstimationSummaryJSON;
+  /** Segment panes by attribute and value (`__other__` pooled), when the layout segments. */
+  sg?: Record<string, Record<string, PaneJSON>>;
 }
 
 /** Version 1: every numeric summary with its bin edges and its digest as number arrays. Still read. */
@@ -78,6 +87,9 @@ export class Pane {
   readonly score: NumericSummary | undefined;
   readonly predictionClass: CategoricalSummary | undefined;
   readonly predictionValue: NumericSummary | undefined;
+  readonly reconstruction: ReconstructionSummary | undefined;
+  readonly estimation: EstimationSummary | undefined;
+  readonly segments: SegmentPanes<Pane> | undefined;
   readonly sources = new Set<string>();
   private readonly refMin: Float64Array;
   private readonly refMax: Float64Array;
@@ -96,6 +108,9 @@ export class Pane {
     const pred = layout.prediction;
     this.predictionClass = pred?.type === 'categorical' ? createSummary(pred) : undefined;
     this.predictionValue = pred?.type === 'numeric' ? createSummary(pred) : undefined;
+    this.reconstruction = layout.reconstruction ? new ReconstructionSummary() : undefined;
+    this.estimation = layout.estimation ? new EstimationSummary(layout.estimation) : undefined;
+    this.segments = layout.segments ? new SegmentPanes<Pane>(layout.segments, (l) => new Pane(l, paneStart, paneEnd)) : undefined;
   }
 
   get modelId(): string {
@@ -126,6 +141,8 @@ export class Pane {
     if (this.score !== undefined) this.score.accept(score);
     if (this.predictionClass !== undefined) this.predictionClass.accept(prediction);
     else if (this.predictionValue !== undefined) this.predictionValue.accept(typeof prediction === 'number' ? prediction : null);
+    if (this.reconstruction !== undefined) this.reconstruction.accept(this.layout.reconstruction!.errorOfRecord(nn, features));
+    if (this.estimation !== undefined) this.estimation.accept(score, prediction);
   }
 
   /** Counts the event whose features {@link gatherFeatures} just read into the layout's scratch space. */
@@ -144,6 +161,8 @@ export class Pane {
     if (this.score !== undefined) this.score.accept(score);
     if (this.predictionClass !== undefined) this.predictionClass.accept(prediction);
     else if (this.predictionValue !== undefined) this.predictionValue.accept(typeof prediction === 'number' ? prediction : null);
+    if (this.reconstruction !== undefined) this.reconstruction.accept(this.layout.reconstruction!.error(num));
+    if (this.estimation !== undefined) this.estimation.accept(score, prediction);
   }
 
   /** Counts an event rejected for a type contradiction (data quality). */
@@ -167,6 +186,9 @@ export class Pane {
     if (this.score && other.score) this.score.merge(other.score);
     if (this.predictionClass && other.predictionClass) this.predictionClass.merge(other.predictionClass);
     if (this.predictionValue && other.predictionValue) this.predictionValue.merge(other.predictionValue);
+    if (this.reconstruction && other.reconstruction) this.reconstruction.merge(other.reconstruction);
+    if (this.estimation && other.estimation) this.estimation.merge(other.estimation);
+    if (this.segments && other.segments) this.segments.merge(other.segments);
     for (const s of other.sources) this.sources.add(s);
     return this;
   }
@@ -180,6 +202,10 @@ export class Pane {
     for (const s of this.numeric) s.digest.trim();
     this.score?.digest.trim();
     this.predictionValue?.digest.trim();
+    for (const a of this.segments?.attributes ?? []) {
+      for (const p of a.values.values()) p.trim();
+      a.other?.trim();
+    }
     return this;
   }
 
@@ -202,6 +228,9 @@ export class Pane {
     if (this.score) out.sc = this.score.toCompactJSON();
     if (this.predictionClass) out.pc = this.predictionClass.toJSON();
     if (this.predictionValue) out.pv = this.predictionValue.toCompactJSON();
+    if (this.reconstruction) out.re = this.reconstruction.toJSON();
+    if (this.estimation) out.es = this.estimation.toJSON();
+    if (this.segments) out.sg = this.segments.toJSON() as Record<string, Record<string, PaneJSON>>;
     return out;
   }
 
@@ -229,10 +258,13 @@ export class Pane {
     p.outOfRange.set(json.oor);
     const cat = p.categorical as CategoricalSummary[];
     for (let i = 0; i < cat.length; i++) cat[i] = CategoricalSummary.fromJSON(json.cat[i]);
-    const mutable = p as unknown as { score?: NumericSummary; predictionClass?: CategoricalSummary; predictionValue?: NumericSummary };
+    const mutable = p as unknown as { score?: NumericSummary; predictionClass?: CategoricalSummary; predictionValue?: NumericSummary; reconstruction?: ReconstructionSummary; estimation?: EstimationSummary };
     if (json.sc && p.score) mutable.score = numeric(json.sc, p.score);
     if (json.pc && p.predictionClass) mutable.predictionClass = CategoricalSummary.fromJSON(json.pc);
     if (json.pv && p.predictionValue) mutable.predictionValue = numeric(json.pv, p.predictionValue);
+    if (json.re && p.reconstruction) mutable.reconstruction = ReconstructionSummary.fromJSON(json.re);
+    if (json.es && layout.estimation) mutable.estimation = EstimationSummary.fromJSON(json.es, layout.estimation);
+    if (json.sg && p.segments) p.segments.restore(json.sg, (j, l) => Pane.fromJSON(j, l));
     return p;
   }
 

@@ -299,13 +299,27 @@ const METRIC_LABELS = {
   mae: 'MAE', rmse: 'RMSE', positiveRate: 'Positive rate', scoreMean: 'Score mean', scoreStd: 'Score std', predictionEntropy: 'Prediction entropy',
 };
 
-/** Performance once labels join, and label-free proxies; nothing when the model has neither. */
+/** Metrics estimated from calibrated scores, each with its 95% interval, or why there is no estimate. */
+function estimatedItems(est, item) {
+  if (!est) return [];
+  if (est.status !== 'estimated') return [`<div class="metric" data-estimated="unavailable"><div class="label">Estimated performance</div><div class="metric-value muted">${esc(est.reason ?? 'unavailable')}</div></div>`];
+  const out = [];
+  for (const [k, v] of Object.entries(est.metrics ?? {})) {
+    if (v === null || v === undefined) continue;
+    const ci = est.interval?.[k];
+    const degraded = est.verdicts?.[k] && est.verdicts[k].severity !== 'NONE';
+    out.push(item(`Estimated ${METRIC_LABELS[k] ?? k}${degraded ? ' (below reference)' : ''}`, ci ? `${fmt(v)} (${fmt(ci[0])}–${fmt(ci[1])})` : fmt(v)));
+  }
+  return out;
+}
+
+/** Performance once labels join, estimated before they do, and label-free proxies; nothing when the model has none. */
 function performancePanel(p) {
   const latest = p?.latest;
   if (!latest) return '';
   const perf = latest.performance;
   const item = (label, value) => `<div class="metric"><div class="label">${esc(label)}</div><div class="metric-value">${esc(value)}</div></div>`;
-  const items = [];
+  const items = estimatedItems(latest.estimated, item);
   if (perf) {
     for (const [k, v] of Object.entries(perf.metrics ?? {})) if (v !== null && v !== undefined) items.push(item(METRIC_LABELS[k] ?? k, fmt(v)));
     items.push(item('Label coverage', pct(perf.coverage)));
@@ -313,7 +327,7 @@ function performancePanel(p) {
   }
   for (const [k, v] of Object.entries(latest.proxy ?? {})) if (v !== null && v !== undefined) items.push(item(METRIC_LABELS[k] ?? k, fmt(v)));
   if (!items.length) return '';
-  const labelled = perf ? `${fmt(perf.labelled)} of ${fmt(perf.predictions)} predictions labelled` : 'no labels yet';
+  const labelled = perf ? `${fmt(perf.labelled)} of ${fmt(perf.predictions)} predictions labelled` : latest.estimated?.status === 'estimated' ? 'no labels yet: estimated from scores' : 'no labels yet';
   return `<section class="panel" id="performance-panel"><div class="panel-head"><h2>Performance</h2><span class="muted">${esc(labelled)} · window ending ${esc(utc(latest.windowEnd, false))} UTC</span></div>
     <div class="panel-body metrics">${items.join('')}</div></section>`;
 }

@@ -83,6 +83,8 @@ const nullableNumber = { type: ['number', 'null'] } as const;
 const windowBounds = { windowStart: integer, windowEnd: integer } as const;
 const performanceAndProxy = {
   performance: { anyOf: [{ $ref: 'Performance#' }, { type: 'null' }] },
+  realized: { anyOf: [{ $ref: 'Performance#' }, { type: 'null' }], description: 'Performance measured from the labels joined so far (the same as performance)' },
+  estimated: { anyOf: [{ $ref: 'EstimatedPerformance#' }, { type: 'null' }], description: 'Performance estimated from calibrated scores, before any label' },
   proxy: { type: ['object', 'null'], additionalProperties: nullableNumber },
 } as const;
 
@@ -243,20 +245,31 @@ async function performanceView(deps: HttpDeps, modelId: string, q: HistoryQuery)
   ]);
   const newest = evaluations[0];
   if (!newest && !joined) notEvaluated(config.modelId, window.name);
+  const same = joined ? evaluations.find((e) => e.windowEnd === joined.windowEnd) : newest;
   const latest = joined
     ? {
         windowStart: joined.windowStart,
         windowEnd: joined.windowEnd,
         performance: joined.performance,
-        proxy: joined.proxy ?? (newest?.windowEnd === joined.windowEnd ? (newest.proxy ?? null) : null),
+        realized: joined.performance,
+        estimated: same?.estimatedPerformance ?? null,
+        proxy: joined.proxy ?? same?.proxy ?? null,
       }
-    : { windowStart: newest.windowStart, windowEnd: newest.windowEnd, performance: newest.performance ?? null, proxy: newest.proxy ?? null };
+    : { windowStart: newest.windowStart, windowEnd: newest.windowEnd, performance: newest.performance ?? null, realized: newest.performance ?? null, estimated: newest.estimatedPerformance ?? null, proxy: newest.proxy ?? null };
   return {
     modelId: config.modelId,
     window: window.name,
     latest,
     history: evaluations
-      .map((e) => ({ windowStart: e.windowStart, windowEnd: e.windowEnd, sampleSize: e.sampleSize, performance: e.performance ?? null, proxy: e.proxy ?? null }))
+      .map((e) => ({
+        windowStart: e.windowStart,
+        windowEnd: e.windowEnd,
+        sampleSize: e.sampleSize,
+        performance: e.performance ?? null,
+        realized: e.performance ?? null,
+        estimated: e.estimatedPerformance ?? null,
+        proxy: e.proxy ?? null,
+      }))
       .reverse(),
   };
 }

@@ -128,6 +128,15 @@ export function creditEvaluations(count = 10): Evaluation[] {
       },
       proxy: { positiveRate: 0.12 + (drifting ? 0.08 : 0), scoreMean: 0.2, scoreStd: 0.1 },
       performance: { labelled: 600, predictions: 1000, coverage: 0.6, metrics: { accuracy: drifting ? 0.81 : 0.9, auc: drifting ? 0.77 : 0.88 } },
+      estimatedPerformance: {
+        status: 'estimated',
+        n: 1000,
+        confusion: { tp: 100, fp: 40, fn: 50, tn: 810 },
+        metrics: { accuracy: drifting ? 0.83 : 0.91, precision: 0.71, recall: 0.67, f1: 0.69, rocAuc: drifting ? 0.78 : 0.87 },
+        standardError: { accuracy: 0.01, precision: 0.04, recall: 0.04, f1: 0.03, rocAuc: 0.02 },
+        interval: { accuracy: drifting ? [0.81, 0.85] : [0.89, 0.93], precision: null, recall: null, f1: null, rocAuc: null },
+        calibration: { labelled: 5000, calibrationError: 0.012 },
+      },
       alertable: true,
     });
   }

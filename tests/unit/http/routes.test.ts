@@ -227,10 +227,13 @@ describe('drift and history', () => {
     expect(r.json().latest).toMatchObject({ windowEnd: T0 + 10 * MINUTE, performance: { coverage: 0.6, metrics: { accuracy: 0.81 } } });
     expect(r.json().history).toHaveLength(5);
     expect(r.json().history[0].windowStart).toBeLessThan(r.json().history[4].windowStart);
+    // Estimated (from calibrated scores) beside realized (from labels), for the latest window and every window of the history.
+    expect(r.json().latest).toMatchObject({ realized: { metrics: { accuracy: 0.81 } }, estimated: { status: 'estimated', metrics: { accuracy: 0.83 }, interval: { accuracy: [0.81, 0.85] } } });
+    expect(r.json().history[0].estimated.metrics.accuracy).toBe(0.91);
     const joined = { windowStart: T0 + 9 * MINUTE, windowEnd: T0 + 10 * MINUTE, performance: { labelled: 950, predictions: 1000, coverage: 0.95, metrics: { accuracy: 0.8 } } };
     ({ app } = await seededApp({ performance: { latestPerformance: async () => joined } }));
     r = await app.inject({ url: '/api/v1/models/credit-risk/performance' });
-    expect(r.json().latest).toMatchObject({ performance: { coverage: 0.95 }, proxy: { positiveRate: expect.any(Number) } });
+    expect(r.json().latest).toMatchObject({ performance: { coverage: 0.95 }, realized: { coverage: 0.95 }, estimated: { metrics: { accuracy: 0.83 } }, proxy: { positiveRate: expect.any(Number) } });
     r = await app.inject({ url: '/api/v1/models/credit-risk/performance?window=1h' });
     expect(r.statusCode).toBe(200);
   });

@@ -1,0 +1,216 @@
+import { binIndex } from '../stats/bin-index.js';
+import { isotonicFit } from '../stats/isotonic.js';
+import { quantileEdges } from '../stats/quantile-edges.js';
+import { sortFloat64 } from '../stats/sort-float64.js';
+import { classKey } from '../performance/records.js';
+
+/**
+ * The score calibration of a binary classifier fitted on the reference's
+ * labelled rows, which estimated performance (docs/detector.md, "Estimated
+ * performance") turns window score histograms into expected confusion
+ * matrices with.
+ */
+export interface EstimationProfile {
+  readonly positiveClass: string;
+  /** A score at or above it predicts the positive class; it is one of {@link edges}. */
+  readonly decisionThreshold: number;
+  /** Interior edges of the score bins (equal-mass on the reference, plus the threshold); bin i covers [e(i-1), e(i)). */
+  readonly edges: readonly number[];
+  /** Calibrated probability of the positive class per bin (nondecreasing). */
+  readonly probability: readonly number[];
+  /** Labelled rows with a score the calibration was fitted on. */
+  readonly labelled: number;
+  /** Expected calibration error of a fit on half the rows, measured on the other half (10 equal-mass bins). */
+  readonly calibrationError: number;
+  /** False when the estimate should not be trusted; {@link reason} says why. */
+  readonly reliable: boolean;
+  readonly reason?: string;
+}
+
+/** Options of an {@link EstimationProfileBuilder}. */
+export interface EstimationOptions {
+  readonly positiveClass: string;
+  readonly decisionThreshold: number;
+  /** Equal-mass score bins. Default 100. */
+  readonly bins?: number;
+  /** Fewest labelled rows for a reliable calibration. Default 500. */
+  readonly minLabelled?: number;
+  /** Largest held-out calibration error of a reliable calibration. Default 0.05. */
+  readonly maxCalibrationError?: number;
+}
+
+interface Fit {
+  edges: number[];
+  probability: number[];
+}
+
+/**
+ * Collects (score, label) pairs of a reference's labelled rows and fits the
+ * calibration: equal-mass score bins, the positive share per bin made
+ * monotone by isotonic regression (pool adjacent violators, weighted by the
+ * bins' counts), then interpolated linearly between the pooled blocks'
+ * centres so the calibrated probability keeps rising where the scores do.
+ */
+export class EstimationProfileBuilder {
+  private scores: number[] = [];
+  private labels: number[] = [];
+
+  constructor(private readonly options: EstimationOptions) {}
+
+  /** Adds a labelled row; rows without a finite score or a label are left out. */
+  accept(score: unknown, label: unknown): void {
+    if (typeof score !== 'number' || !Number.isFinite(score)) return;
+    if (label === null || label === undefined || label === '') return;
+    if (typeof label !== 'number' && typeof label !== 'string' && typeof label !== 'boolean') return;
+    this.scores.push(score);
+    this.labels.push(classKey(label) === this.options.positiveClass ? 1 : 0);
+  }
+
+  /** The calibration, or undefined without labelled scored rows of both classes. */
+  build(): EstimationProfile | undefined {
+    const n = this.scores.length;
+    const positives = this.labels.reduce((a, b) => a + b, 0);
+    if (n === 0 || positives === 0 || positives === n) return undefined;
+    const all = this.fit([...Array(n).keys()]);
+    const calibrationError = this.heldOutError();
+    const minLabelled = this.options.minLabelled ?? 500;
+    const maxError = this.options.maxCalibrationError ?? 0.05;
+    const reason =
+      n < minLabelled
+        ? `the reference has ${n} labelled rows with a score; a calibration needs ${minLabelled}`
+        : calibrationError > maxError
+          ? `the calibration does not hold on held-out reference rows (calibration error ${calibrationError.toFixed(3)} > ${maxError})`
+          : undefined;
+    return Object.freeze({
+      positiveClass: this.options.positiveClass,
+      decisionThreshold: this.options.decisionThreshold,
+      edges: Object.freeze(all.edges),
+      probability: Object.freeze(all.probability),
+      labelled: n,
+      calibrationError,
+      reliable: reason === undefined,
+      ...(reason ? { reason } : {}),
+    });
+  }
+
+  private fit(rows: readonly number[]): Fit {
+    const sorted = sortFloat64(Float64Array.from(rows, (r) => this.scores[r]));
+    const edges = quantileEdges(sorted, this.options.bins ?? 100);
+    const t = this.options.decisionThreshold;
+    if (!edges.includes(t)) {
+      edges.push(t);
+      edges.sort((a, b) => a - b);
+    }
+    const bins = edges.length + 1;
+    const count = new Array<number>(bins).fill(0);
+    const pos = new Array<number>(bins).fill(0);
+    const sum = new Array<number>(bins).fill(0);
+    for (const r of rows) {
+      const b = binIndex(edges, this.scores[r]);
+      count[b]++;
+      pos[b] += this.labels[r];
+      sum[b] += this.scores[r];
+    }
+    const used = [...count.keys()].filter((b) => count[b] > 0);
+    const fitted = isotonicFit(
+      used.map((b) => pos[b] / count[b]),
+      used.map((b) => count[b]),
+    );
+    const centres = used.map((b) => sum[b] / count[b]);
+    return { edges, probability: smoothBlocks(count, sum, used, fitted, centres) };
+  }
+
+  /** Expected calibration error of a fit on the even rows, on the odd rows. */
+  private heldOutError(): number {
+    const even = [...Array(this.scores.length).keys()].filter((r) => r % 2 === 0);
+    const odd = [...Array(this.scores.length).keys()].filter((r) => r % 2 === 1);
+    if (odd.length < 10) return Infinity;
+    const fit = this.fit(even);
+    const predicted = odd.map((r) => fit.probability[binIndex(fit.edges, this.scores[r])]);
+    const order = [...odd.keys()].sort((a, b) => predicted[a] - predicted[b]);
+    let error = 0;
+    for (let k = 0; k < 10; k++) {
+      const slice = order.slice(Math.floor((k * order.length) / 10), Math.floor(((k + 1) * order.length) / 10));
+      if (slice.length === 0) continue;
+      let p = 0;
+      let y = 0;
+      for (const i of slice) {
+        p += predicted[i];
+        y += this.labels[odd[i]];
+      }
+      error += Math.abs(p - y) / odd.length;
+    }
+    return error;
+  }
+}
+
+/**
+ * Per-bin probability from the isotonic fit of the used bins: each pooled
+ * block's value sits at its weighted mean score, and every bin takes the
+ * linear interpolation at its own mean score (flat beyond the outer blocks).
+ * Empty bins take their nearest used neighbour's value.
+ */
+function smoothBlocks(count: number[], sum: number[], used: number[], fitted: number[], centres: number[]): number[] {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < used.length; ) {
+    let j = i;
+    let w = 0;
+    let s = 0;
+    while (j < used.length && fitted[j] === fitted[i]) {
+      w += count[used[j]];
+      s += sum[used[j]];
+      j++;
+    }
+    xs.push(s / w);
+    ys.push(fitted[i]);
+    i = j;
+  }
+  const at = (x: number): number => {
+    if (x <= xs[0]) return ys[0];
+    if (x >= xs[xs.length - 1]) return ys[ys.length - 1];
+    let k = 1;
+    while (xs[k] < x) k++;
+    return ys[k - 1] + ((ys[k] - ys[k - 1]) * (x - xs[k - 1])) / (xs[k] - xs[k - 1]);
+  };
+  const out = new Array<number>(count.length).fill(NaN);
+  used.forEach((b, i) => (out[b] = at(centres[i])));
+  for (let b = 0; b < out.length; b++) if (Number.isNaN(out[b])) out[b] = nearestUsed(out, b);
+  return out;
+}
+
+function nearestUsed(values: number[], b: number): number {
+  for (let d = 1; d < values.length; d++) {
+    if (b - d >= 0 && !Number.isNaN(values[b - d])) return values[b - d];
+    if (b + d < values.length && !Number.isNaN(values[b + d])) return values[b + d];
+  }
+  return 0;
+}
+
+/** Throws TypeError unless `e` has the shape of an {@link EstimationProfile} (a stored profile being read). */
+export function checkEstimationProfile(e: unknown): asserts e is EstimationProfile {
+  const p = e as Partial<EstimationProfile> | null;
+  const ok =
+    p !== null &&
+    typeof p === 'object' &&
+    typeof p.positiveClass === 'string' &&
+    typeof p.decisionThreshold === 'number' &&
+    Array.isArray(p.edges) &&
+    Array.isArray(p.probability) &&
+    p.probability.length === p.edges.length + 1 &&
+    p.probability.every((v) => typeof v === 'number' && v >= 0 && v <= 1) &&
+    typeof p.reliable === 'boolean';
+  if (!ok) throw new TypeError('reference profile: estimation is malformed');
+}
+
+/** A builder for a model that scores (not a regression), with its positive class and decision threshold. */
+export function estimationBuilderFor(model: { prediction: string; positiveClass: string; performance: { decisionThreshold: number } }): EstimationProfileBuilder | undefined {
+  if (model.prediction === 'regression') return undefined;
+  return new EstimationProfileBuilder({ positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold });
+}
+
+/** `profile` with the builder's calibration attached (the same profile when none could be fitted). */
+export function withEstimation<P extends object>(profile: P, builder: EstimationProfileBuilder | undefined): P {
+  const estimation = builder?.build();
+  return estimation ? Object.freeze({ ...profile, estimation }) : profile;
+}
