@@ -76,6 +76,10 @@ export interface LabelJoinStats {
   expired: number;
   /** Pending inferences dropped before their horizon because a bounded store was full (in-memory join). */
   evicted?: number;
+  /** When the first inference of the model was recorded (processing time, ms), or null. */
+  firstInferenceAt?: number | null;
+  /** When the last label of the model arrived (processing time, ms), or null. */
+  lastLabelAt?: number | null;
 }
 
 /** One pane of counters. */

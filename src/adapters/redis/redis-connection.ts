@@ -1,9 +1,12 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { DriftstreamError, UnavailableError } from '../../errors.js';
 import { redactUrl } from '../../config/config.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { HealthCheck } from '../../ports/health-check.js';
+
+/** A standalone (or Sentinel-managed) Redis, or a Redis Cluster: the adapters take either. */
+export type RedisClient = Redis | Cluster;
 
 export interface RedisConnectionOptions {
   logger?: Logger;
