@@ -50,7 +50,7 @@ async function portPairFree(port: number): Promise<boolean> {
 /** `count` ports whose cluster-bus ports (+10000) are free too, away from the usual Redis ports. */
 async function freePorts(count: number): Promise<number[]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const base = 20_000 + Math.floor(Math.random() * 25_000);
     const ports = Array.from({ length: count }, (_, i) => base + i);
     const ok = await Promise.all(ports.map(portPairFree));
     if (ok.every(Boolean)) return ports;
@@ -97,11 +97,21 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
 
 async function nodeSays(port: number, ...args: string[]): Promise<string> {
   const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  c.on('error', () => undefined);
   try {
     await c.connect();
     return String(await c.call(args[0], ...args.slice(1)));
   } finally {
     c.disconnect();
+  }
+}
+
+/** Fewer than 3 masters (redis-cli refuses to create them): slots split by hand, nodes introduced to each other. */
+async function assignSlots(ports: number[]): Promise<void> {
+  const per = Math.ceil(16_384 / ports.length);
+  for (let i = 0; i < ports.length; i++) {
+    await nodeSays(ports[i], 'CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(Math.min(16_383, (i + 1) * per - 1)));
+    if (i > 0) await nodeSays(ports[0], 'CLUSTER', 'MEET', '127.0.0.1', String(ports[i]));
   }
 }
 
@@ -143,8 +153,13 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
   };
   try {
     await waitFor('nodes listening', 10_000, async () => (await Promise.all(ports.map((p) => nodeSays(p, 'PING')))).every((r) => r === 'PONG'));
-    const args = ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'];
-    await run(REDIS_CLI, args, { timeout: 30_000 });
+    if (masters >= 3) {
+      const args = ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'];
+      await run(REDIS_CLI, args, { timeout: 30_000 });
+    } else {
+      await assignSlots(ports.slice(0, masters));
+      if (replicasPerMaster > 0) throw new Error('replicas need at least 3 masters here');
+    }
     await waitFor('cluster ok', 30_000, () => healthy(ports, masters, replicasPerMaster));
   } catch (err) {
     await stop();
@@ -201,6 +216,48 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
       }
       return total;
     },
+    stop,
+  };
+}
+
+export interface LocalRedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** The replica's port, when started with one. */
+  readonly replicaPort?: number;
+  info(section: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** One standalone redis-server (optionally with a replica) on free ports in a tmp dir, for benchmarks and tests. */
+export async function startRedisServer(options: { replica?: boolean } = {}): Promise<LocalRedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'driftstream-redis-'));
+  const [port, replicaPort] = await freePorts(2);
+  const conf = (p: string, extra: string[]) => {
+    const file = join(dir, `${p}.conf`);
+    writeFileSync(file, [`port ${p}`, 'bind 127.0.0.1', 'protected-mode no', 'appendonly no', 'save ""', `dir ${dir}`, `logfile ${join(dir, `${p}.log`)}`, ...extra].join('\n'));
+    return file;
+  };
+  const children = [spawn(REDIS_SERVER, [conf(String(port), [])], { stdio: 'ignore' })];
+  if (options.replica) children.push(spawn(REDIS_SERVER, [conf(String(replicaPort), [`replicaof 127.0.0.1 ${port}`])], { stdio: 'ignore' }));
+  for (const c of children) c.unref();
+  const stop = async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await sleep(100);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor('the server', 10_000, async () => (await nodeSays(port, 'PING')) === 'PONG');
+    if (options.replica) await waitFor('the replica in sync', 20_000, async () => (await nodeSays(replicaPort, 'INFO', 'replication')).includes('master_link_status:up'));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    replicaPort: options.replica ? replicaPort : undefined,
+    info: (section) => nodeSays(port, 'INFO', section),
     stop,
   };
 }
