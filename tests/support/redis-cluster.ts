@@ -67,6 +67,7 @@ function startNode(dir: string, port: number): ChildProcess {
       'bind 127.0.0.1',
       'protected-mode no',
       'cluster-enabled yes',
+      'cluster-announce-ip 127.0.0.1',
       `cluster-config-file nodes-${port}.conf`,
       'cluster-node-timeout 1000',
       // Failover in about two seconds, whatever the replica's replication lag.

@@ -111,46 +111,58 @@ local function predictionIncs(r)
   return t
 end
 
-local function labelIncs(r, l)
-  local t = { n = 1, dn = 1 }
+local DELAY_KEYS, HIST_KEYS = {}, { [0] = {}, [1] = {} }
+local function delayKey(b)
+  local k = DELAY_KEYS[b]
+  if not k then k = 'd:' .. fmt(b); DELAY_KEYS[b] = k end
+  return k
+end
+local function histKey(y, b)
+  local k = HIST_KEYS[y][b]
+  if not k then k = 'h' .. y .. ':' .. fmt(b); HIST_KEYS[y][b] = k end
+  return k
+end
+
+-- Adds the increments of a labelled pair to a pane's fields (labelIncrements in counters.ts).
+local function applyLabel(t, r, l)
+  add(t, 'n', 1)
+  add(t, 'dn', 1)
   local delay = l[3] - r[1]
   if delay < 0 then delay = 0 end
-  t['d:' .. fmt(delayBin(delay))] = 1
+  add(t, delayKey(delayBin(delay)), 1)
   if r[2] == 'r' then
     if r[6] ~= NULL and l[2] ~= NULL then
       local e = r[6] - l[2]
-      t.rn = 1; t.ra = math.abs(e); t.rq = e * e; t.re = e
+      add(t, 'rn', 1); add(t, 'ra', math.abs(e)); add(t, 'rq', e * e); add(t, 're', e)
     end
-    return t
+    return
   end
   local y = 0
   if l[1] == r[7] then y = 1 end
   local pb = r[3]
   if pb ~= NULL then
     if pb == 1 then
-      if y == 1 then t.tp = 1 else t.fp = 1 end
+      if y == 1 then add(t, 'tp', 1) else add(t, 'fp', 1) end
     else
-      if y == 1 then t.fn = 1 else t.tn = 1 end
+      if y == 1 then add(t, 'fn', 1) else add(t, 'tn', 1) end
     end
   end
   local s = r[4]
   if s ~= NULL then
     local d = s - y
-    t.bn = 1; t.bs = d * d
-    t['h' .. y .. ':' .. fmt(scoreBin(s))] = 1
+    add(t, 'bn', 1); add(t, 'bs', d * d)
+    add(t, histKey(y, scoreBin(s)), 1)
   end
   if r[2] == 'c' then
     add(t, 'ca:' .. l[1], 1)
     if r[5] ~= NULL then
       add(t, 'cp:' .. r[5], 1)
-      if r[5] == l[1] then t.ok = 1; add(t, 'ct:' .. l[1], 1) end
+      if r[5] == l[1] then add(t, 'ok', 1); add(t, 'ct:' .. l[1], 1) end
     end
   elseif pb ~= NULL and pb == y then
-    t.ok = 1
+    add(t, 'ok', 1)
   end
-  return t
 end
-
 
 -- Generations: their linear-hashing state, read once per call.
 local gens = {}
@@ -310,12 +322,26 @@ local function paneFields(size, start)
   return p.f
 end
 
+local paneCache = {}
+local function paneOf(size, start)
+  local bySize = paneCache[size]
+  if not bySize then bySize = {}; paneCache[size] = bySize end
+  local f = bySize[start]
+  if not f then f = paneFields(fmt(size), fmt(start)); bySize[start] = f end
+  return f
+end
+
 local function addTo(r, incs)
   local ts = r[1]
   for _, size in ipairs(r[8]) do
-    local f = paneFields(fmt(size), fmt(ts - (ts % size)))
+    local f = paneOf(size, ts - (ts % size))
     for field, d in pairs(incs) do add(f, field, d) end
   end
+end
+
+local function addLabel(r, l)
+  local ts = r[1]
+  for _, size in ipairs(r[8]) do applyLabel(paneOf(size, ts - (ts % size)), r, l) end
 end
 
 local function countJoin()
@@ -391,7 +417,7 @@ for i = 0, n - 1 do
     redis.call('HSET', key, fp, 'J')
     redis.call('ZREM', B .. 'w', waitMember(fp, g))
     local r = decodeInference(rec, GEN)
-    addTo(r, labelIncs(r, decodeLabel(old)))
+    addLabel(r, decodeLabel(old))
     countJoin()
   else
     dups = dups + 1
@@ -414,9 +440,9 @@ return flush()
 export const RECORD_LABELS = `${COMMON}
 local n = tonumber(ARGV[6])
 redis.call('HSET', B .. 's', 'll', NOW)
+stat('labels', n)
 for i = 0, n - 1 do
   local fp, lab = ARGV[7 + i * 2], ARGV[8 + i * 2]
-  stat('labels', 1)
   local old, g, key = lookup(fp)
   if not old then
     insert(fp, lab)
@@ -427,7 +453,7 @@ for i = 0, n - 1 do
   elseif string.byte(old, 1) < 64 then
     redis.call('HSET', key, fp, 'J')
     local r = decodeInference(old, g)
-    addTo(r, labelIncs(r, decodeLabel(lab)))
+    addLabel(r, decodeLabel(lab))
     countJoin()
   else
     -- A replay, or a second label: a label already waiting stays waiting.
