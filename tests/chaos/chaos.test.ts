@@ -208,7 +208,7 @@ function diff(expected: Map<number, number>, actual: Map<number, number>): strin
   return out;
 }
 
-describe(`chaos: ${PROCESSES} detectors, ${PARTITIONS} partitions, ${EVENTS.toLocaleString('en-US')} events, ${KILLS} kill -9`, () => {
+describe(`chaos: ${PROCESSES} detectors, ${PARTITIONS} partitions, ${EVENTS.toLocaleString('en-US')} events, ${KILLS} kill -9${REDIS_CLUSTER ? ', state in a Redis Cluster whose master is killed' : ''}`, () => {
   it(
     'counts every event exactly once per window, never repeats an alert record, and raises the expected alerts',
     async () => {
