@@ -12,6 +12,7 @@ import { toInferenceRecord, toLabelRecord, type InferenceRecord, type LabelRecor
 import { DEFAULT_WINDOWS } from '../src/core/model/model-config.js';
 import { paneSizesOf } from '../src/stream/label-records.js';
 import { startRedisCluster, startRedisServer } from '../tests/support/redis-cluster.js';
+import { drive } from './labels.js';
 
 const PENDING = Number(process.env.BENCH_PENDING ?? 1_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -36,21 +37,6 @@ function events(n: number, models: number, t: number): { infs: InferenceRecord[]
   return { infs, labs };
 }
 
-/** Sends `items` in batches, `inFlight` batches outstanding; returns seconds. */
-async function drive<T>(items: readonly T[], batch: number, inFlight: number, send: (b: T[]) => Promise<unknown>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const b = items.slice(next, next + batch);
-      next += batch;
-      await send(b);
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
 const spread = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return `${num(s[Math.floor(s.length / 2)])}/s (min ${num(s[0])}, max ${num(s[s.length - 1])}, ${s.length} runs)`;
@@ -71,12 +57,15 @@ async function memoryPhase(redis: Redis, info: (s: string) => Promise<string>): 
   const perKey = (used(await info('memory')) - before0) / baseN;
   await redis.flushall();
   const join = new RedisLabelJoin(redis, { keyPrefix: 'bench:', chunkSize: 500 });
-  const { infs } = events(PENDING, 10, t);
+  const { infs, labs } = events(PENDING, 10, t);
   const before = used(await info('memory'));
   await drive(infs, 5_000, 4, (b) => join.recordInferences(b));
   const after = used(await info('memory'));
+  await drive(labs, 5_000, 4, (b) => join.recordLabels(b));
+  const joined = used(await info('memory'));
   line('key per prediction (SET with TTL, JSON record): bytes per pending prediction', `${(perKey).toFixed(1)} B  (INFO delta over ${num(baseN)})`);
   line(`compact join: bytes per pending prediction (INFO delta over ${num(PENDING)}, 10 models)`, `${((after - before) / PENDING).toFixed(1)} B  (target <= 48; ratio ${((after - before) / PENDING / perKey).toFixed(2)} of key per prediction)`);
+  line('compact join: bytes per joined prediction (its marker until the bucket expires; counters included)', `${((joined - before) / PENDING).toFixed(1)} B`);
   const encodings = new Map<string, number>();
   for (const key of (await redis.keys('bench:{model-0}:b:*')).slice(0, 200)) {
     const e = String(await redis.object('ENCODING', key));

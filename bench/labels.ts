@@ -22,8 +22,8 @@ async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
   for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
 }
 
-/** Sends `items` in batches of `batch`, keeping `inFlight` batches outstanding. */
-async function drive<T>(items: T[], batch: number, inFlight: number, send: (b: T[]) => Promise<unknown>): Promise<number> {
+/** Sends `items` in batches of `batch`, keeping `inFlight` batches outstanding; returns seconds. */
+export async function drive<T>(items: T[], batch: number, inFlight: number, send: (b: T[]) => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   let next = 0;
   const worker = async () => {
