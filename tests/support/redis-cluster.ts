@@ -262,3 +262,37 @@ export async function startRedisServer(options: { replica?: boolean } = {}): Pro
     stop,
   };
 }
+
+export interface LocalRedisSentinel {
+  readonly server: LocalRedisServer;
+  /** The sentinel as host:port (DRIFTSTREAM_REDIS_NODES). */
+  readonly sentinel: string;
+  readonly masterName: string;
+  stop(): Promise<void>;
+}
+
+/** A master with one replica and one sentinel watching them (quorum 1), on free ports. */
+export async function startRedisSentinel(masterName = 'driftstream-test'): Promise<LocalRedisSentinel> {
+  const server = await startRedisServer({ replica: true });
+  const dir = mkdtempSync(join(tmpdir(), 'driftstream-sentinel-'));
+  const [port] = await freePorts(1);
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(
+    conf,
+    [`port ${port}`, 'bind 127.0.0.1', 'protected-mode no', `dir ${dir}`, `logfile ${join(dir, 'sentinel.log')}`, `sentinel monitor ${masterName} 127.0.0.1 ${server.port} 1`].join('\n'),
+  );
+  const child = spawn(REDIS_SERVER, [conf, '--sentinel'], { stdio: 'ignore' });
+  child.unref();
+  const stop = async () => {
+    child.kill('SIGKILL');
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor('the sentinel to know the replica', 20_000, async () => (await nodeSays(port, 'SENTINEL', 'REPLICAS', masterName)).includes(String(server.replicaPort)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { server, sentinel: `127.0.0.1:${port}`, masterName, stop };
+}
