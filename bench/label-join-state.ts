@@ -75,17 +75,29 @@ async function memoryPhase(redis: Redis, info: (s: string) => Promise<string>): 
   await redis.flushall();
 }
 
-async function joinRate(client: RedisClient, n: number, models: number, cpuOf?: () => Promise<number>): Promise<{ rate: number; perCpu: number }> {
+/** Redis CPU-seconds by server (one entry for a single Redis, one per master in a cluster). */
+type CpuProbe = () => Promise<Map<number, number>>;
+
+interface JoinFigures {
+  rate: number;
+  /** Labels per Redis CPU-second, all servers together. */
+  perCpu: number;
+  /** Labels per second the servers could take with a core each: the busiest one bounds it. */
+  capacity: number;
+}
+
+async function joinRate(client: RedisClient, n: number, models: number, probe: CpuProbe): Promise<JoinFigures> {
   const join = new RedisLabelJoin(client, { keyPrefix: `bench:${randomUUID().slice(0, 8)}:`, chunkSize: 500 });
   const { infs, labs } = events(n, models, Date.now() - 3_600_000);
   await drive(infs, 5_000, 4, (b) => join.recordInferences(b));
-  const c0 = cpuOf ? await cpuOf() : NaN;
+  const c0 = await probe();
   const seconds = await drive(labs, 5_000, 4, (b) => join.recordLabels(b));
-  const c1 = cpuOf ? await cpuOf() : NaN;
+  const c1 = await probe();
   let joined = 0;
   for (let m = 0; m < models; m++) joined += (await join.stats(`model-${m}`)).joined;
   if (joined !== n) throw new Error(`joined ${joined} of ${n}`);
-  return { rate: n / seconds, perCpu: n / (c1 - c0) };
+  const deltas = [...c1].map(([port, c]) => c - (c0.get(port) ?? c));
+  return { rate: n / seconds, perCpu: n / deltas.reduce((a, b) => a + b, 0), capacity: n / Math.max(...deltas) };
 }
 
 async function setRate(redis: Redis, n: number): Promise<number> {
@@ -109,7 +121,7 @@ async function single(): Promise<void> {
     const sets: number[] = [];
     for (let r = 0; r < REPEATS; r++) {
       sets.push(await setRate(redis, n));
-      const j = await joinRate(redis, n, 10, async () => cpu(await server.info('cpu')));
+      const j = await joinRate(redis, n, 10, async () => new Map([[server.port, cpu(await server.info('cpu'))]]));
       joins.push(j.rate);
       perCpu.push(j.perCpu);
       await redis.flushall();
@@ -129,10 +141,14 @@ async function clusterScaling(): Promise<void> {
   for (const masters of [1, 2, 3]) {
     const cluster = await startRedisCluster({ masters, replicasPerMaster: 0 });
     const client = createRedisConnection(cluster.url, { mode: 'cluster', nodes: cluster.seeds.slice(1) });
+    const probe: CpuProbe = async () => new Map([...(await cluster.masterInfo('cpu'))].map(([port, info]) => [port, cpu(info)]));
     try {
-      const rates: number[] = [];
-      for (let r = 0; r < REPEATS; r++) rates.push((await joinRate(client, n, 24)).rate);
-      line(`cluster of ${masters} master(s): labels joined per second (24 models)`, spread(rates));
+      const runs: JoinFigures[] = [];
+      for (let r = 0; r < REPEATS; r++) runs.push(await joinRate(client, n, 24, probe));
+      const label = `cluster of ${masters} master(s), 24 models`;
+      line(`${label}: labels joined per second (wall clock, shared machine)`, spread(runs.map((x) => x.rate)));
+      line(`${label}: labels per second with a core per master (busiest master's CPU)`, spread(runs.map((x) => x.capacity)));
+      line(`${label}: labels per Redis CPU-second, all masters`, spread(runs.map((x) => x.perCpu)));
     } finally {
       client.disconnect();
       await cluster.stop();

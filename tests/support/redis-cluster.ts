@@ -34,6 +34,8 @@ export interface LocalRedisCluster {
   restart(port: number): Promise<void>;
   /** Bytes Redis uses on every master (INFO used_memory), summed. */
   usedMemory(): Promise<number>;
+  /** INFO `section` of every live master, by port. */
+  masterInfo(section: string): Promise<Map<number, string>>;
   stop(): Promise<void>;
 }
 
@@ -205,6 +207,15 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
       const node = nodes.find((n) => n.port === port)!;
       node.process = startNode(dir, port);
       await waitFor('the node back', 10_000, async () => (await nodeSays(port, 'PING')) === 'PONG');
+    },
+    async masterInfo(section) {
+      const out = new Map<number, string>();
+      for (const n of nodes) {
+        if (n.process.killed) continue;
+        if (!(await nodeSays(n.port, 'ROLE')).startsWith('master')) continue;
+        out.set(n.port, await nodeSays(n.port, 'INFO', section));
+      }
+      return out;
     },
     async usedMemory() {
       let total = 0;
