@@ -34,9 +34,17 @@ export function eventFingerprint(eventId: string): Buffer {
   return b;
 }
 
+// Records of one model share their pane-lengths array, so the spec is built once per model, not per record.
+const specCache = new WeakMap<readonly number[], Map<string, string>>();
+
 /** What a model's records share, stored once per model (kind, positive class, pane lengths). */
 export function specJsonOf(r: InferenceRecord): string {
-  return JSON.stringify({ k: KIND_CODE[r.kind], p: r.positiveClass, z: r.paneSizes });
+  let byKind = specCache.get(r.paneSizes);
+  if (!byKind) specCache.set(r.paneSizes, (byKind = new Map()));
+  const k = `${r.kind}\u0000${r.positiveClass}`;
+  let json = byKind.get(k);
+  if (json === undefined) byKind.set(k, (json = JSON.stringify({ k: KIND_CODE[r.kind], p: r.positiveClass, z: r.paneSizes })));
+  return json;
 }
 
 function scoreCode(score: number | null): { code: number; bytes: number } {

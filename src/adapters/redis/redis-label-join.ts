@@ -191,15 +191,20 @@ export class RedisLabelJoin implements LabelJoin {
   }
 
   async takeDirtyPanes(max: number): Promise<PaneRef[]> {
+    const models = await this.models();
+    if (models.length === 0 || max <= 0) return [];
+    // A share of `max` from every model at once; what a model has beyond its share waits for the next round.
+    const share = Math.max(1, Math.ceil(max / models.length));
+    const taken = await redisCall('dirty panes', () => Promise.all(models.map((m) => this.redis.spop(`${this.base(m)}d`, share))));
     const out: PaneRef[] = [];
-    for (const modelId of await this.models()) {
-      if (out.length >= max) break;
-      const members = await redisCall('dirty panes', () => this.redis.spop(`${this.base(modelId)}d`, max - out.length));
+    taken.forEach((members, i) => {
       for (const m of members) {
         const a = m.indexOf(':');
-        if (a > 0) out.push({ modelId, paneMs: Number(m.slice(0, a)), paneStart: Number(m.slice(a + 1)) });
+        if (a > 0) out.push({ modelId: models[i], paneMs: Number(m.slice(0, a)), paneStart: Number(m.slice(a + 1)) });
       }
-    }
+    });
+    // At least one from each model can exceed `max` when there are more models than that: the rest go back.
+    if (out.length > max) await this.markDirty(out.splice(max));
     return out;
   }
 
