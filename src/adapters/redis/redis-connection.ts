@@ -113,10 +113,10 @@ export function createRedisConnection(url: string, topology: RedisTopology, opti
   if (topology.mode === 'cluster') {
     const u = new URL(url);
     const seeds = [{ host: u.hostname, port: Number(u.port || 6379) }, ...(topology.nodes ?? []).map(hostPort)];
-    const { retryStrategy, db, ...redisOptions } = base;
-    void db;
+    const { retryStrategy, ...redisOptions } = base;
     const clusterOptions: ClusterOptions = {
-      redisOptions,
+      // A cluster has database 0 only.
+      redisOptions: { ...redisOptions, db: undefined },
       enableOfflineQueue: true,
       scaleReads: 'master',
       clusterRetryStrategy: retryStrategy as ClusterOptions['clusterRetryStrategy'],
