@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCheckpointStore } from '../../src/adapters/redis/redis-checkpoint-store.js';
 import { RedisLabelJoin } from '../../src/adapters/redis/redis-label-join.js';
-import { createRedisConnection, type RedisClient } from '../../src/adapters/redis/redis-connection.js';
+import { createRedisClient, createRedisConnection, type RedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { ReplicaBarrier } from '../../src/adapters/redis/replica-barrier.js';
 import { startRedisSentinel, type LocalRedisSentinel } from '../support/redis-cluster.js';
 import { uniquePrefix } from '../support/redis.js';
@@ -41,5 +41,11 @@ describe('redis sentinel', () => {
     await c.set('probe', '1');
     expect(await new ReplicaBarrier(c).wait()).toBe(1);
     expect(await sentinel.server.info('keyspace')).toMatch(/db0:keys=/);
+  });
+
+  it('fails retriably when the node it waits on has become a replica (after a failover)', async () => {
+    const replica = createRedisClient(`redis://127.0.0.1:${sentinel.server.replicaPort}`);
+    clients.push(replica);
+    await expect(new ReplicaBarrier(replica, { replicas: 1 }).wait()).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
   });
 });

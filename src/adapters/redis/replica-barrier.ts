@@ -54,6 +54,23 @@ export class ReplicaBarrier {
   }
 
   /**
+   * WAIT on one master. A node that has become a replica since the slot map
+   * was read (a failover) refuses WAIT: the map is refreshed and the wait fails
+   * as retriable, to be tried again against the new masters.
+   */
+  private async waitOn(node: Redis, want: number): Promise<unknown> {
+    try {
+      return await node.call('WAIT', want, this.timeoutMs);
+    } catch (err) {
+      const message = (err as Error).message ?? '';
+      if (!/replica/i.test(message)) throw err;
+      this.known.delete(node);
+      if (this.client instanceof Cluster) this.client.refreshSlotsCache();
+      throw new UnavailableError('redis', `a master became a replica (failover): ${message}`, { cause: err });
+    }
+  }
+
+  /**
    * Resolves once the required replicas of every master hold this client's
    * writes so far; fails with a retriable {@link UnavailableError} otherwise.
    * Returns the fewest acknowledgements seen on a master that required any.
@@ -64,7 +81,7 @@ export class ReplicaBarrier {
         this.masters().map(async (node) => {
           const want = await this.required(node);
           if (want === 0) return Infinity;
-          const acked = Number(await node.call('WAIT', want, this.timeoutMs));
+          const acked = Number(await this.waitOn(node, want));
           if (acked < want) {
             this.known.delete(node);
             throw new UnavailableError('redis', `writes acknowledged by ${acked} of ${want} replicas within ${this.timeoutMs} ms`);
