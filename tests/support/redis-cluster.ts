@@ -137,6 +137,22 @@ async function healthy(ports: number[], masters: number, replicasPerMaster: numb
   return true;
 }
 
+/** The port of the live master serving the slot of `key`, as the nodes themselves say. */
+async function masterOfKey(nodes: ClusterNode[], key: string): Promise<number> {
+  const slot = Number(await nodeSays(nodes.find((n) => n.process.exitCode === null && !n.process.killed)!.port, 'CLUSTER', 'KEYSLOT', key));
+  for (const n of nodes) {
+    if (n.process.killed) continue;
+    const lines = (await nodeSays(n.port, 'CLUSTER', 'NODES')).trim().split('\n');
+    const myself = lines.find((l) => l.includes('myself'))!;
+    if (!myself.includes('master') || myself.includes('fail')) continue;
+    for (const range of myself.split(' ').slice(8)) {
+      const [a, b] = range.split('-').map(Number);
+      if (slot >= a && slot <= (b ?? a)) return n.port;
+    }
+  }
+  throw new Error(`no master serves slot ${slot}`);
+}
+
 /**
  * Starts `masters` masters with `replicasPerMaster` replicas each, creates the
  * cluster with redis-cli and waits until it serves every slot.
@@ -168,20 +184,7 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
     await stop();
     throw err;
   }
-  const masterOf = async (key: string): Promise<number> => {
-    const slot = Number(await nodeSays(nodes.find((n) => n.process.exitCode === null && !n.process.killed)!.port, 'CLUSTER', 'KEYSLOT', key));
-    for (const n of nodes) {
-      if (n.process.killed) continue;
-      const lines = (await nodeSays(n.port, 'CLUSTER', 'NODES')).trim().split('\n');
-      const myself = lines.find((l) => l.includes('myself'))!;
-      if (!myself.includes('master') || myself.includes('fail')) continue;
-      for (const range of myself.split(' ').slice(8)) {
-        const [a, b] = range.split('-').map(Number);
-        if (slot >= a && slot <= (b ?? a)) return n.port;
-      }
-    }
-    throw new Error(`no master serves slot ${slot}`);
-  };
+  const masterOf = (key: string) => masterOfKey(nodes, key);
   return {
     dir,
     nodes,
