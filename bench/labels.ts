@@ -22,8 +22,8 @@ async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
   for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
 }
 
-/** Sends `items` in batches of `batch`, keeping `inFlight` batches outstanding. */
-async function drive<T>(items: T[], batch: number, inFlight: number, send: (b: T[]) => Promise<unknown>): Promise<number> {
+/** Sends `items` in batches of `batch`, keeping `inFlight` batches outstanding; returns seconds. */
+export async function drive<T>(items: T[], batch: number, inFlight: number, send: (b: T[]) => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   let next = 0;
   const worker = async () => {
@@ -59,7 +59,6 @@ export async function benchLabels(n = 200_000): Promise<BenchLine[]> {
     const memBefore = usedMemory(await redis.info('memory'));
     const tInf = await drive(rest, 5000, 4, (b) => join.recordInferences(b));
     const memPending = usedMemory(await redis.info('memory'));
-    const sampleBytes = await join.pendingRecordBytes('bench-model', infs[n - 1].eventId);
     const tLab = await drive(labs.slice(2000), 5000, 4, (b) => join.recordLabels(b));
     const memJoined = usedMemory(await redis.info('memory'));
     const stats = await join.stats('bench-model');
@@ -76,14 +75,13 @@ export async function benchLabels(n = 200_000): Promise<BenchLine[]> {
     const join3 = new RedisLabelJoin(redis, { keyPrefix: prefix3 });
     await join3.recordInferences(infs.slice(0, 1000).map((r) => ({ ...r, timestamp: t })));
     await join3.recordLabels(labs.slice(0, 1000).map((l) => ({ ...l, timestamp: t + Math.floor(Math.random() * 86_400_000) })));
-    const paneKeys = await redis.keys(`${prefix3}c:*`);
+    const paneKeys = await redis.keys(`${prefix3}{bench-model}:c:*`);
     const paneBytes = paneKeys.length === 1 ? Number(await redis.memory('USAGE', paneKeys[0])) : NaN;
     return [
       { name: 'labels: inferences recorded per second (Redis, pipelined Lua batches)', value: m / tInf, unit: 'events/s' },
       { name: 'labels: label joins per second, label after inference (target >= 20,000)', value: m / tLab, unit: 'joins/s' },
       { name: 'labels: joins per second, inference after label', value: half / tRev, unit: 'joins/s' },
       { name: 'labels: Redis memory per pending prediction (INFO used_memory delta)', value: (memPending - memBefore) / m, unit: 'bytes', note: 'record + TTL + pane counters share; other clients may add noise' },
-      { name: 'labels: MEMORY USAGE of one pending inference record', value: sampleBytes ?? NaN, unit: 'bytes' },
       { name: 'labels: Redis memory per joined event (joined marker until the horizon)', value: (memJoined - memBefore) / m, unit: 'bytes' },
       { name: 'labels: Redis memory of one pane of counters with 1,000 labelled predictions', value: paneBytes, unit: 'bytes', note: 'kept until the horizon passes the pane' },
     ];

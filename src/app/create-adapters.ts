@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { redactUrl } from '../config/config.js';
@@ -21,7 +20,8 @@ import {
   MemoryResultRepository,
 } from '../adapters/memory/index.js';
 import { MemoryLabelJoin } from '../adapters/memory/memory-label-join.js';
-import { createRedisClient, redisHealthCheck } from '../adapters/redis/redis-connection.js';
+import { createRedisConnection, redisHealthCheck, type RedisClient } from '../adapters/redis/redis-connection.js';
+import { ReplicaBarrier } from '../adapters/redis/replica-barrier.js';
 import { RedisCheckpointStore } from '../adapters/redis/redis-checkpoint-store.js';
 import { RedisPaneCoordinator } from '../adapters/redis/redis-pane-coordinator.js';
 import { RedisAlertStateStore } from '../adapters/redis/redis-alert-state-store.js';
@@ -95,7 +95,7 @@ interface Opened {
 }
 
 /** Checkpoints, pane coordinator, alert state and label join: in Redis when DRIFTSTREAM_REDIS_URL is set. */
-function createStateAdapters(config: Config, logger: Logger, metrics: Metrics, opened: Opened): StateAdapters & { redis?: Redis } {
+function createStateAdapters(config: Config, logger: Logger, metrics: Metrics, opened: Opened): StateAdapters & { redis?: RedisClient } {
   const prefix = config.redisKeyPrefix;
   if (!config.redisUrl) {
     logger.warn('DRIFTSTREAM_REDIS_URL unset: state in memory, a restart loses open windows and label joins');
@@ -106,13 +106,15 @@ function createStateAdapters(config: Config, logger: Logger, metrics: Metrics, o
       labelJoin: new MemoryLabelJoin({ horizonMs: config.detector.labelHorizonMs }),
     };
   }
-  const client = createRedisClient(config.redisUrl, { logger, metrics, name: `driftstream:${config.groupId}` });
+  const client = createRedisConnection(config.redisUrl, config.redis, { logger, metrics, name: `driftstream:${config.groupId}` });
   opened.healthChecks.push(redisHealthCheck(client));
   opened.closers.push(() => client.quit().catch(() => client.disconnect()));
-  logger.info({ redis: redactUrl(config.redisUrl) }, 'state in redis');
+  logger.info({ redis: redactUrl(config.redisUrl), mode: config.redis.mode }, 'state in redis');
+  // Checkpoints and alert claims wait for a replica where there is one: a failover must not undo them.
+  const barrier = new ReplicaBarrier(client, { replicas: config.redis.checkpointReplicas, timeoutMs: config.redis.replicaTimeoutMs });
   return {
     redis: client,
-    checkpoints: new RedisCheckpointStore(client, { prefix }),
+    checkpoints: new RedisCheckpointStore(client, { prefix, barrier }),
     paneCoordinator: new RedisPaneCoordinator(client, {
       prefix,
       groupId: config.groupId,
@@ -120,7 +122,7 @@ function createStateAdapters(config: Config, logger: Logger, metrics: Metrics, o
       retentionMs: config.detector.paneRetentionMs,
       logger,
     }),
-    alertState: new RedisAlertStateStore(client, { prefix }),
+    alertState: new RedisAlertStateStore(client, { prefix, barrier }),
     labelJoin: new RedisLabelJoin(client, { keyPrefix: `${prefix}labels:`, horizonMs: config.detector.labelHorizonMs }),
   };
 }

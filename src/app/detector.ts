@@ -11,6 +11,7 @@ import { KafkaStreamRunner } from '../adapters/kafka/kafka-stream-runner.js';
 import { KafkaGroundTruthRunner } from '../adapters/kafka/kafka-ground-truth-runner.js';
 import { GroundTruthProcessor } from '../stream/ground-truth-processor.js';
 import { InferenceLabelRecorder, LabelJoinBudget } from '../stream/inference-label-recorder.js';
+import { LabelActivity } from '../stream/label-activity.js';
 import type { LabelJoin } from '../ports/label-join.js';
 import { PerformanceEvaluator, windowPerformanceOf } from '../stream/performance-evaluator.js';
 import { LabelJoinPerformanceReader } from '../stream/performance-reader.js';
@@ -161,6 +162,7 @@ function createWindowEvaluator(deps: ResolvedDetectorDeps, parts: Omit<DetectorP
 function createTopology(config: Config, deps: ResolvedDetectorDeps, options: DetectorOptions, parts: DetectorParts): Topology {
   const { metrics, logger, labelJoin } = deps;
   const labelBudget = new LabelJoinBudget(config.detector.labelJoinMaxPerModel, config.detector.labelHorizonMs);
+  const labelActivity = new LabelActivity(labelJoin, config.detector.labelHorizonMs, metrics, logger);
   const context: ProcessorContext = {
     groupId: config.groupId,
     catalog: parts.catalog,
@@ -175,7 +177,7 @@ function createTopology(config: Config, deps: ResolvedDetectorDeps, options: Det
     policy: options.policy ?? 'dlq',
     idleTimeoutMs: config.detector.idleTimeoutMs,
     now: deps.now,
-    inferenceSink: deps.inferenceSink ?? (() => new InferenceLabelRecorder(labelJoin, metrics, logger, undefined, labelBudget)),
+    inferenceSink: deps.inferenceSink ?? (() => new InferenceLabelRecorder(labelJoin, metrics, logger, undefined, labelBudget, labelActivity)),
     limits: {
       maxFutureSkewMs: config.detector.maxFutureSkewMs,
       maxStringBytes: config.detector.maxStringBytes,

@@ -24,6 +24,8 @@ export interface Config {
   readonly databaseUrl?: string;
   readonly databaseSchema?: string;
   readonly redisKeyPrefix: string;
+  /** How Redis is reached and how checkpoints are made durable (with `redisUrl`). */
+  readonly redis: RedisConfig;
   readonly groupId: string;
   readonly topics: {
     readonly inference: string;
@@ -312,7 +314,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: s('DRIFTSTREAM_REDIS_URL'),
     databaseUrl: s('DRIFTSTREAM_DATABASE_URL'),
     databaseSchema: s('DRIFTSTREAM_DATABASE_SCHEMA'),
-    redisKeyPrefix: s('DRIFTSTREAM_REDIS_KEY_PREFIX')!,
+    redisKeyPrefix: keyPrefixOf(r),
+    redis: redisConfigOf(r),
     groupId: s('DRIFTSTREAM_GROUP_ID')!,
     topics: {
       inference: s('DRIFTSTREAM_INFERENCE_TOPIC')!,
@@ -336,6 +339,42 @@ export function loadConfig(env: Env = process.env): Config {
     analyses: { concurrency: n('DRIFTSTREAM_ANALYSIS_CONCURRENCY'), chunkWindows: n('DRIFTSTREAM_ANALYSIS_CHUNK_WINDOWS') },
   };
   return deepFreeze(config);
+}
+
+/** The Redis topology and checkpoint durability settings. */
+export interface RedisConfig {
+  readonly mode: 'standalone' | 'cluster' | 'sentinel';
+  /** Cluster: extra seed nodes; sentinel: the sentinels (host:port). */
+  readonly nodes: readonly string[];
+  readonly sentinelMaster: string;
+  readonly sentinelPassword?: string;
+  /** Replicas that must acknowledge a checkpoint; undefined: 1 when the master has one. */
+  readonly checkpointReplicas?: number;
+  readonly replicaTimeoutMs: number;
+}
+
+function redisConfigOf({ s, n, l }: EnvReader): RedisConfig {
+  const mode = s('DRIFTSTREAM_REDIS_MODE') as RedisConfig['mode'];
+  const nodes = l('DRIFTSTREAM_REDIS_NODES') ?? [];
+  if (mode === 'sentinel' && nodes.length === 0) throw new ConfigError('DRIFTSTREAM_REDIS_NODES: expected the sentinels (host:port) when DRIFTSTREAM_REDIS_MODE is sentinel');
+  for (const node of nodes) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(node)) throw new ConfigError(`DRIFTSTREAM_REDIS_NODES: expected host:port entries, got ${JSON.stringify(node)}`);
+  }
+  return {
+    mode,
+    nodes,
+    sentinelMaster: s('DRIFTSTREAM_REDIS_SENTINEL_MASTER')!,
+    sentinelPassword: s('DRIFTSTREAM_REDIS_SENTINEL_PASSWORD'),
+    checkpointReplicas: n('DRIFTSTREAM_REDIS_CHECKPOINT_REPLICAS'),
+    replicaTimeoutMs: n('DRIFTSTREAM_REDIS_REPLICA_TIMEOUT'),
+  };
+}
+
+function keyPrefixOf({ s }: EnvReader): string {
+  const prefix = s('DRIFTSTREAM_REDIS_KEY_PREFIX')!;
+  // A brace in the prefix would become every key's hash tag: the whole state in one cluster slot.
+  if (/[{}]/.test(prefix)) throw new ConfigError(`DRIFTSTREAM_REDIS_KEY_PREFIX: expected no braces, got ${JSON.stringify(prefix)}`);
+  return prefix;
 }
 
 /** Replaces the credentials inside a URL so it can be logged. */

@@ -23,6 +23,7 @@ export interface Metrics extends StreamMetrics {
   readonly labelsJoined: Counter<'model'>;
   readonly labelsUnmatched: Counter<'reason'>;
   readonly labelJoinEvicted: Counter<'model'>;
+  readonly labelJoinRecording: Gauge<'model'>;
   readonly labelCoverage: Gauge<'model' | 'window'>;
   readonly performanceMetric: Gauge<'model' | 'window' | 'metric'>;
   readonly historyBuffered: Gauge;
@@ -101,6 +102,7 @@ function createMetricSet(registers: Registry[]): MetricSet {
     checkpointDuration: new Histogram({ name: 'driftstream_checkpoint_duration_seconds', help: 'Time to checkpoint partition state.', labelNames: ['outcome'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers }),
     labelsJoined: new Counter({ name: 'driftstream_labels_joined_total', help: 'Labels joined to their inference.', labelNames: ['model'], registers }),
     labelsUnmatched: new Counter({ name: 'driftstream_labels_unmatched_total', help: 'Labels without a live inference.', labelNames: ['reason'], registers }),
+    labelJoinRecording: new Gauge({ name: 'driftstream_label_join_recording', help: 'Whether inferences of a model are recorded for the label join: 0 once it got no label within the label horizon, 1 again when one arrives.', labelNames: ['model'], registers }),
     labelJoinEvicted: new Counter({ name: 'driftstream_label_join_evicted_total', help: 'Inferences the in-memory label join dropped before the label horizon because it was full.', labelNames: ['model'], registers }),
     labelCoverage: new Gauge({ name: 'driftstream_label_coverage', help: 'Labelled share of predictions in the latest window.', labelNames: ['model', 'window'], registers }),
     performanceMetric: new Gauge({ name: 'driftstream_performance', help: 'Latest model performance metric.', labelNames: ['model', 'window', 'metric'], registers }),

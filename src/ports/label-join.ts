@@ -14,7 +14,10 @@ import type { InferenceRecord, LabelRecord } from '../core/performance/records.j
  * - a label that comes before its inference waits (same horizon) and joins
  *   when the inference arrives;
  * - a label whose inference never arrives within the horizon is counted as
- *   expired by {@link LabelJoin.expireWaitingLabels}, never lost silently.
+ *   expired by {@link LabelJoin.expireWaitingLabels}, never lost silently;
+ * - an inference is kept at least the horizon, and may be kept up to 1.25
+ *   times it where entries expire in groups (the Redis join expires them by
+ *   bucket): a label that late may still join.
  *
  * Counters are kept per pane (model, pane length, pane start) of the
  * inference's event time; a window's counters are the sum of its panes.
@@ -76,6 +79,10 @@ export interface LabelJoinStats {
   expired: number;
   /** Pending inferences dropped before their horizon because a bounded store was full (in-memory join). */
   evicted?: number;
+  /** When the first inference of the model was recorded (processing time, ms), or null. */
+  firstInferenceAt?: number | null;
+  /** When the last label of the model arrived (processing time, ms), or null. */
+  lastLabelAt?: number | null;
 }
 
 /** One pane of counters. */

@@ -37,6 +37,7 @@ export interface StreamMetrics {
   readonly labelsJoined: CounterMetric<'model'>;
   readonly labelsUnmatched: CounterMetric<'reason'>;
   readonly labelJoinEvicted: CounterMetric<'model'>;
+  readonly labelJoinRecording: GaugeMetric<'model'>;
   readonly labelCoverage: GaugeMetric<'model' | 'window'>;
   readonly performanceMetric: GaugeMetric<'model' | 'window' | 'metric'>;
   readonly limitHits: CounterMetric<'limit'>;

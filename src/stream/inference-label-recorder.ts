@@ -6,6 +6,7 @@ import { UnavailableError, isRetriable } from '../errors.js';
 import type { StreamMetrics } from '../ports/metrics.js';
 import type { LabelJoin } from '../ports/label-join.js';
 import { paneSizesOf, performanceSpecOf } from './label-records.js';
+import type { LabelActivity } from './label-activity.js';
 
 /** The consumer hooks a flush needs while it waits for Redis. */
 export interface RecorderControl {
@@ -56,6 +57,7 @@ export class InferenceLabelRecorder {
     private readonly logger: Logger,
     private readonly retryDelayMs: { initial: number; max: number } = { initial: 200, max: 5000 },
     private readonly budget?: LabelJoinBudget,
+    private readonly activity?: LabelActivity,
   ) {}
 
   private warnedBudget = false;
@@ -84,8 +86,10 @@ export class InferenceLabelRecorder {
   /** Records what was added; resolves once the join has it. */
   async flush(control: RecorderControl): Promise<void> {
     if (this.pending.length === 0) return;
-    const records = this.pending;
+    let records = this.pending;
     this.pending = [];
+    records = await this.recordedOnly(records);
+    if (records.length === 0) return;
     let delay = this.retryDelayMs.initial;
     for (;;) {
       try {
@@ -101,6 +105,19 @@ export class InferenceLabelRecorder {
         await control.heartbeat();
       }
     }
+  }
+
+  // Models that get no labels keep nothing in the join (learned; see LabelActivity).
+  private async recordedOnly(records: InferenceRecord[]): Promise<InferenceRecord[]> {
+    const activity = this.activity;
+    if (!activity) return records;
+    const now = Date.now();
+    try {
+      await activity.refresh(now);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'could not read when models last got labels; keeping the previous decision');
+    }
+    return records.filter((r) => activity.isRecording(r.modelId, now));
   }
 
   private warnedEviction = false;

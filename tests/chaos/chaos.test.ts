@@ -6,6 +6,9 @@
 //
 // `npm test` runs the reduced variant (200,000 events, 5 kills); `npm run test:chaos` the full one
 // (2,000,000 events, 20 kills). CHAOS_EVENTS / CHAOS_KILLS / CHAOS_SEED override either.
+// With CHAOS_REDIS=cluster (chaos-redis-cluster.test.ts) the state lives in a local Redis Cluster of
+// 3 masters and 3 replicas, and halfway through the master holding the pane coordinator is SIGKILLed
+// too: its replica takes over, and the counts must stay exact all the same.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,12 +24,14 @@ import { removeRunState } from '../support/run-state.js';
 import { writeModelFiles } from '../support/stream-model.js';
 import { DetectorProcess } from './detector-process.js';
 import { detectorEnv } from '../support/detector-env.js';
+import { startRedisCluster, type LocalRedisCluster } from '../support/redis-cluster.js';
 
 const FULL = process.env.CHAOS_FULL === '1';
 const EVENTS = Number(process.env.CHAOS_EVENTS ?? (FULL ? 2_000_000 : 200_000));
 const KILLS = Number(process.env.CHAOS_KILLS ?? (FULL ? 20 : 5));
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 const WINDOWS = FULL ? 100 : 40;
+const REDIS_CLUSTER = process.env.CHAOS_REDIS === 'cluster';
 const PROCESSES = 3;
 const PARTITIONS = 6;
 const DRIFT_FROM = 15; // windows [15, 20) are drifted
@@ -41,7 +46,7 @@ const PRODUCE_MS = Math.max(KILLS * 12_500, FULL ? 240_000 : 60_000);
 const TEST_TIMEOUT_MS = PRODUCE_MS + (FULL ? 600_000 : 180_000);
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const runId = uniqueName('chaos');
+const runId = uniqueName(REDIS_CLUSTER ? 'chaos-cluster' : 'chaos');
 const artifacts = join(ROOT, 'test-artifacts', 'chaos', runId);
 const modelId = 'chaos-credit';
 const schema = uniqueSchema('chaos');
@@ -61,6 +66,7 @@ let collector: AlertCollector;
 let db: pg.Pool;
 let passed = false;
 const detectors: DetectorProcess[] = [];
+let redisCluster: LocalRedisCluster | undefined;
 
 /** Event time of event i: monotonic, denser in some minutes than others, so counts differ per window. */
 function eventTime(i: number): number {
@@ -103,8 +109,11 @@ beforeAll(async () => {
   collector = new AlertCollector(kafka, topics.alerts, new EventCodec({ registryUrl: REGISTRY_URL }));
   await collector.start();
 
+  if (REDIS_CLUSTER) redisCluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+  const clusterEnv = redisCluster ? { DRIFTSTREAM_REDIS_MODE: 'cluster', DRIFTSTREAM_REDIS_NODES: redisCluster.seeds.slice(1).join(',') } : {};
   const env: NodeJS.ProcessEnv = {
-    ...detectorEnv({ runId, topics, redisPrefix: prefix, databaseSchema: schema, modelsFile }),
+    ...detectorEnv({ runId, topics, redisPrefix: prefix, databaseSchema: schema, modelsFile }, { redisUrl: redisCluster?.url }),
+    ...clusterEnv,
     DRIFTSTREAM_AUTO_REGISTER: 'false',
     DRIFTSTREAM_KAFKA_SESSION_TIMEOUT: '6s',
     DRIFTSTREAM_IDLE_TIMEOUT: '25s',
@@ -126,6 +135,7 @@ afterAll(async () => {
   await collector?.stop().catch(() => undefined);
   await producer?.disconnect().catch(() => undefined);
   await db?.end().catch(() => undefined);
+  if (redisCluster && (passed || process.env.CHAOS_KEEP !== '1')) await redisCluster.stop();
   // A failed run keeps its schema, Redis keys and topics next to its logs (names in run.json).
   if (passed && process.env.CHAOS_KEEP !== '1') {
     await removeRunState(kafka, { schema, prefix, topics }).catch(() => undefined);
@@ -167,7 +177,17 @@ async function chaos(log: string[]): Promise<void> {
     await d.kill();
     await sleep(pause);
     d.start();
+    if (redisCluster && k === Math.floor(KILLS / 2)) await killRedisMaster(redisCluster, log);
   }
+}
+
+/** SIGKILLs the Redis master holding the consumer group's pane coordinator; its replica is promoted. */
+async function killRedisMaster(cluster: LocalRedisCluster, log: string[]): Promise<void> {
+  const key = `${prefix}{panes:${encodeURIComponent(`${runId}-group`)}}:pane`;
+  log.push(`${new Date().toISOString()} kill -9 the redis master of ${key} (port ${await cluster.masterOf(key)})`);
+  const port = await cluster.killMasterOf(key);
+  log.push(`${new Date().toISOString()} redis replica promoted (now port ${await cluster.masterOf(key)}); restarting ${port} as a replica`);
+  await cluster.restart(port);
 }
 
 async function windowCounts(): Promise<Map<number, number>> {
@@ -188,7 +208,7 @@ function diff(expected: Map<number, number>, actual: Map<number, number>): strin
   return out;
 }
 
-describe(`chaos: ${PROCESSES} detectors, ${PARTITIONS} partitions, ${EVENTS.toLocaleString('en-US')} events, ${KILLS} kill -9`, () => {
+describe(`chaos: ${PROCESSES} detectors, ${PARTITIONS} partitions, ${EVENTS.toLocaleString('en-US')} events, ${KILLS} kill -9${REDIS_CLUSTER ? ', state in a Redis Cluster whose master is killed' : ''}`, () => {
   it(
     'counts every event exactly once per window, never repeats an alert record, and raises the expected alerts',
     async () => {

@@ -103,7 +103,7 @@ describe('RedisPaneCoordinator leases', () => {
     const coordinator = new RedisPaneCoordinator(c, { prefix: p, groupId: 'g', retentionMs: 3_600_000, minRetentionMs: 60_000 });
     const partial = (paneStart: number, retainMs?: number) => ({ modelId: 'm', paneStart, paneEnd: paneStart + M, topic: 't', partition: 0, state: { paneStart }, retainMs });
     await coordinator.report({ topic: 't', partition: 0, partitionCount: 1, watermark: T + 10 * M, idle: false, partials: [partial(T, 0), partial(T + M, 600_000), partial(T + 2 * M)] });
-    const ttl = async (start: number) => c.pttl(`${p}panes:g:pane:m:${start}:${start + M}`);
+    const ttl = async (start: number) => c.pttl(`${p}{panes:g}:pane:m:${start}:${start + M}`);
     expect(await ttl(T)).toBeGreaterThan(55_000);
     expect(await ttl(T)).toBeLessThanOrEqual(60_000);
     expect(await ttl(T + M)).toBeGreaterThan(595_000);

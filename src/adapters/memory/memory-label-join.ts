@@ -116,7 +116,7 @@ interface ModelEntries {
 }
 
 function emptyStats(): LabelJoinStats {
-  return { inferences: 0, inferenceDuplicates: 0, labels: 0, joined: 0, labelDuplicates: 0, waited: 0, expired: 0, evicted: 0 };
+  return { inferences: 0, inferenceDuplicates: 0, labels: 0, joined: 0, labelDuplicates: 0, waited: 0, expired: 0, evicted: 0, firstInferenceAt: null, lastLabelAt: null };
 }
 
 function paneKey(p: PaneRef): string {
@@ -245,6 +245,7 @@ export class MemoryLabelJoin implements LabelJoin {
         m = this.of(modelId);
       }
       const s = m.stats;
+      s.firstInferenceAt ??= now;
       if (this.isJoined(m, id, now) || this.live(m.inferences, id, now)) {
         s.inferenceDuplicates++;
         out.duplicates++;
@@ -302,6 +303,7 @@ export class MemoryLabelJoin implements LabelJoin {
       const m = this.of(l.modelId);
       const s = m.stats;
       s.labels++;
+      s.lastLabelAt = now;
       if (this.isJoined(m, id, now)) {
         s.labelDuplicates++;
         out.duplicates++;

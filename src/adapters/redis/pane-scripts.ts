@@ -3,8 +3,9 @@
  * server, so "is this pane complete, and who evaluates it" has exactly one
  * answer however many detector processes report at the same moment.
  *
- * Keys are built inside the scripts from a base prefix (standalone Redis; a
- * cluster would need every key under one hash tag).
+ * Keys are built inside the scripts from a base prefix that holds the consumer
+ * group's hash tag (`P{panes:<group>}:`), so every key of a call shares one
+ * cluster slot; the base comes as KEYS[1] (routing the call) and as ARGV[1].
  *
  * Layout under `base`:
  *   pane:<id>     HASH  p:<topic>:<partition> -> partial, m/s/e -> model/start/end,

@@ -1,11 +1,13 @@
-import type { Redis } from 'ioredis';
 import { DriftstreamError } from '../../errors.js';
 import type { CheckpointStore, PartitionCheckpoint } from '../../ports/checkpoint-store.js';
-import { keyOf, redisCall } from './redis-connection.js';
+import { redisCall, taggedKey, type RedisClient } from './redis-connection.js';
+import type { ReplicaBarrier } from './replica-barrier.js';
 
 export interface RedisFeatureStateStoreOptions {
   /** Key prefix, e.g. `driftstream:`; tests use a unique one per run. */
   prefix?: string;
+  /** Waits for replicas after each checkpoint, so a failover cannot lose one whose offset is committed. */
+  barrier?: ReplicaBarrier;
 }
 
 /**
@@ -13,25 +15,31 @@ export interface RedisFeatureStateStoreOptions {
  * next offset) is one serialized blob written with a single SET, so a reader
  * sees either the previous checkpoint or the new one, never a mix: the state
  * and its offset always belong together, which is what makes replay after a
- * crash count every event exactly once.
+ * crash count every event exactly once. Each partition's key is its own hash
+ * tag, so a cluster spreads checkpoints over its masters. With a
+ * {@link ReplicaBarrier}, a save resolves only once replicas hold it (and
+ * every write this client made before it).
  */
 export class RedisCheckpointStore implements CheckpointStore {
   private readonly prefix: string;
+  private readonly barrier: ReplicaBarrier | undefined;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     options: RedisFeatureStateStoreOptions = {},
   ) {
     this.prefix = options.prefix ?? 'driftstream:';
+    this.barrier = options.barrier;
   }
 
   private key(groupId: string, topic: string, partition: number): string {
-    return keyOf(this.prefix, 'ckpt', groupId, topic, partition);
+    return taggedKey(this.prefix, ['ckpt', groupId, topic, partition]);
   }
 
   async saveCheckpoint(groupId: string, checkpoint: PartitionCheckpoint): Promise<void> {
     const blob = JSON.stringify(checkpoint);
     await redisCall('checkpoint save', () => this.client.set(this.key(groupId, checkpoint.topic, checkpoint.partition), blob));
+    await this.barrier?.wait();
   }
 
   async loadCheckpoint(groupId: string, topic: string, partition: number): Promise<PartitionCheckpoint | undefined> {

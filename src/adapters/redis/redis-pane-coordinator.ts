@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import { DriftstreamError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { CompletePane, PaneCoordinator, PaneProgress } from '../../ports/pane-coordinator.js';
-import { keyOf, redisCall } from './redis-connection.js';
+import { redisCall, taggedKey, type RedisClient } from './redis-connection.js';
 import { REPORT_SCRIPT, SETTLE_SCRIPT } from './pane-scripts.js';
 
 export interface RedisPaneCoordinatorOptions {
@@ -84,17 +83,19 @@ export class RedisPaneCoordinator implements PaneCoordinator {
   private readonly logger: Logger | undefined;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     options: RedisPaneCoordinatorOptions,
   ) {
-    this.base = keyOf(options.prefix ?? 'driftstream:', 'panes', options.groupId) + ':';
+    // One hash tag per consumer group: the frontier spans every partition and the pending set every model.
+    this.base = taggedKey(options.prefix ?? 'driftstream:', ['panes', options.groupId]) + ':';
     this.leaseMs = options.leaseMs ?? 0;
     this.retentionMs = options.retentionMs ?? 25 * 3_600_000;
     this.minRetentionMs = options.minRetentionMs ?? 10 * 60_000;
     this.now = options.now ?? Date.now;
     this.logger = options.logger?.isLevelEnabled('debug') ? options.logger : undefined;
-    client.defineCommand('driftstreamPaneReport', { numberOfKeys: 0, lua: REPORT_SCRIPT });
-    client.defineCommand('driftstreamPaneSettle', { numberOfKeys: 0, lua: SETTLE_SCRIPT });
+    // KEYS[1] is the base again: it routes the call to the group's slot in a cluster.
+    client.defineCommand('driftstreamPaneReport', { numberOfKeys: 1, lua: REPORT_SCRIPT });
+    client.defineCommand('driftstreamPaneSettle', { numberOfKeys: 1, lua: SETTLE_SCRIPT });
     this.commands = client as unknown as PaneCommands;
   }
 
@@ -103,6 +104,7 @@ export class RedisPaneCoordinator implements PaneCoordinator {
       throw new ValidationError(`partitionCount must be a positive integer, got ${progress.partitionCount}`);
     }
     const args: (string | number)[] = [
+      this.base,
       this.base,
       encodeURIComponent(progress.topic),
       progress.partition,
@@ -145,13 +147,13 @@ export class RedisPaneCoordinator implements PaneCoordinator {
    * with a lease) the panes are elected again when the lease runs out.
    */
   async settle(panes: readonly CompletePane[]): Promise<void> {
-    const args: string[] = [this.base];
+    const args: string[] = [this.base, this.base];
     for (const p of panes) {
       if (!p.claim) continue;
       const sep = p.claim.lastIndexOf('|');
       args.push(p.claim.slice(0, sep), p.claim.slice(sep + 1));
     }
-    if (args.length === 1) return;
+    if (args.length === 2) return;
     await redisCall('pane settle', () => this.commands.driftstreamPaneSettle(...args));
   }
 

@@ -54,6 +54,10 @@ describe('loadConfig', () => {
     ['DRIFTSTREAM_LOG_LEVEL', 'loud', /DRIFTSTREAM_LOG_LEVEL: expected one of fatal, error/],
     ['DRIFTSTREAM_REDIS_URL', 'not a url', /DRIFTSTREAM_REDIS_URL: expected a URL/],
     ['DRIFTSTREAM_AUTO_REGISTER', 'maybe', /DRIFTSTREAM_AUTO_REGISTER: expected true or false/],
+    ['DRIFTSTREAM_REDIS_KEY_PREFIX', 'ds{x}:', /DRIFTSTREAM_REDIS_KEY_PREFIX: expected no braces/],
+    ['DRIFTSTREAM_REDIS_MODE', 'shards', /DRIFTSTREAM_REDIS_MODE: expected one of standalone, cluster, sentinel/],
+    ['DRIFTSTREAM_REDIS_NODES', 'redis-a', /DRIFTSTREAM_REDIS_NODES: expected host:port entries, got "redis-a"/],
+    ['DRIFTSTREAM_REDIS_CHECKPOINT_REPLICAS', 'all', /DRIFTSTREAM_REDIS_CHECKPOINT_REPLICAS: expected a non-negative integer/],
   ])('names %s when its value is bad', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
@@ -66,6 +70,13 @@ describe('loadConfig', () => {
     } catch (err) {
       expect((err as Error).message).not.toContain('x7Qz');
     }
+  });
+
+  it('reads the Redis topology, and wants the sentinels in sentinel mode', () => {
+    expect(loadConfig({}).redis).toEqual({ mode: 'standalone', nodes: [], sentinelMaster: 'mymaster', sentinelPassword: undefined, checkpointReplicas: undefined, replicaTimeoutMs: 2_000 });
+    const c = loadConfig({ DRIFTSTREAM_REDIS_MODE: 'cluster', DRIFTSTREAM_REDIS_NODES: 'a:7000,b:7001', DRIFTSTREAM_REDIS_CHECKPOINT_REPLICAS: '0' });
+    expect(c.redis).toMatchObject({ mode: 'cluster', nodes: ['a:7000', 'b:7001'], checkpointReplicas: 0 });
+    expect(() => loadConfig({ DRIFTSTREAM_REDIS_MODE: 'sentinel' })).toThrow(/DRIFTSTREAM_REDIS_NODES: expected the sentinels/);
   });
 
   it('requires SASL credentials with a mechanism', () => {
