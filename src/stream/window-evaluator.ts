@@ -4,6 +4,7 @@ import { AlertTracker } from '../core/drift/alert-tracker.js';
 import { deriveConditions } from '../core/drift/alert-conditions.js';
 import { evaluateWindow, type DetailedEvaluation } from '../core/drift/evaluate-window.js';
 import { isPaneJson, type PaneJSON } from '../core/windows/pane.js';
+import { trimReferenceDigests } from '../core/profile/reference-profile.js';
 import { paneLengthOf } from '../core/windows/window-spec.js';
 import { ModelWindowCache } from '../core/windows/window-cache.js';
 import type { PaneLayout } from '../core/windows/pane-layout.js';
@@ -204,6 +205,7 @@ export class WindowEvaluator {
       await this.record(cp.modelId, outcome);
     }
     cache.markEvaluated(cp.paneStart);
+    trimReferenceDigests([...layout.numericProfiles, layout.score, layout.prediction]);
     this.settle(cp);
   }
 

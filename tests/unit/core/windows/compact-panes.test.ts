@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluateWindow } from '../../../../src/core/drift/evaluate-window.js';
+import { trimReferenceDigests } from '../../../../src/core/profile/reference-profile.js';
 import { Pane, type PaneJSON } from '../../../../src/core/windows/pane.js';
 import { PartitionWindows, type PartitionWindowsJSON } from '../../../../src/core/windows/partition-windows.js';
 import { GOLDEN_PARTIALS, goldenPane } from './golden/golden-panes.js';
@@ -71,6 +72,10 @@ describe('compact panes', () => {
     expect(contents(merged)).toEqual(contents(Pane.fromJSON(golden.merged, layout)));
     const evaluation = evaluateWindow({ model, pane: merged, windowName: '30s', windowStart: 0, windowEnd: 30_000, evaluatedAt: 1 });
     expect(asJson(evaluation)).toEqual(golden.evaluation);
+    // Between evaluations the reference digests drop their cached knots; the next evaluation is the same.
+    trimReferenceDigests([...layout.numericProfiles, layout.score, layout.prediction]);
+    const again = evaluateWindow({ model, pane: merged, windowName: '30s', windowStart: 0, windowEnd: 30_000, evaluatedAt: 1 });
+    expect(asJson(again)).toEqual(golden.evaluation);
   });
 
   it('merge version-1 partials with current ones into the same window', () => {
