@@ -14,6 +14,7 @@ import type { StreamMetrics } from '../ports/metrics.js';
 import type { PerformanceResult } from '../core/drift/types.js';
 import type { WindowConfig } from '../core/model/model-config.js';
 import type { DetectorState } from './detector-state.js';
+import { TaskSlots } from './task-slots.js';
 import type { ModelCatalog, ModelRuntime } from './model-catalog.js';
 import type { AlertSink } from '../ports/alert-sink.js';
 import type { AlertStateStore } from '../ports/alert-state-store.js';
@@ -34,11 +35,20 @@ export interface WindowEvaluatorDeps {
   durable?: () => Promise<void>;
   /** Backoff between attempts when a dependency is down. */
   retryDelayMs?: { initial: number; max: number };
+  /**
+   * Panes evaluated at once across models (default {@link DEFAULT_EVALUATION_SLOTS}). Each holds its
+   * merged windows and evaluations until published, so at 1,000 models a pane end evaluated all at
+   * once would hold a gigabyte.
+   */
+  evaluationSlots?: number;
   /** The window's performance so far (labels joined), attached to its evaluation; see src/stream/performance-evaluator.ts. */
   performanceOf?: (modelId: string, window: WindowConfig, windowStart: number) => Promise<PerformanceResult | undefined>;
 }
 
 const STATISTICS = ['psi', 'wassersteinNormed', 'jensenShannon', 'hellinger'] as const;
+
+/** Panes evaluated at once across models by default. */
+export const DEFAULT_EVALUATION_SLOTS = 16;
 const SEVERITY_LEVEL = { NONE: 0, WARNING: 1, CRITICAL: 2 } as const;
 
 /** What evaluating one pane's windows produced. */
@@ -66,12 +76,14 @@ export class WindowEvaluator {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly caches = new Map<string, Map<string, ModelWindowCache>>();
   private readonly now: () => number;
+  private readonly slots: TaskSlots;
   private stopped = false;
   /** Dependencies being waited out, with how many evaluations wait for each. */
   private readonly waiting = new Map<string, number>();
 
   constructor(private readonly deps: WindowEvaluatorDeps) {
     this.now = deps.now ?? Date.now;
+    this.slots = new TaskSlots(deps.evaluationSlots ?? DEFAULT_EVALUATION_SLOTS);
   }
 
   /** Evaluates complete panes; resolves when all of them are published. */
@@ -91,7 +103,7 @@ export class WindowEvaluator {
         for (const p of list) {
           // Claims won by an earlier attempt of this pane still entitle it to publish.
           const claimed = new Set<string>();
-          await this.withRetry(() => this.evaluatePane(p, claimed), `${modelId} pane ${p.paneStart}`);
+          await this.slots.run(() => this.withRetry(() => this.evaluatePane(p, claimed), `${modelId} pane ${p.paneStart}`));
         }
       });
       const tail = next.catch(() => {});
