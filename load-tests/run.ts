@@ -595,13 +595,15 @@ interface MemoryScenario {
   perMinute: number;
   minutes: number;
   timeoutMs: number;
+  /** Longest time without progress before the run is given up (1,000 models evaluate 1,000 windows at each pane end). */
+  stallMs: number;
   targetMb: number;
 }
 
 function memoryScenario(o: Options, name: MemoryScenario['name']): MemoryScenario {
   return name === 'memory'
-    ? { name, models: o.memoryModels, perMinute: o.memoryPerMinute, minutes: o.memoryMinutes, timeoutMs: o.memoryTimeoutMs, targetMb: TARGETS.rssMb }
-    : { name, models: o.largeModels, perMinute: o.largePerMinute, minutes: o.memoryMinutes, timeoutMs: o.largeTimeoutMs, targetMb: TARGETS.largeRssMb };
+    ? { name, models: o.memoryModels, perMinute: o.memoryPerMinute, minutes: o.memoryMinutes, timeoutMs: o.memoryTimeoutMs, stallMs: 45_000, targetMb: TARGETS.rssMb }
+    : { name, models: o.largeModels, perMinute: o.largePerMinute, minutes: o.memoryMinutes, timeoutMs: o.largeTimeoutMs, stallMs: 240_000, targetMb: TARGETS.largeRssMb };
 }
 
 interface MemoryResult {
@@ -642,7 +644,7 @@ async function memoryPhase(h: Harness, s: MemoryScenario): Promise<MemoryResult>
   await produce({ brokers: o.brokers, registryUrl: o.registry, topic, format: o.format, models, count: events, eventTimeStart: start, eventTimeRate: perSecond, partitions: o.partitions });
   log(`${name}: detector with the default windows (1m tumbling, 1h sliding by 5m), at most ${s.timeoutMs / 1000} s`);
   const run = await h.startDetector(name, topic, modelsFile);
-  const m = await h.measureConsumption(run, events, s.timeoutMs, 45_000);
+  const m = await h.measureConsumption(run, events, s.timeoutMs, s.stallMs);
   if (m.complete) {
     // Let the last evaluations finish, then read the settled RSS.
     await new Promise((r) => setTimeout(r, 3000));
@@ -665,7 +667,7 @@ async function memoryPhase(h: Harness, s: MemoryScenario): Promise<MemoryResult>
   let variant: MemoryResult['variant'];
   if (o.variant) {
     const v = await h.startDetector(`${name}-${o.variant}`, topic, modelsFile, {}, undefined, o.variant);
-    const vm = await h.measureConsumption(v, events, s.timeoutMs, 45_000);
+    const vm = await h.measureConsumption(v, events, s.timeoutMs, s.stallMs);
     if (vm.complete) await new Promise((r) => setTimeout(r, 3000));
     v.child.sample();
     const rssAtEndMb = round(v.child.lastRssMb, 1);

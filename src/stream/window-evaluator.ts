@@ -7,6 +7,7 @@ import { estimatedPerformanceConditions } from '../core/drift/estimated-performa
 import { segmentConditions } from '../core/drift/segment-conditions.js';
 import { evaluateWindow, type DetailedEvaluation } from '../core/drift/evaluate-window.js';
 import { isPaneJson, type PaneJSON } from '../core/windows/pane.js';
+import { trimReferenceDigests } from '../core/profile/reference-profile.js';
 import { paneLengthOf } from '../core/windows/window-spec.js';
 import { ModelWindowCache } from '../core/windows/window-cache.js';
 import type { PaneLayout } from '../core/windows/pane-layout.js';
@@ -16,6 +17,7 @@ import type { StreamMetrics } from '../ports/metrics.js';
 import type { PerformanceResult } from '../core/drift/types.js';
 import type { WindowConfig } from '../core/model/model-config.js';
 import type { DetectorState } from './detector-state.js';
+import { TaskSlots } from './task-slots.js';
 import type { ModelCatalog, ModelRuntime } from './model-catalog.js';
 import type { AlertSink } from '../ports/alert-sink.js';
 import type { AlertStateStore } from '../ports/alert-state-store.js';
@@ -38,11 +40,20 @@ export interface WindowEvaluatorDeps {
   durable?: () => Promise<void>;
   /** Backoff between attempts when a dependency is down. */
   retryDelayMs?: { initial: number; max: number };
+  /**
+   * Panes evaluated at once across models (default {@link DEFAULT_EVALUATION_SLOTS}). Each holds its
+   * merged windows and evaluations until published, so at 1,000 models a pane end evaluated all at
+   * once would hold a gigabyte.
+   */
+  evaluationSlots?: number;
   /** The window's performance so far (labels joined), attached to its evaluation; see src/stream/performance-evaluator.ts. */
   performanceOf?: (modelId: string, window: WindowConfig, windowStart: number) => Promise<PerformanceResult | undefined>;
 }
 
 const STATISTICS = ['psi', 'wassersteinNormed', 'jensenShannon', 'hellinger'] as const;
+
+/** Panes evaluated at once across models by default. */
+export const DEFAULT_EVALUATION_SLOTS = 16;
 const SEVERITY_LEVEL = { NONE: 0, WARNING: 1, CRITICAL: 2 } as const;
 
 /** What evaluating one pane's windows produced. */
@@ -77,6 +88,7 @@ export class WindowEvaluator {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly caches = new Map<string, Map<string, ModelWindowCache>>();
   private readonly now: () => number;
+  private readonly slots: TaskSlots;
   private stopped = false;
   /** Panes handed to {@link evaluate} and not yet done. */
   private queued = 0;
@@ -85,6 +97,7 @@ export class WindowEvaluator {
 
   constructor(private readonly deps: WindowEvaluatorDeps) {
     this.now = deps.now ?? Date.now;
+    this.slots = new TaskSlots(deps.evaluationSlots ?? DEFAULT_EVALUATION_SLOTS);
   }
 
   /** Evaluates complete panes; resolves when all of them are published. */
@@ -106,7 +119,7 @@ export class WindowEvaluator {
           // Claims won by an earlier attempt of this pane still entitle it to publish.
           const claimed = new Set<string>();
           try {
-            await this.withRetry(() => this.evaluatePane(p, claimed), `${modelId} pane ${p.paneStart}`);
+            await this.slots.run(() => this.withRetry(() => this.evaluatePane(p, claimed), `${modelId} pane ${p.paneStart}`));
           } finally {
             this.queued--;
           }
@@ -233,6 +246,7 @@ export class WindowEvaluator {
       await this.record(cp.modelId, outcome);
     }
     cache.markEvaluated(cp.paneStart);
+    trimReferenceDigests([...layout.numericProfiles, layout.score, layout.prediction]);
     this.settle(cp);
   }
 

@@ -30,7 +30,7 @@ export class MemoryPaneCoordinator implements PaneCoordinator {
   /**
    * @param retentionMs how long complete panes are remembered behind the newest one (event time).
    * @param payloadRetentionMs how long they keep their partials: in one process the evaluator keeps
-   *   its own merged windows, so older partials only cost memory (a 25-feature partial is ~90 KB).
+   *   its own merged windows, so older partials only cost memory (a 25-feature partial of 200 events is ~45 KB).
    *   A late partial of a pane past it is handed out alone (the evaluator merges it into its windows).
    */
   constructor(

@@ -259,9 +259,20 @@ export function referenceDigest(feature: NumericFeatureProfile): MergingDigest {
   let d = digestCache.get(feature);
   if (d === undefined) {
     d = MergingDigest.fromJSON(feature.digest);
+    // Held as long as the profile: whole weights in single precision (exact).
+    d.trim();
     digestCache.set(feature, d);
   }
   return d;
+}
+
+/**
+ * Drops what the cached digests of a reference's numeric columns keep beside
+ * their centroids (the CDF knots an evaluation left, about as large again),
+ * between evaluations: with many models, references are most of what stays.
+ */
+export function trimReferenceDigests(features: Iterable<FeatureProfile | undefined>): void {
+  for (const f of features) if (f?.type === 'numeric') digestCache.get(f)?.trim();
 }
 
 /** Bin counts of `values` on `edges` (helper for callers holding raw values). */

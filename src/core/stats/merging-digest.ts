@@ -316,9 +316,17 @@ export class MergingDigest {
 
   /** The {@link CompactDigestJSON} form; round-trips through {@link MergingDigest.fromJSON}. */
   toCompactJSON(): CompactDigestJSON {
-    const { m: _m, w: _w, ...rest } = this.toJSON();
+    this.flush();
     const means = this.means.subarray(0, this.size);
-    const out: CompactDigestJSON = { ...rest, m: float64ToBase64(means) ?? Array.from(means) };
+    const out: CompactDigestJSON = {
+      c: this.compression,
+      x: this.exactLimit,
+      e: this.exactMode,
+      n: this.merged,
+      min: this.merged === 0 ? 0 : this.lo,
+      max: this.merged === 0 ? 0 : this.hi,
+      m: float64ToBase64(means) ?? Array.from(means),
+    };
     if (this.weights !== null) out.w = Array.from(this.weights.subarray(0, this.size));
     return out;
   }

@@ -5,8 +5,10 @@ import type { PaneLayout } from './pane-layout.js';
  * A merged pane the window cache keeps: the object while it still changes,
  * packed as its serialized text (version-2 JSON, one byte a character) once
  * it is only read. Packed, a pane costs its data and none of the objects and
- * typed arrays around it: about a third less at hundreds of values per
- * feature, more than half at tens. Reading a packed pane restores a copy.
+ * typed arrays around it: 15-25% less at hundreds of values per feature,
+ * about two thirds less at tens. Reading a packed pane restores a copy
+ * (about 2 ms for a 25-feature block of 1,000 events, so a 1-hour window of
+ * 12 blocks costs some 20 ms more to merge than from objects).
  */
 export class KeptPane {
   private pane: Pane | undefined;
