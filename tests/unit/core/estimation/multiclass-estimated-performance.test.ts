@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../../../../src/core/model/model-config.js';
+import { modelConfigToJson, parseModelConfig } from '../../../../src/core/model/model-config.js';
 import { EstimationProfileBuilder, estimationBuilderFor, withEstimation } from '../../../../src/core/profile/estimation-profile.js';
 import { ReferenceProfileBuilder, parseProfile, serializeProfile } from '../../../../src/core/profile/reference-profile.js';
 import { ReferencePerformanceBuilder, samplePerformance } from '../../../../src/core/performance/reference-performance.js';
@@ -123,5 +123,7 @@ describe('estimated performance of a multi-class model (score = the predicted cl
     expect(() => parseModelConfig({ modelId: 'm', prediction: 'score', scoreOf: 'predictedClass', windows: [{ name: '1m', size: '1m' }] })).toThrow(/scoreOf: predictedClass needs prediction "class"/);
     expect(() => parseModelConfig({ modelId: 'm', prediction: 'class', scoreOf: 'label', windows: [{ name: '1m', size: '1m' }] })).toThrow(/scoreOf: expected/);
     expect(parseModelConfig({ modelId: 'm', prediction: 'class', windows: [{ name: '1m', size: '1m' }] }).scoreOf).toBeUndefined();
+    expect(modelConfigToJson(model).scoreOf).toBe('predictedClass');
+    expect(parseModelConfig(modelConfigToJson(model))).toEqual(model);
   });
 });
