@@ -103,8 +103,10 @@ export type EstimatedPerformance =
       status: 'estimated';
       /** Scored events the estimate is made from. */
       n: number;
-      /** Expected confusion matrix: sums of calibrated probabilities split by predicted class. */
-      confusion: { tp: number; fp: number; fn: number; tn: number };
+      /** Expected confusion matrix: sums of calibrated probabilities split by predicted class (binary models). */
+      confusion?: { tp: number; fp: number; fn: number; tn: number };
+      /** Multi-class models: events predicted per class, with the expected precision of those predictions and its standard error. */
+      perClass?: Record<string, { predicted: number; precision: number | null; standardError: number | null }>;
       metrics: Record<EstimatedMetric, number | null>;
       /** Standard error of the realized metric around the estimate at this n (binomial; Hanley-McNeil for ROC AUC). */
       standardError: Record<EstimatedMetric, number | null>;

@@ -11,6 +11,9 @@ import { parseSegmentsConfig, segmentsConfigToJson, type SegmentsConfig } from '
 /** How a model's output is summarized for prediction drift. */
 export type PredictionKind = 'score' | 'class' | 'regression';
 
+/** What a classifier's `score` is the probability of: the positive class, or (multi-class) the predicted class. */
+export type ScoreOf = 'positiveClass' | 'predictedClass';
+
 /** One event-time window of a model: tumbling when `slideMs === sizeMs`. */
 export interface WindowConfig {
   readonly name: string;
@@ -57,6 +60,8 @@ export interface ModelConfig {
   readonly features: Readonly<Record<string, FeatureType>>;
   readonly prediction: PredictionKind;
   readonly positiveClass: string;
+  /** Set when the score is the predicted class's probability (a multi-class `class` model); otherwise it is the positive class's. */
+  readonly scoreOf?: 'predictedClass';
   readonly windows: readonly WindowConfig[];
   readonly allowedLatenessMs: number;
   readonly minSamples: number;
@@ -141,6 +146,7 @@ const MODEL_KEYS = new Set([
   'features',
   'prediction',
   'positiveClass',
+  'scoreOf',
   'windows',
   'allowedLateness',
   'minSamples',
@@ -367,6 +373,9 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
   if (typeof positiveClass === 'string' && (positiveClass.length > 256 || hasControlCharacter(positiveClass))) {
     fail('positiveClass', 'expected at most 256 characters and no control character');
   }
+  const scoreOf = input.scoreOf ?? 'positiveClass';
+  if (scoreOf !== 'positiveClass' && scoreOf !== 'predictedClass') fail('scoreOf', `expected "positiveClass" or "predictedClass", got ${JSON.stringify(scoreOf)}`);
+  if (scoreOf === 'predictedClass' && prediction !== 'class') fail('scoreOf', 'predictedClass needs prediction "class"');
   const windows = parseWindows(input.windows);
   const allowedLatenessMs = input.allowedLateness === undefined ? defaults.allowedLatenessMs : duration('allowedLateness', input.allowedLateness);
   if (allowedLatenessMs > 86_400_000) fail('allowedLateness', 'must be at most 1d');
@@ -402,6 +411,7 @@ export function parseModelConfig(input: unknown, defaults: ModelDefaults = DEFAU
     features,
     prediction,
     positiveClass: String(positiveClass),
+    ...(scoreOf === 'predictedClass' ? { scoreOf } : {}),
     windows,
     allowedLatenessMs,
     minSamples,
@@ -436,6 +446,7 @@ export function modelConfigToJson(config: ModelConfig): Record<string, unknown> 
     features: { ...config.features },
     prediction: config.prediction,
     positiveClass: config.positiveClass,
+    ...(config.scoreOf ? { scoreOf: config.scoreOf } : {}),
     windows: config.windows.map((w) =>
       w.slideMs === w.sizeMs ? { name: w.name, size: formatDuration(w.sizeMs) } : { name: w.name, size: formatDuration(w.sizeMs), slide: formatDuration(w.slideMs) },
     ),

@@ -9,28 +9,41 @@ export interface EstimationSpec {
   readonly kind: PredictionKind;
 }
 
-/** Serialized {@link EstimationSummary}: counts per (score bin, predicted positive), bin-major. */
+/** Serialized {@link EstimationSummary}: counts per (score bin, predicted class column), bin-major. */
 export type EstimationSummaryJSON = number[];
 
 /**
- * Per-pane counts of scored events by calibration bin and predicted class
- * (a `score` model predicts positive at or above the decision threshold, a
- * `class` model says so in its prediction). Everything estimated
+ * Per-pane counts of scored events by calibration bin and predicted class.
+ * Binary: two columns, negative and positive (a `score` model predicts
+ * positive at or above the decision threshold, a `class` model says so in
+ * its prediction). Multi-class (the calibration has `classes`): one column
+ * per class, then one for every other prediction. Everything estimated
  * performance needs; summaries of panes and partitions add.
  */
 export class EstimationSummary {
   readonly counts: Float64Array;
+  /** Columns per bin. */
+  readonly columns: number;
+  private readonly columnOf: ReadonlyMap<string, number> | undefined;
 
   constructor(readonly spec: EstimationSpec) {
-    this.counts = new Float64Array(2 * (spec.profile.edges.length + 1));
+    const classes = spec.profile.classes;
+    this.columns = classes ? classes.length + 1 : 2;
+    this.columnOf = classes ? new Map(classes.map((c, i) => [c, i])) : undefined;
+    this.counts = new Float64Array(this.columns * (spec.profile.edges.length + 1));
   }
 
   /** Counts one event; events without a finite score are not counted. */
   accept(score: number | null, prediction: number | string | null): void {
     if (typeof score !== 'number' || !Number.isFinite(score)) return;
+    this.counts[this.columns * binIndex(this.spec.profile.edges, score) + this.column(score, prediction)]++;
+  }
+
+  private column(score: number, prediction: number | string | null): number {
     const { profile, kind } = this.spec;
+    if (this.columnOf !== undefined) return (prediction === null ? undefined : this.columnOf.get(classKey(prediction))) ?? this.columns - 1;
     const positive = kind === 'class' && prediction !== null ? classKey(prediction) === profile.positiveClass : score >= profile.decisionThreshold;
-    this.counts[2 * binIndex(profile.edges, score) + (positive ? 1 : 0)]++;
+    return positive ? 1 : 0;
   }
 
   merge(other: EstimationSummary): this {

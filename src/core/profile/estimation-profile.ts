@@ -3,6 +3,10 @@ import { isotonicFit } from '../stats/isotonic.js';
 import { quantileEdges } from '../stats/quantile-edges.js';
 import { sortFloat64 } from '../stats/sort-float64.js';
 import { classKey } from '../performance/records.js';
+import type { ScoreOf } from '../model/model-config.js';
+
+/** Most label classes a multi-class calibration splits window counts by; rarer ones pool. */
+const MAX_CLASSES = 100;
 
 /**
  * The score calibration of a binary classifier fitted on the reference's
@@ -22,6 +26,13 @@ export interface EstimationProfile {
   readonly labelled: number;
   /** Expected calibration error of a fit on half the rows, measured on the other half (10 equal-mass bins). */
   readonly calibrationError: number;
+  /**
+   * Present when the score is the predicted class's probability (a multi-class
+   * model, `scoreOf: predictedClass`): {@link probability} is then P(the
+   * prediction is right), and these are the reference's label classes (the
+   * 100 most frequent) window counts are split by.
+   */
+  readonly classes?: readonly string[];
   /** False when the estimate should not be trusted; {@link reason} says why. */
   readonly reliable: boolean;
   readonly reason?: string;
@@ -31,6 +42,8 @@ export interface EstimationProfile {
 export interface EstimationOptions {
   readonly positiveClass: string;
   readonly decisionThreshold: number;
+  /** What the score is the probability of: the positive class (default) or the predicted class. */
+  readonly scoreOf?: ScoreOf;
   /** Equal-mass score bins. Default 100. */
   readonly bins?: number;
   /** Fewest labelled rows for a reliable calibration. Default 500. */
@@ -54,16 +67,25 @@ interface Fit {
 export class EstimationProfileBuilder {
   private scores: number[] = [];
   private labels: number[] = [];
+  private readonly classCounts = new Map<string, number>();
 
   constructor(private readonly options: EstimationOptions) {}
 
-  /** Adds a labelled row; rows without a finite score or a label are left out. */
-  accept(score: unknown, label: unknown): void {
-    if (typeof score !== 'number' || !Number.isFinite(score)) return;
-    if (label === null || label === undefined || label === '') return;
-    if (typeof label !== 'number' && typeof label !== 'string' && typeof label !== 'boolean') return;
+  /**
+   * Adds a labelled row; rows without a finite score or a label are left out,
+   * and so are rows without a prediction when the score is the predicted class's.
+   */
+  accept(score: unknown, label: unknown, prediction?: unknown): void {
+    if (typeof score !== 'number' || !Number.isFinite(score) || !isClass(label)) return;
+    const key = classKey(label);
+    if (this.options.scoreOf === 'predictedClass') {
+      if (!isClass(prediction)) return;
+      this.classCounts.set(key, (this.classCounts.get(key) ?? 0) + 1);
+      this.labels.push(classKey(prediction) === key ? 1 : 0);
+    } else {
+      this.labels.push(key === this.options.positiveClass ? 1 : 0);
+    }
     this.scores.push(score);
-    this.labels.push(classKey(label) === this.options.positiveClass ? 1 : 0);
   }
 
   /** The calibration, or undefined without labelled scored rows of both classes. */
@@ -88,9 +110,17 @@ export class EstimationProfileBuilder {
       probability: Object.freeze(all.probability),
       labelled: n,
       calibrationError,
+      ...(this.options.scoreOf === 'predictedClass' ? { classes: Object.freeze(this.frequentClasses()) } : {}),
       reliable: reason === undefined,
       ...(reason ? { reason } : {}),
     });
+  }
+
+  private frequentClasses(): string[] {
+    return [...this.classCounts.entries()]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, MAX_CLASSES)
+      .map(([c]) => c);
   }
 
   private fit(rows: readonly number[]): Fit {
@@ -179,6 +209,10 @@ function smoothBlocks(count: number[], sum: number[], used: number[], fitted: nu
   return out;
 }
 
+function isClass(v: unknown): v is number | string | boolean {
+  return (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v !== '') || typeof v === 'boolean';
+}
+
 function nearestUsed(values: number[], b: number): number {
   for (let d = 1; d < values.length; d++) {
     if (b - d >= 0 && !Number.isNaN(values[b - d])) return values[b - d];
@@ -199,14 +233,15 @@ export function checkEstimationProfile(e: unknown): asserts e is EstimationProfi
     Array.isArray(p.probability) &&
     p.probability.length === p.edges.length + 1 &&
     p.probability.every((v) => typeof v === 'number' && v >= 0 && v <= 1) &&
+    (p.classes === undefined || (Array.isArray(p.classes) && p.classes.every((c) => typeof c === 'string'))) &&
     typeof p.reliable === 'boolean';
   if (!ok) throw new TypeError('reference profile: estimation is malformed');
 }
 
-/** A builder for a model that scores (not a regression), with its positive class and decision threshold. */
-export function estimationBuilderFor(model: { prediction: string; positiveClass: string; performance: { decisionThreshold: number } }): EstimationProfileBuilder | undefined {
+/** A builder for a model that scores (not a regression), with its positive class, decision threshold and what its score means. */
+export function estimationBuilderFor(model: { prediction: string; positiveClass: string; scoreOf?: ScoreOf; performance: { decisionThreshold: number } }): EstimationProfileBuilder | undefined {
   if (model.prediction === 'regression') return undefined;
-  return new EstimationProfileBuilder({ positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold });
+  return new EstimationProfileBuilder({ positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold, scoreOf: model.scoreOf });
 }
 
 /** `profile` with the builder's calibration attached (the same profile when none could be fitted). */

@@ -113,7 +113,8 @@ export class SampleProfileBuilder {
   private acceptEstimation(batch: ValueBatch, n: number): void {
     const label = batch.column(OUTCOME_COLUMNS.label);
     const score = batch.names.includes(OUTCOME_COLUMNS.score) ? batch.column(OUTCOME_COLUMNS.score) : [];
-    for (let i = 0; i < n; i++) this.options.estimation!.accept(numberOf(score[i]), label[i]);
+    const prediction = batch.names.includes(OUTCOME_COLUMNS.prediction) ? batch.column(OUTCOME_COLUMNS.prediction) : [];
+    for (let i = 0; i < n; i++) this.options.estimation!.accept(numberOf(score[i]), label[i], prediction[i]);
   }
 
   private acceptMultivariate(mv: MultivariateProfileBuilder, batch: ValueBatch, n: number): void {

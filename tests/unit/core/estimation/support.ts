@@ -25,3 +25,36 @@ export function scoredRows(seed: number, n: number, sd = 1, miscalibrated = fals
   }
   return out;
 }
+
+/** One event of a calibrated multi-class model whose score is the predicted class's probability. */
+export interface ClassRow {
+  x: number;
+  score: number;
+  label: string;
+  prediction: string;
+}
+
+/**
+ * Confidence ranges of the predicted classes: a prediction of `a` is right
+ * with probability U(0.6, 1) (mean 0.8), `b` U(0.4, 0.8) (mean 0.6), `c`
+ * U(0.3, 0.7) (mean 0.5). A wrong prediction's label is one of the two
+ * other classes at random.
+ */
+export const CLASS_CONFIDENCE: Readonly<Record<string, readonly [number, number]>> = { a: [0.6, 1], b: [0.4, 0.8], c: [0.3, 0.7] };
+
+/** Rows of that model with predicted classes a, b, c in the shares `mix`: the expected accuracy is sum(mix * class mean). */
+export function classRows(seed: number, n: number, mix: readonly [number, number, number]): ClassRow[] {
+  const u = mulberry32(seed);
+  const classes = ['a', 'b', 'c'];
+  const out: ClassRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = u();
+    const k = r < mix[0] ? 0 : r < mix[0] + mix[1] ? 1 : 2;
+    const [lo, hi] = CLASS_CONFIDENCE[classes[k]];
+    const score = lo + (hi - lo) * u();
+    const others = classes.filter((_, j) => j !== k);
+    const label = u() < score ? classes[k] : others[u() < 0.5 ? 0 : 1];
+    out.push({ x: k + u(), score, label, prediction: classes[k] });
+  }
+  return out;
+}
