@@ -17,6 +17,11 @@ export function base64ToFloat64(text: string): Float64Array {
   const bytes = Buffer.from(text, 'base64');
   if (bytes.byteLength % 8 !== 0) throw new TypeError('malformed base64 values: not a whole number of doubles');
   const out = new Float64Array(bytes.byteLength / 8);
+  // The text's byte order is the platform's: the bytes are the values.
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(8 * i, true);
   return out;

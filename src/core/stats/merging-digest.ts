@@ -301,6 +301,24 @@ export class MergingDigest {
 
   /** Compact JSON form; round-trips through {@link MergingDigest.fromJSON}. */
   toJSON(): DigestJSON {
+    return {
+      ...this.scalarsJSON(),
+      m: Array.from(this.means.subarray(0, this.size)),
+      w: this.weights === null ? new Array<number>(this.size).fill(1) : Array.from(this.weights.subarray(0, this.size)),
+    };
+  }
+
+  /** The {@link CompactDigestJSON} form; round-trips through {@link MergingDigest.fromJSON}. */
+  toCompactJSON(): CompactDigestJSON {
+    const rest = this.scalarsJSON();
+    const means = this.means.subarray(0, this.size);
+    const out: CompactDigestJSON = { ...rest, m: float64ToBase64(means) ?? Array.from(means) };
+    if (this.weights !== null) out.w = Array.from(this.weights.subarray(0, this.size));
+    return out;
+  }
+
+  /** Flushes, then the fields both serialized forms share (all but the centroids). */
+  private scalarsJSON(): Omit<DigestJSON, 'm' | 'w'> {
     this.flush();
     return {
       c: this.compression,
@@ -309,18 +327,7 @@ export class MergingDigest {
       n: this.merged,
       min: this.merged === 0 ? 0 : this.lo,
       max: this.merged === 0 ? 0 : this.hi,
-      m: Array.from(this.means.subarray(0, this.size)),
-      w: this.weights === null ? new Array<number>(this.size).fill(1) : Array.from(this.weights.subarray(0, this.size)),
     };
-  }
-
-  /** The {@link CompactDigestJSON} form; round-trips through {@link MergingDigest.fromJSON}. */
-  toCompactJSON(): CompactDigestJSON {
-    const { m: _m, w: _w, ...rest } = this.toJSON();
-    const means = this.means.subarray(0, this.size);
-    const out: CompactDigestJSON = { ...rest, m: float64ToBase64(means) ?? Array.from(means) };
-    if (this.weights !== null) out.w = Array.from(this.weights.subarray(0, this.size));
-    return out;
   }
 
   /** Restores a digest written by {@link toJSON} or {@link toCompactJSON}; throws TypeError on a malformed value. */
