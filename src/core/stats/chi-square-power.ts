@@ -1,8 +1,13 @@
 import { chiSquareSurvival } from './chi-square.js';
 
+/**
+ * Bisection for the root of an increasing `f` in [lo, hi], at most 200 halvings; it stops once the
+ * midpoint is an end (the two ends are adjacent doubles), from where further halvings change nothing.
+ */
 function bisect(f: (x: number) => number, lo: number, hi: number): number {
   for (let i = 0; i < 200; i++) {
     const mid = (lo + hi) / 2;
+    if (mid === lo || mid === hi) break;
     if (f(mid) > 0) hi = mid;
     else lo = mid;
   }
@@ -37,6 +42,24 @@ export function noncentralChiSquareSurvival(x: number, dof: number, lambda: numb
  * it.
  */
 export function noncentralityForPower(alpha: number, dof: number, power = 0.8): number {
+  const key = `${alpha} ${dof} ${power}`;
+  let lambda = solved.get(key);
+  if (lambda === undefined) {
+    if (solved.size >= SOLVED_LIMIT) solved.clear();
+    lambda = solveNoncentrality(alpha, dof, power);
+    solved.set(key, lambda);
+  }
+  return lambda;
+}
+
+/**
+ * Non-centralities already solved, by level, degrees of freedom and power: every evaluation asks
+ * again for the same few (one per Bonferroni level and bin count), and each costs two bisections.
+ */
+const solved = new Map<string, number>();
+const SOLVED_LIMIT = 4096;
+
+function solveNoncentrality(alpha: number, dof: number, power: number): number {
   const critical = chiSquareUpperQuantile(alpha, dof);
   if (!Number.isFinite(critical)) return NaN;
   let hi = critical + 10;

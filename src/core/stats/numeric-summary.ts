@@ -170,9 +170,17 @@ export class NumericSummary {
 
   /** Compact JSON form; round-trips through {@link NumericSummary.fromJSON}. */
   toJSON(): NumericSummaryJSON {
-    const empty = this.count === 0;
     return {
       e: Array.from(this.edges),
+      ...this.countsJSON(),
+      d: this.digest.toJSON(),
+    };
+  }
+
+  /** The fields both serialized forms share: counts and moments (no edges, no digest). */
+  private countsJSON(): Omit<NumericSummaryJSON, 'e' | 'd'> {
+    const empty = this.count === 0;
+    return {
       h: Array.from(this.counts),
       n: this.count,
       miss: this.missing,
@@ -180,14 +188,12 @@ export class NumericSummary {
       max: empty ? 0 : this.max,
       mean: this.mean,
       m2: this.m2,
-      d: this.digest.toJSON(),
     };
   }
 
   /** The {@link CompactNumericSummaryJSON} form; read back with {@link NumericSummary.fromCompactJSON} on the same edges. */
   toCompactJSON(): CompactNumericSummaryJSON {
-    const { e: _e, d: _d, ...rest } = this.toJSON();
-    return { ...rest, d: this.digest.toCompactJSON() };
+    return { ...this.countsJSON(), d: this.digest.toCompactJSON() };
   }
 
   /** Restores a summary written by {@link toCompactJSON} onto `edges` (kept, not copied). */
