@@ -35,6 +35,8 @@ export function detectorEnv(
     DRIFTSTREAM_DATABASE_URL: servers.databaseUrl ?? DATABASE_URL,
     DRIFTSTREAM_DATABASE_SCHEMA: run.databaseSchema,
     DRIFTSTREAM_MODELS_FILE: run.modelsFile,
+    // The runs replay event time from 2026-01-01: keep their windows' history whatever its age.
+    DRIFTSTREAM_HISTORY_RETENTION: '0',
   };
 }
 
