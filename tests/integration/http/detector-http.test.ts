@@ -103,7 +103,10 @@ describe('the HTTP service beside the running detector (real Kafka and registry)
     // Traffic in real time (event time = now), drifted from driftFrom on, until the test ends.
     produced = (async () => {
       // Start on a pane boundary: a first window cut short by the start would hold a thin sample.
-      await sleep(PANE_MS - (Date.now() % PANE_MS));
+      // A timer counts from the event loop's cached clock and can fire before Date.now() reaches
+      // the boundary, so wait until the clock itself has passed it.
+      const boundary = Math.ceil(Date.now() / PANE_MS) * PANE_MS;
+      while (Date.now() < boundary) await sleep(Math.max(1, boundary - Date.now()));
       let i = 0;
       while (producing) {
         const tick = Date.now();
