@@ -78,7 +78,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
 /** Removes every series of the demoted models; their counts go on under {@link OTHER_MODEL}. */
 async function removeModelSeries(metrics: MetricSet, models: ReadonlySet<string>): Promise<void> {
-  const withModel = [metrics.eventsConsumed, metrics.eventsLate, metrics.alerts, metrics.driftStatistic, metrics.driftSeverity, metrics.evaluations, metrics.labelsJoined, metrics.labelJoinEvicted, metrics.labelCoverage, metrics.performanceMetric] as (Counter<string> | Gauge<string>)[];
+  // Every counter and gauge with a `model` label (prom-client keeps the names it was given).
+  const withModel = Object.values(metrics).filter(
+    (m): m is Counter<string> | Gauge<string> => (m instanceof Counter || m instanceof Gauge) && ((m as { labelNames?: string[] }).labelNames ?? []).includes('model'),
+  );
   for (const metric of withModel) {
     const { values } = await metric.get();
     for (const v of values) if (models.has(String(v.labels.model))) metric.remove(v.labels as Record<string, string>);

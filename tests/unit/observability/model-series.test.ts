@@ -39,6 +39,7 @@ describe('per-model series go to the models with the most traffic', () => {
     const m = createMetrics({ defaultMetrics: false, maxModelSeries: 1, rerankMs: 1000, now: () => t });
     m.eventsConsumed.inc({ model: m.modelLabel('small', 5) }, 5);
     m.driftSeverity.set({ model: m.modelLabel('small'), feature: 'x', window: '5m' }, 1);
+    m.labelJoinRecording.set({ model: m.modelLabel('small') }, 1);
     m.eventsConsumed.inc({ model: m.modelLabel('large', 1000) }, 1000);
     let text = await m.registry.metrics();
     expect(text).toContain('driftstream_events_consumed_total{model="small"} 5');
