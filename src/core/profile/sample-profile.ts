@@ -1,6 +1,6 @@
 import { ReferencePerformanceBuilder, type ReferencePerformance } from '../performance/reference-performance.js';
 import type { PerformanceSpec } from '../performance/records.js';
-import { cellNumber, type CellValue } from './cell-number.js';
+import { cellNumber, numberOf, type CellValue } from './cell-number.js';
 import { ReferenceProfileBuilder, type ColumnType, type ProfileMeta, type ReferenceProfile } from './reference-profile.js';
 import { withMultivariate, type MultivariateProfileBuilder } from './multivariate-profile.js';
 import { withEstimation, type EstimationProfileBuilder } from './estimation-profile.js';
@@ -132,12 +132,6 @@ export class SampleProfileBuilder {
     const prediction = batch.names.includes(OUTCOME_COLUMNS.prediction) ? batch.column(OUTCOME_COLUMNS.prediction) : [];
     for (let i = 0; i < n; i++) this.performance!.accept({ label: label[i], score: score[i], prediction: prediction[i] });
   }
-}
-
-/** A number as a numeric column reads it (text cells that hold numbers), else null. */
-function numberOf(v: unknown): number | null {
-  if (typeof v === 'number') return v - v === 0 ? v : null;
-  return cellNumber(v as CellValue) ?? null;
 }
 
 /** Records as one {@link ValueBatch} (for samples held as rows, such as a model's first events). */
