@@ -85,12 +85,12 @@ async function realEvaluations(count: number, driftEvery: number): Promise<Evalu
   });
 }
 
-/** Bytes of the history tables of a schema (rows, indexes, TOAST), grouped by table family. */
+/** Bytes of the history tables of a schema (those of version 3 on, or of version 2), with indexes and TOAST, by table family. */
 async function schemaBytes(pool: pg.Pool, schema: string): Promise<Record<string, number>> {
   const { rows } = await pool.query<{ family: string; bytes: string }>(
     `SELECT regexp_replace(c.relname, '_p[0-9]+$', '') AS family, sum(pg_total_relation_size(c.oid)) AS bytes
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relkind = 'r' AND (c.relname LIKE 'evaluation%' OR c.relname LIKE 'history%')
+     WHERE n.nspname = $1 AND c.relkind = 'r' AND (c.relname LIKE 'evaluation%' OR c.relname LIKE 'history%' OR c.relname IN ('drift_results', 'performance_results'))
      GROUP BY 1`,
     [schema],
   );

@@ -10,18 +10,14 @@ import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { RedisLabelJoin } from '../src/adapters/redis/redis-label-join.js';
 import type { LabelJoin } from '../src/ports/label-join.js';
-import { toInferenceRecord, toLabelRecord, type InferenceRecord, type LabelRecord } from '../src/core/performance/records.js';
-import { DEFAULT_WINDOWS } from '../src/core/model/model-config.js';
-import { paneSizesOf } from '../src/stream/label-records.js';
+import type { InferenceRecord, LabelRecord } from '../src/core/performance/records.js';
 import { startRedisServer } from '../tests/support/redis-cluster.js';
-import { drive } from './labels.js';
+import { drive, joinEvents } from './labels.js';
 
 const LABELS = Number(process.env.BENCH_LABELS ?? 200_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const MODELS = Number(process.env.BENCH_MODELS ?? 10);
 const BATCH = Number(process.env.BENCH_BATCH ?? 5_000);
-const SPEC = { kind: 'score', positiveClass: '1', decisionThreshold: 0.5 } as const;
-const PANES = paneSizesOf(DEFAULT_WINDOWS);
 
 type JoinFactory = (redis: Redis, keyPrefix: string) => LabelJoin;
 interface Variant {
@@ -31,19 +27,6 @@ interface Variant {
 
 const num = (x: number) => Math.round(x).toLocaleString('en-US');
 const cpuOf = (info: string) => Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
-
-function events(n: number, t: number): { infs: InferenceRecord[]; labs: LabelRecord[] } {
-  const infs: InferenceRecord[] = [];
-  const labs: LabelRecord[] = [];
-  for (let i = 0; i < n; i++) {
-    const eventId = randomUUID();
-    const modelId = `model-${i % MODELS}`;
-    const score = Math.random();
-    infs.push(toInferenceRecord({ eventId, modelId, timestamp: t + Math.floor(i / 10), prediction: null, score }, SPEC, PANES));
-    labs.push(toLabelRecord({ eventId, modelId, timestamp: t + Math.floor(i / 10) + 30_000, label: Math.random() < score ? 1 : 0 }));
-  }
-  return { infs, labs };
-}
 
 interface Run {
   wall: number;
@@ -89,7 +72,7 @@ const clients = list.map(() => new Redis(server.url, { maxRetriesPerRequest: 1 }
 try {
   const runs = list.map(() => [] as Run[]);
   for (let r = 0; r < REPEATS; r++) {
-    const { infs, labs } = events(LABELS, Date.now() - 3_600_000);
+    const { infs, labs } = joinEvents(LABELS, MODELS, Date.now() - 3_600_000);
     // Alternate which variant goes first, so neither always meets the warmer (or busier) machine.
     const order = list.map((_, i) => i);
     if (r % 2 === 1) order.reverse();

@@ -15,24 +15,9 @@ ALTER INDEX alerts_pkey RENAME TO alerts_v6_pkey;
 ALTER INDEX alerts_detected RENAME TO alerts_v6_detected;
 ALTER INDEX alerts_model_detected RENAME TO alerts_v6_model_detected;
 
+-- The same columns, defaults and checks, and the incident's start.
 CREATE TABLE alerts (
-  alert_id       text NOT NULL,
-  status         text NOT NULL CHECK (status IN ('FIRING', 'RESOLVED')),
-  severity       text NOT NULL CHECK (severity IN ('WARNING', 'CRITICAL')),
-  model_id       text NOT NULL,
-  model_version  text,
-  kind           text NOT NULL,
-  feature        text,
-  statistic      text NOT NULL,
-  value          double precision NOT NULL,
-  threshold      double precision NOT NULL,
-  window_name    text NOT NULL,
-  window_start   timestamptz NOT NULL,
-  window_end     timestamptz NOT NULL,
-  sample_size    bigint NOT NULL,
-  reference_id   text NOT NULL,
-  detected_at    timestamptz NOT NULL,
-  details        jsonb NOT NULL DEFAULT '{}'::jsonb,
+  LIKE alerts_v6 INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
   incident_start timestamptz NOT NULL,
   PRIMARY KEY (alert_id, status, severity, incident_start)
 ) PARTITION BY RANGE (incident_start);
