@@ -144,7 +144,7 @@ function writerBackpressure(w: BufferedResultWriter): HistoryBackpressure {
 function historyMaintenance(pool: pg.Pool, config: Config, logger: Logger): HistoryMaintenance {
   const h = config.history;
   const maintenance = new HistoryMaintenance(pool, {
-    retention: { evaluation_rows: h.retentionMs, evaluation_rollups_hourly: h.hourlyRetentionMs, evaluation_rollups_daily: h.dailyRetentionMs },
+    retention: { evaluation_rows: h.retentionMs, evaluation_rollups_hourly: h.hourlyRetentionMs, evaluation_rollups_daily: h.dailyRetentionMs, alerts: h.alertRetentionMs },
     partitionsAhead: h.partitionsAhead,
     intervalMs: h.maintenanceIntervalMs,
     logger,

@@ -180,7 +180,14 @@ end
 
 local function expireAt(g) return (g + 1) * GEN_MS + HORIZON end
 local function hashOf(fp) return struct.unpack('>I4', fp) end
-local function bucketKey(g, b) return B .. 'b:' .. fmt(g) .. ':' .. fmt(b) end
+local bucketKeys = {}
+local function bucketKey(g, b)
+  local byGen = bucketKeys[g]
+  if not byGen then byGen = {}; bucketKeys[g] = byGen end
+  local k = byGen[b]
+  if not k then k = B .. 'b:' .. fmt(g) .. ':' .. fmt(b); byGen[b] = k end
+  return k
+end
 local function address(h, t)
   local n = 2 ^ t.l
   local b = h % n
@@ -351,6 +358,19 @@ end
 
 local function waitMember(fp, g) return fp .. fmt(g) end
 
+-- The events of a chunk argument: per event an 8-byte fingerprint, the entry's length (uint32 LE), the entry.
+local function chunkEvents(data, n)
+  local pos, i = 1, 0
+  return function()
+    if i == n then return nil end
+    i = i + 1
+    local len = struct.unpack('<I4', data, pos + 8)
+    local fp, entry = string.sub(data, pos, pos + 7), string.sub(data, pos + 12, pos + 11 + len)
+    pos = pos + 12 + len
+    return fp, entry
+  end
+end
+
 local function flush()
   saveGenerations()
   for _, key in ipairs(paneOrder) do
@@ -375,8 +395,8 @@ end
 
 /**
  * KEYS: B. ARGV: horizonMs, counterTtlMs, nowMs, generationMs, modelId, spec
- * (JSON `{k, p, z}`), count, then per inference its fingerprint and entry
- * (without the spec id); then the number of panes, and per pane paneMs,
+ * (JSON `{k, p, z}`), count, the chunk (per inference its fingerprint, entry
+ * length and entry without the spec id, in one argument); then the number of panes, and per pane paneMs,
  * paneStart, field count and that many field, delta pairs: the prediction
  * increments of the whole chunk. Stores each new inference (or joins the
  * label waiting for it); a duplicate's prediction increments are taken back
@@ -394,7 +414,7 @@ local function specId(json)
 end
 local sid = string.char(specId(ARGV[6]))
 local n = tonumber(ARGV[7])
-local a = 8 + n * 2
+local a = 9
 local groups = tonumber(ARGV[a]); a = a + 1
 for _ = 1, groups do
   local f = paneFields(ARGV[a], ARGV[a + 1])
@@ -404,8 +424,8 @@ for _ = 1, groups do
   end
 end
 redis.call('HSETNX', B .. 's', 'f', NOW)
-for i = 0, n - 1 do
-  local fp, rec = ARGV[8 + i * 2], sid .. ARGV[9 + i * 2]
+for fp, entry in chunkEvents(ARGV[8], n) do
+  local rec = sid .. entry
   local old, g, key = lookup(fp)
   if not old then
     insert(fp, rec)
@@ -433,7 +453,8 @@ return flush()
 
 /**
  * KEYS: B. ARGV: horizonMs, counterTtlMs, nowMs, generationMs, modelId, count,
- * then per label its fingerprint and entry (`L...`). Takes each label's
+ * then the chunk (per label its fingerprint, entry length and entry `L...`,
+ * in one argument). Takes each label's
  * inference entry and counts the pair (the entry becomes the joined marker),
  * or leaves the label waiting. Returns {stored, joined, duplicates}.
  */
@@ -441,8 +462,7 @@ export const RECORD_LABELS = `${COMMON}
 local n = tonumber(ARGV[6])
 redis.call('HSET', B .. 's', 'll', NOW)
 stat('labels', n)
-for i = 0, n - 1 do
-  local fp, lab = ARGV[7 + i * 2], ARGV[8 + i * 2]
+for fp, lab in chunkEvents(ARGV[7], n) do
   local old, g, key = lookup(fp)
   if not old then
     insert(fp, lab)
