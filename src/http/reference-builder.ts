@@ -13,6 +13,7 @@ import type { ColumnType } from '../core/profile/reference-profile.js';
 import { SampleProfileBuilder } from '../core/profile/sample-profile.js';
 import { multivariateBuilderFor } from '../core/profile/multivariate-profile.js';
 import { estimationBuilderFor } from '../core/profile/estimation-profile.js';
+import { performanceSpecOf } from '../core/performance/records.js';
 import { DriftstreamError, ValidationError } from '../errors.js';
 import { openRowSource, readColumns, type ColumnBatch, type RowSource, type SampleRecord } from '../io/sample-reader.js';
 import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder, UploadLimits } from '../ports/reference-builder.js';
@@ -195,7 +196,7 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
         columns,
         bins: model.bins,
         topK,
-        performance: { kind: model.prediction, positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold },
+        performance: performanceSpecOf(model),
         onText: (c, row, v) => invalid(`row ${row}: column ${c} is numeric but holds ${JSON.stringify(v).slice(0, 80)}`),
         multivariate: multivariateBuilderFor(featuresOnly(columns), { varianceShare: model.multivariate.varianceShare }),
         estimation: keys.has('label') ? estimationBuilderFor(model) : undefined,

@@ -166,6 +166,8 @@ export interface PerformanceResult {
   predictions: number;
   coverage: number;
   metrics: Record<string, number | null>;
+  /** Why a metric is null for this model whatever the labels, by metric name. */
+  unavailable?: Record<string, string>;
   labelDelayP50Ms?: number | null;
   labelDelayP95Ms?: number | null;
 }
