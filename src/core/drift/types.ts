@@ -146,18 +146,27 @@ export interface SegmentResult {
   features: Record<string, { severity: Severity; verdict: string | null; effect: number | null; pValue: number | null }>;
 }
 
-/** Where a numeric feature's change of mean comes from, across one attribute's segments (in reference standard deviations). */
+/**
+ * Where a feature's change comes from, across one attribute's segments: a
+ * numeric feature's change of mean (in reference standard deviations), or a
+ * categorical feature's total variation distance between the window's
+ * category shares and the reference's.
+ */
 export interface AttributionResult {
   attribute: string;
   feature: string;
-  /** Current mean minus reference mean, over the window. */
+  /** `mean` (numeric features) or `totalVariation` (categorical); absent in results stored before categorical attribution, meaning `mean`. */
+  measure?: 'mean' | 'totalVariation';
+  /** Current mean minus reference mean, over the window; or the total variation distance (0..1). */
   change: number;
   /** Part due to the segments' shares moving. */
   mix: number;
-  /** Part due to the segments' own means moving. */
+  /** Part due to the segments' own means (category shares) moving. */
   within: number;
   /** Largest contributions first (top 5). */
   segments: { value: string; mix: number; within: number; contribution: number }[];
+  /** Categorical: the categories whose share moved most (top 5), each share change split the same way. */
+  categories?: { category: string; change: number; mix: number; within: number }[];
 }
 
 /** Performance of a window once labels have joined (classification or regression). */
