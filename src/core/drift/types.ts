@@ -92,6 +92,12 @@ export interface MultivariateResult {
   floor: { warning: number; critical: number };
   /** Smallest relative rise detectable at 80% power at this n and level. */
   mde: number | null;
+  /**
+   * Upper end of the null range: the largest mean error a window of this n
+   * drawn from the reference's law reaches with probability `level` (a mean
+   * above it is significant). Absent in results stored before it was kept.
+   */
+  nullUpper?: number | null;
 }
 
 /** Metrics estimated without labels (confidence-based, as in CBPE). */
