@@ -318,7 +318,7 @@ function multivariatePanel(latest, history) {
 }
 
 const METRIC_LABELS = {
-  accuracy: 'Accuracy', precision: 'Precision', recall: 'Recall', f1: 'F1', rocAuc: 'ROC AUC', brier: 'Brier',
+  accuracy: 'Accuracy', precision: 'Precision', recall: 'Recall', f1: 'F1', rocAuc: 'ROC AUC', brier: 'Brier', confidenceAuc: 'Confidence AUC',
   mae: 'MAE', rmse: 'RMSE', positiveRate: 'Positive rate', scoreMean: 'Score mean', scoreStd: 'Score std', predictionEntropy: 'Prediction entropy',
 };
 
