@@ -137,6 +137,11 @@ describe('segments end to end (real Kafka, registry and PostgreSQL)', () => {
       expect(e.features.f0.drift).toBe(false);
       const f0 = e.segments!.attribution.find((a) => a.feature === 'f0')!;
       expect(f0.segments[0].value).toBe('big');
+      // c0 did not move: its total variation is sampling noise, split exactly into mix and within.
+      const c0 = e.segments!.attribution.find((a) => a.feature === 'c0')!;
+      expect(c0.measure).toBe('totalVariation');
+      expect(c0.change).toBeLessThan(0.03);
+      expect(c0.mix + c0.within).toBeCloseTo(c0.change, 12);
     }
   }, 120_000);
 });
