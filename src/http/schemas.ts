@@ -138,6 +138,7 @@ export const PerformanceSchema = {
     predictions: num,
     coverage: num,
     metrics: { type: 'object', additionalProperties: nullableNum },
+    unavailable: { type: 'object', additionalProperties: { type: 'string' }, description: 'Why a metric is null for this model whatever the labels, by metric name' },
     labelDelayP50Ms: nullableNum,
     labelDelayP95Ms: nullableNum,
   },

@@ -74,9 +74,10 @@ function resultsOf(e: Evaluation, layout: HistoryLayout): FeatureResult[] {
   return [...layout.features.map(([n]) => e.features[n]), ...layout.outputs.map(([n]) => e.prediction![n])];
 }
 
-/** True when the window drifted: dataset drift, or any feature, score or prediction above NONE. */
+/** True when the window drifted: dataset drift, multivariate drift, or any feature, score or prediction above NONE. */
 export function drifted(e: Evaluation): boolean {
-  return e.datasetDrift.drift || [...Object.values(e.features), ...Object.values(e.prediction ?? {})].some((f) => f.severity !== 'NONE');
+  if (e.datasetDrift.drift || (e.multivariate !== undefined && e.multivariate.severity !== 'NONE')) return true;
+  return [...Object.values(e.features), ...Object.values(e.prediction ?? {})].some((f) => f.severity !== 'NONE');
 }
 
 function nonEmptyCategories(e: Evaluation): Record<string, string[]> | null {

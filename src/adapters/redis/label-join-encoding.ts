@@ -44,13 +44,16 @@ export function eventFingerprint(eventId: string): Buffer {
 // Records of one model share their pane-lengths array, so the spec is built once per model, not per record.
 const specCache = new WeakMap<readonly number[], Map<string, string>>();
 
-/** What a model's records share, stored once per model (kind, positive class, pane lengths). */
+/** What a model's records share, stored once per model (kind, positive class, pane lengths, and `o: "c"` when the score is the predicted class's confidence). */
 export function specJsonOf(r: InferenceRecord): string {
   let byKind = specCache.get(r.paneSizes);
   if (!byKind) specCache.set(r.paneSizes, (byKind = new Map()));
-  const k = `${r.kind}\u0000${r.positiveClass}`;
+  const k = `${r.kind}\u0000${r.scoreOf ?? ''}\u0000${r.positiveClass}`;
   let json = byKind.get(k);
-  if (json === undefined) byKind.set(k, (json = JSON.stringify({ k: KIND_CODE[r.kind], p: r.positiveClass, z: r.paneSizes })));
+  if (json === undefined) {
+    json = JSON.stringify({ k: KIND_CODE[r.kind], p: r.positiveClass, z: r.paneSizes, ...(r.scoreOf === 'predictedClass' ? { o: 'c' } : {}) });
+    byKind.set(k, json);
+  }
   return json;
 }
 

@@ -41,7 +41,8 @@
  *   a waiting label: `L`, double event time, byte (1: numeric value follows),
  *     double value, then the label class;
  *   `J` once joined: a replay of either side then counts as a duplicate.
- * The spec (kind, positive class, pane lengths) is per model, kept once in
+ * The spec (kind, positive class, pane lengths, `o` = `c` when the score is
+ * the predicted class's confidence) is per model, kept once in
  * the meta hash and referred to by its id.
  *
  * The increments mirror predictionIncrements / labelIncrements in
@@ -147,11 +148,16 @@ local function applyLabel(t, r, l)
       if y == 1 then add(t, 'fn', 1) else add(t, 'tn', 1) end
     end
   end
+  -- The score's outcome: the positive class, or (a confidence of the predicted class) whether the prediction was right.
+  local o = y
+  if r[9] == 'c' then
+    if r[5] == NULL then o = nil elseif r[5] == l[1] then o = 1 else o = 0 end
+  end
   local s = r[4]
-  if s ~= NULL then
-    local d = s - y
+  if s ~= NULL and o ~= nil then
+    local d = s - o
     add(t, 'bn', 1); add(t, 'bs', d * d)
-    add(t, histKey(y, scoreBin(s)), 1)
+    add(t, histKey(o, scoreBin(s)), 1)
   end
   if r[2] == 'c' then
     add(t, 'ca:' .. l[1], 1)
@@ -280,7 +286,7 @@ end
 
 local function u8(v, pos) return string.byte(v, pos), pos + 1 end
 
--- An inference entry as the increments read it: {ts, kind, predictedPositive, score, class, value, positiveClass, panes}.
+-- An inference entry as the increments read it: {ts, kind, predictedPositive, score, class, value, positiveClass, panes, scoreOf}.
 local function decodeInference(v, g)
   local spec = specOf(string.byte(v, 1))
   local flags = string.byte(v, 2)
@@ -305,7 +311,7 @@ local function decodeInference(v, g)
   local pp = bit.band(flags, 3)
   local positive = NULL
   if pp > 0 then positive = pp - 1 end
-  return { ts, spec.k, positive, score, class, value, spec.p, spec.z }
+  return { ts, spec.k, positive, score, class, value, spec.p, spec.z, spec.o }
 end
 
 -- A waiting label entry (starting with L): {class, value, ts}.
