@@ -54,7 +54,7 @@ export const CONFIG_SPEC: readonly VarSpec[] = [
   { name: 'DRIFTSTREAM_JWT_AUDIENCE', kind: 'string', description: 'Required `aud` of JWTs, when set.' },
   { name: 'DRIFTSTREAM_AUTH_READS', kind: 'bool', default: 'false', description: 'Require credentials (reader role) for reads too.' },
   { name: 'DRIFTSTREAM_CORS_ORIGINS', kind: 'list', description: 'Origins allowed by CORS; unset disables CORS headers.' },
-  { name: 'DRIFTSTREAM_RATE_LIMIT_WRITES', kind: 'int', default: '60', min: 1, description: 'Write requests per minute per client.' },
+  { name: 'DRIFTSTREAM_RATE_LIMIT_WRITES', kind: 'int', default: '60', min: 1, description: 'Write requests per minute per client; counted in Redis across every replica when DRIFTSTREAM_REDIS_URL is set, per process otherwise.' },
   { name: 'DRIFTSTREAM_BODY_LIMIT_BYTES', kind: 'int', default: '1048576', min: 1024, description: 'Largest JSON request body.' },
   { name: 'DRIFTSTREAM_REFERENCE_UPLOAD_LIMIT_BYTES', kind: 'int', default: '104857600', min: 1024, description: 'Largest reference sample upload.' },
   { name: 'DRIFTSTREAM_REFERENCE_MAX_COLUMNS', kind: 'int', default: '2000', min: 1, description: 'Most columns a reference sample may have (checked on its first rows while it streams in; more answer 413 `TOO_MANY_COLUMNS`). Features per model are capped apart, at 1000.' },

@@ -104,7 +104,7 @@ export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
   registerRequestHooks(app, deps.metrics);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await registerCors(app, deps.config);
-  const writeLimit = await registerWriteLimit(app, deps.config);
+  const writeLimit = await registerWriteLimit(app, deps);
   await registerApiDocs(app);
   await registerRoutes(app, routeContext(deps, writeLimit));
   await registerDashboard(app);
@@ -219,10 +219,14 @@ async function registerCors(app: FastifyInstance, config: HttpDeps['config']): P
 /**
  * The write limiter every write route runs: one counter per client across them all. The route guards
  * run first, so the client is the authenticated principal (API key or JWT subject), else the address.
+ * With a {@link HttpDeps.rateLimitStore} the counters live in Redis and every replica shares them;
+ * while that Redis does not answer, writes are let through rather than refused (the connection logs the outage).
  */
-async function registerWriteLimit(app: FastifyInstance, config: HttpDeps['config']): Promise<RouteContext['writeLimit']> {
+async function registerWriteLimit(app: FastifyInstance, deps: HttpDeps): Promise<RouteContext['writeLimit']> {
+  const { config, rateLimitStore: store } = deps;
   await app.register(rateLimit, {
     global: false,
+    ...(store ? { redis: store.redis, nameSpace: `${store.keyPrefix}ratelimit:`, skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) =>
       new HttpError('RATE_LIMITED', `rate limit of ${context.max} write requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
