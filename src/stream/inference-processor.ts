@@ -13,7 +13,7 @@ import { type DeadLetter, type DeadLetterSink, type SourceMessage } from '../por
 import type { WindowEvaluator } from './window-evaluator.js';
 import { stringChecksFor, validateInference } from './validate-inference.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
-import { EventDeduplicator } from './event-deduplicator.js';
+import { EventDeduplicator, type DedupStateJSON } from './event-deduplicator.js';
 import { describeUndecodableBatch, undecodableBatchOf, UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
 import type { BatchControl, InferenceSink } from '../ports/inference-sink.js';
 import type { Decoded, ValueDecoder } from '../ports/value-decoder.js';
@@ -56,6 +56,8 @@ export interface ProcessorContext {
 export interface ProcessorStateJSON {
   v: 1;
   windows: PartitionWindowsJSON;
+  /** The de-duplication filter, when de-duplication is on (absent in checkpoints of older versions). */
+  dedup?: DedupStateJSON;
 }
 
 interface ModelBatch {
@@ -145,6 +147,7 @@ export class InferenceProcessor {
       this.ctx.logger.warn({ topic: this.topic, partition: this.partition }, 'checkpoint state has an unknown format; starting with empty windows');
       return;
     }
+    this.restoreDedup(state.dedup);
     for (const m of Object.values(state.windows.models)) {
       for (const p of m.open) await this.ctx.catalog.ensureReference(p.m, p.r);
     }
@@ -163,6 +166,12 @@ export class InferenceProcessor {
     if (dropped.length > 0) {
       this.ctx.logger.warn({ topic: this.topic, partition: this.partition, panes: dropped.length }, 'dropped restored panes of unknown models or references');
     }
+  }
+
+  private restoreDedup(json: DedupStateJSON | undefined): void {
+    if (!this.dedup || this.dedup.restore(json)) return;
+    const why = json === undefined ? 'the checkpoint holds no filter' : 'the checkpoint holds a filter of another format or size';
+    this.ctx.logger.warn({ topic: this.topic, partition: this.partition }, `de-duplication starts empty: ${why}`);
   }
 
   /** Processes a batch of records in offset order; records before {@link nextOffset} are skipped (replays). */
@@ -415,7 +424,7 @@ export class InferenceProcessor {
       partition: this.partition,
       nextOffset: String(this.next),
       watermark: Number.isFinite(this.windows.clock) ? this.windows.clock : 0,
-      state: { v: 1, windows: this.windows.toJSON() } satisfies ProcessorStateJSON,
+      state: { v: 1, windows: this.windows.toJSON(), ...(this.dedup ? { dedup: this.dedup.toJSON() } : {}) } satisfies ProcessorStateJSON,
       savedAt: this.ctx.now(),
     };
     try {
