@@ -1,7 +1,7 @@
 import { binnedLocationTest, binnedScaleTest } from '../stats/binned-rank-tests.js';
 import { categoryShareTest, poolCategories, pooledChiSquare } from '../stats/category-tests.js';
 import { totalVariationAboveNoise, wassersteinAboveNoise } from '../stats/effect-size.js';
-import { ks as ksTest, ksPValue } from '../stats/ks.js';
+import { ks as ksTest, ksJudged, ksPValue } from '../stats/ks.js';
 import type { MergingDigest } from '../stats/merging-digest.js';
 import type { NumericSummary } from '../stats/numeric-summary.js';
 import { normalUpperQuantile } from '../stats/normal.js';
@@ -156,10 +156,11 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
   const tests: DriftTest[] = [
     { name: 'location', statistic: loc.z, pValue: nanToOne(loc.pValue) },
     { name: 'scale', statistic: scale.z, pValue: nanToOne(scale.pValue) },
-    // The digests' CDF error bound is taken off D first, so a sketch that smears a point mass (a
-    // compressed digest of a zero-inflated feature) cannot manufacture evidence.
+    // The digests' CDF error bounds are taken off D first, so a sketch that smears a point mass
+    // cannot manufacture evidence; a point mass at a digest's end (a zero-inflated feature's zeros)
+    // is read as one (ksJudged), so the zeros moving still counts.
     { name: 'chiSquare', statistic: bins.statistic, pValue: bins.pValue },
-    { name: 'ks', statistic: ks.statistic, pValue: nanToOne(ksPValue(Math.max(0, ks.statistic - ks.errorBound), m, n)) },
+    { name: 'ks', statistic: ks.statistic, pValue: nanToOne(ksPValue(ksJudged(refDigest, current.digest, ks), m, n)) },
   ];
   const cal = numericCalibration(reference, (q) => refDigest.quantile(q));
   const effect = wassersteinAboveNoise(refDigest, current.digest, cal.spread);
