@@ -254,14 +254,7 @@ export class MergingDigest {
    * interpolation can misplace at most about one centroid's mass).
    */
   rankErrorBound(): number {
-    this.flush();
-    if (this.exactMode || this.merged === 0 || this.weights === null) return 0;
-    let maxW = 0;
-    for (let i = 0; i < this.size; i++) {
-      const w = this.weights[i];
-      if (w > 1 && w > maxW) maxW = w;
-    }
-    return maxW / this.merged;
+    return this.heaviestSpreadShare(false);
   }
 
   /** Knots of the CDF (cached until the next update). */
@@ -289,13 +282,18 @@ export class MergingDigest {
    * that is neither a singleton nor a point mass at the minimum or maximum.
    */
   interiorRankErrorBound(): number {
+    return this.heaviestSpreadShare(true);
+  }
+
+  /** Share of the heaviest centroid the knots spread around its mean (with `endMasses`, not one at the minimum or maximum). */
+  private heaviestSpreadShare(endMasses: boolean): number {
     this.flush();
     if (this.exactMode || this.merged === 0 || this.weights === null) return 0;
     let maxW = 0;
     for (let i = 0; i < this.size; i++) {
       const w = this.weights[i];
       const m = this.means[i];
-      if (w > 1 && w > maxW && m !== this.lo && m !== this.hi) maxW = w;
+      if (w > 1 && w > maxW && !(endMasses && (m === this.lo || m === this.hi))) maxW = w;
     }
     return maxW / this.merged;
   }
