@@ -141,7 +141,8 @@ export function kindMde(alpha: number, testNoise: number, effectNoise: number, n
  * digests as omnibus tests, and the Wasserstein distance above noise in
  * units of the reference's typical deviation (mean absolute deviation from
  * the median, {@link numericCalibration}) as the effect. KS is judged at
- * D minus the sketches' error bound (conservative). Minimum detectable
+ * D minus the sketches' error bounds, with a point mass at a digest's end
+ * read as one ({@link ksJudged}; conservative). Minimum detectable
  * effects for a shift (location test), a stretch (scale test) and a new bump
  * (location test), each no smaller than the effect estimate's precision,
  * from the reference's calibration ({@link numericCalibration}).
