@@ -58,7 +58,7 @@ export interface FeatureEvidence {
  * of the effect it measures, so a run's mean z converts to an effect.
  */
 export interface TrendStatistic {
-  readonly kind: 'location' | 'scale' | 'categoryMass';
+  readonly kind: 'location' | 'scale' | 'mean' | 'categoryMass';
   readonly z: number;
   /** Standard error of the effect (floor units) per unit of z. */
   readonly se: number;
@@ -174,6 +174,7 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
     trends: [
       { kind: 'location', z: loc.z, se: cal.locationNoise * Math.sqrt(1 / n + 1 / m) },
       { kind: 'scale', z: scale.z, se: cal.scaleNoise * Math.sqrt(1 / n + 1 / m) },
+      ...meanTrend(reference, refDigest, current, cal),
     ],
     mdes: (alpha) => ({
       location: kindMde(alpha, cal.locationNoise, cal.effectNoise.location, n, m),
@@ -184,6 +185,36 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
       ),
     }),
   };
+}
+
+/** Largest quantile skewness ((q90 - q50) - (q50 - q10)) / (q90 - q10) at which the mean trend is kept. */
+export const MEAN_TREND_MAX_SKEW = 0.1;
+
+/**
+ * The standardized mean difference from the mergeable moments, (current mean
+ * - reference mean) / sqrt(s_ref^2 / m + s_cur^2 / n), as a third trend
+ * statistic for the sequential mode where it beats the location test: the
+ * reference moves its mean by more standard errors per typical deviation of
+ * shift (spread / sd) than the ridit test moves its z (1 / locationNoise),
+ * as for normal and uniform features, whose bins lose some of a shift, and
+ * for a bump (a few values moving far, which the bounded ridits barely see).
+ * Only for a reference whose quantile skewness is at most
+ * {@link MEAN_TREND_MAX_SKEW}: a skewed feature's mean is skewed too, and the
+ * CUSUM's run length assumes a symmetric z. Its effect unit: the mean moved,
+ * in typical deviations (a shift's or a bump's Wasserstein distance).
+ */
+export function meanTrend(reference: NumericFeatureProfile, refDigest: MergingDigest, current: NumericSummary, cal: { spread: number; locationNoise: number }): TrendStatistic[] {
+  const n = current.count;
+  const m = reference.count;
+  if (n < 2 || m < 2 || !(reference.std > 0) || !(cal.spread > 0)) return [];
+  if (!(cal.spread / reference.std > 1 / cal.locationNoise)) return [];
+  const q10 = refDigest.quantile(0.1);
+  const q50 = refDigest.quantile(0.5);
+  const q90 = refDigest.quantile(0.9);
+  if (!(q90 > q10) || Math.abs(q90 - 2 * q50 + q10) / (q90 - q10) > MEAN_TREND_MAX_SKEW) return [];
+  const sd = Math.sqrt(reference.std ** 2 / m + current.m2 / (n - 1) / n);
+  if (!(sd > 0)) return [];
+  return [{ kind: 'mean', z: (current.mean - reference.mean) / sd, se: sd / cal.spread }];
 }
 
 /** Expected count per cell below which categories are pooled for the tests and the effect. */
