@@ -3,7 +3,7 @@ import { NumericSummary } from '../stats/numeric-summary.js';
 import { referenceDigest, type FeatureProfile } from '../profile/reference-profile.js';
 import { alignCategories, featureStatistics, type FeatureEvaluation } from './severity.js';
 import { categoricalEvidence, decideVerdicts, numericEvidence, type EffectFloors, type FeatureEvidence, type FeatureVerdict, type VerdictInput } from './verdict.js';
-import { sequentialReferenceValue, sequentialStep, sequentialThreshold, DEFAULT_SEQUENTIAL_K, type SequentialState } from './sequential.js';
+import { referenceErrorShare, sequentialReferenceValue, sequentialStep, sequentialThreshold, type SequentialState } from './sequential.js';
 import type { Severity } from './severity.js';
 import type { FeatureVerdictSummary } from './types.js';
 
@@ -120,22 +120,42 @@ function verdictSummary(v: FeatureVerdict, m: number): FeatureVerdictSummary {
   return summary;
 }
 
-/** The CUSUM's threshold and per-statistic level for one evaluation. */
+/** The CUSUM budget of one evaluation: its share of the budget and the number of one-sided CUSUMs sharing it. */
 interface SequentialPlan {
-  readonly h: number;
+  readonly budget: number;
+  readonly statistics: number;
   readonly level: number;
 }
 
 /**
  * Every eligible feature's trend statistics share the sequential part of the
- * budget: each is two-sided, so 2 one-sided CUSUMs per statistic, and h holds
- * each to a null run length of (number of CUSUMs) / budget windows.
+ * budget: each is two-sided, so 2 one-sided CUSUMs per statistic, each held
+ * to a false-crossing rate of budget / (number of CUSUMs) per window.
  */
 function sequentialPlan(evidence: Record<string, FeatureEvidence>, inputs: Record<string, VerdictInput>, budget: number): SequentialPlan {
   let statistics = 0;
   for (const [name, ev] of Object.entries(evidence)) if (inputs[name].eligible) statistics += 2 * (ev.trends?.length ?? 0);
-  const h = statistics > 0 ? sequentialThreshold(budget, statistics, DEFAULT_SEQUENTIAL_K) : Infinity;
-  return { h, level: budget / Math.max(1, statistics) };
+  return { budget, statistics, level: budget / Math.max(1, statistics) };
+}
+
+const thresholds = new Map<string, number>();
+
+/**
+ * The CUSUM threshold of a feature with n values against a reference of m
+ * ({@link sequentialThreshold} at the reference value k for n and m, averaged
+ * over the reference's error), remembered: one evaluation after another asks
+ * for the same few.
+ */
+export function cusumThreshold(plan: { budget: number; statistics: number }, n: number, m: number): number {
+  if (plan.statistics === 0) return Infinity;
+  const key = `${plan.budget}:${plan.statistics}:${n}:${m}`;
+  let h = thresholds.get(key);
+  if (h === undefined) {
+    h = sequentialThreshold(plan.budget, plan.statistics, sequentialReferenceValue(n, m), referenceErrorShare(n, m));
+    if (thresholds.size >= 4096) thresholds.clear();
+    thresholds.set(key, h);
+  }
+  return h;
 }
 
 /** Key of a trend statistic's CUSUM state (the location one keeps the feature's name, as older states stored it). */
@@ -150,15 +170,16 @@ export function sequentialKey(feature: string, kind: string): string {
  */
 function sequentialVerdict(states: Record<string, SequentialState>, name: string, ev: FeatureEvidence, item: JudgeItem, plan: SequentialPlan): { severity: Severity; summary: { statistic: number; threshold: number; effect: number } } {
   const k = sequentialReferenceValue(ev.n, ev.m);
+  const h = cusumThreshold(plan, ev.n, ev.m);
   let statistic = 0;
   let estimate = 0;
   for (const trend of ev.trends ?? []) {
     const key = sequentialKey(name, trend.kind);
-    const step = sequentialStep(states[key] ?? { up: 0, down: 0 }, trend.z, k, plan.h);
+    const step = sequentialStep(states[key] ?? { up: 0, down: 0 }, trend.z, k, h);
     states[key] = step.state;
     statistic = Math.max(statistic, step.statistic);
     if (step.fired && step.meanZ !== undefined && Number.isFinite(trend.se)) estimate = Math.max(estimate, Math.abs(step.meanZ) * trend.se);
   }
   const severity: Severity = estimate >= item.floors.critical ? 'CRITICAL' : estimate >= item.floors.warning ? 'WARNING' : 'NONE';
-  return { severity, summary: { statistic, threshold: plan.h, effect: estimate } };
+  return { severity, summary: { statistic, threshold: h, effect: estimate } };
 }

@@ -1,7 +1,7 @@
 import { binnedLocationTest, binnedScaleTest } from '../stats/binned-rank-tests.js';
 import { categoryShareTest, poolCategories, pooledChiSquare } from '../stats/category-tests.js';
 import { totalVariationAboveNoise, wassersteinAboveNoise } from '../stats/effect-size.js';
-import { ks as ksTest, ksPValue } from '../stats/ks.js';
+import { ks as ksTest, ksJudged, ksPValue } from '../stats/ks.js';
 import type { MergingDigest } from '../stats/merging-digest.js';
 import type { NumericSummary } from '../stats/numeric-summary.js';
 import { normalUpperQuantile } from '../stats/normal.js';
@@ -58,7 +58,7 @@ export interface FeatureEvidence {
  * of the effect it measures, so a run's mean z converts to an effect.
  */
 export interface TrendStatistic {
-  readonly kind: 'location' | 'scale' | 'categoryMass';
+  readonly kind: 'location' | 'scale' | 'mean' | 'categoryMass';
   readonly z: number;
   /** Standard error of the effect (floor units) per unit of z. */
   readonly se: number;
@@ -141,7 +141,8 @@ export function kindMde(alpha: number, testNoise: number, effectNoise: number, n
  * digests as omnibus tests, and the Wasserstein distance above noise in
  * units of the reference's typical deviation (mean absolute deviation from
  * the median, {@link numericCalibration}) as the effect. KS is judged at
- * D minus the sketches' error bound (conservative). Minimum detectable
+ * D minus the sketches' error bounds, with a point mass at a digest's end
+ * read as one ({@link ksJudged}; conservative). Minimum detectable
  * effects for a shift (location test), a stretch (scale test) and a new bump
  * (location test), each no smaller than the effect estimate's precision,
  * from the reference's calibration ({@link numericCalibration}).
@@ -156,10 +157,11 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
   const tests: DriftTest[] = [
     { name: 'location', statistic: loc.z, pValue: nanToOne(loc.pValue) },
     { name: 'scale', statistic: scale.z, pValue: nanToOne(scale.pValue) },
-    // The digests' CDF error bound is taken off D first, so a sketch that smears a point mass (a
-    // compressed digest of a zero-inflated feature) cannot manufacture evidence.
+    // The digests' CDF error bounds are taken off D first, so a sketch that smears a point mass
+    // cannot manufacture evidence; a point mass at a digest's end (a zero-inflated feature's zeros)
+    // is read as one (ksJudged), so the zeros moving still counts.
     { name: 'chiSquare', statistic: bins.statistic, pValue: bins.pValue },
-    { name: 'ks', statistic: ks.statistic, pValue: nanToOne(ksPValue(Math.max(0, ks.statistic - ks.errorBound), m, n)) },
+    { name: 'ks', statistic: ks.statistic, pValue: nanToOne(ksPValue(ksJudged(refDigest, current.digest, ks), m, n)) },
   ];
   const cal = numericCalibration(reference, (q) => refDigest.quantile(q));
   const effect = wassersteinAboveNoise(refDigest, current.digest, cal.spread);
@@ -172,6 +174,7 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
     trends: [
       { kind: 'location', z: loc.z, se: cal.locationNoise * Math.sqrt(1 / n + 1 / m) },
       { kind: 'scale', z: scale.z, se: cal.scaleNoise * Math.sqrt(1 / n + 1 / m) },
+      ...meanTrend(reference, refDigest, current, cal),
     ],
     mdes: (alpha) => ({
       location: kindMde(alpha, cal.locationNoise, cal.effectNoise.location, n, m),
@@ -182,6 +185,36 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
       ),
     }),
   };
+}
+
+/** Largest quantile skewness ((q90 - q50) - (q50 - q10)) / (q90 - q10) at which the mean trend is kept. */
+export const MEAN_TREND_MAX_SKEW = 0.1;
+
+/**
+ * The standardized mean difference from the mergeable moments, (current mean
+ * - reference mean) / sqrt(s_ref^2 / m + s_cur^2 / n), as a third trend
+ * statistic for the sequential mode where it beats the location test: the
+ * reference moves its mean by more standard errors per typical deviation of
+ * shift (spread / sd) than the ridit test moves its z (1 / locationNoise),
+ * as for normal and uniform features, whose bins lose some of a shift, and
+ * for a bump (a few values moving far, which the bounded ridits barely see).
+ * Only for a reference whose quantile skewness is at most
+ * {@link MEAN_TREND_MAX_SKEW}: a skewed feature's mean is skewed too, and the
+ * CUSUM's run length assumes a symmetric z. Its effect unit: the mean moved,
+ * in typical deviations (a shift's or a bump's Wasserstein distance).
+ */
+export function meanTrend(reference: NumericFeatureProfile, refDigest: MergingDigest, current: NumericSummary, cal: { spread: number; locationNoise: number }): TrendStatistic[] {
+  const n = current.count;
+  const m = reference.count;
+  if (n < 2 || m < 2 || !(reference.std > 0) || !(cal.spread > 0)) return [];
+  if (!(cal.spread / reference.std > 1 / cal.locationNoise)) return [];
+  const q10 = refDigest.quantile(0.1);
+  const q50 = refDigest.quantile(0.5);
+  const q90 = refDigest.quantile(0.9);
+  if (!(q90 > q10) || Math.abs(q90 - 2 * q50 + q10) / (q90 - q10) > MEAN_TREND_MAX_SKEW) return [];
+  const sd = Math.sqrt(reference.std ** 2 / m + current.m2 / (n - 1) / n);
+  if (!(sd > 0)) return [];
+  return [{ kind: 'mean', z: (current.mean - reference.mean) / sd, se: sd / cal.spread }];
 }
 
 /** Expected count per cell below which categories are pooled for the tests and the effect. */

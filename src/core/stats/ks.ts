@@ -8,6 +8,14 @@ export interface CdfSketch {
   rankErrorBound(): number;
 }
 
+/** A sketch that also knows which of its centroids are point masses at its ends ({@link ksLowerBound}). */
+export interface EndMassSketch extends CdfSketch {
+  /** Knots with a centroid at the minimum or maximum as a point mass. */
+  endMassKnots(): CdfKnots;
+  /** Largest CDF error of {@link endMassKnots} at any point, as a fraction. */
+  interiorRankErrorBound(): number;
+}
+
 /** Result of {@link ks}. */
 export interface KsResult {
   /** D = sup |F_ref - F_cur|. */
@@ -29,6 +37,16 @@ export function ks(reference: CdfSketch, current: CdfSketch): KsResult {
   const a = reference.knots();
   const b = current.knots();
   if (a.total === 0 || b.total === 0) return { statistic: NaN, pValue: NaN, errorBound: NaN };
+  const d = knotsSupDistance(a, b);
+  return {
+    statistic: d,
+    pValue: ksPValue(d, a.total, b.total),
+    errorBound: reference.rankErrorBound() + current.rankErrorBound(),
+  };
+}
+
+/** sup |F_a - F_b| of two piecewise-linear CDFs, evaluated at every knot from the left and the right. */
+function knotsSupDistance(a: CdfKnots, b: CdfKnots): number {
   let d = 0;
   const scan = (xs: Float64Array): void => {
     for (let i = 0; i < xs.length; i++) {
@@ -41,12 +59,23 @@ export function ks(reference: CdfSketch, current: CdfSketch): KsResult {
   };
   scan(a.x);
   scan(b.x);
-  d = Math.min(1, d);
-  return {
-    statistic: d,
-    pValue: ksPValue(d, a.total, b.total),
-    errorBound: reference.rankErrorBound() + current.rankErrorBound(),
-  };
+  return Math.min(1, d);
+}
+
+/**
+ * The KS statistic the drift rule judges: D of the two sketches less their
+ * CDF error bounds, the larger of two readings. One is D minus
+ * {@link KsResult.errorBound}; the other reads a centroid at a sketch's
+ * minimum or maximum as the point mass it is (every value in it equals its
+ * mean), so the heaviest such centroid no longer sets the error bound: a
+ * zero-inflated feature's zeros fill one centroid, whose share (0.6) would
+ * otherwise hide any change, such as all the zeros moving. NaN when a side is
+ * empty.
+ */
+export function ksJudged(reference: EndMassSketch, current: EndMassSketch, plain = ks(reference, current)): number {
+  if (Number.isNaN(plain.statistic)) return NaN;
+  const d = knotsSupDistance(reference.endMassKnots(), current.endMassKnots());
+  return Math.max(0, plain.statistic - plain.errorBound, d - reference.interiorRankErrorBound() - current.interiorRankErrorBound());
 }
 
 /**

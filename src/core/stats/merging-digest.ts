@@ -254,20 +254,51 @@ export class MergingDigest {
    * interpolation can misplace at most about one centroid's mass).
    */
   rankErrorBound(): number {
-    this.flush();
-    if (this.exactMode || this.merged === 0 || this.weights === null) return 0;
-    let maxW = 0;
-    for (let i = 0; i < this.size; i++) {
-      const w = this.weights[i];
-      if (w > 1 && w > maxW) maxW = w;
-    }
-    return maxW / this.merged;
+    return this.heaviestSpreadShare(false);
   }
 
   /** Knots of the CDF (cached until the next update). */
   knots(): CdfKnots {
     this.flush();
     if (this.cachedKnots) return this.cachedKnots;
+    this.cachedKnots = this.buildKnots(false);
+    return this.cachedKnots;
+  }
+
+  /**
+   * Knots of the CDF where a centroid whose mean is the digest's minimum or
+   * maximum is a point mass (every value in it equals that mean): the zeros
+   * of a zero-inflated feature stay one jump instead of being spread half
+   * below and half above zero. Not cached; {@link knots} is the CDF of
+   * DESIGN.md's statistics.
+   */
+  endMassKnots(): CdfKnots {
+    this.flush();
+    return this.buildKnots(true);
+  }
+
+  /**
+   * {@link rankErrorBound} of {@link endMassKnots}: the heaviest centroid
+   * that is neither a singleton nor a point mass at the minimum or maximum.
+   */
+  interiorRankErrorBound(): number {
+    return this.heaviestSpreadShare(true);
+  }
+
+  /** Share of the heaviest centroid the knots spread around its mean (with `endMasses`, not one at the minimum or maximum). */
+  private heaviestSpreadShare(endMasses: boolean): number {
+    this.flush();
+    if (this.exactMode || this.merged === 0 || this.weights === null) return 0;
+    let maxW = 0;
+    for (let i = 0; i < this.size; i++) {
+      const w = this.weights[i];
+      const m = this.means[i];
+      if (w > 1 && w > maxW && !(endMasses && (m === this.lo || m === this.hi))) maxW = w;
+    }
+    return maxW / this.merged;
+  }
+
+  private buildKnots(endMasses: boolean): CdfKnots {
     const n = this.size;
     const xs = new Float64Array(2 * n + 2);
     const ys = new Float64Array(2 * n + 2);
@@ -280,7 +311,7 @@ export class MergingDigest {
       for (let i = 0; i < n; i++) {
         const m = this.means[i];
         const w = weights === null ? 1 : weights[i];
-        if (this.exactMode || w === 1) {
+        if (this.exactMode || w === 1 || (endMasses && (m === this.lo || m === this.hi))) {
           xs[k] = m;
           ys[k++] = cum;
           xs[k] = m;
@@ -295,8 +326,7 @@ export class MergingDigest {
       ys[k++] = cum;
     }
     // Copies, not views: a view would keep the whole 2n + 2 allocation alive while cached (a reference's digests stay cached).
-    this.cachedKnots = { x: k < xs.length ? xs.slice(0, k) : xs, y: k < ys.length ? ys.slice(0, k) : ys, total: this.merged };
-    return this.cachedKnots;
+    return { x: k < xs.length ? xs.slice(0, k) : xs, y: k < ys.length ? ys.slice(0, k) : ys, total: this.merged };
   }
 
   /** Compact JSON form; round-trips through {@link MergingDigest.fromJSON}. */

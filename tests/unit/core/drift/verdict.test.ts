@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decideVerdicts, type FeatureEvidence, type VerdictInput } from '../../../../src/core/drift/verdict.js';
+import { decideVerdicts, numericEvidence, type FeatureEvidence, type VerdictInput } from '../../../../src/core/drift/verdict.js';
 import { judgeFeatures, type JudgeItem } from '../../../../src/core/drift/judge.js';
-import { ReferenceProfileBuilder, createSummary, type FeatureProfile } from '../../../../src/core/profile/reference-profile.js';
+import { ReferenceProfileBuilder, createSummary, referenceDigest, type FeatureProfile } from '../../../../src/core/profile/reference-profile.js';
 import { mulberry32 } from '../../../../src/core/random.js';
 
 function evidence(pValues: number[], effect: number, mde = 0.05): FeatureEvidence {
@@ -125,5 +125,49 @@ describe('judgeFeatures on generated windows', () => {
     expect(scaleAt).toBeLessThanOrEqual(15);
     expect(massAt).toBeGreaterThan(0);
     expect(Object.keys(sequential)).toEqual(expect.arrayContaining(['x', 'x#scale', 'c#categoryMass']));
+  });
+});
+
+describe('mean trend of the sequential mode', () => {
+  const u = mulberry32(77);
+  const normal = (): number => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
+  const shapes: Record<string, () => number> = { normal: () => 50 + 10 * normal(), lognormal: () => Math.exp(normal()), t3: () => normal() / Math.sqrt((normal() ** 2 + normal() ** 2 + normal() ** 2) / 3) };
+  const b = new ReferenceProfileBuilder(Object.fromEntries(Object.keys(shapes).map((k) => [k, 'numeric'])));
+  for (let i = 0; i < 10_000; i++) b.accept(Object.fromEntries(Object.entries(shapes).map(([k, f]) => [k, f()])));
+  const profile = b.build({ createdAt: 0 });
+  const ref = (name: string) => profile.features[name] as Extract<FeatureProfile, { type: 'numeric' }>;
+
+  it('is kept where the mean sees a shift better than the ridit test and the reference is symmetric', () => {
+    const kinds = (name: string): string[] => {
+      const s = createSummary(ref(name));
+      for (let i = 0; i < 200; i++) s.accept(shapes[name]());
+      return (numericEvidence(ref(name), referenceDigest(ref(name)), s).trends ?? []).map((t) => t.kind);
+    };
+    expect(kinds('normal')).toEqual(['location', 'scale', 'mean']);
+    // Skewed: the mean of 200 values is skewed too. Heavy-tailed: the ridits see a shift better.
+    expect(kinds('lognormal')).toEqual(['location', 'scale']);
+    expect(kinds('t3')).toEqual(['location', 'scale']);
+  });
+
+  it('is the standardized mean difference, and sees a shift of 1.5 floors better than the ridit z', () => {
+    const r = ref('normal');
+    let meanZ = 0;
+    let locationZ = 0;
+    const windows = 400;
+    for (let w = 0; w < windows; w++) {
+      const s = createSummary(r);
+      // 1.5 floors: 0.15 typical deviations of a normal feature (0.798 sd) = 1.2 units.
+      for (let i = 0; i < 200; i++) s.accept(shapes.normal() + 1.2);
+      const trends = numericEvidence(r, referenceDigest(r), s).trends!;
+      const mean = trends.find((t) => t.kind === 'mean')!;
+      const sd = Math.sqrt(r.std ** 2 / r.count + s.m2 / 199 / 200);
+      expect(mean.z).toBeCloseTo((s.mean - r.mean) / sd, 9);
+      meanZ += mean.z / windows;
+      locationZ += trends[0].z / windows;
+    }
+    // Expected z about 0.12 / sqrt(1/200 + 1/10,000) = 1.68 less the reference's own error; ridits lose ~5%.
+    expect(meanZ).toBeGreaterThan(locationZ);
+    expect(meanZ).toBeGreaterThan(1.3);
+    expect(meanZ).toBeLessThan(2.1);
   });
 });

@@ -4,7 +4,7 @@ import { hypergeometricTwoSided } from '../../../../src/core/stats/hypergeometri
 import { binnedLocationTest, binnedScaleTest } from '../../../../src/core/stats/binned-rank-tests.js';
 import { categoryShareTest, poolCategories, pooledChiSquare } from '../../../../src/core/stats/category-tests.js';
 import { totalVariation, totalVariationAboveNoise, wassersteinAboveNoise } from '../../../../src/core/stats/effect-size.js';
-import { nullRunLength, sequentialStep, sequentialThreshold } from '../../../../src/core/drift/sequential.js';
+import { SEQUENTIAL_RATE_FACTOR, falseAlarmRate, nullRunLength, referenceErrorShare, sequentialReferenceValue, sequentialStep, sequentialThreshold } from '../../../../src/core/drift/sequential.js';
 import { MergingDigest } from '../../../../src/core/stats/merging-digest.js';
 import { mulberry32 } from '../../../../src/core/random.js';
 
@@ -155,10 +155,18 @@ describe('effects above noise', () => {
 });
 
 describe('sequential statistic', () => {
-  it("holds Siegmund's run length to the share of the budget and accumulates a persistent shift", () => {
+  it("Siegmund's run length matches the published two-sided CUSUM table", () => {
+    // Montgomery, Introduction to Statistical Quality Control, table 9.3 (k = 0.5): two-sided ARL0
+    // 168 at h = 4 and 465 at h = 5; two independent one-sided sides halve the one-sided length.
+    expect(rel(nullRunLength(0.5, 4) / 2, 168)).toBeLessThan(0.01);
+    expect(rel(nullRunLength(0.5, 5) / 2, 465)).toBeLessThan(0.01);
+    expect(falseAlarmRate(0.5, 4)).toBeCloseTo(1 / nullRunLength(0.5, 4), 12);
+  });
+
+  it("holds the share of the budget, counting each crossing's windows, and accumulates a persistent shift", () => {
     const h = sequentialThreshold(0.0005, 40, 0.5);
-    expect(nullRunLength(0.5, h)).toBeGreaterThanOrEqual(40 / 0.0005);
-    expect(nullRunLength(0.5, h - 0.05)).toBeLessThan(40 / 0.0005);
+    expect(nullRunLength(0.5, h)).toBeGreaterThanOrEqual((SEQUENTIAL_RATE_FACTOR * 40) / 0.0005);
+    expect(nullRunLength(0.5, h - 0.05)).toBeLessThan((SEQUENTIAL_RATE_FACTOR * 40) / 0.0005);
     let state = { up: 0, down: 0 };
     let firedAt = 0;
     for (let w = 1; w <= 20 && firedAt === 0; w++) {
@@ -170,5 +178,57 @@ describe('sequential statistic', () => {
     expect(firedAt).toBe(Math.ceil(h / 1.5));
     // One extreme window adds at most the clip (3 - k), far below h.
     expect(sequentialStep({ up: 0, down: 0 }, 50, 0.5, h).fired).toBe(false);
+  });
+
+  it('averages the false-alarm rate over the reference error: the worked example of docs/detector.md', () => {
+    // 200-event windows against 10,000 reference rows: the reference is 0.14 of each z's spread.
+    const rho = referenceErrorShare(200, 10_000);
+    expect(rho).toBeCloseTo(0.14003, 5);
+    const k = sequentialReferenceValue(200, 10_000);
+    expect(k).toBeCloseTo(0.98006, 5);
+    // 106 one-sided CUSUMs at half of a 0.001 budget.
+    const h = sequentialThreshold(0.0005, 106, k, rho);
+    expect(h).toBeCloseTo(6.507, 2);
+    expect(falseAlarmRate(k, h, rho) * SEQUENTIAL_RATE_FACTOR * 106).toBeCloseTo(0.0005, 7);
+    // A persistent error of the reference shortens the run length: averaged over it the rate is higher
+    // than with a perfect reference; h stays below the one computed at k = 0.7 (the old rule).
+    expect(falseAlarmRate(k, h, rho)).toBeGreaterThan(falseAlarmRate(k, h));
+    expect(h).toBeLessThan(sequentialThreshold(0.0005, 106, 0.7));
+  });
+
+  it('false drift verdicts per window stay within the promise when each reference has its own error (simulation)', () => {
+    // Each of 1,500 references draws its persistent error b ~ N(0, rho^2) once; its windows' z are
+    // b + N(0, 1 - rho^2). Every window at or above h counts (a crossing and the windows it holds).
+    const rho = 0.14;
+    const k = 0.98;
+    const target = 1e-4;
+    const h = sequentialThreshold(target, 1, k, rho);
+    const u = mulberry32(11);
+    const normal = (): number => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
+    let alarmed = 0;
+    let windows = 0;
+    for (let r = 0; r < 1500; r++) {
+      const b = rho * normal();
+      let state = { up: 0, down: 0 };
+      for (let w = 0; w < 4000; w++) {
+        const step = sequentialStep(state, b + Math.sqrt(1 - rho * rho) * normal(), k, h);
+        state = step.state;
+        if (step.state.up >= h) alarmed++;
+        windows++;
+      }
+    }
+    // About 600 expected at the promised rate; the factor's margin puts it near 0.9 of that.
+    expect(alarmed / windows).toBeLessThanOrEqual(target);
+    expect(alarmed / windows).toBeGreaterThan(0.5 * target);
+  });
+
+  it("estimates the run's effect from unclipped z", () => {
+    // z of 12 a window (a zero-inflated feature's shift): the sum grows by 3 - k, the run's mean z stays 12.
+    const first = sequentialStep({ up: 0, down: 0 }, 12, 1, 5);
+    const second = sequentialStep(first.state, 12, 1, 5);
+    const third = sequentialStep(second.state, 11, 1, 5);
+    expect([first.fired, second.fired, third.fired]).toEqual([false, false, true]);
+    expect(third.state.up).toBe(6);
+    expect(third.meanZ).toBeCloseTo(35 / 3, 12);
   });
 });

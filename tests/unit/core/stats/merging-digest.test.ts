@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MergingDigest, type DigestJSON } from '../../../../src/core/stats/merging-digest.js';
+import { MergingDigest, evalKnotsLeft, evalKnotsRight, type DigestJSON } from '../../../../src/core/stats/merging-digest.js';
 import { numpyQuantile } from '../../../../src/core/stats/quantile-edges.js';
-import { GENERATORS, SIZES, exactCdf, sortedCopy } from './generators.js';
+import { GENERATORS, SIZES, exactCdf, exactCdfBelow, sortedCopy } from './generators.js';
+import { ks, ksJudged } from '../../../../src/core/stats/ks.js';
+import { mulberry32 } from '../../../../src/core/random.js';
 
 // CDF error tolerance for a compressed digest (compression 300); exact mode must be exact.
 const CDF_TOLERANCE = 0.01;
@@ -160,3 +162,63 @@ describe('MergingDigest compact representation', () => {
     expect(() => MergingDigest.fromJSON({ c: 300, x: 300, e: true, n: 1, min: 0, max: 0, m: 'AAAA' })).toThrow(TypeError);
   });
 });
+
+describe('point masses at the ends of a digest and the judged KS statistic', () => {
+  // 60% zeros, the rest exponential: the zeros fill one centroid, whose share is the global bound.
+  function zeroInflated(n: number, seed: number, shift = 0): Float64Array {
+    const u = mulberry32(seed);
+    return Float64Array.from({ length: n }, () => (u() < 0.6 ? 0 : -Math.log(u() || 1e-12) * 3) + shift);
+  }
+  const ref = zeroInflated(10_000, 1);
+  const refDigest = digestOf(ref);
+
+  it('reads the centroid at the minimum as a point mass: its CDF within the interior bound of the exact one', () => {
+    expect(refDigest.isExact).toBe(false);
+    expect(refDigest.rankErrorBound()).toBeGreaterThan(0.5);
+    expect(refDigest.interiorRankErrorBound()).toBeLessThan(0.02);
+    const sorted = sortedCopy(ref);
+    const knots = refDigest.endMassKnots();
+    for (let i = 0; i < sorted.length; i += 25) {
+      const x = sorted[i];
+      expect(Math.abs(evalKnotsRight(knots, x) / knots.total - exactCdf(sorted, x))).toBeLessThanOrEqual(refDigest.interiorRankErrorBound() + 1e-12);
+      expect(Math.abs(evalKnotsLeft(knots, x) / knots.total - exactCdfBelow(sorted, x))).toBeLessThanOrEqual(refDigest.interiorRankErrorBound() + 1e-12);
+    }
+    // The plain knots spread the zeros half below and half above 0 (DESIGN.md's KS is unchanged).
+    expect(refDigest.cdf(0)).toBeLessThan(0.35);
+  });
+
+  it('judged KS: at most the exact samples D, and sees the zeros move where D minus the global bound cannot', () => {
+    for (const [shift, seed] of [
+      [0, 2],
+      [0, 4],
+      [0.6, 3],
+    ] as const) {
+      const cur = zeroInflated(1000, seed, shift);
+      const curDigest = digestOf(cur);
+      const exactD = exactKs(sortedCopy(ref), sortedCopy(cur));
+      const plain = ks(refDigest, curDigest);
+      const judged = ksJudged(refDigest, curDigest, plain);
+      expect(judged).toBeLessThanOrEqual(exactD + 1e-12);
+      expect(plain.statistic - plain.errorBound).toBeLessThanOrEqual(0);
+      if (shift > 0) expect(judged).toBeGreaterThan(0.55);
+      else expect(judged).toBeLessThan(0.05);
+    }
+  });
+
+  it('judged KS never exceeds the exact D on the usual shapes (both digests compressed)', () => {
+    for (const [name, gen] of Object.entries(GENERATORS)) {
+      const a = gen(10_000, 31);
+      const b = gen(2000, 32);
+      const plain = ks(digestOf(a), digestOf(b));
+      expect(ksJudged(digestOf(a), digestOf(b), plain), name).toBeLessThanOrEqual(exactKs(sortedCopy(a), sortedCopy(b)) + 1e-12);
+    }
+  });
+});
+
+function exactKs(a: Float64Array, b: Float64Array): number {
+  let d = 0;
+  for (const x of [...a, ...b]) {
+    d = Math.max(d, Math.abs(exactCdf(a, x) - exactCdf(b, x)), Math.abs(exactCdfBelow(a, x) - exactCdfBelow(b, x)));
+  }
+  return d;
+}
