@@ -139,6 +139,10 @@ export interface DetectorCounters {
   late: number;
   invalid: number;
   alerts: number;
+  /** V8 heap used and reserved, and memory outside it (prom-client's process metrics), bytes; NaN when absent. */
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
 }
 
 function sumOf(text: string, name: string): number {
@@ -152,6 +156,13 @@ function sumOf(text: string, name: string): number {
   return total;
 }
 
+function gaugeOf(text: string, name: string): number {
+  const at = text.indexOf(`\n${name} `);
+  if (at < 0) return NaN;
+  const end = text.indexOf('\n', at + 1);
+  return Number(text.slice(at + name.length + 2, end < 0 ? undefined : end));
+}
+
 /** Reads the detector's counters from its /metrics endpoint. */
 export async function scrapeCounters(baseUrl: string): Promise<DetectorCounters> {
   const res = await fetch(`${baseUrl}/metrics`);
@@ -162,6 +173,9 @@ export async function scrapeCounters(baseUrl: string): Promise<DetectorCounters>
     late: sumOf(text, 'driftstream_events_late_total'),
     invalid: sumOf(text, 'driftstream_events_invalid_total'),
     alerts: sumOf(text, 'driftstream_alerts_total'),
+    heapUsed: gaugeOf(text, 'driftstream_process_nodejs_heap_size_used_bytes'),
+    heapTotal: gaugeOf(text, 'driftstream_process_nodejs_heap_size_total_bytes'),
+    external: gaugeOf(text, 'driftstream_process_nodejs_external_memory_bytes'),
   };
 }
 
