@@ -60,6 +60,8 @@ export interface NodeChildOptions {
   readonly env: Record<string, string>;
   /** Where stdout and stderr go (appended). */
   readonly logFile: string;
+  /** Node and V8 flags before the script (for flags NODE_OPTIONS refuses, such as --trace-gc). */
+  readonly nodeArgs?: readonly string[];
   /** Directory for `node --cpu-prof` output. */
   readonly cpuProfDir?: string;
   /** Run compiled JavaScript (dist/) with plain node instead of TypeScript through tsx. */
@@ -83,7 +85,7 @@ export class NodeChild {
   private readonly sampler: NodeJS.Timeout;
 
   constructor(readonly options: NodeChildOptions) {
-    const nodeArgs: string[] = [];
+    const nodeArgs: string[] = [...(options.nodeArgs ?? [])];
     if (!options.compiled) nodeArgs.push('--import', 'tsx');
     if (options.cpuProfDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
     const log = createWriteStream(options.logFile, { flags: 'a' });

@@ -65,7 +65,7 @@ const HELP = `npm run load -- [options]
                          (so performance is estimated from calibrated scores), segmented by the
                          events' segment attribute
   --detector-env K=V,..  extra environment of the detector processes (e.g. DRIFTSTREAM_LABEL_HORIZON=1m)
-  --sweep 'SET;SET;..'   memory phases: run the detector once per set on the same topic, one after
+  --sweep='SET;SET;..'   memory phases: run the detector once per set on the same topic, one after
                          the other, e.g. 'default;--max-old-space-size=128;MALLOC_ARENA_MAX=2 --max-old-space-size=128';
                          a set is node flags (passed in NODE_OPTIONS) and KEY=VALUE environment
                          entries; default is none  [default]
@@ -213,10 +213,14 @@ function parseFlagSet(text: string): FlagSet {
   return { label: text === 'default' ? 'default' : text, nodeFlags, env };
 }
 
+/** Flags NODE_OPTIONS does not take: they go on the command line instead. */
+const COMMAND_LINE_ONLY = new Set(['--trace-gc', '--trace-gc-nvp', '--trace-gc-verbose']);
+
 /** The environment entries a flag set adds to a detector's (its flags join any NODE_OPTIONS already given). */
 function flagSetEnv(set: FlagSet, base: Record<string, string>): Record<string, string> {
-  if (set.nodeFlags.length === 0) return set.env;
-  const nodeOptions = [base.NODE_OPTIONS, ...set.nodeFlags].filter(Boolean).join(' ');
+  const flags = set.nodeFlags.filter((f) => !COMMAND_LINE_ONLY.has(f));
+  if (flags.length === 0) return set.env;
+  const nodeOptions = [base.NODE_OPTIONS, ...flags].filter(Boolean).join(' ');
   return { ...set.env, NODE_OPTIONS: nodeOptions };
 }
 
@@ -279,7 +283,7 @@ class Harness {
   }
 
   /** Starts `driftstream run` as a child process on `topic`, with memory state and its own group and output topics. */
-  async startDetector(name: string, topic: string, modelsFile: string, extraEnv: Record<string, string> = {}, cpuProfDir?: string, variant?: string): Promise<DetectorRun> {
+  async startDetector(name: string, topic: string, modelsFile: string, extraEnv: Record<string, string> = {}, cpuProfDir?: string, variant?: string, nodeArgs?: string[]): Promise<DetectorRun> {
     const port = await freePort();
     const groupId = `load-${name}-${this.runId}`;
     const alertsTopic = `load-${name}-alerts-${this.runId}`;
@@ -306,6 +310,7 @@ class Harness {
       logFile: join(this.logDir, `detector-${name}.log`),
       compiled: variant === undefined && this.compiledCli !== undefined,
       cpuProfDir,
+      nodeArgs,
     });
     this.children.add(child);
     const url = `http://127.0.0.1:${port}`;
@@ -698,7 +703,7 @@ async function sweepRun(h: Harness, s: MemoryScenario, topic: string, modelsFile
   const load0 = loadavg()[0];
   const runName = index === 0 ? s.name : `${s.name}-${index}`;
   log(`${s.name}: detector with the default windows (1m tumbling, 1h sliding by 5m), flags ${set.label}, at most ${s.timeoutMs / 1000} s`);
-  const run = await h.startDetector(runName, topic, modelsFile, flagSetEnv(set, h.options.detectorEnv));
+  const run = await h.startDetector(runName, topic, modelsFile, flagSetEnv(set, h.options.detectorEnv), undefined, undefined, set.nodeFlags.filter((f) => COMMAND_LINE_ONLY.has(f)));
   const m = await h.measureConsumption(run, events, s.timeoutMs, s.stallMs);
   if (m.complete) {
     // Let the last evaluations finish, then read the settled RSS.
