@@ -137,7 +137,7 @@ describe('Dockerfile', () => {
     const users = instr(runtime, 'USER');
     expect(users.length).toBeGreaterThan(0);
     expect(users.at(-1)!.args).not.toMatch(/^(root|0)(:|$)/);
-    expect(jsonForm(instr(runtime, 'ENTRYPOINT').at(-1)!.args)).toEqual(['node', 'dist/cli.js']);
+    expect(jsonForm(instr(runtime, 'ENTRYPOINT').at(-1)!.args)).toEqual(['node', '--heap-growing-percent=50', 'dist/cli.js']);
     expect(jsonForm(instr(runtime, 'CMD').at(-1)!.args)).toEqual(['run']);
     const pkg = JSON.parse(readText('package.json')) as { bin: Record<string, string> };
     expect(pkg.bin.driftstream).toBe('dist/cli.js');
@@ -220,9 +220,12 @@ describe('Dockerfile', () => {
     expect(readText('Dockerfile')).toMatch(/DRIFTSTREAM_HTTP_HOST=0\.0\.0\.0/);
   });
 
-  it('runs Node with the measured young-generation size', () => {
+  it('runs Node with the measured young-generation size and heap growth', () => {
     const env = instr(runtime, 'ENV').map((e) => e.args).join(' ');
     expect(env).toMatch(/(?:^|\s)NODE_OPTIONS=--max-semi-space-size=8(?:\s|$)/);
+    // Node refuses --heap-growing-percent in NODE_OPTIONS: it must be on the command line.
+    expect(env).not.toMatch(/heap-growing-percent/);
+    expect(jsonForm(instr(runtime, 'ENTRYPOINT').at(-1)!.args)).toContain('--heap-growing-percent=50');
   });
 });
 
