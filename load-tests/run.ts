@@ -654,24 +654,14 @@ function memoryScenario(o: Options, name: MemoryScenario['name']): MemoryScenari
     : { name, models: o.largeModels, perMinute: o.largePerMinute, minutes: o.memoryMinutes, timeoutMs: o.largeTimeoutMs, stallMs: 240_000, targetMb: TARGETS.largeRssMb };
 }
 
-interface MemoryResult {
+interface MemoryResult extends Pick<SweepRun, 'complete' | 'stopReason' | 'counted' | 'minutesProcessed' | 'peakRssMb' | 'rssAtEndMb' | 'evaluations' | 'detectorErrors'> {
   targetMb: number;
   models: number;
   features: number;
   windows: string;
   eventTimeMinutes: number;
   events: number;
-  /** Whether the detector caught up with the whole topic within the time box. */
-  complete: boolean;
-  stopReason?: string;
-  counted: number;
-  /** Event-time minutes the detector had processed when the measurement ended (about). */
-  minutesProcessed: number;
-  peakRssMb: number;
-  rssAtEndMb: number;
   catchUpEventsPerSecond: number;
-  evaluations?: number;
-  detectorErrors: string[];
   variant?: { name: string; complete: boolean; peakRssMb: number; rssAtEndMb: number; heap?: Record<string, number> };
   /** One entry per `--sweep` set, in order; the figures above are the first one's. */
   sweep: SweepRun[];
@@ -683,9 +673,11 @@ interface MemoryResult {
 /** One detector run of a memory scenario under one runtime flag set. */
 interface SweepRun {
   flags: string;
+  /** Whether the detector caught up with the whole topic within the time box. */
   complete: boolean;
   stopReason?: string;
   counted: number;
+  /** Event-time minutes the detector had processed when the measurement ended (about). */
   minutesProcessed: number;
   peakRssMb: number;
   rssAtEndMb: number;
