@@ -60,6 +60,8 @@ export interface NodeChildOptions {
   readonly env: Record<string, string>;
   /** Where stdout and stderr go (appended). */
   readonly logFile: string;
+  /** Node and V8 flags before the script (for flags NODE_OPTIONS refuses, such as --trace-gc). */
+  readonly nodeArgs?: readonly string[];
   /** Directory for `node --cpu-prof` output. */
   readonly cpuProfDir?: string;
   /** Run compiled JavaScript (dist/) with plain node instead of TypeScript through tsx. */
@@ -83,7 +85,7 @@ export class NodeChild {
   private readonly sampler: NodeJS.Timeout;
 
   constructor(readonly options: NodeChildOptions) {
-    const nodeArgs: string[] = [];
+    const nodeArgs: string[] = [...(options.nodeArgs ?? [])];
     if (!options.compiled) nodeArgs.push('--import', 'tsx');
     if (options.cpuProfDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
     const log = createWriteStream(options.logFile, { flags: 'a' });
@@ -139,6 +141,10 @@ export interface DetectorCounters {
   late: number;
   invalid: number;
   alerts: number;
+  /** V8 heap used and reserved, and memory outside it (prom-client's process metrics), bytes; NaN when absent. */
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
 }
 
 function sumOf(text: string, name: string): number {
@@ -152,6 +158,13 @@ function sumOf(text: string, name: string): number {
   return total;
 }
 
+function gaugeOf(text: string, name: string): number {
+  const at = text.indexOf(`\n${name} `);
+  if (at < 0) return NaN;
+  const end = text.indexOf('\n', at + 1);
+  return Number(text.slice(at + name.length + 2, end < 0 ? undefined : end));
+}
+
 /** Reads the detector's counters from its /metrics endpoint. */
 export async function scrapeCounters(baseUrl: string): Promise<DetectorCounters> {
   const res = await fetch(`${baseUrl}/metrics`);
@@ -162,6 +175,9 @@ export async function scrapeCounters(baseUrl: string): Promise<DetectorCounters>
     late: sumOf(text, 'driftstream_events_late_total'),
     invalid: sumOf(text, 'driftstream_events_invalid_total'),
     alerts: sumOf(text, 'driftstream_alerts_total'),
+    heapUsed: gaugeOf(text, 'driftstream_process_nodejs_heap_size_used_bytes'),
+    heapTotal: gaugeOf(text, 'driftstream_process_nodejs_heap_size_total_bytes'),
+    external: gaugeOf(text, 'driftstream_process_nodejs_external_memory_bytes'),
   };
 }
 

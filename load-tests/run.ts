@@ -65,6 +65,10 @@ const HELP = `npm run load -- [options]
                          (so performance is estimated from calibrated scores), segmented by the
                          events' segment attribute
   --detector-env K=V,..  extra environment of the detector processes (e.g. DRIFTSTREAM_LABEL_HORIZON=1m)
+  --sweep='SET;SET;..'   memory phases: run the detector once per set on the same topic, one after
+                         the other, e.g. 'default;--max-old-space-size=128;MALLOC_ARENA_MAX=2 --max-old-space-size=128';
+                         a set is node flags (passed in NODE_OPTIONS) and KEY=VALUE environment
+                         entries; default is none  [default]
   --out FILE             JSON results  [load-tests/results/latest.json]
   --brokers B            [DRIFTSTREAM_KAFKA_BROKERS or 127.0.0.1:9092]
   --registry URL         [DRIFTSTREAM_SCHEMA_REGISTRY_URL or http://127.0.0.1:8081/apis/ccompat/v7]
@@ -95,6 +99,8 @@ interface Options {
   variant?: string;
   extras: boolean;
   detectorEnv: Record<string, string>;
+  /** Memory phases: node flags and environment of each detector run, in order (the first is the reported one). */
+  sweep: FlagSet[];
   out: string;
   brokers: string[];
   registry: string;
@@ -125,6 +131,7 @@ function parseOptions(): Options | undefined {
       variant: { type: 'string' },
       extras: { type: 'boolean', default: false },
       'detector-env': { type: 'string', default: '' },
+      sweep: { type: 'string', default: 'default' },
       out: { type: 'string', default: join(REPO_ROOT, 'load-tests/results/latest.json') },
       brokers: { type: 'string', default: process.env.DRIFTSTREAM_KAFKA_BROKERS ?? '127.0.0.1:9092' },
       registry: { type: 'string', default: process.env.DRIFTSTREAM_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7' },
@@ -180,10 +187,41 @@ function parseOptions(): Options | undefined {
           return [kv.slice(0, i), kv.slice(i + 1)];
         }),
     ),
+    sweep: values.sweep!.split(';').map((s) => s.trim()).filter(Boolean).map(parseFlagSet),
     out: values.out!,
     brokers: values.brokers!.split(','),
     registry: values.registry!,
   };
+}
+
+/** One runtime configuration of the detector process: node flags (NODE_OPTIONS) and environment. */
+interface FlagSet {
+  label: string;
+  nodeFlags: string[];
+  env: Record<string, string>;
+}
+
+function parseFlagSet(text: string): FlagSet {
+  const nodeFlags: string[] = [];
+  const env: Record<string, string> = {};
+  for (const token of text.split(/\s+/).filter(Boolean)) {
+    if (token === 'default') continue;
+    if (token.startsWith('--')) nodeFlags.push(token);
+    else if (/^[A-Z_][A-Z0-9_]*=/.test(token)) env[token.slice(0, token.indexOf('='))] = token.slice(token.indexOf('=') + 1);
+    else throw new Error(`--sweep: expected --flag or KEY=VALUE, got ${token}`);
+  }
+  return { label: text === 'default' ? 'default' : text, nodeFlags, env };
+}
+
+/** Flags NODE_OPTIONS does not take: they go on the command line instead. */
+const COMMAND_LINE_ONLY = new Set(['--trace-gc', '--trace-gc-nvp', '--trace-gc-verbose']);
+
+/** The environment entries a flag set adds to a detector's (its flags join any NODE_OPTIONS already given). */
+function flagSetEnv(set: FlagSet, base: Record<string, string>): Record<string, string> {
+  const flags = set.nodeFlags.filter((f) => !COMMAND_LINE_ONLY.has(f));
+  if (flags.length === 0) return set.env;
+  const nodeOptions = [base.NODE_OPTIONS, ...flags].filter(Boolean).join(' ');
+  return { ...set.env, NODE_OPTIONS: nodeOptions };
 }
 
 function log(message: string): void {
@@ -212,6 +250,8 @@ interface Consumption {
   eventsPerSecond: number;
   cpuMs: number;
   startOffset: number;
+  /** Largest V8 heap used / reserved and memory outside the heap seen on /metrics, MB. */
+  heapPeakMb: { used: number; total: number; external: number };
 }
 
 /** Everything a detector child needs, on topics of its own. */
@@ -243,7 +283,7 @@ class Harness {
   }
 
   /** Starts `driftstream run` as a child process on `topic`, with memory state and its own group and output topics. */
-  async startDetector(name: string, topic: string, modelsFile: string, extraEnv: Record<string, string> = {}, cpuProfDir?: string, variant?: string): Promise<DetectorRun> {
+  async startDetector(name: string, topic: string, modelsFile: string, extraEnv: Record<string, string> = {}, cpuProfDir?: string, variant?: string, nodeArgs?: string[]): Promise<DetectorRun> {
     const port = await freePort();
     const groupId = `load-${name}-${this.runId}`;
     const alertsTopic = `load-${name}-alerts-${this.runId}`;
@@ -270,6 +310,7 @@ class Harness {
       logFile: join(this.logDir, `detector-${name}.log`),
       compiled: variant === undefined && this.compiledCli !== undefined,
       cpuProfDir,
+      nodeArgs,
     });
     this.children.add(child);
     const url = `http://127.0.0.1:${port}`;
@@ -295,12 +336,18 @@ class Harness {
     let first: { t: number; n: number; cpu: number } | undefined;
     let lastChange = performance.now();
     let lastN = -1;
+    const heapPeak = { used: 0, total: 0, external: 0 };
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const exited = run.child.process.exitCode !== null || run.child.process.signalCode !== null;
       const c = exited ? undefined : await scrapeCounters(run.url).catch(() => undefined);
       const t = performance.now();
       const n = c ? c.consumed + c.late + c.invalid : lastN;
+      if (c) {
+        heapPeak.used = Math.max(heapPeak.used, c.heapUsed / 1e6 || 0);
+        heapPeak.total = Math.max(heapPeak.total, c.heapTotal / 1e6 || 0);
+        heapPeak.external = Math.max(heapPeak.external, c.external / 1e6 || 0);
+      }
       if (n !== lastN) {
         lastN = n;
         lastChange = t;
@@ -319,6 +366,7 @@ class Harness {
           eventsPerSecond: first && elapsedMs > 0 ? (n - first.n) / (elapsedMs / 1000) : 0,
           cpuMs: first ? (run.child.cpuMs() ?? 0) - first.cpu : 0,
           startOffset: first?.n ?? 0,
+          heapPeakMb: { used: round(heapPeak.used, 1), total: round(heapPeak.total, 1), external: round(heapPeak.external, 1) },
         };
       }
       await new Promise((r) => setTimeout(r, 250));
@@ -606,13 +654,25 @@ function memoryScenario(o: Options, name: MemoryScenario['name']): MemoryScenari
     : { name, models: o.largeModels, perMinute: o.largePerMinute, minutes: o.memoryMinutes, timeoutMs: o.largeTimeoutMs, stallMs: 240_000, targetMb: TARGETS.largeRssMb };
 }
 
-interface MemoryResult {
+interface MemoryResult extends Pick<SweepRun, 'complete' | 'stopReason' | 'counted' | 'minutesProcessed' | 'peakRssMb' | 'rssAtEndMb' | 'evaluations' | 'detectorErrors'> {
   targetMb: number;
   models: number;
   features: number;
   windows: string;
   eventTimeMinutes: number;
   events: number;
+  catchUpEventsPerSecond: number;
+  variant?: { name: string; complete: boolean; peakRssMb: number; rssAtEndMb: number; heap?: Record<string, number> };
+  /** One entry per `--sweep` set, in order; the figures above are the first one's. */
+  sweep: SweepRun[];
+  /** Per-item heap costs and what they add up to at steady state (see memory-footprint.ts). */
+  footprint?: Footprint & { projection: Record<string, number> };
+  loadavg: number[];
+}
+
+/** One detector run of a memory scenario under one runtime flag set. */
+interface SweepRun {
+  flags: string;
   /** Whether the detector caught up with the whole topic within the time box. */
   complete: boolean;
   stopReason?: string;
@@ -621,29 +681,21 @@ interface MemoryResult {
   minutesProcessed: number;
   peakRssMb: number;
   rssAtEndMb: number;
-  catchUpEventsPerSecond: number;
+  eventsPerSecond: number;
+  eventsPerCpuSecond: number;
+  /** Peaks of V8's heap used and reserved and of memory outside the heap, from /metrics every 250 ms. */
+  heapPeakMb: { used: number; total: number; external: number };
   evaluations?: number;
   detectorErrors: string[];
-  variant?: { name: string; complete: boolean; peakRssMb: number; rssAtEndMb: number; heap?: Record<string, number> };
-  /** Per-item heap costs and what they add up to at steady state (see memory-footprint.ts). */
-  footprint?: Footprint & { projection: Record<string, number> };
   loadavg: number[];
 }
 
-async function memoryPhase(h: Harness, s: MemoryScenario): Promise<MemoryResult> {
-  const o = h.options;
-  const name = s.name;
-  const models = modelIds(name === 'memory' ? 'mem' : 'memlg', s.models);
-  const modelsFile = await writeScenario(h.workDir, name, models);
-  const topic = `load-${name}-${h.runId}`;
-  const perSecond = (s.models * s.perMinute) / 60;
-  const events = s.models * s.perMinute * s.minutes;
-  const start = Math.floor((Date.now() - (s.minutes + 10) * 60_000) / 60_000) * 60_000;
+/** Runs the detector on a filled memory-scenario topic under one flag set and measures it to the end or the time box. */
+async function sweepRun(h: Harness, s: MemoryScenario, topic: string, modelsFile: string, events: number, set: FlagSet, index: number): Promise<SweepRun> {
   const load0 = loadavg()[0];
-  log(`${name}: producing ${events} events of ${s.models} models over ${s.minutes} min of event time to ${topic}`);
-  await produce({ brokers: o.brokers, registryUrl: o.registry, topic, format: o.format, models, count: events, eventTimeStart: start, eventTimeRate: perSecond, partitions: o.partitions });
-  log(`${name}: detector with the default windows (1m tumbling, 1h sliding by 5m), at most ${s.timeoutMs / 1000} s`);
-  const run = await h.startDetector(name, topic, modelsFile);
+  const runName = index === 0 ? s.name : `${s.name}-${index}`;
+  log(`${s.name}: detector with the default windows (1m tumbling, 1h sliding by 5m), flags ${set.label}, at most ${s.timeoutMs / 1000} s`);
+  const run = await h.startDetector(runName, topic, modelsFile, flagSetEnv(set, h.options.detectorEnv), undefined, undefined, set.nodeFlags.filter((f) => COMMAND_LINE_ONLY.has(f)));
   const m = await h.measureConsumption(run, events, s.timeoutMs, s.stallMs);
   if (m.complete) {
     // Let the last evaluations finish, then read the settled RSS.
@@ -662,8 +714,41 @@ async function memoryPhase(h: Harness, s: MemoryScenario): Promise<MemoryResult>
     // the detector may have stopped
   }
   await run.child.stop(10_000);
-  const detectorErrors = await h.detectorErrors(name);
-  log(`${name}: peak RSS ${round(run.child.peakRssMb)} MB after ${m.counted} of ${events} events${m.complete ? '' : ` (${m.stopReason})`}`);
+  const detectorErrors = await h.detectorErrors(runName);
+  const result: SweepRun = {
+    flags: set.label,
+    complete: m.complete,
+    stopReason: m.stopReason,
+    counted: m.counted,
+    minutesProcessed: round((m.counted / events) * s.minutes, 1),
+    peakRssMb: round(run.child.peakRssMb, 1),
+    rssAtEndMb: round(rssAtEndMb, 1),
+    eventsPerSecond: round(m.eventsPerSecond),
+    eventsPerCpuSecond: m.cpuMs > 0 ? round((m.counted - m.startOffset) / (m.cpuMs / 1000)) : 0,
+    heapPeakMb: m.heapPeakMb,
+    evaluations,
+    detectorErrors,
+    loadavg: [round(load0, 2), round(loadavg()[0], 2)],
+  };
+  log(`${s.name} [${set.label}]: peak RSS ${result.peakRssMb} MB, ${result.eventsPerCpuSecond} events per CPU-s, after ${m.counted} of ${events} events${m.complete ? '' : ` (${m.stopReason})`}`);
+  return result;
+}
+
+async function memoryPhase(h: Harness, s: MemoryScenario): Promise<MemoryResult> {
+  const o = h.options;
+  const name = s.name;
+  const models = modelIds(name === 'memory' ? 'mem' : 'memlg', s.models);
+  const modelsFile = await writeScenario(h.workDir, name, models);
+  const topic = `load-${name}-${h.runId}`;
+  const perSecond = (s.models * s.perMinute) / 60;
+  const events = s.models * s.perMinute * s.minutes;
+  const start = Math.floor((Date.now() - (s.minutes + 10) * 60_000) / 60_000) * 60_000;
+  const load0 = loadavg()[0];
+  log(`${name}: producing ${events} events of ${s.models} models over ${s.minutes} min of event time to ${topic}`);
+  await produce({ brokers: o.brokers, registryUrl: o.registry, topic, format: o.format, models, count: events, eventTimeStart: start, eventTimeRate: perSecond, partitions: o.partitions });
+  const sweep: SweepRun[] = [];
+  for (const [i, set] of o.sweep.entries()) sweep.push(await sweepRun(h, s, topic, modelsFile, events, set, i));
+  const first = sweep[0];
   let variant: MemoryResult['variant'];
   if (o.variant) {
     const v = await h.startDetector(`${name}-${o.variant}`, topic, modelsFile, {}, undefined, o.variant);
@@ -721,16 +806,17 @@ async function memoryPhase(h: Harness, s: MemoryScenario): Promise<MemoryResult>
     windows: '1m tumbling + 1h sliding by 5m',
     eventTimeMinutes: s.minutes,
     events,
-    complete: m.complete,
-    stopReason: m.stopReason,
-    counted: m.counted,
-    minutesProcessed: round((m.counted / events) * s.minutes, 1),
-    peakRssMb: round(run.child.peakRssMb, 1),
-    rssAtEndMb: round(rssAtEndMb, 1),
-    catchUpEventsPerSecond: round(m.eventsPerSecond),
-    evaluations,
-    detectorErrors,
+    complete: first.complete,
+    stopReason: first.stopReason,
+    counted: first.counted,
+    minutesProcessed: first.minutesProcessed,
+    peakRssMb: first.peakRssMb,
+    rssAtEndMb: first.rssAtEndMb,
+    catchUpEventsPerSecond: first.eventsPerSecond,
+    evaluations: first.evaluations,
+    detectorErrors: first.detectorErrors,
     variant,
+    sweep,
     footprint,
     loadavg: [round(load0, 2), round(loadavg()[0], 2)],
   };
@@ -887,6 +973,16 @@ function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; 
     if (!m) continue;
     rows.push([`peak RSS, ${n(m.models)} models x ${m.features} features x 2 windows`, `${m.peakRssMb} MB`, `< ${n(m.targetMb)} MB`, mark(m.peakRssMb < m.targetMb)]);
     rows.push([`  after ${m.minutesProcessed} of ${m.eventTimeMinutes} min of event time`, m.complete ? 'caught up' : `stopped: ${m.stopReason}`, '', '']);
+    if (m.sweep.length > 1 || m.sweep[0]?.flags !== 'default') {
+      for (const r of m.sweep) {
+        rows.push([
+          `  [${r.flags}]`,
+          `${r.peakRssMb} MB peak, ${n(r.eventsPerCpuSecond)} per CPU-s, heap ${r.heapPeakMb.used}/${r.heapPeakMb.total} MB${r.complete ? '' : `, ${r.minutesProcessed} min`}`,
+          `< ${n(m.targetMb)} MB`,
+          mark(r.complete && r.peakRssMb < m.targetMb),
+        ]);
+      }
+    }
     if (m.footprint) {
       const f = m.footprint;
       rows.push([`  bytes per (feature, pane) open / kept, per (feature, 5-min block); ${f.eventsPerPane} events a pane`, `${n(f.bytesPerFeatureOpenPane)} / ${n(f.bytesPerFeatureKeptPane)}, ${n(f.bytesPerFeatureBlock)} B`, '', '']);

@@ -79,3 +79,31 @@ describe('MemoryResultRepository bounds', () => {
     expect(alerts.map((a) => a.alertId)).toEqual(['a3', 'a2']);
   });
 });
+
+describe('MemoryPaneCoordinator payload retention', () => {
+  const M = 60_000;
+  const T = 1_767_268_800_000;
+  const report = (c: MemoryPaneCoordinator, partition: number, watermark: number, paneStart: number, state: unknown) =>
+    c.report({ topic: 't', partition, partitionCount: 2, watermark, idle: false, partials: [{ modelId: 'm', paneStart, paneEnd: paneStart + M, topic: 't', partition, state }] });
+
+  it('after letting a pane’s partials go, ignores their replay and hands out a changed one alone', async () => {
+    const c = new MemoryPaneCoordinator(3_600_000, 2 * M);
+    await report(c, 0, T + M, T, { p: 0, n: 1 });
+    expect(await report(c, 1, T + M, T, { p: 1, n: 1 })).toHaveLength(1);
+    // Five more panes complete: the first is past the payload retention.
+    for (let i = 1; i <= 5; i++) {
+      await report(c, 0, T + (i + 1) * M, T + i * M, { p: 0, i });
+      await report(c, 1, T + (i + 1) * M, T + i * M, { p: 1, i });
+    }
+    expect(await c.panes('m', T, T + M)).toEqual([]);
+    expect((await c.panes('m', T + 4 * M, T + 5 * M))[0].partials).toEqual([{ p: 0, i: 4 }, { p: 1, i: 4 }]);
+    // A replay of partition 1's partial of the first pane changes nothing.
+    expect(await report(c, 1, T + 6 * M, T, { p: 1, n: 1 })).toEqual([]);
+    // A changed partial is handed out alone, and once it is known a replay of it is ignored.
+    const again = await report(c, 0, T + 6 * M, T, { p: 0, n: 2 });
+    expect(again.map((p) => p.partials)).toEqual([[{ p: 0, n: 2 }]]);
+    expect(await report(c, 0, T + 6 * M, T, { p: 0, n: 2 })).toEqual([]);
+    // Partition 1's digest was kept through partition 0's change.
+    expect(await report(c, 1, T + 6 * M, T, { p: 1, n: 1 })).toEqual([]);
+  });
+});

@@ -167,6 +167,8 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
     expect(heap, 'NODE_OPTIONS caps the heap').toBeDefined();
     // NODE_OPTIONS here replaces the image's: it keeps the measured young generation (docs/operations.md).
     expect(nodeOptions, 'NODE_OPTIONS keeps the young generation of the image').toMatch(/--max-semi-space-size=8(?:\s|$)/);
+    // The image's command carries --heap-growing-percent (refused in NODE_OPTIONS): keep it.
+    expect(c.command, 'the container keeps the image command').toBeUndefined();
     const limitMi = Number(/^(\d+)Mi$/.exec(c.resources.limits.memory)?.[1] ?? Number(/^(\d+)Gi$/.exec(c.resources.limits.memory)?.[1]) * 1024);
     expect(Number(heap)).toBeLessThan(limitMi * 0.8);
   });

@@ -103,6 +103,36 @@ interface Pending<T> extends Expiring<T> {
   seq: number;
 }
 
+/** What inferences of a model share, kept once per model instead of in every pending record. */
+interface RecordShape {
+  readonly modelId: string;
+  readonly kind: InferenceRecord['kind'];
+  readonly positiveClass: string;
+  readonly paneSizes: readonly number[];
+}
+
+/**
+ * A pending inference as the join keeps it: the fields of its record that
+ * differ from event to event, beside its model's shape. One object of eight
+ * fields instead of a record of ten inside a wrapper (about 90 bytes instead
+ * of 200 per inference; up to the capacity of 100,000 are kept).
+ */
+interface PendingInference {
+  readonly shape: RecordShape;
+  readonly timestamp: number;
+  readonly predictedPositive: 0 | 1 | null;
+  readonly score: number | null;
+  readonly predictedClass: string | null;
+  readonly predictedValue: number | null;
+  readonly expiresAt: number;
+  readonly seq: number;
+}
+
+function recordOf(p: PendingInference, eventId: string): InferenceRecord {
+  const { modelId, kind, positiveClass, paneSizes } = p.shape;
+  return { modelId, eventId, timestamp: p.timestamp, kind, predictedPositive: p.predictedPositive, score: p.score, predictedClass: p.predictedClass, predictedValue: p.predictedValue, positiveClass, paneSizes };
+}
+
 /**
  * What the join holds for one model, keyed by event id: one lookup of the
  * model per event, then plain event-id keys (no `modelId:eventId` string to
@@ -110,7 +140,9 @@ interface Pending<T> extends Expiring<T> {
  */
 interface ModelEntries {
   readonly stats: LabelJoinStats;
-  readonly inferences: Map<string, Pending<InferenceRecord>>;
+  readonly inferences: Map<string, PendingInference>;
+  /** The shape of the model's last recorded inference (a new one when its configuration changed). */
+  shape?: RecordShape;
   readonly waiting: Map<string, Pending<LabelRecord>>;
   readonly joinedMarks: Map<string, number>;
 }
@@ -160,7 +192,7 @@ export class MemoryLabelJoin implements LabelJoin {
 
   private of(modelId: string): ModelEntries {
     let m = this.models.get(modelId);
-    if (!m) this.models.set(modelId, (m = { stats: emptyStats(), inferences: new Map(), waiting: new Map(), joinedMarks: new Map() }));
+    if (!m) this.models.set(modelId, (m = { stats: emptyStats(), inferences: new Map(), waiting: new Map(), joinedMarks: new Map(), shape: undefined }));
     return m;
   }
 
@@ -170,6 +202,24 @@ export class MemoryLabelJoin implements LabelJoin {
     if (map.size === 0) return undefined;
     const e = map.get(eventId);
     return e && e.expiresAt > now ? e.value : undefined;
+  }
+
+  private hasLiveInference(m: ModelEntries, eventId: string, now: number): boolean {
+    const e = m.inferences.get(eventId);
+    return e !== undefined && e.expiresAt > now;
+  }
+
+  private pendingRecord(m: ModelEntries, eventId: string, now: number): InferenceRecord | undefined {
+    const e = m.inferences.get(eventId);
+    return e && e.expiresAt > now ? recordOf(e, eventId) : undefined;
+  }
+
+  private pendingOf(m: ModelEntries, r: InferenceRecord, expiresAt: number, seq: number): PendingInference {
+    let shape = m.shape;
+    if (shape === undefined || shape.modelId !== r.modelId || shape.kind !== r.kind || shape.positiveClass !== r.positiveClass || shape.paneSizes !== r.paneSizes) {
+      m.shape = shape = { modelId: r.modelId, kind: r.kind, positiveClass: r.positiveClass, paneSizes: r.paneSizes };
+    }
+    return { shape, timestamp: r.timestamp, predictedPositive: r.predictedPositive, score: r.score, predictedClass: r.predictedClass, predictedValue: r.predictedValue, expiresAt, seq };
   }
 
   private isJoined(m: ModelEntries, eventId: string, now: number): boolean {
@@ -246,7 +296,7 @@ export class MemoryLabelJoin implements LabelJoin {
       }
       const s = m.stats;
       s.firstInferenceAt ??= now;
-      if (this.isJoined(m, id, now) || this.live(m.inferences, id, now)) {
+      if (this.isJoined(m, id, now) || this.hasLiveInference(m, id, now)) {
         s.inferenceDuplicates++;
         out.duplicates++;
         continue;
@@ -261,7 +311,7 @@ export class MemoryLabelJoin implements LabelJoin {
       } else {
         // An id whose record expired is set anew, with a new place in the eviction order.
         const before = m.inferences.size;
-        m.inferences.set(id, { value: r, expiresAt: now + this.horizonMs, seq: this.inferenceOrder.push(r.modelId, id) });
+        m.inferences.set(id, this.pendingOf(m, r, now + this.horizonMs, this.inferenceOrder.push(r.modelId, id)));
         this.inferenceCount += m.inferences.size - before;
         out.stored++;
         if (this.inferenceCount > this.capacity) this.evictInference(out);
@@ -309,7 +359,7 @@ export class MemoryLabelJoin implements LabelJoin {
         out.duplicates++;
         continue;
       }
-      const r = this.live(m.inferences, id, now);
+      const r = this.pendingRecord(m, id, now);
       if (r) {
         m.inferences.delete(id);
         this.inferenceCount--;

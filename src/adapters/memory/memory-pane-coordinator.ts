@@ -6,14 +6,33 @@ interface PaneEntry {
   modelId: string;
   paneStart: number;
   paneEnd: number;
-  /** `topic:partition` -> serialized partial (compared to tell a replay from a late change). */
-  partials: Map<string, string>;
-  /** `topic:partition` -> digest of a partial whose payload was let go (see payloadRetentionMs). */
-  digests?: Map<string, string>;
+  /** `topic:partition` -> serialized partial (compared to tell a replay from a late change); undefined once let go. */
+  partials: Map<string, string> | undefined;
+  /**
+   * `field NUL digest NUL` for every partial whose payload was let go (see payloadRetentionMs): one
+   * string, not a Map, since panes are remembered for the whole retention (25 hours by default,
+   * 1,500 panes a model) and a small Map costs kilobytes.
+   */
+  digests?: string;
   status: 'pending' | 'done';
 }
 
 const digestOf = (state: string) => createHash('sha1').update(state).digest('base64');
+
+/** The digest kept for `field`, or undefined (read only when a released pane's partial comes again). */
+function digestFor(digests: string | undefined, field: string): string | undefined {
+  const parts = digests?.split('\u0000') ?? [];
+  for (let i = 0; i + 1 < parts.length; i += 2) if (parts[i] === field) return parts[i + 1];
+  return undefined;
+}
+
+/** `digests` without the entry of `field`. */
+function withoutDigest(digests: string, field: string): string | undefined {
+  const parts = digests.split('\u0000');
+  let out = '';
+  for (let i = 0; i + 1 < parts.length; i += 2) if (parts[i] !== field) out += `${parts[i]}\u0000${parts[i + 1]}\u0000`;
+  return out === '' ? undefined : out;
+}
 
 /**
  * Pane merge within one process (no Redis): the same completeness rule as
@@ -58,18 +77,19 @@ export class MemoryPaneCoordinator implements PaneCoordinator {
       const id = `${p.modelId}\u0000${p.paneStart}\u0000${p.paneEnd}`;
       let entry = this.panesById.get(id);
       if (!entry) {
-        entry = { modelId: p.modelId, paneStart: p.paneStart, paneEnd: p.paneEnd, partials: new Map(), status: 'pending' };
+        entry = { modelId: p.modelId, paneStart: p.paneStart, paneEnd: p.paneEnd, partials: undefined, status: 'pending' };
         this.panesById.set(id, entry);
         this.pending.set(id, entry);
       }
       const field = `${topic}:${partition}`;
       const state = JSON.stringify(p.state);
-      if (entry.partials.get(field) === state) continue;
-      if (entry.digests?.has(field)) {
-        if (entry.digests.get(field) === digestOf(state)) continue;
-        entry.digests.delete(field);
+      if (entry.partials?.get(field) === state) continue;
+      const digest = digestFor(entry.digests, field);
+      if (digest !== undefined) {
+        if (digest === digestOf(state)) continue;
+        entry.digests = withoutDigest(entry.digests!, field);
       }
-      entry.partials.set(field, state);
+      (entry.partials ??= new Map()).set(field, state);
       if (entry.status === 'done') elected.add(id);
     }
 
@@ -96,7 +116,7 @@ export class MemoryPaneCoordinator implements PaneCoordinator {
   async panes(modelId: string, from: number, to: number): Promise<CompletePane[]> {
     const out: CompletePane[] = [];
     for (const e of this.panesById.values()) {
-      if (e.modelId === modelId && e.status === 'done' && e.partials.size > 0 && e.paneStart >= from && e.paneStart < to) out.push(toPane(e));
+      if (e.modelId === modelId && e.status === 'done' && e.partials !== undefined && e.paneStart >= from && e.paneStart < to) out.push(toPane(e));
     }
     return out.sort((a, b) => a.paneStart - b.paneStart || a.paneEnd - b.paneEnd);
   }
@@ -111,20 +131,22 @@ export class MemoryPaneCoordinator implements PaneCoordinator {
     for (const [id, e] of this.panesById) {
       if (e.status !== 'done') continue;
       if (e.paneStart < newestStart - this.retentionMs) this.panesById.delete(id);
-      else if (e.paneStart < newestStart - this.payloadRetentionMs && e.partials.size > 0) {
-        e.digests ??= new Map();
-        for (const [field, state] of e.partials) e.digests.set(field, digestOf(state));
-        e.partials.clear();
+      else if (e.paneStart < newestStart - this.payloadRetentionMs && e.partials !== undefined) {
+        let digests = e.digests ?? '';
+        for (const [field, state] of e.partials) digests += `${field}\u0000${digestOf(state)}\u0000`;
+        e.digests = digests;
+        e.partials = undefined;
       }
     }
   }
 }
 
 function toPane(e: PaneEntry): CompletePane {
-  const fields = [...e.partials.keys()].sort((a, b) => {
+  const partials = e.partials ?? new Map<string, string>();
+  const fields = [...partials.keys()].sort((a, b) => {
     const [ta, pa] = [a.slice(0, a.lastIndexOf(':')), Number(a.slice(a.lastIndexOf(':') + 1))];
     const [tb, pb] = [b.slice(0, b.lastIndexOf(':')), Number(b.slice(b.lastIndexOf(':') + 1))];
     return ta < tb ? -1 : ta > tb ? 1 : pa - pb;
   });
-  return { modelId: e.modelId, paneStart: e.paneStart, paneEnd: e.paneEnd, partials: fields.map((f) => JSON.parse(e.partials.get(f)!) as unknown) };
+  return { modelId: e.modelId, paneStart: e.paneStart, paneEnd: e.paneEnd, partials: fields.map((f) => JSON.parse(partials.get(f)!) as unknown) };
 }
