@@ -109,6 +109,7 @@ interface RecordShape {
   readonly kind: InferenceRecord['kind'];
   readonly positiveClass: string;
   readonly paneSizes: readonly number[];
+  readonly scoreOf: InferenceRecord['scoreOf'];
 }
 
 /**
@@ -129,8 +130,9 @@ interface PendingInference {
 }
 
 function recordOf(p: PendingInference, eventId: string): InferenceRecord {
-  const { modelId, kind, positiveClass, paneSizes } = p.shape;
-  return { modelId, eventId, timestamp: p.timestamp, kind, predictedPositive: p.predictedPositive, score: p.score, predictedClass: p.predictedClass, predictedValue: p.predictedValue, positiveClass, paneSizes };
+  const { modelId, kind, positiveClass, paneSizes, scoreOf } = p.shape;
+  const record: InferenceRecord = { modelId, eventId, timestamp: p.timestamp, kind, predictedPositive: p.predictedPositive, score: p.score, predictedClass: p.predictedClass, predictedValue: p.predictedValue, positiveClass, paneSizes };
+  return scoreOf === undefined ? record : { ...record, scoreOf };
 }
 
 /**
@@ -216,8 +218,8 @@ export class MemoryLabelJoin implements LabelJoin {
 
   private pendingOf(m: ModelEntries, r: InferenceRecord, expiresAt: number, seq: number): PendingInference {
     let shape = m.shape;
-    if (shape === undefined || shape.modelId !== r.modelId || shape.kind !== r.kind || shape.positiveClass !== r.positiveClass || shape.paneSizes !== r.paneSizes) {
-      m.shape = shape = { modelId: r.modelId, kind: r.kind, positiveClass: r.positiveClass, paneSizes: r.paneSizes };
+    if (shape === undefined || shape.modelId !== r.modelId || shape.kind !== r.kind || shape.positiveClass !== r.positiveClass || shape.paneSizes !== r.paneSizes || shape.scoreOf !== r.scoreOf) {
+      m.shape = shape = { modelId: r.modelId, kind: r.kind, positiveClass: r.positiveClass, paneSizes: r.paneSizes, scoreOf: r.scoreOf };
     }
     return { shape, timestamp: r.timestamp, predictedPositive: r.predictedPositive, score: r.score, predictedClass: r.predictedClass, predictedValue: r.predictedValue, expiresAt, seq };
   }
