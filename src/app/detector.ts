@@ -73,6 +73,8 @@ export interface DetectorHandle {
   readonly performance: LabelJoinPerformanceReader;
   /** Stalled partitions and dependencies being waited out, for /readyz. */
   readonly progress: StreamProgress;
+  /** Ingest worker threads running (0: the per-event work is on the main thread). */
+  readonly ingestWorkers: number;
   /** Checkpoints, commits, drains evaluations and disconnects. Idempotent. */
   stop(): Promise<void>;
 }
@@ -385,6 +387,7 @@ export async function startDetector(config: Config, given: DetectorDeps = {}, op
     labelJoin: deps.labelJoin,
     performance: new LabelJoinPerformanceReader(deps.labelJoin, deps.models),
     progress: { stalledPartitions: () => runner.stalledPartitions(), waitingFor: () => evaluator.waitingFor() },
+    ingestWorkers: workers?.size ?? 0,
     stop,
   };
 }
