@@ -64,6 +64,9 @@ const HELP = `npm run load -- [options]
   --extras               throughput: models with multivariate drift on, references with labels
                          (so performance is estimated from calibrated scores), segmented by the
                          events' segment attribute
+  --workers LIST         throughput: also run the detector with DRIFTSTREAM_WORKERS=N (ingest worker
+                         threads) for each N in LIST, after the default detector, in the same run
+                         (e.g. 2, or 1,2)
   --detector-env K=V,..  extra environment of the detector processes (e.g. DRIFTSTREAM_LABEL_HORIZON=1m)
   --out FILE             JSON results  [load-tests/results/latest.json]
   --brokers B            [DRIFTSTREAM_KAFKA_BROKERS or 127.0.0.1:9092]
@@ -94,6 +97,7 @@ interface Options {
   tsx: boolean;
   variant?: string;
   extras: boolean;
+  workers: number[];
   detectorEnv: Record<string, string>;
   out: string;
   brokers: string[];
@@ -123,6 +127,7 @@ function parseOptions(): Options | undefined {
       profile: { type: 'boolean', default: false },
       tsx: { type: 'boolean', default: false },
       variant: { type: 'string' },
+      workers: { type: 'string', default: '' },
       extras: { type: 'boolean', default: false },
       'detector-env': { type: 'string', default: '' },
       out: { type: 'string', default: join(REPO_ROOT, 'load-tests/results/latest.json') },
@@ -169,6 +174,7 @@ function parseOptions(): Options | undefined {
     profile: values.profile!,
     tsx: values.tsx!,
     variant: values.variant,
+    workers: values.workers ? values.workers.split(',').map((w) => Number(w.trim())) : [],
     extras: values.extras!,
     detectorEnv: Object.fromEntries(
       values['detector-env']!
@@ -432,6 +438,8 @@ interface ThroughputResult {
   cpuRatio: number;
   loadavg: number[];
   variant?: { name: string; complete: boolean; eventsPerSecond: number; eventsPerCpuSecond: number; peakRssMb: number };
+  /** The detector again with ingest worker threads (`--workers`), ratios against the same bare consumer. */
+  workers?: { workers: number; eventsPerSecond: number; elapsedMs: number; eventsPerCpuSecond: number; peakRssMb: number; ratio: number; cpuRatio: number }[];
   profile?: ProfileSummary;
   bareProfile?: ProfileSummary;
 }
@@ -523,6 +531,28 @@ async function throughputPhase(h: Harness): Promise<ThroughputResult> {
     log(`throughput: variant ${o.variant} ${variant.eventsPerSecond} events/s, ${variant.eventsPerCpuSecond} events per CPU-second`);
   }
 
+  const bareCpuRate = events / (bare.cpuMs / 1000);
+  const workers: NonNullable<ThroughputResult['workers']> = [];
+  for (const n of o.workers) {
+    log(`throughput: detector with DRIFTSTREAM_WORKERS=${n}`);
+    const w = await h.startDetector(`throughput-workers-${n}`, topic, modelsFile, { DRIFTSTREAM_WORKERS: String(n) });
+    const wm = await h.measureConsumption(w, events, Math.max(180_000, (events / 5000) * 1000));
+    w.child.sample();
+    await w.child.stop();
+    if (!wm.complete) throw new Error(`throughput: the detector with ${n} workers counted ${wm.counted} of ${events} records (${wm.stopReason})`);
+    const perCpu = (events - wm.startOffset) / (wm.cpuMs / 1000);
+    workers.push({
+      workers: n,
+      eventsPerSecond: round(wm.eventsPerSecond),
+      elapsedMs: round(wm.elapsedMs),
+      eventsPerCpuSecond: round(perCpu),
+      peakRssMb: round(w.child.peakRssMb, 1),
+      ratio: round(wm.eventsPerSecond / bare.eventsPerSecond, 3),
+      cpuRatio: round(perCpu / bareCpuRate, 3),
+    });
+    log(`throughput: ${n} workers ${round(wm.eventsPerSecond)} events/s, ${round(perCpu)} per CPU-second`);
+  }
+
   let profile: ProfileSummary | undefined;
   let bareProfile: ProfileSummary | undefined;
   if (o.profile) {
@@ -579,6 +609,7 @@ async function throughputPhase(h: Harness): Promise<ThroughputResult> {
     cpuRatio: round((events - m.startOffset) / (m.cpuMs / 1000) / (events / (bare.cpuMs / 1000)), 3),
     loadavg: [round(load0, 2), round(loadavg()[0], 2)],
     variant,
+    ...(workers.length > 0 ? { workers } : {}),
     profile,
     bareProfile,
   };
@@ -881,6 +912,7 @@ function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; 
     rows.push(['ratio detector / bare', String(t.ratio), `>= ${TARGETS.ratio}`, mark(t.ratio >= TARGETS.ratio)]);
     rows.push(['  per CPU-second: bare / detector', `${n(t.bare.eventsPerCpuSecond)} / ${n(t.detector.eventsPerCpuSecond)} (ratio ${t.cpuRatio})`, '', '']);
     rows.push(['  detector peak RSS (throughput run)', `${t.detector.peakRssMb} MB`, '', '']);
+    for (const w of t.workers ?? []) rows.push([`  detector, DRIFTSTREAM_WORKERS=${w.workers}`, `${n(w.eventsPerSecond)} events/s, ${n(w.eventsPerCpuSecond)} per CPU-s, ${w.peakRssMb} MB`, `ratio ${w.ratio} wall, ${w.cpuRatio} per CPU-s`, '']);
     if (t.variant) rows.push([`  variant ${t.variant.name}`, `${n(t.variant.eventsPerSecond)} events/s, ${n(t.variant.eventsPerCpuSecond)} per CPU-s, ${t.variant.peakRssMb} MB`, '', '']);
   }
   for (const m of [results.memory, results.memoryLarge]) {
