@@ -343,7 +343,13 @@ export async function startDetector(config: Config, given: DetectorDeps = {}, op
   const parts: DetectorParts = { ...shared, evaluator: createWindowEvaluator(deps, shared) };
   const { state, evaluator } = parts;
   const lifecycle = detectorLifecycle();
-  const workers = createIngestWorkers(config, deps, catalog);
+  let workers: IngestWorkers | undefined;
+  try {
+    workers = createIngestWorkers(config, deps, catalog);
+  } catch (err) {
+    await sinks.close();
+    throw err;
+  }
   const runner = createInferenceRunner(config, deps, options, createTopology(config, deps, options, parts, workers), lifecycle.onFatal);
   const labels = createLabelRunner(config, deps, options, parts, lifecycle.onFatal);
   const refreshTimer = startModelRefresh(catalog, logger, options.modelRefreshIntervalMs ?? 10_000);

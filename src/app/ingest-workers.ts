@@ -19,12 +19,17 @@ export function ingestWorkerCount(setting: number): number {
   return setting < 0 ? availableParallelism() : setting;
 }
 
-/** The worker's entry: the compiled file, or the TypeScript source run through tsx (development, tests). */
-function workerEntry(): { url: URL; execArgv: string[] } {
+/**
+ * The worker's entry: the compiled file, or the TypeScript source run through tsx (development,
+ * tests). A worker inherits the process's Node options (tsx among them, when the process was started
+ * with it); only under a runner that transforms TypeScript itself (vitest) is tsx added.
+ */
+function workerEntry(): { url: URL; execArgv?: string[] } {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { url: new URL('./ingest-worker.js', here), execArgv: process.execArgv };
-  const loaded = process.execArgv.some((a) => a.includes('tsx'));
-  return { url: new URL('./ingest-worker.ts', here), execArgv: loaded ? process.execArgv : [...process.execArgv, '--import', pathToFileURL(createRequire(here).resolve('tsx')).href] };
+  if (!here.endsWith('.ts')) return { url: new URL('./ingest-worker.js', here) };
+  const url = new URL('./ingest-worker.ts', here);
+  if (process.execArgv.some((a) => a.includes('tsx'))) return { url };
+  return { url, execArgv: ['--import', pathToFileURL(createRequire(here).resolve('tsx')).href] };
 }
 
 /** One ingest worker thread: its requests in flight and the models it has been given. */
@@ -43,7 +48,7 @@ class IngestWorker {
     private readonly logger: Logger,
   ) {
     const { url, execArgv } = workerEntry();
-    this.worker = new Worker(url, { workerData: data, execArgv, name: `ingest-${index}` });
+    this.worker = new Worker(url, { workerData: data, ...(execArgv ? { execArgv } : {}), name: `ingest-${index}` });
     this.worker.on('message', (reply: IngestReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
