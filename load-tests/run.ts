@@ -533,9 +533,10 @@ async function throughputPhase(h: Harness): Promise<ThroughputResult> {
 
   const bareCpuRate = events / (bare.cpuMs / 1000);
   const workers: NonNullable<ThroughputResult['workers']> = [];
-  for (const n of o.workers) {
+  for (const [i, n] of o.workers.entries()) {
     log(`throughput: detector with DRIFTSTREAM_WORKERS=${n}`);
-    const w = await h.startDetector(`throughput-workers-${n}`, topic, modelsFile, { DRIFTSTREAM_WORKERS: String(n) });
+    // Its own name, so its own consumer group: a count may come twice in the list.
+    const w = await h.startDetector(`throughput-workers-${i}-${n}`, topic, modelsFile, { DRIFTSTREAM_WORKERS: String(n) });
     const wm = await h.measureConsumption(w, events, Math.max(180_000, (events / 5000) * 1000));
     w.child.sample();
     await w.child.stop();
