@@ -14,7 +14,7 @@ import { UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
 import type { BatchControl, InferenceSink } from '../ports/inference-sink.js';
 import type { ValueDecoder } from '../ports/value-decoder.js';
 import { LocalIngest, type IngestBackend } from './ingest-backend.js';
-import type { IngestResolution, IngestStep, IngestStop } from './partition-ingest.js';
+import { labelEvents, type IngestResolution, type IngestStep, type IngestStop } from './partition-ingest.js';
 
 /** Everything the processors of one detector share. */
 export interface ProcessorContext {
@@ -215,7 +215,7 @@ export class InferenceProcessor {
     }
     if (step.duplicates > 0) this.ctx.metrics.duplicates.inc(step.duplicates);
     if (this.sink) {
-      for (const ev of step.labels) {
+      for (const ev of labelEvents(step.labels)) {
         const rt = this.ctx.catalog.get(ev.modelId);
         if (rt) this.sink.add(ev, rt.config);
       }

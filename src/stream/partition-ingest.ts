@@ -74,7 +74,31 @@ export interface IngestStep {
   counts: ModelCounts[];
   duplicates: number;
   /** Valid events of models that record label-join entries (when ingest was told to collect them). */
-  labels: InferenceEvent[];
+  labels: LabelColumns;
+}
+
+/**
+ * The fields of valid events the label-join recorder reads, column by column (arrays of
+ * primitives cross to the main thread much cheaper than one object per event).
+ */
+export interface LabelColumns {
+  modelId: string[];
+  eventId: string[];
+  modelVersion: (string | null)[];
+  timestamp: number[];
+  prediction: (number | string | null)[];
+  score: (number | null)[];
+}
+
+function emptyLabels(): LabelColumns {
+  return { modelId: [], eventId: [], modelVersion: [], timestamp: [], prediction: [], score: [] };
+}
+
+/** The events of label columns, as the label-join recorder takes them (no features or attributes). */
+export function* labelEvents(c: LabelColumns): Generator<InferenceEvent> {
+  for (let i = 0; i < c.eventId.length; i++) {
+    yield { eventId: c.eventId[i], modelId: c.modelId[i], modelVersion: c.modelVersion[i], timestamp: c.timestamp[i], features: {}, prediction: c.prediction[i], score: c.score[i], attributes: {} };
+  }
 }
 
 /** A closed pane as the coordinator gets it. */
@@ -120,7 +144,7 @@ export class PartitionIngest {
   private rejected: RejectedRecord[] = [];
   private readonly counts = new Map<string, ModelCounts>();
   private duplicates = 0;
-  private labels: InferenceEvent[] = [];
+  private labels = emptyLabels();
 
   constructor(
     private readonly source: string,
@@ -228,7 +252,15 @@ export class PartitionIngest {
       return undefined;
     }
     if (this.onValid) this.onValid(ev, rt.config);
-    else if (rt.config.performance.labels) this.labels.push(labelEventOf(ev));
+    else if (rt.config.performance.labels) {
+      const l = this.labels;
+      l.modelId.push(ev.modelId);
+      l.eventId.push(ev.eventId);
+      l.modelVersion.push(ev.modelVersion);
+      l.timestamp.push(ev.timestamp);
+      l.prediction.push(ev.prediction);
+      l.score.push(ev.score);
+    }
     if (pane === undefined) {
       this.count(ev.modelId, ts, true);
       return undefined;
@@ -264,7 +296,7 @@ export class PartitionIngest {
     this.rejected = [];
     this.counts.clear();
     this.duplicates = 0;
-    this.labels = [];
+    this.labels = emptyLabels();
     return step;
   }
 
@@ -291,9 +323,4 @@ export class PartitionIngest {
     const repaired = windows.repairFutureClock(now + this.limits.maxFutureSkewMs, Math.min(savedAt, now));
     return { dropped: dropped.length, ...(repaired ? { repaired: { clock: json.clock, repairedTo: windows.clock, droppedPanes: repaired.droppedPanes } } : {}) };
   }
-}
-
-/** The fields of an event the label-join recorder reads (what a worker hands back per valid event). */
-function labelEventOf(ev: InferenceEvent): InferenceEvent {
-  return { eventId: ev.eventId, modelId: ev.modelId, modelVersion: ev.modelVersion, timestamp: ev.timestamp, features: {}, prediction: ev.prediction, score: ev.score, attributes: {} };
 }
