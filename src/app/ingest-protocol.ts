@@ -39,7 +39,7 @@ export interface PackedRecords {
   readonly standIns: readonly (readonly [number, string])[];
 }
 
-/** Requests to a worker, each about one partition (`key`, topic/partition). */
+/** Requests to a worker, each about one opening of a partition (`key`, topic/partition#n). */
 export type IngestRequest =
   | { readonly op: 'run'; readonly key: string; readonly models: ModelSync[]; readonly records?: PackedRecords; readonly resolution?: IngestResolution; readonly now: number; readonly failFast: boolean }
   | { readonly op: 'fetchSchema'; readonly key: string; readonly index: number }

@@ -34,7 +34,11 @@ function applyModels(sync: readonly ModelSync[]): void {
 
 function cursorOf(key: string, now: number): IngestCursor {
   let c = cursors.get(key);
-  if (c === undefined) cursors.set(key, (c = new IngestCursor(new PartitionIngest(key, codec, models, now, data.limits, data.dedup))));
+  if (c === undefined) {
+    // The key is `topic/partition#opening`; panes name their source `topic/partition`.
+    const source = key.slice(0, key.lastIndexOf('#'));
+    cursors.set(key, (c = new IngestCursor(new PartitionIngest(source, codec, models, now, data.limits, data.dedup))));
+  }
   return c;
 }
 

@@ -161,6 +161,8 @@ function pack(messages: readonly SourceMessage[], topic: string, partition: numb
 
 /** A partition whose per-event work runs on an ingest worker. */
 class WorkerIngest implements IngestBackend {
+  private static opened = 0;
+  /** The partition and this opening of it: a reassigned partition never meets its predecessor's state. */
   private readonly key: string;
   /** The model whose layout the batch waits for (after a model stop). */
   private waitingFor: string | undefined;
@@ -171,7 +173,7 @@ class WorkerIngest implements IngestBackend {
     private readonly topic: string,
     private readonly partition: number,
   ) {
-    this.key = `${topic}/${partition}`;
+    this.key = `${topic}/${partition}#${++WorkerIngest.opened}`;
   }
 
   async run(records: readonly SourceMessage[] | undefined, resolution: IngestResolution | undefined, now: number, failFast: boolean): Promise<IngestStep> {
