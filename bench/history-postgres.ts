@@ -6,9 +6,9 @@
  * 1. Bytes per stored (model, window) evaluation of a 25-feature model: real
  *    evaluations (the detector's evaluateWindow on generated traffic) written
  *    through PostgresResultRepository and rolled up, all tables with their
- *    indexes and TOAST; once with no window drifting, once with every window
- *    drifting (kept whole), and the same evaluations stored the way schema
- *    version 2 did, as the baseline.
+ *    indexes and TOAST; with no window drifting, with 1%, 5%, 20% and every
+ *    window drifting (their detail kept), and the same evaluations stored the
+ *    way schema version 2 did, as the baseline.
  * 2. A month of one model's 1-minute history among 1,000 models: hourly and
  *    daily roll-ups of every model for `--days` generated with generate_series,
  *    1-minute rows of every model for the last `--all-days`, and of the
@@ -85,12 +85,12 @@ async function realEvaluations(count: number, driftEvery: number): Promise<Evalu
   });
 }
 
-/** Bytes of every table of a schema (rows, indexes, TOAST), grouped by table family. */
+/** Bytes of the history tables of a schema (those of version 3 on, or of version 2), with indexes and TOAST, by table family. */
 async function schemaBytes(pool: pg.Pool, schema: string): Promise<Record<string, number>> {
   const { rows } = await pool.query<{ family: string; bytes: string }>(
     `SELECT regexp_replace(c.relname, '_p[0-9]+$', '') AS family, sum(pg_total_relation_size(c.oid)) AS bytes
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname NOT IN ('schema_migrations', 'models', 'reference_profiles', 'alerts')
+     WHERE n.nspname = $1 AND c.relkind = 'r' AND (c.relname LIKE 'evaluation%' OR c.relname LIKE 'history%' OR c.relname IN ('drift_results', 'performance_results'))
      GROUP BY 1`,
     [schema],
   );
@@ -132,16 +132,17 @@ async function sizes(): Promise<void> {
   const n = OPTIONS.evaluations;
   log(`## bytes per stored evaluation, 25 features + score, ${n} windows of 1 minute`);
   const quiet = await realEvaluations(n, 0);
-  const drifting = await realEvaluations(n, 1);
   log(pad('evaluation as JSON (what version 2 stored twice)') + kb(JSON.stringify(quiet[0]).length));
   const q = await compactRun('quiet', quiet);
-  const d = await compactRun('drift', drifting);
-  const v2 = await version2Run(quiet);
   const perQuiet = total(q) / n;
-  const perDrift = total(d) / n;
   log(pad('no window drifted: per evaluation, all tables + indexes + roll-ups') + `${kb(perQuiet)}  (${Object.entries(q).map(([k, v]) => `${k} ${kb(v / n)}`).join(', ')})`);
-  log(pad('every window drifted (kept whole): per evaluation') + `${kb(perDrift)}  (the whole evaluation adds ${kb(perDrift - perQuiet)})`);
-  for (const p of [0.01, 0.05]) log(pad(`  with ${p * 100}% of windows drifting`) + kb(perQuiet + p * (perDrift - perQuiet)));
+  // Each share measured, not interpolated: every k-th window is the drifted one.
+  for (const [label, every] of [['1%', 100], ['5%', 20], ['20%', 5], ['100% (every window)', 1]] as const) {
+    const d = await compactRun(`drift${every}`, await realEvaluations(n, every));
+    const per = total(d) / n;
+    log(pad(`${label} of windows drifting: per evaluation`) + `${kb(per)}  (a drifting window adds ${kb((per - perQuiet) * every)}; ${Object.entries(d).map(([k, v]) => `${k} ${kb(v / n)}`).join(', ')})`);
+  }
+  const v2 = await version2Run(quiet);
   log(pad('baseline: schema version 2, same evaluations, per evaluation') + `${kb(total(v2) / n)}  (${(total(v2) / total(q)).toFixed(1)}x)`);
 }
 

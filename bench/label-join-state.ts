@@ -8,34 +8,19 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createRedisConnection, type RedisClient } from '../src/adapters/redis/redis-connection.js';
 import { RedisLabelJoin } from '../src/adapters/redis/redis-label-join.js';
-import { toInferenceRecord, toLabelRecord, type InferenceRecord, type LabelRecord } from '../src/core/performance/records.js';
 import { DEFAULT_WINDOWS } from '../src/core/model/model-config.js';
 import { paneSizesOf } from '../src/stream/label-records.js';
 import { startRedisCluster, startRedisServer } from '../tests/support/redis-cluster.js';
-import { drive } from './labels.js';
+import { drive, joinEvents } from './labels.js';
 
 const PENDING = Number(process.env.BENCH_PENDING ?? 1_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const SPEC = { kind: 'score', positiveClass: '1', decisionThreshold: 0.5 } as const;
 const PANES = paneSizesOf(DEFAULT_WINDOWS);
 
 const num = (x: number) => Math.round(x).toLocaleString('en-US');
 const line = (name: string, value: string) => console.log(`${name.padEnd(84)} ${value}`);
 const used = (info: string) => Number(/used_memory:(\d+)/.exec(info)?.[1]);
 const cpu = (info: string) => Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
-
-function events(n: number, models: number, t: number): { infs: InferenceRecord[]; labs: LabelRecord[] } {
-  const infs: InferenceRecord[] = [];
-  const labs: LabelRecord[] = [];
-  for (let i = 0; i < n; i++) {
-    const eventId = randomUUID();
-    const modelId = `model-${i % models}`;
-    const score = Math.random();
-    infs.push(toInferenceRecord({ eventId, modelId, timestamp: t + Math.floor(i / 10), prediction: null, score }, SPEC, PANES));
-    labs.push(toLabelRecord({ eventId, modelId, timestamp: t + Math.floor(i / 10) + 30_000, label: Math.random() < score ? 1 : 0 }));
-  }
-  return { infs, labs };
-}
 
 const spread = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -57,7 +42,7 @@ async function memoryPhase(redis: Redis, info: (s: string) => Promise<string>): 
   const perKey = (used(await info('memory')) - before0) / baseN;
   await redis.flushall();
   const join = new RedisLabelJoin(redis, { keyPrefix: 'bench:', chunkSize: 500 });
-  const { infs, labs } = events(PENDING, 10, t);
+  const { infs, labs } = joinEvents(PENDING, 10, t);
   const before = used(await info('memory'));
   await drive(infs, 5_000, 4, (b) => join.recordInferences(b));
   const after = used(await info('memory'));
@@ -88,7 +73,7 @@ interface JoinFigures {
 
 async function joinRate(client: RedisClient, n: number, models: number, probe: CpuProbe): Promise<JoinFigures> {
   const join = new RedisLabelJoin(client, { keyPrefix: `bench:${randomUUID().slice(0, 8)}:`, chunkSize: 500 });
-  const { infs, labs } = events(n, models, Date.now() - 3_600_000);
+  const { infs, labs } = joinEvents(n, models, Date.now() - 3_600_000);
   await drive(infs, 5_000, 4, (b) => join.recordInferences(b));
   const c0 = await probe();
   const seconds = await drive(labs, 5_000, 4, (b) => join.recordLabels(b));

@@ -22,6 +22,20 @@ async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
   for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
 }
 
+/** `n` inferences of score models `model-0` .. `model-<models-1>`, ten per millisecond from `t`, and their labels 30 s later. */
+export function joinEvents(n: number, models: number, t: number): { infs: InferenceRecord[]; labs: LabelRecord[] } {
+  const infs: InferenceRecord[] = [];
+  const labs: LabelRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const eventId = randomUUID();
+    const modelId = `model-${i % models}`;
+    const score = Math.random();
+    infs.push(toInferenceRecord({ eventId, modelId, timestamp: t + Math.floor(i / 10), prediction: null, score }, SPEC, PANES));
+    labs.push(toLabelRecord({ eventId, modelId, timestamp: t + Math.floor(i / 10) + 30_000, label: Math.random() < score ? 1 : 0 }));
+  }
+  return { infs, labs };
+}
+
 /** Sends `items` in batches of `batch`, keeping `inFlight` batches outstanding; returns seconds. */
 export async function drive<T>(items: T[], batch: number, inFlight: number, send: (b: T[]) => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();

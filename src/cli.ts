@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --disable-warning=TimeoutNegativeWarning
 import { Command, CommanderError } from 'commander';
 import { VERSION } from './version.js';
 import { DriftstreamError } from './errors.js';

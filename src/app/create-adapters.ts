@@ -40,6 +40,7 @@ import type { ChannelRepository, NotificationLog } from '../ports/notification-l
 import { MemoryChannelRepository, MemoryNotificationLog } from '../adapters/memory/memory-notification-log.js';
 import { PostgresChannelRepository } from '../adapters/postgres/postgres-channel-repository.js';
 import { PostgresNotificationLog } from '../adapters/postgres/postgres-notification-log.js';
+import type { RateLimitStore } from '../http/deps.js';
 
 
 /** Every port implementation the detector and the HTTP service need, chosen by configuration. */
@@ -59,6 +60,8 @@ export interface Adapters {
   readonly notifications: NotificationLog;
   readonly channels: ChannelRepository;
   readonly healthChecks: readonly HealthCheck[];
+  /** The shared Redis the HTTP write rate limit counts in, when state is in Redis. */
+  readonly rateLimitStore?: RateLimitStore;
   /** Writes what is buffered (bounded by `timeoutMs`), then closes the connections. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -144,7 +147,7 @@ function writerBackpressure(w: BufferedResultWriter): HistoryBackpressure {
 function historyMaintenance(pool: pg.Pool, config: Config, logger: Logger): HistoryMaintenance {
   const h = config.history;
   const maintenance = new HistoryMaintenance(pool, {
-    retention: { evaluation_rows: h.retentionMs, evaluation_rollups_hourly: h.hourlyRetentionMs, evaluation_rollups_daily: h.dailyRetentionMs },
+    retention: { evaluation_rows: h.retentionMs, evaluation_rollups_hourly: h.hourlyRetentionMs, evaluation_rollups_daily: h.dailyRetentionMs, alerts: h.alertRetentionMs },
     partitionsAhead: h.partitionsAhead,
     intervalMs: h.maintenanceIntervalMs,
     logger,
@@ -217,6 +220,7 @@ export async function createAdapters(config: Config, logger: Logger, metrics: Me
     ...history,
     ...state,
     healthChecks: opened.healthChecks,
+    ...(redis ? { rateLimitStore: { redis, keyPrefix: config.redisKeyPrefix } } : {}),
     close(timeoutMs = 10_000) {
       closed ??= (async () => {
         // History first: its rows must reach PostgreSQL before the pool closes.

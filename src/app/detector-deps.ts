@@ -21,6 +21,7 @@ import type { InferenceSink } from '../ports/inference-sink.js';
 import type { LabelJoin } from '../ports/label-join.js';
 import type { DeadLetterSink } from '../ports/dead-letter-sink.js';
 import type { AlertSink } from '../ports/alert-sink.js';
+import type { DependencyRefusal } from '../ports/stream-progress.js';
 import type { AlertStateStore } from '../ports/alert-state-store.js';
 import type { CheckpointStore } from '../ports/checkpoint-store.js';
 import type { ModelRepository } from '../ports/model-repository.js';
@@ -102,6 +103,8 @@ export function defaultPaneCoordinator(catalog: ModelCatalog): PaneCoordinator {
 export interface KafkaSinks {
   readonly alertSink: AlertSink;
   readonly deadLetters: DeadLetterSink;
+  /** What a dependency refuses until an operator acts (a refused DriftAlert schema), for /readyz. */
+  refusals(): DependencyRefusal[];
   /** Disconnects the producer the sinks were built on, if any. */
   close(): Promise<void>;
 }
@@ -129,6 +132,7 @@ export async function openKafkaSinks(config: Config, deps: ResolvedDetectorDeps)
     await producer.connect();
   }
   let alertSink = deps.alertSink;
+  let kafkaAlertSink: KafkaAlertSink | undefined;
   if (!alertSink) {
     const sink = new KafkaAlertSink(producer!, codec, {
       alertsTopic: topics.alerts,
@@ -139,14 +143,16 @@ export async function openKafkaSinks(config: Config, deps: ResolvedDetectorDeps)
       compression,
     });
     await sink.init();
-    alertSink = sink;
+    alertSink = kafkaAlertSink = sink;
   }
   const deadLetters =
     deps.deadLetters ?? new KafkaDeadLetterWriter(producer!, topics.dlq, { maxRecordBytes: config.detector.dlqMaxRecordBytes, metrics, logger, compression });
   return {
     alertSink,
     deadLetters,
+    refusals: () => kafkaAlertSink?.refusals() ?? [],
     close: async () => {
+      kafkaAlertSink?.close();
       if (producer) await producer.disconnect().catch(() => {});
     },
   };

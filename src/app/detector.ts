@@ -392,7 +392,7 @@ export async function startDetector(config: Config, given: DetectorDeps = {}, op
     done: lifecycle.done,
     labelJoin: deps.labelJoin,
     performance: new LabelJoinPerformanceReader(deps.labelJoin, deps.models),
-    progress: { stalledPartitions: () => runner.stalledPartitions(), waitingFor: () => evaluator.waitingFor() },
+    progress: { stalledPartitions: () => runner.stalledPartitions(), waitingFor: () => evaluator.waitingFor(), refusals: () => sinks.refusals() },
     ingestWorkers: workers?.size ?? 0,
     stop,
   };

@@ -2,6 +2,7 @@ import type { ModelConfig } from '../core/model/model-config.js';
 import type { PaneParams, PartitionWindowsJSON } from '../core/windows/partition-windows.js';
 import type { IngestResolution } from '../stream/partition-ingest.js';
 import type { StreamLimits } from '../stream/stream-limits.js';
+import type { DedupStateJSON } from '../stream/event-deduplicator.js';
 import type { EventCodecOptions } from '../adapters/registry/event-codec.js';
 
 /** What an ingest worker is started with. */
@@ -45,7 +46,7 @@ export type IngestRequest =
   | { readonly op: 'fetchSchema'; readonly key: string; readonly index: number }
   | { readonly op: 'close'; readonly key: string; readonly idle: boolean; readonly now: number; readonly idleTimeoutMs: number }
   | { readonly op: 'snapshot'; readonly key: string }
-  | { readonly op: 'restore'; readonly key: string; readonly models: ModelSync[]; readonly windows: PartitionWindowsJSON; readonly next: number; readonly savedAt: number; readonly now: number }
+  | { readonly op: 'restore'; readonly key: string; readonly models: ModelSync[]; readonly windows: PartitionWindowsJSON; readonly dedup: DedupStateJSON | undefined; readonly next: number; readonly savedAt: number; readonly now: number }
   | { readonly op: 'release'; readonly key: string };
 
 /** A worker's answer to request `id`. */

@@ -77,14 +77,12 @@ async function handle(req: IngestRequest): Promise<unknown> {
       return fetchSchemaOf(codec, cursors.get(req.key)?.current?.value(req.index));
     case 'close':
       return cursors.get(req.key)?.ingest.close(req.idle, req.now, req.idleTimeoutMs);
-    case 'snapshot': {
-      const ingest = cursors.get(req.key)?.ingest;
-      return { next: ingest?.next, windows: ingest?.windows.toJSON() ?? { v: 1, clock: null, models: {} } };
-    }
+    case 'snapshot':
+      return cursors.get(req.key)?.ingest.snapshot() ?? { next: undefined, windows: { v: 1, clock: null, models: {} } };
     case 'restore': {
       applyModels(req.models);
       const ingest = cursorOf(req.key, req.now).ingest;
-      return ingest.restore(req.windows, req.next, req.savedAt, req.now, (m, r) => layouts.get(`${m}\u0000${r}`));
+      return ingest.restore(req.windows, req.dedup, req.next, req.savedAt, req.now, (m, r) => layouts.get(`${m}\u0000${r}`));
     }
     case 'release':
       cursors.delete(req.key);

@@ -10,6 +10,7 @@ import { UnavailableError } from '../errors.js';
 import type { SourceMessage } from '../ports/dead-letter-sink.js';
 import type { IngestBackend, IngestSnapshot } from '../stream/ingest-backend.js';
 import type { ModelCatalog } from '../stream/model-catalog.js';
+import type { DedupStateJSON } from '../stream/event-deduplicator.js';
 import type { ClosedReport, IngestModel, IngestResolution, IngestStep, RestoreReport } from '../stream/partition-ingest.js';
 import { describeUndecodableBatch, undecodableBatchOf } from '../stream/undecodable-batch.js';
 import type { IngestReply, IngestRequest, IngestWorkerData, ModelSync, PackedRecords } from './ingest-protocol.js';
@@ -197,9 +198,9 @@ class WorkerIngest implements IngestBackend {
     return this.worker.call({ op: 'snapshot', key: this.key });
   }
 
-  restore(windows: PartitionWindowsJSON, next: number, savedAt: number, now: number): Promise<RestoreReport> {
+  restore(windows: PartitionWindowsJSON, dedup: DedupStateJSON | undefined, next: number, savedAt: number, now: number): Promise<RestoreReport> {
     const models = [...this.worker.sync(this.catalog, []), ...this.worker.layoutsFor(this.catalog, windows)];
-    return this.worker.call({ op: 'restore', key: this.key, models, windows, next, savedAt, now });
+    return this.worker.call({ op: 'restore', key: this.key, models, windows, dedup, next, savedAt, now });
   }
 
   release(): void {

@@ -106,6 +106,7 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
       analyses: adapters.analyses,
       analysisQueue: analysisRunner,
       analysisTopic: config.topics.inference,
+      rateLimitStore: adapters.rateLimitStore,
     });
     try {
       url = await app.listen({ host: config.http.host, port: config.http.port });

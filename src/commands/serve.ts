@@ -17,6 +17,7 @@ import type { ResultRepository } from '../ports/result-repository.js';
 import type { AnalysisRepository } from '../ports/analysis-repository.js';
 import { startAnalysisRunner } from '../app/analysis-runner.js';
 import type { ChannelRepository, NotificationLog } from '../ports/notification-log.js';
+import type { RateLimitStore } from '../http/deps.js';
 
 /** The state `serve` reads: the shared Redis and PostgreSQL state in production. */
 export interface ServeState {
@@ -28,6 +29,7 @@ export interface ServeState {
   performance?: PerformanceReader;
   /** Backfill analyses, run by this process too. */
   analyses?: AnalysisRepository;
+  rateLimitStore?: RateLimitStore;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ async function openState(config: Config, logger: Logger, metrics: Metrics): Prom
     // Performance as fresh as the last joined label, read from the shared label-join state.
     performance: new LabelJoinPerformanceReader(adapters.labelJoin, adapters.models),
     analyses: adapters.analyses,
+    rateLimitStore: adapters.rateLimitStore,
     close: () => adapters.close(),
   };
 }
@@ -70,6 +73,7 @@ export interface HttpServerDeps {
   /** The delivery log and channels of the notifications. */
   notifications?: NotificationLog;
   channels?: ChannelRepository;
+  rateLimitStore?: RateLimitStore;
 }
 
 /**
@@ -93,6 +97,7 @@ export async function buildHttpApp(config: Config, deps: HttpServerDeps): Promis
     analyses: deps.analyses,
     analysisQueue: deps.analysisQueue,
     analysisTopic: config.topics.inference,
+    rateLimitStore: deps.rateLimitStore,
   });
 }
 
@@ -134,8 +139,19 @@ export async function startServe(config: Config, deps: { logger?: Logger; metric
   const analyses = state.analyses;
   const runner = analyses ? await startAnalysisRunner(config, { analyses, models: state.models }, logger) : undefined;
   try {
-    http = await startHttp(config, { logger, metrics, models: state.models, results: state.results, healthChecks: state.healthChecks, performance: state.performance, analyses, analysisQueue: runner });
-    http = await startHttp(config, { logger, metrics, models: state.models, results: state.results, healthChecks: state.healthChecks, performance: state.performance, notifications: state.notifications, channels: state.channels });
+    http = await startHttp(config, {
+      logger,
+      metrics,
+      models: state.models,
+      results: state.results,
+      healthChecks: state.healthChecks,
+      performance: state.performance,
+      analyses,
+      analysisQueue: runner,
+      notifications: state.notifications,
+      channels: state.channels,
+      rateLimitStore: state.rateLimitStore,
+    });
   } catch (err) {
     await runner?.stop().catch(() => undefined);
     await state.close().catch(() => undefined);

@@ -58,6 +58,7 @@ export interface Config {
     readonly retentionMs: number;
     readonly hourlyRetentionMs: number;
     readonly dailyRetentionMs: number;
+    readonly alertRetentionMs: number;
     readonly partitionsAhead: number;
     readonly maintenanceIntervalMs: number;
   };
@@ -334,6 +335,7 @@ export function loadConfig(env: Env = process.env): Config {
       retentionMs: n('DRIFTSTREAM_HISTORY_RETENTION'),
       hourlyRetentionMs: n('DRIFTSTREAM_HISTORY_HOURLY_RETENTION'),
       dailyRetentionMs: n('DRIFTSTREAM_HISTORY_DAILY_RETENTION'),
+      alertRetentionMs: n('DRIFTSTREAM_HISTORY_ALERT_RETENTION'),
       partitionsAhead: n('DRIFTSTREAM_HISTORY_PARTITIONS_AHEAD'),
       maintenanceIntervalMs: n('DRIFTSTREAM_HISTORY_MAINTENANCE_INTERVAL'),
     },

@@ -14,7 +14,7 @@ import { Authenticator, requireRole } from './auth.js';
 import { CachedModelRepository, CachedResultRepository } from './read-cache.js';
 import type { HttpDeps } from './deps.js';
 import { HttpError, httpError } from './errors.js';
-import { errorBody, handleError, mapError } from './error-handler.js';
+import { HTTP_LIMITS, countLimit, errorBody, handleError, mapError, type LimitCounter } from './error-handler.js';
 import type { RouteContext } from './route-context.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -99,12 +99,15 @@ function finiteQueryCheck(schema: unknown): ((request: FastifyRequest) => Promis
  */
 export async function buildApp(options: HttpDeps): Promise<FastifyInstance> {
   const deps = withReadCache(options);
-  const app = createServer(deps);
-  registerErrorHandlers(app);
+  const limits = deps.metrics.httpLimitRejections;
+  for (const limit of HTTP_LIMITS) limits.inc({ limit }, 0);
+  const onLimit: LimitCounter = (limit) => limits.inc({ limit });
+  const app = createServer(deps, onLimit);
+  registerErrorHandlers(app, onLimit);
   registerRequestHooks(app, deps.metrics);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await registerCors(app, deps.config);
-  const writeLimit = await registerWriteLimit(app, deps.config);
+  const writeLimit = await registerWriteLimit(app, deps);
   await registerApiDocs(app);
   await registerRoutes(app, routeContext(deps, writeLimit));
   await registerDashboard(app);
@@ -119,7 +122,7 @@ function withReadCache(options: HttpDeps): HttpDeps {
     : options;
 }
 
-function createServer(deps: HttpDeps): FastifyInstance {
+function createServer(deps: HttpDeps, onLimit: LimitCounter): FastifyInstance {
   return Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimitBytes,
@@ -144,6 +147,7 @@ function createServer(deps: HttpDeps): FastifyInstance {
             ? { statusCode: 400, code: 'MALFORMED_URL', message: 'the URL is not valid percent-encoded UTF-8' }
             : mapError(err);
       request.log.info({ code: m.code, statusCode: m.statusCode }, m.message);
+      countLimit(onLimit, request as unknown as FastifyRequest, m.code);
       const r = reply as unknown as FastifyReply;
       void r.status(m.statusCode).header('x-request-id', request.id).type('application/json; charset=utf-8').send(errorBody(request as unknown as FastifyRequest, m));
     },
@@ -162,9 +166,9 @@ function routeContext(deps: HttpDeps, writeLimit: RouteContext['writeLimit']): R
   };
 }
 
-function registerErrorHandlers(app: FastifyInstance): void {
+function registerErrorHandlers(app: FastifyInstance, onLimit: LimitCounter): void {
   app.decorateRequest('principal', undefined);
-  app.setErrorHandler(handleError);
+  app.setErrorHandler((err, request, reply) => handleError(err, request, reply, onLimit));
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(errorBody(request, { statusCode: 404, code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
   });
@@ -219,10 +223,14 @@ async function registerCors(app: FastifyInstance, config: HttpDeps['config']): P
 /**
  * The write limiter every write route runs: one counter per client across them all. The route guards
  * run first, so the client is the authenticated principal (API key or JWT subject), else the address.
+ * With a {@link HttpDeps.rateLimitStore} the counters live in Redis and every replica shares them;
+ * while that Redis does not answer, writes are let through rather than refused (the connection logs the outage).
  */
-async function registerWriteLimit(app: FastifyInstance, config: HttpDeps['config']): Promise<RouteContext['writeLimit']> {
+async function registerWriteLimit(app: FastifyInstance, deps: HttpDeps): Promise<RouteContext['writeLimit']> {
+  const { config, rateLimitStore: store } = deps;
   await app.register(rateLimit, {
     global: false,
+    ...(store ? { redis: store.redis, nameSpace: `${store.keyPrefix}ratelimit:`, skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) =>
       new HttpError('RATE_LIMITED', `rate limit of ${context.max} write requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`),
   });

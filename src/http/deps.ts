@@ -48,4 +48,12 @@ export interface HttpDeps {
   analysisQueue?: { wake(): void };
   /** The topic a topic-range analysis reads when it names none (the inference topic). */
   analysisTopic?: string;
+  /** Where the write rate limit counts, so every replica shares one budget per client; absent: in this process. */
+  rateLimitStore?: RateLimitStore;
+}
+
+/** A Redis the write rate limit counts in: an ioredis client (standalone or cluster) and the prefix of its keys. */
+export interface RateLimitStore {
+  readonly redis: unknown;
+  readonly keyPrefix: string;
 }

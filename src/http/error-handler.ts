@@ -66,14 +66,41 @@ export function mapError(err: unknown): Mapped {
   return { statusCode: 500, code: 'INTERNAL_ERROR', message: 'internal error' };
 }
 
+/** The `limit` label of `driftstream_http_limit_rejections_total` for each error code a configured limit raises. */
+const LIMIT_OF_CODE: Readonly<Record<string, string>> = {
+  RATE_LIMITED: 'rate_limit',
+  PAYLOAD_TOO_LARGE: 'body_size',
+  TOO_MANY_COLUMNS: 'upload_columns',
+  CELL_TOO_LARGE: 'cell_size',
+  REFERENCE_TOO_LARGE: 'reference_size',
+  TOO_MANY_FEATURES: 'features',
+  TOO_MANY_CATEGORIES: 'categories',
+  URI_TOO_LONG: 'path_length',
+};
+
+/** Every `limit` label value, so each series exists (at 0) from the start. */
+export const HTTP_LIMITS: readonly string[] = [...new Set([...Object.values(LIMIT_OF_CODE), 'upload_size'])];
+
+/** Told the `limit` label of each request a configured limit refused. */
+export type LimitCounter = (limit: string) => void;
+
+/** Counts a refusal by a configured limit, if `code` is one's; a too-large reference upload is `upload_size`, any other body `body_size`. */
+export function countLimit(onLimit: LimitCounter | undefined, request: FastifyRequest, code: string): void {
+  let limit = LIMIT_OF_CODE[code];
+  if (limit === undefined || onLimit === undefined) return;
+  if (limit === 'body_size' && request.routeOptions?.config?.uploadMediaTypes) limit = 'upload_size';
+  onLimit(limit);
+}
+
 export function errorBody(request: FastifyRequest, m: Mapped): ErrorBody {
   const body: ErrorBody = { statusCode: m.statusCode, code: m.code, error: STATUS_CODES[m.statusCode] ?? 'Error', message: m.message, requestId: String(request.id) };
   if (m.details !== undefined) body.details = m.details;
   return body;
 }
 
-export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply, onLimit?: LimitCounter): void {
   const m = mapError(err);
+  countLimit(onLimit, request, m.code);
   if (m.statusCode >= 500) request.log.error({ err }, 'request failed');
   else request.log.info({ code: m.code, statusCode: m.statusCode }, m.message);
   if (m.headers) reply.headers(m.headers);

@@ -13,6 +13,8 @@ import type { ColumnType } from '../core/profile/reference-profile.js';
 import { SampleProfileBuilder } from '../core/profile/sample-profile.js';
 import { multivariateBuilderFor } from '../core/profile/multivariate-profile.js';
 import { estimationBuilderFor } from '../core/profile/estimation-profile.js';
+import { SegmentValueTally, segmentValueOfCell } from '../core/profile/segment-profiles.js';
+import { performanceSpecOf } from '../core/performance/records.js';
 import { DriftstreamError, ValidationError } from '../errors.js';
 import { openRowSource, readColumns, type ColumnBatch, type RowSource, type SampleRecord } from '../io/sample-reader.js';
 import type { BuiltReference, ReferenceBuildInput, ReferenceBuilder, UploadLimits } from '../ports/reference-builder.js';
@@ -125,28 +127,39 @@ function featuresOnly(columns: Readonly<Record<string, ColumnType>>): Record<str
 }
 
 /**
- * The sample's column names and, for a model that declares no features, its
- * column types. A model with features needs only the first `prefixRows` rows
- * (which columns exist); inference reads every row, so that a later text cell
- * makes its column categorical instead of failing the upload.
+ * The sample's column names, for a model that declares no features its
+ * column types, and for a model with segments the counts of each segment
+ * attribute's values (its column's). A model with features and no segments
+ * needs only the first `prefixRows` rows (which columns exist); inference and
+ * segments read every row, so that a later text cell makes its column
+ * categorical instead of failing the upload, and every row's segment counts.
  */
-async function scanSample(source: RowSource, model: ModelConfig, limits: UploadLimits, prefixRows: number): Promise<{ keys: Set<string>; inference: ColumnTypeInference }> {
+async function scanSample(
+  source: RowSource,
+  model: ModelConfig,
+  limits: UploadLimits,
+  prefixRows: number,
+): Promise<{ keys: Set<string>; inference: ColumnTypeInference; segments: SegmentValueTally }> {
+  const attributes = model.segments.attributes;
   const fixed = Object.fromEntries((source.columns ?? []).filter((c) => c.type !== undefined).map((c) => [c.name, c.type!]));
-  const inference = new ColumnTypeInference({ fixed, exclude: NOT_FEATURES });
+  // A segment attribute's column says which segment a row is in: it is not a feature.
+  const inference = new ColumnTypeInference({ fixed, exclude: new Set([...NOT_FEATURES, ...attributes]) });
+  const segments = new SegmentValueTally(attributes, model.segments.topK);
   const infer = Object.keys(model.features).length === 0;
   const keys = new Set<string>();
   let row = 0;
-  for await (const batch of source.batches({ limit: infer ? Infinity : prefixRows })) {
+  for await (const batch of source.batches({ limit: infer || attributes.length > 0 ? Infinity : prefixRows })) {
     const known = keys.size;
     for (const rec of batch) {
       checkRecord(rec, ++row, limits);
       for (const k in rec) keys.add(k);
       if (infer) inference.observeRecord(rec);
+      for (const a of attributes) segments.accept(a, segmentValueOfCell(rec[a]));
     }
     if (keys.size > known) checkColumns([...keys], limits);
   }
   if (row === 0) invalid('the sample holds no rows');
-  return { keys, inference };
+  return { keys, inference, segments };
 }
 
 /**
@@ -179,7 +192,7 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
       // The columns first (a CSV header, the first NDJSON record), before any rows are held.
       checkColumns(await readColumns(file, { format: input.format, peek: 1 }), limits);
       const source = await openRowSource(file, { format: input.format });
-      const { keys, inference } = await scanSample(source, model, limits, options.inferRows ?? 1000);
+      const { keys, inference, segments } = await scanSample(source, model, limits, options.inferRows ?? 1000);
       const columns = columnsOf(model, inference, keys);
       const featureCount = Object.keys(columns).filter((c) => c !== 'score' && c !== 'prediction').length;
       if (featureCount > MAX_FEATURES_PER_MODEL) {
@@ -187,6 +200,8 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
       }
       const absent = Object.keys(model.features).filter((f) => !keys.has(f));
       if (absent.length) invalid(`the sample has no column for feature${absent.length > 1 ? 's' : ''} ${absent.join(', ')}`);
+      const noSegment = model.segments.attributes.filter((a) => !keys.has(a));
+      if (noSegment.length) invalid(`the model has segments by ${noSegment.join(', ')}, and the sample has no column of that name`);
       if (Object.keys(columns).length === 0) invalid('the sample has no usable columns');
 
       const topK = limits.maxCategories === undefined ? model.topK : Math.min(model.topK, limits.maxCategories);
@@ -195,10 +210,12 @@ export function createReferenceBuilder(options: { tmpDir?: string; inferRows?: n
         columns,
         bins: model.bins,
         topK,
-        performance: { kind: model.prediction, positiveClass: model.positiveClass, decisionThreshold: model.performance.decisionThreshold },
+        performance: performanceSpecOf(model),
         onText: (c, row, v) => invalid(`row ${row}: column ${c} is numeric but holds ${JSON.stringify(v).slice(0, 80)}`),
         multivariate: multivariateBuilderFor(featuresOnly(columns), { varianceShare: model.multivariate.varianceShare }),
         estimation: keys.has('label') ? estimationBuilderFor(model) : undefined,
+        // A profile per segment: the rows grouped by the attribute's column, its top K values by traffic and __other__.
+        ...(model.segments.attributes.length > 0 ? { segments: { kept: segments.kept() } } : {}),
       });
       for await (const batch of source.columnBatches()) {
         checkBatch(batch, builder.rows, limits);

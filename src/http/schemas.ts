@@ -138,6 +138,7 @@ export const PerformanceSchema = {
     predictions: num,
     coverage: num,
     metrics: { type: 'object', additionalProperties: nullableNum },
+    unavailable: { type: 'object', additionalProperties: { type: 'string' }, description: 'Why a metric is null for this model whatever the labels, by metric name' },
     labelDelayP50Ms: nullableNum,
     labelDelayP95Ms: nullableNum,
   },
@@ -260,6 +261,11 @@ export const ModelViewSchema = {
 } as const;
 
 export const SHARED_SCHEMAS = [ErrorSchema, FeatureResultSchema, PerformanceSchema, EstimatedPerformanceSchema, EvaluationSchema, AlertSchema, ModelConfigSchema, ModelViewSchema];
+
+/** The answer about one model and one of its windows: `modelId`, `window`, then the route's own properties. */
+export function modelWindowAnswer<P extends Record<string, unknown>>(properties: P, window: { type: string | readonly string[] } = { type: 'string' }) {
+  return { type: 'object', properties: { modelId: { type: 'string' }, window, ...properties } } as const;
+}
 
 export const errorResponses = {
   '4xx': { $ref: 'Error#' },

@@ -29,6 +29,7 @@ export interface Metrics extends StreamMetrics {
   readonly historyBuffered: Gauge;
   readonly dependencyUp: Gauge<'dependency'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly httpLimitRejections: Counter<'limit'>;
   readonly publishRejected: Counter<'topic' | 'reason'>;
   readonly dlqTruncated: Counter<'topic'>;
   readonly evaluationsTruncated: Counter;
@@ -112,6 +113,7 @@ function createMetricSet(registers: Registry[]): MetricSet {
     historyBuffered: new Gauge({ name: 'driftstream_history_buffered', help: 'Rows waiting to be written to PostgreSQL.', registers }),
     dependencyUp: new Gauge({ name: 'driftstream_dependency_up', help: '1 when a dependency answers, 0 when it does not.', labelNames: ['dependency'], registers }),
     httpDuration: new Histogram({ name: 'driftstream_http_request_duration_seconds', help: 'HTTP request duration.', labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers }),
+    httpLimitRejections: new Counter({ name: 'driftstream_http_limit_rejections_total', help: 'HTTP requests refused by a configured limit, by limit (docs/operations.md, limits and failure modes).', labelNames: ['limit'], registers }),
     publishRejected: new Counter({ name: 'driftstream_publish_rejected_total', help: 'Records the broker refused for good (too large, invalid); logged with their model and window, never retried.', labelNames: ['topic', 'reason'], registers }),
     dlqTruncated: new Counter({ name: 'driftstream_dlq_truncated_total', help: 'Dead-lettered records whose value was cut to fit the DLQ topic.', labelNames: ['topic'], registers }),
     evaluationsTruncated: new Counter({ name: 'driftstream_evaluations_truncated_total', help: 'Evaluations published without their per-feature detail because they exceeded the evaluation size limit.', registers }),

@@ -8,7 +8,11 @@ export type { EvaluationRollup, RollupResolution };
 export interface AlertQuery {
   status?: 'FIRING' | 'RESOLVED';
   modelId?: string;
+  /** Records detected at or after this time (epoch ms). */
   since?: number;
+  /** Records of incidents that first fired in a window starting in [firedFrom, firedTo) (epoch ms). */
+  firedFrom?: number;
+  firedTo?: number;
   limit?: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;

@@ -17,4 +17,14 @@ export interface StreamProgress {
   stalledPartitions(): StalledPartition[];
   /** Dependencies currently being retried (e.g. `kafka` while an evaluation cannot be published). */
   waitingFor(): string[];
+  /** Dependencies that answer but refuse what the detector needs until an operator acts (retried meanwhile). */
+  refusals?(): DependencyRefusal[];
+}
+
+/** A dependency refusing something for good until it is reconfigured, e.g. the registry refusing the DriftAlert schema. */
+export interface DependencyRefusal {
+  dependency: string;
+  /** The error code, e.g. `SCHEMA_INCOMPATIBLE`. */
+  code: string;
+  message: string;
 }

@@ -11,6 +11,7 @@ import { type DeadLetter, type DeadLetterSink, type SourceMessage } from '../por
 import type { WindowEvaluator } from './window-evaluator.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
 import { UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
+import type { DedupStateJSON } from './event-deduplicator.js';
 import type { BatchControl, InferenceSink } from '../ports/inference-sink.js';
 import type { ValueDecoder } from '../ports/value-decoder.js';
 import { LocalIngest, type IngestBackend } from './ingest-backend.js';
@@ -59,6 +60,8 @@ export interface ProcessorContext {
 export interface ProcessorStateJSON {
   v: 1;
   windows: PartitionWindowsJSON;
+  /** The de-duplication filter, when de-duplication is on (absent in checkpoints of older versions). */
+  dedup?: DedupStateJSON;
 }
 
 interface ModelBatch {
@@ -147,13 +150,17 @@ export class InferenceProcessor {
     if (!state || state.v !== 1) {
       this.ctx.logger.warn({ topic: this.topic, partition: this.partition }, 'checkpoint state has an unknown format; starting with empty windows');
       // The offset still counts: records before it are in the state that was lost, not to be counted again.
-      await this.backend.restore({ v: 1, clock: null, models: {} }, this.next, checkpoint.savedAt, this.ctx.now());
+      await this.backend.restore({ v: 1, clock: null, models: {} }, undefined, this.next, checkpoint.savedAt, this.ctx.now());
       return;
     }
     for (const m of Object.values(state.windows.models)) {
       for (const p of m.open) await this.ctx.catalog.ensureReference(p.m, p.r);
     }
-    const { dropped, repaired } = await this.backend.restore(state.windows, this.next, checkpoint.savedAt, this.ctx.now());
+    const { dropped, repaired, dedup } = await this.backend.restore(state.windows, state.dedup, this.next, checkpoint.savedAt, this.ctx.now());
+    if (dedup === false) {
+      const why = state.dedup === undefined ? 'the checkpoint holds no filter' : 'the checkpoint holds a filter of another format or size';
+      this.ctx.logger.warn({ topic: this.topic, partition: this.partition }, `de-duplication starts empty: ${why}`);
+    }
     // A checkpoint of a version that let far-future event times in may hold a clock that makes every
     // later event late: it was set back to when the checkpoint was written.
     if (repaired) {
@@ -357,14 +364,14 @@ export class InferenceProcessor {
     if (this.next === undefined) return undefined;
     const started = performance.now();
     // Pane state and the offset it runs up to come from the backend together (exactly-once).
-    const { next, windows } = await this.backend.snapshot();
+    const { next, windows, dedup } = await this.backend.snapshot();
     if (next === undefined) return undefined;
     const cp: PartitionCheckpoint = {
       topic: this.topic,
       partition: this.partition,
       nextOffset: String(next),
       watermark: windows.clock ?? 0,
-      state: { v: 1, windows } satisfies ProcessorStateJSON,
+      state: { v: 1, windows, ...(dedup ? { dedup } : {}) } satisfies ProcessorStateJSON,
       savedAt: this.ctx.now(),
     };
     try {

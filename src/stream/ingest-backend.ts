@@ -1,4 +1,5 @@
 import type { PartitionWindowsJSON } from '../core/windows/partition-windows.js';
+import type { DedupStateJSON } from './event-deduplicator.js';
 import { DecodeError } from '../errors.js';
 import type { SourceMessage } from '../ports/dead-letter-sink.js';
 import type { ValueDecoder } from '../ports/value-decoder.js';
@@ -16,10 +17,11 @@ import type { StreamLimits } from './stream-limits.js';
 import { describeUndecodableBatch, undecodableBatchOf } from './undecodable-batch.js';
 import type { InferenceSink } from '../ports/inference-sink.js';
 
-/** A partition's windows with the offset they run up to (a checkpoint's state). */
+/** A partition's windows and de-duplication filter with the offset they run up to (a checkpoint's state). */
 export interface IngestSnapshot {
   readonly next: number | undefined;
   readonly windows: PartitionWindowsJSON;
+  readonly dedup?: DedupStateJSON;
 }
 
 /**
@@ -42,7 +44,7 @@ export interface IngestBackend {
   fetchSchema(index: number): Promise<IngestResolution>;
   close(idle: boolean, now: number, idleTimeoutMs: number): Promise<ClosedReport | undefined>;
   snapshot(): Promise<IngestSnapshot>;
-  restore(windows: PartitionWindowsJSON, next: number, savedAt: number, now: number): Promise<RestoreReport>;
+  restore(windows: PartitionWindowsJSON, dedup: DedupStateJSON | undefined, next: number, savedAt: number, now: number): Promise<RestoreReport>;
   /** Lets the partition go. */
   release(): void;
 }
@@ -134,11 +136,11 @@ export class LocalIngest implements IngestBackend {
   }
 
   async snapshot(): Promise<IngestSnapshot> {
-    return { next: this.cursor.ingest.next, windows: this.cursor.ingest.windows.toJSON() };
+    return this.cursor.ingest.snapshot();
   }
 
-  async restore(windows: PartitionWindowsJSON, next: number, savedAt: number, now: number): Promise<RestoreReport> {
-    return this.cursor.ingest.restore(windows, next, savedAt, now, (m, r) => this.catalog.layoutFor(m, r));
+  async restore(windows: PartitionWindowsJSON, dedup: DedupStateJSON | undefined, next: number, savedAt: number, now: number): Promise<RestoreReport> {
+    return this.cursor.ingest.restore(windows, dedup, next, savedAt, now, (m, r) => this.catalog.layoutFor(m, r));
   }
 
   release(): void {}

@@ -3,12 +3,9 @@ import type { PerformanceResult } from '../core/drift/types.js';
 import type { ModelConfig, WindowConfig } from '../core/model/model-config.js';
 import { paneLengthOf } from '../core/windows/window-spec.js';
 import { type PerformanceSummary } from '../core/performance/metrics.js';
-import { toInferenceRecord, toLabelRecord, type InferenceRecord, type LabelRecord, type PerformanceSpec } from '../core/performance/records.js';
+import { performanceSpecOf, toInferenceRecord, toLabelRecord, type InferenceRecord, type LabelRecord } from '../core/performance/records.js';
 
-/** What the performance counters need from a model's configuration. */
-export function performanceSpecOf(config: ModelConfig): PerformanceSpec {
-  return { kind: config.prediction, positiveClass: config.positiveClass, decisionThreshold: config.performance.decisionThreshold };
-}
+export { performanceSpecOf };
 
 /**
  * The pane length a model's counters are kept in: the greatest common divisor
@@ -45,6 +42,7 @@ export function toPerformanceResult(s: PerformanceSummary): PerformanceResult & 
     predictions: s.predictions,
     coverage: s.coverage ?? 0,
     metrics: s.metrics,
+    ...(s.unavailable ? { unavailable: s.unavailable } : {}),
     labelDelayP50Ms: s.labelDelayP50Ms,
     labelDelayP95Ms: s.labelDelayP95Ms,
     proxy: s.proxy,

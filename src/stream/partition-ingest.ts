@@ -5,7 +5,7 @@ import { PartitionWindows, type PaneParams, type PartitionWindowsJSON } from '..
 import type { PaneJSON } from '../core/windows/pane.js';
 import { DecodeError } from '../errors.js';
 import type { Decoded } from '../ports/value-decoder.js';
-import { EventDeduplicator } from './event-deduplicator.js';
+import { EventDeduplicator, type DedupStateJSON } from './event-deduplicator.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
 import { UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
 import { stringChecksFor, validateInference } from './validate-inference.js';
@@ -121,6 +121,8 @@ export interface ClosedReport {
 /** What restoring a checkpoint's windows found. */
 export interface RestoreReport {
   readonly dropped: number;
+  /** Whether the de-duplication filter was restored; undefined when de-duplication is off. */
+  readonly dedup?: boolean;
   readonly repaired?: { readonly clock: number | null; readonly repairedTo: number; readonly droppedPanes: number };
 }
 
@@ -311,16 +313,29 @@ export class PartitionIngest {
     return { partials, clock: this.windows.clock, idle: this.windows.idle, estimatedClock: this.windows.estimatedClock(now) };
   }
 
+  /** The partition's state for a checkpoint: the windows, the de-duplication filter and the offset they run up to. */
+  snapshot(): { next: number | undefined; windows: PartitionWindowsJSON; dedup?: DedupStateJSON } {
+    return { next: this.next, windows: this.windows.toJSON(), ...(this.dedup ? { dedup: this.dedup.toJSON() } : {}) };
+  }
+
   /**
-   * Restores a checkpoint's windows; panes of a (model, reference) `layoutOf`
+   * Restores a checkpoint's windows and de-duplication filter; panes of a (model, reference) `layoutOf`
    * does not know are dropped. A clock further in the future than the skew
    * allows is set back to when the checkpoint was written.
    */
-  restore(json: PartitionWindowsJSON, next: number, savedAt: number, now: number, layoutOf: (modelId: string, referenceId: string) => PaneLayout | undefined): RestoreReport {
+  restore(
+    json: PartitionWindowsJSON,
+    dedup: DedupStateJSON | undefined,
+    next: number,
+    savedAt: number,
+    now: number,
+    layoutOf: (modelId: string, referenceId: string) => PaneLayout | undefined,
+  ): RestoreReport {
     this.next = next;
+    const dedupRestored = this.dedup?.restore(dedup);
     const { windows, dropped } = PartitionWindows.fromJSON(json, layoutOf, now);
     this.windows = windows;
     const repaired = windows.repairFutureClock(now + this.limits.maxFutureSkewMs, Math.min(savedAt, now));
-    return { dropped: dropped.length, ...(repaired ? { repaired: { clock: json.clock, repairedTo: windows.clock, droppedPanes: repaired.droppedPanes } } : {}) };
+    return { dropped: dropped.length, ...(dedupRestored !== undefined ? { dedup: dedupRestored } : {}), ...(repaired ? { repaired: { clock: json.clock, repairedTo: windows.clock, droppedPanes: repaired.droppedPanes } } : {}) };
   }
 }

@@ -12,7 +12,7 @@ import { isRetriable } from '../errors.js';
 import type { StreamMetrics } from '../ports/metrics.js';
 import { windowsContainingPane } from './label-join.js';
 import { type LabelJoin, type PaneRef } from '../ports/label-join.js';
-import { counterPaneOf, toPerformanceResult } from './label-records.js';
+import { counterPaneOf, performanceSpecOf, toPerformanceResult } from './label-records.js';
 import type { AlertSink } from '../ports/alert-sink.js';
 import type { AlertStateStore } from '../ports/alert-state-store.js';
 import type { ResultRepository } from '../ports/result-repository.js';
@@ -52,7 +52,7 @@ export function windowPerformanceOf(join: LabelJoin, model: (modelId: string) =>
     if (!m) return undefined;
     const counters = await join.readCounters(modelId, counterPaneOf(m.config.windows), windowStart, windowStart + window.sizeMs);
     if (counters.size === 0) return undefined;
-    const { proxy: _proxy, ...performance } = toPerformanceResult(summarizePerformance(counters, m.config.prediction));
+    const { proxy: _proxy, ...performance } = toPerformanceResult(summarizePerformance(counters, performanceSpecOf(m.config)));
     return performance;
   };
 }
@@ -180,7 +180,7 @@ export class PerformanceEvaluator {
     const { deps } = this;
     const m = deps.model(w.modelId);
     if (!m) return;
-    const summary = summarizePerformance(counters, m.config.prediction);
+    const summary = summarizePerformance(counters, performanceSpecOf(m.config));
     const { proxy, ...performance } = toPerformanceResult(summary);
     const windowEnd = w.windowStart + w.window.sizeMs;
 

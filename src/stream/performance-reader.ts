@@ -3,7 +3,7 @@ import { parseModelConfig, type ModelConfig } from '../core/model/model-config.j
 import { PerformanceCounters } from '../core/performance/counters.js';
 import { summarizePerformance } from '../core/performance/metrics.js';
 import type { LabelJoin } from '../ports/label-join.js';
-import { counterPaneOf, toPerformanceResult } from './label-records.js';
+import { counterPaneOf, performanceSpecOf, toPerformanceResult } from './label-records.js';
 import type { ModelRepository } from '../ports/model-repository.js';
 
 /** A window's performance as served by `GET /api/v1/models/{modelId}/performance`. */
@@ -68,7 +68,7 @@ export class LabelJoinPerformanceReader {
         }
       }
       if (!any) continue;
-      const { proxy, ...performance } = toPerformanceResult(summarizePerformance(c, config.prediction));
+      const { proxy, ...performance } = toPerformanceResult(summarizePerformance(c, performanceSpecOf(config)));
       const view = { windowStart: ws, windowEnd: ws + sizeMs, performance, proxy };
       if (performance.labelled > 0) return view;
       fallback ??= view;

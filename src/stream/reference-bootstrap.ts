@@ -7,8 +7,7 @@ import { rowsAsBatch, SampleProfileBuilder } from '../core/profile/sample-profil
 import type { PerformanceSpec } from '../core/performance/records.js';
 import { multivariateBuilderFor } from '../core/profile/multivariate-profile.js';
 import { estimationBuilderFor } from '../core/profile/estimation-profile.js';
-import { buildSegmentProfiles } from '../core/profile/segment-profiles.js';
-import { ReferenceProfileBuilder } from '../core/profile/reference-profile.js';
+import { SegmentValueTally, segmentValueOf } from '../core/profile/segment-profiles.js';
 import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js';
 
 /** The parts of an inference event a reference is built from. */
@@ -114,6 +113,11 @@ export function buildReference(
   const columns: Record<string, ColumnType> = { ...types };
   if (outputs.hasScore) columns[SCORE_COLUMN] = 'numeric';
   if (outputs.predictionType) columns[PREDICTION_COLUMN] = outputs.predictionType;
+  const list = Array.isArray(rows) ? (rows as readonly (ReferenceRow & { label?: unknown })[]) : [...rows];
+  // Segments: the top values of each attribute by traffic first, then every row to its segment's profile in the same pass as the rest.
+  const attributes = model.segments.attributes;
+  const tally = new SegmentValueTally(attributes, model.segments.topK);
+  for (const row of list) for (const a of attributes) tally.accept(a, segmentValueOf(row.segment, a));
   const builder = new SampleProfileBuilder({
     columns,
     bins: model.bins,
@@ -121,20 +125,21 @@ export function buildReference(
     performance: outputs.performance,
     multivariate: multivariateBuilderFor(types, { varianceShare: model.multivariate.varianceShare }),
     estimation: outputs.performance ? estimationBuilderFor(model) : undefined,
+    ...(attributes.length > 0 ? { segments: { kept: tally.kept(), columnOf: segmentColumn } } : {}),
   });
-  const list = Array.isArray(rows) ? (rows as readonly (ReferenceRow & { label?: unknown })[]) : [...rows];
-  builder.acceptBatch(rowsAsBatch(list.map((row) => ({ ...row.features, [SCORE_COLUMN]: row.score, [PREDICTION_COLUMN]: row.prediction, label: row.label }))));
-  const profileMeta = { createdAt: meta.createdAt, id: meta.id, modelId: model.modelId, version: meta.version };
-  const profile = builder.build(profileMeta);
-  // Each segment's own profile (no multivariate fit, no performance): the top values by traffic, the rest pooled.
-  const names = Object.keys(types);
-  const newBuilder = (): ReferenceProfileBuilder => new ReferenceProfileBuilder(columns, { bins: model.bins, topK: model.topK });
-  const feed = (b: ReferenceProfileBuilder, row: ReferenceRow): void => {
-    for (const n of names) b.acceptValue(n, row.features[n] ?? null);
-    if (outputs.hasScore) b.acceptValue(SCORE_COLUMN, row.score);
-    if (outputs.predictionType) b.acceptValue(PREDICTION_COLUMN, row.prediction);
-    b.countRow();
-  };
-  const segments = buildSegmentProfiles<ReferenceRow, ReferenceProfile, ReferenceProfileBuilder>(list, model.segments.attributes, model.segments.topK, (r) => r.segment, newBuilder, feed, profileMeta);
-  return segments ? Object.freeze({ ...profile, segments }) : profile;
+  builder.acceptBatch(
+    rowsAsBatch(
+      list.map((row) => {
+        const r: Record<string, unknown> = { ...row.features, [SCORE_COLUMN]: row.score, [PREDICTION_COLUMN]: row.prediction, label: row.label };
+        for (const a of attributes) r[segmentColumn(a)] = segmentValueOf(row.segment, a);
+        return r;
+      }),
+    ),
+  );
+  return builder.build({ createdAt: meta.createdAt, id: meta.id, modelId: model.modelId, version: meta.version });
+}
+
+/** The batch column of a segment attribute's values (a name no feature can have: feature names hold no control characters). */
+function segmentColumn(attribute: string): string {
+  return `\u0000segment:${attribute}`;
 }

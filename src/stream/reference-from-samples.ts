@@ -6,6 +6,7 @@ import { PREDICTION_COLUMN, SCORE_COLUMN } from '../core/windows/pane-layout.js'
 import { ValidationError } from '../errors.js';
 import { buildReference, type ReferenceRow } from './reference-bootstrap.js';
 import { ColumnTypeInference } from '../core/profile/column-inference.js';
+import { numberOf } from '../core/profile/cell-number.js';
 import { performanceSpecOf } from './label-records.js';
 
 /** The column of a sample that holds the true outcome; it gives the profile its reference performance. */
@@ -16,15 +17,6 @@ const NOT_FEATURES: ReadonlySet<string> = new Set([SCORE_COLUMN, PREDICTION_COLU
 /** A sample record: a flat row (CSV or NDJSON) or an inference event (`features`, `score`, `prediction`). */
 export type SampleLike = Readonly<Record<string, unknown>>;
 
-function toNumber(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = Number(v);
-    return Number.isFinite(n) ? n : null;
-  }
-  return null;
-}
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -34,12 +26,12 @@ export function sampleToRow(record: SampleLike): ReferenceRow {
   if (isObject(record.features)) {
     return {
       features: record.features,
-      score: toNumber(record.score),
+      score: numberOf(record.score),
       prediction: (record.prediction as number | string | null | undefined) ?? null,
       segment: { ...(isObject(record.attributes) ? record.attributes : {}), modelVersion: record.modelVersion },
     };
   }
-  return { features: record, score: toNumber(record[SCORE_COLUMN]), prediction: (record[PREDICTION_COLUMN] as number | string | null | undefined) ?? null, segment: record };
+  return { features: record, score: numberOf(record[SCORE_COLUMN]), prediction: (record[PREDICTION_COLUMN] as number | string | null | undefined) ?? null, segment: record };
 }
 
 /**
@@ -72,7 +64,7 @@ export async function buildReferenceFromSamples(
       rows.push(rec[LABEL_COLUMN] === undefined ? row : { ...row, label: rec[LABEL_COLUMN] });
       if (row.score !== null) hasScore = true;
       if (row.prediction !== null && predictionType === undefined) {
-        predictionType = model.prediction === 'regression' && toNumber(row.prediction) !== null ? 'numeric' : 'categorical';
+        predictionType = model.prediction === 'regression' && numberOf(row.prediction) !== null ? 'numeric' : 'categorical';
       }
       if (!declared) inference.observeRecord(row.features);
     }

@@ -3,6 +3,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { seededApp, type TestApp } from '../unit/http/fixtures.js';
+import { T0, makeEvaluation } from '../support/fixtures.js';
+import { judgeMultivariate } from '../../src/core/drift/multivariate-verdict.js';
+import type { Evaluation } from '../../src/core/drift/types.js';
+import type { MultivariateProfile } from '../../src/core/profile/multivariate-profile.js';
+import { ReconstructionSummary } from '../../src/core/stats/reconstruction-error.js';
 import { ARTIFACTS, CHROMIUM, launchChromium } from './browser.js';
 
 // Debian's chromium package provides the browser. Developers without it skip; CI must have it.
@@ -12,12 +17,24 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in headless
   let browser: BrowserContext;
   let closeBrowser: () => Promise<void>;
   const consoleErrors: string[] = [];
+  let joint: Evaluation[];
   const foreignRequests: string[] = [];
 
   beforeAll(async () => {
     t = await seededApp();
     // A second, quiet model so the overview shows more than one status.
     await t.models.putModel({ modelId: 'fraud-score', features: { amount: 'numeric', merchant: 'categorical' } });
+    // A model with the multivariate test: eight windows of 1,000 rows, whose mean reconstruction error rises in the last three.
+    await t.models.putModel({ modelId: 'joint', features: { a: 'numeric', b: 'numeric' }, windows: [{ name: '1m', size: '1m' }] });
+    const profile = { features: ['a', 'b'], components: [[0.7071, 0.7071]], explained: 0.9, error: { rows: 5000, mean: 0.4, variance: 0.09, cap: 3 } } as unknown as MultivariateProfile;
+    joint = [0.39, 0.41, 0.4, 0.42, 0.38, 0.6, 0.7, 0.8].map((mean, i) => {
+      const s = new ReconstructionSummary();
+      // 1,000 rows with this mean and sd 0.3.
+      for (let r = 0; r < 1000; r++) s.accept(mean + (r % 2 ? 0.3 : -0.3));
+      const multivariate = judgeMultivariate(s, profile, { level: 5e-4, floor: { warning: 0.1, critical: 0.25 }, minSamples: 100 });
+      return { ...makeEvaluation({ modelId: 'joint', windowStart: T0 + i * 60_000 }), multivariate };
+    });
+    await t.results.saveEvaluations(joint);
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     ({ browser, close: closeBrowser } = await launchChromium());
   }, 60_000);
@@ -76,6 +93,39 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in headless
     await page.click('#features-table tr[data-feature="region"]');
     await page.waitForSelector('#histogram-panel text >> text=north');
     expect(page.url()).toContain('feature=region');
+    await page.close();
+  });
+
+  it('plots the multivariate drift: mean reconstruction error per window against its null range', async () => {
+    const page = await open('/?refresh=60000#/models/joint');
+    const panel = page.locator('#multivariate-panel');
+    await panel.waitFor();
+    const latest = joint[joint.length - 1].multivariate!;
+    expect(latest.severity).toBe('CRITICAL');
+    // One point per window, coloured by its verdict's severity, and the null range as a band with its upper edge.
+    expect(await panel.locator('circle.pt').count()).toBe(joint.length);
+    const critical = joint.filter((e) => e.multivariate!.severity === 'CRITICAL').length;
+    expect(critical).toBeGreaterThan(0);
+    expect(await panel.locator('circle.pt.critical').count()).toBe(critical);
+    expect(await panel.locator('path.null-upper').count()).toBe(1);
+    expect(await panel.locator('polygon.null-band').count()).toBe(1);
+    expect(await panel.locator('line.baseline').count()).toBe(1);
+    // The latest window: its mean error above the top of its null range, both as the verdict computed them.
+    const meanError = Number(await panel.locator('[data-mean-error]').textContent());
+    const range = (await panel.locator('[data-null-range]').textContent())!;
+    const upper = Number(range.split('–')[1]);
+    expect(meanError).toBeCloseTo(latest.meanError!, 2);
+    expect(upper).toBeCloseTo(latest.nullUpper!, 2);
+    expect(meanError).toBeGreaterThan(upper);
+    expect(await panel.locator('.pill').first().textContent()).toBe('Critical');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-multivariate.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('shows no multivariate panel for a model without the test', async () => {
+    const page = await open('/?refresh=60000#/models/credit-risk');
+    await page.locator('#features-table').waitFor();
+    expect(await page.locator('#multivariate-panel').count()).toBe(0);
     await page.close();
   });
 

@@ -117,11 +117,14 @@ export function labelJoinConformance(name: string, factory: LabelJoinFactory): v
       await j.close();
     });
 
-    for (const kind of ['class', 'regression'] as const) {
-      it(`mirrors the ${kind} counters field for field`, async () => {
+    for (const variant of ['class', 'confidence', 'regression'] as const) {
+      it(`mirrors the ${variant} counters field for field`, async () => {
         const j = await factory({ chunkSize: 64 });
-        const r = rng(kind === 'class' ? 5 : 6);
-        const spec: PerformanceSpec = { kind, positiveClass: 'cat', decisionThreshold: 0.5 };
+        const kind = variant === 'regression' ? 'regression' : 'class';
+        const modelId = variant;
+        const r = rng(variant === 'class' ? 5 : variant === 'confidence' ? 7 : 6);
+        // confidence: a multi-class model whose score is the predicted class's confidence.
+        const spec: PerformanceSpec = { kind, positiveClass: 'cat', decisionThreshold: 0.5, ...(variant === 'confidence' ? { scoreOf: 'predictedClass' as const } : {}) };
         const classes = ['cat', 'dog', 'bird', 'ünïcode:class'];
         const want = new PerformanceCounters();
         const infs: InferenceRecord[] = [];
@@ -129,9 +132,9 @@ export function labelJoinConformance(name: string, factory: LabelJoinFactory): v
         for (let i = 0; i < 1000; i++) {
           const truth = kind === 'class' ? classes[Math.floor(r() * 4)] : r() * 100;
           const prediction = kind === 'class' ? (r() < 0.6 ? truth : classes[Math.floor(r() * 4)]) : (truth as number) + (r() - 0.5) * 10;
-          const score = kind === 'class' && r() < 0.5 ? r() : null;
-          const rec = toInferenceRecord({ eventId: `${kind}${i}`, modelId: kind, timestamp: T0 + i * 10, prediction: r() < 0.05 ? null : prediction, score }, spec, [60_000]);
-          const lab = toLabelRecord({ eventId: `${kind}${i}`, modelId: kind, timestamp: T0 + i * 10 + Math.floor(r() * 1e6), label: r() < 0.03 ? true : truth });
+          const score = kind === 'class' && r() < (variant === 'confidence' ? 0.9 : 0.5) ? r() : null;
+          const rec = toInferenceRecord({ eventId: `${variant}${i}`, modelId, timestamp: T0 + i * 10, prediction: r() < 0.05 ? null : prediction, score }, spec, [60_000]);
+          const lab = toLabelRecord({ eventId: `${variant}${i}`, modelId, timestamp: T0 + i * 10 + Math.floor(r() * 1e6), label: r() < 0.03 ? true : truth });
           infs.push(rec);
           labs.push(lab);
           want.acceptPrediction(rec).acceptLabel(rec, lab);
@@ -139,7 +142,7 @@ export function labelJoinConformance(name: string, factory: LabelJoinFactory): v
         await j.recordLabels(labs.slice(0, 400));
         await j.recordInferences(infs);
         await j.recordLabels(labs.slice(400));
-        expectSameCounters(await j.readCounters(kind, 60_000, T0, T0 + 60_000), want);
+        expectSameCounters(await j.readCounters(modelId, 60_000, T0, T0 + 60_000), want);
         await j.close();
       });
     }

@@ -174,5 +174,25 @@ export function resultRepositoryConformance(
       const recent = await repo.listAlerts({ since: T0 + 5_000 });
       expect(recent.alerts.map((a) => a.alertId).sort()).toEqual(['id-20', 'id-21', 'id-22']);
     });
+
+    it('lists the records of incidents by when they first fired, whatever window the record itself is about', async () => {
+      const repo = await make();
+      const DAY = 86_400_000;
+      const first = (t: number) => ({ firstWindowStart: new Date(t).toISOString() });
+      // An incident that first fired on day 0 and resolved on day 40, one that fired on day 35, a retraining signal (no firstWindowStart) of day 40.
+      const old = makeAlert({ alertId: 'old', details: first(T0) });
+      const oldResolved = makeAlert({ alertId: 'old', status: 'RESOLVED', windowStart: T0 + 40 * DAY, windowEnd: T0 + 40 * DAY + 60_000, detectedAt: T0 + 40 * DAY, details: first(T0) });
+      const recent = makeAlert({ alertId: 'recent', windowStart: T0 + 35 * DAY, detectedAt: T0 + 35 * DAY, details: first(T0 + 35 * DAY) });
+      const retrain = makeAlert({ alertId: 'retrain', kind: 'RETRAIN_RECOMMENDED', windowStart: T0 + 40 * DAY, detectedAt: T0 + 41 * DAY, details: {} });
+      await repo.saveAlerts([old, oldResolved, recent, retrain]);
+      // A replay detects the RESOLVED record again, later: it is the same record.
+      await repo.saveAlerts([{ ...oldResolved, detectedAt: T0 + 50 * DAY }]);
+      await settle(repo);
+      const ids = async (q: { firedFrom?: number; firedTo?: number }) => (await repo.listAlerts(q)).alerts.map((a) => `${a.alertId}:${a.status}`);
+      expect(await ids({})).toEqual(['retrain:FIRING', 'old:RESOLVED', 'recent:FIRING', 'old:FIRING']);
+      expect(await ids({ firedTo: T0 + DAY })).toEqual(['old:RESOLVED', 'old:FIRING']);
+      expect(await ids({ firedFrom: T0 + DAY })).toEqual(['retrain:FIRING', 'recent:FIRING']);
+      expect(await ids({ firedFrom: T0 + 36 * DAY, firedTo: T0 + 41 * DAY })).toEqual(['retrain:FIRING']);
+    });
   });
 }

@@ -137,7 +137,11 @@ describe('Dockerfile', () => {
     const users = instr(runtime, 'USER');
     expect(users.length).toBeGreaterThan(0);
     expect(users.at(-1)!.args).not.toMatch(/^(root|0)(:|$)/);
-    expect(jsonForm(instr(runtime, 'ENTRYPOINT').at(-1)!.args)).toEqual(['node', 'dist/cli.js']);
+    const entrypoint = jsonForm(instr(runtime, 'ENTRYPOINT').at(-1)!.args) as string[];
+    expect(entrypoint[0]).toBe('node');
+    expect(entrypoint.at(-1)).toBe('dist/cli.js');
+    // The image and the CLI's shebang start node with the same flags.
+    expect(readText('src/cli.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S ${entrypoint.slice(0, -1).join(' ')}`);
     expect(jsonForm(instr(runtime, 'CMD').at(-1)!.args)).toEqual(['run']);
     const pkg = JSON.parse(readText('package.json')) as { bin: Record<string, string> };
     expect(pkg.bin.driftstream).toBe('dist/cli.js');

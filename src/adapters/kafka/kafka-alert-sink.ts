@@ -3,9 +3,10 @@ import type { EventCodec } from '../registry/event-codec.js';
 import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation } from '../../core/drift/types.js';
 import type { Logger } from 'pino';
-import { UnavailableError } from '../../errors.js';
+import { DriftstreamError, UnavailableError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { AlertSink } from '../../ports/alert-sink.js';
+import type { DependencyRefusal } from '../../ports/stream-progress.js';
 import { chunkByBytes, permanentRejectionOf, recordBytes } from './record-rejection.js';
 
 export interface KafkaAlertSinkOptions {
@@ -20,6 +21,8 @@ export interface KafkaAlertSinkOptions {
   compression?: CompressionTypes;
   metrics?: Metrics;
   logger?: Logger;
+  /** Backoff of the retried registration of a refused DriftAlert schema; default 1 s doubling to 15 s. */
+  registrationRetryMs?: { initial: number; max: number };
 }
 
 interface Outgoing {
@@ -69,6 +72,9 @@ export function truncateEvaluation(e: Evaluation, maxBytes: number): { value: st
  */
 export class KafkaAlertSink implements AlertSink {
   private alertSchemaId: number | undefined;
+  private refused: DriftstreamError | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly producer: Producer,
@@ -76,9 +82,56 @@ export class KafkaAlertSink implements AlertSink {
     private readonly options: KafkaAlertSinkOptions,
   ) {}
 
-  /** Registers the DriftAlert schema; call once before publishing. */
+  /**
+   * Registers the DriftAlert schema; call once before publishing. A registry that refuses it
+   * (`SCHEMA_INCOMPATIBLE`: the subject holds a schema this one is not compatible with) does not
+   * stop the detector: the refusal is reported ({@link refusals}, for /readyz), registration is
+   * retried in the background with backoff, and alerts wait (publishing fails retriable) until an
+   * operator fixes the subject. An unreachable registry still fails here, as any outage at start.
+   */
   async init(): Promise<void> {
-    this.alertSchemaId = await this.codec.register(`${this.options.alertsTopic}-value`, 'DriftAlert');
+    try {
+      await this.register();
+    } catch (err) {
+      if (!this.refused) throw err;
+      this.retryRegistration(this.options.registrationRetryMs?.initial ?? 1000);
+    }
+  }
+
+  private async register(): Promise<void> {
+    const subject = `${this.options.alertsTopic}-value`;
+    try {
+      this.alertSchemaId = await this.codec.register(subject, 'DriftAlert');
+    } catch (err) {
+      if (err instanceof DriftstreamError && err.code === 'SCHEMA_INCOMPATIBLE') {
+        if (!this.refused) this.options.logger?.error({ code: err.code, subject, err: err.message }, 'the schema registry refuses the DriftAlert schema: alerts wait until the subject accepts it (retrying)');
+        this.refused = err;
+      }
+      throw err;
+    }
+    if (this.refused) this.options.logger?.info({ subject }, 'the DriftAlert schema is registered; alerts are published again');
+    this.refused = undefined;
+  }
+
+  private retryRegistration(delay: number): void {
+    if (this.closed || this.retryTimer) return;
+    const max = this.options.registrationRetryMs?.max ?? 15_000;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.register().catch(() => this.retryRegistration(Math.min(max, delay * 2)));
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  /** What keeps alerts from being published until an operator acts: a refused DriftAlert schema. */
+  refusals(): DependencyRefusal[] {
+    return this.refused ? [{ dependency: 'schema-registry', code: this.refused.code, message: this.refused.message }] : [];
+  }
+
+  /** Stops retrying a refused registration. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
   }
 
   private get maxEvaluationBytes(): number {
@@ -87,7 +140,11 @@ export class KafkaAlertSink implements AlertSink {
 
   async publishAlerts(alerts: readonly DriftAlert[]): Promise<void> {
     if (alerts.length === 0) return;
-    if (this.alertSchemaId === undefined) await this.init();
+    if (this.alertSchemaId === undefined) {
+      // Retriable: the evaluation waits (and /readyz says why) rather than dropping its alerts.
+      if (this.refused) throw new UnavailableError('schema-registry', `alerts wait for the DriftAlert schema: ${this.refused.message}`);
+      await this.init();
+    }
     const id = this.alertSchemaId!;
     await this.send(
       this.options.alertsTopic,

@@ -1,5 +1,6 @@
 import type { DriftAlert } from '../../core/events.js';
 import type { Evaluation } from '../../core/drift/types.js';
+import { incidentStartOf } from '../../core/drift/ids.js';
 import { packEvaluation, unpackEvaluation, type PackedEvaluation as Packed } from '../../core/drift/packed-evaluation.js';
 import { bucketStartOf, onlyFeatures, RESOLUTION_MS, rollup } from '../../core/history/rollup.js';
 import type { AlertQuery, EvaluationRollup, ResultRepository, RollupQuery, WindowQuery } from '../../ports/result-repository.js';
@@ -128,7 +129,9 @@ export class MemoryResultRepository implements ResultRepository {
         (a) =>
           (q.status === undefined || a.status === q.status) &&
           (q.modelId === undefined || a.modelId === q.modelId) &&
-          (q.since === undefined || a.detectedAt >= q.since),
+          (q.since === undefined || a.detectedAt >= q.since) &&
+          (q.firedFrom === undefined || incidentStartOf(a) >= q.firedFrom) &&
+          (q.firedTo === undefined || incidentStartOf(a) < q.firedTo),
       )
       .sort((a, b) => b.detectedAt - a.detectedAt || alertKey(a).localeCompare(alertKey(b)));
     const page = all.slice(offset, offset + limit);

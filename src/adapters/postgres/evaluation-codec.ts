@@ -1,8 +1,14 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Evaluation, FeatureResult, Severity } from '../../core/drift/types.js';
 import { evaluationIdOf } from '../../core/drift/ids.js';
 import type { HistoryLayout, LayoutEntry } from './history-layout.js';
 
-/** Which windows keep their whole evaluation (histograms, verdict evidence) besides the compact columns. */
+/**
+ * Which windows keep their detail (histograms, verdict evidence, multivariate,
+ * estimation and segment results) besides the compact columns: `drift` keeps
+ * it for the features that drifted in windows that drifted, `all` for every
+ * feature of every window.
+ */
 export type DetailMode = 'drift' | 'all';
 
 const SEVERITIES: readonly Severity[] = ['NONE', 'WARNING', 'CRITICAL'];
@@ -54,7 +60,10 @@ export interface EvaluationRow extends Record<RealColumn, (number | string | nul
   new_categories: Record<string, string[]> | null;
   performance: Evaluation['performance'] | null;
   evaluation_id: string | null;
+  /** The whole evaluation, as rows written before detail was compressed kept it; never written now. */
   detail: Evaluation | null;
+  /** The detail the columns do not restore, gzipped JSON ({@link EvaluationDetail}); base64 when written, `\\x` hex when read. */
+  detail_z: string | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -65,9 +74,10 @@ function resultsOf(e: Evaluation, layout: HistoryLayout): FeatureResult[] {
   return [...layout.features.map(([n]) => e.features[n]), ...layout.outputs.map(([n]) => e.prediction![n])];
 }
 
-/** True when the window drifted: dataset drift, or any feature, score or prediction above NONE. */
+/** True when the window drifted: dataset drift, multivariate drift, or any feature, score or prediction above NONE. */
 export function drifted(e: Evaluation): boolean {
-  return e.datasetDrift.drift || [...Object.values(e.features), ...Object.values(e.prediction ?? {})].some((f) => f.severity !== 'NONE');
+  if (e.datasetDrift.drift || (e.multivariate !== undefined && e.multivariate.severity !== 'NONE')) return true;
+  return [...Object.values(e.features), ...Object.values(e.prediction ?? {})].some((f) => f.severity !== 'NONE');
 }
 
 function nonEmptyCategories(e: Evaluation): Record<string, string[]> | null {
@@ -76,7 +86,74 @@ function nonEmptyCategories(e: Evaluation): Record<string, string[]> | null {
   return Object.keys(out).length > 0 ? out : null;
 }
 
-/** The compact row of an evaluation on its layout (the whole evaluation as `detail` when it drifted, or always with `all`). */
+/** What a result's columns restore; the rest of it is detail. */
+const COLUMN_FEATURE_KEYS = new Set(['type', 'nReference', 'nCurrent', 'missing', 'missingRate', 'psi', 'ks', 'wassersteinNormed', 'jensenShannon', 'hellinger', 'chiSquare', 'newCategories', 'drift', 'severity']);
+/** What a row's columns and layout restore of an evaluation; the rest of it (multivariate, estimatedPerformance, segments, ...) is detail. */
+const COLUMN_TOP_KEYS = new Set(['evaluationId', 'modelId', 'modelVersion', 'windowName', 'windowStart', 'windowEnd', 'sampleSize', 'referenceId', 'evaluatedAt', 'datasetDrift', 'features', 'prediction', 'dataQuality', 'proxy', 'performance', 'alertable']);
+
+/**
+ * The part of an evaluation its compact columns do not hold, by feature
+ * (`f`) and output (`p`): verdict, histogram, triggered, importance, the KS
+ * error bound; and the evaluation's own (`t`): the weighted drift share and
+ * any result without a column (multivariate, estimation, segments).
+ */
+interface EvaluationDetail {
+  f?: Record<string, Record<string, unknown>>;
+  p?: Record<string, Record<string, unknown>>;
+  t?: Record<string, unknown>;
+}
+
+function resultDetail(f: FeatureResult): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(f)) if (v !== undefined && !COLUMN_FEATURE_KEYS.has(k)) out[k] = v;
+  if (f.ks && Number.isFinite(f.ks.errorBound)) out.ksErrorBound = f.ks.errorBound;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function resultsDetail(results: Record<string, FeatureResult> | undefined, all: boolean): Record<string, Record<string, unknown>> | undefined {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [name, f] of Object.entries(results ?? {})) {
+    const d = all || f.drift || f.severity !== 'NONE' ? resultDetail(f) : undefined;
+    if (d) out[name] = d;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** The gzipped detail of a window (base64), or null: with `drift`, only windows that drifted keep any, and only for their drifting features. */
+export function encodeDetail(e: Evaluation, mode: DetailMode): string | null {
+  if (mode === 'drift' && !drifted(e)) return null;
+  const all = mode === 'all';
+  const t: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) if (v !== undefined && !COLUMN_TOP_KEYS.has(k)) t[k] = v;
+  if (e.datasetDrift.weightedShare !== undefined) t.weightedShare = e.datasetDrift.weightedShare;
+  const detail: EvaluationDetail = { f: resultsDetail(e.features, all), p: resultsDetail(e.prediction, all), ...(Object.keys(t).length > 0 ? { t } : {}) };
+  if (!detail.f && !detail.p && !detail.t) return null;
+  return gzipSync(JSON.stringify(detail), { level: 9 }).toString('base64');
+}
+
+function mergeResults(into: Record<string, FeatureResult> | undefined, detail: Record<string, Record<string, unknown>> | undefined): void {
+  for (const [name, d] of Object.entries(detail ?? {})) {
+    const f = into?.[name];
+    if (!f) continue;
+    const { ksErrorBound, ...rest } = d;
+    Object.assign(f, rest);
+    if (f.ks && typeof ksErrorBound === 'number') f.ks.errorBound = ksErrorBound;
+  }
+}
+
+/** Adds a stored detail (`\\x` hex of the gzipped JSON, as PostgreSQL writes bytea in JSON) to the evaluation of the columns. */
+export function withDetail(e: Evaluation, detailZ: string | null): Evaluation {
+  if (!detailZ) return e;
+  const detail = JSON.parse(gunzipSync(Buffer.from(detailZ.slice(2), 'hex')).toString('utf8')) as EvaluationDetail;
+  mergeResults(e.features, detail.f);
+  mergeResults(e.prediction, detail.p);
+  const { weightedShare, ...rest } = detail.t ?? {};
+  Object.assign(e, rest);
+  if (typeof weightedShare === 'number') e.datasetDrift.weightedShare = weightedShare;
+  return e;
+}
+
+/** The compact row of an evaluation on its layout, with its detail (see {@link encodeDetail}). */
 export function encodeEvaluation(e: Evaluation, ids: { seriesId: number; layoutId: number }, layout: HistoryLayout, mode: DetailMode): EvaluationRow {
   const results = resultsOf(e, layout);
   const column = (get: (f: FeatureResult) => number | undefined) => {
@@ -108,7 +185,8 @@ export function encodeEvaluation(e: Evaluation, ids: { seriesId: number; layoutI
     new_categories: nonEmptyCategories(e),
     performance: e.performance ?? null,
     evaluation_id: e.evaluationId === evaluationIdOf(e.modelId, e.windowName, e.windowStart) ? null : e.evaluationId,
-    detail: mode === 'all' || drifted(e) ? e : null,
+    detail: null,
+    detail_z: encodeDetail(e, mode),
   };
 }
 

@@ -5,8 +5,8 @@ import { PartitionKeeper, type PartitionedTable } from './history-partitions.js'
 import { refreshRollups } from './history-rollups.js';
 import { pgCall } from './pg-pool.js';
 
-/** How long each history table keeps its rows, ms; 0 keeps them forever. */
-export type HistoryRetention = Readonly<Record<PartitionedTable, number>>;
+/** How long each history table keeps its rows, ms; 0 (or no entry) keeps them forever. */
+export type HistoryRetention = Readonly<Partial<Record<PartitionedTable, number>>>;
 
 export interface HistoryMaintenanceOptions {
   retention: HistoryRetention;
@@ -30,8 +30,9 @@ export interface MaintenanceReport {
 /**
  * Keeps the history tables in shape: creates partitions ahead, rolls up the
  * hours written since the last run, then drops partitions past their
- * table's retention (a day of evaluations, a month of hourly or a year of
- * daily roll-ups at a time: whole partitions, no row-by-row delete). Every
+ * table's retention (a day of evaluations, a month of hourly roll-ups or of
+ * alert records, a year of daily roll-ups at a time: whole partitions, no
+ * row-by-row delete). Every
  * detector runs it; an advisory lock lets one at a time do the work.
  */
 export class HistoryMaintenance {
@@ -60,7 +61,7 @@ export class HistoryMaintenance {
       for (let n = batch; n === batch; rolledUp += n) n = await refreshRollups(this.pool, this.dict, { limit: batch, skipLocked: true });
       const dropped: string[] = [];
       for (const [table, keepMs] of Object.entries(this.options.retention) as [PartitionedTable, number][]) {
-        if (keepMs > 0) dropped.push(...(await this.partitions.dropBefore(table, now - keepMs)));
+        if (keepMs !== undefined && keepMs > 0) dropped.push(...(await this.partitions.dropBefore(table, now - keepMs)));
       }
       if (dropped.length > 0) this.options.logger?.info({ dropped }, 'history partitions past retention dropped');
       return { rolledUp, dropped };

@@ -4,11 +4,12 @@ import { pgCall } from './pg-pool.js';
 /** How long one partition of a history table spans (UTC). */
 export type PartitionPeriod = 'day' | 'month' | 'year';
 
-/** The partitioned history tables and their partition periods. */
+/** The partitioned history tables (evaluations, their roll-ups, alert records) and their partition periods. */
 export const PARTITIONED_TABLES = {
   evaluation_rows: 'day',
   evaluation_rollups_hourly: 'month',
   evaluation_rollups_daily: 'year',
+  alerts: 'month',
 } as const satisfies Record<string, PartitionPeriod>;
 
 export type PartitionedTable = keyof typeof PARTITIONED_TABLES;

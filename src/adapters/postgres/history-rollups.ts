@@ -1,17 +1,17 @@
 import type pg from 'pg';
 import type { Evaluation } from '../../core/drift/types.js';
 import { rollup, RESOLUTION_MS, type EvaluationRollup, type RollupResolution } from '../../core/history/rollup.js';
-import { decodeEvaluation, type StoredEvaluationRow } from './evaluation-codec.js';
+import { decodeEvaluation, withDetail, type StoredEvaluationRow } from './evaluation-codec.js';
 import type { HistoryDictionary } from './history-dictionary.js';
 import { pgCall, pgTransaction } from './pg-pool.js';
 
 /** Evaluation rows with their series' model and window name (read them as `to_json` of the row: {@link StoredEvaluationRow}). */
 export const EVALUATION_SELECT = 'SELECT s.model_id, s.window_name, e.* FROM evaluation_rows e JOIN history_series s USING (series_id)';
 
-/** Evaluations of stored rows: whole when the row kept its detail, else from the compact columns. */
+/** Evaluations of stored rows: from the compact columns and the detail kept, or whole as rows written before detail was compressed kept it. */
 export async function decodeRows(dict: HistoryDictionary, rows: readonly StoredEvaluationRow[], db?: pg.PoolClient): Promise<Evaluation[]> {
   const layouts = await dict.layoutsOf(rows.filter((r) => !r.detail).map((r) => r.layout_id), db);
-  return rows.map((r) => r.detail ?? decodeEvaluation(r, layouts.get(r.layout_id)!));
+  return rows.map((r) => r.detail ?? withDetail(decodeEvaluation(r, layouts.get(r.layout_id)!), r.detail_z));
 }
 
 const TABLES: Record<RollupResolution, string> = { hour: 'evaluation_rollups_hourly', day: 'evaluation_rollups_daily' };

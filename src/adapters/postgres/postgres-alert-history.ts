@@ -1,9 +1,27 @@
 import type pg from 'pg';
 import type { DriftAlert } from '../../core/events.js';
+import { incidentStartOf } from '../../core/drift/ids.js';
 import { hasControlCharacter } from '../../core/has-control-character.js';
 import { ValidationError } from '../../errors.js';
 import type { AlertQuery } from '../../ports/result-repository.js';
+import type { PartitionKeeper } from './history-partitions.js';
 import { pgCall } from './pg-pool.js';
+
+/** SQLSTATE of "no partition of relation found for row". */
+export const NO_PARTITION = '23514';
+
+/** Runs a write; when another process dropped a partition this one remembered (retention), makes them again and runs it once more. */
+export async function withPartitions(partitions: PartitionKeeper, ensure: () => Promise<void>, write: () => Promise<void>): Promise<void> {
+  await ensure();
+  try {
+    await write();
+  } catch (err) {
+    if ((err as { cause?: { code?: string } }).cause?.code !== NO_PARTITION) throw err;
+    partitions.forget();
+    await ensure();
+    await write();
+  }
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -74,8 +92,13 @@ function decodeCursor(cursor: string): Cursor {
   throw new ValidationError('cursor is not one this service issued', { code: 'INVALID_CURSOR' });
 }
 
-/** Writes each alert record (alertId, status, severity) once: a record already stored stays as it is. */
-export async function saveAlerts(pool: pg.Pool, alerts: readonly DriftAlert[]): Promise<void> {
+/**
+ * Writes each alert record (alertId, status, severity) once: a record already
+ * stored stays as it is. The month partition of `alerts` is chosen by the
+ * incident's start ({@link incidentStartOf}), which every record of an
+ * incident shares, so a replayed record finds its first copy.
+ */
+export async function saveAlerts(pool: pg.Pool, partitions: PartitionKeeper, alerts: readonly DriftAlert[]): Promise<void> {
   if (alerts.length === 0) return;
   const rows = lastById(alerts, (a) => `${a.alertId}|${a.status}|${a.severity}`).map((a) => ({
     alert_id: a.alertId,
@@ -95,22 +118,33 @@ export async function saveAlerts(pool: pg.Pool, alerts: readonly DriftAlert[]): 
     reference_id: a.referenceId,
     detected_at: iso(a.detectedAt),
     details: a.details ?? {},
+    incident_start: iso(incidentStartOf(a)),
   }));
-  await pgCall('save alerts', () =>
-    pool.query(
-      `INSERT INTO alerts (alert_id, status, severity, model_id, model_version, kind, feature, statistic, value, threshold,
-         window_name, window_start, window_end, sample_size, reference_id, detected_at, details)
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(alert_id text, status text, severity text, model_id text,
-         model_version text, kind text, feature text, statistic text, value double precision, threshold double precision,
-         window_name text, window_start timestamptz, window_end timestamptz, sample_size bigint, reference_id text,
-         detected_at timestamptz, details jsonb)
-       ON CONFLICT (alert_id, status, severity) DO NOTHING`,
-      [JSON.stringify(rows)],
-    ),
-  );
+  const write = async () => {
+    await pgCall('save alerts', () =>
+      pool.query(
+        `INSERT INTO alerts (alert_id, status, severity, model_id, model_version, kind, feature, statistic, value, threshold,
+           window_name, window_start, window_end, sample_size, reference_id, detected_at, details, incident_start)
+         SELECT alert_id, status, severity, model_id, model_version, kind, feature, statistic, value, threshold,
+           window_name, window_start, window_end, sample_size, reference_id, detected_at, details, incident_start
+         FROM jsonb_to_recordset($1::jsonb) AS x(alert_id text, status text, severity text, model_id text,
+           model_version text, kind text, feature text, statistic text, value double precision, threshold double precision,
+           window_name text, window_start timestamptz, window_end timestamptz, sample_size bigint, reference_id text,
+           detected_at timestamptz, details jsonb, incident_start timestamptz)
+         ON CONFLICT (alert_id, status, severity, incident_start) DO NOTHING`,
+        [JSON.stringify(rows)],
+      ),
+    );
+  };
+  await withPartitions(partitions, () => partitions.ensure('alerts', rows.map((r) => Date.parse(r.incident_start))), write);
 }
 
-/** Alert records newest first, in pages (the cursor names the last record of the previous page). */
+/**
+ * Alert records newest first, in pages (the cursor names the last record of
+ * the previous page). `firedFrom` / `firedTo` bound the incidents' start, the
+ * partition key, so only their partitions are read; without them every
+ * partition's detection-time index is.
+ */
 export async function listAlerts(pool: pg.Pool, q: AlertQuery): Promise<{ alerts: DriftAlert[]; nextCursor?: string }> {
   const limit = q.limit ?? 100;
   const c = q.cursor ? decodeCursor(q.cursor) : undefined;
@@ -122,9 +156,13 @@ export async function listAlerts(pool: pg.Pool, q: AlertQuery): Promise<{ alerts
          AND ($3::timestamptz IS NULL OR detected_at >= $3)
          AND ($4::timestamptz IS NULL OR detected_at < $4
               OR (detected_at = $4 AND (alert_id COLLATE "C", status COLLATE "C", severity COLLATE "C") > ($5, $6, $7)))
+         AND incident_start >= $9::timestamptz AND incident_start < $10::timestamptz
        ORDER BY detected_at DESC, alert_id COLLATE "C", status COLLATE "C", severity COLLATE "C"
        LIMIT $8`,
-      [q.status ?? null, q.modelId ?? null, q.since === undefined ? null : iso(q.since), c?.[0] ?? null, c?.[1] ?? null, c?.[2] ?? null, c?.[3] ?? null, limit + 1],
+      [
+        q.status ?? null, q.modelId ?? null, q.since === undefined ? null : iso(q.since), c?.[0] ?? null, c?.[1] ?? null, c?.[2] ?? null, c?.[3] ?? null, limit + 1,
+        q.firedFrom === undefined ? '-infinity' : iso(q.firedFrom), q.firedTo === undefined ? 'infinity' : iso(q.firedTo),
+      ],
     ),
   );
   const page = rows.slice(0, limit).map(toAlert);

@@ -7,13 +7,11 @@ import { HistoryDictionary } from './history-dictionary.js';
 import { layoutOf } from './history-layout.js';
 import { PartitionKeeper } from './history-partitions.js';
 import { decodeRows, EVALUATION_SELECT, hasPendingRollups, readRollups, refreshRollups } from './history-rollups.js';
-import { lastById, listAlerts, saveAlerts } from './postgres-alert-history.js';
+import { lastById, listAlerts, saveAlerts, withPartitions } from './postgres-alert-history.js';
 import { pgCall, pgTransaction } from './pg-pool.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const HOUR = 3_600_000;
-/** SQLSTATE of "no partition of relation found for row". */
-const NO_PARTITION = '23514';
 
 export interface PostgresResultRepositoryOptions {
   /** Which windows keep their whole evaluation beside the compact columns (DRIFTSTREAM_HISTORY_DETAIL). */
@@ -23,19 +21,20 @@ export interface PostgresResultRepositoryOptions {
 const ROW_COLUMNS = [
   'series_id', 'window_start', 'window_end', 'evaluated_at', 'sample_size', 'layout_id', 'drift_share', 'dataset_drift', 'alertable', 'max_severity',
   'flags', 'n_current', 'missing', ...REAL_COLUMN_NAMES, 'chi_square_dof', 'out_of_range', 'proxy', 'type_errors', 'new_categories', 'performance',
-  'evaluation_id', 'detail',
+  'evaluation_id', 'detail', 'detail_z',
 ];
+const ROW_VALUES = ROW_COLUMNS.map((c) => (c === 'detail_z' ? "decode(detail_z, 'base64')" : c));
 const ROW_TYPES = `series_id int, window_start timestamptz, window_end timestamptz, evaluated_at timestamptz, sample_size bigint, layout_id int,
   drift_share real, dataset_drift boolean, alertable boolean, max_severity smallint, flags smallint[], n_current int[], missing int[],
   ${REAL_COLUMN_NAMES.map((c) => `${c} real[]`).join(', ')}, chi_square_dof smallint[], out_of_range real[], proxy real[], type_errors int,
-  new_categories jsonb, performance jsonb, evaluation_id text, detail jsonb`;
+  new_categories jsonb, performance jsonb, evaluation_id text, detail jsonb, detail_z text`;
 const UPDATES = ROW_COLUMNS.filter((c) => c !== 'series_id' && c !== 'window_start').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
 
 /** Upserts the rows (a staler re-evaluation, with fewer samples, never replaces a fuller one); returns the keys written. */
 async function upsertRows(client: pg.PoolClient, rows: readonly EvaluationRow[]): Promise<Set<string>> {
   const { rows: written } = await client.query<{ series_id: number; window_start: Date }>(
     `INSERT INTO evaluation_rows AS t (${ROW_COLUMNS.join(', ')})
-     SELECT ${ROW_COLUMNS.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${ROW_TYPES})
+     SELECT ${ROW_VALUES.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${ROW_TYPES})
      ON CONFLICT (series_id, window_start) DO UPDATE SET ${UPDATES}
      WHERE EXCLUDED.sample_size >= t.sample_size
      RETURNING series_id, window_start`,
@@ -70,12 +69,14 @@ async function afterWrite(client: pg.PoolClient, written: readonly { seriesId: n
  * Evaluations are compact rows of the day-partitioned `evaluation_rows` table,
  * keyed by (series, window start), where a series is a (model, window name):
  * the statistics as real[] columns on a layout shared by consecutive windows,
- * the whole evaluation only for windows that drifted (or all, with detail
- * `all`) and for the newest window of each series (`evaluation_latest`).
+ * the rest (histograms, verdict evidence) gzipped, only for the drifting
+ * features of windows that drifted (or for all, with detail `all`), and the
+ * whole evaluation of the newest window of each series (`evaluation_latest`).
  * Every write lists its hours for the roll-ups (`history-rollups.ts`), which
  * a read of roll-ups brings up to date first.
  *
- * Alert records are keyed by (alertId, status, severity) and written once.
+ * Alert records are keyed by (alertId, status, severity) and written once,
+ * in month partitions by the start of their incident.
  */
 export class PostgresResultRepository implements ResultRepository {
   private readonly dict: HistoryDictionary;
@@ -101,15 +102,7 @@ export class PostgresResultRepository implements ResultRepository {
         const kept = items.filter((it) => written.has(`${it.seriesId}:${it.e.windowStart}`));
         if (kept.length > 0) await afterWrite(client, kept);
       });
-    try {
-      await write();
-    } catch (err) {
-      // Another process dropped a partition this one remembered (retention): make it again, once.
-      if ((err as { cause?: { code?: string } }).cause?.code !== NO_PARTITION) throw err;
-      this.partitions.forget();
-      await this.ensurePartitions(evals);
-      await write();
-    }
+    await withPartitions(this.partitions, () => this.ensurePartitions(evals), write);
   }
 
   /** Series and layout ids, partitions, and the rows of the evaluations, in the one order every writer uses. */
@@ -117,7 +110,6 @@ export class PostgresResultRepository implements ResultRepository {
     const series = await this.dict.seriesIds(evals.map((e) => ({ modelId: e.modelId, windowName: e.windowName, windowMs: e.windowEnd - e.windowStart })));
     const layouts = evals.map(layoutOf);
     const layoutIds = await this.dict.layoutIdsOf(layouts);
-    await this.ensurePartitions(evals);
     return (
       evals
         .map((e, i) => {
@@ -137,7 +129,7 @@ export class PostgresResultRepository implements ResultRepository {
   }
 
   saveAlerts(alerts: readonly DriftAlert[]): Promise<void> {
-    return saveAlerts(this.pool, alerts);
+    return saveAlerts(this.pool, this.partitions, alerts);
   }
 
   async latestEvaluation(modelId: string, windowName: string): Promise<Evaluation | undefined> {

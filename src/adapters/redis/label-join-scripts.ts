@@ -41,7 +41,8 @@
  *   a waiting label: `L`, double event time, byte (1: numeric value follows),
  *     double value, then the label class;
  *   `J` once joined: a replay of either side then counts as a duplicate.
- * The spec (kind, positive class, pane lengths) is per model, kept once in
+ * The spec (kind, positive class, pane lengths, `o` = `c` when the score is
+ * the predicted class's confidence) is per model, kept once in
  * the meta hash and referred to by its id.
  *
  * The increments mirror predictionIncrements / labelIncrements in
@@ -147,11 +148,16 @@ local function applyLabel(t, r, l)
       if y == 1 then add(t, 'fn', 1) else add(t, 'tn', 1) end
     end
   end
+  -- The score's outcome: the positive class, or (a confidence of the predicted class) whether the prediction was right.
+  local o = y
+  if r[9] == 'c' then
+    if r[5] == NULL then o = nil elseif r[5] == l[1] then o = 1 else o = 0 end
+  end
   local s = r[4]
-  if s ~= NULL then
-    local d = s - y
+  if s ~= NULL and o ~= nil then
+    local d = s - o
     add(t, 'bn', 1); add(t, 'bs', d * d)
-    add(t, histKey(y, scoreBin(s)), 1)
+    add(t, histKey(o, scoreBin(s)), 1)
   end
   if r[2] == 'c' then
     add(t, 'ca:' .. l[1], 1)
@@ -180,7 +186,14 @@ end
 
 local function expireAt(g) return (g + 1) * GEN_MS + HORIZON end
 local function hashOf(fp) return struct.unpack('>I4', fp) end
-local function bucketKey(g, b) return B .. 'b:' .. fmt(g) .. ':' .. fmt(b) end
+local bucketKeys = {}
+local function bucketKey(g, b)
+  local byGen = bucketKeys[g]
+  if not byGen then byGen = {}; bucketKeys[g] = byGen end
+  local k = byGen[b]
+  if not k then k = B .. 'b:' .. fmt(g) .. ':' .. fmt(b); byGen[b] = k end
+  return k
+end
 local function address(h, t)
   local n = 2 ^ t.l
   local b = h % n
@@ -273,7 +286,7 @@ end
 
 local function u8(v, pos) return string.byte(v, pos), pos + 1 end
 
--- An inference entry as the increments read it: {ts, kind, predictedPositive, score, class, value, positiveClass, panes}.
+-- An inference entry as the increments read it: {ts, kind, predictedPositive, score, class, value, positiveClass, panes, scoreOf}.
 local function decodeInference(v, g)
   local spec = specOf(string.byte(v, 1))
   local flags = string.byte(v, 2)
@@ -298,7 +311,7 @@ local function decodeInference(v, g)
   local pp = bit.band(flags, 3)
   local positive = NULL
   if pp > 0 then positive = pp - 1 end
-  return { ts, spec.k, positive, score, class, value, spec.p, spec.z }
+  return { ts, spec.k, positive, score, class, value, spec.p, spec.z, spec.o }
 end
 
 -- A waiting label entry (starting with L): {class, value, ts}.
@@ -351,6 +364,19 @@ end
 
 local function waitMember(fp, g) return fp .. fmt(g) end
 
+-- The events of a chunk argument: per event an 8-byte fingerprint, the entry's length (uint32 LE), the entry.
+local function chunkEvents(data, n)
+  local pos, i = 1, 0
+  return function()
+    if i == n then return nil end
+    i = i + 1
+    local len = struct.unpack('<I4', data, pos + 8)
+    local fp, entry = string.sub(data, pos, pos + 7), string.sub(data, pos + 12, pos + 11 + len)
+    pos = pos + 12 + len
+    return fp, entry
+  end
+end
+
 local function flush()
   saveGenerations()
   for _, key in ipairs(paneOrder) do
@@ -375,8 +401,8 @@ end
 
 /**
  * KEYS: B. ARGV: horizonMs, counterTtlMs, nowMs, generationMs, modelId, spec
- * (JSON `{k, p, z}`), count, then per inference its fingerprint and entry
- * (without the spec id); then the number of panes, and per pane paneMs,
+ * (JSON `{k, p, z}`), count, the chunk (per inference its fingerprint, entry
+ * length and entry without the spec id, in one argument); then the number of panes, and per pane paneMs,
  * paneStart, field count and that many field, delta pairs: the prediction
  * increments of the whole chunk. Stores each new inference (or joins the
  * label waiting for it); a duplicate's prediction increments are taken back
@@ -394,7 +420,7 @@ local function specId(json)
 end
 local sid = string.char(specId(ARGV[6]))
 local n = tonumber(ARGV[7])
-local a = 8 + n * 2
+local a = 9
 local groups = tonumber(ARGV[a]); a = a + 1
 for _ = 1, groups do
   local f = paneFields(ARGV[a], ARGV[a + 1])
@@ -404,8 +430,8 @@ for _ = 1, groups do
   end
 end
 redis.call('HSETNX', B .. 's', 'f', NOW)
-for i = 0, n - 1 do
-  local fp, rec = ARGV[8 + i * 2], sid .. ARGV[9 + i * 2]
+for fp, entry in chunkEvents(ARGV[8], n) do
+  local rec = sid .. entry
   local old, g, key = lookup(fp)
   if not old then
     insert(fp, rec)
@@ -433,7 +459,8 @@ return flush()
 
 /**
  * KEYS: B. ARGV: horizonMs, counterTtlMs, nowMs, generationMs, modelId, count,
- * then per label its fingerprint and entry (`L...`). Takes each label's
+ * then the chunk (per label its fingerprint, entry length and entry `L...`,
+ * in one argument). Takes each label's
  * inference entry and counts the pair (the entry becomes the joined marker),
  * or leaves the label waiting. Returns {stored, joined, duplicates}.
  */
@@ -441,8 +468,7 @@ export const RECORD_LABELS = `${COMMON}
 local n = tonumber(ARGV[6])
 redis.call('HSET', B .. 's', 'll', NOW)
 stat('labels', n)
-for i = 0, n - 1 do
-  local fp, lab = ARGV[7 + i * 2], ARGV[8 + i * 2]
+for fp, lab in chunkEvents(ARGV[7], n) do
   local old, g, key = lookup(fp)
   if not old then
     insert(fp, lab)

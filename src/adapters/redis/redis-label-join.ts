@@ -4,7 +4,7 @@ import { type InferenceRecord, type LabelRecord } from '../../core/performance/r
 import { paneStartOf } from '../../core/windows/window-spec.js';
 import { DEFAULT_LABEL_HORIZON_MS, addOutcome, emptyOutcome, type JoinOutcome, type LabelJoin, type LabelJoinOptions, type LabelJoinStats, type PaneRef } from '../../ports/label-join.js';
 import { EXPIRE_WAITING, RECORD_INFERENCES, RECORD_LABELS } from './label-join-scripts.js';
-import { encodeInferenceEntry, encodeLabelEntry, eventFingerprint, specJsonOf } from './label-join-encoding.js';
+import { encodeInferenceChunk, encodeLabelChunk, specJsonOf } from './label-join-encoding.js';
 
 export interface RedisLabelJoinOptions extends LabelJoinOptions {
   /** Prefix of every key (no braces: the model's hash tag follows it). Default `driftstream:labels:`. */
@@ -138,8 +138,7 @@ export class RedisLabelJoin implements LabelJoin {
       const spec = specJsonOf(group[0]);
       for (let i = 0; i < group.length; i += this.chunkSize) {
         const chunk = group.slice(i, i + this.chunkSize);
-        const args: Arg[] = [...this.head(modelId, now), spec, chunk.length];
-        for (const r of chunk) args.push(eventFingerprint(r.eventId), encodeInferenceEntry(r, generationStart));
+        const args: Arg[] = [...this.head(modelId, now), spec, chunk.length, encodeInferenceChunk(chunk, 0, chunk.length, generationStart)];
         args.push(...chunkPredictionIncrements(chunk));
         calls.push({ modelId, call: () => this.redis.dsLjRecordInferences(...args) });
       }
@@ -154,9 +153,8 @@ export class RedisLabelJoin implements LabelJoin {
     const calls: { modelId: string; call: () => Promise<ScriptReply> }[] = [];
     for (const [modelId, group] of groups) {
       for (let i = 0; i < group.length; i += this.chunkSize) {
-        const chunk = group.slice(i, i + this.chunkSize);
-        const args: Arg[] = [...this.head(modelId, now), chunk.length];
-        for (const l of chunk) args.push(eventFingerprint(l.eventId), encodeLabelEntry(l));
+        const end = Math.min(group.length, i + this.chunkSize);
+        const args: Arg[] = [...this.head(modelId, now), end - i, encodeLabelChunk(group, i, end)];
         calls.push({ modelId, call: () => this.redis.dsLjRecordLabels(...args) });
       }
     }

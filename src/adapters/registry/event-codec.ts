@@ -1,5 +1,5 @@
 import avro from 'avsc';
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { DecodeError, DriftstreamError, UnavailableError } from '../../errors.js';
 import { loadSchema, type SchemaName } from './schemas.js';
 import { AvroBodyError, InferenceEventReader } from './inference-event-reader.js';
@@ -25,6 +25,9 @@ export interface EventCodecOptions {
 
 type AvroType = ReturnType<typeof avro.Type.forSchema>;
 
+// How the registry client names a subject's rule when it differs from the one asked for: `(BACKWARD != NONE)`.
+const SUBJECT_RULE = /\(\w+ != (\w+)\)/;
+
 /**
  * Encodes and decodes event values in the Confluent wire format (magic byte 0,
  * 4-byte big-endian schema id, Avro body) and reads JSON values (first byte
@@ -49,13 +52,13 @@ export class EventCodec {
     this.unknownIdTtlMs = options.unknownIdTtlMs ?? 60_000;
   }
 
-  /** Registers one of the project's schemas under `subject` (usually `<topic>-value`) and returns its id. */
+  /**
+   * Registers one of the project's schemas under `subject` (usually `<topic>-value`) and returns its
+   * id, under the subject's own compatibility rule (a new subject gets BACKWARD).
+   */
   async register(subject: string, name: SchemaName): Promise<number> {
     try {
-      const { id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(loadSchema(name)) },
-        { subject },
-      );
+      const id = await this.registerUnderSubjectRule(subject, name);
       this.cacheType(id, avro.Type.forSchema(loadSchema(name) as avro.Schema));
       return id;
     } catch (err) {
@@ -66,6 +69,20 @@ export class EventCodec {
         throw new DriftstreamError('SCHEMA_INCOMPATIBLE', `the registry refused ${name} under ${subject}: ${(err as Error).message}`, { cause: err });
       }
       throw new UnavailableError('schema-registry', `could not register ${name} under ${subject}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  // The client refuses a subject whose rule is not the one it is given (BACKWARD by default), before
+  // asking the registry: a subject an operator set to another rule would never take the schema. Its
+  // refusal names the subject's rule; registering again under that rule leaves the decision to the registry.
+  private async registerUnderSubjectRule(subject: string, name: SchemaName): Promise<number> {
+    const schema = { type: SchemaType.AVRO as const, schema: JSON.stringify(loadSchema(name)) };
+    try {
+      return (await this.registry.register(schema, { subject })).id;
+    } catch (err) {
+      const rule = (err as Error)?.name === 'ConfluentSchemaRegistryCompatibilityError' ? SUBJECT_RULE.exec((err as Error).message)?.[1] : undefined;
+      if (rule === undefined || !(Object.values(COMPATIBILITY) as string[]).includes(rule)) throw err;
+      return (await this.registry.register(schema, { subject, compatibility: rule as COMPATIBILITY })).id;
     }
   }
 

@@ -24,3 +24,16 @@ export function alertIdOf(
 ): string {
   return digest(['alert', modelId, windowName, kind, feature, statistic, firstWindowStart]);
 }
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/**
+ * The start of the window where an alert's incident first fired: the time its
+ * alertId was made from, so the same for every record of the incident. Alert
+ * trackers say it in `details.firstWindowStart`; a record without it (a
+ * retraining signal) was made from its own window start.
+ */
+export function incidentStartOf(alert: { windowStart: number; details?: Readonly<Record<string, string>> }): number {
+  const first = alert.details?.firstWindowStart;
+  return first !== undefined && ISO_UTC.test(first) ? Date.parse(first) : alert.windowStart;
+}

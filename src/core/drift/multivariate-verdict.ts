@@ -39,6 +39,29 @@ export function reconstructionPValue(mean: number, n: number, reference: Multiva
 }
 
 /**
+ * The mean error whose p-value ({@link reconstructionPValue}) is `level`: the
+ * upper end of the null range at n. The p-value falls as the mean rises, so
+ * bisection on it (stdlib's regularized incomplete gamma) finds the point to
+ * a relative 1e-10; NaN when the reference gives no law.
+ */
+export function reconstructionNullUpper(level: number, n: number, reference: MultivariateProfile['error']): number {
+  const p = (x: number) => reconstructionPValue(x, n, reference);
+  if (!(level > 0 && level < 1) || Number.isNaN(p(reference.mean))) return NaN;
+  let lo = 0;
+  let hi = reference.mean;
+  while (p(hi) > level && hi < 1e12 * reference.mean) {
+    lo = hi;
+    hi *= 2;
+  }
+  while (hi - lo > 1e-10 * hi) {
+    const mid = (lo + hi) / 2;
+    if (p(mid) > level) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/**
  * The MULTIVARIATE_DRIFT verdict of a window: drift when its mean
  * reconstruction error is significantly above the reference's at the
  * window's n (level from the model's budget) and its relative rise reaches
@@ -77,5 +100,6 @@ export function judgeMultivariate(summary: ReconstructionSummary, profile: Multi
     level: rule.level,
     floor: { warning: rule.floor.warning, critical: rule.floor.critical },
     mde: finite(mde),
+    nullUpper: n > 0 ? finite(reconstructionNullUpper(rule.level, n, ref)) : null,
   };
 }

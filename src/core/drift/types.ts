@@ -92,6 +92,12 @@ export interface MultivariateResult {
   floor: { warning: number; critical: number };
   /** Smallest relative rise detectable at 80% power at this n and level. */
   mde: number | null;
+  /**
+   * Upper end of the null range: the largest mean error a window of this n
+   * drawn from the reference's law reaches with probability `level` (a mean
+   * above it is significant). Absent in results stored before it was kept.
+   */
+  nullUpper?: number | null;
 }
 
 /** Metrics estimated without labels (confidence-based, as in CBPE). */
@@ -146,18 +152,27 @@ export interface SegmentResult {
   features: Record<string, { severity: Severity; verdict: string | null; effect: number | null; pValue: number | null }>;
 }
 
-/** Where a numeric feature's change of mean comes from, across one attribute's segments (in reference standard deviations). */
+/**
+ * Where a feature's change comes from, across one attribute's segments: a
+ * numeric feature's change of mean (in reference standard deviations), or a
+ * categorical feature's total variation distance between the window's
+ * category shares and the reference's.
+ */
 export interface AttributionResult {
   attribute: string;
   feature: string;
-  /** Current mean minus reference mean, over the window. */
+  /** `mean` (numeric features) or `totalVariation` (categorical); absent in results stored before categorical attribution, meaning `mean`. */
+  measure?: 'mean' | 'totalVariation';
+  /** Current mean minus reference mean, over the window; or the total variation distance (0..1). */
   change: number;
   /** Part due to the segments' shares moving. */
   mix: number;
-  /** Part due to the segments' own means moving. */
+  /** Part due to the segments' own means (category shares) moving. */
   within: number;
   /** Largest contributions first (top 5). */
   segments: { value: string; mix: number; within: number; contribution: number }[];
+  /** Categorical: the categories whose share moved most (top 5), each share change split the same way. */
+  categories?: { category: string; change: number; mix: number; within: number }[];
 }
 
 /** Performance of a window once labels have joined (classification or regression). */
@@ -166,6 +181,8 @@ export interface PerformanceResult {
   predictions: number;
   coverage: number;
   metrics: Record<string, number | null>;
+  /** Why a metric is null for this model whatever the labels, by metric name. */
+  unavailable?: Record<string, string>;
   labelDelayP50Ms?: number | null;
   labelDelayP95Ms?: number | null;
 }

@@ -31,7 +31,8 @@ export type Increment = readonly [field: string, delta: number];
 
 /**
  * The counter fields. Short names keep the Redis hashes small; `h1:`/`h0:`
- * hold score histograms of positive/negative labels, `d:` the label-delay
+ * hold score histograms of positive/negative labels (of right/wrong
+ * predictions when the score is the predicted class's confidence), `d:` the label-delay
  * histogram, `pc:` predicted-class counts, `ct:`/`cp:`/`ca:` per-class true
  * positives, predictions and actuals (multi-class).
  */
@@ -130,9 +131,11 @@ export function labelIncrements(r: InferenceRecord, l: LabelRecord): Increment[]
     const p = r.predictedPositive;
     out.push([p === 1 ? (y === 1 ? FIELD.tp : FIELD.fp) : y === 1 ? FIELD.fn : FIELD.tn, 1]);
   }
-  if (r.score !== null) {
-    const d = r.score - y;
-    out.push([FIELD.brierCount, 1], [FIELD.brierSum, d * d], [`h${y}:${scoreBin(r.score)}`, 1]);
+  // The score's outcome: the positive class, or (a confidence of the predicted class) whether the prediction was right.
+  const outcome = r.scoreOf === 'predictedClass' ? (r.predictedClass === null ? null : r.predictedClass === l.labelClass ? 1 : 0) : y;
+  if (r.score !== null && outcome !== null) {
+    const d = r.score - outcome;
+    out.push([FIELD.brierCount, 1], [FIELD.brierSum, d * d], [`h${outcome}:${scoreBin(r.score)}`, 1]);
   }
   if (r.kind === 'class') {
     out.push([`ca:${l.labelClass}`, 1]);

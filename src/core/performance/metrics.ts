@@ -3,6 +3,26 @@ import type { PredictionKind } from '../model/model-config.js';
 
 /** Metrics computed from performance counters only, so a window read from Redis, memory or a sample gives the same numbers. */
 
+/** What the metrics read the counters by: the prediction kind, and what the score is the probability of. */
+export type MetricsSpec = PredictionKind | { readonly kind: PredictionKind; readonly scoreOf?: 'predictedClass' };
+
+function kindOf(spec: MetricsSpec): PredictionKind {
+  return typeof spec === 'string' ? spec : spec.kind;
+}
+
+function scoresConfidence(spec: MetricsSpec): boolean {
+  return typeof spec !== 'string' && spec.kind === 'class' && spec.scoreOf === 'predictedClass';
+}
+
+/** Why a metric that the counters cannot give is null, by metric name; empty when every metric can be computed. */
+export function unavailableMetrics(spec: MetricsSpec): Record<string, string> {
+  if (!scoresConfidence(spec)) return {};
+  return {
+    rocAuc:
+      'the score is the predicted class\'s confidence (scoreOf: predictedClass), so a one-vs-rest ROC AUC would need every class\'s probability, which the events do not carry; confidenceAuc is the ROC AUC of the confidence for telling right predictions from wrong ones',
+  };
+}
+
 function ratio(num: number, den: number): number | null {
   return den > 0 ? num / den : null;
 }
@@ -67,8 +87,15 @@ export function delayQuantile(c: PerformanceCounters, q: number): number | null 
   return delayBinValue(bins[bins.length - 1][0]);
 }
 
-/** Classification and regression metrics of a bag of counters; a metric without data is null. */
-export function performanceMetrics(c: PerformanceCounters, kind: PredictionKind): Record<string, number | null> {
+/**
+ * Classification and regression metrics of a bag of counters; a metric without data is null.
+ * When the score is the predicted class's confidence (`scoreOf: predictedClass`),
+ * `brier` is the Brier score of the confidence against whether the prediction
+ * was right, `confidenceAuc` the ROC AUC of the confidence for telling right
+ * predictions from wrong ones, and `rocAuc` null ({@link unavailableMetrics}).
+ */
+export function performanceMetrics(c: PerformanceCounters, spec: MetricsSpec): Record<string, number | null> {
+  const kind = kindOf(spec);
   if (kind === 'regression') {
     const n = c.get(FIELD.regressionCount);
     return {
@@ -93,8 +120,13 @@ export function performanceMetrics(c: PerformanceCounters, kind: PredictionKind)
     labelPositiveRate: ratio(tp + fn, binaryN),
   };
   const auc = rocAucWithBound(numericKeys(c.withPrefix('h1:')), numericKeys(c.withPrefix('h0:')));
-  out.rocAuc = auc.auc;
-  out.rocAucErrorBound = auc.errorBound;
+  if (scoresConfidence(spec)) {
+    out.confidenceAuc = auc.auc;
+    out.confidenceAucErrorBound = auc.errorBound;
+  } else {
+    out.rocAuc = auc.auc;
+    out.rocAucErrorBound = auc.errorBound;
+  }
   if (kind === 'class') {
     const actual = c.withPrefix('ca:');
     const predicted = c.withPrefix('cp:');
@@ -114,7 +146,8 @@ export function performanceMetrics(c: PerformanceCounters, kind: PredictionKind)
 }
 
 /** Label-free metrics of the predictions: positive rate, score (or prediction) mean and std, entropy. */
-export function proxyMetrics(c: PerformanceCounters, kind: PredictionKind): Record<string, number | null> {
+export function proxyMetrics(c: PerformanceCounters, spec: MetricsSpec): Record<string, number | null> {
+  const kind = kindOf(spec);
   const sn = c.get(FIELD.scoreCount);
   const mean = ratio(c.get(FIELD.scoreSum), sn);
   const variance = sn > 1 && mean !== null ? Math.max(0, (c.get(FIELD.scoreSquares) - sn * mean * mean) / (sn - 1)) : null;
@@ -146,21 +179,25 @@ export interface PerformanceSummary {
   /** Labelled share of the window's predictions; null without predictions. */
   coverage: number | null;
   metrics: Record<string, number | null>;
+  /** Why a metric is null for this model whatever the data, by metric name (absent when none is). */
+  unavailable?: Record<string, string>;
   proxy: Record<string, number | null>;
   labelDelayP50Ms: number | null;
   labelDelayP95Ms: number | null;
 }
 
 /** Summarizes a bag of counters: counts, coverage, metrics, proxy metrics and label delay. */
-export function summarizePerformance(c: PerformanceCounters, kind: PredictionKind): PerformanceSummary {
+export function summarizePerformance(c: PerformanceCounters, spec: MetricsSpec): PerformanceSummary {
   const labelled = c.get(FIELD.labelled);
   const predictions = c.get(FIELD.predictions);
+  const unavailable = unavailableMetrics(spec);
   return {
     labelled,
     predictions,
     coverage: predictions > 0 ? Math.min(1, labelled / predictions) : null,
-    metrics: performanceMetrics(c, kind),
-    proxy: proxyMetrics(c, kind),
+    metrics: performanceMetrics(c, spec),
+    ...(Object.keys(unavailable).length > 0 ? { unavailable } : {}),
+    proxy: proxyMetrics(c, spec),
     labelDelayP50Ms: delayQuantile(c, 0.5),
     labelDelayP95Ms: delayQuantile(c, 0.95),
   };

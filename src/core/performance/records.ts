@@ -10,6 +10,27 @@ export interface PerformanceSpec {
   readonly positiveClass: string;
   /** A score at or above this is a positive prediction (kind `score`). Default 0.5. */
   readonly decisionThreshold: number;
+  /**
+   * `predictedClass`: the score is the confidence of the predicted class (a
+   * multi-class `class` model), so Brier and the score histograms measure it
+   * against whether the prediction was right, not against the positive class.
+   */
+  readonly scoreOf?: 'predictedClass';
+}
+
+/** What the performance counters need from a model's configuration. */
+export function performanceSpecOf(config: {
+  prediction: PredictionKind;
+  positiveClass: string;
+  scoreOf?: 'predictedClass';
+  performance: { decisionThreshold: number };
+}): PerformanceSpec {
+  return {
+    kind: config.prediction,
+    positiveClass: config.positiveClass,
+    decisionThreshold: config.performance.decisionThreshold,
+    ...(config.scoreOf === 'predictedClass' && config.prediction === 'class' ? { scoreOf: config.scoreOf } : {}),
+  };
 }
 
 export const DEFAULT_PERFORMANCE_SPEC: PerformanceSpec = Object.freeze({ kind: 'score', positiveClass: '1', decisionThreshold: 0.5 });
@@ -27,8 +48,10 @@ export interface InferenceRecord {
   readonly kind: PredictionKind;
   /** 1 when the prediction is the positive class, 0 when not, null when unknown (score/class kinds). */
   readonly predictedPositive: 0 | 1 | null;
-  /** Positive-class probability, clamped to [0, 1]; null when absent. */
+  /** Positive-class probability (or, with {@link scoreOf}, the predicted class's confidence), clamped to [0, 1]; null when absent. */
   readonly score: number | null;
+  /** `predictedClass` when the score is the predicted class's confidence (see {@link PerformanceSpec.scoreOf}). */
+  readonly scoreOf?: 'predictedClass';
   /** The predicted class (kind `class`), or null. */
   readonly predictedClass: string | null;
   /** The predicted number (kind `regression`), or null. */
@@ -88,7 +111,8 @@ export function toInferenceRecord(
     else if (event.prediction !== null) predictedPositive = classKey(event.prediction) === spec.positiveClass ? 1 : 0;
   } else {
     if (event.prediction !== null) predictedClass = classKey(event.prediction);
-    else if (score !== null) predictedClass = score >= spec.decisionThreshold ? spec.positiveClass : `not ${spec.positiveClass}`;
+    // A confidence without its class says nothing about which class was predicted.
+    else if (score !== null && spec.scoreOf !== 'predictedClass') predictedClass = score >= spec.decisionThreshold ? spec.positiveClass : `not ${spec.positiveClass}`;
     if (predictedClass !== null) predictedPositive = predictedClass === spec.positiveClass ? 1 : 0;
   }
   return {
@@ -101,6 +125,7 @@ export function toInferenceRecord(
     predictedClass,
     predictedValue,
     positiveClass: spec.positiveClass,
+    ...(spec.scoreOf === 'predictedClass' && spec.kind === 'class' ? { scoreOf: spec.scoreOf } : {}),
     paneSizes: normalizePaneSizes(paneSizes),
   };
 }

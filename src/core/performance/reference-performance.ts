@@ -45,7 +45,7 @@ export class ReferencePerformanceBuilder {
       labelled: this.rows,
       kind: this.spec.kind,
       positiveClass: this.spec.positiveClass,
-      metrics: Object.freeze(performanceMetrics(this.counters, this.spec.kind)),
+      metrics: Object.freeze(performanceMetrics(this.counters, this.spec)),
     });
   }
 }
@@ -65,5 +65,5 @@ export function samplePerformance(
     const l = toLabelRecord({ eventId: String(i++), modelId: '', timestamp: 0, label: row.label });
     c.acceptPrediction(r).acceptLabel(r, l);
   }
-  return summarizePerformance(c, spec.kind);
+  return summarizePerformance(c, spec);
 }

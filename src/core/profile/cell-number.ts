@@ -27,6 +27,12 @@ export function cellNumber(v: CellValue): number | null | undefined {
   return NUMERIC_RE.test(v) ? Number(v) : undefined;
 }
 
+/** A number as a numeric column reads it (numbers, and text cells that hold plain numbers), else null. */
+export function numberOf(v: unknown): number | null {
+  if (typeof v === 'number') return v - v === 0 ? v : null;
+  return cellNumber(v as CellValue) ?? null;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }

@@ -1,5 +1,6 @@
 import { binIndex } from '../stats/bin-index.js';
 import { isotonicFit } from '../stats/isotonic.js';
+import { coxCalibrationTest } from '../stats/calibration-test.js';
 import { quantileEdges } from '../stats/quantile-edges.js';
 import { sortFloat64 } from '../stats/sort-float64.js';
 import { classKey } from '../performance/records.js';
@@ -22,9 +23,18 @@ export interface EstimationProfile {
   readonly edges: readonly number[];
   /** Calibrated probability of the positive class per bin (nondecreasing). */
   readonly probability: readonly number[];
+  /**
+   * How {@link probability} was made: `isotonic` (fitted on the labels, bin
+   * by bin), or `logistic` (Cox's test found no miscalibration of the scores
+   * at the 5% level: the mean over the bin's reference rows of
+   * sigmoid(a + b logit(score)), two parameters fitted on every labelled row,
+   * so far less of the labels' noise than a fit per bin). Absent in profiles
+   * built before the choice: `isotonic`.
+   */
+  readonly method?: 'isotonic' | 'logistic';
   /** Labelled rows with a score the calibration was fitted on. */
   readonly labelled: number;
-  /** Expected calibration error of a fit on half the rows, measured on the other half (10 equal-mass bins). */
+  /** Expected calibration error of the chosen {@link method}, fitted on half the rows, measured on the other half (10 equal-mass bins). */
   readonly calibrationError: number;
   /**
    * Present when the score is the predicted class's probability (a multi-class
@@ -50,6 +60,8 @@ export interface EstimationOptions {
   readonly minLabelled?: number;
   /** Largest held-out calibration error of a reliable calibration. Default 0.05. */
   readonly maxCalibrationError?: number;
+  /** `auto` (default): the scores as they are when Cox's test finds them calibrated at the 5% level, else the fit; `isotonic`: always the fit. */
+  readonly method?: 'auto' | 'isotonic';
 }
 
 interface Fit {
@@ -94,7 +106,11 @@ export class EstimationProfileBuilder {
     const positives = this.labels.reduce((a, b) => a + b, 0);
     if (n === 0 || positives === 0 || positives === n) return undefined;
     const all = this.fit([...Array(n).keys()]);
-    const calibrationError = this.heldOutError();
+    // Scores that pass Cox's calibration test are used as they are: a fit would only add the labels' noise.
+    const held = this.heldOutErrors();
+    const cox = coxCalibrationTest(this.scores, this.labels);
+    const logistic = this.options.method !== 'isotonic' && cox.pValue > 0.05;
+    const calibrationError = logistic ? held.logistic : held.isotonic;
     const minLabelled = this.options.minLabelled ?? 500;
     const maxError = this.options.maxCalibrationError ?? 0.05;
     const reason =
@@ -107,7 +123,8 @@ export class EstimationProfileBuilder {
       positiveClass: this.options.positiveClass,
       decisionThreshold: this.options.decisionThreshold,
       edges: Object.freeze(all.edges),
-      probability: Object.freeze(all.probability),
+      probability: Object.freeze(logistic ? this.logisticByBin(all.edges, cox) : all.probability),
+      method: logistic ? 'logistic' : 'isotonic',
       labelled: n,
       calibrationError,
       ...(this.options.scoreOf === 'predictedClass' ? { classes: Object.freeze(this.frequentClasses()) } : {}),
@@ -150,13 +167,42 @@ export class EstimationProfileBuilder {
     return { edges, probability: smoothBlocks(count, sum, used, fitted, centres) };
   }
 
-  /** Expected calibration error of a fit on the even rows, on the odd rows. */
-  private heldOutError(): number {
+  /** Expected calibration errors on the odd rows: of the fit on the even rows, and of the scores taken as they are. */
+  /** Per bin, the mean recalibrated probability sigmoid(a + b logit(score)) of its rows (at its edges' midpoint when it holds none). */
+  private logisticByBin(edges: readonly number[], cox: { intercept: number; slope: number }): number[] {
+    const sum = new Array<number>(edges.length + 1).fill(0);
+    const count = new Array<number>(edges.length + 1).fill(0);
+    for (const score of this.scores) {
+      const b = binIndex(edges, score);
+      sum[b] += recalibrated(score, cox);
+      count[b]++;
+    }
+    return count.map((c, b) => (c > 0 ? sum[b] / c : recalibrated((edges[Math.max(0, b - 1)] + edges[Math.min(edges.length - 1, b)]) / 2, cox)));
+  }
+
+  private heldOutErrors(): { isotonic: number; logistic: number } {
     const even = [...Array(this.scores.length).keys()].filter((r) => r % 2 === 0);
     const odd = [...Array(this.scores.length).keys()].filter((r) => r % 2 === 1);
-    if (odd.length < 10) return Infinity;
+    if (odd.length < 10) return { isotonic: Infinity, logistic: Infinity };
     const fit = this.fit(even);
-    const predicted = odd.map((r) => fit.probability[binIndex(fit.edges, this.scores[r])]);
+    const cox = coxCalibrationTest(
+      even.map((r) => this.scores[r]),
+      even.map((r) => this.labels[r]),
+    );
+    return {
+      isotonic: this.calibrationErrorOn(
+        odd,
+        odd.map((r) => fit.probability[binIndex(fit.edges, this.scores[r])]),
+      ),
+      logistic: this.calibrationErrorOn(
+        odd,
+        odd.map((r) => recalibrated(this.scores[r], cox)),
+      ),
+    };
+  }
+
+  /** Expected calibration error of `predicted` (one per row of `odd`) over 10 equal-mass bins of it. */
+  private calibrationErrorOn(odd: readonly number[], predicted: readonly number[]): number {
     const order = [...odd.keys()].sort((a, b) => predicted[a] - predicted[b]);
     let error = 0;
     for (let k = 0; k < 10; k++) {
@@ -207,6 +253,12 @@ function smoothBlocks(count: number[], sum: number[], used: number[], fitted: nu
   used.forEach((b, i) => (out[b] = at(centres[i])));
   for (let b = 0; b < out.length; b++) if (Number.isNaN(out[b])) out[b] = nearestUsed(out, b);
   return out;
+}
+
+/** sigmoid(a + b logit(score)), the score clamped inside (0, 1) as the test clamps it. */
+function recalibrated(score: number, cox: { intercept: number; slope: number }): number {
+  const s = Math.min(1 - 1e-6, Math.max(1e-6, score));
+  return 1 / (1 + Math.exp(-(cox.intercept + cox.slope * Math.log(s / (1 - s)))));
 }
 
 function isClass(v: unknown): v is number | string | boolean {

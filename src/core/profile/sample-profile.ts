@@ -1,9 +1,10 @@
 import { ReferencePerformanceBuilder, type ReferencePerformance } from '../performance/reference-performance.js';
 import type { PerformanceSpec } from '../performance/records.js';
-import { cellNumber, type CellValue } from './cell-number.js';
+import { cellNumber, numberOf, type CellValue } from './cell-number.js';
 import { ReferenceProfileBuilder, type ColumnType, type ProfileMeta, type ReferenceProfile } from './reference-profile.js';
 import { withMultivariate, type MultivariateProfileBuilder } from './multivariate-profile.js';
 import { withEstimation, type EstimationProfileBuilder } from './estimation-profile.js';
+import { OTHER_SEGMENT, segmentValueOfCell, type SegmentAttributeProfile } from './segment-profiles.js';
 
 /**
  * Rows `[0, length)` of a sample, column by column: `column(name)` holds one
@@ -36,6 +37,32 @@ export interface SampleProfileOptions {
   readonly multivariate?: MultivariateProfileBuilder;
   /** Calibrates scores against the `label` column for estimated performance. */
   readonly estimation?: EstimationProfileBuilder;
+  /** Builds a profile per segment too (model `segments`); see {@link SampleSegmentsOptions}. */
+  readonly segments?: SampleSegmentsOptions;
+}
+
+/**
+ * The segments of a sample: per attribute, the values that get a profile of
+ * their own (the attribute's top K by traffic, from a first pass such as
+ * {@link SegmentValueTally}); rows of every other value, and rows without
+ * the attribute, go to `__other__`.
+ */
+export interface SampleSegmentsOptions {
+  readonly kept: Readonly<Record<string, readonly string[]>>;
+  /** The column holding an attribute's value. Default: the attribute's name. */
+  readonly columnOf?: (attribute: string) => string;
+}
+
+/** The rows `index` of a batch, as a batch. */
+function rowsOf(batch: ValueBatch, index: readonly number[]): ValueBatch {
+  return {
+    length: index.length,
+    names: batch.names,
+    column(name: string): readonly unknown[] {
+      const col = batch.column(name);
+      return index.map((i) => col[i]);
+    },
+  };
 }
 
 /**
@@ -52,6 +79,8 @@ export class SampleProfileBuilder {
   private readonly performance: ReferencePerformanceBuilder | undefined;
   private readonly text = new Set<string>();
   private rowCount = 0;
+  /** Per segment attribute, a builder (features and outputs only) per kept value and `__other__`. */
+  private readonly segmentBuilders: { attribute: string; column: string; values: Map<string, SampleProfileBuilder> }[];
 
   constructor(private readonly options: SampleProfileOptions) {
     const { columns } = options;
@@ -59,6 +88,12 @@ export class SampleProfileBuilder {
     this.numeric = Object.keys(columns).filter((c) => columns[c] === 'numeric');
     this.categorical = Object.keys(columns).filter((c) => columns[c] === 'categorical');
     this.performance = options.performance ? new ReferencePerformanceBuilder(options.performance) : undefined;
+    const segments = options.segments;
+    this.segmentBuilders = Object.entries(segments?.kept ?? {}).map(([attribute, kept]) => ({
+      attribute,
+      column: segments?.columnOf?.(attribute) ?? attribute,
+      values: new Map([...kept, OTHER_SEGMENT].map((v) => [v, new SampleProfileBuilder({ columns, bins: options.bins, topK: options.topK })])),
+    }));
   }
 
   /** Rows accepted so far. */
@@ -79,14 +114,45 @@ export class SampleProfileBuilder {
     if (this.options.estimation !== undefined && batch.names.includes(OUTCOME_COLUMNS.label)) this.acceptEstimation(batch, n);
     if (this.options.multivariate !== undefined) this.acceptMultivariate(this.options.multivariate, batch, n);
     for (let i = 0; i < n; i++) this.builder.countRow();
+    for (const s of this.segmentBuilders) this.acceptSegments(s, batch, n);
     this.rowCount += n;
   }
 
-  /** The profile, with the sample's performance when it had labels. */
+  /**
+   * The profile, with the sample's performance when it had labels, and with
+   * a profile per kept segment value and `__other__` (each of features and
+   * outputs only: no performance, multivariate fit or calibration).
+   */
   build(meta: ProfileMeta): ReferenceProfile & { performance?: ReferencePerformance } {
     const built = withMultivariate(this.builder.build(meta), this.options.multivariate);
     const performance = this.performance?.build();
-    return withEstimation(performance ? Object.freeze({ ...built, performance }) : built, this.options.estimation);
+    const profile = withEstimation(performance ? Object.freeze({ ...built, performance }) : built, this.options.estimation);
+    if (this.segmentBuilders.length === 0) return profile;
+    const segments: Record<string, SegmentAttributeProfile<ReferenceProfile>> = {};
+    for (const { attribute, values } of this.segmentBuilders) {
+      const counts: Record<string, number> = {};
+      const profiles: Record<string, ReferenceProfile> = {};
+      for (const [v, b] of values) {
+        counts[v] = b.rows;
+        profiles[v] = b.build({ ...meta, id: `${meta.id}#${attribute}=${v}` });
+      }
+      segments[attribute] = Object.freeze({ counts: Object.freeze(counts), profiles: Object.freeze(profiles) });
+    }
+    return Object.freeze({ ...profile, segments: Object.freeze(segments) });
+  }
+
+  /** Hands each row of the batch to its segment's builder. */
+  private acceptSegments(s: (typeof this.segmentBuilders)[number], batch: ValueBatch, n: number): void {
+    const cells = batch.names.includes(s.column) ? batch.column(s.column) : [];
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < n; i++) {
+      const v = segmentValueOfCell(cells[i]);
+      const key = v !== null && v !== OTHER_SEGMENT && s.values.has(v) ? v : OTHER_SEGMENT;
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = []));
+      g.push(i);
+    }
+    for (const [key, index] of groups) s.values.get(key)!.acceptBatch(index.length === n ? batch : rowsOf(batch, index));
   }
 
   private acceptNumeric(c: string, values: readonly unknown[], n: number): void {
@@ -132,12 +198,6 @@ export class SampleProfileBuilder {
     const prediction = batch.names.includes(OUTCOME_COLUMNS.prediction) ? batch.column(OUTCOME_COLUMNS.prediction) : [];
     for (let i = 0; i < n; i++) this.performance!.accept({ label: label[i], score: score[i], prediction: prediction[i] });
   }
-}
-
-/** A number as a numeric column reads it (text cells that hold numbers), else null. */
-function numberOf(v: unknown): number | null {
-  if (typeof v === 'number') return v - v === 0 ? v : null;
-  return cellNumber(v as CellValue) ?? null;
 }
 
 /** Records as one {@link ValueBatch} (for samples held as rows, such as a model's first events). */

@@ -1,3 +1,5 @@
+import { CategoricalSummary, OTHER_CATEGORY } from '../stats/categorical-summary.js';
+
 /** The value that pools every segment value outside the top K. */
 export const OTHER_SEGMENT = '__other__';
 
@@ -12,55 +14,45 @@ export interface SegmentAttributeProfile<P> {
 /** Segment references by attribute name. */
 export type SegmentProfiles<P> = Readonly<Record<string, SegmentAttributeProfile<P>>>;
 
-/** What {@link buildSegmentProfiles} builds a segment's profile with (a ReferenceProfileBuilder). */
-export interface SegmentProfileBuilder<P> {
-  build(meta: { createdAt: number; id: string; modelId: string | null; version?: number }): P;
-}
-
-/** The segment value of a row's attributes: a string, a number or boolean as text; null when absent. */
-export function segmentValueOf(attributes: Readonly<Record<string, unknown>> | undefined, attribute: string): string | null {
-  const v = attributes?.[attribute];
+/** The segment value of a cell: a string, a number or boolean as text; null when absent. */
+export function segmentValueOfCell(v: unknown): string | null {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return null;
 }
 
+/** The segment value of a row's attributes: a string, a number or boolean as text; null when absent. */
+export function segmentValueOf(attributes: Readonly<Record<string, unknown>> | undefined, attribute: string): string | null {
+  return segmentValueOfCell(attributes?.[attribute]);
+}
+
 /**
- * Builds the segment references of a reference sample in two passes: the
- * values of each attribute are counted, the `topK` most frequent kept, and
- * each kept value (and `__other__`) gets a profile of its own rows, built by
- * `feed` into a builder from `newBuilder`. Memory while building: one
- * builder per kept value, so (topK + 1) x the rows' values at most.
+ * Counts the values of each segment attribute in a sample, so that the
+ * `topK` most frequent are known before the rows are profiled (a first
+ * pass). Memory is bounded: per attribute, a {@link CategoricalSummary} of
+ * `max(4 topK, 1000)` values by name (exact below twice that many distinct
+ * values; beyond it, the least frequent names fold away as category counts
+ * do).
  */
-export function buildSegmentProfiles<R, P, B extends SegmentProfileBuilder<P>>(
-  rows: readonly R[],
-  attributes: readonly string[],
-  topK: number,
-  segmentOf: (row: R) => Readonly<Record<string, unknown>> | undefined,
-  newBuilder: () => B,
-  feed: (builder: B, row: R) => void,
-  meta: { createdAt: number; id: string; modelId: string | null; version?: number },
-): SegmentProfiles<P> | undefined {
-  if (attributes.length === 0) return undefined;
-  const out: Record<string, SegmentAttributeProfile<P>> = {};
-  for (const attribute of attributes) {
-    const tally = new Map<string, number>();
-    for (const row of rows) {
-      const v = segmentValueOf(segmentOf(row), attribute);
-      if (v !== null && v !== OTHER_SEGMENT) tally.set(v, (tally.get(v) ?? 0) + 1);
-    }
-    const kept = [...tally.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, topK).map(([v]) => v);
-    const builders = new Map<string, B>([...kept, OTHER_SEGMENT].map((v) => [v, newBuilder()]));
-    const counts: Record<string, number> = Object.fromEntries([...builders.keys()].map((v) => [v, 0]));
-    for (const row of rows) {
-      const v = segmentValueOf(segmentOf(row), attribute);
-      const key = v !== null && builders.has(v) ? v : OTHER_SEGMENT;
-      counts[key]++;
-      feed(builders.get(key)!, row);
-    }
-    const profiles: Record<string, P> = {};
-    for (const [v, b] of builders) profiles[v] = b.build({ ...meta, id: `${meta.id}#${attribute}=${v}` });
-    out[attribute] = Object.freeze({ counts: Object.freeze(counts), profiles: Object.freeze(profiles) });
+export class SegmentValueTally {
+  private readonly counts: Map<string, CategoricalSummary>;
+
+  constructor(
+    readonly attributes: readonly string[],
+    private readonly topK: number,
+  ) {
+    this.counts = new Map(attributes.map((a) => [a, new CategoricalSummary({ topK: Math.max(4 * topK, 1000) })]));
   }
-  return Object.freeze(out);
+
+  /** Counts one row's value of `attribute` (null: the row lacks it). */
+  accept(attribute: string, value: string | null): void {
+    if (value !== null && value !== OTHER_SEGMENT) this.counts.get(attribute)?.accept(value);
+  }
+
+  /** Per attribute, the `topK` most frequent values, most frequent first (ties by name). */
+  kept(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [a, c] of this.counts) out[a] = [...c.counts().keys()].filter((v) => v !== OTHER_CATEGORY).slice(0, this.topK);
+    return out;
+  }
 }

@@ -222,6 +222,8 @@ async function renderModel(modelId, params) {
     api(`api/v1/alerts?modelId=${encodeURIComponent(modelId)}&limit=20`),
     optional(`api/v1/models/${encodeURIComponent(modelId)}/performance?${q}&limit=1`),
   ]);
+  // Multivariate drift over the window's recent evaluations, when the model's evaluations carry it.
+  const windows = evaluation?.multivariate ? await optional(`api/v1/models/${encodeURIComponent(modelId)}/windows?${q}&limit=60`) : null;
   const feature = pickFeature(evaluation, params.get('feature'));
   const statKey = STATS.some((s) => s.key === params.get('stat')) ? params.get('stat') : 'psi';
   const detail = feature ? await optional(`api/v1/models/${encodeURIComponent(modelId)}/features/${encodeURIComponent(feature)}?${q}&limit=60`) : null;
@@ -290,12 +292,33 @@ async function renderModel(modelId, params) {
         </section>
       </div>`;
   }
-  return `${head}${cards}${table}${charts}${performancePanel(performance)}
+  return `${head}${cards}${table}${charts}${multivariatePanel(evaluation.multivariate, windows?.evaluations ?? [])}${performancePanel(performance)}
     <section class="panel"><div class="panel-head"><h2>Alerts</h2><span class="muted">${alertsPage.alerts.filter((a) => a.status === 'FIRING').length} firing</span></div>${alertsTable(alertsPage.alerts, { withModel: false })}</section>`;
 }
 
+/**
+ * MULTIVARIATE_DRIFT: the window's mean reconstruction error of the standardized numeric features
+ * against the reference's null range at the window's n (its upper end: above it the rise is
+ * significant), over the recent windows; nothing when the model has no multivariate test.
+ */
+function multivariatePanel(latest, history) {
+  if (!latest) return '';
+  const points = history
+    .filter((e) => e.multivariate && e.multivariate.meanError !== null && e.multivariate.meanError !== undefined)
+    .map((e) => ({ t: e.windowEnd, v: e.multivariate.meanError, upper: e.multivariate.nullUpper ?? null, severity: (e.multivariate.severity || 'NONE').toLowerCase() }))
+    .sort((a, b) => a.t - b.t);
+  const ref = latest.reference ?? {};
+  const upper = latest.nullUpper;
+  const verdict = { verdict: latest.verdict, n: latest.n, mde: latest.mde, floor: latest.floor };
+  return `<section class="panel" id="multivariate-panel"><div class="panel-head"><h2>Multivariate drift</h2><span class="muted">Reconstruction error of ${esc(fmt(ref.features))} standardized numeric features by ${esc(fmt(ref.components))} component${ref.components === 1 ? '' : 's'} (${esc(pct(ref.explained))} of the variance)</span></div>
+    <div class="panel-body">
+      <div class="stats-inline" id="multivariate-latest"><span>Severity ${severityPill(latest.severity, verdict)}</span><span>Mean error <b data-mean-error>${esc(fmt(latest.meanError))}</b></span><span>Null range <b data-null-range>0–${esc(fmt(upper))}</b> at n ${esc(fmt(latest.n))}</span><span>Reference mean <b>${esc(fmt(ref.mean))}</b></span><span>Rise <b>${esc(pct(latest.effect))}</b> (floor ${esc(pct(latest.floor?.warning))}, can see ${esc(pct(latest.mde))})</span><span>p <b>${esc(fmt(latest.pValue))}</b> at level ${esc(fmt(latest.level))}</span></div>
+      ${lineChart({ points, baseline: ref.mean !== undefined ? { value: ref.mean, label: 'ref' } : undefined, label: 'Mean reconstruction error', width: 1280, height: 280 })}
+    </div></section>`;
+}
+
 const METRIC_LABELS = {
-  accuracy: 'Accuracy', precision: 'Precision', recall: 'Recall', f1: 'F1', rocAuc: 'ROC AUC', brier: 'Brier',
+  accuracy: 'Accuracy', precision: 'Precision', recall: 'Recall', f1: 'F1', rocAuc: 'ROC AUC', brier: 'Brier', confidenceAuc: 'Confidence AUC',
   mae: 'MAE', rmse: 'RMSE', positiveRate: 'Positive rate', scoreMean: 'Score mean', scoreStd: 'Score std', predictionEntropy: 'Prediction entropy',
 };
 

@@ -88,15 +88,21 @@ function timeLabel(ms, seconds = false) {
   return seconds ? `${hm}:${String(d.getUTCSeconds()).padStart(2, '0')}` : hm;
 }
 
-/** A statistic over time, with dashed WARNING and CRITICAL levels and points coloured by severity. */
-export function lineChart({ points, thresholds, width = 640, height = 260, label = '' }) {
+/**
+ * A statistic over time, with dashed WARNING and CRITICAL levels and points coloured by severity.
+ * Points may carry `upper`, the top of their own null range (it moves with each window's n): it is
+ * drawn as a shaded band from 0 with a dashed edge. `baseline` draws one more level (the reference's value).
+ */
+export function lineChart({ points, thresholds, baseline, width = 640, height = 260, label = '' }) {
   const m = { top: 14, right: 70, bottom: 34, left: 48 };
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
   if (!points.length) return `<div class="empty">No evaluations of this feature yet.</div>`;
   const values = points.map((p) => p.v).filter((v) => v !== null && v !== undefined);
   const levels = thresholds ? [thresholds.warning, thresholds.critical] : [];
-  const max = niceMax(Math.max(...values, ...levels.map((l) => l * 1.15), 1e-9));
+  const band = points.filter((p) => p.upper !== null && p.upper !== undefined);
+  if (baseline) levels.push(baseline.value);
+  const max = niceMax(Math.max(...values, ...levels.map((l) => l * 1.15), ...band.map((p) => p.upper * 1.05), 1e-9));
   const t0 = points[0].t;
   const t1 = points[points.length - 1].t;
   const x = (t) => m.left + (t1 === t0 ? w / 2 : ((t - t0) / (t1 - t0)) * w);
@@ -115,6 +121,21 @@ export function lineChart({ points, thresholds, width = 640, height = 260, label
       parts.push(`<line class="thr-${name}" x1="${m.left}" x2="${m.left + w}" y1="${y(v)}" y2="${y(v)}"/>`);
       parts.push(`<text class="thr-label ${name}" x="${m.left + w + 6}" y="${y(v) + 4}">${name === 'warning' ? 'warn' : 'crit'} ${esc(fmt(v))}</text>`);
     }
+  }
+  if (band.length > 0) {
+    const edge = band.map((p) => `${x(p.t).toFixed(1)},${y(p.upper).toFixed(1)}`);
+    const floor = `${x(band[band.length - 1].t).toFixed(1)},${y(0).toFixed(1)} ${x(band[0].t).toFixed(1)},${y(0).toFixed(1)}`;
+    parts.push(`<polygon class="null-band" points="${edge.join(' ')} ${floor}"><title>Null range: no drift up to here at each window's n</title></polygon>`);
+    parts.push(`<path class="null-upper" d="${edge.map((e, i) => `${i ? 'L' : 'M'}${e}`).join('')}"/>`);
+    parts.push(`<text class="thr-label null" x="${m.left + w + 6}" y="${y(band[band.length - 1].upper) + 4}">null ${esc(fmt(band[band.length - 1].upper))}</text>`);
+  }
+  if (baseline) {
+    const by = y(baseline.value);
+    // Keep its label clear of the null range's when the two lines run close.
+    const nullY = band.length > 0 ? y(band[band.length - 1].upper) : -Infinity;
+    const ly = Math.abs(by - nullY) < 12 ? (by >= nullY ? nullY + 12 : nullY - 12) : by;
+    parts.push(`<line class="baseline" x1="${m.left}" x2="${m.left + w}" y1="${by}" y2="${by}"/>`);
+    parts.push(`<text class="thr-label baseline" x="${m.left + w + 6}" y="${ly + 4}">${esc(baseline.label)} ${esc(fmt(baseline.value))}</text>`);
   }
   const ticks = Math.min(6, points.length);
   for (let i = 0; i < ticks; i++) {

@@ -45,6 +45,11 @@ const readinessSchema = {
             properties: { topic: { type: 'string' }, partition: { type: 'integer' }, lag: { type: 'integer' }, stalledForMs: { type: 'integer' } },
           },
         },
+        refusals: {
+          type: 'array',
+          description: 'Dependencies that answer but refuse what the detector needs until reconfigured (e.g. SCHEMA_INCOMPATIBLE); retried meanwhile',
+          items: { type: 'object', properties: { dependency: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } },
+        },
       },
     },
   },
@@ -60,10 +65,13 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   app.get('/healthz', { schema: livenessSchema }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: readinessSchema }, async (request, reply) => {
-    const { checks, down, stalled } = await readiness(deps, timeoutMs);
+    const { checks, down, stalled, refusals } = await readiness(deps, timeoutMs);
     if (down.length === 0 && stalled.length === 0) return { status: 'ready', checks };
     const reasons: string[] = [];
-    if (down.length > 0) reasons.push(`${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down`);
+    const refusing = new Set(refusals.map((r) => r.dependency));
+    const unreachable = down.filter((name) => !refusing.has(name));
+    if (unreachable.length > 0) reasons.push(`${unreachable.join(', ')} ${unreachable.length === 1 ? 'is' : 'are'} down`);
+    for (const r of refusals) reasons.push(`${r.dependency} refuses: ${r.code}: ${r.message}`);
     for (const p of stalled) {
       reasons.push(`partition ${p.topic}/${p.partition} has made no progress for ${Math.round(p.stalledForMs / 1000)} s with ${p.lag} records waiting`);
     }
@@ -76,6 +84,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       down,
       checks,
       stalled,
+      ...(refusals.length > 0 ? { refusals } : {}),
     });
   });
 
@@ -103,5 +112,12 @@ async function readiness(deps: HttpDeps, timeoutMs: number) {
       down.push(name);
     }
   }
-  return { checks, down, stalled: progress?.stalledPartitions() ?? [] };
+  const refusals = progress?.refusals?.() ?? [];
+  for (const { dependency } of refusals) {
+    if (checks[dependency] !== 'down') {
+      checks[dependency] = 'down';
+      down.push(dependency);
+    }
+  }
+  return { checks, down, stalled: progress?.stalledPartitions() ?? [], refusals };
 }

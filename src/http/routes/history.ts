@@ -6,7 +6,7 @@ import type { HttpDeps } from '../deps.js';
 import { httpError } from '../errors.js';
 import { requireModel, resolveWindow } from '../model-view.js';
 import { parseTime, type RouteContext } from '../route-context.js';
-import { errorResponses, modelIdParams, timeParam } from '../schemas.js';
+import { errorResponses, modelIdParams, modelWindowAnswer, timeParam } from '../schemas.js';
 
 type Resolution = RollupResolution | 'window';
 type HistoryQuery = { window?: string; from?: string; to?: string; resolution: Resolution | 'auto'; feature?: string; points: number };
@@ -75,17 +75,12 @@ const historySchema = {
     },
   },
   response: {
-    200: {
-      type: 'object',
-      properties: {
-        modelId: { type: 'string' },
-        window: { type: 'string' },
-        resolution: { type: 'string', enum: ['window', 'hour', 'day'] },
-        from: { type: 'integer' },
-        to: { type: 'integer' },
-        points: { type: 'array', items: pointSchema },
-      },
-    },
+    200: modelWindowAnswer({
+      resolution: { type: 'string', enum: ['window', 'hour', 'day'] },
+      from: { type: 'integer' },
+      to: { type: 'integer' },
+      points: { type: 'array', items: pointSchema },
+    }),
     ...errorResponses,
   },
 } as const;

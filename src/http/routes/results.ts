@@ -10,7 +10,7 @@ import { importanceOfJson } from '../../report/report-context.js';
 import { byImportance } from '../../core/model/feature-importance.js';
 import type { ModelConfigJson } from '../../ports/model-repository.js';
 import { parseTime, type RouteContext } from '../route-context.js';
-import { errorResponses, modelIdParams, timeParam } from '../schemas.js';
+import { errorResponses, modelIdParams, modelWindowAnswer, timeParam } from '../schemas.js';
 import { historyRoutes } from './history.js';
 
 /** Evaluations without their plot histograms: the drift and windows answers stay small. */
@@ -102,14 +102,7 @@ const windowsSchema = {
   params: modelIdParams,
   querystring: historyQuery,
   response: {
-    200: {
-      type: 'object',
-      properties: {
-        modelId: { type: 'string' },
-        window: { type: ['string', 'null'] },
-        evaluations: { type: 'array', items: { $ref: 'Evaluation#' } },
-      },
-    },
+    200: modelWindowAnswer({ evaluations: { type: 'array', items: { $ref: 'Evaluation#' } } }, { type: ['string', 'null'] }),
     ...errorResponses,
   },
 } as const;
@@ -120,15 +113,10 @@ const performanceSchema = {
   params: modelIdParams,
   querystring: historyQuery,
   response: {
-    200: {
-      type: 'object',
-      properties: {
-        modelId: { type: 'string' },
-        window: { type: 'string' },
-        latest: { type: ['object', 'null'], properties: { ...windowBounds, ...performanceAndProxy } },
-        history: { type: 'array', items: { type: 'object', properties: { ...windowBounds, sampleSize: integer, ...performanceAndProxy } } },
-      },
-    },
+    200: modelWindowAnswer({
+      latest: { type: ['object', 'null'], properties: { ...windowBounds, ...performanceAndProxy } },
+      history: { type: 'array', items: { type: 'object', properties: { ...windowBounds, sampleSize: integer, ...performanceAndProxy } } },
+    }),
     ...errorResponses,
   },
 } as const;
@@ -171,23 +159,18 @@ const featureSchema = {
   },
   querystring: historyQuery,
   response: {
-    200: {
-      type: 'object',
-      properties: {
-        modelId: { type: 'string' },
-        window: { type: 'string' },
-        feature: { type: 'string' },
-        type: { type: 'string' },
-        referenceId: { type: ['string', 'null'] },
-        reference: histogramSchema,
-        current: {
-          type: ['object', 'null'],
-          properties: { ...windowBounds, sampleSize: integer, proportions: { type: ['array', 'null'], items: { type: 'number' } } },
-        },
-        latest: { anyOf: [{ $ref: 'FeatureResult#' }, { type: 'null' }] },
-        history: { type: 'array', items: featureHistoryItemSchema },
+    200: modelWindowAnswer({
+      feature: { type: 'string' },
+      type: { type: 'string' },
+      referenceId: { type: ['string', 'null'] },
+      reference: histogramSchema,
+      current: {
+        type: ['object', 'null'],
+        properties: { ...windowBounds, sampleSize: integer, proportions: { type: ['array', 'null'], items: { type: 'number' } } },
       },
-    },
+      latest: { anyOf: [{ $ref: 'FeatureResult#' }, { type: 'null' }] },
+      history: { type: 'array', items: featureHistoryItemSchema },
+    }),
     ...errorResponses,
   },
 } as const;

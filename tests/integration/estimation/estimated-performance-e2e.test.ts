@@ -89,7 +89,7 @@ function toEvent(id: string, r: ScoredRow | ClassRow, ts: number, i: number): In
 type Sent = { event: InferenceEvent; label: number | string };
 type Item = {
   windowStart: number;
-  realized: { labelled: number; metrics: Record<string, number> } | null;
+  realized: { labelled: number; metrics: Record<string, number | null>; unavailable?: Record<string, string> } | null;
   estimated: { status: string; metrics: Record<string, number>; standardError: Record<string, number>; perClass?: Record<string, { predicted: number; precision: number }> } | null;
 };
 
@@ -164,17 +164,17 @@ describe('estimated performance end to end (real Kafka, registry and Redis)', ()
       let total = 0;
       for (const h of shifted) {
         expect(h.estimated?.status).toBe('estimated');
-        const error = Math.abs(h.estimated!.metrics[m] - h.realized!.metrics[m]);
+        const error = Math.abs(h.estimated!.metrics[m] - h.realized!.metrics[m]!);
         // Each window: within the realized metric's 99.9% sampling range around the estimate.
         expect(error, `${m} at ${h.windowStart}`).toBeLessThan(3.29 * h.estimated!.standardError[m]);
         total += error;
       }
       expect(total / shifted.length, m).toBeLessThan(0.02);
-      console.log(`${m}: estimated ${shifted.map((h) => h.estimated!.metrics[m].toFixed(4)).join(' ')}; realized ${shifted.map((h) => h.realized!.metrics[m].toFixed(4)).join(' ')}`);
+      console.log(`${m}: estimated ${shifted.map((h) => h.estimated!.metrics[m].toFixed(4)).join(' ')}; realized ${shifted.map((h) => h.realized!.metrics[m]!.toFixed(4)).join(' ')}`);
     }
     const before = history.filter((h) => h.windowStart < shiftStart);
     const after = shifted[0];
-    expect(before[0].realized!.metrics.accuracy - after.realized!.metrics.accuracy).toBeGreaterThan(0.05);
+    expect(before[0].realized!.metrics.accuracy! - after.realized!.metrics.accuracy!).toBeGreaterThan(0.05);
   });
 
   it('estimates a multi-class model from its predicted-class probabilities: accuracy and per-class precision', async () => {
@@ -194,12 +194,20 @@ describe('estimated performance end to end (real Kafka, registry and Redis)', ()
       // Known truth: accuracy 0.68 before the shift and 0.59 after; the realized accuracy within 3.29 standard errors.
       const truth = item.windowStart >= shiftStart ? 0.59 : 0.68;
       expect(Math.abs(e.metrics.accuracy - truth), `accuracy at ${item.windowStart}`).toBeLessThan(0.02);
-      expect(Math.abs(e.metrics.accuracy - item.realized!.metrics.accuracy)).toBeLessThan(3.29 * e.standardError.accuracy);
+      expect(Math.abs(e.metrics.accuracy - item.realized!.metrics.accuracy!)).toBeLessThan(3.29 * e.standardError.accuracy);
       expect(Math.abs(e.perClass!.a.precision - 0.8)).toBeLessThan(0.05);
       expect(Math.abs(e.perClass!.c.precision - 0.5)).toBeLessThan(0.05);
       expect(e.metrics.precision).toBe(e.perClass!.a.precision);
       expect(e.metrics.f1).toBeNull();
+      // Realized: the confidence scored against whether each prediction was right, pair by pair from what was sent.
+      const rows = sent.filter((x) => x.event.timestamp >= item.windowStart && x.event.timestamp < item.windowStart + PANE_MS);
+      expect(rows).toHaveLength(PER_WINDOW);
+      const brier = rows.reduce((sum, x) => sum + (x.event.score! - (x.event.prediction === x.label ? 1 : 0)) ** 2, 0) / rows.length;
+      expect(item.realized!.metrics.brier).toBeCloseTo(brier, 9);
+      expect(item.realized!.metrics.confidenceAuc).toBeGreaterThan(0.6);
+      expect(item.realized!.metrics.rocAuc).toBeNull();
+      expect(item.realized!.unavailable?.rocAuc).toMatch(/every class's probability/);
     }
-    console.log(`multi-class accuracy: estimated ${history.map((h) => h.estimated!.metrics.accuracy.toFixed(4)).join(' ')}; realized ${history.map((h) => h.realized!.metrics.accuracy.toFixed(4)).join(' ')}`);
+    console.log(`multi-class accuracy: estimated ${history.map((h) => h.estimated!.metrics.accuracy.toFixed(4)).join(' ')}; realized ${history.map((h) => h.realized!.metrics.accuracy!.toFixed(4)).join(' ')}`);
   });
 });

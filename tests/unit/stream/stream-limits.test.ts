@@ -149,4 +149,34 @@ describe('stream limits', () => {
     await q.process(h.messages(1, Array.from({ length: 20 }, (_, i) => ({ ...event(r, T0 + 130_000 + i, 7), eventId: 'same' }))), control);
     expect(h.state.counters.consumed).toBe(221);
   });
+
+  it('keeps the de-duplication filter in the checkpoint: a restored partition still knows the ids it counted', async () => {
+    const h = await withReference(new Harness({ autoRegister: false }));
+    const dedup = { windowMs: 60_000, capacity: 10_000 };
+    const r = rng(8);
+    const once = Array.from({ length: 100 }, (_, i) => event(r, T0 + i, i));
+    const p = new InferenceProcessor('t', 0, 1, { ...h.ctx, dedup });
+    await p.process(h.messages(0, once), control);
+    const cp = await p.checkpoint();
+    expect(cp).toBeDefined();
+    // The checkpoint goes through JSON, as in Redis.
+    const restored = JSON.parse(JSON.stringify(cp));
+    const q = new InferenceProcessor('t', 0, 1, { ...h.ctx, dedup });
+    await q.init(restored);
+    // Records after the checkpoint: 30 duplicates of ids counted before it and 20 new ids.
+    const later = [...once.slice(0, 30).map((e) => ({ ...e, timestamp: e.timestamp + 1 })), ...Array.from({ length: 20 }, (_, i) => event(r, T0 + 200 + i, 100 + i))];
+    await q.process(h.messages(0, later), control);
+    expect(h.state.counters.consumed).toBe(120);
+    expect((await h.metrics.duplicates.get()).values[0].value).toBe(30);
+
+    // A checkpoint of an older version (no filter) or of another capacity still loads, with an empty filter.
+    for (const state of [{ ...restored.state, dedup: undefined }, restored.state]) {
+      const other = new InferenceProcessor('t', 0, 1, { ...h.ctx, dedup: { windowMs: 60_000, capacity: 20_000 } });
+      await other.init({ ...restored, state });
+      expect(other.nextOffset).toBe('100');
+      const before = h.state.counters.consumed;
+      await other.process(h.messages(0, once.slice(0, 5).map((e) => ({ ...e, timestamp: e.timestamp + 2 }))), control);
+      expect(h.state.counters.consumed - before).toBe(5);
+    }
+  });
 });

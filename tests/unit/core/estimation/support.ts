@@ -12,15 +12,17 @@ export interface ScoredRow {
  * Rows of a calibrated model. Narrowing x to sd 0.6 (a covariate shift: the
  * model's rule still holds) moves events towards the decision boundary and
  * lowers the accuracy from 0.778 to 0.701. `miscalibrated` makes the score
- * sigmoid(4 x): the same ranking, overconfident probabilities.
+ * sigmoid(4 x): the same ranking, overconfident probabilities; a number k
+ * makes it sigmoid(k x) (2 is calibrated).
  */
-export function scoredRows(seed: number, n: number, sd = 1, miscalibrated = false): ScoredRow[] {
+export function scoredRows(seed: number, n: number, sd = 1, miscalibrated: boolean | number = false): ScoredRow[] {
+  const slope = miscalibrated === true ? 4 : miscalibrated === false ? 2 : miscalibrated;
   const u = mulberry32(seed);
   const out: ScoredRow[] = [];
   for (let i = 0; i < n; i++) {
     const x = sd * Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
     const p = 1 / (1 + Math.exp(-2 * x));
-    const score = miscalibrated ? 1 / (1 + Math.exp(-4 * x)) : p;
+    const score = slope === 2 ? p : 1 / (1 + Math.exp(-slope * x));
     out.push({ x, score, label: u() < p ? 1 : 0, prediction: score >= 0.5 ? '1' : '0' });
   }
   return out;

@@ -6,7 +6,7 @@ import { createPaneLayout } from '../../../../src/core/windows/pane-layout.js';
 import { Pane } from '../../../../src/core/windows/pane.js';
 import { evaluateWindow } from '../../../../src/core/drift/evaluate-window.js';
 import { multivariateConditions } from '../../../../src/core/drift/multivariate-conditions.js';
-import { reconstructionPValue } from '../../../../src/core/drift/multivariate-verdict.js';
+import { reconstructionNullUpper, reconstructionPValue } from '../../../../src/core/drift/multivariate-verdict.js';
 import { ReconstructionSummary } from '../../../../src/core/stats/reconstruction-error.js';
 import { correlatedRows } from './support.js';
 
@@ -104,5 +104,18 @@ describe('multivariate drift verdict', () => {
     expect(reconstructionPValue(1, 100, ref)).toBeGreaterThan(0.4);
     expect(reconstructionPValue(1.5, 100, ref)).toBeCloseTo(0.000_903_932, 8); // P(chi-square(100) >= 150), scipy.stats.chi2.sf
     expect(reconstructionPValue(0.5, 100, ref)).toBeGreaterThan(0.99);
+  });
+
+  it('null range: the mean error whose p-value is the level', () => {
+    const ref = { rows: 1e12, mean: 1, variance: 2, cap: Infinity };
+    // P(chi-square(100) >= 150) = 0.000903932 (scipy.stats.chi2.sf): the mean of 100 rows reaches 1.5 with that probability.
+    expect(reconstructionNullUpper(0.000_903_932, 100, ref)).toBeCloseTo(1.5, 5);
+    for (const [level, n] of [[0.001, 100], [1e-5, 1000], [0.05, 20]] as const) {
+      const upper = reconstructionNullUpper(level, n, ref);
+      expect(reconstructionPValue(upper, n, ref) / level).toBeCloseTo(1, 6);
+    }
+    // A smaller level or a smaller window widens the range.
+    expect(reconstructionNullUpper(1e-5, 100, ref)).toBeGreaterThan(reconstructionNullUpper(1e-3, 100, ref));
+    expect(reconstructionNullUpper(1e-3, 100, ref)).toBeGreaterThan(reconstructionNullUpper(1e-3, 1000, ref));
   });
 });

@@ -10,7 +10,8 @@ import { parseModelConfig } from '../../../../src/core/model/index.js';
 import { createReferenceBuilder } from '../../../../src/http/reference-builder.js';
 import { readSampleBatches } from '../../../../src/io/sample-reader.js';
 import { ReferenceBootstrap } from '../../../../src/stream/reference-bootstrap.js';
-import { buildReferenceFromSamples } from '../../../../src/stream/reference-from-samples.js';
+import { buildReferenceFromSamples, sampleToRow } from '../../../../src/stream/reference-from-samples.js';
+import { numberOf } from '../../../../src/core/profile/cell-number.js';
 
 describe('valueKind', () => {
   it('reads text cells as numbers only for text samples', () => {
@@ -21,6 +22,17 @@ describe('valueKind', () => {
     expect(valueKind(Number.NaN, { textNumbers: true })).toBe('missing');
     expect(valueKind(true, { textNumbers: true })).toBe('text');
     expect(valueKind(null, { textNumbers: true })).toBe('missing');
+  });
+});
+
+describe('numberOf', () => {
+  it('reads a score or prediction cell as a numeric column reads it, in every path', () => {
+    for (const cell of ['0.25', ' 1e-3 ', '-2', 7, '0x10', '0b1', 'Infinity', '', 'abc', null, Number.NaN, true]) {
+      const asColumn = valueKind(cell, { textNumbers: true }) === 'number' ? Number(cell) : null;
+      expect(numberOf(cell)).toBe(asColumn);
+      expect(sampleToRow({ x: 1, score: cell }).score).toBe(asColumn);
+      expect(sampleToRow({ features: { x: 1 }, score: cell }).score).toBe(asColumn);
+    }
   });
 });
 

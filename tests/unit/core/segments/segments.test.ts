@@ -6,6 +6,7 @@ import { createPaneLayout, gatherFeatures, type PaneLayout } from '../../../../s
 import { Pane } from '../../../../src/core/windows/pane.js';
 import { evaluateWindow } from '../../../../src/core/drift/evaluate-window.js';
 import { segmentConditions } from '../../../../src/core/drift/segment-conditions.js';
+import { attributeCategorical } from '../../../../src/core/drift/segment-evaluation.js';
 import { buildReferenceFromSamples } from '../../../../src/stream/reference-from-samples.js';
 import { regionEvents, type RegionEvent } from './support.js';
 
@@ -116,4 +117,67 @@ describe('segments and attribution', () => {
     expect(m.values.get('big')!.count).toBe(a.values.get('big')!.count);
     expect(m.other!.count).toBe(a.other!.count);
   });
+
+  describe('categorical features', () => {
+    // Region big holds c0 = a in 80% of its rows in the reference, every other region in 50%.
+    let skewed: ReferenceProfile;
+    let refEvents: RegionEvent[];
+    async function skewedLayout(): Promise<PaneLayout> {
+      refEvents ??= regionEvents(21, 20_000, 0, 0.8);
+      skewed ??= (await buildReferenceFromSamples(model, (async function* () {
+        yield refEvents as unknown as Record<string, unknown>[];
+      })(), { createdAt: 0, id: 'skewed' })).profile;
+      return createPaneLayout(model, 'skewed', skewed);
+    }
+    /** Total variation distance between the c0 shares of two sets of events, counted directly. */
+    function totalVariation(x: RegionEvent[], y: RegionEvent[]): number {
+      const share = (e: RegionEvent[]) => e.filter((v) => v.features.c0 === 'a').length / e.length;
+      return Math.abs(share(x) - share(y));
+    }
+    const c0Of = (e: ReturnType<typeof evaluate>) => e.segments!.attribution.find((a) => a.feature === 'c0')!;
+
+    it('attributes a category share change inside one segment to that segment, within', async () => {
+      const layout = await skewedLayout();
+      // Region big (10% of the traffic) now holds c0 = a in 20% of its rows: the overall share of a falls by 0.1 x 0.6 = 0.06.
+      const events = regionEvents(22, 10_000, 0, 0.2);
+      const c0 = c0Of(evaluate(windowOf(layout, events)));
+      expect(c0.measure).toBe('totalVariation');
+      expect(c0.change).toBeCloseTo(totalVariation(events, refEvents), 9);
+      expect(c0.mix + c0.within).toBeCloseTo(c0.change, 12);
+      expect(Math.abs(c0.change - 0.06)).toBeLessThan(0.015);
+      expect(c0.within).toBeGreaterThan(0.045);
+      expect(Math.abs(c0.mix)).toBeLessThan(0.01);
+      expect(c0.segments[0].value).toBe('big');
+      expect(c0.segments[0].within).toBeGreaterThan(0.045);
+      const a = c0.categories!.find((c) => c.category === 'a')!;
+      expect(a.change).toBeLessThan(-0.045);
+      expect(a.change + c0.categories!.find((c) => c.category === 'b')!.change).toBeCloseTo(0, 12);
+    });
+
+    it('attributes a move of traffic towards a segment with other category shares to the mix', async () => {
+      const layout = await skewedLayout();
+      // A quarter of the traffic from region big instead of a tenth: the share of a rises by 0.15 x 0.3 = 0.045, no segment changed.
+      const events = [...regionEvents(23, 4000, 0, 0.8), ...regionEvents(24, 8000, 0, 0.8).filter((x) => x.attributes.region === 'big')];
+      const c0 = c0Of(evaluate(windowOf(layout, events)));
+      expect(c0.change).toBeCloseTo(totalVariation(events, refEvents), 9);
+      expect(Math.abs(c0.change - 0.045)).toBeLessThan(0.015);
+      expect(c0.mix).toBeGreaterThan(0.03);
+      expect(c0.mix).toBeGreaterThan(2 * Math.abs(c0.within));
+      expect(c0.segments[0].value).toBe('big');
+      expect(c0.segments[0].mix).toBeGreaterThan(0.02);
+    });
+
+    it('splits each segment\'s contribution so that all of them add up to the change', () => {
+      const r = attributeCategorical([
+        { value: 's', current: new Map([['a', 30], ['b', 10]]), reference: { a: 50, b: 50 } },
+        { value: 't', current: new Map([['a', 20], ['c', 40]]), reference: { a: 20, b: 60, c: 20 } },
+      ])!;
+      // Reference shares a 0.35, b 0.55, c 0.1; window a 0.5, b 0.1, c 0.4: total variation 0.45.
+      expect(r.change).toBeCloseTo(0.45, 12);
+      expect(r.segments.reduce((sum, s) => sum + s.contribution, 0)).toBeCloseTo(0.45, 12);
+      expect(r.mix + r.within).toBeCloseTo(0.45, 12);
+      expect(r.categories!.map((c) => c.category)).toEqual(['b', 'c', 'a']);
+    });
+  });
 });
+

@@ -15,8 +15,10 @@ export interface RegionEvent {
  * f0 and f1 are normal; each region's f0 mean differs a little (its own
  * reference), so judging a segment against the global reference would be
  * wrong. `shiftBig` moves f0 in region `big` by that many standard deviations.
+ * c0 is `a` or `b` at even odds, except in region `big`, where it is `a` with
+ * probability `bigShareA`.
  */
-export function regionEvents(seed: number, n: number, shiftBig = 0): RegionEvent[] {
+export function regionEvents(seed: number, n: number, shiftBig = 0, bigShareA = 0.5): RegionEvent[] {
   const u = mulberry32(seed);
   const normal = (): number => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
   const out: RegionEvent[] = [];
@@ -27,7 +29,7 @@ export function regionEvents(seed: number, n: number, shiftBig = 0): RegionEvent
     const f0 = normal() + offset + (region === 'big' ? shiftBig : 0);
     const f1 = normal();
     const score = 1 / (1 + Math.exp(-f1));
-    out.push({ features: { f0, f1, c0: u() < 0.5 ? 'a' : 'b' }, score, prediction: score >= 0.5 ? '1' : '0', modelVersion: 'v1', attributes: { region } });
+    out.push({ features: { f0, f1, c0: u() < (region === 'big' ? bigShareA : 0.5) ? 'a' : 'b' }, score, prediction: score >= 0.5 ? '1' : '0', modelVersion: 'v1', attributes: { region } });
   }
   return out;
 }
