@@ -78,7 +78,10 @@ export class IngestCursor {
 
   run(records: IngestRecords | undefined, resolution: IngestResolution | undefined, now: number, failFast: boolean, shouldYield?: () => boolean): IngestStep {
     let from = 0;
-    if (records !== undefined) this.records = records;
+    if (records !== undefined) {
+      this.records = records;
+      this.ingest.startBatch();
+    }
     else if (this.stop !== undefined && this.records !== undefined) {
       from = resolution === undefined ? this.stop.index : this.ingest.settle(this.records, this.stop.index, resolution, now);
     } else return this.ingest.take(undefined);

@@ -147,6 +147,8 @@ export class PartitionIngest {
   private readonly counts = new Map<string, ModelCounts>();
   private duplicates = 0;
   private labels = emptyLabels();
+  /** Index of the record a model stop named: its eventId already went through the de-duplication filter. */
+  private deduplicated = -1;
 
   constructor(
     private readonly source: string,
@@ -201,6 +203,7 @@ export class PartitionIngest {
   /** Applies the caller's settlement of the record a stop named; returns the index to resume at. */
   settle(records: IngestRecords, index: number, resolution: IngestResolution, now: number): number {
     if (resolution.kind === 'retry') return index;
+    this.deduplicated = -1;
     if (resolution.kind === 'reject') this.reject(index, resolution.reason, resolution.message);
     else {
       this.windows.observe(resolution.timestamp, now);
@@ -234,7 +237,7 @@ export class PartitionIngest {
       this.reject(i, 'future_timestamp', `timestamp ${new Date(ts).toISOString()} is more than ${this.limits.maxFutureSkewMs} ms past the record's time ${new Date(reference).toISOString()}`);
       return undefined;
     }
-    if (this.dedup?.seen(ev.eventId, now)) {
+    if (i !== this.deduplicated && this.dedup?.seen(ev.eventId, now)) {
       this.duplicates++;
       return undefined;
     }
@@ -243,6 +246,7 @@ export class PartitionIngest {
     if (rt === undefined || layout === undefined) {
       let features = 0;
       for (const _ in ev.features) features++;
+      this.deduplicated = i;
       return { kind: 'model', index: i, event: ev, features };
     }
     this.windows.observe(ts, now);
@@ -282,6 +286,11 @@ export class PartitionIngest {
     if (late) c[2]++;
     else c[1]++;
     if (ts > c[3]) c[3] = ts;
+  }
+
+  /** A new batch starts: no record of the last one is waiting to be settled. */
+  startBatch(): void {
+    this.deduplicated = -1;
   }
 
   /** What the runs since the last take produced; starts the next step afresh. */

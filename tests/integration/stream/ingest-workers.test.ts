@@ -127,7 +127,7 @@ async function readOnce(workers: number, reference: Awaited<ReturnType<typeof bu
   const alertsTopic = uniqueName(`workers-alerts-${workers}`);
   const config = streamConfig(
     { ...topics, alerts: alertsTopic },
-    { DRIFTSTREAM_WORKERS: String(workers), DRIFTSTREAM_AUTO_REGISTER: 'false', DRIFTSTREAM_IDLE_TIMEOUT: '4s' },
+    { DRIFTSTREAM_WORKERS: String(workers), DRIFTSTREAM_AUTO_REGISTER: 'false', DRIFTSTREAM_IDLE_TIMEOUT: '4s', DRIFTSTREAM_DEDUP_WINDOW: '10m', DRIFTSTREAM_DEDUP_CAPACITY: '100000' },
   );
   const collector = new AlertCollector(kafka, alertsTopic);
   const detector = await startDetector(config, { models, results, checkpoints }, { models: [model], startFrom: 'earliest' });
