@@ -64,6 +64,9 @@ const HELP = `npm run load -- [options]
   --extras               throughput: models with multivariate drift on, references with labels
                          (so performance is estimated from calibrated scores), segmented by the
                          events' segment attribute
+  --workers LIST         throughput: also run the detector with DRIFTSTREAM_WORKERS=N (ingest worker
+                         threads) for each N in LIST, after the default detector, in the same run
+                         (e.g. 2, or 1,2)
   --detector-env K=V,..  extra environment of the detector processes (e.g. DRIFTSTREAM_LABEL_HORIZON=1m)
   --sweep='SET;SET;..'   memory phases: run the detector once per set on the same topic, one after
                          the other, e.g. 'default;--max-old-space-size=128;MALLOC_ARENA_MAX=2 --max-old-space-size=128';
@@ -98,6 +101,7 @@ interface Options {
   tsx: boolean;
   variant?: string;
   extras: boolean;
+  workers: number[];
   detectorEnv: Record<string, string>;
   /** Memory phases: node flags and environment of each detector run, in order (the first is the reported one). */
   sweep: FlagSet[];
@@ -129,6 +133,7 @@ function parseOptions(): Options | undefined {
       profile: { type: 'boolean', default: false },
       tsx: { type: 'boolean', default: false },
       variant: { type: 'string' },
+      workers: { type: 'string', default: '' },
       extras: { type: 'boolean', default: false },
       'detector-env': { type: 'string', default: '' },
       sweep: { type: 'string', default: 'default' },
@@ -176,6 +181,7 @@ function parseOptions(): Options | undefined {
     profile: values.profile!,
     tsx: values.tsx!,
     variant: values.variant,
+    workers: values.workers ? values.workers.split(',').map((w) => Number(w.trim())) : [],
     extras: values.extras!,
     detectorEnv: Object.fromEntries(
       values['detector-env']!
@@ -480,6 +486,8 @@ interface ThroughputResult {
   cpuRatio: number;
   loadavg: number[];
   variant?: { name: string; complete: boolean; eventsPerSecond: number; eventsPerCpuSecond: number; peakRssMb: number };
+  /** The detector again with ingest worker threads (`--workers`), ratios against the same bare consumer. */
+  workers?: { workers: number; eventsPerSecond: number; elapsedMs: number; eventsPerCpuSecond: number; peakRssMb: number; ratio: number; cpuRatio: number }[];
   profile?: ProfileSummary;
   bareProfile?: ProfileSummary;
 }
@@ -571,6 +579,29 @@ async function throughputPhase(h: Harness): Promise<ThroughputResult> {
     log(`throughput: variant ${o.variant} ${variant.eventsPerSecond} events/s, ${variant.eventsPerCpuSecond} events per CPU-second`);
   }
 
+  const bareCpuRate = events / (bare.cpuMs / 1000);
+  const workers: NonNullable<ThroughputResult['workers']> = [];
+  for (const [i, n] of o.workers.entries()) {
+    log(`throughput: detector with DRIFTSTREAM_WORKERS=${n}`);
+    // Its own name, so its own consumer group: a count may come twice in the list.
+    const w = await h.startDetector(`throughput-workers-${i}-${n}`, topic, modelsFile, { DRIFTSTREAM_WORKERS: String(n) });
+    const wm = await h.measureConsumption(w, events, Math.max(180_000, (events / 5000) * 1000));
+    w.child.sample();
+    await w.child.stop();
+    if (!wm.complete) throw new Error(`throughput: the detector with ${n} workers counted ${wm.counted} of ${events} records (${wm.stopReason})`);
+    const perCpu = (events - wm.startOffset) / (wm.cpuMs / 1000);
+    workers.push({
+      workers: n,
+      eventsPerSecond: round(wm.eventsPerSecond),
+      elapsedMs: round(wm.elapsedMs),
+      eventsPerCpuSecond: round(perCpu),
+      peakRssMb: round(w.child.peakRssMb, 1),
+      ratio: round(wm.eventsPerSecond / bare.eventsPerSecond, 3),
+      cpuRatio: round(perCpu / bareCpuRate, 3),
+    });
+    log(`throughput: ${n} workers ${round(wm.eventsPerSecond)} events/s, ${round(perCpu)} per CPU-second`);
+  }
+
   let profile: ProfileSummary | undefined;
   let bareProfile: ProfileSummary | undefined;
   if (o.profile) {
@@ -627,6 +658,7 @@ async function throughputPhase(h: Harness): Promise<ThroughputResult> {
     cpuRatio: round((events - m.startOffset) / (m.cpuMs / 1000) / (events / (bare.cpuMs / 1000)), 3),
     loadavg: [round(load0, 2), round(loadavg()[0], 2)],
     variant,
+    ...(workers.length > 0 ? { workers } : {}),
     profile,
     bareProfile,
   };
@@ -967,6 +999,7 @@ function table(results: { throughput?: ThroughputResult; memory?: MemoryResult; 
     rows.push(['ratio detector / bare', String(t.ratio), `>= ${TARGETS.ratio}`, mark(t.ratio >= TARGETS.ratio)]);
     rows.push(['  per CPU-second: bare / detector', `${n(t.bare.eventsPerCpuSecond)} / ${n(t.detector.eventsPerCpuSecond)} (ratio ${t.cpuRatio})`, '', '']);
     rows.push(['  detector peak RSS (throughput run)', `${t.detector.peakRssMb} MB`, '', '']);
+    for (const w of t.workers ?? []) rows.push([`  detector, DRIFTSTREAM_WORKERS=${w.workers}`, `${n(w.eventsPerSecond)} events/s, ${n(w.eventsPerCpuSecond)} per CPU-s, ${w.peakRssMb} MB`, `ratio ${w.ratio} wall, ${w.cpuRatio} per CPU-s`, '']);
     if (t.variant) rows.push([`  variant ${t.variant.name}`, `${n(t.variant.eventsPerSecond)} events/s, ${n(t.variant.eventsPerCpuSecond)} per CPU-s, ${t.variant.peakRssMb} MB`, '', '']);
   }
   for (const m of [results.memory, results.memoryLarge]) {

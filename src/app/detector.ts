@@ -19,6 +19,8 @@ import { ModelCatalog } from '../stream/model-catalog.js';
 import { DetectorState } from '../stream/detector-state.js';
 import { WindowEvaluator } from '../stream/window-evaluator.js';
 import { Topology } from '../stream/topology.js';
+import { IngestWorkers, ingestWorkerCount } from './ingest-workers.js';
+import type { StreamLimits } from '../stream/stream-limits.js';
 import type { ProcessorContext } from '../stream/inference-processor.js';
 import type { ProcessingErrorPolicy } from '../stream/processing-error-policy.js';
 import type { ModelRepository } from '../ports/model-repository.js';
@@ -71,6 +73,8 @@ export interface DetectorHandle {
   readonly performance: LabelJoinPerformanceReader;
   /** Stalled partitions and dependencies being waited out, for /readyz. */
   readonly progress: StreamProgress;
+  /** Ingest worker threads running (0: the per-event work is on the main thread). */
+  readonly ingestWorkers: number;
   /** Checkpoints, commits, drains evaluations and disconnects. Idempotent. */
   stop(): Promise<void>;
 }
@@ -159,7 +163,28 @@ function createWindowEvaluator(deps: ResolvedDetectorDeps, parts: Omit<DetectorP
   });
 }
 
-function createTopology(config: Config, deps: ResolvedDetectorDeps, options: DetectorOptions, parts: DetectorParts): Topology {
+/** The ingest workers `DRIFTSTREAM_WORKERS` asks for; undefined when the main thread does the per-event work. */
+function createIngestWorkers(config: Config, deps: ResolvedDetectorDeps, catalog: ModelCatalog): IngestWorkers | undefined {
+  const count = ingestWorkerCount(config.detector.workers);
+  if (count === 0) return undefined;
+  const codec = { registryUrl: config.registry.url, auth: config.registry.auth, maxBytes: config.detector.maxMessageBytes };
+  deps.logger.info({ workers: count }, 'ingest runs on worker threads');
+  return new IngestWorkers(count, { codec, limits: streamLimitsOf(config), dedup: dedupOf(config) }, catalog, deps.logger);
+}
+
+function streamLimitsOf(config: Config): StreamLimits {
+  return {
+    maxFutureSkewMs: config.detector.maxFutureSkewMs,
+    maxStringBytes: config.detector.maxStringBytes,
+    maxAutoFeatures: Math.min(config.detector.maxAutoFeatures, MAX_FEATURES_PER_MODEL),
+  };
+}
+
+function dedupOf(config: Config): { windowMs: number; capacity: number } {
+  return { windowMs: config.detector.dedupWindowMs, capacity: config.detector.dedupCapacity };
+}
+
+function createTopology(config: Config, deps: ResolvedDetectorDeps, options: DetectorOptions, parts: DetectorParts, workers: IngestWorkers | undefined): Topology {
   const { metrics, logger, labelJoin } = deps;
   const labelBudget = new LabelJoinBudget(config.detector.labelJoinMaxPerModel, config.detector.labelHorizonMs);
   const labelActivity = new LabelActivity(labelJoin, config.detector.labelHorizonMs, metrics, logger);
@@ -178,14 +203,11 @@ function createTopology(config: Config, deps: ResolvedDetectorDeps, options: Det
     idleTimeoutMs: config.detector.idleTimeoutMs,
     now: deps.now,
     inferenceSink: deps.inferenceSink ?? (() => new InferenceLabelRecorder(labelJoin, metrics, logger, undefined, labelBudget, labelActivity)),
-    limits: {
-      maxFutureSkewMs: config.detector.maxFutureSkewMs,
-      maxStringBytes: config.detector.maxStringBytes,
-      maxAutoFeatures: Math.min(config.detector.maxAutoFeatures, MAX_FEATURES_PER_MODEL),
-    },
-    dedup: { windowMs: config.detector.dedupWindowMs, capacity: config.detector.dedupCapacity },
+    limits: streamLimitsOf(config),
+    dedup: dedupOf(config),
     // A closed pane's evaluation does not hold the partition's next batch back.
     evaluation: { mode: 'background', maxPending: EVALUATIONS_QUEUED_MAX },
+    ...(workers ? { ingestBackend: (topic: string, partition: number) => workers.backend(topic, partition) } : {}),
   };
   return new Topology(context, {
     sourceTopic: config.topics.inference,
@@ -321,7 +343,14 @@ export async function startDetector(config: Config, given: DetectorDeps = {}, op
   const parts: DetectorParts = { ...shared, evaluator: createWindowEvaluator(deps, shared) };
   const { state, evaluator } = parts;
   const lifecycle = detectorLifecycle();
-  const runner = createInferenceRunner(config, deps, options, createTopology(config, deps, options, parts), lifecycle.onFatal);
+  let workers: IngestWorkers | undefined;
+  try {
+    workers = createIngestWorkers(config, deps, catalog);
+  } catch (err) {
+    await sinks.close();
+    throw err;
+  }
+  const runner = createInferenceRunner(config, deps, options, createTopology(config, deps, options, parts, workers), lifecycle.onFatal);
   const labels = createLabelRunner(config, deps, options, parts, lifecycle.onFatal);
   const refreshTimer = startModelRefresh(catalog, logger, options.modelRefreshIntervalMs ?? 10_000);
 
@@ -333,6 +362,7 @@ export async function startDetector(config: Config, given: DetectorDeps = {}, op
       evaluator.stop();
       await labels.stop();
       await runner.stop();
+      await workers?.close();
       await evaluator.drain();
       await catalog.flush();
       await sinks.close();
@@ -346,6 +376,7 @@ export async function startDetector(config: Config, given: DetectorDeps = {}, op
   } catch (err) {
     clearInterval(refreshTimer);
     await runner.stop().catch(() => {});
+    await workers?.close();
     await sinks.close();
     throw err;
   }
@@ -362,6 +393,7 @@ export async function startDetector(config: Config, given: DetectorDeps = {}, op
     labelJoin: deps.labelJoin,
     performance: new LabelJoinPerformanceReader(deps.labelJoin, deps.models),
     progress: { stalledPartitions: () => runner.stalledPartitions(), waitingFor: () => evaluator.waitingFor(), refusals: () => sinks.refusals() },
+    ingestWorkers: workers?.size ?? 0,
     stop,
   };
 }

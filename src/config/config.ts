@@ -99,6 +99,8 @@ export interface Config {
     readonly labelJoinMaxPerModel: number;
     readonly dedupWindowMs: number;
     readonly dedupCapacity: number;
+    /** Ingest worker threads (0: the main thread does the per-event work; -1: one per core). */
+    readonly workers: number;
     readonly stallTimeoutMs: number;
     readonly shutdownGraceMs: number;
   };
@@ -286,6 +288,7 @@ function detectorConfigOf({ s, n, b }: EnvReader): Config['detector'] {
     labelJoinMaxPerModel: n('DRIFTSTREAM_LABEL_JOIN_MAX_PER_MODEL'),
     dedupWindowMs: n('DRIFTSTREAM_DEDUP_WINDOW'),
     dedupCapacity: n('DRIFTSTREAM_DEDUP_CAPACITY'),
+    workers: n('DRIFTSTREAM_WORKERS'),
     stallTimeoutMs: n('DRIFTSTREAM_STALL_TIMEOUT'),
     shutdownGraceMs: n('DRIFTSTREAM_SHUTDOWN_GRACE'),
   };

@@ -1,8 +1,6 @@
 import type { Logger } from 'pino';
-import type { InferenceEvent } from '../core/events.js';
-import { PartitionWindows, type PartitionWindowsJSON } from '../core/windows/partition-windows.js';
-import { gatherFeatures } from '../core/windows/pane-layout.js';
-import { DecodeError, UnavailableError } from '../errors.js';
+import type { PartitionWindowsJSON } from '../core/windows/partition-windows.js';
+import { UnavailableError } from '../errors.js';
 import type { StreamMetrics } from '../ports/metrics.js';
 import type { DetectorState } from './detector-state.js';
 import type { ModelCatalog } from './model-catalog.js';
@@ -11,12 +9,13 @@ import type { CompletePane, PaneCoordinator, PanePartial } from '../ports/pane-c
 import { ProcessingFailedError, type ProcessingErrorPolicy } from './processing-error-policy.js';
 import { type DeadLetter, type DeadLetterSink, type SourceMessage } from '../ports/dead-letter-sink.js';
 import type { WindowEvaluator } from './window-evaluator.js';
-import { stringChecksFor, validateInference } from './validate-inference.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
-import { EventDeduplicator, type DedupStateJSON } from './event-deduplicator.js';
-import { describeUndecodableBatch, undecodableBatchOf, UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
+import { UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
+import type { DedupStateJSON } from './event-deduplicator.js';
 import type { BatchControl, InferenceSink } from '../ports/inference-sink.js';
-import type { Decoded, ValueDecoder } from '../ports/value-decoder.js';
+import type { ValueDecoder } from '../ports/value-decoder.js';
+import { LocalIngest, type IngestBackend } from './ingest-backend.js';
+import { labelEvents, type IngestResolution, type IngestStep, type IngestStop } from './partition-ingest.js';
 
 /** Everything the processors of one detector share. */
 export interface ProcessorContext {
@@ -49,6 +48,11 @@ export interface ProcessorContext {
   readonly evaluation?: { mode: 'inline' | 'background'; maxPending: number };
   /** A batch hands the event loop back (to HTTP, other partitions, evaluations) after holding it this long. Default 10 ms. */
   readonly yieldAfterMs?: number;
+  /**
+   * Where a partition's per-event work runs (an ingest worker,
+   * src/app/ingest-workers.ts); on this thread when absent.
+   */
+  readonly ingestBackend?: (topic: string, partition: number) => IngestBackend;
 }
 
 
@@ -65,10 +69,6 @@ interface ModelBatch {
   late: number;
   lastTs: number;
 }
-
-const HEARTBEAT_EVERY = 4096;
-/** Records between two looks at the clock for {@link ProcessorContext.yieldAfterMs}. */
-const YIELD_CHECK_EVERY = 128;
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -101,18 +101,22 @@ async function withHeartbeats<T>(work: Promise<T>, control: BatchControl | undef
  * (or stops the detector under the `fail` policy). After the batch, panes the
  * watermark passed close; their partials go to the coordinator, and the panes
  * it hands back are evaluated.
+ *
+ * The per-event work runs in an {@link IngestBackend}: on this thread, or on
+ * an ingest worker that owns the partition's panes. What needs the catalog or
+ * I/O (a writer schema to fetch, a model to register or bootstrap, dead
+ * letters, label-join writes, the coordinator) stays here.
  */
 export class InferenceProcessor {
-  private windows: PartitionWindows;
+  private readonly backend: IngestBackend;
   /** Offset of the first record not yet in the state; undefined until the first record or checkpoint. */
   private next: number | undefined;
-  private readonly source: string;
+  private clock = -Infinity;
   private readonly batch = new Map<string, ModelBatch>();
   private dead: DeadLetter[] = [];
   private lastCheckpointAt: number;
   private readonly sink: InferenceSink | undefined;
   private readonly limits: StreamLimits;
-  private readonly dedup: EventDeduplicator | undefined;
 
   constructor(
     readonly topic: string,
@@ -120,12 +124,12 @@ export class InferenceProcessor {
     private partitionCount: number,
     private readonly ctx: ProcessorContext,
   ) {
-    this.windows = new PartitionWindows(ctx.now());
-    this.source = `${topic}/${partition}`;
     this.lastCheckpointAt = ctx.now();
     this.sink = ctx.inferenceSink?.();
     this.limits = ctx.limits ?? DEFAULT_STREAM_LIMITS;
-    this.dedup = ctx.dedup && ctx.dedup.windowMs > 0 ? new EventDeduplicator(ctx.dedup.windowMs, ctx.dedup.capacity, ctx.now()) : undefined;
+    this.backend = ctx.ingestBackend
+      ? ctx.ingestBackend(topic, partition)
+      : new LocalIngest(topic, partition, ctx.decoder, ctx.catalog, ctx.now(), ctx.limits, ctx.dedup, this.sink);
   }
 
   /** The offset the next record must have (after a restore: where to seek). */
@@ -145,33 +149,26 @@ export class InferenceProcessor {
     this.next = Number(checkpoint.nextOffset);
     if (!state || state.v !== 1) {
       this.ctx.logger.warn({ topic: this.topic, partition: this.partition }, 'checkpoint state has an unknown format; starting with empty windows');
+      // The offset still counts: records before it are in the state that was lost, not to be counted again.
+      await this.backend.restore({ v: 1, clock: null, models: {} }, undefined, this.next, checkpoint.savedAt, this.ctx.now());
       return;
     }
-    this.restoreDedup(state.dedup);
     for (const m of Object.values(state.windows.models)) {
       for (const p of m.open) await this.ctx.catalog.ensureReference(p.m, p.r);
     }
-    const { windows, dropped } = PartitionWindows.fromJSON(state.windows, (m, r) => this.ctx.catalog.layoutFor(m, r), this.ctx.now());
-    this.windows = windows;
+    const { dropped, repaired, dedup } = await this.backend.restore(state.windows, state.dedup, this.next, checkpoint.savedAt, this.ctx.now());
+    if (dedup === false) {
+      const why = state.dedup === undefined ? 'the checkpoint holds no filter' : 'the checkpoint holds a filter of another format or size';
+      this.ctx.logger.warn({ topic: this.topic, partition: this.partition }, `de-duplication starts empty: ${why}`);
+    }
     // A checkpoint of a version that let far-future event times in may hold a clock that makes every
-    // later event late: set it back to when the checkpoint was written.
-    const now = this.ctx.now();
-    const repaired = windows.repairFutureClock(now + this.limits.maxFutureSkewMs, Math.min(checkpoint.savedAt, now));
+    // later event late: it was set back to when the checkpoint was written.
     if (repaired) {
-      this.ctx.logger.warn(
-        { topic: this.topic, partition: this.partition, clock: state.windows.clock, repairedTo: windows.clock, droppedPanes: repaired.droppedPanes },
-        'checkpoint held an event-time clock in the future; repaired',
-      );
+      this.ctx.logger.warn({ topic: this.topic, partition: this.partition, ...repaired }, 'checkpoint held an event-time clock in the future; repaired');
     }
-    if (dropped.length > 0) {
-      this.ctx.logger.warn({ topic: this.topic, partition: this.partition, panes: dropped.length }, 'dropped restored panes of unknown models or references');
+    if (dropped > 0) {
+      this.ctx.logger.warn({ topic: this.topic, partition: this.partition, panes: dropped }, 'dropped restored panes of unknown models or references');
     }
-  }
-
-  private restoreDedup(json: DedupStateJSON | undefined): void {
-    if (!this.dedup || this.dedup.restore(json)) return;
-    const why = json === undefined ? 'the checkpoint holds no filter' : 'the checkpoint holds a filter of another format or size';
-    this.ctx.logger.warn({ topic: this.topic, partition: this.partition }, `de-duplication starts empty: ${why}`);
   }
 
   /** Processes a batch of records in offset order; records before {@link nextOffset} are skipped (replays). */
@@ -179,39 +176,28 @@ export class InferenceProcessor {
     this.partitionCount = partitionCount;
     const now = this.ctx.now();
     const yieldAfterMs = this.ctx.yieldAfterMs ?? 10;
+    const failFast = this.ctx.policy === 'fail';
     let heldSince = performance.now();
-    for (let i = 0; i < records.length; i++) {
-      if ((i & (YIELD_CHECK_EVERY - 1)) === YIELD_CHECK_EVERY - 1 && performance.now() - heldSince > yieldAfterMs) {
+    const shouldYield = (): boolean => performance.now() - heldSince > yieldAfterMs;
+    let step = await withHeartbeats(this.backend.run(records, undefined, now, failFast, shouldYield), this.ctx.ingestBackend ? control : undefined);
+    for (;;) {
+      this.absorb(step, records);
+      const stop = step.stop;
+      if (stop === undefined) break;
+      let resolution: IngestResolution | undefined;
+      if (stop.kind === 'reject') throw new ProcessingFailedError(this.dead[this.dead.length - 1]);
+      if (stop.kind === 'yield') {
+        // The batch hands the event loop back (to HTTP, other partitions, evaluations).
         await nextTurn();
-        heldSince = performance.now();
+        await control.heartbeat();
+      } else if (stop.kind === 'schema') resolution = await this.fetchSchema(stop.index, control);
+      else resolution = this.settleModel(stop);
+      if (failFast && resolution?.kind === 'reject') {
+        this.reject(records[stop.index], resolution.reason, resolution.message);
+        throw new ProcessingFailedError(this.dead[this.dead.length - 1]);
       }
-      const r = records[i];
-      const offset = Number(r.offset);
-      if (this.next !== undefined && offset < this.next) continue;
-      const undecodable = undecodableBatchOf(r);
-      if (undecodable !== undefined) {
-        // Stand-ins of a batch the client could not decompress: dead-letter it once, move past every offset.
-        if (undecodable.first) {
-          const message = describeUndecodableBatch(this.topic, this.partition, undecodable);
-          this.ctx.logger.warn({ topic: this.topic, partition: this.partition, from: undecodable.firstOffset, to: undecodable.lastOffset }, message);
-          this.reject(r, UNDECODABLE_BATCH_REASON, message);
-        }
-        this.next = offset + 1;
-        continue;
-      }
-      let decoded: Decoded | undefined;
-      try {
-        decoded = this.ctx.decoder.decodeCached(r.value);
-        if (decoded === undefined) decoded = await this.decodeSlow(r, control);
-      } catch (err) {
-        if (!(err instanceof DecodeError)) throw err;
-        this.reject(r, err.reason, err.message);
-        this.next = offset + 1;
-        continue;
-      }
-      this.handle(r, decoded, now);
-      this.next = offset + 1;
-      if ((i & (HEARTBEAT_EVERY - 1)) === HEARTBEAT_EVERY - 1) await control.heartbeat();
+      heldSince = performance.now();
+      step = await withHeartbeats(this.backend.run(undefined, resolution, now, failFast, shouldYield), this.ctx.ingestBackend ? control : undefined);
     }
     await this.flushDeadLetters();
     if (this.sink) await this.sink.flush(control);
@@ -219,12 +205,36 @@ export class InferenceProcessor {
     await this.report(false, control);
   }
 
+  /** Takes in what a run of the backend produced. */
+  private absorb(step: IngestStep, records: readonly SourceMessage[]): void {
+    this.next = step.next;
+    this.clock = step.clock;
+    for (const r of step.rejected) {
+      if (r.reason === UNDECODABLE_BATCH_REASON) this.ctx.logger.warn({ topic: this.topic, partition: this.partition, offset: records[r.index].offset }, r.message);
+      this.reject(records[r.index], r.reason, r.message);
+    }
+    for (const [model, consumed, late, lastTs] of step.counts) {
+      let b = this.batch.get(model);
+      if (b === undefined) this.batch.set(model, (b = { consumed: 0, late: 0, lastTs: -Infinity }));
+      b.consumed += consumed;
+      b.late += late;
+      if (lastTs > b.lastTs) b.lastTs = lastTs;
+    }
+    if (step.duplicates > 0) this.ctx.metrics.duplicates.inc(step.duplicates);
+    if (this.sink) {
+      for (const ev of labelEvents(step.labels)) {
+        const rt = this.ctx.catalog.get(ev.modelId);
+        if (rt) this.sink.add(ev, rt.config);
+      }
+    }
+  }
+
   // A schema id not yet cached: fetch it; while the registry is down, wait (never dead-letter for that).
-  private async decodeSlow(r: SourceMessage, control: BatchControl): Promise<Decoded> {
+  private async fetchSchema(index: number, control: BatchControl): Promise<IngestResolution> {
     let delay = 200;
     for (;;) {
       try {
-        return await this.ctx.decoder.decode(r.value);
+        return await this.backend.fetchSchema(index);
       } catch (err) {
         if (!(err instanceof UnavailableError)) throw err;
         if (!control.isRunning()) throw err;
@@ -236,95 +246,40 @@ export class InferenceProcessor {
     }
   }
 
-  private reject(m: SourceMessage, reason: string, message: string): void {
-    const record = { topic: this.topic, partition: this.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers, timestamp: m.timestamp };
-    const letter: DeadLetter = { record, reason, message };
-    if (this.ctx.policy === 'fail') throw new ProcessingFailedError(letter);
-    this.dead.push(letter);
-  }
-
-  private handle(r: SourceMessage, decoded: Decoded, now: number): void {
-    let ev: InferenceEvent;
-    const max = this.limits.maxStringBytes;
-    try {
-      ev = validateInference(decoded.value, max, stringChecksFor(decoded, r.value?.length ?? 0, max));
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      this.reject(r, err.reason, err.message);
-      return;
-    }
-    const ts = ev.timestamp;
-    // An event time past both the record's own timestamp and the wall clock (plus the skew) would move
-    // the partition's clock and make every later event late: refused, it never touches the clock.
-    const recordTs = Number(r.timestamp);
-    const reference = recordTs > 0 && recordTs < now ? recordTs : now;
-    if (ts > reference + this.limits.maxFutureSkewMs) {
-      this.reject(r, 'future_timestamp', `timestamp ${new Date(ts).toISOString()} is more than ${this.limits.maxFutureSkewMs} ms past the record's time ${new Date(reference).toISOString()}`);
-      return;
-    }
-    if (this.dedup?.seen(ev.eventId, now)) {
-      this.ctx.metrics.duplicates.inc();
-      return;
-    }
+  /**
+   * A valid event of a model the backend has no layout for: refuses it,
+   * registers the model, or adds the event to the model's reference bootstrap.
+   */
+  private settleModel(stop: Extract<IngestStop, { kind: 'model' }>): IngestResolution {
+    const ev = stop.event;
     const known = this.ctx.catalog.get(ev.modelId);
     if (known === undefined || (known.layout === undefined && known.config.autoRegistered && Object.keys(known.config.features).length === 0)) {
       // Types are inferred from these events: a model never gets more features than a declared one may have.
-      let n = 0;
-      for (const _ in ev.features) n++;
-      if (n > this.limits.maxAutoFeatures) {
-        this.reject(r, 'too_many_features', `event has ${n} features, more than the ${this.limits.maxAutoFeatures} an auto-registered model may have`);
-        return;
+      if (stop.features > this.limits.maxAutoFeatures) {
+        return { kind: 'reject', reason: 'too_many_features', message: `event has ${stop.features} features, more than the ${this.limits.maxAutoFeatures} an auto-registered model may have` };
       }
     }
     const rt = known ?? this.ctx.catalog.resolve(ev.modelId);
     if (rt === undefined) {
       const refusal = this.ctx.catalog.refusalOf(ev.modelId) ?? { reason: 'unknown_model', message: `model ${JSON.stringify(ev.modelId)} is unknown` };
-      this.reject(r, refusal.reason, refusal.message);
-      return;
+      return { kind: 'reject', reason: refusal.reason, message: refusal.message };
     }
-    const layout = rt.layout;
-    if (layout === undefined) {
-      const bootstrap = rt.bootstrap;
-      const segment = rt.config.segments.attributes.length > 0 ? { segment: { ...ev.attributes, modelVersion: ev.modelVersion } } : {};
-      const bad = bootstrap?.add({ features: ev.features, score: ev.score, prediction: ev.prediction, ...segment }, ts);
-      if (bad !== undefined) {
-        this.reject(r, 'type_mismatch', `feature ${JSON.stringify(bad)} has a type that contradicts model ${ev.modelId}`);
-        return;
-      }
-      this.windows.observe(ts, now);
-      // Predictions made while the reference bootstraps get their labels too.
-      if (this.sink) this.sink.add(ev, rt.config);
-      this.count(ev.modelId, ts, false);
-      this.ctx.catalog.completeBootstrap(rt);
-      return;
-    }
-    this.windows.observe(ts, now);
-    const bad = gatherFeatures(layout, ev.features);
-    const pane = this.windows.paneFor(layout, rt.params, ts);
+    // The model has a layout the backend did not know yet: it takes it with the retry.
+    if (rt.layout !== undefined) return { kind: 'retry' };
+    const segment = rt.config.segments.attributes.length > 0 ? { segment: { ...ev.attributes, modelVersion: ev.modelVersion } } : {};
+    const bad = rt.bootstrap?.add({ features: ev.features, score: ev.score, prediction: ev.prediction, ...segment }, ev.timestamp);
     if (bad !== undefined) {
-      pane?.countTypeError();
-      this.reject(r, 'type_mismatch', `feature ${JSON.stringify(bad)} is ${typeof ev.features[bad]}, model ${ev.modelId} declares it ${layout.numericNames.includes(bad) ? 'numeric' : 'categorical'}`);
-      return;
+      return { kind: 'reject', reason: 'type_mismatch', message: `feature ${JSON.stringify(bad)} has a type that contradicts model ${ev.modelId}` };
     }
+    // Predictions made while the reference bootstraps get their labels too.
     if (this.sink) this.sink.add(ev, rt.config);
-    if (pane === undefined) {
-      this.count(ev.modelId, ts, true);
-      return;
-    }
-    pane.acceptGathered(ev.score, ev.prediction, ev.modelVersion);
-    pane.segments?.acceptGathered(ev.attributes, ev.score, ev.prediction, ev.modelVersion);
-    this.count(ev.modelId, ts, false);
+    this.ctx.catalog.completeBootstrap(rt);
+    return { kind: 'bootstrapped', modelId: ev.modelId, timestamp: ev.timestamp };
   }
 
-  private count(modelId: string, ts: number, late: boolean): void {
-    let b = this.batch.get(modelId);
-    if (b === undefined) {
-      b = { consumed: 0, late: 0, lastTs: -Infinity };
-      this.batch.set(modelId, b);
-    }
-    if (late) b.late++;
-    else b.consumed++;
-    if (ts > b.lastTs) b.lastTs = ts;
+  private reject(m: SourceMessage, reason: string, message: string): void {
+    const record = { topic: this.topic, partition: this.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers, timestamp: m.timestamp };
+    this.dead.push({ record, reason, message });
   }
 
   private recordBatch(now: number): void {
@@ -336,8 +291,8 @@ export class InferenceProcessor {
       state.recordConsumed(model, b.consumed, b.late, b.lastTs);
     }
     this.batch.clear();
-    if (Number.isFinite(this.windows.clock)) {
-      metrics.processingLag.set({ topic: this.topic, partition: String(this.partition) }, Math.max(0, (now - this.windows.clock) / 1000));
+    if (Number.isFinite(this.clock)) {
+      metrics.processingLag.set({ topic: this.topic, partition: String(this.partition) }, Math.max(0, (now - this.clock) / 1000));
     }
   }
 
@@ -361,30 +316,19 @@ export class InferenceProcessor {
    */
   private async report(idle: boolean, control?: BatchControl): Promise<void> {
     const now = this.ctx.now();
-    const closed = idle ? this.windows.closeIdle(now, this.ctx.idleTimeoutMs) : this.windows.closeDue();
+    const closed = await this.backend.close(idle, now, this.ctx.idleTimeoutMs);
     if (closed === undefined) return;
-    const partials: PanePartial[] = closed.map(({ pane }) => {
-      pane.sources.add(this.source);
-      return {
-        modelId: pane.modelId,
-        paneStart: pane.paneStart,
-        paneEnd: pane.paneEnd,
-        topic: this.topic,
-        partition: this.partition,
-        state: pane.toJSON(),
-        retainMs: this.retainMsOf(pane.modelId),
-      };
-    });
-    const clock = this.windows.clock;
+    const partials: PanePartial[] = closed.partials.map((p) => ({ ...p, topic: this.topic, partition: this.partition, retainMs: this.retainMsOf(p.modelId) }));
+    this.clock = closed.clock;
     // The coordinator compares one watermark per partition with pane ends: stay behind
     // the largest lateness of any model, so no model's pane completes before it closed here.
-    const watermark = this.windows.idle ? this.windows.estimatedClock(now) : clock - this.ctx.catalog.maxLatenessMs;
+    const watermark = closed.idle ? closed.estimatedClock : closed.clock - this.ctx.catalog.maxLatenessMs;
     const complete = await this.ctx.coordinator.report({
       topic: this.topic,
       partition: this.partition,
       partitionCount: this.partitionCount,
       watermark: Number.isFinite(watermark) ? watermark : -Infinity,
-      idle: this.windows.idle,
+      idle: closed.idle,
       partials,
     });
     if (complete.length > 0) await this.evaluate(complete, control);
@@ -419,12 +363,15 @@ export class InferenceProcessor {
   async checkpoint(): Promise<PartitionCheckpoint | undefined> {
     if (this.next === undefined) return undefined;
     const started = performance.now();
+    // Pane state and the offset it runs up to come from the backend together (exactly-once).
+    const { next, windows, dedup } = await this.backend.snapshot();
+    if (next === undefined) return undefined;
     const cp: PartitionCheckpoint = {
       topic: this.topic,
       partition: this.partition,
-      nextOffset: String(this.next),
-      watermark: Number.isFinite(this.windows.clock) ? this.windows.clock : 0,
-      state: { v: 1, windows: this.windows.toJSON(), ...(this.dedup ? { dedup: this.dedup.toJSON() } : {}) } satisfies ProcessorStateJSON,
+      nextOffset: String(next),
+      watermark: windows.clock ?? 0,
+      state: { v: 1, windows, ...(dedup ? { dedup } : {}) } satisfies ProcessorStateJSON,
       savedAt: this.ctx.now(),
     };
     try {
@@ -438,15 +385,11 @@ export class InferenceProcessor {
     return cp;
   }
 
-  /** Open panes (for tests and the read model). */
-  get openPanes(): number {
-    return this.windows.openPanes;
-  }
-
   /** Lets the partition go: its state is dropped; the last checkpoint is where the next owner starts. */
   async close(): Promise<void> {
     this.dead = [];
     this.batch.clear();
     this.sink?.clear();
+    this.backend.release();
   }
 }

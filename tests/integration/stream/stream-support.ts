@@ -85,6 +85,8 @@ export function streamConfig(topics: StreamTopics, extra: Record<string, string>
     DRIFTSTREAM_IDLE_TIMEOUT: '3s',
     DRIFTSTREAM_CHECKPOINT_INTERVAL: '1s',
     DRIFTSTREAM_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    // `DRIFTSTREAM_WORKERS=2 npx vitest run ...` runs a suite with ingest on worker threads.
+    ...(process.env.DRIFTSTREAM_WORKERS ? { DRIFTSTREAM_WORKERS: process.env.DRIFTSTREAM_WORKERS } : {}),
     ...extra,
   });
 }

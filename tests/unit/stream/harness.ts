@@ -17,6 +17,17 @@ import { ModelCatalog } from '../../../src/stream/model-catalog.js';
 import type { DeadLetter, SourceMessage } from '../../../src/ports/dead-letter-sink.js';
 import type { ProcessingErrorPolicy } from '../../../src/stream/processing-error-policy.js';
 import { WindowEvaluator } from '../../../src/stream/window-evaluator.js';
+import { IngestWorkers } from '../../../src/app/ingest-workers.js';
+import { DEFAULT_STREAM_LIMITS } from '../../../src/stream/stream-limits.js';
+import { afterAll } from 'vitest';
+
+// `DRIFTSTREAM_WORKERS=2 npx vitest run tests/unit/stream/inference-processor.test.ts` runs the
+// processors' per-event work on ingest worker threads (the default limits; no registry, JSON only).
+const WORKERS = Number(process.env.DRIFTSTREAM_WORKERS ?? 0);
+const pools: IngestWorkers[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
 
 export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -62,6 +73,11 @@ export class Harness {
       idleTimeoutMs: options.idleTimeoutMs ?? 5000,
       now,
     };
+    if (WORKERS > 0) {
+      const pool = new IngestWorkers(WORKERS, { codec: { registryUrl: 'http://127.0.0.1:9/none' }, limits: DEFAULT_STREAM_LIMITS, dedup: undefined }, this.catalog, this.logger);
+      pools.push(pool);
+      this.ctx = { ...this.ctx, ingestBackend: (topic, partition) => pool.backend(topic, partition) };
+    }
   }
 
   async init(models: ModelConfig[] = []): Promise<this> {

@@ -1,0 +1,101 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { EventCodec } from '../adapters/registry/event-codec.js';
+import { parseProfile } from '../core/profile/reference-profile.js';
+import { createPaneLayout, type PaneLayout } from '../core/windows/pane-layout.js';
+import { UnavailableError } from '../errors.js';
+import { fetchSchemaOf, IngestCursor } from '../stream/ingest-backend.js';
+import { PartitionIngest, type IngestModel, type IngestRecords } from '../stream/partition-ingest.js';
+import type { IngestReply, IngestRequest, IngestWorkerData, ModelSync, PackedRecords } from './ingest-protocol.js';
+
+/*
+ * An ingest worker (src/app/ingest-workers.ts starts it): owns the panes of
+ * the partitions the main thread hands it, decodes, validates and counts their
+ * records, and answers with what the main thread needs.
+ */
+
+const data = workerData as IngestWorkerData;
+const codec = new EventCodec(data.codec);
+const models = new Map<string, IngestModel>();
+const layouts = new Map<string, PaneLayout>();
+const cursors = new Map<string, IngestCursor>();
+
+function applyModels(sync: readonly ModelSync[]): void {
+  for (const s of sync) {
+    if (s.gone) {
+      models.delete(s.modelId);
+      continue;
+    }
+    const key = `${s.modelId}\u0000${s.referenceId}`;
+    if (s.profile !== undefined) layouts.set(key, createPaneLayout(s.config!, s.referenceId!, parseProfile(s.profile)));
+    if (s.layoutOnly) continue;
+    models.set(s.modelId, { config: s.config!, params: s.params!, layout: layouts.get(key) });
+  }
+}
+
+function cursorOf(key: string, now: number): IngestCursor {
+  let c = cursors.get(key);
+  if (c === undefined) {
+    // The key is `topic/partition#opening`; panes name their source `topic/partition`.
+    const source = key.slice(0, key.lastIndexOf('#'));
+    cursors.set(key, (c = new IngestCursor(new PartitionIngest(source, codec, models, now, data.limits, data.dedup))));
+  }
+  return c;
+}
+
+function unpack(p: PackedRecords): IngestRecords {
+  const starts = new Int32Array(p.lengths.length);
+  let at = 0;
+  for (let i = 0; i < p.lengths.length; i++) {
+    starts[i] = at;
+    if (p.lengths[i] > 0) at += p.lengths[i];
+  }
+  const standIns = new Map(p.standIns);
+  let cachedIndex = -1;
+  let cached: Buffer | null = null;
+  return {
+    length: p.lengths.length,
+    offset: (i) => p.offsets[i],
+    timestamp: (i) => p.timestamps[i],
+    value: (i) => {
+      if (i !== cachedIndex) {
+        cachedIndex = i;
+        cached = p.lengths[i] < 0 ? null : Buffer.from(p.bytes.buffer, p.bytes.byteOffset + starts[i], p.lengths[i]);
+      }
+      return cached;
+    },
+    standIn: (i) => (standIns.size === 0 ? undefined : standIns.get(i)),
+  };
+}
+
+async function handle(req: IngestRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'run': {
+      applyModels(req.models);
+      return cursorOf(req.key, req.now).run(req.records && unpack(req.records), req.resolution, req.now, req.failFast);
+    }
+    case 'fetchSchema':
+      return fetchSchemaOf(codec, cursors.get(req.key)?.current?.value(req.index));
+    case 'close':
+      return cursors.get(req.key)?.ingest.close(req.idle, req.now, req.idleTimeoutMs);
+    case 'snapshot':
+      return cursors.get(req.key)?.ingest.snapshot() ?? { next: undefined, windows: { v: 1, clock: null, models: {} } };
+    case 'restore': {
+      applyModels(req.models);
+      const ingest = cursorOf(req.key, req.now).ingest;
+      return ingest.restore(req.windows, req.dedup, req.next, req.savedAt, req.now, (m, r) => layouts.get(`${m}\u0000${r}`));
+    }
+    case 'release':
+      cursors.delete(req.key);
+      return undefined;
+  }
+}
+
+parentPort!.on('message', (msg: { id: number; req: IngestRequest }) => {
+  handle(msg.req).then(
+    (result) => parentPort!.postMessage({ id: msg.id, result } satisfies IngestReply),
+    (err: unknown) => {
+      const e = err as Error;
+      parentPort!.postMessage({ id: msg.id, error: { message: e?.stack ?? String(err), unavailable: err instanceof UnavailableError } } satisfies IngestReply);
+    },
+  );
+});
