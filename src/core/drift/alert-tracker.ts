@@ -69,14 +69,17 @@ export class AlertTracker {
 
   /**
    * The sequential (CUSUM) state to evaluate the window ending at
-   * `windowEnd` with, kept in this tracker's state. A window that is not
-   * newer than the latest one evaluated (a replay, a late partial) gets a
-   * copy, so evidence is never counted twice.
+   * `windowEnd` with, kept in this tracker's state. The latest window
+   * evaluated again (a late partial) gets a copy, so its evidence is never
+   * counted twice. An older window (a replay from an earlier offset) starts
+   * from empty sums: the state holds the evidence of the windows after it,
+   * which must not be read as the evidence before it.
    */
   sequentialFor(windowEnd: number): Record<string, SequentialState> {
     const state = (this.state.sequential ??= {});
     const last = this.state.lastWindowEnd;
-    return last !== null && windowEnd <= last ? structuredClone(state) : state;
+    if (last === null || windowEnd > last) return state;
+    return windowEnd === last ? structuredClone(state) : {};
   }
 
   /** True while any incident is open. */

@@ -158,4 +158,15 @@ describe('AlertTracker sequential state', () => {
     replay.x = { up: 9, down: 0 };
     expect(restored.sequentialFor(2 * W).x).toEqual({ up: 4, down: 0 });
   });
+
+  it('starts a window older than the latest from empty sums, leaving the latest state alone', () => {
+    const t = new AlertTracker('m', 'w', { resolveAfter: 3 });
+    t.sequentialFor(3 * W).x = { up: 6, down: 0 };
+    t.update(evaluation(2), [], 1);
+    // A replay from an earlier offset: the sums of the windows after it are not its evidence.
+    const older = t.sequentialFor(2 * W);
+    expect(older).toEqual({});
+    older.x = { up: 1, down: 0 };
+    expect(t.sequentialFor(3 * W).x).toEqual({ up: 6, down: 0 });
+  });
 });
