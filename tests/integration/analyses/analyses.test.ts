@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Producer } from 'kafkajs';
 import { KafkaAnalysisSource } from '../../../src/adapters/kafka/kafka-analysis-source.js';
 import { PostgresAnalysisRepository } from '../../../src/adapters/postgres/postgres-analysis-repository.js';
+import type { AnalysisRepository } from '../../../src/ports/analysis-repository.js';
 import { PostgresModelRepository } from '../../../src/adapters/postgres/postgres-model-repository.js';
 import { PostgresResultRepository } from '../../../src/adapters/postgres/postgres-result-repository.js';
 import { EventCodec } from '../../../src/adapters/registry/event-codec.js';
@@ -48,8 +49,8 @@ let models: PostgresModelRepository;
 let runner: AnalysisRunner;
 const decoder = new EventCodec({ registryUrl: REGISTRY_URL });
 
-function newRunner(chunkWindows: number): AnalysisRunner {
-  return new AnalysisRunner({ analyses, models, source: new KafkaAnalysisSource(kafka, decoder, 10_000), logger, concurrency: 2, chunkWindows, pollMs: 200 });
+function newRunner(chunkWindows: number, repository: AnalysisRepository = analyses): AnalysisRunner {
+  return new AnalysisRunner({ analyses: repository, models, source: new KafkaAnalysisSource(kafka, decoder, 10_000), logger, concurrency: 2, chunkWindows, pollMs: 200 });
 }
 
 async function finished(id: string, timeoutMs = 60_000): Promise<Analysis> {
@@ -148,12 +149,24 @@ describe('backfill analyses (real Kafka and PostgreSQL)', () => {
   }, 90_000);
 
   it('resumes an interrupted analysis from its stored progress after a restart, counting every event once', async () => {
-    const first = newRunner(2);
+    // The runner is told to stop as the first step (two windows) is stored, as a restart would
+    // between two steps: the run leaves the analysis running.
+    let stopped: Promise<void> | undefined;
+    const stopAfterFirstStep = new Proxy(analyses, {
+      get(target, key, receiver) {
+        if (key !== 'saveWindows') return Reflect.get(target, key, receiver) as unknown;
+        return async (...args: Parameters<AnalysisRepository['saveWindows']>) => {
+          const saved = await target.saveWindows(...args);
+          stopped ??= first.stop();
+          return saved;
+        };
+      },
+    });
+    const first = newRunner(2, stopAfterFirstStep);
     const { analysisId } = await analyses.create(`an-${crypto.randomUUID()}`, { modelId, source: { kind: 'topic', topic, from: base, to: base + 6 * WINDOW_MS }, windowMs: WINDOW_MS, tags: ['resume'] }, Date.now());
     await first.start();
-    // Stop once the first step (two windows) is stored: the run leaves the analysis running.
     for (let a = await analyses.get(analysisId); a!.progress.windows === 0; a = await analyses.get(analysisId)) await sleep(50);
-    await first.stop();
+    await stopped;
     const interrupted = (await analyses.get(analysisId))!;
     expect(interrupted.state).toBe('running');
     expect(interrupted.progress.resumeFrom).toBeDefined();
