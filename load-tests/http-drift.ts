@@ -1,6 +1,6 @@
 // HTTP load test of the drift endpoint while the detector ingests.
 //
-//   npx tsx load-tests/http-drift.ts [--rate 500] [--duration 30] [--ingest 5000] [--connections 10] [--topology combined|separate]
+//   npx tsx load-tests/http-drift.ts [--rate 500] [--duration 30] [--ingest 5000|max] [--backlog 3000000] [--connections 10] [--topology combined|separate]
 //
 // combined (default, `driftstream run`): the detector and the HTTP service share one process
 // (load-tests/http-target.ts), the drift route answering from the detector's memory.
@@ -9,7 +9,10 @@
 //
 // Starts the target, declares a model of 20 numeric and 5 categorical features over HTTP and
 // uploads its reference, produces inference events in real time to a fresh topic at --ingest
-// events/s, and once windows are being evaluated drives GET /api/v1/models/{id}/drift with
+// events/s (or, with --ingest max, a backlog of --backlog events as fast as it can, which the
+// detector then consumes at its own maximum rate while the routes are measured; each run prints the
+// rate the detector consumed, so a backlog that ran out shows), and once windows are being
+// evaluated drives GET /api/v1/models/{id}/drift with
 // autocannon: first at a fixed --rate requests/s (target: p99 < 50 ms at 500 req/s), then
 // unthrottled to find the ceiling. Prints requests/s, latency percentiles, errors, the detector's
 // ingest rate and the machine's load average for each run, and writes them to
@@ -33,6 +36,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '500' },
     duration: { type: 'string', default: '30' },
     ingest: { type: 'string', default: '5000' },
+    backlog: { type: 'string', default: '3000000' },
     connections: { type: 'string', default: '10' },
     topology: { type: 'string', default: 'combined' },
     'database-url': { type: 'string', default: process.env.DRIFTSTREAM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
@@ -42,7 +46,9 @@ const { values: args } = parseArgs({
 });
 const RATE = Number(args.rate);
 const DURATION = Number(args.duration);
-const INGEST = Number(args.ingest);
+const INGEST = args.ingest === 'max' ? ('max' as const) : Number(args.ingest);
+if (INGEST !== 'max' && !(INGEST > 0)) throw new Error(`--ingest: expected events/s or max, got ${args.ingest}`);
+const BACKLOG = Number(args.backlog);
 const CONNECTIONS = Number(args.connections);
 const TOPOLOGY = args.topology;
 if (TOPOLOGY !== 'combined' && TOPOLOGY !== 'separate') throw new Error(`--topology: expected combined or separate, got ${TOPOLOGY}`);
@@ -86,6 +92,10 @@ const baseEnv = {
 // LOAD_TARGET_NODE_ARGS passes node flags to the target, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 const nodeArgs = (process.env.LOAD_TARGET_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const children: ChildProcess[] = [];
+// Whatever ends this script, it leaves no target behind.
+process.once('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
 const schema = `load_http_${run}`;
 const redisPrefix = `driftstream-load:${run}:`;
 
@@ -150,23 +160,36 @@ const features = Object.fromEntries([...NUMERIC.map((f) => [f, 'numeric']), ...C
 await call('PUT', `/api/v1/models/${modelId}`, JSON.stringify({ features, windows: [{ name: '5s', size: '5s' }, { name: '1m', size: '1m', slide: '5s' }], allowedLateness: '1s' }), 'application/json');
 await call('POST', `/api/v1/models/${modelId}/reference`, Array.from({ length: 5000 }, () => JSON.stringify(row(false))).join('\n'), 'application/x-ndjson');
 
-// Real-time traffic at INGEST events/s, the second half of every minute drifted on f0.
+// Real-time traffic at INGEST events/s, the second half of every minute drifted on f0; or, with
+// --ingest max, a backlog of BACKLOG events as fast as the producer goes.
 const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
 await producer.connect();
 let producing = true;
 let produced = 0;
+function event(i: number): { key: string; value: string } {
+  const ts = Date.now();
+  const drift = new Date(ts).getUTCSeconds() >= 30;
+  return { key: `k${i % 97}`, value: JSON.stringify({ eventId: `${run}-${i}`, modelId, modelVersion: 'v1', timestamp: ts, features: row(drift), prediction: null, score: Math.random(), attributes: {} }) };
+}
 const producerLoop = (async () => {
+  if (INGEST === 'max') {
+    const inFlight: Promise<unknown>[] = [];
+    while (producing && produced < BACKLOG) {
+      const messages = Array.from({ length: Math.min(5000, BACKLOG - produced) }, (_, k) => event(produced + k));
+      produced += messages.length;
+      inFlight.push(producer.send({ topic, messages }));
+      if (inFlight.length >= 4) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    return;
+  }
   const tickMs = 100;
   let i = 0;
   const deadline = Date.now() + 15 * 60_000;
   while (producing && Date.now() < deadline) {
     const tick = Date.now();
     const messages = [];
-    for (let k = 0; k < (INGEST * tickMs) / 1000; k++) {
-      const ts = Date.now();
-      const drift = new Date(ts).getUTCSeconds() >= 30;
-      messages.push({ key: `k${i % 97}`, value: JSON.stringify({ eventId: `${run}-${i++}`, modelId, modelVersion: 'v1', timestamp: ts, features: row(drift), prediction: null, score: Math.random(), attributes: {} }) });
-    }
+    for (let k = 0; k < (INGEST * tickMs) / 1000; k++) messages.push(event(i++));
     await producer.send({ topic, messages });
     produced += messages.length;
     const spent = Date.now() - tick;
@@ -182,14 +205,6 @@ async function consumed(): Promise<number | undefined> {
   return m ? Number(m[1]) : 0;
 }
 
-const driftPath = `/api/v1/models/${modelId}/drift?window=5s`;
-const waitUntil = Date.now() + 60_000;
-while ((await fetch(`${url}${driftPath}`)).status !== 200) {
-  if (Date.now() > waitUntil) throw new Error('no evaluation within 60 s');
-  await sleep(250);
-}
-const sample = await (await fetch(`${url}${driftPath}`)).text();
-console.log(`topology ${TOPOLOGY}; target ${url}; model ${modelId} (20 numeric + 5 categorical features); drift answer ${sample.length} bytes`);
 
 interface Measured {
   label: string;
@@ -233,8 +248,16 @@ async function measure(label: string, options: { overallRate?: number; connectio
   return m;
 }
 
+const driftPath = `/api/v1/models/${modelId}/drift?window=5s`;
 const results: Measured[] = [];
 try {
+  const waitUntil = Date.now() + 120_000;
+  while ((await fetch(`${url}${driftPath}`)).status !== 200) {
+    if (Date.now() > waitUntil) throw new Error(`no evaluation within 120 s (${produced} events produced, ${(await consumed()) ?? 'unknown'} consumed)`);
+    await sleep(250);
+  }
+  const sample = await (await fetch(`${url}${driftPath}`)).text();
+  console.log(`topology ${TOPOLOGY}; target ${url}; model ${modelId} (20 numeric + 5 categorical features); drift answer ${sample.length} bytes; ingest ${INGEST === 'max' ? `max (backlog of ${BACKLOG})` : `${INGEST} events/s`}`);
   await measure('warm-up', { overallRate: RATE, connections: CONNECTIONS, duration: 5 });
   results.push(await measure(`fixed ${RATE} req/s`, { overallRate: RATE, connections: CONNECTIONS, duration: DURATION }));
   results.push(await measure('unthrottled', { connections: CONNECTIONS * 2, duration: Math.min(DURATION, 15) }));
