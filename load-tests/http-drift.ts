@@ -175,10 +175,10 @@ const producerLoop = (async () => {
   if (INGEST === 'max') {
     const inFlight: Promise<unknown>[] = [];
     while (producing && produced < BACKLOG) {
-      const messages = Array.from({ length: Math.min(5000, BACKLOG - produced) }, (_, k) => event(produced + k));
+      const messages = Array.from({ length: Math.min(1000, BACKLOG - produced) }, (_, k) => event(produced + k));
       produced += messages.length;
       inFlight.push(producer.send({ topic, messages }));
-      if (inFlight.length >= 4) await inFlight.shift();
+      if (inFlight.length >= 8) await inFlight.shift();
     }
     await Promise.all(inFlight);
     return;
