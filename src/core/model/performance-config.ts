@@ -37,6 +37,7 @@ export const METRIC_DIRECTION: Readonly<Record<string, PerformanceDirection>> = 
   recall: 'drop',
   f1: 'drop',
   rocAuc: 'drop',
+  confidenceAuc: 'drop',
   macroF1: 'drop',
   brier: 'rise',
   mae: 'rise',
@@ -45,7 +46,8 @@ export const METRIC_DIRECTION: Readonly<Record<string, PerformanceDirection>> = 
 
 /**
  * Default levels (documented in docs/performance.md): an absolute drop of
- * 0.05 (WARNING) / 0.10 (CRITICAL) in accuracy, F1, ROC AUC or macro-F1, and
+ * 0.05 (WARNING) / 0.10 (CRITICAL) in accuracy, F1, ROC AUC, the confidence's
+ * AUC (`scoreOf: predictedClass` models) or macro-F1, and
  * a relative rise of 10% / 25% in RMSE or MAE, below or above the reference
  * performance. Precision, recall and Brier score are reported and alert only
  * when enabled.
@@ -54,6 +56,7 @@ export const DEFAULT_PERFORMANCE_THRESHOLDS: Readonly<Record<string, Performance
   accuracy: Object.freeze({ warning: 0.05, critical: 0.1, enabled: true }),
   f1: Object.freeze({ warning: 0.05, critical: 0.1, enabled: true }),
   rocAuc: Object.freeze({ warning: 0.05, critical: 0.1, enabled: true }),
+  confidenceAuc: Object.freeze({ warning: 0.05, critical: 0.1, enabled: true }),
   macroF1: Object.freeze({ warning: 0.05, critical: 0.1, enabled: true }),
   precision: Object.freeze({ warning: 0.05, critical: 0.1, enabled: false }),
   recall: Object.freeze({ warning: 0.05, critical: 0.1, enabled: false }),

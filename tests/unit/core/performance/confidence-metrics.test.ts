@@ -4,6 +4,9 @@ import { summarizePerformance } from '../../../../src/core/performance/metrics.j
 import { ReferencePerformanceBuilder } from '../../../../src/core/performance/reference-performance.js';
 import { toInferenceRecord, toLabelRecord, type PerformanceSpec } from '../../../../src/core/performance/records.js';
 import { classRows, type ClassRow } from '../estimation/support.js';
+import { performanceConditions } from '../../../../src/core/drift/performance-alerts.js';
+import { DEFAULT_PERFORMANCE_CONFIG } from '../../../../src/core/model/performance-config.js';
+import { mulberry32 } from '../../../../src/core/random.js';
 
 /** A multi-class model whose score is the confidence of its predicted class. */
 const CONFIDENCE: PerformanceSpec = { kind: 'class', positiveClass: 'a', decisionThreshold: 0.5, scoreOf: 'predictedClass' };
@@ -77,5 +80,37 @@ describe('realized performance of a model whose score is the predicted class\'s 
     expect(s.metrics.brier).toBeCloseTo(positive, 9);
     expect(s.metrics.rocAuc).not.toBeNull();
     expect(s.unavailable).toBeUndefined();
+  });
+});
+
+describe('alerts on the confidence of a scoreOf: predictedClass model', () => {
+  const reference = (() => {
+    const b = new ReferencePerformanceBuilder(CONFIDENCE);
+    for (const r of classRows(11, 4000, [0.5, 0.3, 0.2])) b.accept(r);
+    return b.build()!;
+  })();
+
+  it('fires when the confidence no longer tells right from wrong predictions', () => {
+    // Same predictions and labels, but the confidences shuffled: accuracy holds, the confidence's AUC falls to about 0.5.
+    const rows = classRows(12, 4000, [0.5, 0.3, 0.2]);
+    const u = mulberry32(5);
+    const scores = rows.map((r) => r.score);
+    for (let i = scores.length - 1; i > 0; i--) {
+      const j = Math.floor(u() * (i + 1));
+      [scores[i], scores[j]] = [scores[j], scores[i]];
+    }
+    const shuffled = rows.map((r, i) => ({ ...r, score: scores[i] }));
+    const current = summarizePerformance(countersOf(shuffled, CONFIDENCE), CONFIDENCE).metrics;
+    expect(reference.metrics.confidenceAuc! - current.confidenceAuc!).toBeGreaterThan(0.1);
+    const byKey = Object.fromEntries(performanceConditions(current, reference, DEFAULT_PERFORMANCE_CONFIG, 4000).map((c) => [c.key, c]));
+    expect(byKey['PERFORMANCE||confidenceAuc'].severity).toBe('CRITICAL');
+    expect(byKey['PERFORMANCE||confidenceAuc'].triggered).toEqual(['confidenceAuc']);
+    expect(byKey['PERFORMANCE||accuracy'].severity).toBe('NONE');
+  });
+
+  it('stays quiet on a window like the reference', () => {
+    const current = summarizePerformance(countersOf(classRows(13, 4000, [0.5, 0.3, 0.2]), CONFIDENCE), CONFIDENCE).metrics;
+    const c = performanceConditions(current, reference, DEFAULT_PERFORMANCE_CONFIG, 4000).find((x) => x.key === 'PERFORMANCE||confidenceAuc');
+    expect(c?.severity).toBe('NONE');
   });
 });
