@@ -16,7 +16,7 @@ import { buildReferenceFromSamples } from '../../../src/stream/reference-from-sa
 import { LabelJoinPerformanceReader } from '../../../src/stream/performance-reader.js';
 import { REGISTRY_URL, createTopics, uniqueName } from '../../support/kafka.js';
 import { rng, streamConfig, waitFor } from '../stream/stream-support.js';
-import { useStreamHarness } from '../stream/stream-harness.js';
+import { paneModel, useStreamHarness } from '../stream/stream-harness.js';
 import type { ModelConfig } from '../../../src/core/model/model-config.js';
 import type { ReferenceProfile } from '../../../src/core/profile/reference-profile.js';
 import type { Config } from '../../../src/config/config.js';
@@ -26,12 +26,9 @@ const REDIS_URL = process.env.DRIFTSTREAM_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PANE_MS = 2000;
 const PER_WINDOW = 2000;
 const modelId = uniqueName('cbpe');
-const model = parseModelConfig({
-  modelId,
+const model = paneModel(modelId, {
   features: { x: 'numeric' },
   prediction: 'score',
-  windows: [{ name: '2s', size: '2s' }],
-  allowedLateness: '1s',
   performance: { minLabelled: 100 },
 });
 // A multi-class model whose score is the predicted class's probability (reference mix: accuracy 0.68; shifted: 0.59).

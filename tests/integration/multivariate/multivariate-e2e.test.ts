@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { InferenceEvent } from '../../../src/core/events.js';
-import { parseModelConfig } from '../../../src/core/model/model-config.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 import { uniqueName } from '../../support/kafka.js';
 import { rng, waitFor } from '../stream/stream-support.js';
-import { startWithReference, useStreamHarness } from '../stream/stream-harness.js';
+import { paneModel, startWithReference, useStreamHarness } from '../stream/stream-harness.js';
 
 const PANE_MS = 2000;
 const PER_WINDOW = 1000;
 const modelId = uniqueName('mv');
-const model = parseModelConfig({
-  modelId,
+const model = paneModel(modelId, {
   features: { a: 'numeric', b: 'numeric', c: 'numeric' },
-  windows: [{ name: '2s', size: '2s' }],
-  allowedLateness: '1s',
   minSamples: 100,
   multivariate: { enabled: true },
 });

@@ -3,7 +3,7 @@ import { PostgresModelRepository } from '../../../src/adapters/postgres/postgres
 import { startServe, type ServeHandle } from '../../../src/commands/serve.js';
 import { loadConfig } from '../../../src/config/config.js';
 import type { InferenceEvent } from '../../../src/core/events.js';
-import { modelConfigToJson, parseModelConfig } from '../../../src/core/model/model-config.js';
+import { modelConfigToJson } from '../../../src/core/model/model-config.js';
 import { parseProfile, type ReferenceProfile } from '../../../src/core/profile/reference-profile.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
@@ -12,17 +12,14 @@ import { REDIS_URL, deletePrefix, testRedis, uniquePrefix } from '../../support/
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 import { uniqueName } from '../../support/kafka.js';
 import { rng, waitFor } from '../stream/stream-support.js';
-import { startWithReference, useStreamHarness } from '../stream/stream-harness.js';
+import { paneModel, startWithReference, useStreamHarness } from '../stream/stream-harness.js';
 import { regionEvents } from '../../unit/core/segments/support.js';
 
 const PANE_MS = 2000;
 const PER_WINDOW = 5000;
 const modelId = uniqueName('seg');
-const model = parseModelConfig({
-  modelId,
+const model = paneModel(modelId, {
   features: { f0: 'numeric', f1: 'numeric', c0: 'categorical' },
-  windows: [{ name: '2s', size: '2s' }],
-  allowedLateness: '1s',
   segments: { attributes: ['region'], topK: 10 },
   dataQuality: { enabled: false },
 });

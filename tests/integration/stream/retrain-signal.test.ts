@@ -1,56 +1,37 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Producer } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model-repository.js';
 import { RedisAlertStateStore } from '../../../src/adapters/redis/redis-alert-state-store.js';
-import { parseModelConfig } from '../../../src/core/model/model-config.js';
 import { readSampleBatches } from '../../../src/io/sample-reader.js';
-import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
+import { startDetector } from '../../../src/app/detector.js';
 import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 import { retrainStateKey } from '../../../src/stream/window-evaluator.js';
-import { testKafka, uniqueName } from '../../support/kafka.js';
+import { uniqueName } from '../../support/kafka.js';
 import { deletePrefix, testRedis, uniquePrefix } from '../../support/redis.js';
-import { AlertCollector, CATEGORICAL, NUMERIC, TrafficProducer, createStreamTopics, inference, rng, sleep, streamConfig, waitFor, writeReferenceSample, type StreamTopics } from './stream-support.js';
+import { CATEGORICAL, NUMERIC, inference, rng, sleep, streamConfig, waitFor, writeReferenceSample } from './stream-support.js';
+import { paneModel, useStreamHarness } from './stream-harness.js';
 
 const WINDOW_MS = 2000;
-const kafka = testKafka();
-let producer: Producer;
-let topics: StreamTopics;
-let collector: AlertCollector;
-let traffic: TrafficProducer;
+const h = useStreamHarness('retrain');
 let redis: Redis;
 const prefix = uniquePrefix('retrain');
-const handles: DetectorHandle[] = [];
 const modelId = uniqueName('retrain');
 
 // f0 and c0 carry 90% of the importance; drift moves exactly those two (2 of 10 features).
 const importance = Object.fromEntries([...NUMERIC, ...CATEGORICAL].map((f) => [f, f === 'f0' ? 0.5 : f === 'c0' ? 0.4 : 0.0125]));
-const model = parseModelConfig({
-  modelId,
+const model = paneModel(modelId, {
   features: Object.fromEntries([...NUMERIC.map((f) => [f, 'numeric']), ...CATEGORICAL.map((f) => [f, 'categorical'])]),
-  windows: [{ name: '2s', size: '2s' }],
-  allowedLateness: '1s',
   minSamples: 100,
   importance,
   datasetDriftWeightedShare: 0.8,
   retrain: { weightedDriftShare: 0.8, sustainFor: '6s' },
 });
 
-beforeAll(async () => {
-  producer = kafka.producer();
-  await producer.connect();
-  topics = await createStreamTopics(kafka, 'retrain');
-  collector = new AlertCollector(kafka, topics.alerts);
-  await collector.start();
-  traffic = new TrafficProducer(producer, topics.inference);
-  await traffic.init();
+beforeAll(() => {
   redis = testRedis();
 });
 
 afterAll(async () => {
-  for (const h of handles) await h.stop().catch(() => {});
-  await collector?.stop();
-  await producer?.disconnect();
   if (redis) {
     await deletePrefix(redis, prefix);
     redis.disconnect();
@@ -64,8 +45,8 @@ describe('retraining signal (real Kafka, registry and Redis)', () => {
     await models.putModel({ modelId });
     await models.addReference(modelId, profile.id, profile);
     const alertState = new RedisAlertStateStore(redis, { prefix });
-    const detector = await startDetector(streamConfig(topics), { models, alertState }, { models: [model] });
-    handles.push(detector);
+    const detector = await startDetector(streamConfig(h.topics), { models, alertState }, { models: [model] });
+    h.handles.push(detector);
     await detector.joined;
 
     // Twelve 2 s windows of past event time, drifted from the third on; the watermark passes them as events arrive.
@@ -74,9 +55,9 @@ describe('retraining signal (real Kafka, registry and Redis)', () => {
     const driftFrom = base + 2 * WINDOW_MS;
     for (let w = 0; w < 12; w++) {
       const events = Array.from({ length: 400 }, (_, i) => inference(modelId, r, base + w * WINDOW_MS + Math.floor((i * WINDOW_MS) / 400), base + w * WINDOW_MS >= driftFrom, w * 1000 + i));
-      await traffic.send(events, r);
+      await h.traffic.send(events, r);
     }
-    const retrain = () => collector.alerts.filter((a) => a.alert.kind === 'RETRAIN_RECOMMENDED');
+    const retrain = () => h.collector.alerts.filter((a) => a.alert.kind === 'RETRAIN_RECOMMENDED');
     await waitFor(() => retrain().length > 0, 30_000, 'the RETRAIN_RECOMMENDED record');
     await waitFor(() => detector.state.counters.evaluations >= 10, 30_000, 'the evaluations');
     const [{ alert }] = retrain();
@@ -90,15 +71,15 @@ describe('retraining signal (real Kafka, registry and Redis)', () => {
     expect(alert.details['weightedDriftShare.driftingFeatures']).toBe('f0,c0');
     expect(alert.details.heldForMs).toBe(String(3 * WINDOW_MS));
     // The weighted dataset drift alert fired too, naming the most important feature first.
-    const dataset = collector.alerts.find((a) => a.alert.kind === 'DATASET_DRIFT' && a.alert.status === 'FIRING');
+    const dataset = h.collector.alerts.find((a) => a.alert.kind === 'DATASET_DRIFT' && a.alert.status === 'FIRING');
     expect(dataset?.alert.details.driftingFeatures).toBe('f0,c0');
     await detector.stop();
 
     // A replay over the same topic (a new consumer group) publishes nothing again, even with the
     // gate's own state lost: the incident has the same id, and its claim is taken.
     await alertState.saveTracker(modelId, retrainStateKey('2s'), null);
-    const again = await startDetector(streamConfig(topics), { models, alertState }, { models: [model] });
-    handles.push(again);
+    const again = await startDetector(streamConfig(h.topics), { models, alertState }, { models: [model] });
+    h.handles.push(again);
     await again.joined;
     await waitFor(() => again.state.counters.evaluations >= 10, 30_000, 'the replayed evaluations');
     await sleep(1000);

@@ -4,7 +4,7 @@ import { startDetector, type DetectorHandle } from '../../../src/app/detector.js
 import { MemoryAlertStateStore } from '../../../src/adapters/memory/memory-alert-state-store.js';
 import { MemoryModelRepository } from '../../../src/adapters/memory/memory-model-repository.js';
 import { MemoryResultRepository } from '../../../src/adapters/memory/memory-result-repository.js';
-import type { ModelConfig } from '../../../src/core/model/model-config.js';
+import { parseModelConfig, type ModelConfig } from '../../../src/core/model/model-config.js';
 import type { ReferenceProfile } from '../../../src/core/profile/reference-profile.js';
 import { testKafka } from '../../support/kafka.js';
 import { AlertCollector, TrafficProducer, createStreamTopics, streamConfig, type StreamTopics } from './stream-support.js';
@@ -58,4 +58,12 @@ export async function startWithReference(h: StreamHarness, model: ModelConfig, p
   h.handles.push(detector);
   await detector.joined;
   return { detector, results };
+}
+
+/**
+ * A model of the end-to-end tests: one 2 s tumbling window (the pane) with 1 s of
+ * allowed lateness, so a few seconds of event time close windows; `fields` add to it.
+ */
+export function paneModel(modelId: string, fields: Record<string, unknown>): ModelConfig {
+  return parseModelConfig({ modelId, windows: [{ name: '2s', size: '2s' }], allowedLateness: '1s', ...fields });
 }
