@@ -46,7 +46,11 @@ export class EventCodec {
   private readonly maxBytes: number;
   private readonly unknownIdTtlMs: number;
 
+  /** The codec's configuration: an ingest worker builds its own codec from it, so both decode alike. */
+  readonly options: EventCodecOptions;
+
   constructor(options: EventCodecOptions) {
+    this.options = { ...options };
     this.registry = new SchemaRegistry({ host: options.registryUrl, auth: options.auth, retry: { retries: 2 } });
     this.maxBytes = options.maxBytes ?? 1_048_576;
     this.unknownIdTtlMs = options.unknownIdTtlMs ?? 60_000;
