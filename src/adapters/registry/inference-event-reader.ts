@@ -8,7 +8,15 @@
  * whether any string holds a NUL byte, so the validator does not search each
  * one. Only used for a writer schema with the same fingerprint as the
  * project's; any other writer schema goes through avsc.
+ *
+ * Given the layout of the event's model ({@link InferenceEventReader.read}'s
+ * `target`), it reads the features straight into the layout's scratch space
+ * (as `gatherFeatures` would) and skips the features the layout does not use
+ * without decoding them: no feature object, no boxed number per feature.
  */
+
+import type { PaneLayout } from '../../core/windows/pane-layout.js';
+import type { FeatureTarget } from '../../ports/value-decoder.js';
 
 /** Strings at most this long are looked up in the table; longer ones are decoded. */
 const INTERN_MAX_BYTES = 48;
@@ -34,9 +42,28 @@ export interface RawInferenceEvent {
   attributes: Record<string, string>;
 }
 
+/** The features of an event read into its layout's scratch space: none are left in the event. */
+const GATHERED: Record<string, never> = Object.freeze({}) as Record<string, never>;
+
+/** Where each feature a layout uses goes in its scratch space: i >= 0 numeric i, -(j + 1) categorical j. */
+const plans = new WeakMap<PaneLayout, Map<string, number>>();
+
+function planOf(layout: PaneLayout): Map<string, number> {
+  let plan = plans.get(layout);
+  if (plan === undefined) {
+    plan = new Map();
+    layout.numericNames.forEach((n, i) => plan!.set(n, i));
+    layout.categoricalNames.forEach((n, j) => plan!.set(n, -(j + 1)));
+    plans.set(layout, plan);
+  }
+  return plan;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 /** One reader per codec; not reentrant (it keeps its position in fields), which the synchronous decode never needs. */
 export class InferenceEventReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   private end = 0;
   /** True once a string of the current body held a NUL byte. */
@@ -45,8 +72,20 @@ export class InferenceEventReader {
   private readonly strings: string[] = new Array(TABLE_SIZE);
   private readonly nuls = new Uint8Array(TABLE_SIZE);
 
-  /** Reads the body `buf[offset..]`; throws {@link AvroBodyError} when it is not exactly one event. */
-  read(buf: Buffer, offset: number): { value: RawInferenceEvent; nulFree: boolean } {
+  /**
+   * Reads the body `buf[offset..]`; throws {@link AvroBodyError} when it is not exactly one event.
+   * With `target`, an event whose model has a layout has its features read into that layout's
+   * scratch space (`gathered`; `value.features` is then empty), provided nothing in it needs a
+   * closer look: a feature of the wrong type, a number that is not finite, a feature string over
+   * the limit or a NUL anywhere makes
+   * it read in full instead, so validation finds and reports it as it would have. Features the
+   * layout does not use are skipped unread (and so not validated).
+   */
+  read(buf: Buffer, offset: number, target?: FeatureTarget): { value: RawInferenceEvent; nulFree: boolean; gathered?: PaneLayout } {
+    if (target !== undefined) {
+      const gathered = this.readGathering(buf, offset, target);
+      if (gathered !== undefined) return gathered;
+    }
     this.buf = buf;
     this.pos = offset;
     this.end = buf.length;
@@ -66,8 +105,86 @@ export class InferenceEventReader {
     value.score = this.union2() === 0 ? null : this.double();
     value.attributes = this.attributes();
     if (this.pos !== this.end) throw new AvroBodyError(`${this.end - this.pos} trailing bytes after the Avro body`);
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
     return { value, nulFree: !this.nul };
+  }
+
+  private readGathering(buf: Buffer, offset: number, target: FeatureTarget): { value: RawInferenceEvent; nulFree: true; gathered: PaneLayout } | undefined {
+    this.buf = buf;
+    this.pos = offset;
+    this.end = buf.length;
+    this.nul = false;
+    try {
+      const eventId = this.string(false);
+      const modelId = this.string(true);
+      const layout = target.layoutOf(modelId);
+      if (layout === undefined) return undefined;
+      const modelVersion = this.union2() === 0 ? null : this.string(true);
+      const timestamp = this.safeLong();
+      if (!this.gather(layout, target.maxStringBytes)) return undefined;
+      const p = this.union3();
+      const prediction = p === 0 ? null : p === 1 ? this.double() : this.string(true);
+      const score = this.union2() === 0 ? null : this.double();
+      const attributes = this.attributes();
+      if (this.pos !== this.end || this.nul) return undefined;
+      return { value: { eventId, modelId, modelVersion, timestamp, features: GATHERED, prediction, score, attributes }, nulFree: true, gathered: layout };
+    } catch (err) {
+      // The full read reports what is wrong with the body, as without a layout.
+      if (err instanceof AvroBodyError) return undefined;
+      throw err;
+    } finally {
+      this.buf = EMPTY;
+    }
+  }
+
+  /** Reads the features map into the layout's scratch space; false when the event needs the full read. */
+  private gather(layout: PaneLayout, maxStringBytes: number): boolean {
+    const plan = planOf(layout);
+    const num = layout.scratchNumeric;
+    const cat = layout.scratchCategorical;
+    num.fill(NaN);
+    cat.fill(null);
+    for (let n = this.blockSize(); n > 0; n = this.blockSize()) {
+      for (; n > 0; n--) {
+        const slot = plan.get(this.string(true));
+        const branch = this.long();
+        if (slot === undefined) this.skipFeature(branch);
+        else if (slot >= 0) {
+          if (branch === 1) {
+            const v = this.double();
+            if (v - v !== 0) return false;
+            num[slot] = v;
+          } else if (branch === 0) num[slot] = NaN;
+          else return false;
+        } else if (branch === 0) cat[-slot - 1] = null;
+        else if (branch === 2) {
+          const v = this.string(true);
+          if (v.length * 3 > maxStringBytes && Buffer.byteLength(v) > maxStringBytes) return false;
+          cat[-slot - 1] = v;
+        }
+        else if (branch === 1) {
+          const v = this.double();
+          if (v - v !== 0) return false;
+          cat[-slot - 1] = v;
+        } else if (branch === 3) cat[-slot - 1] = this.boolean();
+        else return false;
+      }
+    }
+    return true;
+  }
+
+  /** Moves past a feature value the layout does not use. */
+  private skipFeature(branch: number): void {
+    let len: number;
+    if (branch === 0) return;
+    else if (branch === 1) len = 8;
+    else if (branch === 2) {
+      len = this.long();
+      if (len < 0) truncated();
+    } else if (branch === 3) len = 1;
+    else throw new AvroBodyError(`invalid union index: ${branch}`);
+    if (this.pos + len > this.end) truncated();
+    this.pos += len;
   }
 
   private features(): Record<string, number | string | boolean | null> {
