@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../../../src/core/random.js';
 import { describe, expect, it } from 'vitest';
 import { psi } from '../../../../src/core/stats/psi.js';
 import { jensenShannon } from '../../../../src/core/stats/jensen-shannon.js';
@@ -182,6 +183,20 @@ describe('quantile edges and bins', () => {
     expect(binIndex(edges, 3)).toBe(3);
     expect(binIndex(edges, 1e9)).toBe(3);
     expect(binIndex([], 7)).toBe(0);
+  });
+
+  it('counts the edges at or below x, for short edge lists (scanned) and long ones (searched) alike', () => {
+    const r = mulberry32(5);
+    for (const n of [1, 2, 9, 16, 17, 40, 200]) {
+      const edges = Float64Array.from({ length: n }, (_, i) => i * 2 - n);
+      for (let k = 0; k < 500; k++) {
+        const x = r() < 0.3 ? edges[Math.floor(r() * n)] : (r() - 0.5) * 3 * n;
+        expect(binIndex(edges, x)).toBe(edges.filter((e) => e <= x).length);
+      }
+      expect(binIndex(edges, NaN)).toBe(0);
+      expect(binIndex(edges, -Infinity)).toBe(0);
+      expect(binIndex(edges, Infinity)).toBe(n);
+    }
   });
 });
 
