@@ -45,15 +45,33 @@ export interface RawInferenceEvent {
 /** The features of an event read into its layout's scratch space: none are left in the event. */
 const GATHERED: Record<string, never> = Object.freeze({}) as Record<string, never>;
 
-/** Where each feature a layout uses goes in its scratch space: i >= 0 numeric i, -(j + 1) categorical j. */
-const plans = new WeakMap<PaneLayout, Map<string, number>>();
+/** The slot of a feature the layout does not use. */
+const UNUSED = 0x40000000;
+/** Feature names remembered by position, per layout. */
+const MAX_LEARNED_KEYS = 1024;
 
-function planOf(layout: PaneLayout): Map<string, number> {
+/**
+ * Where each feature a layout uses goes in its scratch space (`slots`: i >= 0
+ * numeric i, -(j + 1) categorical j), and the feature names in the order the
+ * last event of the model wrote them, with their slots: a writer sends its
+ * map entries in the same order event after event, so a key is mostly matched
+ * by its bytes at its position, without decoding or hashing it.
+ */
+interface FeaturePlan {
+  readonly slots: Map<string, number>;
+  readonly keys: (Buffer | undefined)[];
+  readonly keySlots: number[];
+}
+
+const plans = new WeakMap<PaneLayout, FeaturePlan>();
+
+function planOf(layout: PaneLayout): FeaturePlan {
   let plan = plans.get(layout);
   if (plan === undefined) {
-    plan = new Map();
-    layout.numericNames.forEach((n, i) => plan!.set(n, i));
-    layout.categoricalNames.forEach((n, j) => plan!.set(n, -(j + 1)));
+    const slots = new Map<string, number>();
+    layout.numericNames.forEach((n, i) => slots.set(n, i));
+    layout.categoricalNames.forEach((n, j) => slots.set(n, -(j + 1)));
+    plan = { slots, keys: [], keySlots: [] };
     plans.set(layout, plan);
   }
   return plan;
@@ -144,11 +162,12 @@ export class InferenceEventReader {
     const cat = layout.scratchCategorical;
     num.fill(NaN);
     cat.fill(null);
+    let k = 0;
     for (let n = this.blockSize(); n > 0; n = this.blockSize()) {
-      for (; n > 0; n--) {
-        const slot = plan.get(this.string(true));
+      for (; n > 0; n--, k++) {
+        const slot = this.featureSlot(plan, k);
         const branch = this.long();
-        if (slot === undefined) this.skipFeature(branch);
+        if (slot === UNUSED) this.skipFeature(branch);
         else if (slot >= 0) {
           if (branch === 1) {
             const v = this.double();
@@ -171,6 +190,26 @@ export class InferenceEventReader {
       }
     }
     return true;
+  }
+
+  /** The slot of the k-th feature name of the map: matched by its bytes against the last event's k-th name, else decoded and looked up. */
+  private featureSlot(plan: FeaturePlan, k: number): number {
+    const len = this.long();
+    const start = this.pos;
+    if (len < 0 || start + len > this.end) truncated();
+    const known = plan.keys[k];
+    if (known !== undefined && known.length === len && sameBytes(known, this.buf, start, len)) {
+      this.pos = start + len;
+      return plan.keySlots[k];
+    }
+    const key = this.stringBody(start, len, true);
+    const slot = plan.slots.get(key) ?? UNUSED;
+    // A name with a NUL makes the event read in full: it is never matched by its bytes.
+    if (k < MAX_LEARNED_KEYS && !hasZero(this.buf, start, len)) {
+      plan.keys[k] = Buffer.from(this.buf.subarray(start, start + len));
+      plan.keySlots[k] = slot;
+    }
+    return slot;
   }
 
   /** Moves past a feature value the layout does not use. */
@@ -282,6 +321,11 @@ export class InferenceEventReader {
     const len = this.long();
     const start = this.pos;
     if (len < 0 || start + len > this.end) truncated();
+    return this.stringBody(start, len, intern);
+  }
+
+  /** The string of `len` bytes at `start` (its length already read and checked). */
+  private stringBody(start: number, len: number, intern: boolean): string {
     this.pos = start + len;
     const buf = this.buf;
     if (!intern || len > INTERN_MAX_BYTES) {

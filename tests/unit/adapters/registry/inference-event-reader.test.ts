@@ -118,8 +118,8 @@ describe('InferenceEventReader reading features into a pane layout', () => {
     for (const f of UNUSED) if (r() < 0.6) features[r() < 0.02 ? `${f}\u0000` : f] = pick([null, (r() - 0.5) * 1e6, -0, 'west', 'w'.repeat(12), r() < 0.5]);
     for (const f of ['x', 'y']) if (r() < 0.85) features[f] = odd() ? pick(ODD) : r() < 0.1 ? null : (r() - 0.5) * 100;
     if (r() < 0.85) features.region = odd() ? pick(ODD) : pick([null, 'north', 'south', 3, false, -0]);
-    // Map order is the writer's: shuffle it.
-    const entries = Object.entries(features).sort(() => r() - 0.5);
+    // Map order is the writer's: mostly the same from event to event, sometimes shuffled.
+    const entries = r() < 0.3 ? Object.entries(features).sort(() => r() - 0.5) : Object.entries(features);
     return {
       eventId: r() < 0.02 ? 'e\u0000' : `e-${Math.floor(r() * 1e9)}`,
       modelId: r() < 0.1 ? 'other' : 'm1',
@@ -191,6 +191,26 @@ describe('InferenceEventReader reading features into a pane layout', () => {
     const wrong = reader.read(type.toBuffer({ ...base, features: { x: 'one', extra: 2 } }), 0, target);
     expect(wrong.gathered).toBeUndefined();
     expect(wrong.value.features).toEqual({ x: 'one', extra: 2 });
+  });
+
+  it('matches feature names by their place when the writer keeps its order, and reads a changed order or a NUL name right', () => {
+    const reader = new InferenceEventReader();
+    const target = { layoutOf, maxStringBytes: 1024 };
+    const at = (features: Record<string, unknown>) => {
+      const d = reader.read(type.toBuffer({ eventId: 'e', modelId: 'm1', modelVersion: null, timestamp: 1, features, prediction: null, score: null, attributes: {} }), 0, target);
+      return d.gathered === undefined ? { full: d.value.features } : { numeric: [...layout.scratchNumeric], categorical: [...layout.scratchCategorical] };
+    };
+    expect(at({ x: 1, y: 2, region: 'a', extra: 3 })).toEqual({ numeric: [1, 2], categorical: ['a'] });
+    expect(at({ x: 5, y: 6, region: 'b', extra: 3 })).toEqual({ numeric: [5, 6], categorical: ['b'] });
+    // Same lengths, other names at the learned places.
+    expect(at({ y: 7, x: 8, extra: 'e', region: 'c' })).toEqual({ numeric: [8, 7], categorical: ['c'] });
+    expect(at({ y: 9, x: 10, extra: 'e', region: 'd' })).toEqual({ numeric: [10, 9], categorical: ['d'] });
+    // A name with a NUL where `y` was learned: read in full, for validation to refuse.
+    expect(at({ 'y\u0000': 1, x: 10, extra: 'e', region: 'd' })).toEqual({ full: { 'y\u0000': 1, x: 10, extra: 'e', region: 'd' } });
+    expect(at({ 'y\u0000': 1, x: 10, extra: 'e', region: 'd' })).toEqual({ full: { 'y\u0000': 1, x: 10, extra: 'e', region: 'd' } });
+    // An unused name where a used one was learned, and fewer entries.
+    expect(at({ z: 1, x: 2 })).toEqual({ numeric: [2, NaN], categorical: [null] });
+    expect(at({ x: 3 })).toEqual({ numeric: [3, NaN], categorical: [null] });
   });
 
   it('refuses a truncated body or trailing bytes as the full read does', () => {
