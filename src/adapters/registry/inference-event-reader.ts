@@ -42,6 +42,8 @@ export interface RawInferenceEvent {
   attributes: Record<string, string>;
 }
 
+const NO_ATTRIBUTES: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 /** The features of an event read into its layout's scratch space: none are left in the event. */
 const GATHERED: Record<string, never> = Object.freeze({}) as Record<string, never>;
 
@@ -143,7 +145,7 @@ export class InferenceEventReader {
       const p = this.union3();
       const prediction = p === 0 ? null : p === 1 ? this.double() : this.string(true);
       const score = this.union2() === 0 ? null : this.double();
-      const attributes = this.attributes();
+      const attributes = this.attributes(true);
       if (this.pos !== this.end || this.nul) return undefined;
       return { value: { eventId, modelId, modelVersion, timestamp, features: GATHERED, prediction, score, attributes }, nulFree: true, gathered: layout };
     } catch (err) {
@@ -242,9 +244,12 @@ export class InferenceEventReader {
     return out;
   }
 
-  private attributes(): Record<string, string> {
+  /** The attributes map; `shareEmpty`: an empty one is a shared frozen object (nothing to allocate per event). */
+  private attributes(shareEmpty = false): Record<string, string> {
+    let n = this.blockSize();
+    if (n === 0 && shareEmpty) return NO_ATTRIBUTES;
     const out: Record<string, string> = {};
-    for (let n = this.blockSize(); n > 0; n = this.blockSize()) {
+    for (; n > 0; n = this.blockSize()) {
       for (; n > 0; n--) {
         const key = this.string(true);
         out[key] = this.string(true);
