@@ -167,9 +167,9 @@ function createWindowEvaluator(deps: ResolvedDetectorDeps, parts: Omit<DetectorP
 function createIngestWorkers(config: Config, deps: ResolvedDetectorDeps, catalog: ModelCatalog): IngestWorkers | undefined {
   const count = ingestWorkerCount(config.detector.workers);
   if (count === 0) return undefined;
-  const codec = { registryUrl: config.registry.url, auth: config.registry.auth, maxBytes: config.detector.maxMessageBytes };
   deps.logger.info({ workers: count }, 'ingest runs on worker threads');
-  return new IngestWorkers(count, { codec, limits: streamLimitsOf(config), dedup: dedupOf(config) }, catalog, deps.logger);
+  // The workers decode as the detector's own codec does (which a caller may have passed in), not from the configuration.
+  return new IngestWorkers(count, { codec: deps.codec.options, limits: streamLimitsOf(config), dedup: dedupOf(config) }, catalog, deps.logger);
 }
 
 function streamLimitsOf(config: Config): StreamLimits {

@@ -7,6 +7,7 @@ import type { EventCodecOptions } from '../adapters/registry/event-codec.js';
 
 /** What an ingest worker is started with. */
 export interface IngestWorkerData {
+  /** The decoding configuration of the detector's own codec (`EventCodec.options`). */
   readonly codec: EventCodecOptions;
   readonly limits: StreamLimits;
   readonly dedup: { windowMs: number; capacity: number } | undefined;
@@ -47,7 +48,9 @@ export type IngestRequest =
   | { readonly op: 'close'; readonly key: string; readonly idle: boolean; readonly now: number; readonly idleTimeoutMs: number }
   | { readonly op: 'snapshot'; readonly key: string }
   | { readonly op: 'restore'; readonly key: string; readonly models: ModelSync[]; readonly windows: PartitionWindowsJSON; readonly dedup: DedupStateJSON | undefined; readonly next: number; readonly savedAt: number; readonly now: number }
-  | { readonly op: 'release'; readonly key: string };
+  | { readonly op: 'release'; readonly key: string }
+  /** The references the worker holds (`[modelId, referenceId]` pairs), for tests and diagnostics. */
+  | { readonly op: 'references' };
 
 /** A worker's answer to request `id`. */
 export type IngestReply = { readonly id: number; readonly result: unknown } | { readonly id: number; readonly error: { readonly message: string; readonly unavailable?: boolean } };

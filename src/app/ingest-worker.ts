@@ -1,10 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventCodec } from '../adapters/registry/event-codec.js';
-import { parseProfile } from '../core/profile/reference-profile.js';
-import { createPaneLayout, type PaneLayout } from '../core/windows/pane-layout.js';
 import { UnavailableError } from '../errors.js';
 import { fetchSchemaOf, IngestCursor } from '../stream/ingest-backend.js';
-import { PartitionIngest, type IngestModel, type IngestRecords } from '../stream/partition-ingest.js';
+import { PartitionIngest, type IngestRecords } from '../stream/partition-ingest.js';
+import { WorkerModels } from './ingest-model-sync.js';
 import type { IngestReply, IngestRequest, IngestWorkerData, ModelSync, PackedRecords } from './ingest-protocol.js';
 
 /*
@@ -15,21 +14,14 @@ import type { IngestReply, IngestRequest, IngestWorkerData, ModelSync, PackedRec
 
 const data = workerData as IngestWorkerData;
 const codec = new EventCodec(data.codec);
-const models = new Map<string, IngestModel>();
-const layouts = new Map<string, PaneLayout>();
+const models = new WorkerModels();
 const cursors = new Map<string, IngestCursor>();
 
-function applyModels(sync: readonly ModelSync[]): void {
-  for (const s of sync) {
-    if (s.gone) {
-      models.delete(s.modelId);
-      continue;
-    }
-    const key = `${s.modelId}\u0000${s.referenceId}`;
-    if (s.profile !== undefined) layouts.set(key, createPaneLayout(s.config!, s.referenceId!, parseProfile(s.profile)));
-    if (s.layoutOnly) continue;
-    models.set(s.modelId, { config: s.config!, params: s.params!, layout: layouts.get(key) });
-  }
+/** Takes the main thread's model changes; `keep`: the references only a restore in the same request needs stay until it is done. */
+function applyModels(sync: readonly ModelSync[], keep = false): void {
+  if (sync.length === 0) return;
+  models.apply(sync);
+  if (!keep) models.evict();
 }
 
 function cursorOf(key: string, now: number): IngestCursor {
@@ -80,13 +72,17 @@ async function handle(req: IngestRequest): Promise<unknown> {
     case 'snapshot':
       return cursors.get(req.key)?.ingest.snapshot() ?? { next: undefined, windows: { v: 1, clock: null, models: {} } };
     case 'restore': {
-      applyModels(req.models);
+      applyModels(req.models, true);
       const ingest = cursorOf(req.key, req.now).ingest;
-      return ingest.restore(req.windows, req.dedup, req.next, req.savedAt, req.now, (m, r) => layouts.get(`${m}\u0000${r}`));
+      const report = ingest.restore(req.windows, req.dedup, req.next, req.savedAt, req.now, (m, r) => models.layoutFor(m, r));
+      models.evict();
+      return report;
     }
     case 'release':
       cursors.delete(req.key);
       return undefined;
+    case 'references':
+      return models.references();
   }
 }
 

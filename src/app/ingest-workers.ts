@@ -3,17 +3,16 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { serializeProfile } from '../core/profile/reference-profile.js';
-import type { PaneLayout } from '../core/windows/pane-layout.js';
 import type { PartitionWindowsJSON } from '../core/windows/partition-windows.js';
 import { UnavailableError } from '../errors.js';
 import type { SourceMessage } from '../ports/dead-letter-sink.js';
 import type { IngestBackend, IngestSnapshot } from '../stream/ingest-backend.js';
 import type { ModelCatalog } from '../stream/model-catalog.js';
 import type { DedupStateJSON } from '../stream/event-deduplicator.js';
-import type { ClosedReport, IngestModel, IngestResolution, IngestStep, RestoreReport } from '../stream/partition-ingest.js';
+import type { ClosedReport, IngestResolution, IngestStep, RestoreReport } from '../stream/partition-ingest.js';
 import { describeUndecodableBatch, undecodableBatchOf } from '../stream/undecodable-batch.js';
-import type { IngestReply, IngestRequest, IngestWorkerData, ModelSync, PackedRecords } from './ingest-protocol.js';
+import { ModelSyncSender } from './ingest-model-sync.js';
+import type { IngestReply, IngestRequest, IngestWorkerData, PackedRecords } from './ingest-protocol.js';
 
 /** The number of ingest workers `DRIFTSTREAM_WORKERS` asks for: -1 is one per core. */
 export function ingestWorkerCount(setting: number): number {
@@ -39,15 +38,16 @@ class IngestWorker {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private seq = 0;
   private failed: Error | undefined;
-  /** What the worker holds per model (compared by identity with the catalog's runtime). */
-  private readonly sent = new Map<string, { config: unknown; params: unknown; layout: PaneLayout }>();
-  private readonly sentLayouts = new Set<string>();
+  /** What the worker holds: the model changes it must take before a run or restore. */
+  readonly models: ModelSyncSender;
 
   constructor(
     readonly index: number,
     data: IngestWorkerData,
+    catalog: ModelCatalog,
     private readonly logger: Logger,
   ) {
+    this.models = new ModelSyncSender(catalog);
     const { url, execArgv } = workerEntry();
     this.worker = new Worker(url, { workerData: data, ...(execArgv ? { execArgv } : {}), name: `ingest-${index}` });
     this.worker.on('message', (reply: IngestReply) => {
@@ -76,53 +76,6 @@ class IngestWorker {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.worker.postMessage({ id, req }, transfer);
     });
-  }
-
-  private layoutSync(modelId: string, rt: IngestModel, layout: PaneLayout, layoutOnly: boolean): ModelSync {
-    const key = `${modelId}\u0000${layout.referenceId}`;
-    const profile = this.sentLayouts.has(key) ? undefined : serializeProfile(layout.profile);
-    this.sentLayouts.add(key);
-    return { modelId, config: rt.config, params: rt.params, referenceId: layout.referenceId, ...(profile !== undefined ? { profile } : {}), ...(layoutOnly ? { layoutOnly: true } : {}) };
-  }
-
-  /**
-   * The changes the worker must take before its next run: models whose
-   * configuration, pane length or reference changed since they were sent, or
-   * that lost their layout; and the models named in `wanted`.
-   */
-  sync(catalog: ModelCatalog, wanted: readonly string[]): ModelSync[] {
-    const out: ModelSync[] = [];
-    for (const [modelId, was] of this.sent) {
-      const rt = catalog.get(modelId);
-      if (rt?.layout === undefined) {
-        this.sent.delete(modelId);
-        out.push({ modelId, gone: true });
-      } else if (rt.layout !== was.layout || rt.config !== was.config || rt.params !== was.params) {
-        this.sent.set(modelId, { config: rt.config, params: rt.params, layout: rt.layout });
-        out.push(this.layoutSync(modelId, rt, rt.layout, false));
-      }
-    }
-    for (const modelId of wanted) {
-      const rt = catalog.get(modelId);
-      if (rt?.layout === undefined || this.sent.has(modelId)) continue;
-      this.sent.set(modelId, { config: rt.config, params: rt.params, layout: rt.layout });
-      out.push(this.layoutSync(modelId, rt, rt.layout, false));
-    }
-    return out;
-  }
-
-  /** The references restored panes need. */
-  layoutsFor(catalog: ModelCatalog, windows: PartitionWindowsJSON): ModelSync[] {
-    const out: ModelSync[] = [];
-    for (const m of Object.values(windows.models)) {
-      for (const p of m.open) {
-        const rt = catalog.get(p.m);
-        const layout = catalog.layoutFor(p.m, p.r);
-        if (rt === undefined || layout === undefined || this.sentLayouts.has(`${p.m}\u0000${p.r}`)) continue;
-        out.push(this.layoutSync(p.m, rt, layout, true));
-      }
-    }
-    return out;
   }
 
   async terminate(): Promise<void> {
@@ -170,7 +123,6 @@ class WorkerIngest implements IngestBackend {
 
   constructor(
     private readonly worker: IngestWorker,
-    private readonly catalog: ModelCatalog,
     private readonly topic: string,
     private readonly partition: number,
   ) {
@@ -179,7 +131,7 @@ class WorkerIngest implements IngestBackend {
 
   async run(records: readonly SourceMessage[] | undefined, resolution: IngestResolution | undefined, now: number, failFast: boolean): Promise<IngestStep> {
     const wanted = resolution?.kind === 'retry' && this.waitingFor !== undefined ? [this.waitingFor] : [];
-    const models = this.worker.sync(this.catalog, wanted);
+    const models = this.worker.models.sync(wanted);
     const packed = records && pack(records, this.topic, this.partition);
     const step = await this.worker.call<IngestStep>({ op: 'run', key: this.key, models, records: packed?.records, resolution, now, failFast }, packed?.transfer);
     this.waitingFor = step.stop?.kind === 'model' ? step.stop.event.modelId : undefined;
@@ -199,7 +151,7 @@ class WorkerIngest implements IngestBackend {
   }
 
   restore(windows: PartitionWindowsJSON, dedup: DedupStateJSON | undefined, next: number, savedAt: number, now: number): Promise<RestoreReport> {
-    const models = [...this.worker.sync(this.catalog, []), ...this.worker.layoutsFor(this.catalog, windows)];
+    const models = this.worker.models.syncForRestore(windows);
     return this.worker.call({ op: 'restore', key: this.key, models, windows, dedup, next, savedAt, now });
   }
 
@@ -220,10 +172,10 @@ export class IngestWorkers {
   constructor(
     count: number,
     data: IngestWorkerData,
-    private readonly catalog: ModelCatalog,
+    catalog: ModelCatalog,
     logger: Logger,
   ) {
-    this.workers = Array.from({ length: count }, (_, i) => new IngestWorker(i, data, logger));
+    this.workers = Array.from({ length: count }, (_, i) => new IngestWorker(i, data, catalog, logger));
   }
 
   get size(): number {
@@ -232,7 +184,12 @@ export class IngestWorkers {
 
   /** The backend of one partition (for ProcessorContext.ingestBackend). */
   backend(topic: string, partition: number): IngestBackend {
-    return new WorkerIngest(this.workers[partition % this.workers.length], this.catalog, topic, partition);
+    return new WorkerIngest(this.workers[partition % this.workers.length], topic, partition);
+  }
+
+  /** The references each worker holds, as `[modelId, referenceId]` pairs (for tests and diagnostics). */
+  references(): Promise<[string, string][][]> {
+    return Promise.all(this.workers.map((w) => w.call<[string, string][]>({ op: 'references' })));
   }
 
   async close(): Promise<void> {

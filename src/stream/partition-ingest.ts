@@ -4,7 +4,7 @@ import { gatherFeatures, type PaneLayout } from '../core/windows/pane-layout.js'
 import { PartitionWindows, type PaneParams, type PartitionWindowsJSON } from '../core/windows/partition-windows.js';
 import type { PaneJSON } from '../core/windows/pane.js';
 import { DecodeError } from '../errors.js';
-import type { Decoded } from '../ports/value-decoder.js';
+import type { Decoded, FeatureTarget } from '../ports/value-decoder.js';
 import { EventDeduplicator, type DedupStateJSON } from './event-deduplicator.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
 import { UNDECODABLE_BATCH_REASON } from './undecodable-batch.js';
@@ -149,10 +149,12 @@ export class PartitionIngest {
   private labels = emptyLabels();
   /** Index of the record a model stop named: its eventId already went through the de-duplication filter. */
   private deduplicated = -1;
+  /** Where the decoder reads the features a model uses: straight into its layout's scratch space. */
+  private readonly target: FeatureTarget;
 
   constructor(
     private readonly source: string,
-    private readonly decoder: { decodeCached(buf: Buffer | null | undefined): Decoded | undefined },
+    private readonly decoder: { decodeCached(buf: Buffer | null | undefined, target?: FeatureTarget): Decoded | undefined },
     private readonly models: IngestModels,
     now: number,
     limits: StreamLimits | undefined,
@@ -162,6 +164,7 @@ export class PartitionIngest {
   ) {
     this.windows = new PartitionWindows(now);
     this.limits = limits ?? DEFAULT_STREAM_LIMITS;
+    this.target = { layoutOf: (modelId) => this.models.get(modelId)?.layout, maxStringBytes: this.limits.maxStringBytes };
     this.dedup = dedup && dedup.windowMs > 0 ? new EventDeduplicator(dedup.windowMs, dedup.capacity, now) : undefined;
   }
 
@@ -183,7 +186,7 @@ export class PartitionIngest {
       } else {
         let decoded: Decoded | undefined;
         try {
-          decoded = this.decoder.decodeCached(records.value(i));
+          decoded = this.decoder.decodeCached(records.value(i), this.target);
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err;
           this.reject(i, err.reason, err.message);
@@ -250,7 +253,9 @@ export class PartitionIngest {
       return { kind: 'model', index: i, event: ev, features };
     }
     this.windows.observe(ts, now);
-    const bad = gatherFeatures(layout, ev.features);
+    const gathered = decoded.gathered;
+    if (gathered !== undefined && gathered !== layout) throw new Error(`model ${ev.modelId}: features were read for another layout`);
+    const bad = gathered === undefined ? gatherFeatures(layout, ev.features) : undefined;
     const pane = this.windows.paneFor(layout, rt.params, ts);
     if (bad !== undefined) {
       pane?.countTypeError();

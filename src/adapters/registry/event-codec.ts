@@ -2,6 +2,8 @@ import avro from 'avsc';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { DecodeError, DriftstreamError, UnavailableError } from '../../errors.js';
 import { loadSchema, type SchemaName } from './schemas.js';
+import type { PaneLayout } from '../../core/windows/pane-layout.js';
+import type { FeatureTarget } from '../../ports/value-decoder.js';
 import { AvroBodyError, InferenceEventReader } from './inference-event-reader.js';
 
 export type WireFormat = 'avro' | 'json';
@@ -12,6 +14,8 @@ export interface DecodedValue {
   readonly schemaId?: number;
   /** True when no string in the value can hold a NUL character (judged from the raw text, once). */
   readonly nulFree?: boolean;
+  /** The layout whose scratch space holds the event's features, read straight from the record (`value.features` is then empty). */
+  readonly gathered?: PaneLayout;
 }
 
 export interface EventCodecOptions {
@@ -46,7 +50,11 @@ export class EventCodec {
   private readonly maxBytes: number;
   private readonly unknownIdTtlMs: number;
 
+  /** The codec's configuration: an ingest worker builds its own codec from it, so both decode alike. */
+  readonly options: EventCodecOptions;
+
   constructor(options: EventCodecOptions) {
+    this.options = { ...options };
     this.registry = new SchemaRegistry({ host: options.registryUrl, auth: options.auth, retry: { retries: 2 } });
     this.maxBytes = options.maxBytes ?? 1_048_576;
     this.unknownIdTtlMs = options.unknownIdTtlMs ?? 60_000;
@@ -119,8 +127,10 @@ export class EventCodec {
    * Synchronous {@link decode} for the hot path: decodes JSON and Avro whose
    * writer schema is cached, throws the same {@link DecodeError}s, and returns
    * undefined when the schema must first be fetched (then call {@link decode}).
+   * `target`: where an event's features may be read straight into its model's
+   * pane layout (see {@link InferenceEventReader.read}).
    */
-  decodeCached(buf: Buffer | null | undefined): DecodedValue | undefined {
+  decodeCached(buf: Buffer | null | undefined, target?: FeatureTarget): DecodedValue | undefined {
     if (!buf || buf.length === 0) throw new DecodeError('empty_value', 'record has no value');
     if (buf.length > this.maxBytes) throw new DecodeError('oversize', `value of ${buf.length} bytes exceeds ${this.maxBytes}`);
     const first = buf[0];
@@ -134,7 +144,7 @@ export class EventCodec {
       if (until !== undefined && until > Date.now()) throw new DecodeError('unknown_schema', `schema id ${schemaId} is not in the registry`);
       return undefined;
     }
-    return this.decodeAvro(buf, schemaId, type);
+    return this.decodeAvro(buf, schemaId, type, target);
   }
 
   private cacheType(id: number, type: AvroType): void {
@@ -142,11 +152,11 @@ export class EventCodec {
     if (type.fingerprint().equals(inferenceFingerprint())) this.inferenceIds.add(id);
   }
 
-  private decodeAvro(buf: Buffer, schemaId: number, type: AvroType): DecodedValue {
+  private decodeAvro(buf: Buffer, schemaId: number, type: AvroType, target?: FeatureTarget): DecodedValue {
     if (this.inferenceIds.has(schemaId)) {
       try {
-        const { value, nulFree } = this.inferenceReader.read(buf, 5);
-        return { value, format: 'avro', schemaId, nulFree };
+        const { value, nulFree, gathered } = this.inferenceReader.read(buf, 5, target);
+        return gathered === undefined ? { value, format: 'avro', schemaId, nulFree } : { value, format: 'avro', schemaId, nulFree, gathered };
       } catch (err) {
         if (!(err instanceof AvroBodyError)) throw err;
         throw new DecodeError('avro_decode', `cannot decode Avro body with schema ${schemaId}: ${err.message}`, { cause: err });

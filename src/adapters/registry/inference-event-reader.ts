@@ -8,7 +8,15 @@
  * whether any string holds a NUL byte, so the validator does not search each
  * one. Only used for a writer schema with the same fingerprint as the
  * project's; any other writer schema goes through avsc.
+ *
+ * Given the layout of the event's model ({@link InferenceEventReader.read}'s
+ * `target`), it reads the features straight into the layout's scratch space
+ * (as `gatherFeatures` would) and skips the features the layout does not use
+ * without decoding them: no feature object, no boxed number per feature.
  */
+
+import type { PaneLayout } from '../../core/windows/pane-layout.js';
+import type { FeatureTarget } from '../../ports/value-decoder.js';
 
 /** Strings at most this long are looked up in the table; longer ones are decoded. */
 const INTERN_MAX_BYTES = 48;
@@ -34,9 +42,48 @@ export interface RawInferenceEvent {
   attributes: Record<string, string>;
 }
 
+const NO_ATTRIBUTES: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** The features of an event read into its layout's scratch space: none are left in the event. */
+const GATHERED: Record<string, never> = Object.freeze({}) as Record<string, never>;
+
+/** The slot of a feature the layout does not use. */
+const UNUSED = 0x40000000;
+/** Feature names remembered by position, per layout. */
+const MAX_LEARNED_KEYS = 1024;
+
+/**
+ * Where each feature a layout uses goes in its scratch space (`slots`: i >= 0
+ * numeric i, -(j + 1) categorical j), and the feature names in the order the
+ * last event of the model wrote them, with their slots: a writer sends its
+ * map entries in the same order event after event, so a key is mostly matched
+ * by its bytes at its position, without decoding or hashing it.
+ */
+interface FeaturePlan {
+  readonly slots: Map<string, number>;
+  readonly keys: (Buffer | undefined)[];
+  readonly keySlots: number[];
+}
+
+const plans = new WeakMap<PaneLayout, FeaturePlan>();
+
+function planOf(layout: PaneLayout): FeaturePlan {
+  let plan = plans.get(layout);
+  if (plan === undefined) {
+    const slots = new Map<string, number>();
+    layout.numericNames.forEach((n, i) => slots.set(n, i));
+    layout.categoricalNames.forEach((n, j) => slots.set(n, -(j + 1)));
+    plan = { slots, keys: [], keySlots: [] };
+    plans.set(layout, plan);
+  }
+  return plan;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 /** One reader per codec; not reentrant (it keeps its position in fields), which the synchronous decode never needs. */
 export class InferenceEventReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   private end = 0;
   /** True once a string of the current body held a NUL byte. */
@@ -45,8 +92,20 @@ export class InferenceEventReader {
   private readonly strings: string[] = new Array(TABLE_SIZE);
   private readonly nuls = new Uint8Array(TABLE_SIZE);
 
-  /** Reads the body `buf[offset..]`; throws {@link AvroBodyError} when it is not exactly one event. */
-  read(buf: Buffer, offset: number): { value: RawInferenceEvent; nulFree: boolean } {
+  /**
+   * Reads the body `buf[offset..]`; throws {@link AvroBodyError} when it is not exactly one event.
+   * With `target`, an event whose model has a layout has its features read into that layout's
+   * scratch space (`gathered`; `value.features` is then empty), provided nothing in it needs a
+   * closer look: a feature of the wrong type, a number that is not finite, a feature string over
+   * the limit or a NUL anywhere makes
+   * it read in full instead, so validation finds and reports it as it would have. Features the
+   * layout does not use are skipped unread (and so not validated).
+   */
+  read(buf: Buffer, offset: number, target?: FeatureTarget): { value: RawInferenceEvent; nulFree: boolean; gathered?: PaneLayout } {
+    if (target !== undefined) {
+      const gathered = this.readGathering(buf, offset, target);
+      if (gathered !== undefined) return gathered;
+    }
     this.buf = buf;
     this.pos = offset;
     this.end = buf.length;
@@ -66,8 +125,107 @@ export class InferenceEventReader {
     value.score = this.union2() === 0 ? null : this.double();
     value.attributes = this.attributes();
     if (this.pos !== this.end) throw new AvroBodyError(`${this.end - this.pos} trailing bytes after the Avro body`);
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
     return { value, nulFree: !this.nul };
+  }
+
+  private readGathering(buf: Buffer, offset: number, target: FeatureTarget): { value: RawInferenceEvent; nulFree: true; gathered: PaneLayout } | undefined {
+    this.buf = buf;
+    this.pos = offset;
+    this.end = buf.length;
+    this.nul = false;
+    try {
+      const eventId = this.string(false);
+      const modelId = this.string(true);
+      const layout = target.layoutOf(modelId);
+      if (layout === undefined) return undefined;
+      const modelVersion = this.union2() === 0 ? null : this.string(true);
+      const timestamp = this.safeLong();
+      if (!this.gather(layout, target.maxStringBytes)) return undefined;
+      const p = this.union3();
+      const prediction = p === 0 ? null : p === 1 ? this.double() : this.string(true);
+      const score = this.union2() === 0 ? null : this.double();
+      const attributes = this.attributes(true);
+      if (this.pos !== this.end || this.nul) return undefined;
+      return { value: { eventId, modelId, modelVersion, timestamp, features: GATHERED, prediction, score, attributes }, nulFree: true, gathered: layout };
+    } catch (err) {
+      // The full read reports what is wrong with the body, as without a layout.
+      if (err instanceof AvroBodyError) return undefined;
+      throw err;
+    } finally {
+      this.buf = EMPTY;
+    }
+  }
+
+  /** Reads the features map into the layout's scratch space; false when the event needs the full read. */
+  private gather(layout: PaneLayout, maxStringBytes: number): boolean {
+    const plan = planOf(layout);
+    const num = layout.scratchNumeric;
+    const cat = layout.scratchCategorical;
+    num.fill(NaN);
+    cat.fill(null);
+    let k = 0;
+    for (let n = this.blockSize(); n > 0; n = this.blockSize()) {
+      for (; n > 0; n--, k++) {
+        const slot = this.featureSlot(plan, k);
+        const branch = this.long();
+        if (slot === UNUSED) this.skipFeature(branch);
+        else if (slot >= 0) {
+          if (branch === 1) {
+            const v = this.double();
+            if (v - v !== 0) return false;
+            num[slot] = v;
+          } else if (branch === 0) num[slot] = NaN;
+          else return false;
+        } else if (branch === 0) cat[-slot - 1] = null;
+        else if (branch === 2) {
+          const v = this.string(true);
+          if (v.length * 3 > maxStringBytes && Buffer.byteLength(v) > maxStringBytes) return false;
+          cat[-slot - 1] = v;
+        }
+        else if (branch === 1) {
+          const v = this.double();
+          if (v - v !== 0) return false;
+          cat[-slot - 1] = v;
+        } else if (branch === 3) cat[-slot - 1] = this.boolean();
+        else return false;
+      }
+    }
+    return true;
+  }
+
+  /** The slot of the k-th feature name of the map: matched by its bytes against the last event's k-th name, else decoded and looked up. */
+  private featureSlot(plan: FeaturePlan, k: number): number {
+    const len = this.long();
+    const start = this.pos;
+    if (len < 0 || start + len > this.end) truncated();
+    const known = plan.keys[k];
+    if (known !== undefined && known.length === len && sameBytes(known, this.buf, start, len)) {
+      this.pos = start + len;
+      return plan.keySlots[k];
+    }
+    const key = this.stringBody(start, len, true);
+    const slot = plan.slots.get(key) ?? UNUSED;
+    // A name with a NUL makes the event read in full: it is never matched by its bytes.
+    if (k < MAX_LEARNED_KEYS && !hasZero(this.buf, start, len)) {
+      plan.keys[k] = Buffer.from(this.buf.subarray(start, start + len));
+      plan.keySlots[k] = slot;
+    }
+    return slot;
+  }
+
+  /** Moves past a feature value the layout does not use. */
+  private skipFeature(branch: number): void {
+    let len: number;
+    if (branch === 0) return;
+    else if (branch === 1) len = 8;
+    else if (branch === 2) {
+      len = this.long();
+      if (len < 0) truncated();
+    } else if (branch === 3) len = 1;
+    else throw new AvroBodyError(`invalid union index: ${branch}`);
+    if (this.pos + len > this.end) truncated();
+    this.pos += len;
   }
 
   private features(): Record<string, number | string | boolean | null> {
@@ -86,9 +244,12 @@ export class InferenceEventReader {
     return out;
   }
 
-  private attributes(): Record<string, string> {
+  /** The attributes map; `shareEmpty`: an empty one is a shared frozen object (nothing to allocate per event). */
+  private attributes(shareEmpty = false): Record<string, string> {
+    let n = this.blockSize();
+    if (n === 0 && shareEmpty) return NO_ATTRIBUTES;
     const out: Record<string, string> = {};
-    for (let n = this.blockSize(); n > 0; n = this.blockSize()) {
+    for (; n > 0; n = this.blockSize()) {
       for (; n > 0; n--) {
         const key = this.string(true);
         out[key] = this.string(true);
@@ -165,6 +326,11 @@ export class InferenceEventReader {
     const len = this.long();
     const start = this.pos;
     if (len < 0 || start + len > this.end) truncated();
+    return this.stringBody(start, len, intern);
+  }
+
+  /** The string of `len` bytes at `start` (its length already read and checked). */
+  private stringBody(start: number, len: number, intern: boolean): string {
     this.pos = start + len;
     const buf = this.buf;
     if (!intern || len > INTERN_MAX_BYTES) {

@@ -16,6 +16,7 @@
  */
 
 import { base64ToFloat64, float64ToBase64 } from './float64-base64.js';
+import { sortShort } from './sort-float64.js';
 
 /** Compact serialized form of a {@link MergingDigest}. */
 export interface DigestJSON {
@@ -394,7 +395,7 @@ export class MergingDigest {
   flush(): void {
     if (this.bufLen === 0) return;
     const buf = this.buffer.subarray(0, this.bufLen);
-    buf.sort();
+    sortShort(buf);
     this.mergeSorted(buf, null, this.bufLen, true);
     this.bufLen = 0;
   }

@@ -186,4 +186,22 @@ describe('ingest on worker threads', () => {
     expect(onWorkers.evaluations.map((e) => `${e.windowName}@${e.windowStart}:${e.sampleSize}`)).toEqual(inThread.evaluations.map((e) => `${e.windowName}@${e.windowStart}:${e.sampleSize}`));
     expect(differences(onWorkers.evaluations, inThread.evaluations)).toEqual([]);
   }, 300_000);
+
+  it('decodes on the workers with the configuration of the codec the detector was given', async () => {
+    const models = new MemoryModelRepository();
+    await models.putModel({ modelId });
+    const config = streamConfig({ ...topics, alerts: uniqueName('workers-alerts-codec') }, { DRIFTSTREAM_WORKERS: '2', DRIFTSTREAM_AUTO_REGISTER: 'false' });
+    // A codec that takes no value over 40 bytes, where the configuration allows a megabyte: every event is oversize.
+    const codec = new EventCodec({ registryUrl: REGISTRY_URL, maxBytes: 40 });
+    const detector = await startDetector(config, { models, codec }, { models: [model], startFrom: 'earliest' });
+    try {
+      expect(detector.ingestWorkers).toBe(2);
+      await detector.joined;
+      const { counters } = detector.state;
+      await waitFor(() => counters.consumed + counters.late + counters.deadLettered >= EVENTS, 90_000, `all ${EVENTS} records`);
+      expect({ consumed: counters.consumed, deadLettered: counters.deadLettered }).toEqual({ consumed: 0, deadLettered: EVENTS });
+    } finally {
+      await detector.stop();
+    }
+  }, 120_000);
 });

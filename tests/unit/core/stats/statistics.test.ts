@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../../../src/core/random.js';
 import { describe, expect, it } from 'vitest';
 import { psi } from '../../../../src/core/stats/psi.js';
 import { jensenShannon } from '../../../../src/core/stats/jensen-shannon.js';
@@ -9,7 +10,7 @@ import { numpyQuantile, quantileEdges } from '../../../../src/core/stats/quantil
 import { datasetDrift } from '../../../../src/core/stats/dataset-drift.js';
 import { binIndex } from '../../../../src/core/stats/bin-index.js';
 import { MergingDigest } from '../../../../src/core/stats/merging-digest.js';
-import { sortFloat64 } from '../../../../src/core/stats/sort-float64.js';
+import { sortFloat64, sortShort } from '../../../../src/core/stats/sort-float64.js';
 import { GENERATORS, rng } from './generators.js';
 
 // Reference values below were computed with scipy 1.17 / numpy 2.4.
@@ -183,6 +184,20 @@ describe('quantile edges and bins', () => {
     expect(binIndex(edges, 1e9)).toBe(3);
     expect(binIndex([], 7)).toBe(0);
   });
+
+  it('counts the edges at or below x, for short edge lists (scanned) and long ones (searched) alike', () => {
+    const r = mulberry32(5);
+    for (const n of [1, 2, 9, 16, 17, 40, 200]) {
+      const edges = Float64Array.from({ length: n }, (_, i) => i * 2 - n);
+      for (let k = 0; k < 500; k++) {
+        const x = r() < 0.3 ? edges[Math.floor(r() * n)] : (r() - 0.5) * 3 * n;
+        expect(binIndex(edges, x)).toBe(edges.filter((e) => e <= x).length);
+      }
+      expect(binIndex(edges, NaN)).toBe(0);
+      expect(binIndex(edges, -Infinity)).toBe(0);
+      expect(binIndex(edges, Infinity)).toBe(n);
+    }
+  });
 });
 
 describe('dataset drift', () => {
@@ -215,5 +230,41 @@ describe('sortFloat64', () => {
       for (let i = 0; i < n; i++) expect(Object.is(actual[i], expected[i]) || actual[i] === expected[i]).toBe(true);
       if (n > 0) expect(xs).not.toBe(actual);
     }
+  });
+});
+
+describe('sortShort', () => {
+  /** Buffers as a digest gets them: one distribution each, sometimes with outliers, ties or signed zeros. */
+  const SHAPES: ((u: () => number) => number)[] = [
+    (u) => (u() - 0.5) * 100,
+    (u) => Math.exp((u() - 0.5) * 12),
+    (u) => Math.round(u() * 6),
+    (u) => (u() < 0.5 ? 0 : -0),
+    (u) => (u() < 0.6 ? (u() < 0.5 ? 0 : -0) : u() - 0.5),
+    (u) => (u() < 0.02 ? (u() - 0.5) * 1e300 : u()),
+    (u) => (u() < 0.01 ? 1e9 : u() * 1e-300),
+    (u) => 1 / Math.max(u(), 1e-9) ** 2,
+    () => 7,
+    (u) => 1e308 * (u() < 0.5 ? 1 : -1),
+  ];
+
+  it('orders every buffer exactly as the built-in sort does, -0 before +0 included', () => {
+    const u = rng(12);
+    for (let k = 0; k < 3000; k++) {
+      const n = k < 600 ? k : Math.floor(u() * 1100);
+      const shape = SHAPES[k % SHAPES.length];
+      const a = Float64Array.from({ length: n }, () => shape(u));
+      const expected = a.slice().sort();
+      sortShort(a);
+      for (let i = 0; i < n; i++) if (!Object.is(a[i], expected[i])) expect.fail(`shape ${k % SHAPES.length}, n ${n}: at ${i} ${a[i]} != ${expected[i]}`);
+    }
+  });
+
+  it('sorts a subarray in place, leaving the rest of the buffer alone', () => {
+    const buf = Float64Array.from({ length: 100 }, (_, i) => 100 - i);
+    sortShort(buf.subarray(10, 90));
+    expect([...buf.subarray(0, 10)]).toEqual([100, 99, 98, 97, 96, 95, 94, 93, 92, 91]);
+    expect([...buf.subarray(10, 90)]).toEqual(Array.from({ length: 80 }, (_, i) => 11 + i));
+    expect([...buf.subarray(90)]).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
   });
 });
