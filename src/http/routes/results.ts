@@ -178,8 +178,8 @@ const featureSchema = {
 /** Drift state, evaluation history, performance and per-feature plots of a model. */
 export async function resultRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { deps, guard } = ctx;
-  // Drift answers serialized once per evaluation (and model configuration), by the detector's version of it.
-  const driftBodies = new WeakMap<object, { config: ModelConfigJson; body: string }>();
+  // Drift answers serialized (and UTF-8 encoded) once per evaluation and model configuration, by the detector's version of it.
+  const driftBodies = new WeakMap<object, { config: ModelConfigJson; body: Buffer }>();
   app.get<ModelParams & { Querystring: { window?: string } }>('/api/v1/models/:modelId/drift', { preHandler: guard.read, schema: driftSchema }, async (request, reply) => {
     const config = await requireModel(deps.models, request.params.modelId);
     const window = resolveWindow(config, request.query.window);
@@ -187,7 +187,7 @@ export async function resultRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     if (version === undefined) return latestDrift(deps, config, window.name);
     const hit = driftBodies.get(version);
     if (hit?.config === config) return reply.type('application/json; charset=utf-8').send(hit.body);
-    const body = reply.serialize(await latestDrift(deps, config, window.name)) as string;
+    const body = Buffer.from(reply.serialize(await latestDrift(deps, config, window.name)) as string);
     // Kept only while this evaluation is the latest one read with this configuration.
     if (deps.state?.latestEvaluationVersion?.(config.modelId, window.name) === version) driftBodies.set(version, { config, body });
     return reply.type('application/json; charset=utf-8').send(body);
