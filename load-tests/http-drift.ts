@@ -9,13 +9,15 @@
 //
 // Starts the target, declares a model of 20 numeric and 5 categorical features over HTTP and
 // uploads its reference, produces inference events in real time to a fresh topic at --ingest
-// events/s (or, with --ingest max, a backlog of --backlog events as fast as it can, which the
-// detector then consumes at its own maximum rate while the routes are measured; each run prints the
-// rate the detector consumed, so a backlog that ran out shows), and once windows are being
-// evaluated drives GET /api/v1/models/{id}/drift with
+// events/s (or, with --ingest max, a backlog of --backlog events as fast as it can while the
+// detector is held, which the detector then consumes at its own maximum rate while the routes are
+// measured; each run prints the rate the detector consumed, so a backlog that ran out shows), and
+// once windows are being evaluated drives GET /api/v1/models/{id}/drift with
 // autocannon: first at a fixed --rate requests/s (target: p99 < 50 ms at 500 req/s), then
 // unthrottled to find the ceiling. Prints requests/s, latency percentiles, errors, the detector's
-// ingest rate and the machine's load average for each run, and writes them to
+// ingest rate, the target's event-loop delay and CPU share (combined topology), this client's own
+// event-loop delay (autocannon times requests on it) and the machine's load average for each run,
+// and writes them to
 // test-artifacts/http-load-<topology>.json. Traffic goes to 127.0.0.1 only; every loop is bounded
 // in time.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +26,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -61,6 +64,10 @@ const CATEGORICAL = Array.from({ length: 5 }, (_, i) => `c${i}`);
 const CATS = ['a', 'b', 'c', 'd', 'e'];
 const KEY = `load-editor-${run}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// This process's own event-loop delay: autocannon measures latency on this loop, so time the
+// client itself is held (by the producer, say) shows in the latencies it reports.
+const own = monitorEventLoopDelay({ resolution: 5 });
+own.enable();
 
 function gauss(): number {
   return Math.sqrt(-2 * Math.log(Math.max(Math.random(), 1e-12))) * Math.cos(2 * Math.PI * Math.random());
@@ -99,6 +106,23 @@ process.once('exit', () => {
 const schema = `load_http_${run}`;
 const redisPrefix = `driftstream-load:${run}:`;
 
+// The combined target's process: "go" releases its held detector; "loop" answers with its event-loop
+// delay and CPU time since the previous "loop".
+let target: ChildProcess | undefined;
+const targetAnswers: ((answer: TargetLoop) => void)[] = [];
+interface TargetLoop {
+  loopDelayMs: { p50: number; p99: number; max: number };
+  cpuMs: number;
+  wallMs: number;
+  consumed: number;
+}
+function targetLoop(): Promise<TargetLoop | undefined> {
+  if (!target) return Promise.resolve(undefined);
+  const answer = new Promise<TargetLoop>((resolve) => targetAnswers.push(resolve));
+  target.stdin!.write('loop\n');
+  return answer;
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -111,15 +135,18 @@ async function startTarget(): Promise<string> {
   if (TOPOLOGY === 'combined') {
     const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'load-tests', 'http-target.ts')], {
       cwd: ROOT,
-      env: { ...baseEnv, DRIFTSTREAM_HTTP_PORT: '0' },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...baseEnv, DRIFTSTREAM_HTTP_PORT: '0', LOAD_TARGET_HOLD: INGEST === 'max' ? '1' : '0' },
+      stdio: ['pipe', 'pipe', 'inherit'],
     });
     children.push(child);
+    target = child;
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the target did not start in 60 s')), 60_000);
-      createInterface({ input: child.stdout! }).once('line', (line) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const message = JSON.parse(line);
+        if (message.url === undefined) return targetAnswers.shift()?.(message);
         clearTimeout(timer);
-        resolve(JSON.parse(line).url);
+        resolve(message.url);
       });
       child.once('exit', (code) => reject(new Error(`the target exited with ${code}`)));
     });
@@ -161,7 +188,9 @@ await call('PUT', `/api/v1/models/${modelId}`, JSON.stringify({ features, window
 await call('POST', `/api/v1/models/${modelId}/reference`, Array.from({ length: 5000 }, () => JSON.stringify(row(false))).join('\n'), 'application/x-ndjson');
 
 // Real-time traffic at INGEST events/s, the second half of every minute drifted on f0; or, with
-// --ingest max, a backlog of BACKLOG events as fast as the producer goes.
+// --ingest max, a backlog of BACKLOG events as fast as the producer goes, all of it before the held
+// detector starts consuming: the detector then works at its own maximum rate, and the producer's
+// work (in this process, beside the HTTP client) is over before the routes are measured.
 const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
 await producer.connect();
 let producing = true;
@@ -220,13 +249,21 @@ interface Measured {
   ingestEventsPerSec: number | null;
   /** 1-minute load average of the machine after the run: other work on it skews latency. */
   loadAverage: number;
+  /** The target's event-loop delay and CPU time during the run (combined topology). */
+  target: TargetLoop | null;
+  /** This process's own event-loop delay during the run: the client's share of the latency. */
+  clientLoopDelayMs: { p99: number; max: number };
 }
 
 async function measure(label: string, options: { overallRate?: number; connections: number; duration: number }): Promise<Measured> {
   const before = await consumed();
+  await targetLoop();
+  own.reset();
   const started = Date.now();
   const result = await autocannon({ url: `${url}${driftPath}`, connections: options.connections, duration: options.duration, overallRate: options.overallRate });
   const seconds = (Date.now() - started) / 1000;
+  const loop = await targetLoop();
+  const ownDelay = { p99: Math.round(own.percentile(99) / 1e5) / 10, max: Math.round(own.max / 1e5) / 10 };
   const after = await consumed();
   const ingest = before === undefined || after === undefined ? null : (after - before) / seconds;
   const m: Measured = {
@@ -241,9 +278,14 @@ async function measure(label: string, options: { overallRate?: number; connectio
     non2xx: result.non2xx,
     ingestEventsPerSec: ingest === null ? null : Math.round(ingest),
     loadAverage: Math.round(loadavg()[0] * 100) / 100,
+    target: loop ?? null,
+    clientLoopDelayMs: ownDelay,
   };
+  const t = m.target;
   console.log(
-    `${label.padEnd(24)} ${String(m.requestsPerSec).padStart(6)} req/s  p50 ${m.latencyMs.p50} ms  p90 ${m.latencyMs.p90} ms  p99 ${m.latencyMs.p99} ms  max ${m.latencyMs.max} ms  errors ${m.errors}  non-2xx ${m.non2xx}  detector ingest ${m.ingestEventsPerSec ?? '(other process)'} events/s  load ${m.loadAverage}/${cpus().length} cores`,
+    `${label.padEnd(24)} ${String(m.requestsPerSec).padStart(6)} req/s  p50 ${m.latencyMs.p50} ms  p90 ${m.latencyMs.p90} ms  p99 ${m.latencyMs.p99} ms  max ${m.latencyMs.max} ms  errors ${m.errors}  non-2xx ${m.non2xx}  detector ingest ${m.ingestEventsPerSec ?? '(other process)'} events/s  load ${m.loadAverage}/${cpus().length} cores` +
+      (t ? `\n${''.padEnd(24)} target: event-loop delay p50 ${t.loopDelayMs.p50} ms p99 ${t.loopDelayMs.p99} ms max ${t.loopDelayMs.max} ms, CPU ${(t.cpuMs / t.wallMs).toFixed(2)} of a core` : '') +
+      `; client event-loop delay p99 ${m.clientLoopDelayMs.p99} ms max ${m.clientLoopDelayMs.max} ms`,
   );
   return m;
 }
@@ -251,6 +293,12 @@ async function measure(label: string, options: { overallRate?: number; connectio
 const driftPath = `/api/v1/models/${modelId}/drift?window=5s`;
 const results: Measured[] = [];
 try {
+  if (INGEST === 'max') {
+    const producing = Date.now();
+    await producerLoop;
+    console.log(`backlog of ${produced} events produced in ${((Date.now() - producing) / 1000).toFixed(1)} s; the detector starts consuming it`);
+    target?.stdin!.write('go\n');
+  }
   const waitUntil = Date.now() + 120_000;
   while ((await fetch(`${url}${driftPath}`)).status !== 200) {
     if (Date.now() > waitUntil) throw new Error(`no evaluation within 120 s (${produced} events produced, ${(await consumed()) ?? 'unknown'} consumed)`);

@@ -18,6 +18,7 @@ import { LabelJoinPerformanceReader } from '../stream/performance-reader.js';
 import { ModelCatalog } from '../stream/model-catalog.js';
 import { DetectorState } from '../stream/detector-state.js';
 import { WindowEvaluator } from '../stream/window-evaluator.js';
+import { TurnBudget } from '../stream/turn-budget.js';
 import { Topology } from '../stream/topology.js';
 import { IngestWorkers, ingestWorkerCount } from './ingest-workers.js';
 import type { StreamLimits } from '../stream/stream-limits.js';
@@ -82,6 +83,13 @@ export interface DetectorHandle {
 /** Closed panes queued for evaluation before a partition waits for them (each holds its merged partials). */
 const EVALUATIONS_QUEUED_MAX = 64;
 
+/**
+ * How long the detector's own work (every partition's batches, label-join flushes, window
+ * evaluations together) holds the event loop before the poll phase runs again: what an HTTP request
+ * or a fetch response waits for beside ingest at full speed (see src/stream/turn-budget.ts).
+ */
+export const TURN_BUDGET_MS = 5;
+
 /** Environment defaults a model configuration takes from {@link Config}. */
 export function modelDefaultsOf(config: Config): ModelDefaults {
   return {
@@ -136,6 +144,8 @@ interface DetectorParts {
   readonly sinks: KafkaSinks;
   readonly evaluator: WindowEvaluator;
   readonly performanceModel: PerformanceModelOf;
+  /** The share of each event-loop turn the detector's work may hold (batches, flushes, evaluations). */
+  readonly turns: TurnBudget;
 }
 
 type PerformanceModelOf = ConstructorParameters<typeof PerformanceEvaluator>[0]['model'];
@@ -160,6 +170,7 @@ function createWindowEvaluator(deps: ResolvedDetectorDeps, parts: Omit<DetectorP
     now: deps.now,
     durable: deps.durable,
     performanceOf: windowPerformanceOf(deps.labelJoin, parts.performanceModel),
+    turns: parts.turns,
   });
 }
 
@@ -202,11 +213,12 @@ function createTopology(config: Config, deps: ResolvedDetectorDeps, options: Det
     policy: options.policy ?? 'dlq',
     idleTimeoutMs: config.detector.idleTimeoutMs,
     now: deps.now,
-    inferenceSink: deps.inferenceSink ?? (() => new InferenceLabelRecorder(labelJoin, metrics, logger, undefined, labelBudget, labelActivity)),
+    inferenceSink: deps.inferenceSink ?? (() => new InferenceLabelRecorder(labelJoin, metrics, logger, undefined, labelBudget, labelActivity, parts.turns)),
     limits: streamLimitsOf(config),
     dedup: dedupOf(config),
     // A closed pane's evaluation does not hold the partition's next batch back.
     evaluation: { mode: 'background', maxPending: EVALUATIONS_QUEUED_MAX },
+    turns: parts.turns,
     ...(workers ? { ingestBackend: (topic: string, partition: number) => workers.backend(topic, partition) } : {}),
   };
   return new Topology(context, {
@@ -339,7 +351,7 @@ export async function startDetector(config: Config, given: DetectorDeps = {}, op
   await ensureDetectorTopics(deps.kafka, config.topics, options.inferencePartitions ?? 3);
   const sinks = await openKafkaSinks(config, deps);
   const catalog = await openCatalog(config, deps, options.models ?? []);
-  const shared = { catalog, coordinator: deps.coordinator ?? defaultPaneCoordinator(catalog), state: new DetectorState(catalog), sinks, performanceModel: performanceModelOf(catalog) };
+  const shared = { catalog, coordinator: deps.coordinator ?? defaultPaneCoordinator(catalog), state: new DetectorState(catalog), sinks, performanceModel: performanceModelOf(catalog), turns: new TurnBudget(TURN_BUDGET_MS) };
   const parts: DetectorParts = { ...shared, evaluator: createWindowEvaluator(deps, shared) };
   const { state, evaluator } = parts;
   const lifecycle = detectorLifecycle();

@@ -24,4 +24,10 @@ export interface DetectorStateReader {
    * memory: the drift route answers from it without a repository round trip.
    */
   latestEvaluations?(modelId: string): readonly Evaluation[];
+  /**
+   * An object that stands for the window's latest evaluation in memory: the same object until a
+   * newer evaluation replaces it (undefined when there is none). The drift route keeps its answer
+   * under it and serializes an evaluation once, not per request.
+   */
+  latestEvaluationVersion?(modelId: string, windowName: string): object | undefined;
 }

@@ -114,6 +114,11 @@ export class DetectorState {
     return [...(this.models.get(modelId)?.latest.values() ?? [])].map((l) => unpackEvaluation(l.packed));
   }
 
+  /** The entry of the window's latest evaluation: replaced, never changed, when a newer one is recorded. */
+  latestEvaluationVersion(modelId: string, windowName: string): object | undefined {
+    return this.models.get(modelId)?.latest.get(windowName);
+  }
+
   /** Ids of every model the detector runs. */
   modelIds(): string[] {
     return [...this.catalog.all()].map(([id]) => id).sort();

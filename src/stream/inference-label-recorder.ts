@@ -7,6 +7,14 @@ import type { StreamMetrics } from '../ports/metrics.js';
 import type { LabelJoin } from '../ports/label-join.js';
 import { paneSizesOf, performanceSpecOf } from './label-records.js';
 import type { LabelActivity } from './label-activity.js';
+import type { TurnBudget } from './turn-budget.js';
+
+/**
+ * Inference records handed to the label join in one call when the recorder shares the detector's
+ * turn budget: recording costs a few microseconds per record in memory, so a slice stays within a
+ * few milliseconds and a batch's flush does not hold the event loop for its whole length.
+ */
+export const FLUSH_SLICE_RECORDS = 512;
 
 /** The consumer hooks a flush needs while it waits for Redis. */
 export interface RecorderControl {
@@ -58,6 +66,8 @@ export class InferenceLabelRecorder {
     private readonly retryDelayMs: { initial: number; max: number } = { initial: 200, max: 5000 },
     private readonly budget?: LabelJoinBudget,
     private readonly activity?: LabelActivity,
+    /** The detector's turn budget: a batch's records go to the join in slices of {@link FLUSH_SLICE_RECORDS}. */
+    private readonly turns?: TurnBudget,
   ) {}
 
   private warnedBudget = false;
@@ -89,11 +99,17 @@ export class InferenceLabelRecorder {
     let records = this.pending;
     this.pending = [];
     records = await this.recordedOnly(records);
+    if (!this.turns) return this.record(records, control);
+    // Each slice is recorded once: a retry after an outage sends only the slices not yet recorded.
+    for (let i = 0; i < records.length; i += FLUSH_SLICE_RECORDS) await this.record(records.slice(i, i + FLUSH_SLICE_RECORDS), control);
+  }
+
+  private async record(records: InferenceRecord[], control: RecorderControl): Promise<void> {
     if (records.length === 0) return;
     let delay = this.retryDelayMs.initial;
     for (;;) {
       try {
-        const outcome = await this.join.recordInferences(records);
+        const outcome = this.turns ? await this.turns.slice(() => this.join.recordInferences(records)) : await this.join.recordInferences(records);
         for (const [model, n] of Object.entries(outcome.joinedByModel)) this.metrics.labelsJoined.inc({ model: this.metrics.modelLabel(model) }, n);
         if (outcome.evictedByModel) this.reportEvicted(outcome.evictedByModel);
         return;

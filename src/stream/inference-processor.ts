@@ -16,6 +16,7 @@ import type { BatchControl, InferenceSink } from '../ports/inference-sink.js';
 import type { ValueDecoder } from '../ports/value-decoder.js';
 import { LocalIngest, type IngestBackend } from './ingest-backend.js';
 import { labelEvents, type IngestResolution, type IngestStep, type IngestStop } from './partition-ingest.js';
+import { TurnBudget } from './turn-budget.js';
 
 /** Everything the processors of one detector share. */
 export interface ProcessorContext {
@@ -46,7 +47,13 @@ export interface ProcessorContext {
    * elected pane whose evaluation a crash cut short is handed out again.
    */
   readonly evaluation?: { mode: 'inline' | 'background'; maxPending: number };
-  /** A batch hands the event loop back (to HTTP, other partitions, evaluations) after holding it this long. Default 10 ms. */
+  /**
+   * The share of each event-loop turn the detector's work may hold, shared by
+   * every partition's batches and the evaluations: a batch hands the loop back
+   * (to HTTP, fetches, timers) once the turn's budget is used. When absent,
+   * each processor has its own budget of `yieldAfterMs` (default 10 ms).
+   */
+  readonly turns?: TurnBudget;
   readonly yieldAfterMs?: number;
   /**
    * Where a partition's per-event work runs (an ingest worker,
@@ -68,10 +75,6 @@ interface ModelBatch {
   consumed: number;
   late: number;
   lastTs: number;
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Awaits `work`, heartbeating every second while it takes long. */
@@ -117,6 +120,7 @@ export class InferenceProcessor {
   private lastCheckpointAt: number;
   private readonly sink: InferenceSink | undefined;
   private readonly limits: StreamLimits;
+  private readonly turns: TurnBudget;
 
   constructor(
     readonly topic: string,
@@ -127,6 +131,7 @@ export class InferenceProcessor {
     this.lastCheckpointAt = ctx.now();
     this.sink = ctx.inferenceSink?.();
     this.limits = ctx.limits ?? DEFAULT_STREAM_LIMITS;
+    this.turns = ctx.turns ?? new TurnBudget(ctx.yieldAfterMs ?? 10);
     this.backend = ctx.ingestBackend
       ? ctx.ingestBackend(topic, partition)
       : new LocalIngest(topic, partition, ctx.decoder, ctx.catalog, ctx.now(), ctx.limits, ctx.dedup, this.sink);
@@ -175,34 +180,52 @@ export class InferenceProcessor {
   async process(records: readonly SourceMessage[], control: BatchControl, partitionCount = this.partitionCount): Promise<void> {
     this.partitionCount = partitionCount;
     const now = this.ctx.now();
-    const yieldAfterMs = this.ctx.yieldAfterMs ?? 10;
     const failFast = this.ctx.policy === 'fail';
-    let heldSince = performance.now();
-    const shouldYield = (): boolean => performance.now() - heldSince > yieldAfterMs;
-    let step = await withHeartbeats(this.backend.run(records, undefined, now, failFast, shouldYield), this.ctx.ingestBackend ? control : undefined);
+    let step = await this.runSlice(records, true, undefined, now, failFast, control);
     for (;;) {
-      this.absorb(step, records);
       const stop = step.stop;
       if (stop === undefined) break;
       let resolution: IngestResolution | undefined;
       if (stop.kind === 'reject') throw new ProcessingFailedError(this.dead[this.dead.length - 1]);
-      if (stop.kind === 'yield') {
-        // The batch hands the event loop back (to HTTP, other partitions, evaluations).
-        await nextTurn();
-        await control.heartbeat();
-      } else if (stop.kind === 'schema') resolution = await this.fetchSchema(stop.index, control);
+      // A yield: the turn's budget is used; the next slice waits for a later turn (HTTP, fetches, timers run first).
+      if (stop.kind === 'yield') await control.heartbeat();
+      else if (stop.kind === 'schema') resolution = await this.fetchSchema(stop.index, control);
       else resolution = this.settleModel(stop);
       if (failFast && resolution?.kind === 'reject') {
         this.reject(records[stop.index], resolution.reason, resolution.message);
         throw new ProcessingFailedError(this.dead[this.dead.length - 1]);
       }
-      heldSince = performance.now();
-      step = await withHeartbeats(this.backend.run(undefined, resolution, now, failFast, shouldYield), this.ctx.ingestBackend ? control : undefined);
+      step = await this.runSlice(records, false, resolution, now, failFast, control);
     }
     await this.flushDeadLetters();
     if (this.sink) await this.sink.flush(control);
     this.recordBatch(now);
     await this.report(false, control);
+  }
+
+  /**
+   * One run of the backend and the taking in of what it produced, as a slice of the turn budget. On
+   * this thread the run stops when the budget is used; on an ingest worker it runs there, and only
+   * taking its result in is a slice here.
+   */
+  private async runSlice(
+    records: readonly SourceMessage[],
+    fresh: boolean,
+    resolution: IngestResolution | undefined,
+    now: number,
+    failFast: boolean,
+    control: BatchControl,
+  ): Promise<IngestStep> {
+    const batch = fresh ? records : undefined;
+    if (this.ctx.ingestBackend) {
+      const step = await withHeartbeats(this.backend.run(batch, resolution, now, failFast), control);
+      return this.turns.slice(() => (this.absorb(step, records), step));
+    }
+    return this.turns.slice(async (shouldYield) => {
+      const step = await this.backend.run(batch, resolution, now, failFast, shouldYield);
+      this.absorb(step, records);
+      return step;
+    });
   }
 
   /** Takes in what a run of the backend produced. */

@@ -18,6 +18,7 @@ import type { PerformanceResult } from '../core/drift/types.js';
 import type { WindowConfig } from '../core/model/model-config.js';
 import type { DetectorState } from './detector-state.js';
 import { TaskSlots } from './task-slots.js';
+import type { TurnBudget } from './turn-budget.js';
 import type { ModelCatalog, ModelRuntime } from './model-catalog.js';
 import type { AlertSink } from '../ports/alert-sink.js';
 import type { AlertStateStore } from '../ports/alert-state-store.js';
@@ -46,6 +47,12 @@ export interface WindowEvaluatorDeps {
    * once would hold a gigabyte.
    */
   evaluationSlots?: number;
+  /**
+   * The detector's turn budget (shared with the partitions' batches): merging a pane and evaluating
+   * each window run as slices of it, so an evaluation waits for its turn rather than holding the
+   * event loop beside the batches, and HTTP requests are answered between the windows.
+   */
+  turns?: TurnBudget;
   /** The window's performance so far (labels joined), attached to its evaluation; see src/stream/performance-evaluator.ts. */
   performanceOf?: (modelId: string, window: WindowConfig, windowStart: number) => Promise<PerformanceResult | undefined>;
 }
@@ -229,7 +236,7 @@ export class WindowEvaluator {
     if (mismatched > 0) logger.warn({ modelId: cp.modelId, paneStart: cp.paneStart, mismatched }, 'pane partials on another reference left out');
 
     const cache = this.cacheOf(rt, layout);
-    const { changed, stale } = cache.add(cp.paneStart, cp.paneEnd, partials);
+    const { changed, stale } = await this.inSlice(() => cache.add(cp.paneStart, cp.paneEnd, partials));
     if (!changed) {
       // Delivered again with nothing new (a replay): its windows were published already.
       this.settle(cp);
@@ -261,6 +268,11 @@ export class WindowEvaluator {
     }
   }
 
+  /** Runs synchronous work as a slice of the turn budget (at once without one). */
+  private async inSlice<T>(work: () => T): Promise<T> {
+    return this.deps.turns ? this.deps.turns.slice(work) : work();
+  }
+
   /** Evaluates each window ending with the pane and runs its alert tracker; claims the alerts to publish. */
   private async evaluateWindows(
     cp: CompletePane,
@@ -271,20 +283,28 @@ export class WindowEvaluator {
   ): Promise<PaneOutcome> {
     const outcome: PaneOutcome = { evaluations: [], alerts: [], records: [], trackers: [], retrain: [] };
     for (const w of windows) {
-      const windowPane = cache.window(w.window, w.end);
       const tracker = AlertTracker.fromJSON(cp.modelId, w.window.name, { resolveAfter: rt.config.resolveAfter }, await this.deps.alertState.loadTracker(cp.modelId, w.window.name));
-      const evaluation = evaluateWindow({
-        model: rt.config,
-        pane: windowPane,
-        windowName: w.window.name,
-        windowStart: w.start,
-        windowEnd: w.end,
-        evaluatedAt: this.now(),
-        sequential: tracker.sequentialFor(w.end),
+      const { windowPane, evaluation } = await this.inSlice(() => {
+        const windowPane = cache.window(w.window, w.end);
+        const evaluation = evaluateWindow({
+          model: rt.config,
+          pane: windowPane,
+          windowName: w.window.name,
+          windowStart: w.start,
+          windowEnd: w.end,
+          evaluatedAt: this.now(),
+          sequential: tracker.sequentialFor(w.end),
+        });
+        return { windowPane, evaluation };
       });
       await this.attachPerformance(cp.modelId, w, evaluation);
       outcome.evaluations.push(evaluation);
-      const conditions = [...deriveConditions(evaluation, rt.config, windowPane), ...multivariateConditions(evaluation), ...estimatedPerformanceConditions(evaluation, rt.config), ...segmentConditions(evaluation, rt.config)];
+      const conditions = await this.inSlice(() => [
+        ...deriveConditions(evaluation, rt.config, windowPane),
+        ...multivariateConditions(evaluation),
+        ...estimatedPerformanceConditions(evaluation, rt.config),
+        ...segmentConditions(evaluation, rt.config),
+      ]);
       const produced = tracker.update(evaluation, conditions, this.now());
       produced.push(...(await this.retrainSignal(rt, w.window.name, evaluation, windowPane.layout.profile.performance, outcome)));
       outcome.records.push(...produced);

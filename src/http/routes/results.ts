@@ -178,9 +178,20 @@ const featureSchema = {
 /** Drift state, evaluation history, performance and per-feature plots of a model. */
 export async function resultRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { deps, guard } = ctx;
-  app.get<ModelParams & { Querystring: { window?: string } }>('/api/v1/models/:modelId/drift', { preHandler: guard.read, schema: driftSchema }, (request) =>
-    latestDrift(deps, request.params.modelId, request.query.window),
-  );
+  // Drift answers serialized (and UTF-8 encoded) once per evaluation and model configuration, by the detector's version of it.
+  const driftBodies = new WeakMap<object, { config: ModelConfigJson; body: Buffer }>();
+  app.get<ModelParams & { Querystring: { window?: string } }>('/api/v1/models/:modelId/drift', { preHandler: guard.read, schema: driftSchema }, async (request, reply) => {
+    const config = await requireModel(deps.models, request.params.modelId);
+    const window = resolveWindow(config, request.query.window);
+    const version = deps.state?.latestEvaluationVersion?.(config.modelId, window.name);
+    if (version === undefined) return latestDrift(deps, config, window.name);
+    const hit = driftBodies.get(version);
+    if (hit?.config === config) return reply.type('application/json; charset=utf-8').send(hit.body);
+    const body = Buffer.from(reply.serialize(await latestDrift(deps, config, window.name)) as string);
+    // Kept only while this evaluation is the latest one read with this configuration.
+    if (deps.state?.latestEvaluationVersion?.(config.modelId, window.name) === version) driftBodies.set(version, { config, body });
+    return reply.type('application/json; charset=utf-8').send(body);
+  });
   app.get<ModelParams & { Querystring: HistoryQuery }>('/api/v1/models/:modelId/windows', { preHandler: guard.read, schema: windowsSchema }, (request) =>
     evaluationHistory(deps, request.params.modelId, request.query),
   );
@@ -197,11 +208,9 @@ function notEvaluated(modelId: string, windowName: string): never {
   throw httpError('NO_EVALUATION', `window ${windowName} of model ${modelId} has not been evaluated yet`);
 }
 
-async function latestDrift(deps: HttpDeps, modelId: string, windowName: string | undefined): Promise<Evaluation> {
-  const config = await requireModel(deps.models, modelId);
-  const window = resolveWindow(config, windowName);
-  const e = await latestEvaluation(deps, config.modelId, window.name);
-  if (!e) notEvaluated(config.modelId, window.name);
+async function latestDrift(deps: HttpDeps, config: ModelConfigJson, windowName: string): Promise<Evaluation> {
+  const e = await latestEvaluation(deps, config.modelId, windowName);
+  if (!e) notEvaluated(config.modelId, windowName);
   return lean(byImportanceOf(config, e));
 }
 

@@ -188,6 +188,38 @@ describe('drift and history', () => {
     expect(r.json().code).toBe('NO_EVALUATION');
   });
 
+  it('serializes a live evaluation once and answers from that until a newer one replaces it', async () => {
+    let live = { ...creditEvaluations()[0], evaluationId: 'live-1', windowStart: T0 + 30 * MINUTE, windowEnd: T0 + 31 * MINUTE, sampleSize: 77 };
+    let version = {};
+    let reads = 0;
+    const state = {
+      modelStatus: () => undefined,
+      latestEvaluations: (id: string) => (reads++, id === 'credit-risk' ? [live] : []),
+      latestEvaluationVersion: (id: string, window: string) => (id === 'credit-risk' && window === '1m' ? version : undefined),
+    };
+    const { app } = await seededApp({ state });
+    const plain = await seededApp({ state: { modelStatus: () => undefined, latestEvaluations: state.latestEvaluations } });
+    const first = await app.inject({ url: '/api/v1/models/credit-risk/drift?window=1m' });
+    const second = await app.inject({ url: '/api/v1/models/credit-risk/drift' });
+    expect(reads).toBe(1);
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['content-type']).toBe('application/json; charset=utf-8');
+    // The same bytes as the route serializes without the detector's version.
+    const uncached = await plain.app.inject({ url: '/api/v1/models/credit-risk/drift?window=1m' });
+    expect(second.body).toBe(first.body);
+    expect(first.body).toBe(uncached.body);
+    expect(first.json()).toMatchObject({ evaluationId: 'live-1', sampleSize: 77 });
+    expect(first.json().features.income.histogram).toBeUndefined();
+    // A newer evaluation: a new version, read and serialized again.
+    live = { ...live, evaluationId: 'live-2', windowStart: T0 + 31 * MINUTE, windowEnd: T0 + 32 * MINUTE, sampleSize: 78 };
+    version = {};
+    reads = 0;
+    const third = await app.inject({ url: '/api/v1/models/credit-risk/drift?window=1m' });
+    expect(reads).toBe(1);
+    expect(third.json()).toMatchObject({ evaluationId: 'live-2', sampleSize: 78 });
+    await plain.app.close();
+  });
+
   it('answers 404 for an unknown window and for a window not yet evaluated', async () => {
     const { app } = await seededApp();
     let r = await app.inject({ url: '/api/v1/models/credit-risk/drift?window=7m' });
