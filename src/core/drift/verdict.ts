@@ -13,7 +13,7 @@ import { numericCalibration } from '../profile/calibration.js';
 export type Verdict = 'ok' | 'drift' | 'insufficient';
 
 /** Names of the significance tests of the rule (docs/detector.md). */
-export type DriftTestName = 'location' | 'scale' | 'ks' | 'categoryShare' | 'chiSquare' | 'cusum';
+export type DriftTestName = 'location' | 'scale' | 'ks' | 'categoryShare' | 'chiSquare' | 'derivedWindow';
 
 /** One significance test of one feature in one evaluation. */
 export interface DriftTest {
@@ -62,6 +62,12 @@ export interface TrendStatistic {
   readonly z: number;
   /** Standard error of the effect (floor units) per unit of z. */
   readonly se: number;
+  /**
+   * The same from the reference and n alone (no value of the window): what
+   * the sequential mode shares its budget by, so the shares cannot depend on
+   * the data they judge. Defaults to `se`.
+   */
+  readonly referenceSe?: number;
 }
 
 /**
@@ -214,7 +220,7 @@ export function meanTrend(reference: NumericFeatureProfile, refDigest: MergingDi
   if (!(q90 > q10) || Math.abs(q90 - 2 * q50 + q10) / (q90 - q10) > MEAN_TREND_MAX_SKEW) return [];
   const sd = Math.sqrt(reference.std ** 2 / m + current.m2 / (n - 1) / n);
   if (!(sd > 0)) return [];
-  return [{ kind: 'mean', z: (current.mean - reference.mean) / sd, se: sd / cal.spread }];
+  return [{ kind: 'mean', z: (current.mean - reference.mean) / sd, se: sd / cal.spread, referenceSe: (reference.std * Math.sqrt(1 / m + 1 / n)) / cal.spread }];
 }
 
 /** Expected count per cell below which categories are pooled for the tests and the effect. */
@@ -297,7 +303,8 @@ export function largestCellTrend(reference: readonly number[], current: readonly
   const p = (reference[top] + current[top]) / (n + m);
   const se = Math.sqrt(p * (1 - p) * (1 / n + 1 / m));
   const d = current[top] / n - reference[top] / m;
-  return { kind: 'categoryMass', z: se > 0 ? d / se : NaN, se };
+  const share = reference[top] / m;
+  return { kind: 'categoryMass', z: se > 0 ? d / se : NaN, se, referenceSe: Math.sqrt(share * (1 - share) * (1 / n + 1 / m)) };
 }
 
 function emptyEvidence(metric: EffectMetric, n: number, m: number): FeatureEvidence {

@@ -91,7 +91,7 @@ describe('judgeFeatures on generated windows', () => {
       expect(['insufficient', 'drift']).toContain(r.x.verdict!.verdict);
       if (r.x.drift) {
         fired = w;
-        expect(r.x.verdict!.test).toBe('cusum');
+        expect(r.x.verdict!.test).toBe('derivedWindow');
       }
     }
     expect(fired).toBeGreaterThan(1);
@@ -110,7 +110,7 @@ describe('judgeFeatures on generated windows', () => {
     expect(x.nNeeded).toBeGreaterThan(5000);
   });
 
-  it('accumulates a persistent stretch of the spread (scale CUSUM) and a moved category share', () => {
+  it('accumulates a persistent stretch of the spread (scale trend) and a moved category share', () => {
     const sequential = {};
     let scaleAt = 0;
     let massAt = 0;
@@ -119,7 +119,7 @@ describe('judgeFeatures on generated windows', () => {
       const r = judgeFeatures(items(200, 0, 0.25, 1.3), { budget: 0.001, sequential });
       if (scaleAt === 0 && r.x.drift) scaleAt = w;
       if (massAt === 0 && r.c.drift) massAt = w;
-      if (r.x.drift && r.x.verdict!.test === 'cusum') expect(r.x.verdict!.sequential!.effect).toBeGreaterThanOrEqual(0.1);
+      if (r.x.drift && r.x.verdict!.test === 'derivedWindow') expect(r.x.verdict!.sequential!.effect).toBeGreaterThanOrEqual(0.1);
     }
     expect(scaleAt).toBeGreaterThan(0);
     expect(scaleAt).toBeLessThanOrEqual(15);
