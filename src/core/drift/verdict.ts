@@ -171,16 +171,18 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
   ];
   const cal = numericCalibration(reference, (q) => refDigest.quantile(q));
   const effect = wassersteinAboveNoise(refDigest, current.digest, cal.spread);
+  const mean = meanTrend(reference, refDigest, current, cal);
   return {
     tests,
     effect: Number.isNaN(effect) ? 0 : effect,
     metric: 'wasserstein',
     n,
     m,
+    // The mean replaces the ridit location trend where it is the sharper of the two (meanTrend): two
+    // statistics of one shift would split the sequential budget for nothing.
     trends: [
-      { kind: 'location', z: loc.z, se: cal.locationNoise * Math.sqrt(1 / n + 1 / m) },
+      ...(mean.length > 0 ? mean : [{ kind: 'location' as const, z: loc.z, se: cal.locationNoise * Math.sqrt(1 / n + 1 / m) }]),
       { kind: 'scale', z: scale.z, se: cal.scaleNoise * Math.sqrt(1 / n + 1 / m) },
-      ...meanTrend(reference, refDigest, current, cal),
     ],
     mdes: (alpha) => ({
       location: kindMde(alpha, cal.locationNoise, cal.effectNoise.location, n, m),
