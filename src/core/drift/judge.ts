@@ -153,7 +153,7 @@ function verdictSummary(v: FeatureVerdict, m: number): FeatureVerdictSummary {
 }
 
 /** The sequential budget of one evaluation: its share of the budget and each trend statistic's two-sided level. */
-interface SequentialPlan {
+export interface SequentialPlan {
   readonly budget: number;
   readonly statistics: number;
   /** Two-sided level of each trend statistic's derived window, by key (weighted Bonferroni: they add up to the budget). */
@@ -180,7 +180,7 @@ export const SHARP_MARGIN = 2;
  * others 1. The weights come from the reference's standard errors and n
  * ({@link TrendStatistic.referenceSe}), never from the window's values.
  */
-function sequentialPlan(items: Readonly<Record<string, JudgeItem>>, evidence: Record<string, FeatureEvidence>, inputs: Record<string, VerdictInput>, budget: number): SequentialPlan {
+export function sequentialPlan(items: Readonly<Record<string, JudgeItem>>, evidence: Record<string, FeatureEvidence>, inputs: Record<string, VerdictInput>, budget: number): SequentialPlan {
   const entries: { key: string; reach: number }[] = [];
   for (const [name, ev] of Object.entries(evidence)) {
     if (!inputs[name].eligible) continue;
