@@ -91,6 +91,28 @@ export function sequentialDetection(world: World, seed: number, trials: number, 
   }));
 }
 
+/**
+ * Persistent drift at `rel` times the floor on one feature per trial (below the floor: it should not
+ * be flagged): the share of the drifted feature's windows, over `windows` consecutive ones from an
+ * empty state, whose verdict is drift.
+ */
+export function sequentialFlagged(world: World, seed: number, trials: number, n: number, windows: number, budget: number, rel: number): { windows: number; flagged: number } {
+  const targets = targetsOf(rel);
+  let flagged = 0;
+  let total = 0;
+  for (let t = 0; t < trials; t++) {
+    const target = targets[t % targets.length];
+    const u = mulberry32(seed * 71 + t);
+    const sequential: Record<string, SequentialState> = {};
+    for (let w = 1; w <= windows; w++) {
+      const r = judgeFeatures(windowItems(world, u, n, target), { budget, sequential });
+      total++;
+      if (r[target.name].drift) flagged++;
+    }
+  }
+  return { windows: total, flagged };
+}
+
 /** Every feature drifts at once (a drift table scenario): windows until any feature of the model is in drift. */
 export function sequentialModelDetection(world: World, seed: number, trials: number, n: number, maxWindows: number, budget: number, scenario: Scenario): SequentialRow {
   const delays: number[] = [];

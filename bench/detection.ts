@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../src/core/random.js';
 import { DEFAULT_FLOORS } from '../src/core/drift/floors.js';
-import { BLIND_WINDOW_BUDGET_SHARE, WINDOW_BUDGET_SHARE, sequentialDetection, sequentialModelDetection, sequentialNull } from './detection-sequential.js';
+import { BLIND_WINDOW_BUDGET_SHARE, WINDOW_BUDGET_SHARE, sequentialDetection, sequentialFlagged, sequentialModelDetection, sequentialNull } from './detection-sequential.js';
 import { CATEGORICAL, FEATURE_NAMES, NUMERIC, REFERENCE_ROWS, RULES, buildWorld, runWindow, type RuleName, type Scenario, type WindowResult } from './detection-world.js';
 
 const { values: args } = parseArgs({
@@ -229,6 +229,12 @@ if (ONLY.has('sequential')) {
     log(`| model: every feature drifted, ${r.group} (any verdict drift) | ${r.trials} | ${pct(r.fired / r.trials)} | ${r.medianDelay ?? '-'} |`);
   }
   if (trials > 0) targets.push({ target: 'sequential: persistent drift at 1.5x floor on one feature, 200-event windows, fired within 10 windows', goal: '>= 90% of trials', measured: `${pct(fired / trials)} of ${trials}`, met: fired / trials >= 0.9 });
+  if (TRIALS > 0) {
+    const half = sequentialFlagged(world, SEED, Math.max(45, Math.round(TRIALS / 3)), n, maxWindows, BUDGET, 0.5);
+    log('');
+    log(`drift at 0.5x the floor on one feature: ${pct(half.flagged / half.windows)} of its ${half.windows} windows flagged (${maxWindows} consecutive windows per trial from an empty state)`);
+    targets.push({ target: 'sequential: drift at 0.5x floor, windows flagged', goal: '<= 5%', measured: `${pct(half.flagged / half.windows)} of ${half.windows}`, met: half.flagged / half.windows <= 0.05 });
+  }
   const nullRun = sequentialNull(world, SEED, SEQ_NULL_WINDOWS, n, BUDGET);
   log('');
   log(`no drift: ${nullRun.alarms} evaluations with any drift verdict (${nullRun.sequentialAlarms} by a derived window) in ${nullRun.windows} consecutive windows of 200 events (budget: ${BUDGET * nullRun.windows} expected at most)`);

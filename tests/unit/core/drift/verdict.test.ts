@@ -1,7 +1,8 @@
 import { binnedLocationTest } from '../../../../src/core/stats/binned-rank-tests.js';
 import { describe, expect, it } from 'vitest';
 import { decideVerdicts, numericEvidence, type FeatureEvidence, type VerdictInput } from '../../../../src/core/drift/verdict.js';
-import { judgeFeatures, type JudgeItem } from '../../../../src/core/drift/judge.js';
+import { BLIND_WINDOW_BUDGET_SHARE, SHARP_WEIGHT, WINDOW_BUDGET_SHARE, judgeFeatures, sequentialPlan, windowBudgetShare, type JudgeItem } from '../../../../src/core/drift/judge.js';
+import { normalUpperQuantile } from '../../../../src/core/stats/normal.js';
 import { ReferenceProfileBuilder, createSummary, referenceDigest, type FeatureProfile } from '../../../../src/core/profile/reference-profile.js';
 import { mulberry32 } from '../../../../src/core/random.js';
 
@@ -173,3 +174,55 @@ describe('mean trend of the sequential mode', () => {
     expect(meanZ).toBeLessThan(2.1);
   });
 });
+
+describe('sequential budget', () => {
+  const trendEvidence = (se: number, mde: number): FeatureEvidence => ({
+    ...evidence([0.5], 0, mde),
+    n: 200,
+    trends: [{ kind: 'location', z: 0, se }],
+  });
+  const item = { floors, minSamples: 1 } as unknown as JudgeItem;
+
+  it('gives blind windows a fifth of the budget, windows that see the floor half, and single windows everything', () => {
+    const blind = { a: input(evidence([0.5], 0, 0.4)), b: input(evidence([0.5], 0, 0.3)) };
+    const seeing = { a: input(evidence([0.5], 0, 0.4)), b: input(evidence([0.5], 0, 0.05)) };
+    expect(windowBudgetShare(blind, 0.001, true)).toBe(BLIND_WINDOW_BUDGET_SHARE);
+    expect(BLIND_WINDOW_BUDGET_SHARE).toBe(0.2);
+    expect(windowBudgetShare(seeing, 0.001, true)).toBe(WINDOW_BUDGET_SHARE);
+    expect(windowBudgetShare(blind, 0.001, false)).toBe(1);
+    // An ineligible feature does not make a window able to see.
+    expect(windowBudgetShare({ ...blind, c: input(evidence([0.5], 0, 0.05), false) }, 0.001, true)).toBe(BLIND_WINDOW_BUDGET_SHARE);
+  });
+
+  it('shares the sequential budget by weighted Bonferroni: the worked example of docs/detector.md', () => {
+    // 35 statistics that need the budget (se 0.09 per window: ten windows see one floor at |Z| 3.2)
+    // and 10 that see it with room to spare (se 0.01: |Z| 29); levels pinned to scipy norm.isf.
+    const ev: Record<string, FeatureEvidence> = {};
+    const inputs: Record<string, VerdictInput> = {};
+    const items: Record<string, JudgeItem> = {};
+    for (let i = 0; i < 45; i++) {
+      ev[`f${i}`] = trendEvidence(i < 35 ? 0.09 : 0.01, 0.4);
+      inputs[`f${i}`] = input(ev[`f${i}`]);
+      items[`f${i}`] = item;
+    }
+    const plan = sequentialPlan(items, ev, inputs, 0.0008);
+    expect(plan.statistics).toBe(45);
+    let total = 0;
+    for (const l of plan.levels.values()) total += l;
+    expect(total).toBeCloseTo(0.0008, 15);
+    const need = plan.levels.get('f0')!;
+    const sharp = plan.levels.get('f40')!;
+    expect(need).toBeCloseTo(0.0008 / 36, 15);
+    expect(sharp / need).toBeCloseTo(SHARP_WEIGHT, 12);
+    expect(rel(normalUpperQuantile(need / 2), 4.2413067056332805)).toBeLessThan(1e-9);
+    expect(rel(normalUpperQuantile(sharp / 2), 4.732087822839777)).toBeLessThan(1e-9);
+    // An ineligible feature's statistics take no share.
+    const fewer = sequentialPlan(items, ev, { ...inputs, f0: input(ev.f0, false) }, 0.0008);
+    expect(fewer.statistics).toBe(44);
+    expect(fewer.levels.has('f0')).toBe(false);
+  });
+});
+
+function rel(a: number, b: number): number {
+  return Math.abs(a - b) / Math.abs(b);
+}
