@@ -85,8 +85,8 @@ export function windowBudgetShare(inputs: Readonly<Record<string, VerdictInput>>
  * evaluation: statistics of DESIGN.md section 4 (reported), evidence
  * (significance tests and effect above noise), Holm's procedure across all
  * tests at the budget, the effect floors, the minimum detectable effect and,
- * when `sequential` is given, the CUSUM for features a single window cannot
- * judge. `compare`, the stream and therefore the API and alerts all come
+ * when `sequential` is given, the derived window of the last windows for
+ * features a single window cannot judge. `compare`, the stream and therefore the API and alerts all come
  * through here.
  */
 export function judgeFeatures(items: Readonly<Record<string, JudgeItem>>, options: JudgeOptions): Record<string, FeatureEvaluation> {

@@ -54,8 +54,9 @@ export interface FeatureEvidence {
 
 /**
  * One signed, standard-normal-under-no-change statistic of a window that the
- * CUSUM accumulates (src/core/drift/sequential.ts), with the standard error
- * of the effect it measures, so a run's mean z converts to an effect.
+ * sequential mode sums over its derived window (src/core/drift/sequential.ts),
+ * with the standard error of the effect it measures, so the windows' mean z
+ * converts to an effect.
  */
 export interface TrendStatistic {
   readonly kind: 'location' | 'scale' | 'mean' | 'categoryMass';
@@ -208,7 +209,7 @@ export const MEAN_TREND_MAX_SKEW = 0.1;
  * for a bump (a few values moving far, which the bounded ridits barely see).
  * Only for a reference whose quantile skewness is at most
  * {@link MEAN_TREND_MAX_SKEW}: a skewed feature's mean is skewed too, and the
- * CUSUM's run length assumes a symmetric z. Its effect unit: the mean moved,
+ * derived window's level assumes a normal z far into the tail. Its effect unit: the mean moved,
  * in typical deviations (a shift's or a bump's Wasserstein distance).
  */
 export function meanTrend(reference: NumericFeatureProfile, refDigest: MergingDigest, current: NumericSummary, cal: { spread: number; locationNoise: number }): TrendStatistic[] {
