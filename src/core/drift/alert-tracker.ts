@@ -82,7 +82,7 @@ export class AlertTracker {
     if (last === null || windowEnd > last) return state;
     if (windowEnd !== last) return {};
     const copy: Record<string, SequentialState> = {};
-    for (const [key, s] of Object.entries(state)) copy[key] = { z: (s.z ?? []).slice(0, -1), n: (s.n ?? []).slice(0, -1) };
+    for (const [key, s] of Object.entries(state)) copy[key] = { z: (s.z ?? []).slice(0, -1), n: (s.n ?? []).slice(0, -1), ...(s.e ? { e: s.e.slice(0, -1) } : {}) };
     return copy;
   }
 

@@ -168,6 +168,9 @@ export interface SequentialPlan {
  * level; the budget it frees goes to the statistics that need it.
  */
 export const SHARP_WEIGHT = 0.1;
+/** z of the one-sided 95% lower bound a derived window's effect must reach the floor with on a reference with atoms. */
+export const ATOM_LOWER_BOUND_Z = 1.645;
+
 /** See {@link SHARP_WEIGHT}: 2 is 98% power at the equal share. */
 export const SHARP_MARGIN = 2;
 
@@ -207,8 +210,8 @@ export function sequentialKey(feature: string, kind: string): string {
 
 /**
  * Steps every trend statistic's derived window of one feature and returns the
- * strongest verdict among those significant at the plan's level: the windows'
- * mean z times a window's standard error of the effect estimates the
+ * strongest verdict among those significant at the plan's level: the mean of
+ * the windows' effect estimates ({@link TrendStatistic.effect}) estimates the
  * persistent effect, which must reach the floor.
  */
 function sequentialVerdict(
@@ -226,7 +229,7 @@ function sequentialVerdict(
   let windows = 0;
   for (const trend of ev.trends ?? []) {
     const key = sequentialKey(name, trend.kind);
-    const step = sequentialStep(states[key] ?? {}, trend.z, ev.n, ev.m);
+    const step = sequentialStep(states[key] ?? {}, trend.z, ev.n, ev.m, trend.effect ?? trend.z * trend.se);
     states[key] = step.state;
     windows = Math.max(windows, step.windows);
     const own = plan.levels.get(key) ?? 0;
@@ -235,19 +238,19 @@ function sequentialVerdict(
       threshold = normalUpperQuantile(own / 2);
     }
     const p = sequentialPValue(step.z);
-    if (p <= own && Number.isFinite(trend.se)) {
-      // The effect per unit of z at each window's n: se scales with sqrt(1/n + 1/m).
-      const unit = trend.se / Math.sqrt(1 / ev.n + 1 / ev.m);
-      let sum = 0;
-      const zs = step.state.z ?? [];
-      const ns = step.state.n ?? [];
-      for (let i = 0; i < zs.length; i++) sum += zs[i] * unit * Math.sqrt(1 / ns[i] + 1 / ev.m);
-      const effect = Math.abs(sum) / Math.max(1, zs.length);
-      if (effect > estimate) {
-        estimate = effect;
-        pValue = p;
-        level = own;
-      }
+    // The effect above noise, as a single window's (docs/detector.md): the windows' mean estimate
+    // less twice its variance, with the estimate's standard error for the derived window's values.
+    // Where the reference has atoms (trend.effect given) any move of an atom is significant however
+    // small, so the floor alone decides: there the estimate's one-sided 95% lower bound must reach it.
+    const unit = (trend.effectSe ?? trend.se) / Math.sqrt(1 / ev.n + 1 / ev.m);
+    let total = 0;
+    for (const k of step.state.n ?? []) total += k;
+    const se = unit * Math.sqrt(1 / Math.max(1, total) + 1 / ev.m);
+    const effect = trend.effect !== undefined ? Math.max(0, step.effect - ATOM_LOWER_BOUND_Z * se) : Math.sqrt(Math.max(0, step.effect * step.effect - 2 * se * se));
+    if (p <= own && effect > estimate) {
+      estimate = effect;
+      pValue = p;
+      level = own;
     }
   }
   const severity: Severity = estimate >= item.floors.critical ? 'CRITICAL' : estimate >= item.floors.warning ? 'WARNING' : 'NONE';

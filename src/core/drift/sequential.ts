@@ -20,6 +20,8 @@ export interface SequentialState {
   z?: number[];
   /** Values in each of those windows. */
   n?: number[];
+  /** Each window's estimate of the effect the statistic measures (signed, floor units). */
+  e?: number[];
 }
 
 /** Windows the derived window holds: a persistent drift is judged on up to this many consecutive windows. */
@@ -66,30 +68,37 @@ export interface SequentialStep {
   z: number;
   /** Windows in the derived window. */
   windows: number;
-  /** Mean unclipped z of those windows (times a window's standard error of the effect, it estimates the effect). */
+  /** Mean unclipped z of those windows. */
   meanZ: number;
+  /** |Mean of the windows' effect estimates|: the persistent effect the derived window measures (floor units). */
+  effect: number;
 }
 
 /**
  * Adds one window's z (clipped to +-{@link SEQUENTIAL_Z_CLIP}; a non-finite
- * z counts as 0, no evidence) and its n to the state, drops windows beyond
+ * z counts as 0, no evidence), its n and its effect estimate to the state, drops windows beyond
  * {@link SEQUENTIAL_WINDOWS}, and returns the derived window's statistic
  * against a reference of m values: standard normal when nothing changed,
  * averaged over the reference's error, as the single-window tests are.
  */
-export function sequentialStep(state: SequentialState, rawZ: number, n: number, m: number, windows = SEQUENTIAL_WINDOWS): SequentialStep {
+export function sequentialStep(state: SequentialState, rawZ: number, n: number, m: number, effect = 0, windows = SEQUENTIAL_WINDOWS): SequentialStep {
   const zs = [...(state.z ?? []), Number.isFinite(rawZ) ? rawZ : 0].slice(-windows);
   const ns = [...(state.n ?? []), n].slice(-windows);
+  const es = [...(state.e ?? []), Number.isFinite(effect) ? effect : 0].slice(-windows);
   // A state from another shape (an older version) starts over rather than pairing z with the wrong n.
-  const z = zs.length === ns.length ? zs : zs.slice(-1);
-  const nn = zs.length === ns.length ? ns : ns.slice(-1);
+  const whole = zs.length === ns.length && zs.length === es.length;
+  const z = whole ? zs : zs.slice(-1);
+  const nn = whole ? ns : ns.slice(-1);
+  const e = whole ? es : es.slice(-1);
   let clipped = 0;
   let raw = 0;
   for (const x of z) {
     clipped += Math.max(-SEQUENTIAL_Z_CLIP, Math.min(SEQUENTIAL_Z_CLIP, x));
     raw += x;
   }
-  return { state: { z, n: nn }, z: clipped / sumStandardDeviation(nn, m), windows: z.length, meanZ: raw / z.length };
+  let sumE = 0;
+  for (const x of e) sumE += x;
+  return { state: { z, n: nn, e }, z: clipped / sumStandardDeviation(nn, m), windows: z.length, meanZ: raw / z.length, effect: Math.abs(sumE) / e.length };
 }
 
 /** Two-sided p-value of a derived window's statistic. */

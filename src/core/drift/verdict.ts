@@ -69,6 +69,15 @@ export interface TrendStatistic {
    * the data they judge. Defaults to `se`.
    */
   readonly referenceSe?: number;
+  /**
+   * This window's estimate of the effect (signed, floor units) when z times
+   * `se` would not measure it: where the reference has atoms (ties, a point
+   * mass), a drift that splits them moves every rank by far more than the
+   * distance it moves the values. Defaults to z times se.
+   */
+  readonly effect?: number;
+  /** Standard error of `effect` (floor units) in this window; defaults to `se`. */
+  readonly effectSe?: number;
 }
 
 /**
@@ -182,8 +191,8 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
     // The mean replaces the ridit location trend where it is the sharper of the two (meanTrend): two
     // statistics of one shift would split the sequential budget for nothing.
     trends: [
-      ...(mean.length > 0 ? mean : [{ kind: 'location' as const, z: loc.z, se: cal.locationNoise * Math.sqrt(1 / n + 1 / m) }]),
-      { kind: 'scale', z: scale.z, se: cal.scaleNoise * Math.sqrt(1 / n + 1 / m) },
+      ...(mean.length > 0 ? mean : [{ kind: 'location' as const, z: loc.z, se: cal.locationNoise * Math.sqrt(1 / n + 1 / m), ...atomEffect('location', reference, refDigest, current, cal.spread) }]),
+      { kind: 'scale', z: scale.z, se: cal.scaleNoise * Math.sqrt(1 / n + 1 / m), ...atomEffect('scale', reference, refDigest, current, cal.spread) },
     ],
     mdes: (alpha) => ({
       location: kindMde(alpha, cal.locationNoise, cal.effectNoise.location, n, m),
@@ -194,6 +203,55 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
       ),
     }),
   };
+}
+
+/**
+ * Whether the reference has atoms (values repeated often enough to merge
+ * quantile edges: integer features, a zero-inflated feature's zeros): its
+ * quantile bins are then unequal, one holding more than 1.5 times an equal
+ * share. Without atoms every bin holds about an equal share.
+ */
+export function referenceHasAtoms(reference: NumericFeatureProfile): boolean {
+  const bins = reference.counts.length;
+  if (bins < 2 || !(reference.count > 0)) return false;
+  let top = 0;
+  for (const c of reference.counts) top = Math.max(top, c);
+  return top / reference.count > 1.5 / bins;
+}
+
+/** Mean absolute deviation of a digest's values from c (centroid means; exact for atoms, which stay one centroid each). */
+function meanAbsoluteDeviation(digest: MergingDigest, c: number): number {
+  const { means, weights } = digest.centroids();
+  let sum = 0;
+  let w = 0;
+  for (let i = 0; i < means.length; i++) {
+    sum += weights[i] * Math.abs(means[i] - c);
+    w += weights[i];
+  }
+  return w > 0 ? sum / w : NaN;
+}
+
+/**
+ * The window's effect estimate of a trend on a reference with atoms
+ * ({@link referenceHasAtoms}), in typical deviations: the change of the mean
+ * (location) or of the mean absolute deviation from the reference's median
+ * (scale). Both move by at most the Wasserstein distance (they are means of
+ * 1-Lipschitz functions), so they never overstate it, while a move of an
+ * atom shifts every rank and would make z times se overstate it many times
+ * (a zero-inflated feature's zeros moving by 0.05 typical deviations read
+ * as 7). Nothing (z times se) on a reference without atoms.
+ */
+export function atomEffect(kind: 'location' | 'scale', reference: NumericFeatureProfile, refDigest: MergingDigest, current: NumericSummary, spread: number): { effect?: number; effectSe?: number } {
+  const n = current.count;
+  const m = reference.count;
+  if (!referenceHasAtoms(reference) || !(spread > 0) || n === 0 || !(m > 0)) return {};
+  const root = Math.sqrt(1 / n + 1 / m);
+  if (kind === 'location') return { effect: (current.mean - reference.mean) / spread, effectSe: (reference.std / spread) * root };
+  const c = refDigest.quantile(0.5);
+  const mad = meanAbsoluteDeviation(refDigest, c);
+  // Standard deviation of |x - c| on the reference: E (x - c)^2 = std^2 + (mean - c)^2.
+  const sd = Math.sqrt(Math.max(0, reference.std ** 2 + (reference.mean - c) ** 2 - mad * mad));
+  return { effect: (meanAbsoluteDeviation(current.digest, c) - mad) / spread, effectSe: (sd / spread) * root };
 }
 
 /** Largest quantile skewness ((q90 - q50) - (q50 - q10)) / (q90 - q10) at which the mean trend is kept. */
