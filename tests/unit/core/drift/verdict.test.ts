@@ -1,10 +1,11 @@
 import { binnedLocationTest } from '../../../../src/core/stats/binned-rank-tests.js';
 import { describe, expect, it } from 'vitest';
-import { decideVerdicts, numericEvidence, type FeatureEvidence, type VerdictInput } from '../../../../src/core/drift/verdict.js';
+import { decideVerdicts, numericEvidence, referenceHasAtoms, type FeatureEvidence, type VerdictInput } from '../../../../src/core/drift/verdict.js';
 import { BLIND_WINDOW_BUDGET_SHARE, SHARP_WEIGHT, WINDOW_BUDGET_SHARE, judgeFeatures, sequentialPlan, windowBudgetShare, type JudgeItem } from '../../../../src/core/drift/judge.js';
 import { normalUpperQuantile } from '../../../../src/core/stats/normal.js';
 import { ReferenceProfileBuilder, createSummary, referenceDigest, type FeatureProfile } from '../../../../src/core/profile/reference-profile.js';
 import { mulberry32 } from '../../../../src/core/random.js';
+import type { NumericSummary } from '../../../../src/core/stats/numeric-summary.js';
 
 function evidence(pValues: number[], effect: number, mde = 0.05): FeatureEvidence {
   return { tests: pValues.map((p, i) => ({ name: i === 0 ? 'location' : 'ks', statistic: 0, pValue: p })), effect, metric: 'wasserstein', n: 1000, m: 10000, mdes: () => ({ location: mde }) };
@@ -226,3 +227,52 @@ describe('sequential budget', () => {
 function rel(a: number, b: number): number {
   return Math.abs(a - b) / Math.abs(b);
 }
+
+describe('sequential effect on a reference with atoms', () => {
+  const u = mulberry32(91);
+  const normal = (): number => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
+  const zeroInflated = (): number => (u() < 0.6 ? 0 : -Math.log(u() || 1e-12) * 3);
+  const b = new ReferenceProfileBuilder({ z: 'numeric', x: 'numeric' });
+  // 6,000 zeros and the exponential part's quantiles: the first edge above the zeros sits just above 0.
+  for (let i = 0; i < 10_000; i++) b.accept({ z: i < 6000 ? 0 : -3 * Math.log(1 - (i - 5999.5) / 4000), x: normal() });
+  const profile = b.build({ createdAt: 0 });
+  const zRef = profile.features.z as Extract<FeatureProfile, { type: 'numeric' }>;
+  const xRef = profile.features.x as Extract<FeatureProfile, { type: 'numeric' }>;
+  // The reference's typical deviation (mean absolute deviation from the median 0) is 0.4 x 3 = 1.2.
+  const window = (shift: number): Record<string, JudgeItem> => {
+    const s = createSummary(zRef);
+    for (let i = 0; i < 200; i++) s.accept(zeroInflated() + shift);
+    return { z: { reference: zRef, current: s, floors, minSamples: 1 } };
+  };
+
+  it('tells atoms from a continuous reference', () => {
+    expect(referenceHasAtoms(zRef)).toBe(true);
+    expect(referenceHasAtoms(xRef)).toBe(false);
+  });
+
+  // Half the floor: 0.05 typical deviations; the zeros pass the first edge above them.
+  const small = 0.06;
+
+  it('measures a moved point mass by the distance it moved, not by the ranks it crossed', () => {
+    expect(zRef.edges.find((e) => e > 0)!).toBeLessThan(small);
+    const ev = numericEvidence(zRef, referenceDigest(zRef), window(small).z.current as NumericSummary);
+    const location = ev.trends!.find((t) => t.kind === 'location')!;
+    expect(Math.abs(location.z)).toBeGreaterThan(8);
+    // z times se reads it as several typical deviations; the change of the mean reads it within its noise.
+    expect(Math.abs(location.z * location.se)).toBeGreaterThan(1);
+    expect(Math.abs(location.effect! - small / 1.2)).toBeLessThan(3 * location.effectSe!);
+  });
+
+  it('does not hold a drift of half the floor over ten windows, and still catches 3 floors', () => {
+    const sequential = {};
+    for (let w = 0; w < 10; w++) {
+      const r = judgeFeatures(window(small), { budget: 0.001, sequential });
+      expect(r.z.verdict!.test).not.toBe('derivedWindow');
+      expect(r.z.verdict!.sequential!.effect).toBeLessThan(0.1);
+    }
+    const big = {};
+    let fired = 0;
+    for (let w = 1; w <= 10 && fired === 0; w++) if (judgeFeatures(window(0.36), { budget: 0.001, sequential: big }).z.drift) fired = w;
+    expect(fired).toBeGreaterThan(0);
+  });
+});
