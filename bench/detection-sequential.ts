@@ -131,18 +131,24 @@ export function sequentialModelDetection(world: World, seed: number, trials: num
 }
 
 /** No drift: evaluations with any drift verdict over consecutive windows in sequential mode (the state carries on after an alarm). */
-export function sequentialNull(world: World, seed: number, windows: number, n: number, budget: number): { windows: number; alarms: number; sequentialAlarms: number } {
+export function sequentialNull(world: World, seed: number, windows: number, n: number, budget: number): { windows: number; alarms: number; sequentialAlarms: number; episodes: number; features: string[] } {
   const u = mulberry32(seed * 977);
   const sequential: Record<string, SequentialState> = {};
   let alarms = 0;
   let sequentialAlarms = 0;
+  let episodes = 0;
+  let before = false;
+  const features = new Set<string>();
   for (let w = 0; w < windows; w++) {
     const r = judgeFeatures(windowItems(world, u, n, undefined), { budget, sequential });
     const drifted = Object.values(r).filter((f) => f.drift);
     if (drifted.length > 0) alarms++;
     if (drifted.some((f) => f.verdict?.test === 'derivedWindow')) sequentialAlarms++;
+    if (drifted.length > 0 && !before) episodes++;
+    before = drifted.length > 0;
+    for (const [name, f] of Object.entries(r)) if (f.drift) features.add(`${name} (${f.verdict?.test})`);
   }
-  return { windows, alarms, sequentialAlarms };
+  return { windows, alarms, sequentialAlarms, episodes, features: [...features] };
 }
 
 export { BLIND_WINDOW_BUDGET_SHARE, WINDOW_BUDGET_SHARE };

@@ -237,7 +237,7 @@ if (ONLY.has('sequential')) {
   }
   const nullRun = sequentialNull(world, SEED, SEQ_NULL_WINDOWS, n, BUDGET);
   log('');
-  log(`no drift: ${nullRun.alarms} evaluations with any drift verdict (${nullRun.sequentialAlarms} by a derived window) in ${nullRun.windows} consecutive windows of 200 events (budget: ${BUDGET * nullRun.windows} expected at most)`);
+  log(`no drift: ${nullRun.alarms} evaluations with any drift verdict (${nullRun.sequentialAlarms} by a derived window; ${nullRun.episodes} runs of consecutive alarmed windows${nullRun.features.length ? `: ${nullRun.features.join(', ')}` : ''}) in ${nullRun.windows} consecutive windows of 200 events (budget: ${BUDGET * nullRun.windows} expected at most)`);
   targets.push({ target: 'sequential: no drift, evaluations with any alarm', goal: `<= ${BUDGET}`, measured: `${nullRun.alarms} of ${nullRun.windows}`, met: nullRun.alarms / nullRun.windows <= BUDGET || nullRun.alarms <= 1 });
 }
 
