@@ -59,7 +59,7 @@ function targetsOf(rel: number): Target[] {
  * Persistent drift at 1.5x the floor: windows until the drifted feature's verdict is drift (via the
  * derived window or a single window). With `warmup` > 0 each trial first runs that many no-drift
  * windows (the drift starts after a clean history, so the derived window must fill with it first);
- * a trial whose warm-up already alarmed counts as not fired.
+ * verdicts of the warm-up windows are not looked at.
  */
 export function sequentialDetection(world: World, seed: number, trials: number, n: number, maxWindows: number, budget: number, warmup = 0): SequentialRow[] {
   const targets = targetsOf(1.5);
