@@ -4,7 +4,7 @@
 import { mulberry32 } from '../src/core/random.js';
 import { CategoricalSummary } from '../src/core/stats/categorical-summary.js';
 import { createSummary } from '../src/core/profile/reference-profile.js';
-import { judgeFeatures, WINDOW_BUDGET_SHARE, type JudgeItem } from '../src/core/drift/judge.js';
+import { BLIND_WINDOW_BUDGET_SHARE, judgeFeatures, WINDOW_BUDGET_SHARE, type JudgeItem } from '../src/core/drift/judge.js';
 import { DEFAULT_FLOORS } from '../src/core/drift/floors.js';
 import type { SequentialState } from '../src/core/drift/sequential.js';
 import { CATEGORICAL, NUMERIC, categoryValue, numericValue, type Scenario, type World } from './detection-world.js';
@@ -55,14 +55,20 @@ function targetsOf(rel: number): Target[] {
   return out;
 }
 
-/** Persistent drift at 1.5x the floor: windows until the drifted feature's verdict is drift (via the CUSUM or a single window). */
-export function sequentialDetection(world: World, seed: number, trials: number, n: number, maxWindows: number, budget: number): SequentialRow[] {
+/**
+ * Persistent drift at 1.5x the floor: windows until the drifted feature's verdict is drift (via the
+ * derived window or a single window). With `warmup` > 0 each trial first runs that many no-drift
+ * windows (the drift starts after a clean history, so the derived window must fill with it first);
+ * verdicts of the warm-up windows are not looked at.
+ */
+export function sequentialDetection(world: World, seed: number, trials: number, n: number, maxWindows: number, budget: number, warmup = 0): SequentialRow[] {
   const targets = targetsOf(1.5);
   const rows = new Map<string, { fired: number; trials: number; delays: number[] }>();
   for (let t = 0; t < trials; t++) {
     const target = targets[t % targets.length];
     const u = mulberry32(seed * 31 + t);
     const sequential: Record<string, SequentialState> = {};
+    for (let w = 0; w < warmup; w++) judgeFeatures(windowItems(world, u, n, undefined), { budget, sequential });
     let delay = 0;
     for (let w = 1; w <= maxWindows && delay === 0; w++) {
       const r = judgeFeatures(windowItems(world, u, n, target), { budget, sequential });
@@ -85,6 +91,28 @@ export function sequentialDetection(world: World, seed: number, trials: number, 
   }));
 }
 
+/**
+ * Persistent drift at `rel` times the floor on one feature per trial (below the floor: it should not
+ * be flagged): the share of the drifted feature's windows, over `windows` consecutive ones from an
+ * empty state, whose verdict is drift.
+ */
+export function sequentialFlagged(world: World, seed: number, trials: number, n: number, windows: number, budget: number, rel: number): { windows: number; flagged: number } {
+  const targets = targetsOf(rel);
+  let flagged = 0;
+  let total = 0;
+  for (let t = 0; t < trials; t++) {
+    const target = targets[t % targets.length];
+    const u = mulberry32(seed * 71 + t);
+    const sequential: Record<string, SequentialState> = {};
+    for (let w = 1; w <= windows; w++) {
+      const r = judgeFeatures(windowItems(world, u, n, target), { budget, sequential });
+      total++;
+      if (r[target.name].drift) flagged++;
+    }
+  }
+  return { windows: total, flagged };
+}
+
 /** Every feature drifts at once (a drift table scenario): windows until any feature of the model is in drift. */
 export function sequentialModelDetection(world: World, seed: number, trials: number, n: number, maxWindows: number, budget: number, scenario: Scenario): SequentialRow {
   const delays: number[] = [];
@@ -103,18 +131,24 @@ export function sequentialModelDetection(world: World, seed: number, trials: num
 }
 
 /** No drift: evaluations with any drift verdict over consecutive windows in sequential mode (the state carries on after an alarm). */
-export function sequentialNull(world: World, seed: number, windows: number, n: number, budget: number): { windows: number; alarms: number; cusumAlarms: number } {
+export function sequentialNull(world: World, seed: number, windows: number, n: number, budget: number): { windows: number; alarms: number; sequentialAlarms: number; episodes: number; features: string[] } {
   const u = mulberry32(seed * 977);
   const sequential: Record<string, SequentialState> = {};
   let alarms = 0;
-  let cusumAlarms = 0;
+  let sequentialAlarms = 0;
+  let episodes = 0;
+  let before = false;
+  const features = new Set<string>();
   for (let w = 0; w < windows; w++) {
     const r = judgeFeatures(windowItems(world, u, n, undefined), { budget, sequential });
     const drifted = Object.values(r).filter((f) => f.drift);
     if (drifted.length > 0) alarms++;
-    if (drifted.some((f) => f.verdict?.test === 'cusum')) cusumAlarms++;
+    if (drifted.some((f) => f.verdict?.test === 'derivedWindow')) sequentialAlarms++;
+    if (drifted.length > 0 && !before) episodes++;
+    before = drifted.length > 0;
+    for (const [name, f] of Object.entries(r)) if (f.drift) features.add(`${name} (${f.verdict?.test})`);
   }
-  return { windows, alarms, cusumAlarms };
+  return { windows, alarms, sequentialAlarms, episodes, features: [...features] };
 }
 
-export { WINDOW_BUDGET_SHARE };
+export { BLIND_WINDOW_BUDGET_SHARE, WINDOW_BUDGET_SHARE };

@@ -12,12 +12,12 @@ function verdictRows(f: FeatureResult): StatRow[] {
   if (!v) return [];
   const rows: StatRow[] = [
     ['verdict', v.verdict, v.verdict !== 'insufficient' || v.nNeeded === undefined ? '' : v.nNeeded === null ? 'no window could see the floor against this reference' : `needs about ${formatNumber(v.nNeeded, 0)} values`],
-    ['deciding test', v.test ?? '-', v.pValue === null ? 'sequential' : `p = ${formatNumber(v.pValue)} vs level ${formatNumber(v.level)}`],
+    ['deciding test', v.test ?? '-', v.pValue === null ? '-' : `p = ${formatNumber(v.pValue)} vs level ${formatNumber(v.level)}`],
     [`effect (${v.metric})`, formatNumber(v.effect), `floors ${formatNumber(v.floor.warning, 3)} warning, ${formatNumber(v.floor.critical, 3)} critical`],
     ['minimum detectable effect', formatNumber(v.mde), `at n = ${v.n}`],
   ];
   for (const [test, p] of Object.entries(v.tests)) rows.push([`${test} p-value`, formatNumber(p), 'unadjusted']);
-  if (v.sequential) rows.push(['CUSUM', formatNumber(v.sequential.statistic), `threshold ${formatNumber(v.sequential.threshold)}`]);
+  if (v.sequential) rows.push(['derived window z', formatNumber(v.sequential.statistic), `|z| needed ${formatNumber(v.sequential.threshold)}${v.sequential.windows ? `, last ${v.sequential.windows} windows` : ''}`]);
   return rows;
 }
 

@@ -77,8 +77,9 @@ function featureMeasures(model: ModelConfig, name: string, r: FeatureEvaluation)
       mde: String(v.mde),
     };
     if (v.sequential) {
-      details.cusum = String(v.sequential.statistic);
-      details.cusumThreshold = String(v.sequential.threshold);
+      details.sequential = String(v.sequential.statistic);
+      details.sequentialThreshold = String(v.sequential.threshold);
+      if (v.sequential.windows !== undefined) details.sequentialWindows = String(v.sequential.windows);
     }
     if (r.wassersteinNormed !== undefined && fin(r.wassersteinNormed)) details.wassersteinNormed = String(r.wassersteinNormed);
     if (fin(r.psi)) details.psi = String(r.psi);

@@ -25,7 +25,7 @@ export interface AlertTrackerState {
   /** End of the latest window evaluated; older windows are ignored. */
   lastWindowEnd: number | null;
   incidents: Record<string, Incident>;
-  /** CUSUM state of the window's numeric features (sequential mode, src/core/drift/sequential.ts). */
+  /** Derived-window state of the window's trend statistics (sequential mode, src/core/drift/sequential.ts). */
   sequential?: Record<string, SequentialState>;
 }
 
@@ -68,18 +68,22 @@ export class AlertTracker {
   }
 
   /**
-   * The sequential (CUSUM) state to evaluate the window ending at
+   * The sequential (derived-window) state to evaluate the window ending at
    * `windowEnd` with, kept in this tracker's state. The latest window
-   * evaluated again (a late partial) gets a copy, so its evidence is never
-   * counted twice. An older window (a replay from an earlier offset) starts
-   * from empty sums: the state holds the evidence of the windows after it,
-   * which must not be read as the evidence before it.
+   * evaluated again (a late partial) gets a copy without that window's own
+   * entry (the last of each statistic's list), so its evidence is never
+   * counted twice and the copy is dropped afterwards. An older window (a
+   * replay from an earlier offset) starts empty: the state holds the evidence
+   * of the windows after it, which must not be read as the evidence before it.
    */
   sequentialFor(windowEnd: number): Record<string, SequentialState> {
     const state = (this.state.sequential ??= {});
     const last = this.state.lastWindowEnd;
     if (last === null || windowEnd > last) return state;
-    return windowEnd === last ? structuredClone(state) : {};
+    if (windowEnd !== last) return {};
+    const copy: Record<string, SequentialState> = {};
+    for (const [key, s] of Object.entries(state)) copy[key] = { z: (s.z ?? []).slice(0, -1), n: (s.n ?? []).slice(0, -1), ...(s.e ? { e: s.e.slice(0, -1) } : {}) };
+    return copy;
   }
 
   /** True while any incident is open. */

@@ -25,7 +25,7 @@ export interface WindowEvaluationInput {
   /** Processing time of the evaluation, epoch ms (time is passed in). */
   readonly evaluatedAt: number;
   /**
-   * CUSUM state of the window's numeric features across consecutive windows,
+   * Derived-window state of the window's trend statistics across consecutive windows,
    * updated in place (sequential mode, tumbling windows only; the caller
    * keeps it between evaluations). Ignored for sliding windows.
    */

@@ -2,8 +2,9 @@ import { CategoricalSummary } from '../stats/categorical-summary.js';
 import { NumericSummary } from '../stats/numeric-summary.js';
 import { referenceDigest, type FeatureProfile } from '../profile/reference-profile.js';
 import { alignCategories, featureStatistics, type FeatureEvaluation } from './severity.js';
-import { categoricalEvidence, decideVerdicts, numericEvidence, type EffectFloors, type FeatureEvidence, type FeatureVerdict, type VerdictInput } from './verdict.js';
-import { referenceErrorShare, sequentialReferenceValue, sequentialStep, sequentialThreshold, type SequentialState } from './sequential.js';
+import { categoricalEvidence, decideVerdicts, largestMde, numericEvidence, type EffectFloors, type FeatureEvidence, type FeatureVerdict, type VerdictInput } from './verdict.js';
+import { normalUpperQuantile } from '../stats/normal.js';
+import { SEQUENTIAL_WINDOWS, sequentialPValue, sequentialStep, sumStandardDeviation, type SequentialState } from './sequential.js';
 import type { Severity } from './severity.js';
 import type { FeatureVerdictSummary } from './types.js';
 
@@ -22,9 +23,9 @@ export interface JudgeOptions {
   readonly budget: number;
   /**
    * Sequential evidence across consecutive windows (tumbling windows of the
-   * stream, consecutive `compare` windows): the CUSUM state of each numeric
-   * feature, updated in place. Absent: single windows only, with the whole
-   * budget.
+   * stream, consecutive `compare` windows): the derived-window state of each
+   * trend statistic, updated in place. Absent: single windows only, with the
+   * whole budget.
    */
   readonly sequential?: Record<string, SequentialState>;
 }
@@ -49,12 +50,43 @@ function finiteOrNull(v: number): number | null {
 export const WINDOW_BUDGET_SHARE = 0.5;
 
 /**
+ * Share of the budget the single-window tests get in sequential mode when
+ * no feature of the window could see an effect at its floor (every MDE at
+ * the {@link WINDOW_BUDGET_SHARE} level above the WARNING floor): such a
+ * window can only catch changes several floors large, which stay far above
+ * its level, so most of the budget goes to the derived window, which can see
+ * effects near the floor. The choice depends on n, m and the reference only
+ * (an MDE does not look at the window's values), so the two shares still add
+ * up to the budget.
+ */
+export const BLIND_WINDOW_BUDGET_SHARE = 0.2;
+
+/**
+ * Share of the budget the single-window tests get: the whole budget without
+ * sequential mode; in it {@link WINDOW_BUDGET_SHARE}, or
+ * {@link BLIND_WINDOW_BUDGET_SHARE} when no eligible feature could see an
+ * effect at its floor in this window.
+ */
+export function windowBudgetShare(inputs: Readonly<Record<string, VerdictInput>>, budget: number, sequential: boolean): number {
+  if (!sequential) return 1;
+  let tests = 0;
+  for (const inp of Object.values(inputs)) if (inp.eligible) tests += inp.evidence.tests.length;
+  if (tests === 0) return WINDOW_BUDGET_SHARE;
+  const level = (budget * WINDOW_BUDGET_SHARE) / tests;
+  for (const inp of Object.values(inputs)) {
+    if (!inp.eligible) continue;
+    if (largestMde(inp.evidence.mdes(level)) <= inp.floors.warning) return WINDOW_BUDGET_SHARE;
+  }
+  return BLIND_WINDOW_BUDGET_SHARE;
+}
+
+/**
  * The drift rule of docs/detector.md applied to every feature of one
  * evaluation: statistics of DESIGN.md section 4 (reported), evidence
  * (significance tests and effect above noise), Holm's procedure across all
  * tests at the budget, the effect floors, the minimum detectable effect and,
- * when `sequential` is given, the CUSUM for features a single window cannot
- * judge. `compare`, the stream and therefore the API and alerts all come
+ * when `sequential` is given, the derived window of the last windows for
+ * features a single window cannot judge. `compare`, the stream and therefore the API and alerts all come
  * through here.
  */
 export function judgeFeatures(items: Readonly<Record<string, JudgeItem>>, options: JudgeOptions): Record<string, FeatureEvaluation> {
@@ -74,20 +106,20 @@ export function judgeFeatures(items: Readonly<Record<string, JudgeItem>>, option
     evidence[name] = ev;
     inputs[name] = { evidence: ev, floors: item.floors, eligible: item.current.count >= item.minSamples && item.current.count > 0 };
   }
-  const windowBudget = options.sequential ? options.budget * WINDOW_BUDGET_SHARE : options.budget;
-  const verdicts = decideVerdicts(inputs, windowBudget);
-  const cusum = options.sequential ? sequentialPlan(evidence, inputs, options.budget * (1 - WINDOW_BUDGET_SHARE)) : undefined;
+  const share = windowBudgetShare(inputs, options.budget, options.sequential !== undefined);
+  const verdicts = decideVerdicts(inputs, options.budget * share);
+  const plan = options.sequential ? sequentialPlan(items, evidence, inputs, options.budget * (1 - share)) : undefined;
   const out: Record<string, FeatureEvaluation> = {};
   for (const name of Object.keys(items)) {
     const v = verdicts[name];
     let summary = verdictSummary(v, items[name].reference.count);
     let severity: Severity = v.severity;
-    if (cusum && options.sequential && inputs[name].eligible) {
-      const seq = sequentialVerdict(options.sequential, name, evidence[name], items[name], cusum);
+    if (plan && options.sequential && inputs[name].eligible) {
+      const seq = sequentialVerdict(options.sequential, name, evidence[name], items[name], plan);
       summary = { ...summary, sequential: seq.summary };
       if (v.verdict !== 'drift' && seq.severity !== 'NONE') {
         severity = seq.severity;
-        summary = { ...summary, verdict: 'drift', test: 'cusum', effect: seq.summary.effect, pValue: null, level: cusum.level };
+        summary = { ...summary, verdict: 'drift', test: 'derivedWindow', effect: seq.summary.effect, pValue: seq.pValue, level: seq.level };
       }
     }
     out[name] = {
@@ -120,66 +152,107 @@ function verdictSummary(v: FeatureVerdict, m: number): FeatureVerdictSummary {
   return summary;
 }
 
-/** The CUSUM budget of one evaluation: its share of the budget and the number of one-sided CUSUMs sharing it. */
-interface SequentialPlan {
+/** The sequential budget of one evaluation: its share of the budget and each trend statistic's two-sided level. */
+export interface SequentialPlan {
   readonly budget: number;
   readonly statistics: number;
-  readonly level: number;
+  /** Two-sided level of each trend statistic's derived window, by key (weighted Bonferroni: they add up to the budget). */
+  readonly levels: ReadonlyMap<string, number>;
 }
+
+/**
+ * Weight of a trend statistic that sees an effect at its floor over a full
+ * derived window with room to spare (its expected |z| there at least
+ * {@link SHARP_MARGIN} beyond the level an equal share would give): a tenth
+ * of the others'. Such a statistic keeps near-full power at the smaller
+ * level; the budget it frees goes to the statistics that need it.
+ */
+export const SHARP_WEIGHT = 0.1;
+/** z of the one-sided 95% lower bound a derived window's effect must reach the floor with on a reference with atoms. */
+export const ATOM_LOWER_BOUND_Z = 1.645;
+
+/** See {@link SHARP_WEIGHT}: 2 is 98% power at the equal share. */
+export const SHARP_MARGIN = 2;
 
 /**
  * Every eligible feature's trend statistics share the sequential part of the
- * budget: each is two-sided, so 2 one-sided CUSUMs per statistic, each held
- * to a false-crossing rate of budget / (number of CUSUMs) per window.
+ * budget by weighted Bonferroni (each derived window is one two-sided test
+ * per evaluation, and the levels add up to the share, so the promise holds
+ * whatever the dependence): a statistic whose derived window would see an
+ * effect at the floor with room to spare gets {@link SHARP_WEIGHT}, the
+ * others 1. The weights come from the reference's standard errors and n
+ * ({@link TrendStatistic.referenceSe}), never from the window's values.
  */
-function sequentialPlan(evidence: Record<string, FeatureEvidence>, inputs: Record<string, VerdictInput>, budget: number): SequentialPlan {
-  let statistics = 0;
-  for (const [name, ev] of Object.entries(evidence)) if (inputs[name].eligible) statistics += 2 * (ev.trends?.length ?? 0);
-  return { budget, statistics, level: budget / Math.max(1, statistics) };
-}
-
-const thresholds = new Map<string, number>();
-
-/**
- * The CUSUM threshold of a feature with n values against a reference of m
- * ({@link sequentialThreshold} at the reference value k for n and m, averaged
- * over the reference's error), remembered: one evaluation after another asks
- * for the same few.
- */
-export function cusumThreshold(plan: { budget: number; statistics: number }, n: number, m: number): number {
-  if (plan.statistics === 0) return Infinity;
-  const key = `${plan.budget}:${plan.statistics}:${n}:${m}`;
-  let h = thresholds.get(key);
-  if (h === undefined) {
-    h = sequentialThreshold(plan.budget, plan.statistics, sequentialReferenceValue(n, m), referenceErrorShare(n, m));
-    if (thresholds.size >= 4096) thresholds.clear();
-    thresholds.set(key, h);
+export function sequentialPlan(items: Readonly<Record<string, JudgeItem>>, evidence: Record<string, FeatureEvidence>, inputs: Record<string, VerdictInput>, budget: number): SequentialPlan {
+  const entries: { key: string; reach: number }[] = [];
+  for (const [name, ev] of Object.entries(evidence)) {
+    if (!inputs[name].eligible) continue;
+    const sd = sumStandardDeviation(new Array<number>(SEQUENTIAL_WINDOWS).fill(ev.n), ev.m);
+    for (const t of ev.trends ?? []) {
+      // Expected |z| of the full derived window at an effect of one floor: SEQUENTIAL_WINDOWS windows of floor / se each.
+      const se = t.referenceSe ?? t.se;
+      entries.push({ key: sequentialKey(name, t.kind), reach: se > 0 ? (items[name].floors.warning * SEQUENTIAL_WINDOWS) / (se * sd) : 0 });
+    }
   }
-  return h;
+  const levels = new Map<string, number>();
+  if (entries.length === 0) return { budget, statistics: 0, levels };
+  const equal = normalUpperQuantile(budget / entries.length / 2);
+  const weights = entries.map((e) => (e.reach >= equal + SHARP_MARGIN ? SHARP_WEIGHT : 1));
+  const total = weights.reduce((a, b) => a + b, 0);
+  entries.forEach((e, i) => levels.set(e.key, (budget * weights[i]) / total));
+  return { budget, statistics: entries.length, levels };
 }
 
-/** Key of a trend statistic's CUSUM state (the location one keeps the feature's name, as older states stored it). */
+/** Key of a trend statistic's sequential state (the location one keeps the feature's name, as older states stored it). */
 export function sequentialKey(feature: string, kind: string): string {
   return kind === 'location' ? feature : `${feature}#${kind}`;
 }
 
 /**
- * Steps every trend CUSUM of one feature and returns the strongest verdict
- * among those that fired: the run's mean z times the window's standard error
- * of the effect estimates the persistent effect, which must reach the floor.
+ * Steps every trend statistic's derived window of one feature and returns the
+ * strongest verdict among those significant at the plan's level: the mean of
+ * the windows' effect estimates ({@link TrendStatistic.effect}) estimates the
+ * persistent effect, which must reach the floor.
  */
-function sequentialVerdict(states: Record<string, SequentialState>, name: string, ev: FeatureEvidence, item: JudgeItem, plan: SequentialPlan): { severity: Severity; summary: { statistic: number; threshold: number; effect: number } } {
-  const k = sequentialReferenceValue(ev.n, ev.m);
-  const h = cusumThreshold(plan, ev.n, ev.m);
+function sequentialVerdict(
+  states: Record<string, SequentialState>,
+  name: string,
+  ev: FeatureEvidence,
+  item: JudgeItem,
+  plan: SequentialPlan,
+): { severity: Severity; pValue: number | null; level: number; summary: { statistic: number; threshold: number; effect: number; windows: number } } {
   let statistic = 0;
+  let threshold = Infinity;
   let estimate = 0;
+  let pValue: number | null = null;
+  let level = 0;
+  let windows = 0;
   for (const trend of ev.trends ?? []) {
     const key = sequentialKey(name, trend.kind);
-    const step = sequentialStep(states[key] ?? { up: 0, down: 0 }, trend.z, k, h);
+    const step = sequentialStep(states[key] ?? {}, trend.z, ev.n, ev.m, trend.effect ?? trend.z * trend.se);
     states[key] = step.state;
-    statistic = Math.max(statistic, step.statistic);
-    if (step.fired && step.meanZ !== undefined && Number.isFinite(trend.se)) estimate = Math.max(estimate, Math.abs(step.meanZ) * trend.se);
+    windows = Math.max(windows, step.windows);
+    const own = plan.levels.get(key) ?? 0;
+    if (Math.abs(step.z) >= Math.abs(statistic)) {
+      statistic = step.z;
+      threshold = normalUpperQuantile(own / 2);
+    }
+    const p = sequentialPValue(step.z);
+    // The effect above noise, as a single window's (docs/detector.md): the windows' mean estimate
+    // less twice its variance, with the estimate's standard error for the derived window's values.
+    // Where the reference has atoms (trend.effect given) any move of an atom is significant however
+    // small, so the floor alone decides: there the estimate's one-sided 95% lower bound must reach it.
+    const unit = (trend.effectSe ?? trend.se) / Math.sqrt(1 / ev.n + 1 / ev.m);
+    let total = 0;
+    for (const k of step.state.n ?? []) total += k;
+    const se = unit * Math.sqrt(1 / Math.max(1, total) + 1 / ev.m);
+    const effect = trend.effect !== undefined ? Math.max(0, step.effect - ATOM_LOWER_BOUND_Z * se) : Math.sqrt(Math.max(0, step.effect * step.effect - 2 * se * se));
+    if (p <= own && effect > estimate) {
+      estimate = effect;
+      pValue = p;
+      level = own;
+    }
   }
   const severity: Severity = estimate >= item.floors.critical ? 'CRITICAL' : estimate >= item.floors.warning ? 'WARNING' : 'NONE';
-  return { severity, summary: { statistic, threshold: h, effect: estimate } };
+  return { severity, pValue, level, summary: { statistic, threshold, effect: estimate, windows } };
 }

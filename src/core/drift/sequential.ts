@@ -1,165 +1,107 @@
 /**
  * Sequential evidence for windows too small to see an effect at the floor:
- * a two-sided CUSUM of each per-window trend statistic (the location and
- * scale z of a numeric feature, the z of a categorical feature's largest
- * category share; standard normal when nothing changed). A persistent shift adds its mean z every window and
- * the sum crosses the threshold after a few windows, where one window alone
- * never reaches the budget's level.
+ * a derived longer window. Each trend statistic of a feature (the location
+ * and scale z of a numeric feature, its mean z where that is sharper, the z
+ * of a categorical feature's largest category share; standard normal when
+ * nothing changed) is kept for the last {@link SEQUENTIAL_WINDOWS} windows,
+ * and their sum, standardized with the reference's shared error, is tested
+ * in every evaluation. A persistent shift adds its mean z every window, so
+ * ten windows see it where one window alone never reaches the budget's level.
  */
-
-/** CUSUM state of one feature: the upward and downward sums and the run each belongs to. */
-export interface SequentialState {
-  /** Upward CUSUM. */
-  up: number;
-  /** Downward CUSUM. */
-  down: number;
-  /** Windows and sum of z since the upward sum last stood at 0. */
-  upRun?: { windows: number; sumZ: number };
-  /** Windows and sum of z since the downward sum last stood at 0. */
-  downRun?: { windows: number; sumZ: number };
-}
+import { normalTwoSided } from '../stats/normal.js';
 
 /**
- * Default reference value k: about half the mean z a window of 200 values
- * sees of a shift at 1.5 floors where the location test is sharp; with the
- * reference's share added ({@link sequentialReferenceValue}) it is near the
- * shortest delay for shifts of 1.3 to 2 z per window at the run lengths the
- * default budget needs (k from 0.8 to 1.1 are within 2 points of detection
- * within 10 windows of each other).
+ * Derived-window state of one trend statistic: its z and the window's n for
+ * the last windows, oldest first. (States stored by the earlier CUSUM carry
+ * `up` / `down` instead; they are read as empty.)
  */
-export const DEFAULT_SEQUENTIAL_K = 0.7;
+export interface SequentialState {
+  /** z of the last windows (at most {@link SEQUENTIAL_WINDOWS}), oldest first. */
+  z?: number[];
+  /** Values in each of those windows. */
+  n?: number[];
+  /** Each window's estimate of the effect the statistic measures (signed, floor units). */
+  e?: number[];
+}
+
+/** Windows the derived window holds: a persistent drift is judged on up to this many consecutive windows. */
+export const SEQUENTIAL_WINDOWS = 10;
+
+/**
+ * Largest |z| one window adds to the sum: below the derived window's level
+ * at one window, so a single extreme window (the single-window tests'
+ * business) can never hold the sequential verdict alone.
+ */
+export const SEQUENTIAL_Z_CLIP = 4;
 
 /**
  * Share of a window's z statistic that comes from the reference,
  * sqrt((1/m) / (1/n + 1/m)): every window is compared with the same
- * reference, so its sampling error enters every z alike, as a persistent
- * shift of that many standard deviations (drawn once, when the reference was
- * sampled).
+ * reference, so its sampling error enters every z alike (a shift of that
+ * many standard deviations, drawn once, when the reference was sampled).
  */
 export function referenceErrorShare(n: number, m: number): number {
   return Math.sqrt(1 / m / (1 / n + 1 / m));
 }
 
 /**
- * The reference value k for windows of n values against a reference of m:
- * {@link DEFAULT_SEQUENTIAL_K} plus twice the reference's share of the z
- * statistic ({@link referenceErrorShare}), so the reference's own sampling
- * error rarely accumulates like a drift; the threshold accounts for the rest
- * ({@link sequentialThreshold}).
+ * Standard deviation of the sum of windows' z when nothing changed: window
+ * i's z is rho_i B + sqrt(1 - rho_i^2) E_i with B the reference's error (shared
+ * by every window) and E_i the window's own, so the variance is
+ * sum(1 - rho_i^2) + (sum rho_i)^2.
  */
-export function sequentialReferenceValue(n: number, m: number): number {
-  return DEFAULT_SEQUENTIAL_K + 2 * referenceErrorShare(n, m);
+export function sumStandardDeviation(ns: readonly number[], m: number): number {
+  let own = 0;
+  let shared = 0;
+  for (const n of ns) {
+    const rho = referenceErrorShare(n, m);
+    own += 1 - rho * rho;
+    shared += rho;
+  }
+  return Math.sqrt(own + shared * shared);
 }
 
 /** Result of {@link sequentialStep}. */
 export interface SequentialStep {
   state: SequentialState;
-  /** True when a sum crossed the threshold in this window. */
-  fired: boolean;
-  /** The crossing direction, when fired. */
-  direction?: 'up' | 'down';
-  /** Mean unclipped z over the run that crossed (with the window's standard error it estimates the shift). */
-  meanZ?: number;
-  /** The larger of the two sums after this window. */
-  statistic: number;
-}
-
-/** Largest |z| one window adds: a single extreme window is the single-window tests' business. */
-export const SEQUENTIAL_Z_CLIP = 3;
-
-/** How far above the threshold a sum may climb, so that it falls back within a few clean windows once a drift ends. */
-export const SEQUENTIAL_HEADROOM = 2;
-
-/**
- * One window of the CUSUM on z clipped to +-{@link SEQUENTIAL_Z_CLIP}:
- * S+ = max(0, S+ + z - k), S- = max(0, S- - z - k); fires while either is at
- * or above `h`. Sums are capped at h + {@link SEQUENTIAL_HEADROOM} (which does
- * not change when they first cross), so a verdict held by the CUSUM clears a
- * few windows after the drift stops and the alert then resolves by the usual
- * hysteresis.
- */
-export function sequentialStep(state: SequentialState, rawZ: number, k: number, h: number): SequentialStep {
-  if (!Number.isFinite(rawZ)) return { state, fired: false, statistic: Math.max(state.up, state.down) };
-  const z = Math.max(-SEQUENTIAL_Z_CLIP, Math.min(SEQUENTIAL_Z_CLIP, rawZ));
-  const cap = h + SEQUENTIAL_HEADROOM;
-  const up = Math.min(cap, Math.max(0, state.up + z - k));
-  const down = Math.min(cap, Math.max(0, state.down - z - k));
-  // The run's z are summed unclipped: the clip bounds what one window adds to the CUSUM, not the size
-  // of the effect the run measures (a zero-inflated feature's shift can move z by 10 a window).
-  const upRun = up === 0 ? undefined : { windows: (state.up > 0 ? (state.upRun?.windows ?? 0) : 0) + 1, sumZ: (state.up > 0 ? (state.upRun?.sumZ ?? 0) : 0) + rawZ };
-  const downRun = down === 0 ? undefined : { windows: (state.down > 0 ? (state.downRun?.windows ?? 0) : 0) + 1, sumZ: (state.down > 0 ? (state.downRun?.sumZ ?? 0) : 0) + rawZ };
-  const next: SequentialState = { up, down, ...(upRun ? { upRun } : {}), ...(downRun ? { downRun } : {}) };
-  const statistic = Math.max(up, down);
-  if (up >= h && up >= down) return { state: next, fired: true, direction: 'up', meanZ: upRun!.sumZ / upRun!.windows, statistic };
-  if (down >= h) return { state: next, fired: true, direction: 'down', meanZ: downRun!.sumZ / downRun!.windows, statistic };
-  return { state: next, fired: false, statistic };
+  /** The derived window's standardized statistic: the windows' summed (clipped) z over its null standard deviation. */
+  z: number;
+  /** Windows in the derived window. */
+  windows: number;
+  /** Mean unclipped z of those windows. */
+  meanZ: number;
+  /** |Mean of the windows' effect estimates|: the persistent effect the derived window measures (floor units). */
+  effect: number;
 }
 
 /**
- * Siegmund's approximation of a one-sided CUSUM's average run length with no
- * change, for standard normal increments: (e^(2 k b) - 2 k b - 1) / (2 k^2)
- * with b = h + 1.166. k below 0 is a drift towards the threshold (the
- * formula holds for both signs).
+ * Adds one window's z (clipped to +-{@link SEQUENTIAL_Z_CLIP}; a non-finite
+ * z counts as 0, no evidence), its n and its effect estimate to the state, drops windows beyond
+ * {@link SEQUENTIAL_WINDOWS}, and returns the derived window's statistic
+ * against a reference of m values: standard normal when nothing changed,
+ * averaged over the reference's error, as the single-window tests are.
  */
-export function nullRunLength(k: number, h: number): number {
-  const b = h + 1.166;
-  if (Math.abs(k) < 1e-9) return b * b;
-  return (Math.exp(2 * k * b) - 2 * k * b - 1) / (2 * k * k);
-}
-
-/** Half-width, in standard deviations of the reference's error, of the grid {@link falseAlarmRate} integrates over. */
-const BIAS_GRID_SD = 8;
-const BIAS_GRID_STEPS = 320;
-
-/**
- * Probability per window that one one-sided CUSUM (reference value k,
- * threshold h) crosses with no change, averaged over the reference's
- * sampling error: a window's z is b + e, with b ~ N(0, rho^2) the persistent
- * part from the reference ({@link referenceErrorShare}) and e ~ N(0, 1 -
- * rho^2) the window's own; given b the rate is 1 / (Siegmund's run length
- * for increments N(b, 1 - rho^2)). This is the promise the single-window
- * tests make too (their level holds averaged over the reference's error).
- * rho = 0 gives 1 / {@link nullRunLength}.
- */
-export function falseAlarmRate(k: number, h: number, rho = 0): number {
-  if (!(rho > 0)) return 1 / nullRunLength(k, h);
-  const sd = Math.sqrt(1 - rho * rho);
-  const dx = (2 * BIAS_GRID_SD) / BIAS_GRID_STEPS;
-  let rate = 0;
-  for (let i = 0; i <= BIAS_GRID_STEPS; i++) {
-    const x = -BIAS_GRID_SD + i * dx;
-    const weight = (i === 0 || i === BIAS_GRID_STEPS ? 0.5 : 1) * dx * Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
-    rate += weight / nullRunLength((k - rho * x) / sd, h / sd);
+export function sequentialStep(state: SequentialState, rawZ: number, n: number, m: number, effect = 0, windows = SEQUENTIAL_WINDOWS): SequentialStep {
+  const zs = [...(state.z ?? []), Number.isFinite(rawZ) ? rawZ : 0].slice(-windows);
+  const ns = [...(state.n ?? []), n].slice(-windows);
+  const es = [...(state.e ?? []), Number.isFinite(effect) ? effect : 0].slice(-windows);
+  // A state from another shape (an older version) starts over rather than pairing z with the wrong n.
+  const whole = zs.length === ns.length && zs.length === es.length;
+  const z = whole ? zs : zs.slice(-1);
+  const nn = whole ? ns : ns.slice(-1);
+  const e = whole ? es : es.slice(-1);
+  let clipped = 0;
+  let raw = 0;
+  for (const x of z) {
+    clipped += Math.max(-SEQUENTIAL_Z_CLIP, Math.min(SEQUENTIAL_Z_CLIP, x));
+    raw += x;
   }
-  return rate;
+  let sumE = 0;
+  for (const x of e) sumE += x;
+  return { state: { z, n: nn, e }, z: clipped / sumStandardDeviation(nn, m), windows: z.length, meanZ: raw / z.length, effect: Math.abs(sumE) / e.length };
 }
 
-/**
- * False drift verdicts per window of one CUSUM over its
- * {@link falseAlarmRate}: a crossing stays at or above h for about 1.45
- * windows while its overshoot lasts (the budget counts evaluations, so each
- * crossing is charged for them), and averaged over the reference's error
- * Siegmund's rate is 1.1 to 1.3 times too low at h = 4 to 6. Measured by
- * simulation with k = 0.98, rho = 0.14 and z clipped at
- * +-{@link SEQUENTIAL_Z_CLIP} (1.85 at h = 4.4, 1.67 at h = 5.8), rounded up;
- * tests/unit/core/stats/drift-tests.test.ts checks it.
- */
-export const SEQUENTIAL_RATE_FACTOR = 2;
-
-/**
- * The threshold h that holds `statistics` one-sided CUSUMs together to at
- * most `alpha` false drift verdicts per window: each one's
- * {@link falseAlarmRate} (averaged over the reference's error when rho > 0)
- * times {@link SEQUENTIAL_RATE_FACTOR} is at most alpha / statistics.
- */
-export function sequentialThreshold(alpha: number, statistics: number, k = DEFAULT_SEQUENTIAL_K, rho = 0): number {
-  const target = alpha / (Math.max(1, statistics) * SEQUENTIAL_RATE_FACTOR);
-  let lo = 0;
-  let hi = 200;
-  for (let i = 0; i < 40; i++) {
-    const mid = (lo + hi) / 2;
-    if (falseAlarmRate(k, mid, rho) <= target) hi = mid;
-    else lo = mid;
-  }
-  return hi;
+/** Two-sided p-value of a derived window's statistic. */
+export function sequentialPValue(z: number): number {
+  return normalTwoSided(z);
 }

@@ -36,15 +36,14 @@ export interface FeatureResult {
 
 /**
  * A feature's verdict with its evidence, JSON-safe: numbers that are not
- * finite (an unreachable minimum detectable effect, the p-value of a
- * sequential verdict) are null.
+ * finite (an unreachable minimum detectable effect) are null.
  */
 export interface FeatureVerdictSummary {
   /** `drift`, `ok`, or `insufficient`: no significant drift, and the window could not have seen an effect at the floor. */
   verdict: 'ok' | 'drift' | 'insufficient';
-  /** The test that decided (smallest p-value), or `cusum` for a sequential verdict. */
+  /** The test that decided (smallest p-value), or `derivedWindow` for a sequential verdict. */
   test: string | null;
-  /** Its unadjusted p-value (null for a sequential verdict). */
+  /** Its unadjusted p-value. */
   pValue: number | null;
   /** The level it was compared with (Holm's step at the model's budget). */
   level: number;
@@ -67,8 +66,13 @@ export interface FeatureVerdictSummary {
   nNeeded?: number | null;
   /** Unadjusted p-value of every test of the feature. */
   tests: Record<string, number>;
-  /** The CUSUMs of the trend statistics (location and scale, or the largest category's share) across consecutive windows, when sequential mode runs: the largest sum, its threshold and the effect a fired run estimates. */
-  sequential?: { statistic: number; threshold: number; effect: number };
+  /**
+   * The derived window of the trend statistics (location, scale and mean, or
+   * the largest category's share) over the last consecutive windows, when
+   * sequential mode runs: the largest standardized sum (signed), the |z| it
+   * must reach, the effect it estimates when it does, and the windows it holds.
+   */
+  sequential?: { statistic: number; threshold: number; effect: number; windows?: number };
 }
 
 /** The multivariate verdict of one window, JSON-safe (numbers that are not finite are null). */

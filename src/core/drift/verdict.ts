@@ -13,7 +13,7 @@ import { numericCalibration } from '../profile/calibration.js';
 export type Verdict = 'ok' | 'drift' | 'insufficient';
 
 /** Names of the significance tests of the rule (docs/detector.md). */
-export type DriftTestName = 'location' | 'scale' | 'ks' | 'categoryShare' | 'chiSquare' | 'cusum';
+export type DriftTestName = 'location' | 'scale' | 'ks' | 'categoryShare' | 'chiSquare' | 'derivedWindow';
 
 /** One significance test of one feature in one evaluation. */
 export interface DriftTest {
@@ -54,14 +54,30 @@ export interface FeatureEvidence {
 
 /**
  * One signed, standard-normal-under-no-change statistic of a window that the
- * CUSUM accumulates (src/core/drift/sequential.ts), with the standard error
- * of the effect it measures, so a run's mean z converts to an effect.
+ * sequential mode sums over its derived window (src/core/drift/sequential.ts),
+ * with the standard error of the effect it measures, so the windows' mean z
+ * converts to an effect.
  */
 export interface TrendStatistic {
   readonly kind: 'location' | 'scale' | 'mean' | 'categoryMass';
   readonly z: number;
   /** Standard error of the effect (floor units) per unit of z. */
   readonly se: number;
+  /**
+   * The same from the reference and n alone (no value of the window): what
+   * the sequential mode shares its budget by, so the shares cannot depend on
+   * the data they judge. Defaults to `se`.
+   */
+  readonly referenceSe?: number;
+  /**
+   * This window's estimate of the effect (signed, floor units) when z times
+   * `se` would not measure it: where the reference has atoms (ties, a point
+   * mass), a drift that splits them moves every rank by far more than the
+   * distance it moves the values. Defaults to z times se.
+   */
+  readonly effect?: number;
+  /** Standard error of `effect` (floor units) in this window; defaults to `se`. */
+  readonly effectSe?: number;
 }
 
 /**
@@ -165,16 +181,18 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
   ];
   const cal = numericCalibration(reference, (q) => refDigest.quantile(q));
   const effect = wassersteinAboveNoise(refDigest, current.digest, cal.spread);
+  const mean = meanTrend(reference, refDigest, current, cal);
   return {
     tests,
     effect: Number.isNaN(effect) ? 0 : effect,
     metric: 'wasserstein',
     n,
     m,
+    // The mean replaces the ridit location trend where it is the sharper of the two (meanTrend): two
+    // statistics of one shift would split the sequential budget for nothing.
     trends: [
-      { kind: 'location', z: loc.z, se: cal.locationNoise * Math.sqrt(1 / n + 1 / m) },
-      { kind: 'scale', z: scale.z, se: cal.scaleNoise * Math.sqrt(1 / n + 1 / m) },
-      ...meanTrend(reference, refDigest, current, cal),
+      ...(mean.length > 0 ? mean : [{ kind: 'location' as const, z: loc.z, se: cal.locationNoise * Math.sqrt(1 / n + 1 / m), ...atomEffect('location', reference, refDigest, current, cal.spread) }]),
+      { kind: 'scale', z: scale.z, se: cal.scaleNoise * Math.sqrt(1 / n + 1 / m), ...atomEffect('scale', reference, refDigest, current, cal.spread) },
     ],
     mdes: (alpha) => ({
       location: kindMde(alpha, cal.locationNoise, cal.effectNoise.location, n, m),
@@ -185,6 +203,55 @@ export function numericEvidence(reference: NumericFeatureProfile, refDigest: Mer
       ),
     }),
   };
+}
+
+/**
+ * Whether the reference has atoms (values repeated often enough to merge
+ * quantile edges: integer features, a zero-inflated feature's zeros): its
+ * quantile bins are then unequal, one holding more than 1.5 times an equal
+ * share. Without atoms every bin holds about an equal share.
+ */
+export function referenceHasAtoms(reference: NumericFeatureProfile): boolean {
+  const bins = reference.counts.length;
+  if (bins < 2 || !(reference.count > 0)) return false;
+  let top = 0;
+  for (const c of reference.counts) top = Math.max(top, c);
+  return top / reference.count > 1.5 / bins;
+}
+
+/** Mean absolute deviation of a digest's values from c (centroid means; exact for atoms, which stay one centroid each). */
+function meanAbsoluteDeviation(digest: MergingDigest, c: number): number {
+  const { means, weights } = digest.centroids();
+  let sum = 0;
+  let w = 0;
+  for (let i = 0; i < means.length; i++) {
+    sum += weights[i] * Math.abs(means[i] - c);
+    w += weights[i];
+  }
+  return w > 0 ? sum / w : NaN;
+}
+
+/**
+ * The window's effect estimate of a trend on a reference with atoms
+ * ({@link referenceHasAtoms}), in typical deviations: the change of the mean
+ * (location) or of the mean absolute deviation from the reference's median
+ * (scale). Both move by at most the Wasserstein distance (they are means of
+ * 1-Lipschitz functions), so they never overstate it, while a move of an
+ * atom shifts every rank and would make z times se overstate it many times
+ * (a zero-inflated feature's zeros moving by 0.05 typical deviations read
+ * as 7). Nothing (z times se) on a reference without atoms.
+ */
+export function atomEffect(kind: 'location' | 'scale', reference: NumericFeatureProfile, refDigest: MergingDigest, current: NumericSummary, spread: number): { effect?: number; effectSe?: number } {
+  const n = current.count;
+  const m = reference.count;
+  if (!referenceHasAtoms(reference) || !(spread > 0) || n === 0 || !(m > 0)) return {};
+  const root = Math.sqrt(1 / n + 1 / m);
+  if (kind === 'location') return { effect: (current.mean - reference.mean) / spread, effectSe: (reference.std / spread) * root };
+  const c = refDigest.quantile(0.5);
+  const mad = meanAbsoluteDeviation(refDigest, c);
+  // Standard deviation of |x - c| on the reference: E (x - c)^2 = std^2 + (mean - c)^2.
+  const sd = Math.sqrt(Math.max(0, reference.std ** 2 + (reference.mean - c) ** 2 - mad * mad));
+  return { effect: (meanAbsoluteDeviation(current.digest, c) - mad) / spread, effectSe: (sd / spread) * root };
 }
 
 /** Largest quantile skewness ((q90 - q50) - (q50 - q10)) / (q90 - q10) at which the mean trend is kept. */
@@ -200,7 +267,7 @@ export const MEAN_TREND_MAX_SKEW = 0.1;
  * for a bump (a few values moving far, which the bounded ridits barely see).
  * Only for a reference whose quantile skewness is at most
  * {@link MEAN_TREND_MAX_SKEW}: a skewed feature's mean is skewed too, and the
- * CUSUM's run length assumes a symmetric z. Its effect unit: the mean moved,
+ * derived window's level assumes a normal z far into the tail. Its effect unit: the mean moved,
  * in typical deviations (a shift's or a bump's Wasserstein distance).
  */
 export function meanTrend(reference: NumericFeatureProfile, refDigest: MergingDigest, current: NumericSummary, cal: { spread: number; locationNoise: number }): TrendStatistic[] {
@@ -214,7 +281,7 @@ export function meanTrend(reference: NumericFeatureProfile, refDigest: MergingDi
   if (!(q90 > q10) || Math.abs(q90 - 2 * q50 + q10) / (q90 - q10) > MEAN_TREND_MAX_SKEW) return [];
   const sd = Math.sqrt(reference.std ** 2 / m + current.m2 / (n - 1) / n);
   if (!(sd > 0)) return [];
-  return [{ kind: 'mean', z: (current.mean - reference.mean) / sd, se: sd / cal.spread }];
+  return [{ kind: 'mean', z: (current.mean - reference.mean) / sd, se: sd / cal.spread, referenceSe: (reference.std * Math.sqrt(1 / m + 1 / n)) / cal.spread }];
 }
 
 /** Expected count per cell below which categories are pooled for the tests and the effect. */
@@ -297,7 +364,8 @@ export function largestCellTrend(reference: readonly number[], current: readonly
   const p = (reference[top] + current[top]) / (n + m);
   const se = Math.sqrt(p * (1 - p) * (1 / n + 1 / m));
   const d = current[top] / n - reference[top] / m;
-  return { kind: 'categoryMass', z: se > 0 ? d / se : NaN, se };
+  const share = reference[top] / m;
+  return { kind: 'categoryMass', z: se > 0 ? d / se : NaN, se, referenceSe: Math.sqrt(share * (1 - share) * (1 / n + 1 / m)) };
 }
 
 function emptyEvidence(metric: EffectMetric, n: number, m: number): FeatureEvidence {

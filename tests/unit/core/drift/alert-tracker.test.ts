@@ -146,27 +146,29 @@ describe('AlertTracker', () => {
 });
 
 describe('AlertTracker sequential state', () => {
-  it('keeps the CUSUM state for newer windows and hands a replay a copy, through JSON', () => {
+  it('keeps the derived-window state for newer windows and hands the latest window evaluated again a copy without its own entry, through JSON', () => {
     const t = new AlertTracker('m', 'w', { resolveAfter: 3 });
-    const s = t.sequentialFor(W);
-    s.x = { up: 4, down: 0 };
+    t.sequentialFor(W).x = { z: [1.5], n: [200] };
     t.update(evaluation(0), [], 1);
+    t.sequentialFor(2 * W).x = { z: [1.5, 2], n: [200, 200] };
+    t.update(evaluation(1), [], 1);
     const restored = AlertTracker.fromJSON('m', 'w', { resolveAfter: 3 }, JSON.parse(JSON.stringify(t.toJSON())));
-    // The window already evaluated again (a replay): its evidence must not count twice.
-    const replay = restored.sequentialFor(W);
-    expect(replay.x).toEqual({ up: 4, down: 0 });
-    replay.x = { up: 9, down: 0 };
-    expect(restored.sequentialFor(2 * W).x).toEqual({ up: 4, down: 0 });
+    // The latest window evaluated again (a late partial): its own z must not count twice.
+    const again = restored.sequentialFor(2 * W);
+    expect(again.x).toEqual({ z: [1.5], n: [200] });
+    again.x = { z: [1.5, 9], n: [200, 200] };
+    expect(restored.sequentialFor(3 * W).x).toEqual({ z: [1.5, 2], n: [200, 200] });
   });
 
-  it('starts a window older than the latest from empty sums, leaving the latest state alone', () => {
+  it('starts a window older than the latest from an empty state, leaving the latest state alone', () => {
     const t = new AlertTracker('m', 'w', { resolveAfter: 3 });
-    t.sequentialFor(3 * W).x = { up: 6, down: 0 };
+    t.sequentialFor(3 * W).x = { z: [3], n: [200] };
     t.update(evaluation(2), [], 1);
-    // A replay from an earlier offset: the sums of the windows after it are not its evidence.
+    // A replay from an earlier offset: the windows after it are not its evidence.
     const older = t.sequentialFor(2 * W);
     expect(older).toEqual({});
-    older.x = { up: 1, down: 0 };
-    expect(t.sequentialFor(3 * W).x).toEqual({ up: 6, down: 0 });
+    older.x = { z: [1], n: [200] };
+    expect(t.toJSON().sequential!.x).toEqual({ z: [3], n: [200] });
+    expect(t.sequentialFor(4 * W).x).toEqual({ z: [3], n: [200] });
   });
 });

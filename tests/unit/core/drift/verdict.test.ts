@@ -1,8 +1,11 @@
+import { binnedLocationTest } from '../../../../src/core/stats/binned-rank-tests.js';
 import { describe, expect, it } from 'vitest';
-import { decideVerdicts, numericEvidence, type FeatureEvidence, type VerdictInput } from '../../../../src/core/drift/verdict.js';
-import { judgeFeatures, type JudgeItem } from '../../../../src/core/drift/judge.js';
+import { decideVerdicts, numericEvidence, referenceHasAtoms, type FeatureEvidence, type VerdictInput } from '../../../../src/core/drift/verdict.js';
+import { BLIND_WINDOW_BUDGET_SHARE, SHARP_WEIGHT, WINDOW_BUDGET_SHARE, judgeFeatures, sequentialPlan, windowBudgetShare, type JudgeItem } from '../../../../src/core/drift/judge.js';
+import { normalUpperQuantile } from '../../../../src/core/stats/normal.js';
 import { ReferenceProfileBuilder, createSummary, referenceDigest, type FeatureProfile } from '../../../../src/core/profile/reference-profile.js';
 import { mulberry32 } from '../../../../src/core/random.js';
+import type { NumericSummary } from '../../../../src/core/stats/numeric-summary.js';
 
 function evidence(pValues: number[], effect: number, mde = 0.05): FeatureEvidence {
   return { tests: pValues.map((p, i) => ({ name: i === 0 ? 'location' : 'ks', statistic: 0, pValue: p })), effect, metric: 'wasserstein', n: 1000, m: 10000, mdes: () => ({ location: mde }) };
@@ -91,7 +94,7 @@ describe('judgeFeatures on generated windows', () => {
       expect(['insufficient', 'drift']).toContain(r.x.verdict!.verdict);
       if (r.x.drift) {
         fired = w;
-        expect(r.x.verdict!.test).toBe('cusum');
+        expect(r.x.verdict!.test).toBe('derivedWindow');
       }
     }
     expect(fired).toBeGreaterThan(1);
@@ -110,7 +113,7 @@ describe('judgeFeatures on generated windows', () => {
     expect(x.nNeeded).toBeGreaterThan(5000);
   });
 
-  it('accumulates a persistent stretch of the spread (scale CUSUM) and a moved category share', () => {
+  it('accumulates a persistent stretch of the spread (scale trend) and a moved category share', () => {
     const sequential = {};
     let scaleAt = 0;
     let massAt = 0;
@@ -119,12 +122,12 @@ describe('judgeFeatures on generated windows', () => {
       const r = judgeFeatures(items(200, 0, 0.25, 1.3), { budget: 0.001, sequential });
       if (scaleAt === 0 && r.x.drift) scaleAt = w;
       if (massAt === 0 && r.c.drift) massAt = w;
-      if (r.x.drift && r.x.verdict!.test === 'cusum') expect(r.x.verdict!.sequential!.effect).toBeGreaterThanOrEqual(0.1);
+      if (r.x.drift && r.x.verdict!.test === 'derivedWindow') expect(r.x.verdict!.sequential!.effect).toBeGreaterThanOrEqual(0.1);
     }
     expect(scaleAt).toBeGreaterThan(0);
     expect(scaleAt).toBeLessThanOrEqual(15);
     expect(massAt).toBeGreaterThan(0);
-    expect(Object.keys(sequential)).toEqual(expect.arrayContaining(['x', 'x#scale', 'c#categoryMass']));
+    expect(Object.keys(sequential)).toEqual(expect.arrayContaining(['x#mean', 'x#scale', 'c#categoryMass']));
   });
 });
 
@@ -143,7 +146,8 @@ describe('mean trend of the sequential mode', () => {
       for (let i = 0; i < 200; i++) s.accept(shapes[name]());
       return (numericEvidence(ref(name), referenceDigest(ref(name)), s).trends ?? []).map((t) => t.kind);
     };
-    expect(kinds('normal')).toEqual(['location', 'scale', 'mean']);
+    // The mean replaces the ridit location trend there (one statistic per kind of change).
+    expect(kinds('normal')).toEqual(['mean', 'scale']);
     // Skewed: the mean of 200 values is skewed too. Heavy-tailed: the ridits see a shift better.
     expect(kinds('lognormal')).toEqual(['location', 'scale']);
     expect(kinds('t3')).toEqual(['location', 'scale']);
@@ -163,11 +167,112 @@ describe('mean trend of the sequential mode', () => {
       const sd = Math.sqrt(r.std ** 2 / r.count + s.m2 / 199 / 200);
       expect(mean.z).toBeCloseTo((s.mean - r.mean) / sd, 9);
       meanZ += mean.z / windows;
-      locationZ += trends[0].z / windows;
+      locationZ += binnedLocationTest(r.counts, s.counts).z / windows;
     }
     // Expected z about 0.12 / sqrt(1/200 + 1/10,000) = 1.68 less the reference's own error; ridits lose ~5%.
     expect(meanZ).toBeGreaterThan(locationZ);
     expect(meanZ).toBeGreaterThan(1.3);
     expect(meanZ).toBeLessThan(2.1);
+  });
+});
+
+describe('sequential budget', () => {
+  const trendEvidence = (se: number, mde: number): FeatureEvidence => ({
+    ...evidence([0.5], 0, mde),
+    n: 200,
+    trends: [{ kind: 'location', z: 0, se }],
+  });
+  const item = { floors, minSamples: 1 } as unknown as JudgeItem;
+
+  it('gives blind windows a fifth of the budget, windows that see the floor half, and single windows everything', () => {
+    const blind = { a: input(evidence([0.5], 0, 0.4)), b: input(evidence([0.5], 0, 0.3)) };
+    const seeing = { a: input(evidence([0.5], 0, 0.4)), b: input(evidence([0.5], 0, 0.05)) };
+    expect(windowBudgetShare(blind, 0.001, true)).toBe(BLIND_WINDOW_BUDGET_SHARE);
+    expect(BLIND_WINDOW_BUDGET_SHARE).toBe(0.2);
+    expect(windowBudgetShare(seeing, 0.001, true)).toBe(WINDOW_BUDGET_SHARE);
+    expect(windowBudgetShare(blind, 0.001, false)).toBe(1);
+    // An ineligible feature does not make a window able to see.
+    expect(windowBudgetShare({ ...blind, c: input(evidence([0.5], 0, 0.05), false) }, 0.001, true)).toBe(BLIND_WINDOW_BUDGET_SHARE);
+  });
+
+  it('shares the sequential budget by weighted Bonferroni: the worked example of docs/detector.md', () => {
+    // 35 statistics that need the budget (se 0.09 per window: ten windows see one floor at |Z| 3.2)
+    // and 10 that see it with room to spare (se 0.01: |Z| 29); levels pinned to scipy norm.isf.
+    const ev: Record<string, FeatureEvidence> = {};
+    const inputs: Record<string, VerdictInput> = {};
+    const items: Record<string, JudgeItem> = {};
+    for (let i = 0; i < 45; i++) {
+      ev[`f${i}`] = trendEvidence(i < 35 ? 0.09 : 0.01, 0.4);
+      inputs[`f${i}`] = input(ev[`f${i}`]);
+      items[`f${i}`] = item;
+    }
+    const plan = sequentialPlan(items, ev, inputs, 0.0008);
+    expect(plan.statistics).toBe(45);
+    let total = 0;
+    for (const l of plan.levels.values()) total += l;
+    expect(total).toBeCloseTo(0.0008, 15);
+    const need = plan.levels.get('f0')!;
+    const sharp = plan.levels.get('f40')!;
+    expect(need).toBeCloseTo(0.0008 / 36, 15);
+    expect(sharp / need).toBeCloseTo(SHARP_WEIGHT, 12);
+    expect(rel(normalUpperQuantile(need / 2), 4.2413067056332805)).toBeLessThan(1e-9);
+    expect(rel(normalUpperQuantile(sharp / 2), 4.732087822839777)).toBeLessThan(1e-9);
+    // An ineligible feature's statistics take no share.
+    const fewer = sequentialPlan(items, ev, { ...inputs, f0: input(ev.f0, false) }, 0.0008);
+    expect(fewer.statistics).toBe(44);
+    expect(fewer.levels.has('f0')).toBe(false);
+  });
+});
+
+function rel(a: number, b: number): number {
+  return Math.abs(a - b) / Math.abs(b);
+}
+
+describe('sequential effect on a reference with atoms', () => {
+  const u = mulberry32(91);
+  const normal = (): number => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
+  const zeroInflated = (): number => (u() < 0.6 ? 0 : -Math.log(u() || 1e-12) * 3);
+  const b = new ReferenceProfileBuilder({ z: 'numeric', x: 'numeric' });
+  // 6,000 zeros and the exponential part's quantiles: the first edge above the zeros sits just above 0.
+  for (let i = 0; i < 10_000; i++) b.accept({ z: i < 6000 ? 0 : -3 * Math.log(1 - (i - 5999.5) / 4000), x: normal() });
+  const profile = b.build({ createdAt: 0 });
+  const zRef = profile.features.z as Extract<FeatureProfile, { type: 'numeric' }>;
+  const xRef = profile.features.x as Extract<FeatureProfile, { type: 'numeric' }>;
+  // The reference's typical deviation (mean absolute deviation from the median 0) is 0.4 x 3 = 1.2.
+  const window = (shift: number): Record<string, JudgeItem> => {
+    const s = createSummary(zRef);
+    for (let i = 0; i < 200; i++) s.accept(zeroInflated() + shift);
+    return { z: { reference: zRef, current: s, floors, minSamples: 1 } };
+  };
+
+  it('tells atoms from a continuous reference', () => {
+    expect(referenceHasAtoms(zRef)).toBe(true);
+    expect(referenceHasAtoms(xRef)).toBe(false);
+  });
+
+  // Half the floor: 0.05 typical deviations; the zeros pass the first edge above them.
+  const small = 0.06;
+
+  it('measures a moved point mass by the distance it moved, not by the ranks it crossed', () => {
+    expect(zRef.edges.find((e) => e > 0)!).toBeLessThan(small);
+    const ev = numericEvidence(zRef, referenceDigest(zRef), window(small).z.current as NumericSummary);
+    const location = ev.trends!.find((t) => t.kind === 'location')!;
+    expect(Math.abs(location.z)).toBeGreaterThan(8);
+    // z times se reads it as several typical deviations; the change of the mean reads it within its noise.
+    expect(Math.abs(location.z * location.se)).toBeGreaterThan(1);
+    expect(Math.abs(location.effect! - small / 1.2)).toBeLessThan(3 * location.effectSe!);
+  });
+
+  it('does not hold a drift of half the floor over ten windows, and still catches 3 floors', () => {
+    const sequential = {};
+    for (let w = 0; w < 10; w++) {
+      const r = judgeFeatures(window(small), { budget: 0.001, sequential });
+      expect(r.z.verdict!.test).not.toBe('derivedWindow');
+      expect(r.z.verdict!.sequential!.effect).toBeLessThan(0.1);
+    }
+    const big = {};
+    let fired = 0;
+    for (let w = 1; w <= 10 && fired === 0; w++) if (judgeFeatures(window(0.36), { budget: 0.001, sequential: big }).z.drift) fired = w;
+    expect(fired).toBeGreaterThan(0);
   });
 });

@@ -4,7 +4,7 @@ import { hypergeometricTwoSided } from '../../../../src/core/stats/hypergeometri
 import { binnedLocationTest, binnedScaleTest } from '../../../../src/core/stats/binned-rank-tests.js';
 import { categoryShareTest, poolCategories, pooledChiSquare } from '../../../../src/core/stats/category-tests.js';
 import { totalVariation, totalVariationAboveNoise, wassersteinAboveNoise } from '../../../../src/core/stats/effect-size.js';
-import { SEQUENTIAL_RATE_FACTOR, falseAlarmRate, nullRunLength, referenceErrorShare, sequentialReferenceValue, sequentialStep, sequentialThreshold } from '../../../../src/core/drift/sequential.js';
+import { SEQUENTIAL_WINDOWS, SEQUENTIAL_Z_CLIP, referenceErrorShare, sequentialPValue, sequentialStep, sumStandardDeviation, type SequentialState } from '../../../../src/core/drift/sequential.js';
 import { MergingDigest } from '../../../../src/core/stats/merging-digest.js';
 import { mulberry32 } from '../../../../src/core/random.js';
 
@@ -154,81 +154,88 @@ describe('effects above noise', () => {
   });
 });
 
-describe('sequential statistic', () => {
-  it("Siegmund's run length matches the published two-sided CUSUM table", () => {
-    // Montgomery, Introduction to Statistical Quality Control, table 9.3 (k = 0.5): two-sided ARL0
-    // 168 at h = 4 and 465 at h = 5; two independent one-sided sides halve the one-sided length.
-    expect(rel(nullRunLength(0.5, 4) / 2, 168)).toBeLessThan(0.01);
-    expect(rel(nullRunLength(0.5, 5) / 2, 465)).toBeLessThan(0.01);
-    expect(falseAlarmRate(0.5, 4)).toBeCloseTo(1 / nullRunLength(0.5, 4), 12);
-  });
-
-  it("holds the share of the budget, counting each crossing's windows, and accumulates a persistent shift", () => {
-    const h = sequentialThreshold(0.0005, 40, 0.5);
-    expect(nullRunLength(0.5, h)).toBeGreaterThanOrEqual((SEQUENTIAL_RATE_FACTOR * 40) / 0.0005);
-    expect(nullRunLength(0.5, h - 0.05)).toBeLessThan((SEQUENTIAL_RATE_FACTOR * 40) / 0.0005);
-    let state = { up: 0, down: 0 };
-    let firedAt = 0;
-    for (let w = 1; w <= 20 && firedAt === 0; w++) {
-      const step = sequentialStep(state, 2, 0.5, h);
-      state = step.state;
-      if (step.fired) firedAt = w;
-    }
-    // 1.5 per window above k: the sum crosses h after ceil(h / 1.5) windows.
-    expect(firedAt).toBe(Math.ceil(h / 1.5));
-    // One extreme window adds at most the clip (3 - k), far below h.
-    expect(sequentialStep({ up: 0, down: 0 }, 50, 0.5, h).fired).toBe(false);
-  });
-
-  it('averages the false-alarm rate over the reference error: the worked example of docs/detector.md', () => {
-    // 200-event windows against 10,000 reference rows: the reference is 0.14 of each z's spread.
+describe('sequential statistic (derived window)', () => {
+  it('standardizes the sum of windows with the shared reference error: the worked example of docs/detector.md', () => {
+    // 200-event windows against 10,000 reference rows: the reference is 0.140 of each z's spread;
+    // ten windows' sum has sd sqrt(10 (1 - rho^2) + (10 rho)^2) = 3.42997 (scipy/numpy), not sqrt(10).
     const rho = referenceErrorShare(200, 10_000);
-    expect(rho).toBeCloseTo(0.14003, 5);
-    const k = sequentialReferenceValue(200, 10_000);
-    expect(k).toBeCloseTo(0.98006, 5);
-    // 106 one-sided CUSUMs at half of a 0.001 budget.
-    const h = sequentialThreshold(0.0005, 106, k, rho);
-    expect(h).toBeCloseTo(6.507, 2);
-    expect(falseAlarmRate(k, h, rho) * SEQUENTIAL_RATE_FACTOR * 106).toBeCloseTo(0.0005, 7);
-    // A persistent error of the reference shortens the run length: averaged over it the rate is higher
-    // than with a perfect reference; h stays below the one computed at k = 0.7 (the old rule).
-    expect(falseAlarmRate(k, h, rho)).toBeGreaterThan(falseAlarmRate(k, h));
-    expect(h).toBeLessThan(sequentialThreshold(0.0005, 106, 0.7));
+    expect(rho).toBeCloseTo(0.140028, 5);
+    expect(sumStandardDeviation(new Array(10).fill(200), 10_000)).toBeCloseTo(3.429972, 5);
+    expect(sumStandardDeviation([200], 10_000)).toBeCloseTo(1, 12);
+    // Critical |z| of each of 53 two-sided statistics at 0.8 of a 0.001 budget (scipy norm.isf(level / 2)).
+    const level = (0.001 * 0.8) / 53;
+    expect(rel(normalUpperQuantile(level / 2), 4.327307162234024)).toBeLessThan(1e-9);
+    expect(sequentialPValue(4.327307162234024)).toBeCloseTo(level, 12);
   });
 
-  it('false drift verdicts per window stay within the promise when each reference has its own error (simulation)', () => {
-    // Each of 1,500 references draws its persistent error b ~ N(0, rho^2) once; its windows' z are
-    // b + N(0, 1 - rho^2). Every window at or above h counts (a crossing and the windows it holds).
-    const rho = 0.14;
-    const k = 0.98;
-    const target = 1e-4;
-    const h = sequentialThreshold(target, 1, k, rho);
-    const u = mulberry32(11);
-    const normal = (): number => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
-    let alarmed = 0;
-    let windows = 0;
-    for (let r = 0; r < 1500; r++) {
-      const b = rho * normal();
-      let state = { up: 0, down: 0 };
-      for (let w = 0; w < 4000; w++) {
-        const step = sequentialStep(state, b + Math.sqrt(1 - rho * rho) * normal(), k, h);
-        state = step.state;
-        if (step.state.up >= h) alarmed++;
-        windows++;
-      }
+  it('keeps the last windows, clips one window, and accumulates a persistent shift', () => {
+    let state: SequentialState = {};
+    const zs: number[] = [];
+    for (let w = 1; w <= 14; w++) {
+      const step = sequentialStep(state, 2, 200, 10_000);
+      state = step.state;
+      zs.push(step.z);
+      expect(step.windows).toBe(Math.min(w, SEQUENTIAL_WINDOWS));
+      expect(step.meanZ).toBeCloseTo(2, 12);
     }
-    // About 600 expected at the promised rate; the factor's margin puts it near 0.9 of that.
-    expect(alarmed / windows).toBeLessThanOrEqual(target);
-    expect(alarmed / windows).toBeGreaterThan(0.5 * target);
+    // 2 a window: 2 l / sd(l), growing until the window is full, then steady.
+    expect(zs[9]).toBeCloseTo(20 / 3.429972, 5);
+    expect(zs[13]).toBeCloseTo(zs[9], 12);
+    for (let i = 1; i < 10; i++) expect(zs[i]).toBeGreaterThan(zs[i - 1]);
+    // One extreme window adds the clip only, below any level the budget gives; its raw z still measures the effect.
+    const blip = sequentialStep({}, 50, 200, 10_000);
+    expect(blip.z).toBe(SEQUENTIAL_Z_CLIP);
+    expect(blip.meanZ).toBe(50);
+    // A non-finite z is no evidence, but the window still counts.
+    expect(sequentialStep(state, NaN, 200, 10_000).state.z!.at(-1)).toBe(0);
+    // States of the earlier CUSUM (up / down sums) are read as empty.
+    expect(sequentialStep({ up: 5, down: 0 } as unknown as SequentialState, 1, 200, 10_000).windows).toBe(1);
   });
 
-  it("estimates the run's effect from unclipped z", () => {
-    // z of 12 a window (a zero-inflated feature's shift): the sum grows by 3 - k, the run's mean z stays 12.
-    const first = sequentialStep({ up: 0, down: 0 }, 12, 1, 5);
-    const second = sequentialStep(first.state, 12, 1, 5);
-    const third = sequentialStep(second.state, 11, 1, 5);
-    expect([first.fired, second.fired, third.fired]).toEqual([false, false, true]);
-    expect(third.state.up).toBe(6);
-    expect(third.meanZ).toBeCloseTo(35 / 3, 12);
+  it('is standard normal with no drift across references: the grouped location test over 10 windows (simulation)', () => {
+    // 1,500 references of 2,000 normal values, each with 10 windows of 100: the reference's error
+    // is shared by the windows (rho^2 = 0.048), so sqrt(10) would understate the sum's spread by 16%.
+    const u = mulberry32(23);
+    const normal = (): number => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
+    const m = 2000;
+    const n = 100;
+    let sumSq = 0;
+    let naiveSq = 0;
+    let beyond = 0;
+    const refs = 1500;
+    for (let r = 0; r < refs; r++) {
+      const ref = Float64Array.from({ length: m }, normal).sort();
+      const edges = Array.from({ length: 9 }, (_, k) => ref[Math.floor(((k + 1) * m) / 10)]);
+      const bin = (x: number): number => {
+        let b = 0;
+        while (b < 9 && x >= edges[b]) b++;
+        return b;
+      };
+      const refCounts = new Array(10).fill(0);
+      for (const x of ref) refCounts[bin(x)]++;
+      let state: SequentialState = {};
+      let step: ReturnType<typeof sequentialStep> | undefined;
+      let raw = 0;
+      for (let w = 0; w < 10; w++) {
+        const cur = new Array(10).fill(0);
+        for (let k = 0; k < n; k++) cur[bin(normal())]++;
+        const z = binnedLocationTest(refCounts, cur).z;
+        raw += z;
+        step = sequentialStep(state, z, n, m);
+        state = step.state;
+      }
+      if (!step) throw new Error('no window');
+      sumSq += step.z * step.z;
+      naiveSq += (raw / Math.sqrt(10)) ** 2;
+      if (Math.abs(step.z) > 1.96) beyond++;
+    }
+    const sd = Math.sqrt(sumSq / refs);
+    expect(sd).toBeGreaterThan(0.93);
+    expect(sd).toBeLessThan(1.07);
+    expect(Math.sqrt(naiveSq / refs)).toBeGreaterThan(1.1);
+    // Two-sided 5%: 75 expected.
+    expect(beyond / refs).toBeGreaterThan(0.03);
+    expect(beyond / refs).toBeLessThan(0.07);
   });
 });
+
