@@ -35,6 +35,9 @@ describe('driftstream serve over PostgreSQL and Redis', () => {
       DRIFTSTREAM_HTTP_PORT: '0',
       DRIFTSTREAM_API_KEYS: EDITOR,
       DRIFTSTREAM_LOG_LEVEL: 'silent',
+      // The history written here is dated 2026-01-01 (T0): keep it whatever its age, or the history
+      // maintenance that serve starts drops its partitions whenever a run ends after the writes.
+      DRIFTSTREAM_HISTORY_RETENTION: '0',
     };
     serve = await startServe(loadConfig(env), { logger: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }) });
   });
