@@ -226,7 +226,7 @@ function parseFlagSet(text: string): FlagSet {
 }
 
 /** Flags NODE_OPTIONS does not take: they go on the command line instead. */
-const COMMAND_LINE_ONLY_FLAGS = new Set(['--trace-gc', '--trace-gc-nvp', '--trace-gc-verbose', '--heap-growing-percent']);
+const COMMAND_LINE_ONLY_FLAGS = new Set(['--trace-gc', '--trace-gc-nvp', '--trace-gc-verbose', '--heap-growing-percent', '--memory-pool', '--no-memory-pool', '--memory-pool-timeout']);
 const COMMAND_LINE_ONLY = { has: (flag: string): boolean => COMMAND_LINE_ONLY_FLAGS.has(flag.split('=')[0]) };
 
 /** The environment entries a flag set adds to a detector's (its flags join any NODE_OPTIONS already given). */
