@@ -15,7 +15,7 @@ import { HistoryMaintenance } from '../adapters/postgres/history-maintenance.js'
 import { BufferedResultWriter } from '../adapters/postgres/buffered-result-writer.js';
 import { PostgresChannelRepository } from '../adapters/postgres/postgres-channel-repository.js';
 import { PostgresNotificationLog } from '../adapters/postgres/postgres-notification-log.js';
-import type { Adapters, CreateAdaptersOptions, DatabaseMigrations, Opened } from './create-adapters.js';
+import type { Adapters, CreateAdaptersOptions, DatabaseMigrations, Opened } from './adapters.js';
 
 // A module of its own, imported only when DRIFTSTREAM_DATABASE_URL is set (or by `migrate`),
 // so a detector with models and history in memory does not load the PostgreSQL client.

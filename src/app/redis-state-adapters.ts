@@ -8,7 +8,7 @@ import { RedisCheckpointStore } from '../adapters/redis/redis-checkpoint-store.j
 import { RedisPaneCoordinator } from '../adapters/redis/redis-pane-coordinator.js';
 import { RedisAlertStateStore } from '../adapters/redis/redis-alert-state-store.js';
 import { RedisLabelJoin } from '../adapters/redis/redis-label-join.js';
-import type { Adapters, Opened } from './create-adapters.js';
+import type { Adapters, Opened } from './adapters.js';
 
 /**
  * Checkpoints, pane coordinator, alert state and label join in Redis. A module
