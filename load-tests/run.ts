@@ -51,6 +51,8 @@ const HELP = `npm run load -- [options]
   --large-models N       memory-large: models  [1000]
   --large-per-minute N   memory-large: events per model per minute of event time  [10]
   --large-timeout D      memory-large: longest catch-up measured  [10m]
+  --large-stall D        memory-large: longest time without progress before the run is given up (all
+                         1,000 models evaluating at a pane end holds ingest back)  [240s]
   --live-models N        live: models  [20]
   --live-rate N          live: events/s  [5000]
   --live-pane D          live: tumbling window and slide of the sliding window  [10s]
@@ -94,6 +96,7 @@ interface Options {
   largeModels: number;
   largePerMinute: number;
   largeTimeoutMs: number;
+  largeStallMs: number;
   liveModels: number;
   liveRate: number;
   livePaneMs: number;
@@ -127,6 +130,7 @@ function parseOptions(): Options | undefined {
       'large-models': { type: 'string', default: '1000' },
       'large-per-minute': { type: 'string', default: '10' },
       'large-timeout': { type: 'string', default: '10m' },
+      'large-stall': { type: 'string', default: '240s' },
       'live-models': { type: 'string', default: '20' },
       'live-rate': { type: 'string', default: '5000' },
       'live-pane': { type: 'string', default: '10s' },
@@ -175,6 +179,7 @@ function parseOptions(): Options | undefined {
     largeModels: int('large-models', values['large-models']),
     largePerMinute: int('large-per-minute', values['large-per-minute']),
     largeTimeoutMs: dur('large-timeout', values['large-timeout']),
+    largeStallMs: dur('large-stall', values['large-stall']),
     liveModels: int('live-models', values['live-models']),
     liveRate: int('live-rate', values['live-rate']),
     livePaneMs: dur('live-pane', values['live-pane']),
@@ -690,7 +695,7 @@ interface MemoryScenario {
 function memoryScenario(o: Options, name: MemoryScenario['name']): MemoryScenario {
   return name === 'memory'
     ? { name, models: o.memoryModels, perMinute: o.memoryPerMinute, minutes: o.memoryMinutes, timeoutMs: o.memoryTimeoutMs, stallMs: 45_000, targetMb: TARGETS.rssMb }
-    : { name, models: o.largeModels, perMinute: o.largePerMinute, minutes: o.memoryMinutes, timeoutMs: o.largeTimeoutMs, stallMs: 240_000, targetMb: TARGETS.largeRssMb };
+    : { name, models: o.largeModels, perMinute: o.largePerMinute, minutes: o.memoryMinutes, timeoutMs: o.largeTimeoutMs, stallMs: o.largeStallMs, targetMb: TARGETS.largeRssMb };
 }
 
 interface MemoryResult extends Pick<SweepRun, 'complete' | 'stopReason' | 'counted' | 'minutesProcessed' | 'peakRssMb' | 'rssAtEndMb' | 'evaluations' | 'detectorErrors'> {
