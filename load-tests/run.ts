@@ -51,6 +51,8 @@ const HELP = `npm run load -- [options]
   --large-models N       memory-large: models  [1000]
   --large-per-minute N   memory-large: events per model per minute of event time  [10]
   --large-timeout D      memory-large: longest catch-up measured  [10m]
+  --large-stall D        memory-large: longest time without progress before the run is given up (all
+                         1,000 models evaluating at a pane end holds ingest back)  [240s]
   --live-models N        live: models  [20]
   --live-rate N          live: events/s  [5000]
   --live-pane D          live: tumbling window and slide of the sliding window  [10s]
@@ -71,7 +73,8 @@ const HELP = `npm run load -- [options]
   --sweep='SET;SET;..'   memory phases: run the detector once per set on the same topic, one after
                          the other, e.g. 'default;--max-old-space-size=128;MALLOC_ARENA_MAX=2 --max-old-space-size=128';
                          a set is node flags (passed in NODE_OPTIONS) and KEY=VALUE environment
-                         entries; default is none  [default]
+                         entries; cli=PATH runs that compiled dist/cli.js instead of this tree's
+                         (a baseline build beside this one, same topic); default is none  [default]
   --out FILE             JSON results  [load-tests/results/latest.json]
   --brokers B            [DRIFTSTREAM_KAFKA_BROKERS or 127.0.0.1:9092]
   --registry URL         [DRIFTSTREAM_SCHEMA_REGISTRY_URL or http://127.0.0.1:8081/apis/ccompat/v7]
@@ -93,6 +96,7 @@ interface Options {
   largeModels: number;
   largePerMinute: number;
   largeTimeoutMs: number;
+  largeStallMs: number;
   liveModels: number;
   liveRate: number;
   livePaneMs: number;
@@ -126,6 +130,7 @@ function parseOptions(): Options | undefined {
       'large-models': { type: 'string', default: '1000' },
       'large-per-minute': { type: 'string', default: '10' },
       'large-timeout': { type: 'string', default: '10m' },
+      'large-stall': { type: 'string', default: '240s' },
       'live-models': { type: 'string', default: '20' },
       'live-rate': { type: 'string', default: '5000' },
       'live-pane': { type: 'string', default: '10s' },
@@ -174,6 +179,7 @@ function parseOptions(): Options | undefined {
     largeModels: int('large-models', values['large-models']),
     largePerMinute: int('large-per-minute', values['large-per-minute']),
     largeTimeoutMs: dur('large-timeout', values['large-timeout']),
+    largeStallMs: dur('large-stall', values['large-stall']),
     liveModels: int('live-models', values['live-models']),
     liveRate: int('live-rate', values['live-rate']),
     livePaneMs: dur('live-pane', values['live-pane']),
@@ -205,22 +211,28 @@ interface FlagSet {
   label: string;
   nodeFlags: string[];
   env: Record<string, string>;
+  /** A compiled dist/cli.js to run instead of this tree's (`cli=PATH`, e.g. a build of main beside this one). */
+  cli?: string;
 }
 
 function parseFlagSet(text: string): FlagSet {
   const nodeFlags: string[] = [];
   const env: Record<string, string> = {};
+  let cli: string | undefined;
   for (const token of text.split(/\s+/).filter(Boolean)) {
     if (token === 'default') continue;
+    if (token.startsWith('cli=')) cli = token.slice(4);
+    else
     if (token.startsWith('--')) nodeFlags.push(token);
     else if (/^[A-Z_][A-Z0-9_]*=/.test(token)) env[token.slice(0, token.indexOf('='))] = token.slice(token.indexOf('=') + 1);
     else throw new Error(`--sweep: expected --flag or KEY=VALUE, got ${token}`);
   }
-  return { label: text === 'default' ? 'default' : text, nodeFlags, env };
+  return { label: text === 'default' ? 'default' : text, nodeFlags, env, cli };
 }
 
 /** Flags NODE_OPTIONS does not take: they go on the command line instead. */
-const COMMAND_LINE_ONLY = new Set(['--trace-gc', '--trace-gc-nvp', '--trace-gc-verbose']);
+const COMMAND_LINE_ONLY_FLAGS = new Set(['--trace-gc', '--trace-gc-nvp', '--trace-gc-verbose', '--heap-growing-percent', '--memory-pool', '--no-memory-pool', '--memory-pool-timeout']);
+const COMMAND_LINE_ONLY = { has: (flag: string): boolean => COMMAND_LINE_ONLY_FLAGS.has(flag.split('=')[0]) };
 
 /** The environment entries a flag set adds to a detector's (its flags join any NODE_OPTIONS already given). */
 function flagSetEnv(set: FlagSet, base: Record<string, string>): Record<string, string> {
@@ -289,7 +301,7 @@ class Harness {
   }
 
   /** Starts `driftstream run` as a child process on `topic`, with memory state and its own group and output topics. */
-  async startDetector(name: string, topic: string, modelsFile: string, extraEnv: Record<string, string> = {}, cpuProfDir?: string, variant?: string, nodeArgs?: string[]): Promise<DetectorRun> {
+  async startDetector(name: string, topic: string, modelsFile: string, extraEnv: Record<string, string> = {}, cpuProfDir?: string, variant?: string, nodeArgs?: string[], cliPath?: string): Promise<DetectorRun> {
     const port = await freePort();
     const groupId = `load-${name}-${this.runId}`;
     const alertsTopic = `load-${name}-alerts-${this.runId}`;
@@ -308,13 +320,13 @@ class Harness {
       ...this.options.detectorEnv,
       ...extraEnv,
     };
-    const cli = this.compiledCli ?? 'src/cli.ts';
+    const cli = cliPath ?? this.compiledCli ?? 'src/cli.ts';
     const child = new NodeChild({
       args: variant ? ['--expose-gc', 'load-tests/run-variant.ts', variant, '--models', modelsFile] : [cli, 'run', '--models', modelsFile, '--start-from', 'earliest'],
       captureStdout: variant !== undefined,
       env,
       logFile: join(this.logDir, `detector-${name}.log`),
-      compiled: variant === undefined && this.compiledCli !== undefined,
+      compiled: variant === undefined && (cliPath !== undefined || this.compiledCli !== undefined),
       cpuProfDir,
       nodeArgs,
     });
@@ -683,7 +695,7 @@ interface MemoryScenario {
 function memoryScenario(o: Options, name: MemoryScenario['name']): MemoryScenario {
   return name === 'memory'
     ? { name, models: o.memoryModels, perMinute: o.memoryPerMinute, minutes: o.memoryMinutes, timeoutMs: o.memoryTimeoutMs, stallMs: 45_000, targetMb: TARGETS.rssMb }
-    : { name, models: o.largeModels, perMinute: o.largePerMinute, minutes: o.memoryMinutes, timeoutMs: o.largeTimeoutMs, stallMs: 240_000, targetMb: TARGETS.largeRssMb };
+    : { name, models: o.largeModels, perMinute: o.largePerMinute, minutes: o.memoryMinutes, timeoutMs: o.largeTimeoutMs, stallMs: o.largeStallMs, targetMb: TARGETS.largeRssMb };
 }
 
 interface MemoryResult extends Pick<SweepRun, 'complete' | 'stopReason' | 'counted' | 'minutesProcessed' | 'peakRssMb' | 'rssAtEndMb' | 'evaluations' | 'detectorErrors'> {
@@ -727,7 +739,7 @@ async function sweepRun(h: Harness, s: MemoryScenario, topic: string, modelsFile
   const load0 = loadavg()[0];
   const runName = index === 0 ? s.name : `${s.name}-${index}`;
   log(`${s.name}: detector with the default windows (1m tumbling, 1h sliding by 5m), flags ${set.label}, at most ${s.timeoutMs / 1000} s`);
-  const run = await h.startDetector(runName, topic, modelsFile, flagSetEnv(set, h.options.detectorEnv), undefined, undefined, set.nodeFlags.filter((f) => COMMAND_LINE_ONLY.has(f)));
+  const run = await h.startDetector(runName, topic, modelsFile, flagSetEnv(set, h.options.detectorEnv), undefined, undefined, set.nodeFlags.filter((f) => COMMAND_LINE_ONLY.has(f)), set.cli);
   const m = await h.measureConsumption(run, events, s.timeoutMs, s.stallMs);
   if (m.complete) {
     // Let the last evaluations finish, then read the settled RSS.

@@ -2,18 +2,32 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from './version.js';
 import { DriftstreamError } from './errors.js';
-import { registerVersionCommand } from './commands/version.js';
-import { registerCompareCommand } from './commands/compare-command.js';
-import { registerServeCommand } from './commands/serve.js';
-import { registerMigrateCommand } from './commands/migrate.js';
-import { registerRunCommand } from './commands/run.js';
-import { registerReferenceCommand } from './commands/reference.js';
-import { registerDemoCommand } from './commands/demo.js';
-import { registerAnalyzeCommand } from './commands/analyze.js';
-import { registerNotifyCommand } from './commands/notify.js';
 
-// Each command lives in src/commands/<name>.ts and registers itself here.
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+// Each command lives in src/commands/<name>.ts and registers itself here. A command's module
+// (and what it imports: the Kafka, HTTP, PostgreSQL, Redis, report code...) is loaded only
+// when that command runs, or for the help that lists them all.
+const COMMANDS: readonly (readonly [string, () => Promise<Register>])[] = [
+  ['version', async () => (await import('./commands/version.js')).registerVersionCommand],
+  ['compare', async () => (await import('./commands/compare-command.js')).registerCompareCommand],
+  ['serve', async () => (await import('./commands/serve.js')).registerServeCommand],
+  ['migrate', async () => (await import('./commands/migrate.js')).registerMigrateCommand],
+  ['run', async () => (await import('./commands/run.js')).registerRunCommand],
+  ['reference', async () => (await import('./commands/reference.js')).registerReferenceCommand],
+  ['demo', async () => (await import('./commands/demo.js')).registerDemoCommand],
+  ['analyze', async () => (await import('./commands/analyze.js')).registerAnalyzeCommand],
+  ['notify', async () => (await import('./commands/notify.js')).registerNotifyCommand],
+];
+
+/** The names of the commands, in the order the help lists them. */
+export const COMMAND_NAMES: readonly string[] = COMMANDS.map(([name]) => name);
+
+/**
+ * The program with the command `argv` names registered, or every command when
+ * it names none of them (help, a typo): what commander needs to answer.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('driftstream')
@@ -21,21 +35,14 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError()
     .exitOverride();
-  registerVersionCommand(program);
-  registerCompareCommand(program);
-  registerServeCommand(program);
-  registerMigrateCommand(program);
-  registerRunCommand(program);
-  registerReferenceCommand(program);
-  registerDemoCommand(program);
-  registerAnalyzeCommand(program);
-  registerNotifyCommand(program);
+  const named = COMMANDS.find(([name]) => name === argv[2]);
+  for (const [, load] of named ? [named] : COMMANDS) (await load())(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

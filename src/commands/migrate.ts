@@ -17,7 +17,7 @@ export async function migrateCommand(options: MigrateOptions, env: NodeJS.Proces
   if (!url) throw new ConfigError('DRIFTSTREAM_DATABASE_URL: expected a PostgreSQL URL to migrate (or pass --database-url)');
   const schema = options.schema ?? config.databaseSchema;
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const migrations = openDatabaseMigrations(url, schema, logger);
+  const migrations = await openDatabaseMigrations(url, schema, logger);
   try {
     if (options.status) {
       for (const m of await migrations.status()) {

@@ -14,8 +14,7 @@ import { detectorDepsFrom } from '../app/detector-deps.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { ProcessingErrorPolicy } from '../stream/processing-error-policy.js';
-import { startNotifierService, type NotifierService } from '../app/notifier.js';
-import { loadChannelsFile } from './notify.js';
+import type { NotifierService } from '../app/notifier.js';
 import { stopOnSignals } from './stop-on-signals.js';
 import type { ChannelConfig } from '../core/notify/channel-config.js';
 
@@ -73,6 +72,8 @@ export async function startRun(config: Config, options: RunOptions = {}): Promis
   let notifier: NotifierService | undefined;
   if (config.notify.enabled) {
     try {
+      // The notifier (and its SMTP and webhook clients) is loaded only when notifications are on.
+      const [{ startNotifierService }, { loadChannelsFile }] = await Promise.all([import('../app/notifier.js'), import('./notify.js')]);
       const declaredChannels = [...(options.channels ?? []), ...(file ? await loadChannelsFile(file) : [])];
       notifier = await startNotifierService(config, { notifications: adapters.notifications, channels: adapters.channels, logger, registry: metrics.registry, declared: declaredChannels, startFrom: 'latest' });
     } catch (err) {

@@ -148,5 +148,24 @@ function toPane(e: PaneEntry): CompletePane {
     const [tb, pb] = [b.slice(0, b.lastIndexOf(':')), Number(b.slice(b.lastIndexOf(':') + 1))];
     return ta < tb ? -1 : ta > tb ? 1 : pa - pb;
   });
-  return { modelId: e.modelId, paneStart: e.paneStart, paneEnd: e.paneEnd, partials: fields.map((f) => JSON.parse(partials.get(f)!) as unknown) };
+  return lazyPane(e.modelId, e.paneStart, e.paneEnd, fields.map((f) => partials.get(f)!));
+}
+
+/**
+ * A complete pane whose partials stay the JSON text the coordinator already
+ * holds until the evaluator first reads them: panes queued for evaluation
+ * (up to the queue bound, 50 or more at once when a watermark passes the
+ * panes of every model) then cost next to nothing beside the coordinator's
+ * own copy, instead of a parsed partial each (several times the text).
+ */
+export function lazyPane(modelId: string, paneStart: number, paneEnd: number, texts: readonly string[]): CompletePane {
+  let parsed: unknown[] | undefined;
+  return {
+    modelId,
+    paneStart,
+    paneEnd,
+    get partials(): unknown[] {
+      return (parsed ??= texts.map((t) => JSON.parse(t) as unknown));
+    },
+  };
 }
