@@ -80,7 +80,7 @@ const HELP = `npm run load -- [options]
   --registry URL         [DRIFTSTREAM_SCHEMA_REGISTRY_URL or http://127.0.0.1:8081/apis/ccompat/v7]
 `;
 
-const TARGETS = { ratio: 0.6, eventsPerSecond: 50_000, rssMb: 200, largeRssMb: 1500, delaySlackMs: 2000 };
+const TARGETS = { ratio: 1.0, eventsPerSecond: 100_000, rssMb: 200, largeRssMb: 1500, delaySlackMs: 2000 };
 
 interface Options {
   phases: Set<string>;
