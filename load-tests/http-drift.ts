@@ -45,8 +45,24 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string', default: process.env.DRIFTSTREAM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     'redis-url': { type: 'string', default: process.env.DRIFTSTREAM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' },
     brokers: { type: 'string', default: process.env.DRIFTSTREAM_KAFKA_BROKERS ?? '127.0.0.1:9092' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (args.help) {
+  console.log(`npm run load:http -- [options]   HTTP load on the drift route while the detector ingests
+
+  --rate N            requests/s of the fixed-rate run (target: p99 < 50 ms at 500)  [500]
+  --duration S        seconds of each autocannon run  [30]
+  --ingest N|max      live events/s, or max: a backlog consumed at the detector's own rate  [5000]
+  --backlog N         events of the --ingest max backlog  [3000000]
+  --connections N     autocannon connections  [10]
+  --topology T        combined (driftstream run serves HTTP) or separate (run --no-http + serve over
+                      PostgreSQL and Redis)  [combined]
+  --database-url URL  PostgreSQL of the separate topology  [DRIFTSTREAM_TEST_DATABASE_URL or local test db]
+  --redis-url URL     Redis of the separate topology  [DRIFTSTREAM_TEST_REDIS_URL or local]
+  --brokers B         [DRIFTSTREAM_KAFKA_BROKERS or 127.0.0.1:9092]`);
+  process.exit(0);
+}
 const RATE = Number(args.rate);
 const DURATION = Number(args.duration);
 const INGEST = args.ingest === 'max' ? ('max' as const) : Number(args.ingest);
