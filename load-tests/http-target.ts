@@ -64,10 +64,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 process.once('SIGTERM', () => {
   void (async () => {
     loop.disable();
-    process.stderr.write(
-      `target event-loop delay: p50 ${ms(loop.percentile(50))} ms, p99 ${ms(loop.percentile(99))} ms, max ${ms(loop.max)} ms; ` +
-        `detector consumed ${detector.state.counters.consumed} events, ${detector.state.counters.evaluations} evaluations\n`,
-    );
+    // The delay since the last "loop" command (each run's own figures were printed with it); none when nothing ran since.
+    const tail = loop.count > 0 ? `target event-loop delay after the last run: p50 ${ms(loop.percentile(50))} ms, p99 ${ms(loop.percentile(99))} ms, max ${ms(loop.max)} ms; ` : '';
+    process.stderr.write(`${tail}detector consumed ${detector.state.counters.consumed} events, ${detector.state.counters.evaluations} evaluations\n`);
     await http.close();
     await detector.stop();
     process.exit(0);
