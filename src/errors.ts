@@ -66,6 +66,15 @@ export class UnavailableError extends DriftstreamError {
   }
 }
 
+/**
+ * State written before a checkpoint (pane partials handed to the coordinator)
+ * could not be confirmed on the replicas (a failover, or the store went away
+ * meanwhile), so a failover may have lost it. The checkpoint was not written;
+ * the partition must start again from its last checkpoint, whose records are
+ * read again and whose partials are written again.
+ */
+export class ReplicationUnconfirmedError extends UnavailableError {}
+
 export function isRetriable(err: unknown): boolean {
   return err instanceof DriftstreamError && err.retriable;
 }

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import type { InferenceProcessor } from '../../stream/inference-processor.js';
 import { ProcessingFailedError } from '../../stream/processing-error-policy.js';
+import { ReplicationUnconfirmedError } from '../../errors.js';
+import type { PartitionCheckpoint } from '../../ports/checkpoint-store.js';
 import type { Topology } from '../../stream/topology.js';
 import type { StalledPartition } from '../../ports/stream-progress.js';
 import { consumeManually, leaveGroup, onConsumerCrash } from './consumer-lifecycle.js';
@@ -60,6 +62,8 @@ interface Task {
   positioned: boolean;
   /** Serializes batches, punctuation and checkpoints of one partition. */
   lock: Promise<void>;
+  /** Where the partition's last durable checkpoint (or, before one, its first batch) starts reading. */
+  replayFrom: string | undefined;
 }
 
 /**
@@ -279,6 +283,7 @@ export class KafkaStreamRunner {
       if (first > task.seekingTo) return;
       task.seekingTo = undefined;
     }
+    task.replayFrom ??= String(first);
     const current = task;
     // Stopping ends the waits inside a batch (a registry or broker outage), so shutdown is bounded.
     const control = { heartbeat, isRunning: () => isRunning() && !isStale() && current.generation === this.generation && !this.stopping };
@@ -307,7 +312,7 @@ export class KafkaStreamRunner {
     if (generation !== this.generation) return undefined;
     const raced = this.tasks.get(key);
     if (raced) return raced;
-    const task: Task = { processor, generation, seekingTo: undefined, positioned: false, lock: Promise.resolve() };
+    const task: Task = { processor, generation, seekingTo: undefined, positioned: false, lock: Promise.resolve(), replayFrom: processor.nextOffset };
     this.tasks.set(key, task);
     return task;
   }
@@ -317,10 +322,31 @@ export class KafkaStreamRunner {
     if (!force && Date.now() - p.checkpointedAt < this.topology.options.checkpointIntervalMs) return;
     await this.withLock(task, async () => {
       if (task.generation !== this.generation) return;
-      const cp = await p.checkpoint();
+      let cp: PartitionCheckpoint | undefined;
+      try {
+        cp = await p.checkpoint();
+      } catch (err) {
+        if (err instanceof ReplicationUnconfirmedError) await this.replayFromCheckpoint(task, err);
+        throw err;
+      }
       if (!cp || task.generation !== this.generation) return;
       await commitOffsetsOrRejoin(this.consumer!, [{ topic: cp.topic, partition: cp.partition, offset: cp.nextOffset }]);
+      task.replayFrom = cp.nextOffset;
     });
+  }
+
+  /**
+   * Writes since the last checkpoint may be lost (a failover of the state store): drops the
+   * partition's state and reads it again from its last checkpoint, which the next batch restores,
+   * so the panes it closed since are closed, and their partials written, again.
+   */
+  private async replayFromCheckpoint(task: Task, err: Error): Promise<void> {
+    const { topic, partition } = task.processor;
+    const key = `${topic}/${partition}`;
+    if (this.tasks.get(key) === task) this.tasks.delete(key);
+    await task.processor.close();
+    this.logger.warn({ topic, partition, from: task.replayFrom, err: err.message }, 'state since the last checkpoint not confirmed by replicas; reading the partition again from its checkpoint');
+    if (task.replayFrom !== undefined && task.generation === this.generation) this.consumer!.seek({ topic, partition, offset: task.replayFrom });
   }
 
   private async punctuate(): Promise<void> {

@@ -1,4 +1,4 @@
-import { DriftstreamError } from '../../errors.js';
+import { DriftstreamError, ReplicationUnconfirmedError } from '../../errors.js';
 import type { CheckpointStore, PartitionCheckpoint } from '../../ports/checkpoint-store.js';
 import { redisCall, taggedKey, type RedisClient } from './redis-connection.js';
 import type { ReplicaBarrier } from './replica-barrier.js';
@@ -18,7 +18,9 @@ export interface RedisFeatureStateStoreOptions {
  * crash count every event exactly once. Each partition's key is its own hash
  * tag, so a cluster spreads checkpoints over its masters. With a
  * {@link ReplicaBarrier}, a save resolves only once replicas hold it (and
- * every write this client made before it).
+ * every write this client made before it), and is written only once replicas
+ * hold every write this client made before it ({@link ReplicationUnconfirmedError}
+ * otherwise).
  */
 export class RedisCheckpointStore implements CheckpointStore {
   private readonly prefix: string;
@@ -38,6 +40,16 @@ export class RedisCheckpointStore implements CheckpointStore {
 
   async saveCheckpoint(groupId: string, checkpoint: PartitionCheckpoint): Promise<void> {
     const blob = JSON.stringify(checkpoint);
+    // What the checkpoint relies on (the partials of the panes it no longer holds, written to the
+    // coordinator since the last one) must be on the replicas before it is written: a failover in
+    // between would otherwise keep the checkpoint and lose the partials, and their events for good.
+    if (this.barrier) {
+      try {
+        await this.barrier.wait();
+      } catch (err) {
+        throw new ReplicationUnconfirmedError('redis', `writes before the checkpoint of ${checkpoint.topic}/${checkpoint.partition} not confirmed by replicas: ${(err as Error).message}`, { cause: err });
+      }
+    }
     await redisCall('checkpoint save', () => this.client.set(this.key(groupId, checkpoint.topic, checkpoint.partition), blob));
     await this.barrier?.wait();
   }

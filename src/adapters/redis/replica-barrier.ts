@@ -76,8 +76,10 @@ export class ReplicaBarrier {
    * Returns the fewest acknowledgements seen on a master that required any.
    */
   async wait(): Promise<number> {
-    const acks = await redisCall('replica acknowledgement', () =>
-      Promise.all(
+    const acks = await redisCall('replica acknowledgement', async () => {
+      // A cluster client reads its slot map when it connects: its masters are known once it is ready.
+      if (this.client instanceof Cluster && this.client.status !== 'ready') await this.client.ping();
+      return Promise.all(
         this.masters().map(async (node) => {
           const want = await this.required(node);
           if (want === 0) return Infinity;
@@ -88,8 +90,8 @@ export class ReplicaBarrier {
           }
           return acked;
         }),
-      ),
-    );
+      );
+    });
     return Math.min(...acks);
   }
 }

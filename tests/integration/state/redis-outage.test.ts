@@ -118,3 +118,19 @@ describe('Redis adapters when Redis goes away', () => {
     for (const p of elected) expect(p.partials).toHaveLength(3);
   });
 });
+
+describe('a checkpoint whose earlier writes replicas have not confirmed', () => {
+  it('is not written, and says the partition must be read again from its last checkpoint', async () => {
+    const { ReplicaBarrier } = await import('../../../src/adapters/redis/replica-barrier.js');
+    const { ReplicationUnconfirmedError } = await import('../../../src/errors.js');
+    // The machine's Redis has no replica: asking for one makes WAIT come back unconfirmed, as after a failover.
+    const barrier = new ReplicaBarrier(direct, { replicas: 1, timeoutMs: 50 });
+    const store = new RedisCheckpointStore(direct, { prefix, barrier });
+    const checkpoint = { topic: 't', partition: 3, nextOffset: '42', watermark: 0, state: { v: 1 }, savedAt: 1 };
+    const err = await store.saveCheckpoint('unconfirmed', checkpoint).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplicationUnconfirmedError);
+    expect(isRetriable(err)).toBe(true);
+    // The previous checkpoint (none here) stays the one to restart from.
+    expect(await new RedisCheckpointStore(direct, { prefix }).loadCheckpoint('unconfirmed', 't', 3)).toBeUndefined();
+  });
+});
