@@ -62,21 +62,34 @@ export const WINDOW_BUDGET_SHARE = 0.5;
 export const BLIND_WINDOW_BUDGET_SHARE = 0.2;
 
 /**
- * Share of the budget the single-window tests get: the whole budget without
- * sequential mode; in it {@link WINDOW_BUDGET_SHARE}, or
- * {@link BLIND_WINDOW_BUDGET_SHARE} when no eligible feature could see an
- * effect at its floor in this window.
+ * Eligible features a single window cannot judge at their floor: every MDE at
+ * the {@link WINDOW_BUDGET_SHARE} level above the WARNING floor. Only these
+ * take the derived window's verdict: where a window sees an effect at the
+ * floor, the window's own tests judge it, and a derived window would only
+ * hold on to a drift they already reported after it ended. The set depends on
+ * n, m and the reference only (an MDE does not look at the window's values).
  */
-export function windowBudgetShare(inputs: Readonly<Record<string, VerdictInput>>, budget: number, sequential: boolean): number {
-  if (!sequential) return 1;
+export function blindFeatures(inputs: Readonly<Record<string, VerdictInput>>, budget: number): Set<string> {
   let tests = 0;
   for (const inp of Object.values(inputs)) if (inp.eligible) tests += inp.evidence.tests.length;
-  if (tests === 0) return WINDOW_BUDGET_SHARE;
+  const blind = new Set<string>();
+  if (tests === 0) return blind;
   const level = (budget * WINDOW_BUDGET_SHARE) / tests;
-  for (const inp of Object.values(inputs)) {
-    if (!inp.eligible) continue;
-    if (largestMde(inp.evidence.mdes(level)) <= inp.floors.warning) return WINDOW_BUDGET_SHARE;
+  for (const [name, inp] of Object.entries(inputs)) {
+    if (inp.eligible && !(largestMde(inp.evidence.mdes(level)) <= inp.floors.warning)) blind.add(name);
   }
+  return blind;
+}
+
+/**
+ * Share of the budget the single-window tests get: the whole budget without
+ * sequential mode or when every eligible feature can be judged by the window
+ * alone; {@link BLIND_WINDOW_BUDGET_SHARE} when none can; otherwise
+ * {@link WINDOW_BUDGET_SHARE}.
+ */
+export function windowBudgetShare(inputs: Readonly<Record<string, VerdictInput>>, blind: ReadonlySet<string>, sequential: boolean): number {
+  if (!sequential || blind.size === 0) return 1;
+  for (const [name, inp] of Object.entries(inputs)) if (inp.eligible && !blind.has(name)) return WINDOW_BUDGET_SHARE;
   return BLIND_WINDOW_BUDGET_SHARE;
 }
 
@@ -106,18 +119,21 @@ export function judgeFeatures(items: Readonly<Record<string, JudgeItem>>, option
     evidence[name] = ev;
     inputs[name] = { evidence: ev, floors: item.floors, eligible: item.current.count >= item.minSamples && item.current.count > 0 };
   }
-  const share = windowBudgetShare(inputs, options.budget, options.sequential !== undefined);
+  const blind = options.sequential ? blindFeatures(inputs, options.budget) : new Set<string>();
+  const share = windowBudgetShare(inputs, blind, options.sequential !== undefined);
   const verdicts = decideVerdicts(inputs, options.budget * share);
-  const plan = options.sequential ? sequentialPlan(items, evidence, inputs, options.budget * (1 - share)) : undefined;
+  const plan = options.sequential ? sequentialPlan(items, evidence, blind, options.budget * (1 - share)) : undefined;
   const out: Record<string, FeatureEvaluation> = {};
   for (const name of Object.keys(items)) {
     const v = verdicts[name];
     let summary = verdictSummary(v, items[name].reference.count);
     let severity: Severity = v.severity;
     if (plan && options.sequential && inputs[name].eligible) {
-      const seq = sequentialVerdict(options.sequential, name, evidence[name], items[name], plan);
-      summary = { ...summary, sequential: seq.summary };
-      if (v.verdict !== 'drift' && seq.severity !== 'NONE') {
+      // Every eligible feature's derived window moves on, so it always holds the last consecutive windows;
+      // only a blind feature's is judged.
+      const seq = sequentialVerdict(options.sequential, name, evidence[name], items[name], plan, v.verdict === 'drift');
+      if (blind.has(name)) summary = { ...summary, sequential: seq.summary };
+      if (blind.has(name) && v.verdict !== 'drift' && seq.severity !== 'NONE') {
         severity = seq.severity;
         summary = { ...summary, verdict: 'drift', test: 'derivedWindow', effect: seq.summary.effect, pValue: seq.pValue, level: seq.level };
       }
@@ -175,7 +191,7 @@ export const ATOM_LOWER_BOUND_Z = 1.645;
 export const SHARP_MARGIN = 2;
 
 /**
- * Every eligible feature's trend statistics share the sequential part of the
+ * Every blind feature's ({@link blindFeatures}) trend statistics share the sequential part of the
  * budget by weighted Bonferroni (each derived window is one two-sided test
  * per evaluation, and the levels add up to the share, so the promise holds
  * whatever the dependence): a statistic whose derived window would see an
@@ -183,10 +199,10 @@ export const SHARP_MARGIN = 2;
  * others 1. The weights come from the reference's standard errors and n
  * ({@link TrendStatistic.referenceSe}), never from the window's values.
  */
-export function sequentialPlan(items: Readonly<Record<string, JudgeItem>>, evidence: Record<string, FeatureEvidence>, inputs: Record<string, VerdictInput>, budget: number): SequentialPlan {
+export function sequentialPlan(items: Readonly<Record<string, JudgeItem>>, evidence: Record<string, FeatureEvidence>, blind: ReadonlySet<string>, budget: number): SequentialPlan {
   const entries: { key: string; reach: number }[] = [];
   for (const [name, ev] of Object.entries(evidence)) {
-    if (!inputs[name].eligible) continue;
+    if (!blind.has(name)) continue;
     const sd = sumStandardDeviation(new Array<number>(SEQUENTIAL_WINDOWS).fill(ev.n), ev.m);
     for (const t of ev.trends ?? []) {
       // Expected |z| of the full derived window at an effect of one floor: SEQUENTIAL_WINDOWS windows of floor / se each.
@@ -209,7 +225,9 @@ export function sequentialKey(feature: string, kind: string): string {
 }
 
 /**
- * Steps every trend statistic's derived window of one feature and returns the
+ * Steps every trend statistic's derived window of one feature (with no
+ * evidence, z and effect 0, from a window whose own tests found drift in it:
+ * `reported`) and returns the
  * strongest verdict among those significant at the plan's level: the mean of
  * the windows' effect estimates ({@link TrendStatistic.effect}) estimates the
  * persistent effect, which must reach the floor.
@@ -220,6 +238,7 @@ function sequentialVerdict(
   ev: FeatureEvidence,
   item: JudgeItem,
   plan: SequentialPlan,
+  reported: boolean,
 ): { severity: Severity; pValue: number | null; level: number; summary: { statistic: number; threshold: number; effect: number; windows: number } } {
   let statistic = 0;
   let threshold = Infinity;
@@ -229,7 +248,9 @@ function sequentialVerdict(
   let windows = 0;
   for (const trend of ev.trends ?? []) {
     const key = sequentialKey(name, trend.kind);
-    const step = sequentialStep(states[key] ?? {}, trend.z, ev.n, ev.m, trend.effect ?? trend.z * trend.se);
+    // A window whose own tests found the drift adds no evidence: the change it shows is reported by it,
+    // and must not hold the derived window in drift after the change is over.
+    const step = reported ? sequentialStep(states[key] ?? {}, 0, ev.n, ev.m, 0) : sequentialStep(states[key] ?? {}, trend.z, ev.n, ev.m, trend.effect ?? trend.z * trend.se);
     states[key] = step.state;
     windows = Math.max(windows, step.windows);
     const own = plan.levels.get(key) ?? 0;
@@ -247,7 +268,7 @@ function sequentialVerdict(
     for (const k of step.state.n ?? []) total += k;
     const se = unit * Math.sqrt(1 / Math.max(1, total) + 1 / ev.m);
     const effect = trend.effect !== undefined ? Math.max(0, step.effect - ATOM_LOWER_BOUND_Z * se) : Math.sqrt(Math.max(0, step.effect * step.effect - 2 * se * se));
-    if (p <= own && effect > estimate) {
+    if (own > 0 && p <= own && effect > estimate) {
       estimate = effect;
       pValue = p;
       level = own;

@@ -1,7 +1,8 @@
 import { binnedLocationTest } from '../../../../src/core/stats/binned-rank-tests.js';
 import { describe, expect, it } from 'vitest';
 import { decideVerdicts, numericEvidence, referenceHasAtoms, type FeatureEvidence, type VerdictInput } from '../../../../src/core/drift/verdict.js';
-import { BLIND_WINDOW_BUDGET_SHARE, SHARP_WEIGHT, WINDOW_BUDGET_SHARE, judgeFeatures, sequentialPlan, windowBudgetShare, type JudgeItem } from '../../../../src/core/drift/judge.js';
+import { BLIND_WINDOW_BUDGET_SHARE, SHARP_WEIGHT, WINDOW_BUDGET_SHARE, blindFeatures, judgeFeatures, sequentialPlan, windowBudgetShare, type JudgeItem } from '../../../../src/core/drift/judge.js';
+import type { SequentialState } from '../../../../src/core/drift/sequential.js';
 import { normalUpperQuantile } from '../../../../src/core/stats/normal.js';
 import { ReferenceProfileBuilder, createSummary, referenceDigest, type FeatureProfile } from '../../../../src/core/profile/reference-profile.js';
 import { mulberry32 } from '../../../../src/core/random.js';
@@ -131,6 +132,38 @@ describe('judgeFeatures on generated windows', () => {
   });
 });
 
+describe('derived window after a drift the windows reported themselves', () => {
+  const u = mulberry32(5);
+  const normal = (): number => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
+  const b = new ReferenceProfileBuilder({ x: 'numeric' });
+  // A large reference: its error is a small share of ten windows' sum, so stale evidence would show.
+  for (let i = 0; i < 100_000; i++) b.accept({ x: normal() });
+  const ref = b.build({ createdAt: 0 }).features.x as Extract<FeatureProfile, { type: 'numeric' }>;
+  const window = (shift: number): Record<string, JudgeItem> => {
+    const x = createSummary(ref);
+    for (let i = 0; i < 2000; i++) x.accept(normal() + shift);
+    return { x: { reference: ref, current: x, floors, minSamples: 100 } };
+  };
+
+  it('adds no evidence from drifted windows, so it does not fire again once the drift is over', () => {
+    const sequential: Record<string, SequentialState> = {};
+    // Five windows shifted by 0.4 sd (0.5 typical deviations): each window's own tests report them.
+    for (let w = 0; w < 5; w++) {
+      const r = judgeFeatures(window(0.4), { budget: 0.001, sequential });
+      expect(r.x.drift).toBe(true);
+      expect(r.x.verdict!.test).not.toBe('derivedWindow');
+    }
+    expect(Object.keys(sequential).length).toBeGreaterThan(0);
+    for (const s of Object.values(sequential)) expect(s.z).toEqual([0, 0, 0, 0, 0]);
+    // Ten clean windows: with the drifted windows' z in it, the derived window would read |Z| near 6.
+    for (let w = 0; w < 10; w++) {
+      const r = judgeFeatures(window(0), { budget: 0.001, sequential });
+      expect(r.x.drift).toBe(false);
+      expect(Math.abs(r.x.verdict!.sequential!.statistic)).toBeLessThan(4);
+    }
+  });
+});
+
 describe('mean trend of the sequential mode', () => {
   const u = mulberry32(77);
   const normal = (): number => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
@@ -184,15 +217,22 @@ describe('sequential budget', () => {
   });
   const item = { floors, minSamples: 1 } as unknown as JudgeItem;
 
-  it('gives blind windows a fifth of the budget, windows that see the floor half, and single windows everything', () => {
+  it('gives blind windows a fifth of the budget, windows that see some features half, and single windows everything', () => {
     const blind = { a: input(evidence([0.5], 0, 0.4)), b: input(evidence([0.5], 0, 0.3)) };
     const seeing = { a: input(evidence([0.5], 0, 0.4)), b: input(evidence([0.5], 0, 0.05)) };
-    expect(windowBudgetShare(blind, 0.001, true)).toBe(BLIND_WINDOW_BUDGET_SHARE);
+    const sighted = { a: input(evidence([0.5], 0, 0.06)), b: input(evidence([0.5], 0, 0.05)) };
+    expect([...blindFeatures(blind, 0.001)]).toEqual(['a', 'b']);
+    expect([...blindFeatures(seeing, 0.001)]).toEqual(['a']);
+    expect(windowBudgetShare(blind, blindFeatures(blind, 0.001), true)).toBe(BLIND_WINDOW_BUDGET_SHARE);
     expect(BLIND_WINDOW_BUDGET_SHARE).toBe(0.2);
-    expect(windowBudgetShare(seeing, 0.001, true)).toBe(WINDOW_BUDGET_SHARE);
-    expect(windowBudgetShare(blind, 0.001, false)).toBe(1);
-    // An ineligible feature does not make a window able to see.
-    expect(windowBudgetShare({ ...blind, c: input(evidence([0.5], 0, 0.05), false) }, 0.001, true)).toBe(BLIND_WINDOW_BUDGET_SHARE);
+    expect(windowBudgetShare(seeing, blindFeatures(seeing, 0.001), true)).toBe(WINDOW_BUDGET_SHARE);
+    // Where the window sees every feature at its floor, the derived window has nothing to judge.
+    expect(windowBudgetShare(sighted, blindFeatures(sighted, 0.001), true)).toBe(1);
+    expect(windowBudgetShare(blind, blindFeatures(blind, 0.001), false)).toBe(1);
+    // An ineligible feature is neither blind nor seeing.
+    const withFew = { ...blind, c: input(evidence([0.5], 0, 0.05), false) };
+    expect(blindFeatures(withFew, 0.001).has('c')).toBe(false);
+    expect(windowBudgetShare(withFew, blindFeatures(withFew, 0.001), true)).toBe(BLIND_WINDOW_BUDGET_SHARE);
   });
 
   it('shares the sequential budget by weighted Bonferroni: the worked example of docs/detector.md', () => {
@@ -206,7 +246,7 @@ describe('sequential budget', () => {
       inputs[`f${i}`] = input(ev[`f${i}`]);
       items[`f${i}`] = item;
     }
-    const plan = sequentialPlan(items, ev, inputs, 0.0008);
+    const plan = sequentialPlan(items, ev, blindFeatures(inputs, 0.001), 0.0008);
     expect(plan.statistics).toBe(45);
     let total = 0;
     for (const l of plan.levels.values()) total += l;
@@ -218,7 +258,7 @@ describe('sequential budget', () => {
     expect(rel(normalUpperQuantile(need / 2), 4.2413067056332805)).toBeLessThan(1e-9);
     expect(rel(normalUpperQuantile(sharp / 2), 4.732087822839777)).toBeLessThan(1e-9);
     // An ineligible feature's statistics take no share.
-    const fewer = sequentialPlan(items, ev, { ...inputs, f0: input(ev.f0, false) }, 0.0008);
+    const fewer = sequentialPlan(items, ev, blindFeatures({ ...inputs, f0: input(ev.f0, false) }, 0.001), 0.0008);
     expect(fewer.statistics).toBe(44);
     expect(fewer.levels.has('f0')).toBe(false);
   });
