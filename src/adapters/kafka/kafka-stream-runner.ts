@@ -291,8 +291,7 @@ export class KafkaStreamRunner {
       await this.withLock(current, () => current.processor.process(batch.messages, control, this.partitionCount));
     } catch (err) {
       // The batch is partly in the state: drop the state so the partition restarts from its checkpoint.
-      this.tasks.delete(key);
-      await current.processor.close();
+      await this.dropTask(current);
       if (err instanceof ProcessingFailedError) this.fatal(err);
       throw err;
     }
@@ -342,11 +341,16 @@ export class KafkaStreamRunner {
    */
   private async replayFromCheckpoint(task: Task, err: Error): Promise<void> {
     const { topic, partition } = task.processor;
-    const key = `${topic}/${partition}`;
-    if (this.tasks.get(key) === task) this.tasks.delete(key);
-    await task.processor.close();
+    await this.dropTask(task);
     this.logger.warn({ topic, partition, from: task.replayFrom, err: err.message }, 'state since the last checkpoint not confirmed by replicas; reading the partition again from its checkpoint');
     if (task.replayFrom !== undefined && task.generation === this.generation) this.consumer!.seek({ topic, partition, offset: task.replayFrom });
+  }
+
+  /** Forgets a partition's state (its next batch opens it again from the checkpoint) and closes its processor. */
+  private async dropTask(task: Task): Promise<void> {
+    const key = `${task.processor.topic}/${task.processor.partition}`;
+    if (this.tasks.get(key) === task) this.tasks.delete(key);
+    await task.processor.close();
   }
 
   private async punctuate(): Promise<void> {

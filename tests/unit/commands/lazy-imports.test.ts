@@ -24,6 +24,13 @@ process.stdout.write('\\n' + JSON.stringify([...new Set(names)]));
 
 const src = (path: string) => JSON.stringify(pathToFileURL(`${ROOT}src/${path}`).href);
 
+/** Imports what building the adapters from a configuration needs. */
+const ADAPTER_IMPORTS = `
+const { createAdapters } = await import(${src('app/create-adapters.ts')});
+const { loadConfig } = await import(${src('config/config.ts')});
+const { createLogger } = await import(${src('observability/logger.ts')});
+const { createMetrics } = await import(${src('observability/metrics.ts')});`;
+
 // The process before any model is a good part of a small deployment's memory: what a
 // command does not use is not loaded.
 describe('lazy loading', () => {
@@ -36,10 +43,7 @@ describe('lazy loading', () => {
   it('`run` with state in memory loads no PostgreSQL, Redis or SMTP client', async () => {
     const loaded = await packagesLoadedBy(`
 const { startRun } = await import(${src('commands/run.ts')});
-const { createAdapters } = await import(${src('app/create-adapters.ts')});
-const { loadConfig } = await import(${src('config/config.ts')});
-const { createLogger } = await import(${src('observability/logger.ts')});
-const { createMetrics } = await import(${src('observability/metrics.ts')});
+${ADAPTER_IMPORTS}
 const adapters = await createAdapters(loadConfig({}), createLogger('silent'), createMetrics({ defaultMetrics: false }));
 if (adapters.kind.state !== 'memory' || typeof startRun !== 'function') throw new Error('unexpected');
 await adapters.close();`);
@@ -49,10 +53,7 @@ await adapters.close();`);
 
   it('loads the PostgreSQL and Redis adapters when configured', async () => {
     const loaded = await packagesLoadedBy(`
-const { createAdapters } = await import(${src('app/create-adapters.ts')});
-const { loadConfig } = await import(${src('config/config.ts')});
-const { createLogger } = await import(${src('observability/logger.ts')});
-const { createMetrics } = await import(${src('observability/metrics.ts')});
+${ADAPTER_IMPORTS}
 const config = loadConfig({ DRIFTSTREAM_REDIS_URL: 'redis://127.0.0.1:1', DRIFTSTREAM_DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
 await createAdapters(config, createLogger('silent'), createMetrics({ defaultMetrics: false }), { migrate: false }).then((a) => a.close(100), () => undefined);`);
     for (const p of ['pg', 'ioredis']) expect(loaded, p).toContain(p);
