@@ -385,8 +385,11 @@ function kafkaFormatted() {
 function formatKafka(java, lib) {
   rmrf(KAFKA_DATA);
   fs.mkdirSync(KAFKA_DATA, { recursive: true });
-  // Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
-  const clusterId = randomBytes(16).toString('base64url');
+  // Kafka cluster ids are 16 random bytes in URL-safe base64 without padding; one that starts
+  // with '-' would be read as an option by the storage tool, so Kafka itself never makes one.
+  let clusterId;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   info(`formatting Kafka storage (cluster id ${clusterId})`);
   runChecked(
     java,

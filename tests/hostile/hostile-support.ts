@@ -192,7 +192,11 @@ export class PrivateBroker {
       ].join('\n'),
     );
     writeFileSync(join(dir, 'log4j2.properties'), 'status = warn\nappender.console.type = Console\nappender.console.name = STDOUT\nappender.console.layout.type = PatternLayout\nappender.console.layout.pattern = [%d] %p %m (%c)%n\nrootLogger.level = WARN\nrootLogger.appenderRef.stdout.ref = STDOUT\n');
-    execFileSync('java', [...b.javaFlags(), 'kafka.tools.StorageTool', 'format', '--cluster-id', randomBytes(16).toString('base64url'), '--config', join(dir, 'server.properties'), '--standalone'], {
+    // An id that starts with '-' would be read as an option (Kafka never makes one).
+    let clusterId: string;
+    do clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-'));
+    execFileSync('java', [...b.javaFlags(), 'kafka.tools.StorageTool', 'format', '--cluster-id', clusterId, '--config', join(dir, 'server.properties'), '--standalone'], {
       stdio: 'ignore',
     });
     return b;
