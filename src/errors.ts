@@ -75,6 +75,20 @@ export class UnavailableError extends DriftstreamError {
  */
 export class ReplicationUnconfirmedError extends UnavailableError {}
 
+/**
+ * A checkpoint was not written because the stored one is further along the
+ * partition: another owner (after a rebalance this processor has not heard of
+ * yet) went on and checkpointed past it. Writing it would move the partition's
+ * state back behind offsets already committed, and lose what it held. The
+ * partition's state here is stale: drop it; its next batch starts from the
+ * stored checkpoint.
+ */
+export class CheckpointSupersededError extends DriftstreamError {
+  constructor(topic: string, partition: number, offset: string, stored: string) {
+    super('CHECKPOINT_SUPERSEDED', `checkpoint of ${topic}/${partition} at ${offset} not written: the stored one is further, at ${stored} (another owner went on)`, { retriable: false });
+  }
+}
+
 export function isRetriable(err: unknown): boolean {
   return err instanceof DriftstreamError && err.retriable;
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import type { InferenceProcessor } from '../../stream/inference-processor.js';
 import { ProcessingFailedError } from '../../stream/processing-error-policy.js';
-import { ReplicationUnconfirmedError } from '../../errors.js';
+import { CheckpointSupersededError, ReplicationUnconfirmedError } from '../../errors.js';
 import type { PartitionCheckpoint } from '../../ports/checkpoint-store.js';
 import type { Topology } from '../../stream/topology.js';
 import type { StalledPartition } from '../../ports/stream-progress.js';
@@ -326,6 +326,12 @@ export class KafkaStreamRunner {
         cp = await p.checkpoint();
       } catch (err) {
         if (err instanceof ReplicationUnconfirmedError) await this.replayFromCheckpoint(task, err);
+        if (err instanceof CheckpointSupersededError) {
+          // Another owner checkpointed further: this state is stale. The next batch, if this
+          // consumer still owns the partition, starts from the stored checkpoint.
+          await this.dropTask(task);
+          this.logger.warn({ topic: p.topic, partition: p.partition, err: err.message }, 'partition checkpointed further by another owner; dropping this state');
+        }
         throw err;
       }
       if (!cp || task.generation !== this.generation) return;

@@ -1,4 +1,4 @@
-import { DriftstreamError, ReplicationUnconfirmedError } from '../../errors.js';
+import { CheckpointSupersededError, DriftstreamError, ReplicationUnconfirmedError } from '../../errors.js';
 import type { CheckpointStore, PartitionCheckpoint } from '../../ports/checkpoint-store.js';
 import { redisCall, taggedKey, type RedisClient } from './redis-connection.js';
 import type { ReplicaBarrier } from './replica-barrier.js';
@@ -11,12 +11,33 @@ export interface RedisFeatureStateStoreOptions {
 }
 
 /**
+ * Writes a checkpoint (KEYS[1], ARGV[1]) and its next offset (KEYS[2],
+ * ARGV[2]) unless the stored offset is further; returns the stored offset
+ * then, nil when written. Offsets are decimal strings compared by length,
+ * then by their digits (Lua numbers lose offsets beyond 2^53).
+ */
+const SAVE_SCRIPT = `
+local stored = redis.call('GET', KEYS[2])
+local next = ARGV[2]
+if stored and (#stored > #next or (#stored == #next and stored > next)) then return stored end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], next)
+return false
+`;
+
+interface CheckpointCommands {
+  driftstreamCheckpointSave(blobKey: string, offsetKey: string, blob: string, offset: string): Promise<string | null>;
+}
+
+/**
  * Partition checkpoints in Redis. A checkpoint (open panes, watermark and the
  * next offset) is one serialized blob written with a single SET, so a reader
  * sees either the previous checkpoint or the new one, never a mix: the state
  * and its offset always belong together, which is what makes replay after a
  * crash count every event exactly once. Each partition's key is its own hash
- * tag, so a cluster spreads checkpoints over its masters. With a
+ * tag, so a cluster spreads checkpoints over its masters. A save behind the
+ * stored checkpoint (a stale owner) is refused by a script that compares the
+ * offsets on the server. With a
  * {@link ReplicaBarrier}, a save resolves only once replicas hold it (and
  * every write this client made before it), and is written only once replicas
  * hold every write this client made before it ({@link ReplicationUnconfirmedError}
@@ -32,10 +53,11 @@ export class RedisCheckpointStore implements CheckpointStore {
   ) {
     this.prefix = options.prefix ?? 'driftstream:';
     this.barrier = options.barrier;
+    client.defineCommand('driftstreamCheckpointSave', { numberOfKeys: 2, lua: SAVE_SCRIPT });
   }
 
-  private key(groupId: string, topic: string, partition: number): string {
-    return taggedKey(this.prefix, ['ckpt', groupId, topic, partition]);
+  private key(groupId: string, topic: string, partition: number, ...parts: string[]): string {
+    return taggedKey(this.prefix, ['ckpt', groupId, topic, partition], ...parts);
   }
 
   async saveCheckpoint(groupId: string, checkpoint: PartitionCheckpoint): Promise<void> {
@@ -50,7 +72,11 @@ export class RedisCheckpointStore implements CheckpointStore {
         throw new ReplicationUnconfirmedError('redis', `writes before the checkpoint of ${checkpoint.topic}/${checkpoint.partition} not confirmed by replicas: ${(err as Error).message}`, { cause: err });
       }
     }
-    await redisCall('checkpoint save', () => this.client.set(this.key(groupId, checkpoint.topic, checkpoint.partition), blob));
+    const { topic, partition, nextOffset } = checkpoint;
+    const commands = this.client as unknown as CheckpointCommands;
+    // The offset has its own key beside the blob (same hash tag), so the script never parses the state.
+    const stored = await redisCall('checkpoint save', () => commands.driftstreamCheckpointSave(this.key(groupId, topic, partition), this.key(groupId, topic, partition, 'offset'), blob, nextOffset));
+    if (stored !== null) throw new CheckpointSupersededError(topic, partition, nextOffset, stored);
     await this.barrier?.wait();
   }
 
