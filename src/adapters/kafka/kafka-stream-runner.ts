@@ -325,13 +325,15 @@ export class KafkaStreamRunner {
       try {
         cp = await p.checkpoint();
       } catch (err) {
-        if (err instanceof ReplicationUnconfirmedError) await this.replayFromCheckpoint(task, err);
         if (err instanceof CheckpointSupersededError) {
-          // Another owner checkpointed further: this state is stale. The next batch, if this
+          // Another owner checkpointed further: this state is stale, and nothing is committed. Not an
+          // error of the batch (kafkajs would stop the consumer on it): the next batch, if this
           // consumer still owns the partition, starts from the stored checkpoint.
           await this.dropTask(task);
           this.logger.warn({ topic: p.topic, partition: p.partition, err: err.message }, 'partition checkpointed further by another owner; dropping this state');
+          return;
         }
+        if (err instanceof ReplicationUnconfirmedError) await this.replayFromCheckpoint(task, err);
         throw err;
       }
       if (!cp || task.generation !== this.generation) return;
