@@ -141,6 +141,8 @@ describe('detector through PostgreSQL and Redis outages', () => {
       await sleep(1_000);
       counts = await windowCounts();
     }
+    // What a failure needs to be told apart: which windows, and whether their events came late or never.
+    if (mismatches().length > 0) console.error(`window mismatches: ${mismatches().join('; ')}; counters ${JSON.stringify(run.detector.state.counters)}`);
     expect(mismatches()).toEqual([]);
     expect(counts.size).toBe(expected.size);
     expect(fatal).toBeUndefined();
