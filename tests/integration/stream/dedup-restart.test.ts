@@ -3,26 +3,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
 import type { Redis } from 'ioredis';
-import { MemoryModelRepository } from '../../../src/adapters/memory/index.js';
 import { RedisCheckpointStore } from '../../../src/adapters/redis/redis-checkpoint-store.js';
 import { startDetector, type DetectorHandle } from '../../../src/app/detector.js';
 import type { InferenceEvent } from '../../../src/core/events.js';
-import { parseModelConfig } from '../../../src/core/model/model-config.js';
 import { EventCodec } from '../../../src/adapters/registry/event-codec.js';
-import { readSampleBatches } from '../../../src/io/sample-reader.js';
-import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 import { testKafka, uniqueName } from '../../support/kafka.js';
 import { deletePrefix, testRedis, uniquePrefix } from '../../support/redis.js';
-import { CATEGORICAL, NUMERIC, createStreamTopics, inference, rng, streamConfig, waitFor, writeReferenceSample, type StreamTopics } from './stream-support.js';
+import { createStreamTopics, inference, modelWithReference, rng, streamConfig, waitFor, type StreamTopics } from './stream-support.js';
 
 const kafka = testKafka();
 const prefix = uniquePrefix('dedup');
 const modelId = uniqueName('dedup');
-const model = parseModelConfig({
-  modelId,
-  features: Object.fromEntries([...NUMERIC.map((f) => [f, 'numeric']), ...CATEGORICAL.map((f) => [f, 'categorical'])]),
-  windows: [{ name: '1m', size: '1m' }],
-});
 let producer: Producer;
 let topics: StreamTopics;
 let redis: Redis;
@@ -52,10 +43,7 @@ async function duplicatesOf(h: DetectorHandle): Promise<number> {
 
 describe('de-duplication across a restart (real Kafka and Redis)', () => {
   it('counts an eventId once whether its duplicates arrive before or after the detector restarts', async () => {
-    const models = new MemoryModelRepository();
-    const { profile } = await buildReferenceFromSamples(model, readSampleBatches(await writeReferenceSample(modelId, 2000)), { createdAt: Date.now() });
-    await models.putModel({ modelId });
-    await models.addReference(modelId, profile.id, profile);
+    const { model, models } = await modelWithReference(modelId);
     const config = streamConfig(topics, { DRIFTSTREAM_DEDUP_WINDOW: '10m', DRIFTSTREAM_DEDUP_CAPACITY: '10000', DRIFTSTREAM_CHECKPOINT_INTERVAL: '500ms' });
     const start = async () => {
       const h = await startDetector(config, { models, checkpoints: new RedisCheckpointStore(redis, { prefix }) }, { models: [model] });

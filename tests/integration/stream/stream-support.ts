@@ -7,6 +7,10 @@ import { loadConfig, type Config } from '../../../src/config/index.js';
 import type { DriftAlert, InferenceEvent } from '../../../src/core/events.js';
 import { REGISTRY_URL, createTopics, uniqueName } from '../../support/kafka.js';
 import { mulberry32 } from '../../../src/core/random.js';
+import { MemoryModelRepository } from '../../../src/adapters/memory/index.js';
+import { parseModelConfig, type ModelConfig } from '../../../src/core/model/model-config.js';
+import { readSampleBatches } from '../../../src/io/sample-reader.js';
+import { buildReferenceFromSamples } from '../../../src/stream/reference-from-samples.js';
 
 export const NUMERIC = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
 export const CATEGORICAL = ['c0', 'c1'];
@@ -51,6 +55,23 @@ export async function writeReferenceSample(modelId: string, n: number, seed = 42
   const path = join(tmpdir(), `${uniqueName('reference')}.ndjson`);
   await writeFile(path, lines.join('\n') + '\n');
   return path;
+}
+
+/**
+ * A model of this file's features with one 1-minute window, and a model repository holding it with a
+ * reference built from {@link writeReferenceSample}.
+ */
+export async function modelWithReference(modelId: string): Promise<{ model: ModelConfig; models: MemoryModelRepository }> {
+  const model = parseModelConfig({
+    modelId,
+    features: Object.fromEntries([...NUMERIC.map((f) => [f, 'numeric']), ...CATEGORICAL.map((f) => [f, 'categorical'])]),
+    windows: [{ name: '1m', size: '1m' }],
+  });
+  const models = new MemoryModelRepository();
+  const { profile } = await buildReferenceFromSamples(model, readSampleBatches(await writeReferenceSample(modelId, 2000)), { createdAt: Date.now() });
+  await models.putModel({ modelId });
+  await models.addReference(modelId, profile.id, profile);
+  return { model, models };
 }
 
 export interface StreamTopics {
