@@ -31,7 +31,7 @@ interface CheckpointCommands {
 
 /**
  * Partition checkpoints in Redis. A checkpoint (open panes, watermark and the
- * next offset) is one serialized blob written with a single SET, so a reader
+ * next offset) is one serialized blob written by one script call, so a reader
  * sees either the previous checkpoint or the new one, never a mix: the state
  * and its offset always belong together, which is what makes replay after a
  * crash count every event exactly once. Each partition's key is its own hash
