@@ -83,12 +83,13 @@ export function blindFeatures(inputs: Readonly<Record<string, VerdictInput>>, bu
 
 /**
  * Share of the budget the single-window tests get: the whole budget without
- * sequential mode or when every eligible feature can be judged by the window
- * alone; {@link BLIND_WINDOW_BUDGET_SHARE} when none can; otherwise
- * {@link WINDOW_BUDGET_SHARE}.
+ * sequential mode; {@link BLIND_WINDOW_BUDGET_SHARE} when no eligible feature
+ * can be judged by the window alone; otherwise {@link WINDOW_BUDGET_SHARE}
+ * (also when every feature can: the single-window levels stay those measured).
  */
 export function windowBudgetShare(inputs: Readonly<Record<string, VerdictInput>>, blind: ReadonlySet<string>, sequential: boolean): number {
-  if (!sequential || blind.size === 0) return 1;
+  if (!sequential) return 1;
+  if (blind.size === 0) return WINDOW_BUDGET_SHARE;
   for (const [name, inp] of Object.entries(inputs)) if (inp.eligible && !blind.has(name)) return WINDOW_BUDGET_SHARE;
   return BLIND_WINDOW_BUDGET_SHARE;
 }

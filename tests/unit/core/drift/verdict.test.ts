@@ -217,7 +217,7 @@ describe('sequential budget', () => {
   });
   const item = { floors, minSamples: 1 } as unknown as JudgeItem;
 
-  it('gives blind windows a fifth of the budget, windows that see some features half, and single windows everything', () => {
+  it('gives blind windows a fifth of the budget, other windows half, and single windows without sequential mode everything', () => {
     const blind = { a: input(evidence([0.5], 0, 0.4)), b: input(evidence([0.5], 0, 0.3)) };
     const seeing = { a: input(evidence([0.5], 0, 0.4)), b: input(evidence([0.5], 0, 0.05)) };
     const sighted = { a: input(evidence([0.5], 0, 0.06)), b: input(evidence([0.5], 0, 0.05)) };
@@ -226,8 +226,9 @@ describe('sequential budget', () => {
     expect(windowBudgetShare(blind, blindFeatures(blind, 0.001), true)).toBe(BLIND_WINDOW_BUDGET_SHARE);
     expect(BLIND_WINDOW_BUDGET_SHARE).toBe(0.2);
     expect(windowBudgetShare(seeing, blindFeatures(seeing, 0.001), true)).toBe(WINDOW_BUDGET_SHARE);
-    // Where the window sees every feature at its floor, the derived window has nothing to judge.
-    expect(windowBudgetShare(sighted, blindFeatures(sighted, 0.001), true)).toBe(1);
+    // Where the window sees every feature at its floor, the derived window has nothing to judge; the tests keep half.
+    expect(blindFeatures(sighted, 0.001).size).toBe(0);
+    expect(windowBudgetShare(sighted, blindFeatures(sighted, 0.001), true)).toBe(WINDOW_BUDGET_SHARE);
     expect(windowBudgetShare(blind, blindFeatures(blind, 0.001), false)).toBe(1);
     // An ineligible feature is neither blind nor seeing.
     const withFew = { ...blind, c: input(evidence([0.5], 0, 0.05), false) };
