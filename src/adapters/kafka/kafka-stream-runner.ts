@@ -64,6 +64,8 @@ interface Task {
   lock: Promise<void>;
   /** Where the partition's last durable checkpoint (or, before one, its first batch) starts reading. */
   replayFrom: string | undefined;
+  /** Set once the state is dropped: a batch queued behind the lock must not add to it, nor checkpoint it. */
+  dropped: boolean;
 }
 
 /**
@@ -288,13 +290,18 @@ export class KafkaStreamRunner {
     // Stopping ends the waits inside a batch (a registry or broker outage), so shutdown is bounded.
     const control = { heartbeat, isRunning: () => isRunning() && !isStale() && current.generation === this.generation && !this.stopping };
     try {
-      await this.withLock(current, () => current.processor.process(batch.messages, control, this.partitionCount));
+      await this.withLock(current, async () => {
+        if (!current.dropped) await current.processor.process(batch.messages, control, this.partitionCount);
+      });
     } catch (err) {
       // The batch is partly in the state: drop the state so the partition restarts from its checkpoint.
       await this.dropTask(current);
       if (err instanceof ProcessingFailedError) this.fatal(err);
       throw err;
     }
+    // Dropped while this batch waited (a punctuation or checkpoint failed): the batch is read again
+    // from the checkpoint, into the state opened from it.
+    if (current.dropped) return;
     resolveOffset(batch.lastOffset());
     this.metrics.consumerLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
     await this.maybeCheckpoint(current, false);
@@ -311,7 +318,7 @@ export class KafkaStreamRunner {
     if (generation !== this.generation) return undefined;
     const raced = this.tasks.get(key);
     if (raced) return raced;
-    const task: Task = { processor, generation, seekingTo: undefined, positioned: false, lock: Promise.resolve(), replayFrom: processor.nextOffset };
+    const task: Task = { processor, generation, seekingTo: undefined, positioned: false, lock: Promise.resolve(), replayFrom: processor.nextOffset, dropped: false };
     this.tasks.set(key, task);
     return task;
   }
@@ -320,7 +327,7 @@ export class KafkaStreamRunner {
     const p = task.processor;
     if (!force && Date.now() - p.checkpointedAt < this.topology.options.checkpointIntervalMs) return;
     await this.withLock(task, async () => {
-      if (task.generation !== this.generation) return;
+      if (task.generation !== this.generation || task.dropped) return;
       let cp: PartitionCheckpoint | undefined;
       try {
         cp = await p.checkpoint();
@@ -333,7 +340,10 @@ export class KafkaStreamRunner {
           this.logger.warn({ topic: p.topic, partition: p.partition, err: err.message }, 'partition checkpointed further by another owner; dropping this state');
           return;
         }
-        if (err instanceof ReplicationUnconfirmedError) await this.replayFromCheckpoint(task, err);
+        if (err instanceof ReplicationUnconfirmedError) {
+          this.logger.warn({ topic: p.topic, partition: p.partition, from: task.replayFrom, err: err.message }, 'state since the last checkpoint not confirmed by replicas; reading the partition again from its checkpoint');
+          await this.replayFromCheckpoint(task);
+        }
         throw err;
       }
       if (!cp || task.generation !== this.generation) return;
@@ -343,19 +353,25 @@ export class KafkaStreamRunner {
   }
 
   /**
-   * Writes since the last checkpoint may be lost (a failover of the state store): drops the
-   * partition's state and reads it again from its last checkpoint, which the next batch restores,
-   * so the panes it closed since are closed, and their partials written, again.
+   * Drops the partition's state and reads the partition again from its last checkpoint, which the
+   * next batch restores, so the panes closed since are closed, and their partials written, again.
+   * With nothing left to read, the idle path opens it again once the idle timeout has passed.
    */
-  private async replayFromCheckpoint(task: Task, err: Error): Promise<void> {
+  private async replayFromCheckpoint(task: Task): Promise<void> {
     const { topic, partition } = task.processor;
     await this.dropTask(task);
-    this.logger.warn({ topic, partition, from: task.replayFrom, err: err.message }, 'state since the last checkpoint not confirmed by replicas; reading the partition again from its checkpoint');
-    if (task.replayFrom !== undefined && task.generation === this.generation) this.consumer!.seek({ topic, partition, offset: task.replayFrom });
+    if (task.generation !== this.generation) return;
+    if (task.replayFrom !== undefined) this.consumer!.seek({ topic, partition, offset: task.replayFrom });
+    const assigned = this.assigned.find((a) => a.partition === partition);
+    if (assigned) {
+      assigned.reportedIdle = false;
+      assigned.since = Date.now();
+    }
   }
 
   /** Forgets a partition's state (its next batch opens it again from the checkpoint) and closes its processor. */
   private async dropTask(task: Task): Promise<void> {
+    task.dropped = true;
     const key = `${task.processor.topic}/${task.processor.partition}`;
     if (this.tasks.get(key) === task) this.tasks.delete(key);
     await task.processor.close();
@@ -373,7 +389,20 @@ export class KafkaStreamRunner {
       // A processor of a revoked partition must not report it (its next owner does).
       if (task.generation !== this.generation) continue;
       try {
-        if (fetching) await this.withLock(task, () => task.processor.punctuate());
+        if (fetching) {
+          await this.withLock(task, async () => {
+            if (task.dropped) return;
+            try {
+              await task.processor.punctuate();
+            } catch (err) {
+              // The idle panes left the state when they closed, and the report that failed may not have
+              // delivered them: read the partition again from its checkpoint, as after a failed batch.
+              this.logger.warn({ err: (err as Error).message, partition: key }, 'punctuation failed; reading the partition again from its checkpoint');
+              await this.replayFromCheckpoint(task);
+            }
+          });
+          if (task.dropped) continue;
+        }
         await this.maybeCheckpoint(task, false);
       } catch (err) {
         this.logger.warn({ err: (err as Error).message, partition: key }, 'punctuation failed');
