@@ -17,7 +17,11 @@ describe('driftstream demo', () => {
     ).finally(() => hook.close());
     expect(sent).toBeGreaterThan(8000);
     expect(lines.some((l) => l.includes('drift injected'))).toBe(true);
-    const fired = new Set(alerts.filter((a) => a.status === 'FIRING' && a.kind === 'FEATURE_DRIFT').map((a) => a.feature));
+    const firing = alerts.filter((a) => a.status === 'FIRING' && a.kind === 'FEATURE_DRIFT');
+    const fired = new Set(firing.map((a) => a.feature));
+    // An alert on an undrifted feature is a false alarm: what a failure needs is the evidence it fired on.
+    const unexpected = firing.filter((a) => a.feature !== 'income' && a.feature !== 'region');
+    if (unexpected.length > 0) console.error(`alerts on undrifted features: ${JSON.stringify(unexpected)}`);
     expect(fired).toEqual(new Set(['income', 'region']));
     expect(lines.some((l) => /FIRING\s+(WARNING|CRITICAL)\s+FEATURE_DRIFT\s+income/.test(l))).toBe(true);
     // The demo says where its drift report is, and the file is a report of the model.
