@@ -37,6 +37,13 @@ export interface DemoOptions {
   notifyWebhook?: string;
 }
 
+/**
+ * Seed of the demo's reference and traffic. The traffic is the same every run, so a chance excursion
+ * in it would be a real drift that every run whose panes frame it reports. In this seed's first
+ * 54,000 events no window of 500 to 12,000 events moves the mean or spread of an undrifted feature,
+ * or an employment share, beyond p = 5e-4 (tests/unit/commands/demo-traffic.test.ts).
+ */
+export const DEMO_SEED = 20_261_224;
 const MODEL_ID = 'credit-risk';
 
 /** Finds scripts/stack.mjs from this module, in src/ (tsx) or in dist/ (compiled). */
@@ -224,7 +231,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void = (
   const config = demoConfig(opts.detector !== false, opts.notifyWebhook !== undefined);
   const channels = opts.notifyWebhook ? [demoWebhook(opts.notifyWebhook)] : [];
   const logger = createLogger(config.logLevel);
-  const r = seeded(20_261_126);
+  const r = seeded(DEMO_SEED);
   const declared = await demoModel(r, out);
 
   const alerts: DriftAlert[] = [];
