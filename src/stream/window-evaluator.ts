@@ -236,7 +236,11 @@ export class WindowEvaluator {
     if (mismatched > 0) logger.warn({ modelId: cp.modelId, paneStart: cp.paneStart, mismatched }, 'pane partials on another reference left out');
 
     const cache = this.cacheOf(rt, layout);
-    const { changed, stale } = await this.inSlice(() => cache.add(cp.paneStart, cp.paneEnd, partials));
+    // A pane older than the cache keeps may bring only late partials of a pane published long ago. One
+    // whose pane-long windows were never stored is whole, though: its election's reply was lost (the
+    // state store went away), and later panes were evaluated before its claim ran out.
+    const whole = cache.isStale(cp.paneStart, cp.paneEnd) && !(await this.paneWindowsStored(cp, rt, cache.paneMs));
+    const { changed, stale } = await this.inSlice(() => cache.add(cp.paneStart, cp.paneEnd, partials, whole));
     if (!changed) {
       // Delivered again with nothing new (a replay): its windows were published already.
       this.settle(cp);
@@ -255,6 +259,16 @@ export class WindowEvaluator {
     cache.markEvaluated(cp.paneStart);
     trimReferenceDigests([...layout.numericProfiles, layout.score, layout.prediction]);
     this.settle(cp);
+  }
+
+  /** Whether every pane-long window of the model ending with the pane has a stored evaluation. */
+  private async paneWindowsStored(cp: CompletePane, rt: ModelRuntime, paneMs: number): Promise<boolean> {
+    for (const w of rt.config.windows) {
+      if (w.sizeMs !== paneMs) continue;
+      const stored = await this.deps.results.listEvaluations({ modelId: cp.modelId, windowName: w.name, from: cp.paneStart, to: cp.paneEnd, limit: 10 });
+      if (!stored.some((e) => e.windowStart === cp.paneStart && e.windowEnd === cp.paneEnd)) return false;
+    }
+    return true;
   }
 
   /** Panes this process did not evaluate itself (another instance did, or it restarted) come from the coordinator. */

@@ -78,11 +78,12 @@ export class ModelWindowCache {
    * so only its slide blocks were updated; its pane-long windows must not be
    * evaluated again from what arrived.
    */
-  add(paneStart: number, paneEnd: number, partials: readonly unknown[]): { pane: Pane; changed: boolean; stale: boolean } {
+  add(paneStart: number, paneEnd: number, partials: readonly unknown[], whole = false): { pane: Pane; changed: boolean; stale: boolean } {
     const parts = partials.filter((p): p is PaneJSON => isPaneJson(p) && p.r === this.layout.referenceId);
     let raw = this.raw.get(paneStart);
-    // A pane this cache let go of long ago: what arrives may be only the late partials, not the whole pane.
-    const stale = raw === undefined && paneEnd <= this.latestEnd - Math.max(this.rawKeepMs, 2 * this.paneMs);
+    // A pane this cache let go of long ago: what arrives may be only the late partials, not the whole
+    // pane, unless the caller knows it is whole (`whole`: its pane-long windows were never published).
+    const stale = !whole && this.isStale(paneStart, paneEnd);
     let changed = false;
     if (!raw) {
       raw = { kept: new KeptPane(Pane.empty(this.layout, paneStart, paneEnd)), sources: new Set(), evaluated: false };
@@ -115,6 +116,11 @@ export class ModelWindowCache {
     // Not yet evaluated again (a duplicate delivery), it goes back to its packed form.
     if (!changed && raw.evaluated) raw.kept.pack();
     return { pane, changed: changed || !raw.evaluated, stale };
+  }
+
+  /** Whether {@link add} takes the pane as stale: not held, and older than the cache keeps panes. */
+  isStale(paneStart: number, paneEnd: number): boolean {
+    return !this.raw.has(paneStart) && paneEnd <= this.latestEnd - Math.max(this.rawKeepMs, 2 * this.paneMs);
   }
 
   /** Merges an earlier pane (from the coordinator) into the blocks only. */
