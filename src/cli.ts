@@ -56,6 +56,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** How long a command that failed may take to flush its output before the process ends. */
+const FAILED_EXIT_GRACE_MS = 1000;
+
 main(process.argv).then((code) => {
   process.exitCode = code;
+  // A command that failed has nothing left to do: whatever its failed start left open (a client that
+  // still reconnects, say) must not keep the process alive.
+  if (code !== 0) setTimeout(() => process.exit(code), FAILED_EXIT_GRACE_MS).unref();
 });

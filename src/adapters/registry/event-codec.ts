@@ -31,6 +31,10 @@ type AvroType = ReturnType<typeof avro.Type.forSchema>;
 
 // How the registry client names a subject's rule when it differs from the one asked for: `(BACKWARD != NONE)`.
 const SUBJECT_RULE = /\(\w+ != (\w+)\)/;
+/** The registry's answer to a rule set twice: another process gave the new subject its rule first. */
+const RULE_EXISTS = /rule named 'COMPATIBILITY' already exists/i;
+/** Rounds of {@link EventCodec.registerUnderSubjectRule} while the subject's rule changes under it. */
+const RULE_ROUNDS = 5;
 
 /**
  * Encodes and decodes event values in the Confluent wire format (magic byte 0,
@@ -83,14 +87,21 @@ export class EventCodec {
   // The client refuses a subject whose rule is not the one it is given (BACKWARD by default), before
   // asking the registry: a subject an operator set to another rule would never take the schema. Its
   // refusal names the subject's rule; registering again under that rule leaves the decision to the registry.
+  // Processes registering a new subject at once race: the first gives the subject its rule while the
+  // others read it (or set it too, which the registry refuses as a rule that exists), so a few rounds
+  // follow the rule until it holds still.
   private async registerUnderSubjectRule(subject: string, name: SchemaName): Promise<number> {
     const schema = { type: SchemaType.AVRO as const, schema: JSON.stringify(loadSchema(name)) };
-    try {
-      return (await this.registry.register(schema, { subject })).id;
-    } catch (err) {
-      const rule = (err as Error)?.name === 'ConfluentSchemaRegistryCompatibilityError' ? SUBJECT_RULE.exec((err as Error).message)?.[1] : undefined;
-      if (rule === undefined || !(Object.values(COMPATIBILITY) as string[]).includes(rule)) throw err;
-      return (await this.registry.register(schema, { subject, compatibility: rule as COMPATIBILITY })).id;
+    let compatibility: COMPATIBILITY | undefined;
+    for (let round = 1; ; round++) {
+      try {
+        return (await this.registry.register(schema, compatibility === undefined ? { subject } : { subject, compatibility })).id;
+      } catch (err) {
+        if (round >= RULE_ROUNDS) throw err;
+        const rule = (err as Error)?.name === 'ConfluentSchemaRegistryCompatibilityError' ? SUBJECT_RULE.exec((err as Error).message)?.[1] : undefined;
+        if (rule !== undefined && (Object.values(COMPATIBILITY) as string[]).includes(rule)) compatibility = rule as COMPATIBILITY;
+        else if (!((err as { status?: number }).status === 409 && RULE_EXISTS.test((err as Error).message))) throw err;
+      }
     }
   }
 

@@ -40,6 +40,19 @@ describe('EventCodec against the real registry and broker', () => {
     expect(await codec.register(`${topic}-value`, 'InferenceEvent')).toBe(schemaId);
   });
 
+  it('registers one new subject from several processes at once', async () => {
+    // Detectors starting together race for the alerts subject: the first to register it gives it its
+    // rule while the others read it, so the rule one reads may change before it registers.
+    for (let round = 0; round < 3; round++) {
+      const subject = `${uniqueName('codec-race')}-value`;
+      const codecs = Array.from({ length: 6 }, () => new EventCodec({ registryUrl: REGISTRY_URL }));
+      const outcomes = await Promise.allSettled(codecs.map((c) => c.register(subject, 'DriftAlert')));
+      const failed = outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason));
+      expect(failed).toEqual([]);
+      expect(new Set(outcomes.map((o) => (o as PromiseFulfilledResult<number>).value)).size).toBe(1);
+    }
+  });
+
   it('round-trips Avro and JSON inference events through a topic', async () => {
     const events = Array.from({ length: 20 }, (_, i) => event(i));
     await producer.send({
