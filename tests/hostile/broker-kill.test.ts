@@ -14,7 +14,7 @@ import { deletePrefix, testRedis, uniquePrefix } from '../support/redis.js';
 import { writeModelFiles } from '../support/stream-model.js';
 import { inference, rng, sleep, waitFor } from '../integration/stream/stream-support.js';
 import { FULL, PrivateBroker, ROOT, RunProcess, freePort } from './hostile-support.js';
-import { createRunTopics, detectorEnv } from '../support/detector-env.js';
+import { createRunTopics, detectorEnv, runTopics } from '../support/detector-env.js';
 
 const MINUTE = 60_000;
 const MODEL = 'broker-kill';
@@ -28,7 +28,7 @@ const runId = uniqueName('bkill');
 const schema = uniqueSchema('bkill');
 const prefix = uniquePrefix('bkill');
 const artifacts = join(ROOT, 'test-artifacts', 'hostile', runId);
-const topics = { inference: `${runId}-inference`, groundTruth: `${runId}-gt`, alerts: `${runId}-alerts`, metrics: `${runId}-metrics`, dlq: `${runId}-dlq` };
+const topics = runTopics(runId);
 
 let broker: PrivateBroker;
 let kafka: Kafka;

@@ -18,7 +18,7 @@ import { removeRunState } from '../support/run-state.js';
 import { writeModelFiles } from '../support/stream-model.js';
 import { inference, rng, waitFor } from '../integration/stream/stream-support.js';
 import { FULL, ROOT, RunProcess, freePort } from './hostile-support.js';
-import { detectorEnv } from '../support/detector-env.js';
+import { detectorEnv, runTopics } from '../support/detector-env.js';
 
 const MINUTE = 60_000;
 const MODELS = ['mixed-a', 'mixed-b', 'mixed-c'];
@@ -33,7 +33,7 @@ const runId = uniqueName('mixed');
 const schema = uniqueSchema('mixed');
 const prefix = uniquePrefix('mixed');
 const kafka = testKafka('driftstream-mixed');
-const topics = { inference: `${runId}-inference`, groundTruth: `${runId}-gt`, alerts: `${runId}-alerts`, metrics: `${runId}-metrics`, dlq: `${runId}-dlq` };
+const topics = runTopics(runId);
 const artifacts = join(ROOT, 'test-artifacts', 'hostile', runId);
 
 const BAD_KINDS = ['bad_json', 'future_timestamp', 'value_too_long', 'control_character', 'type_mismatch', 'too_many_features', 'model_limit'] as const;

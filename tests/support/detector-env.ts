@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import type pg from 'pg';
 import { BROKERS, REGISTRY_URL, createTopics } from './kafka.js';
 import { DATABASE_URL } from './postgres.js';
 import { REDIS_URL } from './redis.js';
@@ -10,6 +11,17 @@ export interface RunTopics {
   alerts: string;
   metrics: string;
   dlq: string;
+}
+
+/** The topics of a test run, named after its id. */
+export function runTopics(runId: string) {
+  return { inference: `${runId}-inference`, groundTruth: `${runId}-gt`, alerts: `${runId}-alerts`, metrics: `${runId}-metrics`, dlq: `${runId}-dlq` };
+}
+
+/** How many events each stored window of a model holds, by window start (ms). */
+export async function storedWindowCounts(db: pg.Pool, modelId: string): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ start: Date; n: string }>(`SELECT window_start AS start, sample_size AS n FROM evaluations WHERE model_id = $1`, [modelId]);
+  return new Map(rows.map((row) => [row.start.getTime(), Number(row.n)]));
 }
 
 /**

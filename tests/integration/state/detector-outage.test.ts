@@ -19,7 +19,7 @@ import { removeRunState } from '../../support/run-state.js';
 import { writeModelFiles } from '../../support/stream-model.js';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 import { inference, rng, sleep, waitFor } from '../stream/stream-support.js';
-import { createRunTopics, detectorEnv } from '../../support/detector-env.js';
+import { createRunTopics, detectorEnv, runTopics, storedWindowCounts } from '../../support/detector-env.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 0, 2, 0, 0, 0);
@@ -29,7 +29,7 @@ const modelId = 'outage-model';
 const schema = uniqueSchema('outage');
 const prefix = uniquePrefix('outage');
 const kafka = testKafka('driftstream-outage');
-const topics = { inference: `${runId}-inference`, groundTruth: `${runId}-gt`, alerts: `${runId}-alerts`, metrics: `${runId}-metrics`, dlq: `${runId}-dlq` };
+const topics = runTopics(runId);
 const artifacts = join(fileURLToPath(new URL('../../../', import.meta.url)), 'test-artifacts', 'outage', runId);
 
 let pgProxy: TcpProxy;
@@ -55,10 +55,7 @@ async function produceWindows(from: number, to: number): Promise<void> {
   }
 }
 
-async function windowCounts(): Promise<Map<number, number>> {
-  const { rows } = await db.query<{ start: Date; n: string }>(`SELECT window_start AS start, sample_size AS n FROM evaluations WHERE model_id = $1`, [modelId]);
-  return new Map(rows.map((row) => [row.start.getTime(), Number(row.n)]));
-}
+const windowCounts = () => storedWindowCounts(db, modelId);
 
 async function ready(name: string): Promise<boolean> {
   const check = run.adapters.healthChecks.find((h) => h.name === name);

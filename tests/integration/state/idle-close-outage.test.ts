@@ -19,7 +19,7 @@ import { removeRunState } from '../../support/run-state.js';
 import { writeModelFiles } from '../../support/stream-model.js';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 import { inference, rng, sleep, waitFor } from '../stream/stream-support.js';
-import { createRunTopics, detectorEnv } from '../../support/detector-env.js';
+import { createRunTopics, detectorEnv, runTopics, storedWindowCounts } from '../../support/detector-env.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 0, 3, 0, 0, 0);
@@ -31,7 +31,7 @@ const modelId = 'idle-outage-model';
 const schema = uniqueSchema('idleoutage');
 const prefix = uniquePrefix('idleoutage');
 const kafka = testKafka('driftstream-idle-outage');
-const topics = { inference: `${runId}-inference`, groundTruth: `${runId}-gt`, alerts: `${runId}-alerts`, metrics: `${runId}-metrics`, dlq: `${runId}-dlq` };
+const topics = runTopics(runId);
 const artifacts = join(fileURLToPath(new URL('../../../', import.meta.url)), 'test-artifacts', 'idle-outage', runId);
 
 let redisProxy: TcpProxy;
@@ -40,10 +40,7 @@ let run: RunHandle;
 let db: pg.Pool;
 const logLines: { msg?: string; err?: string; at: number }[] = [];
 
-async function windowCounts(): Promise<Map<number, number>> {
-  const { rows } = await db.query<{ start: Date; n: string }>(`SELECT window_start AS start, sample_size AS n FROM evaluations WHERE model_id = $1`, [modelId]);
-  return new Map(rows.map((row) => [row.start.getTime(), Number(row.n)]));
-}
+const windowCounts = () => storedWindowCounts(db, modelId);
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
