@@ -84,6 +84,8 @@ export class PerformanceEvaluator {
   private readonly now: () => number;
   private running: Promise<void> | undefined;
   private readonly gaugeWindow = new Map<string, number>();
+  /** Panes taken from the join that must be looked at again but could not be put back (the join was away). */
+  private carried: PaneRef[] = [];
 
   constructor(private readonly deps: PerformanceEvaluatorDeps) {
     this.now = deps.now ?? Date.now;
@@ -116,6 +118,9 @@ export class PerformanceEvaluator {
       logger.warn({ err: (err as Error).message }, 'could not read changed panes; will retry');
       return;
     }
+    // Panes a failed round could not put back come first; the join may hand some of them out again.
+    if (this.carried.length > 0) panes = uniquePanes([...this.carried, ...panes]);
+    this.carried = [];
     const { due, later } = this.windowsOf(panes, now);
     const putBack: PaneRef[] = [...later];
     // Per model and window, the panes of all due windows are read once, oldest window first.
@@ -148,7 +153,14 @@ export class PerformanceEvaluator {
         for (const w of list) putBack.push({ modelId, paneMs, paneStart: w.windowStart + window.sizeMs - paneMs });
       }
     }
-    if (putBack.length > 0) await join.markDirty(putBack).catch((err) => logger.warn({ err: (err as Error).message }, 'could not put panes back'));
+    if (putBack.length === 0) return;
+    try {
+      await join.markDirty(putBack);
+    } catch (err) {
+      // Taken from the join and not returned: kept here, so the next round looks at them again.
+      this.carried = putBack;
+      logger.warn({ err: (err as Error).message, panes: putBack.length }, 'could not put panes back; keeping them for the next round');
+    }
   }
 
   /** Windows to evaluate now, and panes to look at again once their windows end. */
@@ -241,4 +253,10 @@ export class PerformanceEvaluator {
       if (v !== null && Number.isFinite(v)) deps.metrics.performanceMetric.set({ ...labels, metric }, v);
     }
   }
+}
+
+function uniquePanes(panes: readonly PaneRef[]): PaneRef[] {
+  const seen = new Map<string, PaneRef>();
+  for (const p of panes) seen.set(`${p.modelId}\n${p.paneMs}\n${p.paneStart}`, p);
+  return [...seen.values()];
 }

@@ -12,6 +12,12 @@ import { GroundTruthProcessor } from '../../../src/stream/ground-truth-processor
 import { InferenceLabelRecorder } from '../../../src/stream/inference-label-recorder.js';
 import { parseModelConfig } from '../../../src/core/model/model-config.js';
 import { startTcpProxy } from '../../support/tcp-proxy.js';
+import { MemoryAlertStateStore, MemoryResultRepository } from '../../../src/adapters/memory/index.js';
+import type { Evaluation } from '../../../src/core/drift/types.js';
+import type { PaneRef } from '../../../src/ports/label-join.js';
+import { toLabelRecord } from '../../../src/core/performance/records.js';
+import { inferenceRecordsOf } from '../../../src/stream/label-records.js';
+import { PerformanceEvaluator } from '../../../src/stream/performance-evaluator.js';
 
 const REDIS_URL = process.env.DRIFTSTREAM_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const T = 1_700_000_040_000;
@@ -74,6 +80,52 @@ describe('label join while Redis is away (loopback proxy)', () => {
       const want = new PerformanceCounters();
       for (const e of events) want.acceptPrediction(toInferenceRecord(e, { kind: 'score', positiveClass: '1', decisionThreshold: 0.5 }, [60_000]));
       expect(c.get('pp')).toBe(want.get('pp'));
+    } finally {
+      client.disconnect();
+      await proxy.close();
+    }
+  }, 60_000);
+
+  it('panes taken for a performance round while Redis goes away are evaluated once it returns', async () => {
+    const proxy = await startTcpProxy({ port: Number(new URL(REDIS_URL).port || 6379) });
+    const client = createRedisClient(proxy.url(REDIS_URL), { commandTimeoutMs: 1000, maxBackoffMs: 200 });
+    // The round takes its panes, then Redis goes away before it reads their counters and puts them back.
+    let cutAfterTake = false;
+    const join = new (class extends RedisLabelJoin {
+      override async takeDirtyPanes(max: number): Promise<PaneRef[]> {
+        const panes = await super.takeDirtyPanes(max);
+        if (cutAfterTake && panes.length > 0) {
+          cutAfterTake = false;
+          proxy.cut();
+        }
+        return panes;
+      }
+    })(client, { keyPrefix: `${prefix}perf:`, chunkSize: 50 });
+    const evaluations: Evaluation[] = [];
+    const config = parseModelConfig({ modelId: 'p', windows: [{ name: '1m', size: '1m' }] });
+    const evaluator = new PerformanceEvaluator({
+      join,
+      model: (id) => (id === 'p' ? { config } : undefined),
+      alertState: new MemoryAlertStateStore(),
+      sink: { publishAlerts: async () => {}, publishEvaluations: async (e) => void evaluations.push(...structuredClone(e)) },
+      results: new MemoryResultRepository(),
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger,
+      horizonMs: 3_600_000,
+      now: () => T + 125_000,
+    });
+    try {
+      const events = Array.from({ length: 200 }, (_, i) => ({ eventId: `p${i}`, modelId: 'p', modelVersion: null, timestamp: T + i * 100, features: {}, prediction: null, score: (i % 100) / 100, attributes: {} }));
+      // Recorded at the wall clock (the keys' expiry is Redis's); the evaluator's clock has the window ended.
+      await join.recordInferences(inferenceRecordsOf(events, config));
+      await join.recordLabels(events.map((e, i) => toLabelRecord({ eventId: e.eventId, modelId: 'p', timestamp: e.timestamp + 1000, label: i % 2 })));
+      cutAfterTake = true;
+      await evaluator.punctuate();
+      expect(cutAfterTake).toBe(false);
+      expect(evaluations).toEqual([]);
+      proxy.restore();
+      await evaluator.punctuate();
+      expect(evaluations.map((e) => [e.windowName, e.windowStart, e.performance?.labelled])).toEqual([['1m', T, 200]]);
     } finally {
       client.disconnect();
       await proxy.close();
