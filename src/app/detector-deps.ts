@@ -142,7 +142,14 @@ export async function openKafkaSinks(config: Config, deps: ResolvedDetectorDeps)
       logger,
       compression,
     });
-    await sink.init();
+    try {
+      await sink.init();
+    } catch (err) {
+      // A start that fails here (the alert schema refused, the registry away) leaves no connection open.
+      sink.close();
+      await producer?.disconnect().catch(() => {});
+      throw err;
+    }
     alertSink = kafkaAlertSink = sink;
   }
   const deadLetters =

@@ -350,7 +350,10 @@ export async function startDetector(config: Config, given: DetectorDeps = {}, op
   const { logger, metrics } = deps;
   await ensureDetectorTopics(deps.kafka, config.topics, options.inferencePartitions ?? 3);
   const sinks = await openKafkaSinks(config, deps);
-  const catalog = await openCatalog(config, deps, options.models ?? []);
+  const catalog = await openCatalog(config, deps, options.models ?? []).catch(async (err: unknown) => {
+    await sinks.close();
+    throw err;
+  });
   const shared = { catalog, coordinator: deps.coordinator ?? defaultPaneCoordinator(catalog), state: new DetectorState(catalog), sinks, performanceModel: performanceModelOf(catalog), turns: new TurnBudget(TURN_BUDGET_MS) };
   const parts: DetectorParts = { ...shared, evaluator: createWindowEvaluator(deps, shared) };
   const { state, evaluator } = parts;
